@@ -1,0 +1,101 @@
+"""Shared dependencies: the controller's state, a DB session per request, who is calling.
+
+A route allows roles with ``dependencies=[allow(Role.admin, ...)]``; `allow`
+also records the roles on the route (``openapi_extra['x-roles']``) so the
+OpenAPI document and the RBAC tests see what each route permits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from controller.db import Database
+from controller.errors import Forbidden, Unauthorized
+from controller.principal import Principal
+from controller.roles import Role
+from controller.security import API_KEY_PREFIX, SecretBox, read_token
+from controller.services import users
+from controller.settings import Settings
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    box: SecretBox
+    profiles: dict[str, Any]
+
+
+def get_state(request: Request) -> AppState:
+    return request.app.state.diemcau
+
+
+State = Annotated[AppState, Depends(get_state)]
+
+
+async def get_session(state: State) -> AsyncIterator[AsyncSession]:
+    """One transaction per request, committed before the response is sent."""
+    async with state.db.transaction() as session:
+        yield session
+
+
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+_bearer = HTTPBearer(auto_error=False, description="Access token or API key (dck_...)")
+
+
+async def current_principal(
+    state: State,
+    session: Session,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
+        raise Unauthorized("a bearer token or API key is required")
+    token = creds.credentials
+    principal: Principal | None
+    if token.startswith(API_KEY_PREFIX):
+        principal = await users.principal_from_api_key(session, token)
+    else:
+        claims = read_token(state.box, token)
+        principal = (
+            await users.principal_from_token_subject(session, claims.subject) if claims else None
+        )
+    if principal is None:
+        raise Unauthorized("the token or API key is invalid, expired or revoked")
+    return principal
+
+
+Actor = Annotated[Principal, Depends(current_principal)]
+
+
+class _RoleGate:
+    def __init__(self, roles: frozenset[Role]) -> None:
+        self.roles = roles
+
+    async def __call__(self, actor: Actor) -> Principal:
+        if actor.role not in self.roles:
+            raise Forbidden(
+                f"role {actor.role.value} may not do this; allowed: "
+                + ", ".join(sorted(r.value for r in self.roles))
+            )
+        return actor
+
+
+def allow(*roles: Role) -> Any:
+    return Depends(_RoleGate(frozenset(roles)))
+
+
+
+
+def route(*roles: Role) -> dict[str, Any]:
+    """Keyword arguments for a route decorator: the role gate plus its OpenAPI record."""
+    return {
+        "dependencies": [allow(*roles)],
+        "openapi_extra": {"x-roles": sorted(r.value for r in roles)},
+    }

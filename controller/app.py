@@ -1,0 +1,68 @@
+"""The FastAPI application: routers, error mapping, and the lifespan that owns resources.
+
+`create_app(settings)` builds an independent controller, which is how tests
+run several (SQLite and PostgreSQL) in one process.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from controller.api import auth, endpoints, misc, problems, units, users
+from controller.api.deps import AppState
+from controller.db import Database
+from controller.migrate import upgrade
+from controller.security import SecretBox, load_or_create_key
+from controller.settings import Settings
+from endpoints.profiles import load_profiles
+
+log = logging.getLogger("diemcau")
+
+API_PREFIX = "/api/v1"
+
+
+async def build_state(settings: Settings) -> AppState:
+    """Everything the routes need; migrations run first so the schema is current."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    box = SecretBox(load_or_create_key(settings))
+    db = Database(settings.effective_database_url)
+    await upgrade(db)
+    profiles: dict[str, Any] = load_profiles(settings.profiles_dir)
+    log.info("database ready; %d firmware profiles loaded", len(profiles))
+    return AppState(settings=settings, db=db, box=box, profiles=profiles)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = await build_state(settings)
+        app.state.diemcau = state
+        try:
+            yield
+        finally:
+            await state.db.dispose()
+
+    app = FastAPI(
+        title="diemcau",
+        version="0.1.0",
+        summary="Controller for a province's conference endpoints and one-stop-desk cameras",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    for module in (auth, users, units, endpoints, misc):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        """Liveness for a load balancer; says nothing about the fleet."""
+        return JSONResponse({"status": "ok"})
+
+    return app

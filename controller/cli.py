@@ -1,0 +1,297 @@
+"""`diemcau` command line: the same operations as the API, for the server's operator.
+
+CLI commands work on the database directly (like a `manage.py`), acting as
+``cli:<os user>`` with the admin role; every mutation is audited as such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from controller.api.deps import AppState
+from controller.errors import DomainError, ImportRejected
+from controller.principal import Principal
+from controller.roles import Role
+from controller.settings import Settings
+
+T = TypeVar("T")
+app = typer.Typer(help="diemcau: điểm cầu controller", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema", no_args_is_help=True)
+users_app = typer.Typer(help="Users of the console and API", no_args_is_help=True)
+units_app = typer.Typer(help="Administrative units (the tree)", no_args_is_help=True)
+ep_app = typer.Typer(help="Endpoint registry", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(units_app, name="units")
+app.add_typer(ep_app, name="endpoints")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _run(coro: Awaitable[T]) -> T:
+    """Run a coroutine; domain errors become a one-line message and exit code 1."""
+    try:
+        return asyncio.run(coro)  # type: ignore[arg-type]
+    except ImportRejected as exc:
+        err_console.print(f"[red]error:[/red] {exc.detail}")
+        for e in exc.extra.get("errors", []):
+            err_console.print(f"  line {e['line']}: {e['field'] or '-'}: {e['reason']}")
+        raise typer.Exit(1) from None
+    except DomainError as exc:
+        err_console.print(f"[red]error:[/red] {exc.detail}")
+        raise typer.Exit(1) from None
+
+
+def cli_actor() -> Principal:
+    return Principal(name=getpass.getuser(), role=Role.admin, kind="cli")
+
+
+@asynccontextmanager
+async def controller_state() -> AsyncIterator[AppState]:
+    from controller.app import build_state
+
+    state = await build_state(Settings())
+    try:
+        yield state
+    finally:
+        await state.db.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+) -> None:
+    """Run the controller (API and console)."""
+    import uvicorn
+
+    from controller.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="info", proxy_headers=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all schema migrations (the server also does this on start)."""
+
+    async def go() -> list[str]:
+        from controller.db import Database
+        from controller.migrate import current_tables, upgrade
+
+        settings = Settings()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.effective_database_url)
+        try:
+            await upgrade(db)
+            return await current_tables(db)
+        finally:
+            await db.dispose()
+
+    tables = _run(go())
+    console.print(f"schema is current: {', '.join(tables)}")
+
+
+@users_app.command("add")
+def users_add(
+    username: str,
+    role: Annotated[Role, typer.Option(help="admin | technician | host | ioc_viewer")],
+    full_name: Annotated[str | None, typer.Option()] = None,
+    password_env: Annotated[
+        str | None, typer.Option(help="Read the password from this environment variable")
+    ] = None,
+) -> None:
+    """Create a user (the first admin is made this way)."""
+    from controller.schemas import UserCreate
+    from controller.services import users
+
+    password = os.environ.get(password_env, "") if password_env else None
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    async def go() -> None:
+        async with controller_state() as state, state.db.transaction() as session:
+            data = UserCreate(username=username, password=password, role=role, full_name=full_name)
+            await users.create_user(session, data, cli_actor())
+
+    try:
+        _run(go())
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"user {username} created with role {role.value}")
+
+
+@units_app.command("import")
+def units_import(province: Annotated[str, typer.Option(help="e.g. 'Tuyên Quang' or 'Thành phố Huế'")]) -> None:
+    """Load a real province and its communes from vietnam-provinces (2025 structure)."""
+    from controller.services import audit, units
+
+    async def go() -> tuple[int, int, str]:
+        async with controller_state() as state, state.db.transaction() as session:
+            specs = units.province_specs(province)
+            created, updated = await units.upsert_units(session, specs)
+            audit.record(session, cli_actor(), "unit.import", "unit", specs[0].code,
+                         {"province": specs[0].name, "created": created, "updated": updated})
+            return created, updated, specs[0].name
+
+    created, updated, name = _run(go())
+    console.print(f"{name}: {created} unit(s) created, {updated} updated")
+
+
+@units_app.command("demo-tree")
+def units_demo_tree() -> None:
+    """Build the seeds' legacy 4-level example: central, 1 province, 10 districts, 209 communes."""
+    from controller.services import units
+
+    async def go() -> tuple[int, int]:
+        async with controller_state() as state, state.db.transaction() as session:
+            return await units.upsert_units(session, units.legacy_demo_specs())
+
+    created, updated = _run(go())
+    console.print(f"demo tree: {created} unit(s) created, {updated} updated")
+
+
+@units_app.command("list")
+def units_list(
+    root: Annotated[str | None, typer.Option(help="Subtree root code")] = None,
+    level: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """List units (a subtree, a level)."""
+    from controller.services import units
+
+    async def go() -> list[tuple[str, str, str, int]]:
+        async with controller_state() as state, state.db.transaction() as session:
+            root_unit = await units.get_unit(session, root) if root else None
+            rows, _ = await units.list_units(session, root=root_unit, level=level, limit=100000)
+            return [(u.code, u.name, u.level, u.depth) for u in rows]
+
+    table = Table("code", "name", "level")
+    for code, name, lvl, depth in _run(go()):
+        table.add_row(code, "  " * depth + name, lvl)
+    console.print(table)
+
+
+@ep_app.command("import")
+def endpoints_import(
+    csv_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    valid_only: Annotated[bool, typer.Option(help="Import the valid rows even if others are bad")] = False,
+) -> None:
+    """Register endpoints from a CSV file (all-or-nothing unless --valid-only)."""
+    from controller.services import csv_import
+
+    async def go():
+        async with controller_state() as state, state.db.transaction() as session:
+            return await csv_import.import_csv(
+                session, state.box, state.profiles, csv_file.read_bytes(), cli_actor(),
+                valid_only=valid_only, max_rows=state.settings.max_csv_rows, source=csv_file.name,
+            )
+
+    report = _run(go())
+    for e in report.errors:
+        err_console.print(f"  line {e.line}: {e.field or '-'}: {e.reason}")
+    console.print(f"{report.imported} of {report.rows} row(s) imported")
+
+
+@ep_app.command("add")
+def endpoints_add(
+    name: str,
+    unit: Annotated[str, typer.Option(help="Unit code")],
+    host: Annotated[str, typer.Option()],
+    profile: Annotated[str, typer.Option()],
+    username: Annotated[str, typer.Option()] = "admin",
+    port: Annotated[int, typer.Option()] = 22,
+    password_env: Annotated[str | None, typer.Option(help="Read the device password from this variable")] = None,
+) -> None:
+    """Register one endpoint."""
+    from pydantic import ValidationError
+
+    from controller.schemas import EndpointCreate
+    from controller.services import registry
+
+    password = os.environ.get(password_env, "") if password_env else typer.prompt("Device password", hide_input=True)
+    try:
+        data = EndpointCreate(name=name, unit=unit, host=host, port=port, username=username,
+                              password=password, profile=profile)
+    except ValidationError as exc:
+        for e in exc.errors():
+            err_console.print(f"[red]error:[/red] {'.'.join(map(str, e['loc']))}: {e['msg']}")
+        raise typer.Exit(1) from None
+
+    async def go() -> uuid.UUID:
+        async with controller_state() as state, state.db.transaction() as session:
+            ep = await registry.create_endpoint(session, state.box, state.profiles, data, cli_actor())
+            return ep.id
+
+    console.print(f"endpoint {name} registered as {_run(go())}")
+
+
+@ep_app.command("list")
+def endpoints_list(
+    unit: Annotated[str | None, typer.Option(help="Unit code: its whole subtree")] = None,
+    state_: Annotated[str | None, typer.Option("--state")] = None,
+    profile: Annotated[str | None, typer.Option()] = None,
+    q: Annotated[str | None, typer.Option(help="Text search")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List endpoints with filters."""
+    from controller.services import registry
+    from controller.services.units import get_unit
+
+    async def go():
+        async with controller_state() as state, state.db.transaction() as session:
+            flt = registry.EndpointFilter(
+                unit=await get_unit(session, unit) if unit else None, state=state_, profile=profile, q=q
+            )
+            rows, total = await registry.list_endpoints(session, flt, limit=100000, offset=0)
+            return [registry.to_public(e) for e in rows], total
+
+    rows, total = _run(go())
+    if as_json:
+        sys.stdout.write(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=1))
+        return
+    table = Table("name", "unit", "host:port", "profile", "state", title=f"{total} endpoint(s)")
+    for r in rows:
+        table.add_row(r.name, r.unit.code, f"{r.host}:{r.port}", r.profile, r.state)
+    console.print(table)
+
+
+@ep_app.command("delete")
+def endpoints_delete(endpoint_id: uuid.UUID) -> None:
+    """Remove an endpoint from the registry."""
+    from controller.services import registry
+
+    async def go() -> None:
+        async with controller_state() as state, state.db.transaction() as session:
+            await registry.delete_endpoint(session, await registry.get_endpoint(session, endpoint_id), cli_actor())
+
+    _run(go())
+    console.print(f"endpoint {endpoint_id} deleted")
+
+
+def _mount_subcommands() -> None:
+    from controller.bench.cli import bench_app
+    from controller.demo import demo
+    from endpoints.sim.cli import sim_app
+
+    app.add_typer(sim_app, name="sim", help="Simulated fleets for tests and the demo")
+    app.add_typer(bench_app, name="bench", help="Benchmarks that print JSON")
+    app.command("demo")(demo)
+
+
+def main() -> None:
+    _mount_subcommands()
+    app()

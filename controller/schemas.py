@@ -1,0 +1,288 @@
+"""Pydantic schemas at the API edge, named XCreate / XUpdate / XPublic.
+
+Validation here is the first of two fences: it rejects control characters and
+malformed hosts before anything is stored; the second fence is the dialect
+escaping in `endpoints`, applied when a value is sent to a device.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+from controller.roles import Role
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$"
+)
+_KEY_TYPES = (
+    "ssh-ed25519",
+    "ssh-rsa",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+)
+
+
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters (newline, tab, ...)")
+    return value
+
+
+def _host(value: str) -> str:
+    value = value.strip()
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        pass
+    if _HOSTNAME.match(value) and not value.replace(".", "").isdigit():
+        return value.lower().rstrip(".")
+    raise ValueError("must be an IPv4/IPv6 address or a DNS host name")
+
+
+def _host_key(value: str) -> str:
+    parts = value.strip().split()
+    if len(parts) < 2 or parts[0] not in _KEY_TYPES:
+        raise ValueError(f"must be an OpenSSH public key line ({', '.join(_KEY_TYPES)} <base64>)")
+    try:
+        blob = base64.b64decode(parts[1], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("the key's base64 part is not valid base64") from None
+    if parts[0].encode() not in blob[:40]:
+        raise ValueError("the key's type does not match its base64 body")
+    return f"{parts[0]} {parts[1]}"
+
+
+def _sip_uri(value: str) -> str:
+    value = value.strip()
+    if re.fullmatch(r"(sips?:)?[A-Za-z0-9._+\-]+@[A-Za-z0-9.\-]+(:\d{1,5})?", value):
+        return value
+    if re.fullmatch(r"\+?\d{2,20}", value):  # H.323 E.164 alias
+        return value
+    raise ValueError("must be a SIP URI (sip:user@domain) or an E.164 number")
+
+
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), AfterValidator(_no_control)
+]
+Host = Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(_host)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+Username = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\s]+$"),
+    AfterValidator(_no_control),
+]
+DevicePassword = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(_no_control)]
+ProfileId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+HostKey = Annotated[str, StringConstraints(max_length=8192), AfterValidator(_host_key)]
+SipUri = Annotated[str, StringConstraints(max_length=255), AfterValidator(_sip_uri)]
+Text = Annotated[str, StringConstraints(max_length=2000)]
+UnitRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EndpointCreate(Strict):
+    name: Name
+    unit: UnitRef = Field(description="Unit code or id")
+    host: Host
+    port: Port = 22
+    username: Username
+    password: DevicePassword = Field(description="Write-only; stored encrypted, never returned")
+    profile: ProfileId
+    host_key: HostKey | None = Field(default=None, description="OpenSSH public key; else learned on first contact")
+    sip_uri: SipUri | None = None
+    description: Text | None = None
+
+
+class EndpointUpdate(Strict):
+    name: Name | None = None
+    unit: UnitRef | None = None
+    host: Host | None = None
+    port: Port | None = None
+    username: Username | None = None
+    password: DevicePassword | None = None
+    profile: ProfileId | None = None
+    host_key: HostKey | None = None
+    sip_uri: SipUri | None = None
+    description: Text | None = None
+
+
+class UnitBrief(BaseModel):
+    id: uuid.UUID
+    code: str
+    name: str
+    level: str
+
+
+class EndpointPublic(BaseModel):
+    id: uuid.UUID
+    name: str
+    unit: UnitBrief
+    host: str
+    port: int
+    username: str
+    profile: str
+    host_key: str | None
+    host_key_source: str | None
+    sip_uri: str | None
+    description: str | None
+    state: str
+    created_at: datetime
+    updated_at: datetime
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class RowError(BaseModel):
+    line: int = Field(description="Line number in the file (the header is line 1)")
+    field: str | None
+    reason: str
+    value: str | None = Field(default=None, description="The offending value (never for secrets)")
+
+
+class ImportReport(BaseModel):
+    rows: int
+    valid: int
+    imported: int
+    errors: list[RowError]
+
+
+class UnitCreate(Strict):
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_control)]
+    level: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[a-z_]+$")]
+    parent: UnitRef | None = None
+
+
+class UnitUpdate(Strict):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_control)] | None = None
+    level: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[a-z_]+$")] | None = None
+
+
+class UnitPublic(BaseModel):
+    id: uuid.UUID
+    code: str
+    name: str
+    level: str
+    parent_id: uuid.UUID | None
+    depth: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class UnitNode(BaseModel):
+    id: uuid.UUID
+    code: str
+    name: str
+    level: str
+    endpoints: int = Field(description="Endpoints registered in this unit's whole subtree")
+    children: list[UnitNode] = []
+
+
+class ProvinceImport(Strict):
+    province: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class UnitImportReport(BaseModel):
+    created: int
+    updated: int
+    root: UnitBrief
+
+
+class UserCreate(Strict):
+    username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")]
+    password: Annotated[str, StringConstraints(min_length=8, max_length=256)]
+    role: Role
+    full_name: Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control)] | None = None
+
+
+class UserUpdate(Strict):
+    password: Annotated[str, StringConstraints(min_length=8, max_length=256)] | None = None
+    role: Role | None = None
+    full_name: Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control)] | None = None
+    disabled: bool | None = None
+
+
+class UserPublic(BaseModel):
+    id: uuid.UUID
+    username: str
+    full_name: str | None
+    role: Role
+    disabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class ApiKeyCreate(Strict):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), AfterValidator(_no_control)]
+    role: Role
+
+
+class ApiKeyPublic(BaseModel):
+    id: uuid.UUID
+    name: str
+    prefix: str
+    role: Role
+    created_by: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    key: str = Field(description="Shown once; store it now")
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    role: Role
+
+
+class Me(BaseModel):
+    name: str
+    role: Role
+    kind: str
+
+
+class AuditPublic(BaseModel):
+    id: uuid.UUID
+    at: datetime
+    actor: str
+    actor_role: str
+    action: str
+    target_type: str
+    target_id: str | None
+    summary: dict[str, Any]
+
+
+class ProfilePublic(BaseModel):
+    id: str
+    summary: dict[str, Any]

@@ -1,0 +1,205 @@
+"""The administrative tree: any depth, levels as data.
+
+Two ways to fill it: `import_province` loads a real province and its communes
+from the `vietnam-provinces` package (the two-level structure in force since
+2025), and `build_legacy_demo_tree` builds the seeds' four-level example
+(central, 1 province, 10 districts, 209 communes) for the demo and tests.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from controller.errors import Conflict, InvalidInput, NotFound
+from controller.models import Endpoint, Unit
+
+
+def child_path(parent: Unit | None, unit_id: uuid.UUID) -> str:
+    return f"{parent.path if parent else '/'}{unit_id}/"
+
+
+def subtree_filter(root: Unit):
+    """SQL condition: the unit itself and every descendant."""
+    return Unit.path.startswith(root.path, autoescape=True)
+
+
+async def get_unit(session: AsyncSession, ref: str | uuid.UUID) -> Unit:
+    """A unit by id or by code (CSV rows and the CLI name units by code)."""
+    unit: Unit | None = None
+    if isinstance(ref, uuid.UUID):
+        unit = await session.get(Unit, ref)
+    else:
+        try:
+            unit = await session.get(Unit, uuid.UUID(ref))
+        except ValueError:
+            unit = None
+        if unit is None:
+            unit = await session.scalar(select(Unit).where(Unit.code == ref))
+    if unit is None:
+        raise NotFound(f"unit {ref!s} does not exist")
+    return unit
+
+
+async def unit_from_body(session: AsyncSession, ref: str, field: str = "unit") -> Unit:
+    """A unit named in a request body or CSV: unknown is invalid input, not a 404."""
+    try:
+        return await get_unit(session, ref)
+    except NotFound as exc:
+        raise InvalidInput(exc.detail, field=field) from None
+
+
+async def create_unit(
+    session: AsyncSession, *, code: str, name: str, level: str, parent: Unit | None
+) -> Unit:
+    if await session.scalar(select(Unit.id).where(Unit.code == code)):
+        raise Conflict(f"a unit with code {code!r} already exists", field="code")
+    unit_id = uuid.uuid4()
+    unit = Unit(
+        id=unit_id,
+        code=code,
+        name=name,
+        level=level,
+        parent_id=parent.id if parent else None,
+        path=child_path(parent, unit_id),
+        depth=(parent.depth + 1) if parent else 0,
+    )
+    session.add(unit)
+    await session.flush()
+    return unit
+
+
+async def delete_unit(session: AsyncSession, unit: Unit) -> None:
+    children = await session.scalar(select(func.count()).where(Unit.parent_id == unit.id))
+    endpoints = await session.scalar(select(func.count()).where(Endpoint.unit_id == unit.id))
+    if children or endpoints:
+        raise Conflict(
+            f"unit {unit.code} still has {children} child unit(s) and {endpoints} endpoint(s)",
+            children=children,
+            endpoints=endpoints,
+        )
+    await session.delete(unit)
+
+
+async def list_units(
+    session: AsyncSession,
+    *,
+    root: Unit | None = None,
+    level: str | None = None,
+    q: str | None = None,
+    limit: int = 1000,
+    offset: int = 0,
+) -> tuple[list[Unit], int]:
+    query = select(Unit)
+    if root is not None:
+        query = query.where(subtree_filter(root))
+    if level:
+        query = query.where(Unit.level == level)
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(func.lower(Unit.name).like(like) | func.lower(Unit.code).like(like))
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(query.order_by(Unit.depth, Unit.code).limit(limit).offset(offset))
+    return list(rows), int(total or 0)
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+
+
+async def upsert_units(session: AsyncSession, specs: Sequence[UnitSpec]) -> tuple[int, int]:
+    """Create or rename units given parents-first; returns (created, updated).
+
+    Re-running an import is safe: codes are the identity, names may change.
+    """
+    codes = [s.code for s in specs] + [s.parent_code for s in specs if s.parent_code]
+    existing = {
+        u.code: u for u in await session.scalars(select(Unit).where(Unit.code.in_(set(codes))))
+    }
+    created = updated = 0
+    for spec in specs:
+        unit = existing.get(spec.code)
+        if unit is not None:
+            if unit.name != spec.name or unit.level != spec.level:
+                unit.name, unit.level = spec.name, spec.level
+                updated += 1
+            continue
+        parent = existing.get(spec.parent_code) if spec.parent_code else None
+        if spec.parent_code and parent is None:
+            raise InvalidInput(f"parent unit {spec.parent_code} of {spec.code} does not exist")
+        unit_id = uuid.uuid4()
+        unit = Unit(
+            id=unit_id,
+            code=spec.code,
+            name=spec.name,
+            level=spec.level,
+            parent_id=parent.id if parent else None,
+            path=child_path(parent, unit_id),
+            depth=(parent.depth + 1) if parent else 0,
+        )
+        session.add(unit)
+        existing[spec.code] = unit
+        created += 1
+    await session.flush()
+    return created, updated
+
+
+def _fold(text: str) -> str:
+    """Case- and accent-insensitive key: 'Tỉnh Đắk Lắk' and 'dak lak' meet."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    for prefix in ("thanh pho ", "tinh "):
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+    return " ".join(text.replace("_", " ").split())
+
+
+def province_specs(province_name: str) -> list[UnitSpec]:
+    """The province and its communes from `vietnam-provinces`, parents first."""
+    from vietnam_provinces import Province, Ward
+
+    wanted = _fold(province_name)
+    matches = [p for p in Province.iter_all() if _fold(p.name) == wanted or p.codename == wanted]
+    if not matches:
+        raise NotFound(f"no province named {province_name!r} in vietnam-provinces")
+    province = matches[0]
+    pcode = f"{int(province.code):02d}"
+    specs = [UnitSpec(code=pcode, name=province.name, level="province", parent_code=None)]
+    wards = sorted(Ward.iter_by_province(province.code), key=lambda w: int(w.code))
+    specs += [
+        UnitSpec(code=f"{int(w.code):05d}", name=w.name, level="commune", parent_code=pcode)
+        for w in wards
+    ]
+    return specs
+
+
+def legacy_demo_specs(
+    province: str = "Tỉnh Mẫu", districts: int = 10, communes: int = 209
+) -> list[UnitSpec]:
+    """The seeds' four-level example tree: central → province → districts → communes."""
+    specs = [
+        UnitSpec("TW", "Trung ương", "central", None),
+        UnitSpec("DEMO", province, "province", "TW"),
+    ]
+    per, extra = divmod(communes, districts)
+    for d in range(1, districts + 1):
+        dcode = f"DEMO-H{d:02d}"
+        specs.append(UnitSpec(dcode, f"Huyện Số {d}", "district", "DEMO"))
+        for c in range(1, per + (1 if d <= extra else 0) + 1):
+            specs.append(UnitSpec(f"{dcode}-X{c:02d}", f"Xã {d}.{c:02d}", "commune", dcode))
+    return specs
+
+
+def leaf_codes(specs: Iterable[UnitSpec]) -> list[str]:
+    parents = {s.parent_code for s in specs}
+    return [s.code for s in specs if s.code not in parents]

@@ -1,0 +1,43 @@
+"""One `Settings` object, read from the environment (prefix ``DIEMCAU_``).
+
+Why one object: every module gets its configuration injected from here, so a
+test can build an isolated controller (own database, own key file) by passing
+a `Settings` instead of patching globals.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DIEMCAU_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="Where the SQLite file and key file live.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy async URL; default sqlite+aiosqlite in data_dir."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key (urlsafe base64, 32 bytes). Default: data_dir/secret.key, created 0600.",
+    )
+    profiles_dir: Path = Field(default=REPO_ROOT / "firmware_profiles")
+    token_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    max_csv_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    max_csv_rows: int = Field(default=5000, ge=1)
+    log_level: str = "INFO"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'diemcau.db').resolve()}"
+
+    @property
+    def key_file(self) -> Path:
+        return self.data_dir / "secret.key"

@@ -1,0 +1,89 @@
+"""Shared fixtures: an isolated controller per test, on SQLite or a real PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+
+from controller.app import create_app
+from controller.principal import SYSTEM
+from controller.roles import Role
+from controller.schemas import UserCreate
+from controller.services import units, users
+from controller.settings import Settings
+from tests.support.postgres import postgres_server
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def pg_admin_dsn() -> Iterator[str]:
+    with postgres_server() as dsn:
+        yield dsn
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+async def database_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[str]:
+    kind = request.getfixturevalue("backend") if "backend" in request.fixturenames else "sqlite"
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'diemcau.db'}"
+        return
+    admin = request.getfixturevalue("pg_admin_dsn")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(admin + "/postgres")
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    yield f"postgresql+asyncpg://{admin.removeprefix('postgresql://')}/{name}"
+
+
+@dataclass
+class Controller:
+    app: object
+    client: httpx.AsyncClient
+    settings: Settings
+    tokens: dict[Role, str]
+
+    @property
+    def state(self):
+        return self.app.state.diemcau
+
+    def auth(self, role: Role) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+@pytest.fixture
+async def controller(database_url: str, tmp_path) -> AsyncIterator[Controller]:
+    """A running controller with one user per role, each logged in."""
+    settings = Settings(
+        data_dir=tmp_path / "var", database_url=database_url, secret_key=Fernet.generate_key().decode()
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        state = app.state.diemcau
+        async with state.db.transaction() as session:
+            for role in Role:
+                await users.create_user(
+                    session, UserCreate(username=f"{role.value}1", password=PASSWORD, role=role), SYSTEM
+                )
+            await units.upsert_units(session, units.legacy_demo_specs(districts=3, communes=9))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            tokens = {}
+            for role in Role:
+                r = await client.post(
+                    "/api/v1/auth/token", data={"username": f"{role.value}1", "password": PASSWORD}
+                )
+                assert r.status_code == 200, r.text
+                tokens[role] = r.json()["access_token"]
+            yield Controller(app=app, client=client, settings=settings, tokens=tokens)

@@ -1,0 +1,120 @@
+"""Every route x every role -> the expected status. The table is written by hand
+on purpose: it is the policy, and the meta-test fails when a route is added
+without a row here."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from controller.roles import Role
+
+A, T, H, V = Role.admin, Role.technician, Role.host, Role.ioc_viewer
+EVERYONE = {A, T, H, V}
+X = uuid.uuid4()  # an id that does not exist: allowed roles get 404, others 403
+
+# (method, path, roles allowed, status for an allowed role)
+MATRIX = [
+    ("GET", "/api/v1/auth/me", EVERYONE, 200),
+    ("GET", "/api/v1/users", {A}, 200),
+    ("POST", "/api/v1/users", {A}, 422),
+    ("GET", f"/api/v1/users/{X}", {A}, 404),
+    ("PATCH", f"/api/v1/users/{X}", {A}, 404),
+    ("DELETE", f"/api/v1/users/{X}", {A}, 404),
+    ("GET", "/api/v1/api-keys", {A}, 200),
+    ("POST", "/api/v1/api-keys", {A}, 422),
+    ("DELETE", f"/api/v1/api-keys/{X}", {A}, 404),
+    ("GET", "/api/v1/units", EVERYONE, 200),
+    ("GET", "/api/v1/units/tree", EVERYONE, 200),
+    ("GET", "/api/v1/units/NOPE", EVERYONE, 404),
+    ("POST", "/api/v1/units", {A, T}, 422),
+    ("PATCH", "/api/v1/units/NOPE", {A, T}, 404),
+    ("DELETE", "/api/v1/units/NOPE", {A, T}, 404),
+    ("POST", "/api/v1/units/import", {A}, 422),
+    ("GET", "/api/v1/endpoints", EVERYONE, 200),
+    ("POST", "/api/v1/endpoints", {A, T}, 422),
+    ("POST", "/api/v1/endpoints/import", {A, T}, 422),
+    ("GET", f"/api/v1/endpoints/{X}", EVERYONE, 404),
+    ("PATCH", f"/api/v1/endpoints/{X}", {A, T}, 404),
+    ("DELETE", f"/api/v1/endpoints/{X}", {A, T}, 404),
+    ("GET", "/api/v1/profiles", EVERYONE, 200),
+    ("GET", "/api/v1/profiles/nope", EVERYONE, 404),
+    ("GET", "/api/v1/audit", {A}, 200),
+]
+PUBLIC = {("POST", "/api/v1/auth/token")}
+
+
+def _template(path: str) -> str:
+    return path.replace(str(X), "{id}").replace("NOPE", "{ref}").replace("nope", "{id}")
+
+
+def test_every_api_route_is_in_the_matrix(controller):
+    declared = set()
+    for path, ops in controller.app.openapi()["paths"].items():
+        for name in ("user_id", "key_id", "endpoint_id", "profile_id"):
+            path = path.replace("{" + name + "}", "{id}")
+        declared |= {(m.upper(), path) for m in ops}
+    in_matrix = {(m, _template(p)) for m, p, _, _ in MATRIX} | PUBLIC
+    assert declared == in_matrix
+
+
+def test_openapi_records_each_routes_roles(controller):
+    spec = controller.app.openapi()
+    op = spec["paths"]["/api/v1/endpoints"]["post"]
+    assert op["x-roles"] == ["admin", "technician"]
+    assert spec["paths"]["/api/v1/audit"]["get"]["x-roles"] == ["admin"]
+
+
+@pytest.mark.parametrize(("method", "path", "allowed", "ok"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
+async def test_role_matrix(controller, method, path, allowed, ok):
+    kwargs = {"json": {}} if method in ("POST", "PATCH") and not path.endswith("/import") else {}
+    if path == "/api/v1/endpoints/import":
+        kwargs = {"files": {"file": ("x.csv", b"name\n", "text/csv")}}
+    for role in Role:
+        r = await controller.client.request(method, path, headers=controller.auth(role), **kwargs)
+        expected = ok if role in allowed else 403
+        assert r.status_code == expected, (role, r.status_code, r.text)
+        if expected == 403:
+            assert r.json()["type"] == "urn:diemcau:problem:forbidden"
+    r = await controller.client.request(method, path, **kwargs)
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    r = await controller.client.request(method, path, headers={"Authorization": "Bearer forged.jwt.value"}, **kwargs)
+    assert r.status_code == 401
+
+
+async def test_api_keys_authenticate_machines_and_can_be_revoked(controller):
+    r = await controller.client.post(
+        "/api/v1/api-keys", json={"name": "IOC bus", "role": "ioc_viewer"}, headers=controller.auth(Role.admin)
+    )
+    assert r.status_code == 201
+    key, key_id = r.json()["key"], r.json()["id"]
+    h = {"Authorization": f"Bearer {key}"}
+    me = (await controller.client.get("/api/v1/auth/me", headers=h)).json()
+    assert me == {"name": "IOC bus", "role": "ioc_viewer", "kind": "api_key"}
+    assert (await controller.client.post("/api/v1/endpoints", json={}, headers=h)).status_code == 403
+    listed = (await controller.client.get("/api/v1/api-keys", headers=controller.auth(Role.admin))).json()
+    assert "key" not in listed[0] and listed[0]["last_used_at"] is not None
+    await controller.client.delete(f"/api/v1/api-keys/{key_id}", headers=controller.auth(Role.admin))
+    assert (await controller.client.get("/api/v1/auth/me", headers=h)).status_code == 401
+
+
+async def test_disabled_user_loses_access_at_once(controller):
+    users = (await controller.client.get("/api/v1/users", headers=controller.auth(Role.admin))).json()
+    host = next(u for u in users if u["username"] == "host1")
+    r = await controller.client.patch(
+        f"/api/v1/users/{host['id']}", json={"disabled": True}, headers=controller.auth(Role.admin)
+    )
+    assert r.status_code == 200
+    assert (await controller.client.get("/api/v1/auth/me", headers=controller.auth(Role.host))).status_code == 401
+
+
+async def test_wrong_password_and_last_admin_protection(controller):
+    r = await controller.client.post("/api/v1/auth/token", data={"username": "admin1", "password": "nope"})
+    assert r.status_code == 401 and r.json()["type"] == "urn:diemcau:problem:unauthorized"
+    users = (await controller.client.get("/api/v1/users", headers=controller.auth(Role.admin))).json()
+    admin = next(u for u in users if u["username"] == "admin1")
+    r = await controller.client.patch(
+        f"/api/v1/users/{admin['id']}", json={"role": "host"}, headers=controller.auth(Role.admin)
+    )
+    assert r.status_code == 409 and "last active admin" in r.json()["detail"]

@@ -1,0 +1,40 @@
+"""A controller prepared outside any event loop, for tools that drive ASGI themselves
+(schemathesis runs the app's lifespan in its own portal)."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+from controller.app import build_state, create_app
+from controller.principal import SYSTEM
+from controller.roles import Role
+from controller.schemas import UserCreate
+from controller.security import issue_token
+from controller.services import units, users
+from controller.settings import Settings
+
+
+def fuzz_app():
+    data_dir = Path(tempfile.mkdtemp(prefix="diemcau-fuzz-"))
+    settings = Settings(data_dir=data_dir, secret_key=Fernet.generate_key().decode())
+
+    async def prepare() -> str:
+        state = await build_state(settings)
+        try:
+            async with state.db.transaction() as session:
+                await users.create_user(
+                    session, UserCreate(username="fuzz-admin", password="fuzz-password", role=Role.admin), SYSTEM
+                )
+                await units.upsert_units(session, units.legacy_demo_specs(districts=2, communes=4))
+            token, _ = issue_token(state.box, "fuzz-admin", "admin", timedelta(hours=2))
+            return token
+        finally:
+            await state.db.dispose()
+
+    token = asyncio.run(prepare())
+    return create_app(settings), lambda: token

@@ -1,0 +1,78 @@
+"""A real PostgreSQL server for the tests: initdb in a temp dir, random loopback port.
+
+PostgreSQL refuses to run as root, so as root the server runs as the
+unprivileged user `make setup` creates (``diemcau-pg``).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+from collections.abc import Iterator
+
+PG_USER = "diemcau-pg"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _bindir() -> str:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        raise RuntimeError("PostgreSQL is not installed: run `make setup`")
+    return os.path.dirname(found[-1])
+
+
+def _as_user(cmd: list[str]) -> list[str]:
+    return ["runuser", "-u", PG_USER, "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """Yield an admin DSN (postgresql://...) of a fresh server; stop and wipe it after."""
+    bindir = _bindir()
+    base = tempfile.mkdtemp(prefix="diemcau-pg-")
+    os.chmod(base, 0o755)
+    data = os.path.join(base, "data")
+    if os.geteuid() == 0:
+        shutil.chown(base, PG_USER, PG_USER)
+    port = free_port()
+    subprocess.run(
+        _as_user([f"{bindir}/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                  "--no-locale", "--no-sync"]),
+        check=True, capture_output=True,
+    )
+    proc = subprocess.Popen(
+        _as_user([f"{bindir}/postgres", "-D", data, "-h", "127.0.0.1", "-p", str(port),
+                  "-k", base, "-c", "fsync=off", "-c", "full_page_writes=off",
+                  "-c", "synchronous_commit=off"]),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("PostgreSQL did not start") from None
+                time.sleep(0.1)
+        time.sleep(0.3)
+        yield f"postgresql://postgres@127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(base, ignore_errors=True)

@@ -1,0 +1,39 @@
+# diemcau: one command to set up and run the demo, one to set up and run the tests.
+# `make setup` is idempotent: it installs only what is missing.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Debian packages the tests need (real servers, no mocks).
+APT_PACKAGES := postgresql
+PG_USER := diemcau-pg
+
+.PHONY: setup system demo test bench lint clean
+
+setup: system $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+system:
+	@bash scripts/install-system-deps.sh $(PG_USER) $(APT_PACKAGES)
+
+demo: setup
+	$(BIN)/diemcau demo
+
+test: setup
+	$(BIN)/pytest -q
+
+bench: setup
+	$(BIN)/pytest -q -m slow
+	$(BIN)/diemcau bench import --rows 250 --json
+
+lint: setup
+	$(BIN)/ruff check controller endpoints camera tests
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

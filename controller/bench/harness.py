@@ -1,0 +1,100 @@
+"""A controller in its own process, for benchmarks and multi-process tests.
+
+Measuring in a separate process is the point: RSS and CPU figures then belong
+to the controller alone, not to the load generator or the simulator.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from cryptography.fernet import Fernet
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class ControllerProcess:
+    """`diemcau serve` on a random loopback port with a fresh data dir and an admin."""
+
+    data_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="diemcau-bench-")))
+    port: int = field(default_factory=free_port)
+    admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+    proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            DIEMCAU_DATA_DIR=str(self.data_dir),
+            DIEMCAU_SECRET_KEY=env.get("DIEMCAU_SECRET_KEY") or self._key(),
+            DIEMCAU_ADMIN_PASSWORD=self.admin_password,
+        )
+        return env
+
+    def _key(self) -> str:
+        key_file = self.data_dir / "bench.key"
+        if not key_file.exists():
+            key_file.write_text(Fernet.generate_key().decode())
+        return key_file.read_text()
+
+    def cli(self, *args: str) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "controller", *args], env=self.env, check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def start(self) -> None:
+        self.cli("users", "add", "admin", "--role", "admin", "--password-env", "DIEMCAU_ADMIN_PASSWORD")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "controller", "serve", "--port", str(self.port)],
+            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("controller did not start")
+
+    def token(self) -> str:
+        r = httpx.post(
+            f"{self.url}/api/v1/auth/token", data={"username": "admin", "password": self.admin_password}
+        )
+        r.raise_for_status()
+        return r.json()["access_token"]
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def __enter__(self) -> ControllerProcess:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install the Debian packages the tests need, only when missing, and the
+# unprivileged user that runs servers refusing root (PostgreSQL's initdb).
+# Usage: install-system-deps.sh PG_USER PACKAGE...
+set -euo pipefail
+pg_user=$1; shift
+missing=()
+for pkg in "$@"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null && sudo="sudo" || {
+    [ ${#missing[@]} -eq 0 ] && exit 0
+    echo "need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ "$(id -u)" -eq 0 ] && ! id "$pg_user" >/dev/null 2>&1; then
+  useradd --system --no-create-home --shell /usr/sbin/nologin "$pg_user"
+fi
+exit 0

@@ -1,0 +1,50 @@
+"""diemcau.endpoints: talk to room video-conference codecs over SSH.
+
+A library (async, typed, no HTTP, no ORM): give it host, credentials and a
+firmware profile; get typed results back or a typed error from
+``endpoints.errors``.  All vendor knowledge lives in ``firmware_profiles/*.yaml``.
+"""
+
+from endpoints.commands import quote, render
+from endpoints.connection import EndpointSession, open_session
+from endpoints.driver import EndpointDriver, Health, Identity
+from endpoints.errors import (
+    AuthFailed,
+    CommandFailed,
+    ConnectFailed,
+    ConnectionLost,
+    EndpointError,
+    EndpointTimeout,
+    HostKeyMismatch,
+    ParseError,
+    ProfileError,
+    UnsafeValue,
+)
+from endpoints.parsing import apply_query, apply_rule
+from endpoints.profiles import Profile, default_profiles_dir, load_profile, load_profiles
+
+__all__ = [
+    "AuthFailed",
+    "CommandFailed",
+    "ConnectFailed",
+    "ConnectionLost",
+    "EndpointDriver",
+    "EndpointError",
+    "EndpointSession",
+    "EndpointTimeout",
+    "Health",
+    "HostKeyMismatch",
+    "Identity",
+    "ParseError",
+    "Profile",
+    "ProfileError",
+    "UnsafeValue",
+    "apply_query",
+    "apply_rule",
+    "default_profiles_dir",
+    "load_profile",
+    "load_profiles",
+    "open_session",
+    "quote",
+    "render",
+]

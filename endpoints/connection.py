@@ -1,0 +1,261 @@
+"""SSH sessions to room codecs: the only module that touches asyncssh.
+
+One interactive shell per device, kept open and reused (handshakes are the
+expensive part).  A background reader feeds every byte through a ``Framer``
+so a command's response is matched even with feedback interleaved; feedback
+is kept in a bounded queue (and an optional callback) for monitoring.
+
+Host keys are pinned: with ``known_host_key`` any other key is refused with
+``HostKeyMismatch``; without one we trust on first use and expose the key as
+``session.host_key`` for the caller to store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from types import TracebackType
+
+import asyncssh
+
+from endpoints.errors import (
+    AuthFailed,
+    CommandFailed,
+    ConnectFailed,
+    ConnectionLost,
+    EndpointError,
+    EndpointTimeout,
+    HostKeyMismatch,
+)
+from endpoints.framing import Framer, Response
+from endpoints.profiles import Profile
+
+__all__ = ["EndpointSession", "open_session"]
+
+FEEDBACK_QUEUE_SIZE = 1000
+_tags = itertools.count(1)
+
+
+class _PinningClient(asyncssh.SSHClient):
+    """Accept exactly the pinned key, or any key on first use; remember what was shown."""
+
+    def __init__(self, pinned: asyncssh.SSHKey | None) -> None:
+        self.pinned = pinned
+        self.presented: asyncssh.SSHKey | None = None
+
+    def validate_host_public_key(
+        self, host: str, addr: str, port: int, key: asyncssh.SSHKey
+    ) -> bool:
+        self.presented = key
+        return self.pinned is None or key == self.pinned
+
+
+def _key_line(key: asyncssh.SSHKey) -> str:
+    return key.export_public_key("openssh").decode().strip()
+
+
+class EndpointSession:
+    """A logged-in shell on one device; ``run`` one command at a time."""
+
+    def __init__(
+        self,
+        conn: asyncssh.SSHClientConnection,
+        process: asyncssh.SSHClientProcess[str],
+        profile: Profile,
+        *,
+        endpoint: str,
+        host_key: str,
+        command_timeout: float,
+        on_feedback: Callable[[str], None] | None = None,
+    ) -> None:
+        self.profile = profile
+        self.endpoint = endpoint
+        self.host_key = host_key
+        self.command_timeout = command_timeout
+        self.feedback: asyncio.Queue[str] = asyncio.Queue(FEEDBACK_QUEUE_SIZE)
+        self._on_feedback = on_feedback
+        self._conn = conn
+        self._process = process
+        self._framer = Framer(profile.session, self._feedback)
+        self._lock = asyncio.Lock()
+        self._waiter: asyncio.Future[Response] | None = None
+        self._closed: EndpointError | None = None
+        self._reader = asyncio.get_running_loop().create_task(self._read_loop())
+
+    def _feedback(self, line: str) -> None:
+        if self.feedback.full():  # keep the newest: monitoring cares about now
+            self.feedback.get_nowait()
+        self.feedback.put_nowait(line)
+        if self._on_feedback is not None:
+            self._on_feedback(line)
+
+    async def _read_loop(self) -> None:
+        partial = ""
+        try:
+            while True:
+                chunk = await self._process.stdout.read(65536)
+                if not chunk:
+                    break
+                *lines, partial = (partial + chunk).split("\n")
+                for line in lines:
+                    self._deliver(self._framer.feed_line(line))
+                if (resp := self._framer.feed_partial(partial)) is not None:
+                    partial = ""
+                    self._deliver(resp)
+        except (asyncssh.Error, OSError):
+            pass
+        self._fail(ConnectionLost("connection closed by device", endpoint=self.endpoint))
+
+    def _deliver(self, resp: Response | None) -> None:
+        if resp is not None and self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(resp)
+
+    def _fail(self, error: EndpointError) -> None:
+        self._closed = self._closed or error
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_exception(error)
+
+    async def _exchange(
+        self,
+        command: str | None,
+        timeout: float,  # noqa: ASYNC109
+        *,
+        tagged: bool = True,
+    ) -> Response:
+        """Send ``command`` (None: just wait for ready) and await its framed response.
+
+        Untagged commands (on-open setup such as ``echo off``) are sent verbatim.
+        """
+        async with self._lock:
+            if self._closed is not None:
+                raise self._closed
+            tag = f"dc{next(_tags)}" if tagged else None
+            self._waiter = asyncio.get_running_loop().create_future()
+            self._framer.expect(command, tag)
+            if command is not None:
+                s = self.profile.session
+                line = s.command_template.format(command=command, tag=tag) if tag else command
+                try:
+                    self._process.stdin.write(line + s.line_ending)
+                except (asyncssh.Error, OSError, BrokenPipeError):
+                    raise ConnectionLost("cannot write", endpoint=self.endpoint) from None
+            try:
+                return await asyncio.wait_for(asyncio.shield(self._waiter), timeout)
+            except TimeoutError:
+                # The stream is now out of step with us; nothing later can be trusted.
+                self._fail(EndpointTimeout(f"{command!r} timed out", endpoint=self.endpoint))
+                self._conn.close()
+                raise EndpointTimeout(
+                    f"no response to {command!r} within {timeout}s", endpoint=self.endpoint
+                ) from None
+            finally:
+                self._waiter = None
+
+    async def run(
+        self,
+        command: str,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - per-command override
+        tagged: bool = True,
+    ) -> str:
+        """Run one already-rendered command; return its raw response text.
+
+        Raises CommandFailed with the device's message when it answers with an error.
+        """
+        resp = await self._exchange(command, timeout or self.command_timeout, tagged=tagged)
+        if resp.failed:
+            raw = "\n".join(resp.lines + [resp.end])
+            raise CommandFailed(command, raw, resp.message or "", endpoint=self.endpoint)
+        return resp.text
+
+    async def close(self) -> None:
+        self._fail(ConnectionLost("session closed", endpoint=self.endpoint))
+        self._reader.cancel()
+        self._conn.close()
+        try:
+            await asyncio.wait_for(self._conn.wait_closed(), 2)
+        except (TimeoutError, asyncssh.Error, OSError):
+            pass
+
+    async def __aenter__(self) -> EndpointSession:
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+
+async def open_session(
+    host: str,
+    port: int,
+    username: str,
+    password: str,
+    profile: Profile,
+    *,
+    known_host_key: str | None,
+    connect_timeout: float = 10,
+    command_timeout: float = 10,
+    on_feedback: Callable[[str], None] | None = None,
+) -> EndpointSession:
+    """Connect, log in, wait for the device to be ready and run the profile's on-open commands."""
+    endpoint = f"{host}:{port}"
+    try:
+        pinned = asyncssh.import_public_key(known_host_key) if known_host_key else None
+    except (asyncssh.KeyImportError, ValueError):
+        raise HostKeyMismatch(known_host_key or "", "", endpoint=endpoint) from None
+    client = _PinningClient(pinned)
+    trusted = [pinned] if pinned else []
+    try:
+        conn, _ = await asyncio.wait_for(
+            asyncssh.create_connection(
+                lambda: client,
+                host,
+                port,
+                username=username,
+                password=password,
+                known_hosts=(trusted, [], []),
+                client_keys=None,
+                agent_path=None,
+                config=None,
+                preferred_auth="password,keyboard-interactive",
+                connect_timeout=connect_timeout,
+                keepalive_interval=30,
+            ),
+            connect_timeout,
+        )
+        process = await asyncio.wait_for(
+            conn.create_process(term_type=None, encoding="utf-8", errors="replace"),
+            connect_timeout,
+        )
+    except TimeoutError:
+        raise EndpointTimeout(
+            f"connect timed out after {connect_timeout}s", endpoint=endpoint
+        ) from None
+    except asyncssh.PermissionDenied:
+        raise AuthFailed(f"login refused for user {username!r}", endpoint=endpoint) from None
+    except asyncssh.HostKeyNotVerifiable:
+        presented = _key_line(client.presented) if client.presented else ""
+        raise HostKeyMismatch(known_host_key or "", presented, endpoint=endpoint) from None
+    except (asyncssh.Error, OSError) as exc:
+        reason = getattr(exc, "reason", None) or exc.__class__.__name__
+        raise ConnectFailed(f"cannot connect: {reason}", endpoint=endpoint) from None
+    host_key = _key_line(client.presented) if client.presented else (known_host_key or "")
+    session = EndpointSession(
+        conn,
+        process,
+        profile,
+        endpoint=endpoint,
+        host_key=host_key,
+        command_timeout=command_timeout,
+        on_feedback=on_feedback,
+    )
+    try:
+        await session._exchange(None, connect_timeout)
+        for command in profile.session.on_open:
+            await session.run(command, tagged=False)
+    except BaseException:
+        await session.close()
+        raise
+    return session

@@ -1,0 +1,120 @@
+"""Typed operations on a device, driven entirely by its profile.
+
+``EndpointDriver`` is the one contract every vendor family satisfies
+(NAPALM-style): identity, configuration, health, calls.  It never branches on
+the vendor; commands, parse rules and escaping all come from the profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pydantic import BaseModel, ConfigDict
+
+from endpoints.commands import render
+from endpoints.connection import EndpointSession
+from endpoints.errors import CommandFailed, UnsafeValue
+from endpoints.parsing import apply_query, apply_rule, merge
+from endpoints.profiles import Profile, Query
+
+__all__ = ["EndpointDriver", "Health", "Identity"]
+
+
+class Identity(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    model: str
+    firmware_version: str
+    serial: str | None = None
+
+
+class Health(BaseModel):
+    """A snapshot; None means "this device/profile does not report it"."""
+
+    model_config = ConfigDict(frozen=True)
+    uptime_s: int | None = None
+    in_call: bool | None = None
+    remote: str | None = None
+    call_duration_s: int | None = None
+    sip_registered: bool | None = None
+    camera_connected: bool | None = None
+    microphones_connected: bool | None = None
+    packet_loss_pct: float | None = None
+    temperature_c: float | None = None
+
+
+class EndpointDriver:
+    """Profile-driven operations over an open ``EndpointSession``."""
+
+    def __init__(self, session: EndpointSession, profile: Profile | None = None) -> None:
+        self.session = session
+        self.profile = profile or session.profile
+
+    def _render(self, template: str, **values: object) -> str:
+        return render(template, values, self.profile.escaping)
+
+    async def _query(self, name: str, query: Query) -> dict[str, object]:
+        try:
+            raw = await self.session.run(query.command)
+        except CommandFailed:
+            if query.on_error == "none":
+                return dict.fromkeys(query.fields)
+            raise
+        return apply_query(query, raw, name=name, escaping=self.profile.escaping)
+
+    async def identify(self) -> Identity:
+        results = [await self._query(f"identity.{n}", q) for n, q in self.profile.identity.items()]
+        return Identity(**merge(results))
+
+    async def read_config(self, keys: Iterable[str] | None = None) -> dict[str, str]:
+        """Read configuration keys (all the profile knows by default), canonical values."""
+        out: dict[str, str] = {}
+        for key in keys if keys is not None else self.profile.config:
+            spec = self.profile.config.get(key)
+            if spec is None:
+                raise UnsafeValue(key, f"profile {self.profile.id} has no config key {key!r}")
+            raw = await self.session.run(spec.read)
+            value = str(
+                apply_rule(spec.parse, raw, name=f"config.{key}", escaping=self.profile.escaping)
+            )
+            if spec.choices:
+                value = {v: k for k, v in spec.choices.items()}.get(value, value)
+            out[key] = value
+        return out
+
+    async def set_config(self, key: str, value: str) -> None:
+        """Set one key; ``value`` is canonical (mapped through ``choices`` when declared)."""
+        spec = self.profile.config.get(key)
+        if spec is None:
+            raise UnsafeValue(key, f"profile {self.profile.id} has no config key {key!r}")
+        if spec.choices is not None:
+            if value not in spec.choices:
+                raise UnsafeValue(value, f"{key} must be one of {sorted(spec.choices)}")
+            value = spec.choices[value]
+        await self.session.run(self._render(spec.set, value=value))
+
+    async def health(self) -> Health:
+        results = [await self._query(f"health.{n}", q) for n, q in self.profile.health.items()]
+        return Health(**merge(results))
+
+    async def dial(self, uri: str, rate: int = 1920, protocol: str = "sip", tag: str = "") -> str:
+        """Place a call; ``tag`` is a booking/meeting reference where the dialect takes one."""
+        calls = self.profile.calls
+        if protocol not in calls.protocols:
+            raise UnsafeValue(protocol, f"protocol must be one of {sorted(calls.protocols)}")
+        command = self._render(
+            calls.dial, uri=uri, rate=rate, protocol=calls.protocols[protocol], tag=tag
+        )
+        return await self.session.run(command)
+
+    async def hangup(self) -> None:
+        await self.session.run(self.profile.calls.hangup)
+
+    async def mute(self, on: bool) -> None:
+        await self.session.run(self.profile.calls.mute if on else self.profile.calls.unmute)
+
+    async def upgrade_firmware(self, url: str) -> None:
+        """Start a firmware upgrade; the device reboots (see ``firmware.reboot_seconds``)."""
+        template = self.profile.firmware.upgrade
+        if template is None:
+            raise UnsafeValue(url, f"profile {self.profile.id} cannot upgrade over this API")
+        await self.session.run(self._render(template, url=url))

@@ -1,0 +1,126 @@
+"""Typed errors raised by the ``endpoints`` library.
+
+Callers (the controller's monitor loops, provisioning jobs, scripts) decide
+what to do from the *type* of an error: retry a timeout, alarm on a host-key
+mismatch, show the device's own message for a failed command.  Only
+``endpoints.connection`` catches ``asyncssh`` exceptions and translates them
+into this tree, so nothing above the SSH layer depends on asyncssh.
+
+::
+
+    EndpointError                  anything this library raises on purpose
+    ├── ProfileError               a firmware profile YAML is invalid (file + field path)
+    ├── ConnectFailed              TCP/SSH could not be established (refused, reset, unreachable)
+    │   └── ConnectionLost         an established session went away (mid-command drop, EOF)
+    ├── EndpointTimeout            connect, login or a command took longer than allowed
+    ├── AuthFailed                 the device rejected the credentials
+    ├── HostKeyMismatch            the presented host key is not the pinned one
+    ├── CommandFailed              the device answered ERROR / ``error: ...``
+    ├── ParseError                 the output did not match the profile's parse rule
+    └── UnsafeValue                a value cannot be escaped safely for the dialect
+
+Messages never contain passwords: nothing here is ever given one.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthFailed",
+    "CommandFailed",
+    "ConnectFailed",
+    "ConnectionLost",
+    "EndpointError",
+    "EndpointTimeout",
+    "HostKeyMismatch",
+    "ParseError",
+    "ProfileError",
+    "UnsafeValue",
+]
+
+
+class EndpointError(Exception):
+    """Root of the tree; ``endpoint`` is ``host:port`` when known."""
+
+    def __init__(self, message: str, *, endpoint: str | None = None) -> None:
+        self.endpoint = endpoint
+        super().__init__(f"{endpoint}: {message}" if endpoint else message)
+
+
+class ProfileError(EndpointError):
+    """A profile file is unreadable or invalid; the message names file and field path."""
+
+
+class ConnectFailed(EndpointError):
+    """The TCP connection or SSH handshake failed (refused, reset, unreachable)."""
+
+
+class ConnectionLost(ConnectFailed):
+    """An established session closed under us, e.g. while a command was running."""
+
+
+class EndpointTimeout(EndpointError):
+    """Connect, login or a single command exceeded its timeout."""
+
+
+class AuthFailed(EndpointError):
+    """The device rejected the username/password."""
+
+
+class HostKeyMismatch(EndpointError):
+    """The device presented a host key other than the pinned one.
+
+    Both keys are OpenSSH public key lines so an operator can compare them
+    and, if the device was legitimately replaced, re-pin the new one.
+    """
+
+    def __init__(self, expected: str, presented: str, *, endpoint: str | None = None) -> None:
+        self.expected = expected
+        self.presented = presented
+        super().__init__(
+            f"host key mismatch: expected {_fingerprint(expected)}, "
+            f"presented {_fingerprint(presented)}",
+            endpoint=endpoint,
+        )
+
+
+class CommandFailed(EndpointError):
+    """The device refused a command; ``device_message`` is its own words."""
+
+    def __init__(
+        self, command: str, raw: str, device_message: str, *, endpoint: str | None = None
+    ) -> None:
+        self.command = command
+        self.raw = raw
+        self.device_message = device_message
+        super().__init__(f"command {command!r} failed: {device_message}", endpoint=endpoint)
+
+
+class ParseError(EndpointError):
+    """Output did not satisfy a parse rule; ``raw`` keeps the text for the log/fixture."""
+
+    def __init__(self, rule: str, raw: str, *, endpoint: str | None = None) -> None:
+        self.rule = rule
+        self.raw = raw
+        super().__init__(f"cannot parse with rule {rule}: {raw[:200]!r}", endpoint=endpoint)
+
+
+class UnsafeValue(EndpointError):
+    """A value cannot be rendered into a command without changing its meaning."""
+
+    def __init__(self, value: object, reason: str) -> None:
+        self.value = value
+        self.reason = reason
+        super().__init__(f"unsafe value {str(value)[:60]!r}: {reason}")
+
+
+def _fingerprint(key_line: str) -> str:
+    """SHA256 fingerprint of an OpenSSH key line, as ``ssh-keygen -l`` shows it."""
+    import base64
+    import hashlib
+
+    try:
+        blob = base64.b64decode(key_line.split()[1])
+    except (IndexError, ValueError):
+        return key_line[:40]
+    digest = base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+    return f"SHA256:{digest}"

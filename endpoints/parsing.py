@@ -1,0 +1,104 @@
+"""Apply a profile's parse rules to a command's raw response.
+
+Rules are generic on purpose (regex with a ``value`` group, an aggregate, a
+map, a type) so vendor knowledge stays in YAML.  A required rule that finds
+nothing raises ``ParseError`` carrying the raw text: an empty result would
+look like a healthy device with no data, which is the worst failure mode for
+monitoring.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from endpoints.commands import unquote
+from endpoints.errors import ParseError
+from endpoints.profiles import Escaping, Query, Rule
+
+__all__ = ["apply_query", "apply_rule"]
+
+_TRUE = {"true", "yes", "on", "1", "enabled"}
+_FALSE = {"false", "no", "off", "0", "disabled"}
+
+
+def _convert(text: Any, rule: Rule, name: str, raw: str) -> Any:
+    if rule.map is not None and isinstance(text, str):
+        if text in rule.map:
+            return rule.map[text]
+        if "*" in rule.map:  # catch-all entry
+            return rule.map["*"]
+    try:
+        if rule.type == "int":
+            return int(text)
+        if rule.type == "float":
+            return float(text)
+        if rule.type == "bool":
+            if isinstance(text, bool):
+                return text
+            low = str(text).strip().lower()
+            if low in _TRUE:
+                return True
+            if low in _FALSE:
+                return False
+            raise ValueError(text)
+    except (TypeError, ValueError):
+        raise ParseError(f"{name}: {text!r} is not {rule.type}", raw) from None
+    return text
+
+
+def apply_rule(
+    rule: Rule, raw: str, *, name: str = "rule", escaping: Escaping | None = None
+) -> Any:
+    """Return the value ``rule`` extracts from ``raw`` (see ``Rule`` for the knobs)."""
+    matches = list(re.finditer(rule.regex, raw, re.MULTILINE))
+    if rule.aggregate == "count":
+        return len(matches)
+    if rule.aggregate == "any":
+        return bool(matches)
+    if not matches:
+        if rule.required:
+            raise ParseError(name, raw)
+        return rule.default
+
+    def value_of(m: re.Match[str]) -> Any:
+        text = m.group("value")
+        if rule.unquote and escaping is not None:
+            text = unquote(text, escaping)
+        return _convert(text, rule, name, raw)
+
+    values = [value_of(m) for m in matches]
+    if rule.aggregate == "first":
+        return values[0]
+    if rule.aggregate == "all":
+        return values
+    if rule.aggregate == "sum":
+        return sum(values)
+    if rule.aggregate == "max":
+        return max(values)
+    # percent: lost / total over all matching lines
+    assert rule.total_regex is not None
+    totals = [float(m.group("value")) for m in re.finditer(rule.total_regex, raw, re.MULTILINE)]
+    total = sum(totals)
+    return round(100.0 * sum(values) / total, 3) if total else 0.0
+
+
+def apply_query(
+    query: Query, raw: str, *, name: str = "query", escaping: Escaping | None = None
+) -> dict[str, Any]:
+    """Apply every field rule of ``query``; field names become the dict keys."""
+    return {
+        field: apply_rule(rule, raw, name=f"{name}.{field}", escaping=escaping)
+        for field, rule in query.fields.items()
+    }
+
+
+def merge(results: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Merge per-query results; a later query does not erase an earlier non-None value."""
+    out: dict[str, Any] = {}
+    for result in results:
+        for key, value in result.items():
+            if value is not None or key not in out:
+                out[key] = value
+    return out

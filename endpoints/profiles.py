@@ -1,0 +1,239 @@
+"""Firmware profiles: everything vendor-specific, loaded from YAML into typed objects.
+
+A new vendor or firmware line should be a new YAML file plus fixtures, never a
+new ``if vendor == ...`` branch.  These models are the schema of that file;
+``extra="forbid"`` makes a typo a load error instead of a silently ignored key.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from endpoints.commands import template_fields
+from endpoints.errors import ProfileError
+
+__all__ = [
+    "Calls",
+    "ConfigKey",
+    "Escaping",
+    "Firmware",
+    "Profile",
+    "Query",
+    "Rule",
+    "Session",
+    "load_profile",
+    "load_profiles",
+]
+
+IDENTITY_FIELDS = frozenset({"model", "firmware_version", "serial"})
+HEALTH_FIELDS = frozenset(
+    {
+        "uptime_s",
+        "in_call",
+        "remote",
+        "call_duration_s",
+        "sip_registered",
+        "camera_connected",
+        "microphones_connected",
+        "packet_loss_pct",
+        "temperature_c",
+    }
+)
+
+
+def _check_regex(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"invalid regex {value!r}: {exc}") from None
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Escaping(_Strict):
+    """How a value is made literal in this dialect (see ``endpoints.commands``)."""
+
+    quote: str = '"'
+    escapes: dict[str, str] = {}  # character -> replacement inside quotes
+    reject: str = r"[\x00-\x1f\x7f]"  # regex: characters refused outright
+    word: str = r"^[A-Za-z0-9_.:@/+-]+$"  # what a bare (unquoted) token may be
+    max_length: int = 255
+
+    check_regexes = field_validator("reject", "word")(_check_regex)
+
+
+class Session(_Strict):
+    """How to know the device is ready, frame one command's response, and spot feedback."""
+
+    ready: str  # regex: login finished when a line (or the trailing prompt) matches
+    prompt: str | None = None  # regex on the unfinished last line: device waits for input
+    on_open: list[str] = []
+    command_template: str = "{command}"  # may use {tag}
+    tag_line: str | None = None  # regex; "{tag}" is replaced by the escaped tag
+    block_end: str | None = None  # regex: ends a block of lines (tagged = ours, else feedback)
+    done: str | None = None  # regex: a complete line that ends the response
+    feedback: list[str] = []  # regexes: unsolicited lines, never part of a response
+    error: str  # regex: a response line that means the command failed
+    error_message: str | None = None  # regex with (?P<message>...)
+    strip_echo: bool = False  # device echoes the command line first
+    line_ending: str = "\n"
+
+    check_regexes = field_validator(
+        "ready", "prompt", "block_end", "done", "error", "error_message"
+    )(_check_regex)
+
+    @model_validator(mode="after")
+    def _ends_somehow(self) -> Session:
+        if not self.done and not self.prompt:
+            raise ValueError("one of 'done' or 'prompt' must say where a response ends")
+        return self
+
+
+class Rule(_Strict):
+    """One parse rule, applied by ``endpoints.parsing.apply_rule``."""
+
+    regex: str  # searched line by line (re.MULTILINE)
+    type: Literal["str", "int", "float", "bool"] = "str"
+    aggregate: Literal["first", "all", "count", "any", "sum", "max", "percent"] = "first"
+    total_regex: str | None = None  # for "percent": 100 * sum(regex) / sum(total_regex)
+    map: dict[str, Any] | None = None  # raw text -> value, applied before type conversion
+    unquote: bool = False  # undo the dialect's escaping in the captured value
+    required: bool = True  # no match -> ParseError; else -> default
+    default: Any = None
+
+    check_regexes = field_validator("regex", "total_regex")(_check_regex)
+
+    @model_validator(mode="after")
+    def _value_group(self) -> Rule:
+        if self.aggregate not in ("count", "any") and "(?P<value>" not in self.regex:
+            raise ValueError("regex needs a (?P<value>...) group")
+        if self.aggregate == "percent" and not self.total_regex:
+            raise ValueError("aggregate 'percent' needs total_regex")
+        return self
+
+
+class Query(_Strict):
+    """A command whose output fills one or more named fields."""
+
+    command: str
+    fields: dict[str, Rule]
+    on_error: Literal["raise", "none"] = "raise"  # "none": device error -> fields None
+
+
+class ConfigKey(_Strict):
+    read: str
+    parse: Rule
+    set: str  # template with {value} / {value:word} / {value:int}
+    choices: dict[str, str] | None = None  # canonical value -> device value
+    description: str = ""
+
+    @field_validator("set")
+    @classmethod
+    def _has_value(cls, v: str) -> str:
+        if template_fields(v) != {"value"}:
+            raise ValueError("set template must use exactly the placeholder {value}")
+        return v
+
+
+class Calls(_Strict):
+    dial: str  # placeholders among {uri} {rate} {protocol} {tag}
+    hangup: str
+    mute: str
+    unmute: str
+    protocols: dict[str, str] = {"sip": "sip"}  # canonical -> device word
+
+    @field_validator("dial")
+    @classmethod
+    def _dial_fields(cls, v: str) -> str:
+        extra = template_fields(v) - {"uri", "rate", "protocol", "tag"}
+        if extra or "uri" not in template_fields(v):
+            raise ValueError("dial uses {uri} and optionally {rate} {protocol} {tag}")
+        return v
+
+
+class Firmware(_Strict):
+    minimum: str
+    target: str
+    upgrade: str | None = None  # template with {url}; None: not upgradable over this API
+    reboot_seconds: int = 300
+
+
+class Profile(_Strict):
+    id: str
+    vendor: str
+    family: str
+    description: str = ""
+    session: Session
+    escaping: Escaping = Escaping()
+    identity: dict[str, Query]
+    config: dict[str, ConfigKey]
+    health: dict[str, Query] = {}
+    calls: Calls
+    firmware: Firmware
+
+    @field_validator("identity")
+    @classmethod
+    def _identity(cls, v: dict[str, Query]) -> dict[str, Query]:
+        names = {f for q in v.values() for f in q.fields}
+        if unknown := names - IDENTITY_FIELDS:
+            raise ValueError(f"unknown identity fields {sorted(unknown)}")
+        if missing := {"model", "firmware_version"} - names:
+            raise ValueError(f"identity must provide {sorted(missing)}")
+        return v
+
+    @field_validator("health")
+    @classmethod
+    def _health(cls, v: dict[str, Query]) -> dict[str, Query]:
+        if unknown := {f for q in v.values() for f in q.fields} - HEALTH_FIELDS:
+            raise ValueError(f"unknown health fields {sorted(unknown)}")
+        return v
+
+
+def load_profile(path: str | Path) -> Profile:
+    """Load and validate one profile; every failure is a ProfileError naming the file."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot read: {exc.strerror}") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
+        raise ProfileError(f"{path}: YAML syntax error at {where}: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise ProfileError(f"{path}: YAML error: {exc}") from None
+    if not isinstance(data, dict):
+        raise ProfileError(f"{path}: top level must be a mapping")
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ProfileError(f"{path}: {problems}") from None
+
+
+def load_profiles(directory: str | Path) -> dict[str, Profile]:
+    """Load every ``*.yaml`` directly in ``directory``, keyed by profile id."""
+    profiles: dict[str, Profile] = {}
+    for path in sorted(Path(directory).glob("*.yaml")):
+        profile = load_profile(path)
+        if profile.id in profiles:
+            raise ProfileError(f"{path}: id: duplicate profile id {profile.id!r}")
+        profiles[profile.id] = profile
+    return profiles
+
+
+def default_profiles_dir() -> Path:
+    """The ``firmware_profiles/`` folder shipped beside the package."""
+    return Path(__file__).resolve().parent.parent / "firmware_profiles"

@@ -1,0 +1,122 @@
+"""``diemcau sim``: run a simulated fleet, and poke faults into it while it runs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import time
+from pathlib import Path
+
+import typer
+
+from endpoints.sim.control import ControlServer, control_request
+from endpoints.sim.fleet import Fleet
+from endpoints.sim.state import FAULTS
+
+__all__ = ["sim_app"]
+
+sim_app = typer.Typer(
+    help="Simulated room codecs (real SSH servers on 127.0.0.1).", no_args_is_help=True
+)
+
+
+def _read_units(path: Path | None) -> list[str]:
+    if path is None:
+        return ["DEMO"]
+    units = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
+    units = [u for u in units if u and not u.startswith("#")]
+    if not units:
+        raise typer.BadParameter(f"{path} has no unit codes")
+    return units
+
+
+async def _run_fleet(fleet: Fleet, inventory: Path, control_file: Path) -> None:
+    started = time.monotonic()
+    await fleet.start()
+    fleet.write_inventory(inventory)
+    control = ControlServer(fleet)
+    await control.start(control_file)
+    elapsed = time.monotonic() - started
+    typer.echo(
+        f"ready: {len(fleet.endpoints)} endpoints in {elapsed:.2f}s, inventory {inventory}, "
+        f"control 127.0.0.1:{control.port} ({control_file})",
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await control.stop()
+    await fleet.stop()
+    typer.echo("stopped")
+
+
+@sim_app.command("endpoints")
+def endpoints_cmd(
+    count: int = typer.Option(250, help="How many endpoints to start."),
+    latency_ms: int = typer.Option(20, help="Delay before every reply."),
+    inventory: Path = typer.Option(Path("fleet.csv"), help="Inventory CSV to write."),
+    units: Path | None = typer.Option(None, help="File with one unit code per line."),
+    profiles: str = typer.Option("cisco-roomos,poly-group", help="Profiles, round-robin."),
+    username: str = typer.Option("admin"),
+    password: str = typer.Option("sim-password", help="Password every endpoint accepts."),
+    control_file: Path = typer.Option(
+        Path("sim-control.json"), help="Where to write the control port."
+    ),
+) -> None:
+    """Start a fleet, write its inventory, run until SIGINT/SIGTERM."""
+    fleet = Fleet(
+        count,
+        profiles=[p.strip() for p in profiles.split(",") if p.strip()],
+        units=_read_units(units),
+        username=username,
+        password=password,
+        latency_ms=latency_ms,
+    )
+    asyncio.run(_run_fleet(fleet, inventory, control_file))
+
+
+@sim_app.command("fault")
+def fault_cmd(
+    endpoint: str = typer.Option(..., help="Endpoint name (see the inventory)."),
+    fault: str = typer.Option(..., help=f"One of: {', '.join(FAULTS)}."),
+    control_file: Path = typer.Option(Path("sim-control.json")),
+    seconds: float = typer.Option(10.0, help="For reboot: how long the device is away."),
+    delay_ms: int = typer.Option(500, help="For slow: extra delay per reply."),
+) -> None:
+    """Inject (or ``clear``) a fault on one running endpoint."""
+    if fault not in FAULTS:
+        raise typer.BadParameter(f"fault must be one of {', '.join(FAULTS)}")
+    reply = asyncio.run(
+        control_request(
+            control_file,
+            {
+                "op": "fault",
+                "endpoint": endpoint,
+                "fault": fault,
+                "seconds": seconds,
+                "delay_ms": delay_ms,
+            },
+        )
+    )
+    typer.echo(json.dumps(reply))
+    if not reply.get("ok"):
+        raise typer.Exit(1)
+
+
+@sim_app.command("list")
+def list_cmd(control_file: Path = typer.Option(Path("sim-control.json"))) -> None:
+    """List the running fleet's endpoints and their active faults."""
+    reply = asyncio.run(control_request(control_file, {"op": "list"}))
+    for ep in reply.get("endpoints", []):
+        typer.echo(
+            f"{ep['name']:<20} {ep['profile']:<14} 127.0.0.1:{ep['port']:<6} "
+            f"{'in call' if ep['in_call'] else 'idle':<8} {','.join(ep['faults'])}"
+        )
+
+
+if __name__ == "__main__":
+    sim_app()

@@ -1,0 +1,102 @@
+"""Control a running fleet: list endpoints, inject and clear faults.
+
+JSON lines over TCP on 127.0.0.1 (random port): one request object per line,
+one response object per line.  Requests::
+
+    {"op": "list"}
+    {"op": "state", "endpoint": "DEMO-vc001"}
+    {"op": "fault", "endpoint": "DEMO-vc001", "fault": "stall", "seconds": 10, "delay_ms": 500}
+
+Responses are ``{"ok": true, ...}`` or ``{"ok": false, "error": "..."}``.  The
+port is written to a JSON "control file" so other processes can find it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from endpoints.sim.fleet import Fleet
+
+__all__ = ["ControlServer", "control_request", "read_control_file"]
+
+
+class ControlServer:
+    def __init__(self, fleet: Fleet, host: str = "127.0.0.1") -> None:
+        self.fleet = fleet
+        self.host = host
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    async def start(self, control_file: str | Path | None = None) -> None:
+        self._server = await asyncio.start_server(self._client, self.host, 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        if control_file is not None:
+            Path(control_file).write_text(  # noqa: ASYNC240 - tiny file, once at start
+                json.dumps({"host": self.host, "port": self.port}), encoding="utf-8"
+            )
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while line := await reader.readline():
+                try:
+                    reply = await self.handle(json.loads(line))
+                except (KeyError, ValueError, TypeError) as exc:
+                    reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+                writer.write(json.dumps(reply).encode() + b"\n")
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    async def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        op = request.get("op")
+        if op == "list":
+            return {
+                "ok": True,
+                "endpoints": [
+                    {**ep.state.summary(), "host": ep.host, "port": ep.port}
+                    for ep in self.fleet.endpoints
+                ],
+            }
+        ep = self.fleet[request["endpoint"]]
+        if op == "state":
+            return {"ok": True, "endpoint": ep.state.summary()}
+        if op == "fault":
+            await ep.inject(
+                request["fault"],
+                seconds=float(request.get("seconds") or 10),
+                delay_ms=int(request.get("delay_ms") or 500),
+            )
+            return {"ok": True, "endpoint": ep.state.summary()}
+        raise ValueError(f"unknown op {op!r}")
+
+
+def read_control_file(path: str | Path) -> tuple[str, int]:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return data["host"], int(data["port"])
+
+
+async def control_request(
+    control_file: str | Path,
+    request: dict[str, Any],
+    *,
+    timeout: float = 5,  # noqa: ASYNC109
+) -> dict[str, Any]:
+    """Send one request to a running fleet's control server and return the reply."""
+    host, port = read_control_file(control_file)
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    try:
+        writer.write(json.dumps(request).encode() + b"\n")
+        await writer.drain()
+        return json.loads(await asyncio.wait_for(reader.readline(), timeout))
+    finally:
+        writer.close()

@@ -1,0 +1,117 @@
+"""Many simulated codecs in one process, and the inventory CSV describing them.
+
+The CSV is what the controller's import reads, so a whole province can be
+rehearsed against the simulator: ``name,unit,host,port,username,password,
+profile,host_key`` (host_key is the endpoint's OpenSSH public key line).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from endpoints.profiles import Profile, default_profiles_dir, load_profiles
+from endpoints.sim.cisco import CiscoDialect
+from endpoints.sim.dialect import Dialect
+from endpoints.sim.poly import PolyDialect
+from endpoints.sim.server import SimEndpoint
+
+__all__ = ["DIALECTS", "INVENTORY_HEADER", "Fleet"]
+
+# The simulator's interpreters, by the profile's vendor (a new firmware line of a
+# known vendor needs no new simulator code).
+DIALECTS: dict[str, type[Dialect]] = {"Cisco": CiscoDialect, "Poly": PolyDialect}
+INVENTORY_HEADER = ["name", "unit", "host", "port", "username", "password", "profile", "host_key"]
+
+
+class Fleet:
+    """``count`` endpoints on 127.0.0.1, OS-chosen ports, profiles and units round-robin."""
+
+    def __init__(
+        self,
+        count: int,
+        *,
+        profiles: Sequence[str] = ("cisco-roomos", "poly-group"),
+        units: Sequence[str] = ("DEMO",),
+        username: str = "admin",
+        password: str = "sim-password",
+        latency_ms: int = 0,
+        profiles_dir: str | Path | None = None,
+        names: Sequence[str] | None = None,
+    ) -> None:
+        if count < 0 or not profiles or not units:
+            raise ValueError("count >= 0 and non-empty profiles and units are required")
+        known = load_profiles(profiles_dir or default_profiles_dir())
+        self.profiles: dict[str, Profile] = {}
+        for pid in profiles:
+            if pid not in known:
+                raise ValueError(f"unknown profile {pid!r}; have {sorted(known)}")
+            if known[pid].vendor not in DIALECTS:
+                raise ValueError(f"no simulator dialect for vendor {known[pid].vendor!r}")
+            self.profiles[pid] = known[pid]
+        self.username = username
+        self.password = password
+        self.endpoints: list[SimEndpoint] = []
+        for i in range(count):
+            profile = self.profiles[profiles[i % len(profiles)]]
+            unit = units[i % len(units)]
+            name = names[i] if names else f"{unit}-vc{i + 1:03d}"
+            dialect = DIALECTS[profile.vendor]
+            state = dialect.initial_state(name, unit, profile, i)
+            self.endpoints.append(
+                SimEndpoint(
+                    state,
+                    profile,
+                    dialect,
+                    username=username,
+                    password=password,
+                    latency_ms=latency_ms,
+                )
+            )
+
+    def __getitem__(self, name: str) -> SimEndpoint:
+        for ep in self.endpoints:
+            if ep.state.name == name:
+                return ep
+        raise KeyError(name)
+
+    async def start(self) -> None:
+        await asyncio.gather(*(ep.start() for ep in self.endpoints))
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(ep.stop() for ep in self.endpoints), return_exceptions=True)
+
+    async def __aenter__(self) -> Fleet:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    def inventory_rows(self) -> list[dict[str, str]]:
+        return [
+            {
+                "name": ep.state.name,
+                "unit": ep.state.unit,
+                "host": ep.host,
+                "port": str(ep.port),
+                "username": self.username,
+                "password": self.password,
+                "profile": ep.profile.id,
+                "host_key": ep.public_key,
+            }
+            for ep in self.endpoints
+        ]
+
+    def write_inventory(self, path: str | Path) -> Path:
+        path = Path(path)
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=INVENTORY_HEADER)
+            writer.writeheader()
+            writer.writerows(self.inventory_rows())
+        return path

@@ -1,0 +1,156 @@
+"""A simulated Poly Group Series codec: the line API with a ``-> `` prompt.
+
+The device echoes each line, prints the answer, then the prompt.  After
+``notify callstatus`` it prints ``notification:callstatus:...`` lines whenever
+a call changes, at any moment, including in the middle of another answer.
+"""
+
+from __future__ import annotations
+
+from endpoints.sim.dialect import Dialect
+from endpoints.sim.state import CallState
+from endpoints.sim.tokens import QuoteError, quote_out, tokenize
+
+__all__ = ["PolyDialect"]
+
+NL = "\r\n"
+PROMPT = "-> "
+
+
+class PolyDialect(Dialect):
+    models = ("Group 500", "Group 310", "Group 700")
+    choice_defaults = {"auto_answer": "no"}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.notify: set[str] = set()
+
+    def banner(self) -> str:
+        s = self.state
+        return (
+            f"Hi, my name is : {s.config.get('display_name', s.name)}{NL}"
+            f"Here is what I know about myself:{NL}"
+            f"Model:                   {s.model}{NL}"
+            f"Serial Number:           {s.serial}{NL}"
+            f"Software Version:        Release {s.firmware}{NL}{PROMPT}"
+        )
+
+    def noise(self) -> str:
+        return (
+            f"notification:callstatus:incoming:99:Noise:sip:noise@x:disconnected:0:16:videocall{NL}"
+        )
+
+    def event(self, kind: str, data: dict[str, object]) -> str | None:
+        if "callstatus" not in self.notify or not kind.startswith("call_"):
+            return None
+        state = "connected" if kind == "call_connected" else "disconnected"
+        return (
+            f"notification:callstatus:outgoing:{data['call_id']}:{data.get('remote', '')}:"
+            f"{data.get('remote', '')}:{state}:{data.get('rate', 0)}:0:videocall{NL}"
+        )
+
+    def garbage(self, line: str) -> list[str]:
+        return [line + NL, "~~~~ \x01\x02 ####" + NL, "??? 0xDEADBEEF" + NL, PROMPT]
+
+    def _answer(self, line: str, out: list[str]) -> list[str]:
+        return [line + NL] + [x + NL for x in out] + [PROMPT]
+
+    def handle(self, line: str) -> tuple[list[str], bool]:
+        line = line.strip()
+        if not line:
+            return [PROMPT], False
+        self.state.commands.append(line)
+        try:
+            out = self._run(line)
+        except (QuoteError, ValueError, IndexError):
+            out = ["error: invalid command"]
+        if out is None:
+            return [line + NL, "Connection to host lost." + NL], True
+        return self._answer(line, out), False
+
+    def _run(self, line: str) -> list[str] | None:
+        s = self.state
+        if (read := self.config_read(line)) is not None:
+            # "systemname get" answers "systemname <value>"
+            words = self.profile.config[read[0]].read.split()
+            return [" ".join(w for w in words if w.lower() != "get") + " " + read[1]]
+        if (result := self.config_set(line)) is not None:
+            key, error = result
+            if error is not None:
+                return [f"error: {error}"]
+            return self._run(self.profile.config[key].read)
+        tokens = [t.text for t in tokenize(line)]
+        verb, args = tokens[0].lower(), [a.lower() for a in tokens[1:]]
+        if verb == "exit":
+            return None
+        if verb == "version":
+            return [f"version {quote_out(s.firmware)}"]
+        if verb == "serialnum":
+            return [f"serialnum {quote_out(s.serial)}"]
+        if verb == "systemsetting" and args == ["get", "model"]:
+            return [f"systemsetting model {quote_out(s.model)}"]
+        if verb == "status":
+            on = {True: "online", False: "offline"}
+            return [
+                f"inacall {on[s.call is not None]}",
+                "autoanswerp2p online",
+                "remotecontrol online",
+                f"microphones {on[s.microphones_connected]}",
+                f"camera {on[s.camera_connected]}",
+                "ipnetwork online",
+                "gatekeeper offline",
+                f"sipserver {on[s.sip_registered]}",
+                "status end",
+            ]
+        if verb == "callinfo" and args == ["all"]:
+            if (c := s.call) is None:
+                return ["system is not in a call"]
+            muted = "muted" if s.muted else "notmuted"
+            far_name = c.remote.split(":")[-1].split("@")[0]
+            return [
+                "callinfo begin",
+                f"callinfo:{c.call_id}:{far_name}:{c.remote}:{c.rate}:connected:{muted}:"
+                "outgoing:videocall",
+                "callinfo end",
+            ]
+        if verb == "netstats" and args == ["0"]:
+            if s.call is None:
+                return ["error: invalid call id"]
+            return [
+                f"call:0 txrate:{s.call.rate} K rxrate:{s.call.rate} K pktloss:0 "
+                f"%pktloss:{s.packet_loss_pct:.2f}% tvp:H.264 rvp:H.264"
+            ]
+        if verb == "dial":
+            return self._dial(tokens[1:])
+        if verb == "hangup" and args == ["all"]:
+            if s.call is not None:
+                call_id, s.call = s.call.call_id, None
+                self.broadcast("call_disconnected", {"call_id": call_id})
+            return ["hanging up all"]
+        if verb == "mute" and len(args) == 2 and args[0] == "near":
+            if args[1] in ("on", "off"):
+                s.muted = args[1] == "on"
+            elif args[1] != "get":
+                return ["error: invalid command"]
+            return [f"mute near {'on' if s.muted else 'off'}"]
+        if verb == "notify" and len(args) == 1:
+            self.notify.add(args[0])
+            return [f"registered for 1 notifications:{args[0]}"]
+        if verb in ("dial", "hangup", "mute", "notify", "callinfo", "netstats", "systemsetting"):
+            return ["error: invalid command"]
+        return ["error: command not found"]
+
+    def _dial(self, args: list[str]) -> list[str]:
+        s = self.state
+        if len(args) != 4 or args[0] != "manual" or not args[1].isdigit():
+            return ["error: invalid command"]
+        if args[3].lower() not in ("sip", "h323", "auto"):
+            return ["error: invalid command"]
+        if s.call is not None:
+            return ["error: call already active"]
+        s.call = CallState(s.next_call_id, args[2], int(args[1]), args[3])
+        s.next_call_id += 1
+        self.broadcast(
+            "call_connected", {"call_id": s.call.call_id, "remote": args[2], "rate": args[1]}
+        )
+        return ["dialing manual"]

@@ -1,0 +1,249 @@
+"""One simulated codec: a real asyncssh server on its own loopback port.
+
+Connections are accepted on a plain socket first and only then handed to
+asyncssh (``run_server``), which is what makes transport faults possible:
+``refuse`` closes the listener, ``stall`` accepts TCP and never speaks,
+``reboot`` goes away and comes back on the same port with uptime reset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import time
+
+import asyncssh
+
+from endpoints.profiles import Profile
+from endpoints.sim.dialect import Dialect
+from endpoints.sim.state import EndpointState
+
+__all__ = ["SimEndpoint"]
+
+
+class _Auth(asyncssh.SSHServer):
+    def __init__(self, endpoint: SimEndpoint) -> None:
+        self.endpoint = endpoint
+
+    def begin_auth(self, username: str) -> bool:
+        return True
+
+    def password_auth_supported(self) -> bool:
+        return True
+
+    def validate_password(self, username: str, password: str) -> bool:
+        ep = self.endpoint
+        if ep.state.faults.wrong_password:
+            return False
+        return username == ep.username and password == ep.password
+
+
+class SimEndpoint:
+    """A device on 127.0.0.1:<port>; ``state`` is its truth, ``inject`` changes faults."""
+
+    def __init__(
+        self,
+        state: EndpointState,
+        profile: Profile,
+        dialect: type[Dialect],
+        *,
+        username: str,
+        password: str,
+        latency_ms: int = 0,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.state = state
+        self.profile = profile
+        self.dialect = dialect
+        self.username = username
+        self.password = password
+        self.latency_ms = latency_ms
+        self.host = host
+        self.port = 0
+        self.host_key = asyncssh.generate_private_key("ssh-ed25519")
+        self._other_key = asyncssh.generate_private_key("ssh-ed25519")
+        self._listener: socket.socket | None = None
+        self._accept_task: asyncio.Task[None] | None = None
+        self._stalled: list[socket.socket] = []
+        self._conns: set[asyncssh.SSHServerConnection] = set()
+        self._shells: set[Dialect] = set()
+        self._writers: dict[Dialect, asyncssh.SSHWriter[str]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def public_key(self) -> str:
+        """The OpenSSH public key line clients should pin."""
+        return self.host_key.export_public_key("openssh").decode().strip()
+
+    # -- listener -------------------------------------------------------------
+    async def start(self) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        sock.listen(64)
+        sock.setblocking(False)
+        self.port = sock.getsockname()[1]
+        self._listener = sock
+        self._accept_task = asyncio.get_running_loop().create_task(self._accept_loop(sock))
+
+    def _close_listener(self) -> None:
+        if self._accept_task is not None:
+            self._accept_task.cancel()
+            self._accept_task = None
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+
+    async def stop(self) -> None:
+        self._close_listener()
+        self._drop_all()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _drop_all(self) -> None:
+        for conn in list(self._conns):
+            conn.abort()
+        for sock in self._stalled:
+            sock.close()
+        self._stalled.clear()
+
+    def _spawn(self, coro: object) -> None:
+        task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _accept_loop(self, listener: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                sock, _ = await loop.sock_accept(listener)
+            except OSError:
+                return
+            if self.state.faults.stall:
+                self._stalled.append(sock)  # TCP is up; the "device" never says a word
+                continue
+            self._spawn(self._serve(sock))
+
+    async def _serve(self, sock: socket.socket) -> None:
+        key = self._other_key if self.state.faults.new_host_key else self.host_key
+        try:
+            conn = await asyncssh.run_server(
+                sock,
+                server_host_keys=[key],
+                server_factory=lambda: _Auth(self),
+                process_factory=self._shell,
+                encoding="utf-8",
+                login_timeout=30,
+                keepalive_interval=0,
+            )
+        except (TimeoutError, asyncssh.Error, OSError):
+            sock.close()
+            return
+        self._conns.add(conn)
+        self._spawn(self._forget_when_closed(conn))
+
+    async def _forget_when_closed(self, conn: asyncssh.SSHServerConnection) -> None:
+        with contextlib.suppress(Exception):
+            await conn.wait_closed()
+        self._conns.discard(conn)
+
+    # -- shell ------------------------------------------------------------------
+    def broadcast(self, kind: str, data: dict[str, object]) -> None:
+        """A device event: every open shell prints it if its dialect is subscribed."""
+        if kind == "upgrade":
+            self._spawn(self.reboot(2.0, firmware=self.profile.firmware.target))
+            return
+        for shell, writer in list(self._writers.items()):
+            if (text := shell.event(kind, data)) is not None:
+                with contextlib.suppress(Exception):
+                    writer.write(text)
+
+    async def _delay(self) -> None:
+        ms = self.latency_ms + self.state.faults.slow_ms
+        if ms:
+            await asyncio.sleep(ms / 1000)
+
+    async def _shell(self, process: asyncssh.SSHServerProcess[str]) -> None:
+        shell = self.dialect(self.state, self.profile, self.broadcast)
+        self._writers[shell] = process.stdout
+        conn = process.get_extra_info("connection")
+        try:
+            process.stdout.write(shell.banner())
+            while True:
+                line = await process.stdin.readline()
+                if not line:
+                    break
+                await self._delay()
+                faults = self.state.faults
+                if faults.drop:
+                    process.stdout.write(line.split("|")[0][:4])  # a torn reply, then gone
+                    conn.abort()
+                    return
+                if faults.garbage:
+                    pieces, close = shell.garbage(line.rstrip("\r\n")), False
+                else:
+                    pieces, close = shell.handle(line.rstrip("\r\n"))
+                for i, piece in enumerate(pieces):
+                    if faults.noise and 0 < i:
+                        process.stdout.write(shell.noise())
+                    process.stdout.write(piece)
+                if close:
+                    break
+        except (asyncssh.Error, OSError, asyncio.CancelledError):
+            pass
+        finally:
+            self._writers.pop(shell, None)
+            with contextlib.suppress(Exception):
+                process.exit(0)
+
+    # -- faults -----------------------------------------------------------------
+    async def reboot(self, seconds: float, firmware: str | None = None) -> None:
+        """Go away (refuse connections) for ``seconds``, come back freshly booted."""
+        self.state.faults.down_until = time.monotonic() + seconds
+        self._close_listener()
+        self._drop_all()
+        await asyncio.sleep(seconds)
+        self.state.call = None
+        self.state.muted = False
+        if firmware:
+            self.state.firmware = firmware
+        self.state.booted_at = time.monotonic()
+        self.state.faults.down_until = 0.0
+        if not self.state.faults.refuse:
+            await self.start()
+
+    async def inject(self, fault: str, *, seconds: float = 10.0, delay_ms: int = 500) -> None:
+        """Turn a fault on (``clear`` turns every fault off and restores service)."""
+        f = self.state.faults
+        match fault:
+            case "refuse":
+                f.refuse = True
+                self._close_listener()
+            case "stall":
+                f.stall = True
+            case "wrong_password":
+                f.wrong_password = True
+            case "new_host_key":
+                f.new_host_key = True
+            case "slow":
+                f.slow_ms = delay_ms
+            case "drop":
+                f.drop = True
+            case "garbage":
+                f.garbage = True
+            case "noise":
+                f.noise = True
+            case "reboot":
+                self._spawn(self.reboot(seconds))
+            case "clear":
+                down = f.down_until
+                self.state.faults = type(f)(down_until=down)
+                for sock in self._stalled:
+                    sock.close()
+                self._stalled.clear()
+                if self._listener is None and down == 0.0:
+                    await self.start()
+            case _:
+                raise ValueError(f"unknown fault {fault!r}")

@@ -1,0 +1,112 @@
+"""What one simulated codec knows about itself, and which faults are active.
+
+Plain dataclasses so tests can read the device's "truth" (what it stored,
+which commands it ran) directly, without going through SSH.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+__all__ = ["FAULTS", "CallState", "EndpointState", "Faults"]
+
+FAULTS = (
+    "refuse",
+    "stall",
+    "wrong_password",
+    "new_host_key",
+    "slow",
+    "drop",
+    "garbage",
+    "reboot",
+    "noise",
+    "clear",
+)
+
+
+@dataclass
+class CallState:
+    call_id: int
+    remote: str
+    rate: int
+    protocol: str
+    started: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Faults:
+    """Active faults; ``noise`` interleaves feedback into every reply (not a failure)."""
+
+    refuse: bool = False
+    stall: bool = False
+    wrong_password: bool = False
+    new_host_key: bool = False
+    slow_ms: int = 0
+    drop: bool = False
+    garbage: bool = False
+    noise: bool = False
+    down_until: float = 0.0  # reboot: monotonic time the device comes back
+
+    def active(self) -> list[str]:
+        names = [
+            n
+            for n in (
+                "refuse",
+                "stall",
+                "wrong_password",
+                "new_host_key",
+                "drop",
+                "garbage",
+                "noise",
+            )
+            if getattr(self, n)
+        ]
+        if self.slow_ms:
+            names.append(f"slow:{self.slow_ms}ms")
+        if self.down_until > time.monotonic():
+            names.append("reboot")
+        return names
+
+
+@dataclass
+class EndpointState:
+    name: str
+    unit: str
+    profile_id: str
+    model: str
+    firmware: str
+    serial: str
+    config: dict[str, str]  # canonical key -> value as the device stores it
+    booted_at: float = field(default_factory=time.monotonic)
+    call: CallState | None = None
+    next_call_id: int = 1
+    muted: bool = False
+    camera_connected: bool = True
+    microphones_connected: bool = True
+    sip_registered: bool = True
+    packet_loss_pct: float = 0.0
+    temperature_c: float = 41.5
+    commands: list[str] = field(default_factory=list)  # every command line the device ran
+    faults: Faults = field(default_factory=Faults)
+
+    @property
+    def uptime_s(self) -> int:
+        return int(time.monotonic() - self.booted_at)
+
+    def summary(self) -> dict[str, object]:
+        """JSON-friendly view for the control API."""
+        return {
+            "name": self.name,
+            "unit": self.unit,
+            "profile": self.profile_id,
+            "model": self.model,
+            "firmware": self.firmware,
+            "uptime_s": self.uptime_s,
+            "in_call": self.call is not None,
+            "remote": self.call.remote if self.call else None,
+            "muted": self.muted,
+            "config": dict(self.config),
+            "faults": self.faults.active(),
+            "commands": len(self.commands),
+        }

@@ -1,0 +1,53 @@
+"""Shared fixtures: a real simulated fleet on loopback, and a way to log in to it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from endpoints import EndpointSession, Profile, default_profiles_dir, load_profiles, open_session
+from endpoints.sim import Fleet, SimEndpoint
+
+PROFILE_IDS = ["cisco-roomos", "poly-group"]
+PASSWORD = "sim-password"
+
+
+@pytest.fixture(scope="session")
+def profiles() -> dict[str, Profile]:
+    return load_profiles(default_profiles_dir())
+
+
+@pytest.fixture
+async def fleet() -> AsyncIterator[Fleet]:
+    """One endpoint per profile: fleet.endpoints[0] is Cisco, [1] is Poly."""
+    async with Fleet(2, profiles=PROFILE_IDS, password=PASSWORD) as f:
+        yield f
+
+
+@pytest.fixture(params=PROFILE_IDS)
+async def device(request: pytest.FixtureRequest, fleet: Fleet) -> SimEndpoint:
+    """Each test using this runs once per dialect."""
+    return fleet.endpoints[PROFILE_IDS.index(request.param)]
+
+
+async def connect(
+    ep: SimEndpoint,
+    *,
+    password: str = PASSWORD,
+    pin: str | None | bool = True,
+    connect_timeout: float = 2,
+    command_timeout: float = 2,
+) -> EndpointSession:
+    """Open a session to ``ep``; ``pin=True`` pins the endpoint's real key, None is TOFU."""
+    key = ep.public_key if pin is True else (pin or None)
+    return await open_session(
+        "127.0.0.1",
+        ep.port,
+        "admin",
+        password,
+        ep.profile,
+        known_host_key=key,
+        connect_timeout=connect_timeout,
+        command_timeout=command_timeout,
+    )

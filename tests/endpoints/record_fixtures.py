@@ -1,0 +1,96 @@
+"""Record raw transcripts from the simulator into firmware_profiles/fixtures (dev tool).
+
+    .venv/bin/python tests/endpoints/record_fixtures.py
+
+Writes ``<case>.raw`` exactly as the simulated device printed it after the
+command was sent (tag "1"), and a ``<case>.yaml`` with the parse the current
+rules produce.  Review every new YAML by eye before committing: a recorded
+expectation is only as good as the person who checked it.  Transcripts from
+real devices go beside these as further cases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import asyncssh
+import yaml
+
+from endpoints.framing import Framer
+from endpoints.parsing import apply_query, apply_rule
+from endpoints.profiles import Query, default_profiles_dir
+from endpoints.sim import Fleet
+
+TAG = "1"
+
+
+async def _read_response(process, profile, command: str | None, tag: str | None) -> str:
+    framer = Framer(profile.session, lambda _: None)
+    framer.expect(command, tag)
+    raw, partial = "", ""
+    while True:
+        chunk = await asyncio.wait_for(process.stdout.read(65536), 5)
+        raw += chunk
+        *lines, partial = (partial + chunk).split("\n")
+        if any(framer.feed_line(x) for x in lines) or framer.feed_partial(partial):
+            return raw.replace("\r\n", "\n")
+
+
+async def record(profile_id: str, case: str, in_call: bool) -> None:
+    async with Fleet(1, profiles=[profile_id]) as fleet:
+        ep = fleet.endpoints[0]
+        profile = ep.profile
+        s = ep.state
+        if in_call:
+            from endpoints.sim.state import CallState
+
+            s.call = CallState(7, "sip:hoi-nghi@vc.example.gov.vn", 1920, "Sip")
+            s.packet_loss_pct = 0.5
+            s.faults.noise = True
+        async with asyncssh.connect(
+            "127.0.0.1", ep.port, username="admin", password="sim-password", known_hosts=None
+        ) as conn:
+            proc = await conn.create_process(term_type=None, encoding="utf-8")
+            await _read_response(proc, profile, None, None)
+            for cmd in profile.session.on_open:
+                proc.stdin.write(cmd + "\n")
+                await _read_response(proc, profile, cmd, None)
+            jobs: list[tuple[str, str, Query | None, object]] = []
+            jobs += [(f"identity.{n}", q.command, q, None) for n, q in profile.identity.items()]
+            jobs += [(f"health.{n}", q.command, q, None) for n, q in profile.health.items()]
+            jobs += [(f"config.{k}", c.read, None, c.parse) for k, c in profile.config.items()]
+            for name, command, query, rule in jobs:
+                line = profile.session.command_template.format(command=command, tag=TAG)
+                proc.stdin.write(line + "\n")
+                raw = await _read_response(proc, profile, command, TAG)
+                framer_feedback: list[str] = []
+                from endpoints.framing import frame_text
+
+                resp, framer_feedback = frame_text(profile.session, raw, command, TAG)
+                assert resp is not None
+                if query is not None:
+                    if resp.failed:
+                        expected = {f: None for f in query.fields}
+                    else:
+                        expected = apply_query(query, resp.text, escaping=profile.escaping)
+                else:
+                    expected = {"value": apply_rule(rule, resp.text, escaping=profile.escaping)}
+                folder = default_profiles_dir() / "fixtures" / profile_id / name
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / f"{case}.raw").write_text(raw, encoding="utf-8")
+                doc = {"command": command, "tag": TAG, "expected": expected}
+                (folder / f"{case}.yaml").write_text(
+                    yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8"
+                )
+                print(folder / f"{case}.raw")
+
+
+async def main() -> None:
+    for pid in sys.argv[1:] or ["cisco-roomos", "poly-group"]:
+        await record(pid, "sim_idle", False)
+        await record(pid, "sim_in_call", True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

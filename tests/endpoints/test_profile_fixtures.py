@@ -1,0 +1,125 @@
+"""Recorded transcripts beside expected parses (the ntc-templates habit).
+
+``firmware_profiles/fixtures/<profile>/<kind>.<name>/<case>.raw`` is what the
+device printed after the command was sent; ``<case>.yaml`` says which command
+and tag it answered and what must be parsed from it (or ``error: ParseError``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from endpoints import ParseError, Profile, ProfileError, default_profiles_dir, load_profile
+from endpoints.framing import frame_text
+from endpoints.parsing import apply_query, apply_rule
+
+PROFILES_DIR = default_profiles_dir()
+FIXTURES = PROFILES_DIR / "fixtures"
+CASES = sorted(FIXTURES.glob("*/*/*.raw"))
+REQUIRED_CONFIG = {
+    "display_name",
+    "sip_proxy",
+    "ntp_server",
+    "time_zone",
+    "default_call_rate",
+    "auto_answer",
+}
+
+
+def _parse(profile: Profile, name: str, raw: str, command: str, tag: str | None) -> dict:
+    resp, _feedback = frame_text(profile.session, raw, command, tag)
+    assert resp is not None, "transcript never reached the end of a response"
+    kind, key = name.split(".", 1)
+    esc = profile.escaping
+    if kind == "config":
+        return {"value": apply_rule(profile.config[key].parse, resp.text, name=name, escaping=esc)}
+    query = getattr(profile, kind)[key]
+    if resp.failed:
+        assert query.on_error == "none", f"device error in a fixture for {name}: {resp.message}"
+        return dict.fromkeys(query.fields)
+    return apply_query(query, resp.text, name=name, escaping=esc)
+
+
+@pytest.mark.parametrize("raw_path", CASES, ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_fixture(raw_path: Path) -> None:
+    profile = load_profile(PROFILES_DIR / f"{raw_path.parent.parent.name}.yaml")
+    spec = yaml.safe_load(raw_path.with_suffix(".yaml").read_text(encoding="utf-8"))
+    raw = raw_path.read_text(encoding="utf-8")
+    args = (profile, raw_path.parent.name, raw, spec["command"], spec.get("tag"))
+    if spec.get("error") == "ParseError":
+        with pytest.raises(ParseError) as info:
+            _parse(*args)
+        assert info.value.raw.strip() and info.value.raw in raw  # the raw text travels along
+    else:
+        assert _parse(*args) == spec["expected"]
+
+
+def test_fixture_commands_match_profile() -> None:
+    for raw_path in CASES:
+        profile = load_profile(PROFILES_DIR / f"{raw_path.parent.parent.name}.yaml")
+        kind, key = raw_path.parent.name.split(".", 1)
+        spec = yaml.safe_load(raw_path.with_suffix(".yaml").read_text(encoding="utf-8"))
+        command = (
+            profile.config[key].read if kind == "config" else getattr(profile, kind)[key].command
+        )
+        assert spec["command"] == command, raw_path
+
+
+@pytest.mark.parametrize("path", sorted(PROFILES_DIR.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_profile_has_fixtures_for_every_query(path: Path) -> None:
+    profile = load_profile(path)
+    wanted = (
+        [f"identity.{n}" for n in profile.identity]
+        + [f"health.{n}" for n in profile.health]
+        + [f"config.{k}" for k in profile.config]
+    )
+    folder = FIXTURES / profile.id
+    missing = [w for w in wanted if not list((folder / w).glob("*.raw"))]
+    assert not missing, f"{profile.id}: no fixture for {missing}"
+    malformed = [p for p in folder.glob("*/*.yaml") if "ParseError" in p.read_text()]
+    assert malformed, f"{profile.id}: needs at least one malformed-output case"
+    assert REQUIRED_CONFIG <= set(profile.config) and len(profile.config) >= 8
+
+
+def test_every_profile_loads() -> None:
+    paths = sorted(PROFILES_DIR.glob("*.yaml"))
+    assert len(paths) >= 2
+    ids = [load_profile(p).id for p in paths]
+    assert ids == [p.stem for p in paths]  # file name is the id
+
+
+BROKEN = {
+    "missing_set": (
+        ("    set: 'xConfiguration SystemUnit Name: {value}'\n", ""),
+        "config.display_name.set: Field required",
+    ),
+    "typo_key": (("  block_end:", "  blok_end:"), "session.blok_end: Extra inputs"),
+    "bad_regex": (
+        (r"""(?P<value>\d+)$', type: int}""", r"""(?P<value>\d+$', type: int}"""),
+        "health.uptime.fields.uptime_s.regex",
+    ),
+    "bad_placeholder": (("{value}'\n", "{name}'\n"), "config.display_name.set"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_profile_names_file_and_field(tmp_path: Path, case: str) -> None:
+    (old, new), expected = BROKEN[case]
+    text = (PROFILES_DIR / "cisco-roomos.yaml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "x.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ProfileError) as info:
+        load_profile(path)
+    assert str(path) in str(info.value)
+    assert expected in str(info.value)
+
+
+def test_yaml_syntax_error_has_line_number(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text("id: x\nsession:\n  ready: [unclosed\n  prompt: 1\n", encoding="utf-8")
+    with pytest.raises(ProfileError, match=r"x\.yaml: YAML syntax error at line \d+"):
+        load_profile(path)

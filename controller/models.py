@@ -92,6 +92,10 @@ class Endpoint(Timestamped, Base):
     sip_uri: Mapped[str | None] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(32), default="unknown", index=True)
+    model: Mapped[str | None] = mapped_column(String(128))
+    firmware_version: Mapped[str | None] = mapped_column(String(128))
+    serial: Mapped[str | None] = mapped_column(String(128))
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit] = relationship(lazy="joined")
 

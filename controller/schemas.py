@@ -145,8 +145,21 @@ class EndpointPublic(BaseModel):
     sip_uri: str | None
     description: str | None
     state: str
+    model: str | None
+    firmware_version: str | None
+    last_contact_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+class ProbeResult(BaseModel):
+    reachable: bool
+    model: str | None = None
+    firmware_version: str | None = None
+    serial: str | None = None
+    host_key_learned: bool = False
+    error_type: str | None = Field(default=None, description="auth_failed, hostkey_mismatch, timeout, ...")
+    error: str | None = None
 
 
 T = TypeVar("T")

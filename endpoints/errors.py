@@ -41,6 +41,8 @@ __all__ = [
 class EndpointError(Exception):
     """Root of the tree; ``endpoint`` is ``host:port`` when known."""
 
+    code = "endpoint_error"  # stable name for APIs, states and alarms
+
     def __init__(self, message: str, *, endpoint: str | None = None) -> None:
         self.endpoint = endpoint
         super().__init__(f"{endpoint}: {message}" if endpoint else message)
@@ -49,21 +51,31 @@ class EndpointError(Exception):
 class ProfileError(EndpointError):
     """A profile file is unreadable or invalid; the message names file and field path."""
 
+    code = "profile_error"
+
 
 class ConnectFailed(EndpointError):
     """The TCP connection or SSH handshake failed (refused, reset, unreachable)."""
+
+    code = "unreachable"
 
 
 class ConnectionLost(ConnectFailed):
     """An established session closed under us, e.g. while a command was running."""
 
+    code = "connection_lost"
+
 
 class EndpointTimeout(EndpointError):
     """Connect, login or a single command exceeded its timeout."""
 
+    code = "timeout"
+
 
 class AuthFailed(EndpointError):
     """The device rejected the username/password."""
+
+    code = "auth_failed"
 
 
 class HostKeyMismatch(EndpointError):
@@ -72,6 +84,8 @@ class HostKeyMismatch(EndpointError):
     Both keys are OpenSSH public key lines so an operator can compare them
     and, if the device was legitimately replaced, re-pin the new one.
     """
+
+    code = "hostkey_mismatch"
 
     def __init__(self, expected: str, presented: str, *, endpoint: str | None = None) -> None:
         self.expected = expected
@@ -86,6 +100,8 @@ class HostKeyMismatch(EndpointError):
 class CommandFailed(EndpointError):
     """The device refused a command; ``device_message`` is its own words."""
 
+    code = "command_failed"
+
     def __init__(
         self, command: str, raw: str, device_message: str, *, endpoint: str | None = None
     ) -> None:
@@ -98,6 +114,8 @@ class CommandFailed(EndpointError):
 class ParseError(EndpointError):
     """Output did not satisfy a parse rule; ``raw`` keeps the text for the log/fixture."""
 
+    code = "bad_reply"
+
     def __init__(self, rule: str, raw: str, *, endpoint: str | None = None) -> None:
         self.rule = rule
         self.raw = raw
@@ -106,6 +124,8 @@ class ParseError(EndpointError):
 
 class UnsafeValue(EndpointError):
     """A value cannot be rendered into a command without changing its meaning."""
+
+    code = "unsafe_value"
 
     def __init__(self, value: object, reason: str) -> None:
         self.value = value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import asyncpg
 import httpx
@@ -12,14 +13,15 @@ import pytest
 from cryptography.fernet import Fernet
 
 from controller.app import create_app
-from controller.principal import SYSTEM
 from controller.roles import Role
-from controller.schemas import UserCreate
-from controller.services import units, users
+from controller.models import User
+from controller.security import hash_password, issue_token
+from controller.services import units
 from controller.settings import Settings
 from tests.support.postgres import postgres_server
 
 PASSWORD = "correct horse battery"
+PASSWORD_HASH = hash_password(PASSWORD)  # Argon2 is slow on purpose: hash once per run
 
 
 @pytest.fixture(scope="session")
@@ -73,17 +75,10 @@ async def controller(database_url: str, tmp_path) -> AsyncIterator[Controller]:
         state = app.state.diemcau
         async with state.db.transaction() as session:
             for role in Role:
-                await users.create_user(
-                    session, UserCreate(username=f"{role.value}1", password=PASSWORD, role=role), SYSTEM
-                )
+                session.add(User(username=f"{role.value}1", role=role.value, password_hash=PASSWORD_HASH))
             await units.upsert_units(session, units.legacy_demo_specs(districts=3, communes=9))
+        ttl = timedelta(minutes=5)
+        tokens = {role: issue_token(state.box, f"{role.value}1", role.value, ttl)[0] for role in Role}
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            tokens = {}
-            for role in Role:
-                r = await client.post(
-                    "/api/v1/auth/token", data={"username": f"{role.value}1", "password": PASSWORD}
-                )
-                assert r.status_code == 200, r.text
-                tokens[role] = r.json()["access_token"]
             yield Controller(app=app, client=client, settings=settings, tokens=tokens)

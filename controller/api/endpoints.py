@@ -10,8 +10,16 @@ from fastapi import APIRouter, File, Query, UploadFile, status
 from controller.api.deps import Actor, Session, State, route
 from controller.errors import PayloadTooLarge
 from controller.roles import ALL_ROLES, Role
-from controller.schemas import EndpointCreate, EndpointPublic, EndpointUpdate, ImportReport, Page
-from controller.services import csv_import, registry
+from controller.schemas import (
+    EndpointCreate,
+    EndpointPublic,
+    EndpointUpdate,
+    ImportReport,
+    Page,
+    ProbeResult,
+)
+from controller.errors import InvalidInput
+from controller.services import csv_import, probe, registry
 from controller.services.units import get_unit
 
 router = APIRouter(prefix="/endpoints", tags=["endpoints"])
@@ -79,3 +87,13 @@ async def update_endpoint(
 @router.delete("/{endpoint_id}", status_code=status.HTTP_204_NO_CONTENT, **WRITE)
 async def delete_endpoint(endpoint_id: uuid.UUID, session: Session, actor: Actor) -> None:
     await registry.delete_endpoint(session, await registry.get_endpoint(session, endpoint_id), actor)
+
+
+@router.post("/{endpoint_id}/probe", response_model=ProbeResult, **WRITE)
+async def probe_endpoint(endpoint_id: uuid.UUID, state: State, session: Session, actor: Actor) -> ProbeResult:
+    """Contact the device now: identify it, and pin its host key on first contact."""
+    ep = await registry.get_endpoint(session, endpoint_id)
+    profile = state.profiles.get(ep.profile)
+    if profile is None:
+        raise InvalidInput(f"profile {ep.profile!r} is no longer installed", field="profile")
+    return await probe.probe(session, state.box, profile, ep, actor)

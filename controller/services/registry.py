@@ -47,6 +47,9 @@ def to_public(ep: Endpoint) -> EndpointPublic:
         sip_uri=ep.sip_uri,
         description=ep.description,
         state=ep.state,
+        model=ep.model,
+        firmware_version=ep.firmware_version,
+        last_contact_at=ep.last_contact_at,
         created_at=ep.created_at,
         updated_at=ep.updated_at,
     )

@@ -38,6 +38,7 @@ MATRIX = [
     ("GET", f"/api/v1/endpoints/{X}", EVERYONE, 404),
     ("PATCH", f"/api/v1/endpoints/{X}", {A, T}, 404),
     ("DELETE", f"/api/v1/endpoints/{X}", {A, T}, 404),
+    ("POST", f"/api/v1/endpoints/{X}/probe", {A, T}, 404),
     ("GET", "/api/v1/profiles", EVERYONE, 200),
     ("GET", "/api/v1/profiles/nope", EVERYONE, 404),
     ("GET", "/api/v1/audit", {A}, 200),
@@ -118,3 +119,12 @@ async def test_wrong_password_and_last_admin_protection(controller):
         f"/api/v1/users/{admin['id']}", json={"role": "host"}, headers=controller.auth(Role.admin)
     )
     assert r.status_code == 409 and "last active admin" in r.json()["detail"]
+
+
+async def test_password_login_issues_a_working_token(controller):
+    from tests.conftest import PASSWORD
+
+    r = await controller.client.post("/api/v1/auth/token", data={"username": "host1", "password": PASSWORD})
+    assert r.status_code == 200 and r.json()["role"] == "host" and r.json()["expires_in"] == 3600
+    h = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    assert (await controller.client.get("/api/v1/auth/me", headers=h)).json()["name"] == "host1"

@@ -1,0 +1,49 @@
+"""The `diemcau` command line, run as a user would (a real subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from cryptography.fernet import Fernet
+
+
+def run(env, *args, input=None, ok=True):
+    proc = subprocess.run(
+        [sys.executable, "-m", "controller", *args], env=env, capture_output=True, text=True,
+        input=input, timeout=120,
+    )
+    if ok:
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+    return proc
+
+
+def test_operator_workflow(tmp_path):
+    env = dict(os.environ, DIEMCAU_DATA_DIR=str(tmp_path), DIEMCAU_SECRET_KEY=Fernet.generate_key().decode(),
+               COLUMNS="200", PW="a-long-admin-pass")
+    assert "endpoints" in run(env, "db", "upgrade").stdout
+    assert "created with role admin" in run(env, "users", "add", "root", "--role", "admin", "--password-env", "PW").stdout
+    dup = run(env, "users", "add", "root", "--role", "admin", "--password-env", "PW", ok=False)
+    assert dup.returncode == 1 and "already exists" in dup.stderr and "Traceback" not in dup.stderr
+    assert "221 unit(s) created" in run(env, "units", "demo-tree").stdout  # 1 + 1 + 10 + 209
+    out = run(env, "units", "import", "--province", "Huế").stdout
+    assert "Huế" in out and "created" in out
+
+    csv_path = tmp_path / "fleet.csv"
+    csv_path.write_text(
+        "name,unit,host,port,username,password,profile\n"
+        "Xã 1.01 VC,DEMO-H01-X01,127.0.0.1,2201,admin,pw1,cisco-roomos\n"
+        "Xã 1.02 VC,DEMO-H01-X02,127.0.0.1,2202,admin,pw2,poly-group\n"
+        "Bad,DEMO-H01-X03,127.0.0.1,0,admin,pw3,poly-group\n",
+        encoding="utf-8",
+    )
+    bad = run(env, "endpoints", "import", str(csv_path), ok=False)
+    assert bad.returncode == 1 and "line 4: port:" in bad.stderr
+    good = run(env, "endpoints", "import", str(csv_path), "--valid-only")
+    assert "2 of 3 row(s) imported" in good.stdout and "line 4: port" in good.stderr
+    listed = json.loads(run(env, "endpoints", "list", "--unit", "DEMO-H01", "--json").stdout)
+    assert sorted(e["name"] for e in listed) == ["Xã 1.01 VC", "Xã 1.02 VC"]
+    assert all("password" not in e for e in listed)
+    assert "pw1" not in run(env, "endpoints", "list").stdout

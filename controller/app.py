@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from controller.api import auth, endpoints, misc, problems, units, users
@@ -57,6 +57,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
+
+    @app.middleware("http")
+    async def reject_nul_in_query(request: Request, call_next):  # type: ignore[no-untyped-def]
+        """PostgreSQL cannot store NUL; refuse it at the edge, same answer on every backend."""
+        if b"%00" in request.scope.get("query_string", b"") or "\x00" in request.url.path:
+            return problems.problem(
+                400,
+                "bad-request",
+                "Bad request",
+                "NUL characters are not allowed in the URL",
+                request.url.path,
+            )
+        return await call_next(request)
+
     for module in (auth, users, units, endpoints, misc):
         app.include_router(module.router, prefix=API_PREFIX)
 

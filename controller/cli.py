@@ -136,7 +136,9 @@ def users_add(
 
 
 @units_app.command("import")
-def units_import(province: Annotated[str, typer.Option(help="e.g. 'Tuyên Quang' or 'Thành phố Huế'")]) -> None:
+def units_import(
+    province: Annotated[str, typer.Option(help="e.g. 'Tuyên Quang' or 'Thành phố Huế'")],
+) -> None:
     """Load a real province and its communes from vietnam-provinces (2025 structure)."""
     from controller.services import audit, units
 
@@ -144,8 +146,14 @@ def units_import(province: Annotated[str, typer.Option(help="e.g. 'Tuyên Quang'
         async with controller_state() as state, state.db.transaction() as session:
             specs = units.province_specs(province)
             created, updated = await units.upsert_units(session, specs)
-            audit.record(session, cli_actor(), "unit.import", "unit", specs[0].code,
-                         {"province": specs[0].name, "created": created, "updated": updated})
+            audit.record(
+                session,
+                cli_actor(),
+                "unit.import",
+                "unit",
+                specs[0].code,
+                {"province": specs[0].name, "created": created, "updated": updated},
+            )
             return created, updated, specs[0].name
 
     created, updated, name = _run(go())
@@ -188,7 +196,9 @@ def units_list(
 @ep_app.command("import")
 def endpoints_import(
     csv_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-    valid_only: Annotated[bool, typer.Option(help="Import the valid rows even if others are bad")] = False,
+    valid_only: Annotated[
+        bool, typer.Option(help="Import the valid rows even if others are bad")
+    ] = False,
 ) -> None:
     """Register endpoints from a CSV file (all-or-nothing unless --valid-only)."""
     from controller.services import csv_import
@@ -196,8 +206,14 @@ def endpoints_import(
     async def go():
         async with controller_state() as state, state.db.transaction() as session:
             return await csv_import.import_csv(
-                session, state.box, state.profiles, csv_file.read_bytes(), cli_actor(),
-                valid_only=valid_only, max_rows=state.settings.max_csv_rows, source=csv_file.name,
+                session,
+                state.box,
+                state.profiles,
+                csv_file.read_bytes(),
+                cli_actor(),
+                valid_only=valid_only,
+                max_rows=state.settings.max_csv_rows,
+                source=csv_file.name,
             )
 
     report = _run(go())
@@ -214,7 +230,9 @@ def endpoints_add(
     profile: Annotated[str, typer.Option()],
     username: Annotated[str, typer.Option()] = "admin",
     port: Annotated[int, typer.Option()] = 22,
-    password_env: Annotated[str | None, typer.Option(help="Read the device password from this variable")] = None,
+    password_env: Annotated[
+        str | None, typer.Option(help="Read the device password from this variable")
+    ] = None,
 ) -> None:
     """Register one endpoint."""
     from pydantic import ValidationError
@@ -222,10 +240,21 @@ def endpoints_add(
     from controller.schemas import EndpointCreate
     from controller.services import registry
 
-    password = os.environ.get(password_env, "") if password_env else typer.prompt("Device password", hide_input=True)
+    password = (
+        os.environ.get(password_env, "")
+        if password_env
+        else typer.prompt("Device password", hide_input=True)
+    )
     try:
-        data = EndpointCreate(name=name, unit=unit, host=host, port=port, username=username,
-                              password=password, profile=profile)
+        data = EndpointCreate(
+            name=name,
+            unit=unit,
+            host=host,
+            port=port,
+            username=username,
+            password=password,
+            profile=profile,
+        )
     except ValidationError as exc:
         for e in exc.errors():
             err_console.print(f"[red]error:[/red] {'.'.join(map(str, e['loc']))}: {e['msg']}")
@@ -233,7 +262,9 @@ def endpoints_add(
 
     async def go() -> uuid.UUID:
         async with controller_state() as state, state.db.transaction() as session:
-            ep = await registry.create_endpoint(session, state.box, state.profiles, data, cli_actor())
+            ep = await registry.create_endpoint(
+                session, state.box, state.profiles, data, cli_actor()
+            )
             return ep.id
 
     console.print(f"endpoint {name} registered as {_run(go())}")
@@ -254,14 +285,19 @@ def endpoints_list(
     async def go():
         async with controller_state() as state, state.db.transaction() as session:
             flt = registry.EndpointFilter(
-                unit=await get_unit(session, unit) if unit else None, state=state_, profile=profile, q=q
+                unit=await get_unit(session, unit) if unit else None,
+                state=state_,
+                profile=profile,
+                q=q,
             )
             rows, total = await registry.list_endpoints(session, flt, limit=100000, offset=0)
             return [registry.to_public(e) for e in rows], total
 
     rows, total = _run(go())
     if as_json:
-        sys.stdout.write(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=1))
+        sys.stdout.write(
+            json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=1)
+        )
         return
     table = Table("name", "unit", "host:port", "profile", "state", title=f"{total} endpoint(s)")
     for r in rows:
@@ -276,7 +312,9 @@ def endpoints_delete(endpoint_id: uuid.UUID) -> None:
 
     async def go() -> None:
         async with controller_state() as state, state.db.transaction() as session:
-            await registry.delete_endpoint(session, await registry.get_endpoint(session, endpoint_id), cli_actor())
+            await registry.delete_endpoint(
+                session, await registry.get_endpoint(session, endpoint_id), cli_actor()
+            )
 
     _run(go())
     console.print(f"endpoint {endpoint_id} deleted")

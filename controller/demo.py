@@ -40,7 +40,7 @@ def demo_units() -> list[str]:
     return ["DEMO"] * PROVINCE_ENDPOINTS + districts + communes
 
 
-async def _prepare(settings: Settings, inventory: Path, passwords: dict[str, str]) -> int:
+async def _prepare(settings: Settings, inventory: bytes, passwords: dict[str, str]) -> int:
     from controller.app import build_state
     from controller.services import csv_import, units, users
 
@@ -53,8 +53,14 @@ async def _prepare(settings: Settings, inventory: Path, passwords: dict[str, str
                     session, UserCreate(username=role, password=password, role=Role(role)), SYSTEM
                 )
             report = await csv_import.import_csv(
-                session, state.box, state.profiles, inventory.read_bytes(), SYSTEM,
-                valid_only=False, max_rows=10000, source=inventory.name,
+                session,
+                state.box,
+                state.profiles,
+                inventory,
+                SYSTEM,
+                valid_only=False,
+                max_rows=10000,
+                source="fleet.csv",
             )
             return report.imported
     finally:
@@ -67,10 +73,25 @@ def _start_fleet(workdir: Path, count: int, latency_ms: int) -> subprocess.Popen
     inventory = workdir / "fleet.csv"
     log = (workdir / "sim.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "controller", "sim", "endpoints", "--count", str(count),
-         "--latency-ms", str(latency_ms), "--inventory", str(inventory), "--units", str(units_file),
-         "--control-file", str(workdir / "sim-control.json")],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "controller",
+            "sim",
+            "endpoints",
+            "--count",
+            str(count),
+            "--latency-ms",
+            str(latency_ms),
+            "--inventory",
+            str(inventory),
+            "--units",
+            str(units_file),
+            "--control-file",
+            str(workdir / "sim-control.json"),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
     while not (workdir / "sim-control.json").exists():
@@ -101,9 +122,13 @@ def demo(
         fleet = _start_fleet(workdir, count, latency_ms)
     try:
         with console.status("building the unit tree and registering the fleet..."):
-            imported = asyncio.run(_prepare(settings, workdir / "fleet.csv", passwords))
-        console.print(f"[green]ready[/green]: {imported} endpoints registered over central → "
-                      f"province → 10 districts → 209 communes")
+            imported = asyncio.run(
+                _prepare(settings, (workdir / "fleet.csv").read_bytes(), passwords)
+            )
+        console.print(
+            f"[green]ready[/green]: {imported} endpoints registered over central → "
+            f"province → 10 districts → 209 communes"
+        )
         console.print(f"API and docs: http://127.0.0.1:{port}/docs")
         for role, password in passwords.items():
             console.print(f"  login [bold]{role}[/bold] / {password}")
@@ -111,8 +136,10 @@ def demo(
             "".join(f"{r} {p}\n" for r, p in passwords.items()), encoding="utf-8"
         )
         os.chmod(workdir / "logins.txt", 0o600)
-        console.print(f"simulator faults: diemcau sim fault --control-file {workdir}/sim-control.json "
-                      "--endpoint <name> --fault stall")
+        console.print(
+            f"simulator faults: diemcau sim fault --control-file {workdir}/sim-control.json "
+            "--endpoint <name> --fault stall"
+        )
         uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     finally:
         fleet.terminate()

@@ -78,7 +78,9 @@ def _sip_uri(value: str) -> str:
 
 
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), AfterValidator(_no_control)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
+    AfterValidator(_no_control),
 ]
 Host = Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(_host)]
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -87,8 +89,12 @@ Username = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\s]+$"),
     AfterValidator(_no_control),
 ]
-DevicePassword = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(_no_control)]
-ProfileId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+DevicePassword = Annotated[
+    str, StringConstraints(min_length=1, max_length=128), AfterValidator(_no_control)
+]
+ProfileId = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+]
 HostKey = Annotated[str, StringConstraints(max_length=8192), AfterValidator(_host_key)]
 SipUri = Annotated[str, StringConstraints(max_length=255), AfterValidator(_sip_uri)]
 Text = Annotated[str, StringConstraints(max_length=2000)]
@@ -107,7 +113,9 @@ class EndpointCreate(Strict):
     username: Username
     password: DevicePassword = Field(description="Write-only; stored encrypted, never returned")
     profile: ProfileId
-    host_key: HostKey | None = Field(default=None, description="OpenSSH public key; else learned on first contact")
+    host_key: HostKey | None = Field(
+        default=None, description="OpenSSH public key; else learned on first contact"
+    )
     sip_uri: SipUri | None = None
     description: Text | None = None
 
@@ -158,7 +166,9 @@ class ProbeResult(BaseModel):
     firmware_version: str | None = None
     serial: str | None = None
     host_key_learned: bool = False
-    error_type: str | None = Field(default=None, description="auth_failed, hostkey_mismatch, timeout, ...")
+    error_type: str | None = Field(
+        default=None, description="auth_failed, hostkey_mismatch, timeout, ..."
+    )
     error: str | None = None
 
 
@@ -187,15 +197,42 @@ class ImportReport(BaseModel):
 
 
 class UnitCreate(Strict):
-    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_control)]
-    level: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[a-z_]+$")]
+    code: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$"
+        ),
+    ]
+    name: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+        AfterValidator(_no_control),
+    ]
+    level: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[a-z_]+$"),
+    ]
     parent: UnitRef | None = None
 
 
 class UnitUpdate(Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_control)] | None = None
-    level: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[a-z_]+$")] | None = None
+    name: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+            AfterValidator(_no_control),
+        ]
+        | None
+    ) = None
+    level: (
+        Annotated[
+            str,
+            StringConstraints(
+                strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[a-z_]+$"
+            ),
+        ]
+        | None
+    ) = None
 
 
 class UnitPublic(BaseModel):
@@ -229,16 +266,25 @@ class UnitImportReport(BaseModel):
 
 
 class UserCreate(Strict):
-    username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")]
+    username: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True, min_length=2, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$"
+        ),
+    ]
     password: Annotated[str, StringConstraints(min_length=8, max_length=256)]
     role: Role
-    full_name: Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control)] | None = None
+    full_name: (
+        Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control)] | None
+    ) = None
 
 
 class UserUpdate(Strict):
     password: Annotated[str, StringConstraints(min_length=8, max_length=256)] | None = None
     role: Role | None = None
-    full_name: Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control)] | None = None
+    full_name: (
+        Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control)] | None
+    ) = None
     disabled: bool | None = None
 
 
@@ -253,7 +299,11 @@ class UserPublic(BaseModel):
 
 
 class ApiKeyCreate(Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), AfterValidator(_no_control)]
+    name: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
+        AfterValidator(_no_control),
+    ]
     role: Role
 
 

@@ -94,7 +94,13 @@ class TokenClaims:
 
 def issue_token(box: SecretBox, subject: str, role: str, ttl: timedelta) -> tuple[str, datetime]:
     expires = datetime.now(UTC) + ttl
-    payload = {"sub": subject, "role": role, "exp": expires, "iat": datetime.now(UTC), "typ": "access"}
+    payload = {
+        "sub": subject,
+        "role": role,
+        "exp": expires,
+        "iat": datetime.now(UTC),
+        "typ": "access",
+    }
     return jwt.encode(payload, box.jwt_key, algorithm="HS256"), expires
 
 
@@ -109,7 +115,9 @@ def read_token(box: SecretBox, token: str) -> TokenClaims | None:
     if data.get("typ") != "access":
         return None
     return TokenClaims(
-        subject=str(data["sub"]), role=str(data["role"]), expires_at=datetime.fromtimestamp(data["exp"], UTC)
+        subject=str(data["sub"]),
+        role=str(data["role"]),
+        expires_at=datetime.fromtimestamp(data["exp"], UTC),
     )
 
 

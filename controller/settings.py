@@ -18,13 +18,15 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DIEMCAU_", env_file=None, extra="ignore")
 
-    data_dir: Path = Field(default=Path("var"), description="Where the SQLite file and key file live.")
+    data_dir: Path = Field(
+        default=Path("var"), description="Where the SQLite file and key file live."
+    )
     database_url: str | None = Field(
         default=None, description="SQLAlchemy async URL; default sqlite+aiosqlite in data_dir."
     )
     secret_key: SecretStr | None = Field(
         default=None,
-        description="Fernet key (urlsafe base64, 32 bytes). Default: data_dir/secret.key, created 0600.",
+        description="Fernet key (urlsafe base64). Default: data_dir/secret.key, created 0600.",
     )
     profiles_dir: Path = Field(default=REPO_ROOT / "firmware_profiles")
     token_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)

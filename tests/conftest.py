@@ -13,8 +13,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from controller.app import create_app
-from controller.roles import Role
 from controller.models import User
+from controller.roles import Role
 from controller.security import hash_password, issue_token
 from controller.services import units
 from controller.settings import Settings
@@ -68,17 +68,23 @@ class Controller:
 async def controller(database_url: str, tmp_path) -> AsyncIterator[Controller]:
     """A running controller with one user per role, each logged in."""
     settings = Settings(
-        data_dir=tmp_path / "var", database_url=database_url, secret_key=Fernet.generate_key().decode()
+        data_dir=tmp_path / "var",
+        database_url=database_url,
+        secret_key=Fernet.generate_key().decode(),
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         state = app.state.diemcau
         async with state.db.transaction() as session:
             for role in Role:
-                session.add(User(username=f"{role.value}1", role=role.value, password_hash=PASSWORD_HASH))
+                session.add(
+                    User(username=f"{role.value}1", role=role.value, password_hash=PASSWORD_HASH)
+                )
             await units.upsert_units(session, units.legacy_demo_specs(districts=3, communes=9))
         ttl = timedelta(minutes=5)
-        tokens = {role: issue_token(state.box, f"{role.value}1", role.value, ttl)[0] for role in Role}
+        tokens = {
+            role: issue_token(state.box, f"{role.value}1", role.value, ttl)[0] for role in Role
+        }
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield Controller(app=app, client=client, settings=settings, tokens=tokens)

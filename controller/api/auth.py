@@ -19,7 +19,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 async def token(
     state: State,
     session: Session,
-    username: Annotated[str, Form(min_length=1, max_length=64)],
+    username: Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")],
     password: Annotated[str, Form(min_length=1, max_length=256)],
 ) -> TokenResponse:
     ttl = timedelta(minutes=state.settings.token_ttl_minutes)

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +37,9 @@ def get_state(request: Request) -> AppState:
 
 
 State = Annotated[AppState, Depends(get_state)]
+
+# Paging offset; bounded so that no value overflows a database integer.
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 
 
 async def get_session(state: State) -> AsyncIterator[AsyncSession]:
@@ -89,8 +92,6 @@ class _RoleGate:
 
 def allow(*roles: Role) -> Any:
     return Depends(_RoleGate(frozenset(roles)))
-
-
 
 
 def route(*roles: Role) -> dict[str, Any]:

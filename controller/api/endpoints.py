@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile, status
 
-from controller.api.deps import Actor, Session, State, route
-from controller.errors import PayloadTooLarge
+from controller.api.deps import Actor, Offset, Session, State, route
+from controller.errors import InvalidInput, PayloadTooLarge
 from controller.roles import ALL_ROLES, Role
 from controller.schemas import (
     EndpointCreate,
@@ -18,7 +18,6 @@ from controller.schemas import (
     Page,
     ProbeResult,
 )
-from controller.errors import InvalidInput
 from controller.services import csv_import, probe, registry
 from controller.services.units import get_unit
 
@@ -30,12 +29,16 @@ WRITE = route(Role.admin, Role.technician)
 @router.get("", response_model=Page[EndpointPublic], **READ)
 async def list_endpoints(
     session: Session,
-    unit: Annotated[str | None, Query(max_length=64, description="Unit id or code: its whole subtree")] = None,
+    unit: Annotated[
+        str | None, Query(max_length=64, description="Unit id or code: its whole subtree")
+    ] = None,
     state: Annotated[str | None, Query(max_length=32)] = None,
     profile: Annotated[str | None, Query(max_length=64)] = None,
-    q: Annotated[str | None, Query(max_length=100, description="Text in name, host or unit name")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Text in name, host or unit name")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[EndpointPublic]:
     flt = registry.EndpointFilter(
         unit=await get_unit(session, unit) if unit else None, state=state, profile=profile, q=q
@@ -47,7 +50,9 @@ async def list_endpoints(
 
 
 @router.post("", response_model=EndpointPublic, status_code=status.HTTP_201_CREATED, **WRITE)
-async def create_endpoint(data: EndpointCreate, state: State, session: Session, actor: Actor) -> EndpointPublic:
+async def create_endpoint(
+    data: EndpointCreate, state: State, session: Session, actor: Actor
+) -> EndpointPublic:
     ep = await registry.create_endpoint(session, state.box, state.profiles, data, actor)
     return registry.to_public(ep)
 
@@ -57,16 +62,30 @@ async def import_endpoints(
     state: State,
     session: Session,
     actor: Actor,
-    file: Annotated[UploadFile, File(description="CSV: name,unit,host,port,username,password,profile[,host_key,sip_uri,description]")],
-    valid_only: Annotated[bool, Query(description="Import the valid rows even if others are bad")] = False,
+    file: Annotated[
+        UploadFile,
+        File(
+            description="CSV: name,unit,host,port,username,password,profile"
+            " [,host_key,sip_uri,description]"
+        ),
+    ],
+    valid_only: Annotated[
+        bool, Query(description="Import the valid rows even if others are bad")
+    ] = False,
 ) -> ImportReport:
     limit = state.settings.max_csv_bytes
     raw = await file.read(limit + 1)
     if len(raw) > limit:
         raise PayloadTooLarge(f"the file is larger than {limit} bytes")
     return await csv_import.import_csv(
-        session, state.box, state.profiles, raw, actor,
-        valid_only=valid_only, max_rows=state.settings.max_csv_rows, source=file.filename or "upload",
+        session,
+        state.box,
+        state.profiles,
+        raw,
+        actor,
+        valid_only=valid_only,
+        max_rows=state.settings.max_csv_rows,
+        source=file.filename or "upload",
     )
 
 
@@ -86,11 +105,15 @@ async def update_endpoint(
 
 @router.delete("/{endpoint_id}", status_code=status.HTTP_204_NO_CONTENT, **WRITE)
 async def delete_endpoint(endpoint_id: uuid.UUID, session: Session, actor: Actor) -> None:
-    await registry.delete_endpoint(session, await registry.get_endpoint(session, endpoint_id), actor)
+    await registry.delete_endpoint(
+        session, await registry.get_endpoint(session, endpoint_id), actor
+    )
 
 
 @router.post("/{endpoint_id}/probe", response_model=ProbeResult, **WRITE)
-async def probe_endpoint(endpoint_id: uuid.UUID, state: State, session: Session, actor: Actor) -> ProbeResult:
+async def probe_endpoint(
+    endpoint_id: uuid.UUID, state: State, session: Session, actor: Actor
+) -> ProbeResult:
     """Contact the device now: identify it, and pin its host key on first contact."""
     ep = await registry.get_endpoint(session, endpoint_id)
     profile = state.profiles.get(ep.profile)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from controller.api.deps import Session, State, route
+from controller.api.deps import Offset, Session, State, route
 from controller.errors import NotFound
 from controller.roles import ALL_ROLES, Role
 from controller.schemas import AuditPublic, Page, ProfilePublic
@@ -25,7 +25,9 @@ async def list_profiles(state: State) -> list[ProfilePublic]:
     return [ProfilePublic(id=pid, summary=_summary(p)) for pid, p in sorted(state.profiles.items())]
 
 
-@router.get("/profiles/{profile_id}", response_model=ProfilePublic, tags=["profiles"], **route(*ALL_ROLES))
+@router.get(
+    "/profiles/{profile_id}", response_model=ProfilePublic, tags=["profiles"], **route(*ALL_ROLES)
+)
 async def get_profile(profile_id: str, state: State) -> ProfilePublic:
     if profile_id not in state.profiles:
         raise NotFound(f"no firmware profile {profile_id!r}")
@@ -39,12 +41,14 @@ async def list_audit(
     actor: Annotated[str | None, Query(max_length=128)] = None,
     target_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[AuditPublic]:
     rows, total = await audit.list_records(
         session, action=action, actor=actor, target_id=target_id, limit=limit, offset=offset
     )
     return Page[AuditPublic](
         items=[AuditPublic.model_validate(r, from_attributes=True) for r in rows],
-        total=total, limit=limit, offset=offset,
+        total=total,
+        limit=limit,
+        offset=offset,
     )

@@ -10,7 +10,14 @@ from sqlalchemy import select
 from controller.api.deps import Actor, Session, route
 from controller.models import ApiKey, User
 from controller.roles import Role
-from controller.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, UserCreate, UserPublic, UserUpdate
+from controller.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyPublic,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
+)
 from controller.services import users
 
 router = APIRouter(tags=["users"])
@@ -47,7 +54,9 @@ async def list_api_keys(session: Session) -> list[ApiKey]:
     return list(await session.scalars(select(ApiKey).order_by(ApiKey.created_at)))
 
 
-@router.post("/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED, **ADMIN)
+@router.post(
+    "/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED, **ADMIN
+)
 async def create_api_key(data: ApiKeyCreate, session: Session, actor: Actor) -> ApiKeyCreated:
     row, key = await users.create_api_key(session, data, actor)
     public = ApiKeyPublic.model_validate(row, from_attributes=True)

@@ -14,7 +14,9 @@ bench_app = typer.Typer(no_args_is_help=True)
 def bench_import(
     rows: Annotated[int, typer.Option(min=1, max=5000)] = 250,
     repeats: Annotated[int, typer.Option(min=1, max=20)] = 3,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only (the default output)")] = True,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON only (the default output)")
+    ] = True,
 ) -> None:
     """Time a CSV import of ROWS endpoints through the API vs one POST per row; controller RSS."""
     from controller.bench.import_bench import run

@@ -57,15 +57,21 @@ class ControllerProcess:
 
     def cli(self, *args: str) -> None:
         subprocess.run(
-            [sys.executable, "-m", "controller", *args], env=self.env, check=True,
+            [sys.executable, "-m", "controller", *args],
+            env=self.env,
+            check=True,
             stdout=subprocess.DEVNULL,
         )
 
     def start(self) -> None:
-        self.cli("users", "add", "admin", "--role", "admin", "--password-env", "DIEMCAU_ADMIN_PASSWORD")
+        self.cli(
+            "users", "add", "admin", "--role", "admin", "--password-env", "DIEMCAU_ADMIN_PASSWORD"
+        )
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "controller", "serve", "--port", str(self.port)],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -79,7 +85,8 @@ class ControllerProcess:
 
     def token(self) -> str:
         r = httpx.post(
-            f"{self.url}/api/v1/auth/token", data={"username": "admin", "password": self.admin_password}
+            f"{self.url}/api/v1/auth/token",
+            data={"username": "admin", "password": self.admin_password},
         )
         r.raise_for_status()
         return r.json()["access_token"]

@@ -45,13 +45,17 @@ def run(rows: int = 250, repeats: int = 3) -> dict:
             for r in range(repeats):
                 body = make_csv(rows, r, keys).encode()
                 t0 = time.perf_counter()
-                resp = client.post("/api/v1/endpoints/import", files={"file": ("fleet.csv", body, "text/csv")})
+                resp = client.post(
+                    "/api/v1/endpoints/import", files={"file": ("fleet.csv", body, "text/csv")}
+                )
                 bulk.append(time.perf_counter() - t0)
                 resp.raise_for_status()
                 assert resp.json()["imported"] == rows, resp.text
                 if r == 0:  # idle RSS with exactly `rows` endpoints registered
                     time.sleep(2)
-                    registered = client.get("/api/v1/endpoints", params={"limit": 1}).json()["total"]
+                    registered = client.get("/api/v1/endpoints", params={"limit": 1}).json()[
+                        "total"
+                    ]
                     rss_idle = proc.memory_info().rss
 
             # The naive way: one request per endpoint, as a script looping over the sheet would.
@@ -62,8 +66,16 @@ def run(rows: int = 250, repeats: int = 3) -> dict:
                 name, unit, host, port, user, pw, profile, key = line.split(",")
                 resp = client.post(
                     "/api/v1/endpoints",
-                    json={"name": name, "unit": unit, "host": host, "port": int(port), "username": user,
-                          "password": pw, "profile": profile, "host_key": key},
+                    json={
+                        "name": name,
+                        "unit": unit,
+                        "host": host,
+                        "port": int(port),
+                        "username": user,
+                        "password": pw,
+                        "profile": profile,
+                        "host_key": key,
+                    },
                 )
                 resp.raise_for_status()
             naive = time.perf_counter() - t0

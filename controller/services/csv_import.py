@@ -104,10 +104,16 @@ def parse(text: str, max_rows: int) -> ParsedFile:
             raise InvalidInput(f"more than {max_rows} data rows; split the file", field="file")
         if len(values) != len(columns):
             out.errors.append(
-                RowError(line=start, field=None, reason=f"expected {len(columns)} fields, found {len(values)}")
+                RowError(
+                    line=start,
+                    field=None,
+                    reason=f"expected {len(columns)} fields, found {len(values)}",
+                )
             )
             continue
-        record = {c: v.strip() if c != "password" else v for c, v in zip(columns, values, strict=True)}
+        record = {
+            c: v.strip() if c != "password" else v for c, v in zip(columns, values, strict=True)
+        }
         payload = {k: v for k, v in record.items() if v != "" or k in REQUIRED}
         try:
             data = EndpointCreate.model_validate(payload)
@@ -115,17 +121,34 @@ def parse(text: str, max_rows: int) -> ParsedFile:
             for err in exc.errors():
                 col = str(err["loc"][0]) if err["loc"] else None
                 out.errors.append(
-                    RowError(line=start, field=col, reason=err["msg"], value=_shown(col, record.get(col or "")))
+                    RowError(
+                        line=start,
+                        field=col,
+                        reason=err["msg"],
+                        value=_shown(col, record.get(col or "")),
+                    )
                 )
             continue
         name_key, addr_key = (data.unit, data.name), (data.host, data.port)
         if name_key in seen_names:
-            out.errors.append(RowError(line=start, field="name", value=data.name,
-                                       reason=f"same name and unit as line {seen_names[name_key]}"))
+            out.errors.append(
+                RowError(
+                    line=start,
+                    field="name",
+                    value=data.name,
+                    reason=f"same name and unit as line {seen_names[name_key]}",
+                )
+            )
             continue
         if addr_key in seen_addrs:
-            out.errors.append(RowError(line=start, field="host", value=f"{data.host}:{data.port}",
-                                       reason=f"same host and port as line {seen_addrs[addr_key]}"))
+            out.errors.append(
+                RowError(
+                    line=start,
+                    field="host",
+                    value=f"{data.host}:{data.port}",
+                    reason=f"same host and port as line {seen_addrs[addr_key]}",
+                )
+            )
             continue
         seen_names[name_key], seen_addrs[addr_key] = start, start
         out.rows.append(_Row(start, data))
@@ -152,7 +175,9 @@ async def check_against_db(
     taken_addrs: set[tuple[str, int]] = set()
     if addrs:
         rows = await session.execute(
-            select(Endpoint.host, Endpoint.port).where(tuple_(Endpoint.host, Endpoint.port).in_(addrs))
+            select(Endpoint.host, Endpoint.port).where(
+                tuple_(Endpoint.host, Endpoint.port).in_(addrs)
+            )
         )
         taken_addrs = {(h, p) for h, p in rows}
     good: list[_Row] = []
@@ -160,16 +185,36 @@ async def check_against_db(
         d = row.data
         problems = []
         if d.unit not in units:
-            problems.append(RowError(line=row.line, field="unit", value=d.unit, reason="no unit with this code"))
+            problems.append(
+                RowError(line=row.line, field="unit", value=d.unit, reason="no unit with this code")
+            )
         if d.profile not in known_profiles:
-            problems.append(RowError(line=row.line, field="profile", value=d.profile,
-                                     reason=f"unknown profile; known: {', '.join(sorted(known_profiles))}"))
+            problems.append(
+                RowError(
+                    line=row.line,
+                    field="profile",
+                    value=d.profile,
+                    reason=f"unknown profile; known: {', '.join(sorted(known_profiles))}",
+                )
+            )
         if (d.unit, d.name) in taken_names:
-            problems.append(RowError(line=row.line, field="name", value=d.name,
-                                     reason="an endpoint with this name already exists in the unit"))
+            problems.append(
+                RowError(
+                    line=row.line,
+                    field="name",
+                    value=d.name,
+                    reason="an endpoint with this name already exists in the unit",
+                )
+            )
         if (d.host, d.port) in taken_addrs:
-            problems.append(RowError(line=row.line, field="host", value=f"{d.host}:{d.port}",
-                                     reason="an endpoint at this host and port is already registered"))
+            problems.append(
+                RowError(
+                    line=row.line,
+                    field="host",
+                    value=f"{d.host}:{d.port}",
+                    reason="an endpoint at this host and port is already registered",
+                )
+            )
         if problems:
             parsed.errors.extend(problems)
         else:
@@ -217,9 +262,19 @@ async def import_csv(
     session.add_all(endpoints)
     await session.flush()
     audit.record(
-        session, actor, "endpoint.import", "endpoint", None,
-        {"source": source, "rows": parsed.total, "imported": len(endpoints),
-         "rejected_lines": sorted({e.line for e in parsed.errors}),
-         "names": [e.name for e in endpoints][:500]},
+        session,
+        actor,
+        "endpoint.import",
+        "endpoint",
+        None,
+        {
+            "source": source,
+            "rows": parsed.total,
+            "imported": len(endpoints),
+            "rejected_lines": sorted({e.line for e in parsed.errors}),
+            "names": [e.name for e in endpoints][:500],
+        },
     )
-    return ImportReport(rows=parsed.total, valid=len(endpoints), imported=len(endpoints), errors=parsed.errors)
+    return ImportReport(
+        rows=parsed.total, valid=len(endpoints), imported=len(endpoints), errors=parsed.errors
+    )

@@ -25,30 +25,51 @@ async def probe(
     ep: Endpoint,
     actor: Principal,
     *,
-    timeout: float = 10,
+    timeout_s: float = 10,
 ) -> ProbeResult:
     try:
         async with await endpoints.open_session(
-            ep.host, ep.port, ep.username, box.decrypt(ep.password_enc), profile,
-            known_host_key=ep.host_key, connect_timeout=timeout, command_timeout=timeout,
+            ep.host,
+            ep.port,
+            ep.username,
+            box.decrypt(ep.password_enc),
+            profile,
+            known_host_key=ep.host_key,
+            connect_timeout=timeout_s,
+            command_timeout=timeout_s,
         ) as dev:
             ident = await endpoints.EndpointDriver(dev).identify()
             presented = dev.host_key
     except endpoints.EndpointError as exc:
         kind = exc.code
         if isinstance(exc, endpoints.HostKeyMismatch):
-            audit.record(session, actor, "endpoint.hostkey_refused", "endpoint", str(ep.id),
-                         {"name": ep.name, "expected": exc.expected, "presented": exc.presented})
+            audit.record(
+                session,
+                actor,
+                "endpoint.hostkey_refused",
+                "endpoint",
+                str(ep.id),
+                {"name": ep.name, "expected": exc.expected, "presented": exc.presented},
+            )
         return ProbeResult(reachable=False, error_type=kind, error=str(exc))
     learned = ep.host_key is None
     if learned:
         ep.host_key, ep.host_key_source = presented, "tofu"
-        audit.record(session, actor, "endpoint.hostkey_learned", "endpoint", str(ep.id),
-                     {"name": ep.name, "host_key": presented.split()[0]})
+        audit.record(
+            session,
+            actor,
+            "endpoint.hostkey_learned",
+            "endpoint",
+            str(ep.id),
+            {"name": ep.name, "host_key": presented.split()[0]},
+        )
     ep.model, ep.firmware_version, ep.serial = ident.model, ident.firmware_version, ident.serial
     ep.last_contact_at = utcnow()
     await session.flush()
     return ProbeResult(
-        reachable=True, model=ident.model, firmware_version=ident.firmware_version,
-        serial=ident.serial, host_key_learned=learned,
+        reachable=True,
+        model=ident.model,
+        firmware_version=ident.firmware_version,
+        serial=ident.serial,
+        host_key_learned=learned,
     )

@@ -59,12 +59,19 @@ def check_profile(profile: str, known: Iterable[str]) -> None:
     known = set(known)
     if profile not in known:
         raise InvalidInput(
-            f"unknown firmware profile {profile!r}; known: {', '.join(sorted(known))}", field="profile"
+            f"unknown firmware profile {profile!r}; known: {', '.join(sorted(known))}",
+            field="profile",
         )
 
 
 async def _check_unique(
-    session: AsyncSession, *, unit_id: uuid.UUID, name: str, host: str, port: int, skip: uuid.UUID | None
+    session: AsyncSession,
+    *,
+    unit_id: uuid.UUID,
+    name: str,
+    host: str,
+    port: int,
+    skip: uuid.UUID | None,
 ) -> None:
     same_name = select(Endpoint.id).where(Endpoint.unit_id == unit_id, Endpoint.name == name)
     same_addr = select(Endpoint.id).where(Endpoint.host == host, Endpoint.port == port)
@@ -86,7 +93,9 @@ async def create_endpoint(
 ) -> Endpoint:
     check_profile(data.profile, profiles)
     unit = await unit_from_body(session, data.unit)
-    await _check_unique(session, unit_id=unit.id, name=data.name, host=data.host, port=data.port, skip=None)
+    await _check_unique(
+        session, unit_id=unit.id, name=data.name, host=data.host, port=data.port, skip=None
+    )
     ep = Endpoint(
         name=data.name,
         unit_id=unit.id,
@@ -104,7 +113,11 @@ async def create_endpoint(
     session.add(ep)
     await session.flush()
     audit.record(
-        session, actor, "endpoint.create", "endpoint", str(ep.id),
+        session,
+        actor,
+        "endpoint.create",
+        "endpoint",
+        str(ep.id),
         {k: getattr(data, k) for k in AUDITED_FIELDS} | {"unit": unit.code},
     )
     return ep
@@ -130,10 +143,16 @@ async def list_endpoints(
     if flt.q:
         like = f"%{flt.q.lower()}%"
         query = query.where(
-            or_(func.lower(Endpoint.name).like(like), Endpoint.host.like(like), func.lower(Unit.name).like(like))
+            or_(
+                func.lower(Endpoint.name).like(like),
+                Endpoint.host.like(like),
+                func.lower(Unit.name).like(like),
+            )
         )
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(query.order_by(Unit.path, Endpoint.name).limit(limit).offset(offset))
+    rows = await session.scalars(
+        query.order_by(Unit.path, Endpoint.name).limit(limit).offset(offset)
+    )
     return list(rows.unique()), int(total or 0)
 
 
@@ -184,7 +203,11 @@ async def update_endpoint(
 
 async def delete_endpoint(session: AsyncSession, ep: Endpoint, actor: Principal) -> None:
     audit.record(
-        session, actor, "endpoint.delete", "endpoint", str(ep.id),
+        session,
+        actor,
+        "endpoint.delete",
+        "endpoint",
+        str(ep.id),
         {"name": ep.name, "unit": ep.unit.code, "host": ep.host, "port": ep.port},
     )
     await session.delete(ep)

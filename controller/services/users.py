@@ -38,8 +38,14 @@ async def create_user(session: AsyncSession, data: UserCreate, actor: Principal)
     )
     session.add(user)
     await session.flush()
-    audit.record(session, actor, "user.create", "user", str(user.id),
-                 {"username": user.username, "role": user.role})
+    audit.record(
+        session,
+        actor,
+        "user.create",
+        "user",
+        str(user.id),
+        {"username": user.username, "role": user.role},
+    )
     return user
 
 
@@ -59,7 +65,9 @@ async def _active_admins(session: AsyncSession) -> int:
     )
 
 
-async def update_user(session: AsyncSession, user: User, data: UserUpdate, actor: Principal) -> User:
+async def update_user(
+    session: AsyncSession, user: User, data: UserUpdate, actor: Principal
+) -> User:
     changes = data.model_dump(exclude_unset=True)
     demoting = user.role == Role.admin.value and (
         changes.get("role", Role.admin) != Role.admin or changes.get("disabled") is True
@@ -80,7 +88,9 @@ async def update_user(session: AsyncSession, user: User, data: UserUpdate, actor
             setattr(user, key, value)
             summary[key] = value
     await session.flush()
-    audit.record(session, actor, "user.update", "user", str(user.id), {"username": user.username} | summary)
+    audit.record(
+        session, actor, "user.update", "user", str(user.id), {"username": user.username} | summary
+    )
     return user
 
 
@@ -125,13 +135,23 @@ async def principal_from_api_key(session: AsyncSession, key: str) -> Principal |
     return Principal(name=row.name, role=Role(row.role), kind="api_key")
 
 
-async def create_api_key(session: AsyncSession, data: ApiKeyCreate, actor: Principal) -> tuple[ApiKey, str]:
+async def create_api_key(
+    session: AsyncSession, data: ApiKeyCreate, actor: Principal
+) -> tuple[ApiKey, str]:
     key, prefix, digest = new_api_key()
-    row = ApiKey(name=data.name, prefix=prefix, key_hash=digest, role=data.role.value, created_by=actor.label)
+    row = ApiKey(
+        name=data.name, prefix=prefix, key_hash=digest, role=data.role.value, created_by=actor.label
+    )
     session.add(row)
     await session.flush()
-    audit.record(session, actor, "api_key.create", "api_key", str(row.id),
-                 {"name": row.name, "role": row.role, "prefix": prefix})
+    audit.record(
+        session,
+        actor,
+        "api_key.create",
+        "api_key",
+        str(row.id),
+        {"name": row.name, "role": row.role, "prefix": prefix},
+    )
     return row, key
 
 

@@ -12,8 +12,12 @@ from cryptography.fernet import Fernet
 
 def run(env, *args, input=None, ok=True):
     proc = subprocess.run(
-        [sys.executable, "-m", "controller", *args], env=env, capture_output=True, text=True,
-        input=input, timeout=120,
+        [sys.executable, "-m", "controller", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=120,
     )
     if ok:
         assert proc.returncode == 0, proc.stderr + proc.stdout
@@ -21,10 +25,18 @@ def run(env, *args, input=None, ok=True):
 
 
 def test_operator_workflow(tmp_path):
-    env = dict(os.environ, DIEMCAU_DATA_DIR=str(tmp_path), DIEMCAU_SECRET_KEY=Fernet.generate_key().decode(),
-               COLUMNS="200", PW="a-long-admin-pass")
+    env = dict(
+        os.environ,
+        DIEMCAU_DATA_DIR=str(tmp_path),
+        DIEMCAU_SECRET_KEY=Fernet.generate_key().decode(),
+        COLUMNS="200",
+        PW="a-long-admin-pass",
+    )
     assert "endpoints" in run(env, "db", "upgrade").stdout
-    assert "created with role admin" in run(env, "users", "add", "root", "--role", "admin", "--password-env", "PW").stdout
+    assert (
+        "created with role admin"
+        in run(env, "users", "add", "root", "--role", "admin", "--password-env", "PW").stdout
+    )
     dup = run(env, "users", "add", "root", "--role", "admin", "--password-env", "PW", ok=False)
     assert dup.returncode == 1 and "already exists" in dup.stderr and "Traceback" not in dup.stderr
     assert "221 unit(s) created" in run(env, "units", "demo-tree").stdout  # 1 + 1 + 10 + 209

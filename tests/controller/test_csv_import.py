@@ -101,7 +101,11 @@ async def test_valid_only_imports_the_good_rows_and_lists_the_rest(controller):
     # The same file again: the good rows now clash with what is registered.
     rep2 = (await upload(controller, BAD, valid_only="true")).json()
     assert rep2["imported"] == 0
-    assert {(e["line"], e["field"]) for e in rep2["errors"]} >= {(2, "name"), (2, "host"), (14, "name")}
+    assert {(e["line"], e["field"]) for e in rep2["errors"]} >= {
+        (2, "name"),
+        (2, "host"),
+        (14, "name"),
+    }
 
 
 async def test_excel_flavours_bom_and_semicolons(controller):
@@ -115,7 +119,7 @@ async def test_excel_flavours_bom_and_semicolons(controller):
     ("content", "fragment"),
     [
         (b"", "empty"),
-        ("name,unit\nx,y\n".encode(), "header"),
+        (b"name,unit\nx,y\n", "header"),
         ("Tên,unit,host\n".encode("cp1258"), "not UTF-8"),
     ],
 )

@@ -31,7 +31,9 @@ async def test_fleet_inventory_imports_and_pinned_keys_are_checked(controller, t
     async with Fleet(8, units=UNITS, latency_ms=0) as fleet:
         inventory = fleet.write_inventory(tmp_path / "fleet.csv").read_text(encoding="utf-8")
         assert (await _import(controller, inventory))["imported"] == 8
-        listed = (await controller.client.get("/api/v1/endpoints", headers=controller.auth(Role.admin))).json()
+        listed = (
+            await controller.client.get("/api/v1/endpoints", headers=controller.auth(Role.admin))
+        ).json()
         by_name = {e["name"]: e for e in listed["items"]}
         rows = list(csv.DictReader(io.StringIO(inventory)))
         assert {r["name"] for r in rows} == set(by_name)
@@ -47,11 +49,20 @@ async def test_fleet_inventory_imports_and_pinned_keys_are_checked(controller, t
         await fleet[cisco["name"]].inject("new_host_key")
         result = await _probe(controller, by_name[cisco["name"]]["id"])
         assert result == {**result, "reachable": False, "error_type": "hostkey_mismatch"}
-        ep = (await controller.client.get(f"/api/v1/endpoints/{by_name[cisco['name']]['id']}",
-                                          headers=controller.auth(Role.admin))).json()
+        ep = (
+            await controller.client.get(
+                f"/api/v1/endpoints/{by_name[cisco['name']]['id']}",
+                headers=controller.auth(Role.admin),
+            )
+        ).json()
         assert ep["host_key"] == " ".join(cisco["host_key"].split()[:2])  # still the pinned key
-        audit = (await controller.client.get("/api/v1/audit", params={"action": "endpoint.hostkey_refused"},
-                                             headers=controller.auth(Role.admin))).json()
+        audit = (
+            await controller.client.get(
+                "/api/v1/audit",
+                params={"action": "endpoint.hostkey_refused"},
+                headers=controller.auth(Role.admin),
+            )
+        ).json()
         assert audit["total"] == 1 and audit["items"][0]["summary"]["name"] == cisco["name"]
 
         await fleet[poly["name"]].inject("wrong_password")
@@ -68,12 +79,18 @@ async def test_first_contact_learns_the_host_key(controller, tmp_path):
             for r in rows
         )
         await _import(controller, no_keys)
-        items = (await controller.client.get("/api/v1/endpoints", headers=controller.auth(Role.admin))).json()["items"]
+        items = (
+            await controller.client.get("/api/v1/endpoints", headers=controller.auth(Role.admin))
+        ).json()["items"]
         ep = next(e for e in items if e["name"] == rows[0]["name"])
         assert ep["host_key"] is None
         first = await _probe(controller, ep["id"])
         assert first["reachable"] and first["host_key_learned"]
-        ep = (await controller.client.get(f"/api/v1/endpoints/{ep['id']}", headers=controller.auth(Role.admin))).json()
+        ep = (
+            await controller.client.get(
+                f"/api/v1/endpoints/{ep['id']}", headers=controller.auth(Role.admin)
+            )
+        ).json()
         assert ep["host_key_source"] == "tofu"
         assert ep["host_key"] == " ".join(fleet[rows[0]["name"]].public_key.split()[:2])
         assert ep["last_contact_at"] is not None and ep["firmware_version"]

@@ -67,7 +67,9 @@ def test_openapi_records_each_routes_roles(controller):
     assert spec["paths"]["/api/v1/audit"]["get"]["x-roles"] == ["admin"]
 
 
-@pytest.mark.parametrize(("method", "path", "allowed", "ok"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
+@pytest.mark.parametrize(
+    ("method", "path", "allowed", "ok"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX]
+)
 async def test_role_matrix(controller, method, path, allowed, ok):
     kwargs = {"json": {}} if method in ("POST", "PATCH") and not path.endswith("/import") else {}
     if path == "/api/v1/endpoints/import":
@@ -80,40 +82,58 @@ async def test_role_matrix(controller, method, path, allowed, ok):
             assert r.json()["type"] == "urn:diemcau:problem:forbidden"
     r = await controller.client.request(method, path, **kwargs)
     assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
-    r = await controller.client.request(method, path, headers={"Authorization": "Bearer forged.jwt.value"}, **kwargs)
+    r = await controller.client.request(
+        method, path, headers={"Authorization": "Bearer forged.jwt.value"}, **kwargs
+    )
     assert r.status_code == 401
 
 
 async def test_api_keys_authenticate_machines_and_can_be_revoked(controller):
     r = await controller.client.post(
-        "/api/v1/api-keys", json={"name": "IOC bus", "role": "ioc_viewer"}, headers=controller.auth(Role.admin)
+        "/api/v1/api-keys",
+        json={"name": "IOC bus", "role": "ioc_viewer"},
+        headers=controller.auth(Role.admin),
     )
     assert r.status_code == 201
     key, key_id = r.json()["key"], r.json()["id"]
     h = {"Authorization": f"Bearer {key}"}
     me = (await controller.client.get("/api/v1/auth/me", headers=h)).json()
     assert me == {"name": "IOC bus", "role": "ioc_viewer", "kind": "api_key"}
-    assert (await controller.client.post("/api/v1/endpoints", json={}, headers=h)).status_code == 403
-    listed = (await controller.client.get("/api/v1/api-keys", headers=controller.auth(Role.admin))).json()
+    assert (
+        await controller.client.post("/api/v1/endpoints", json={}, headers=h)
+    ).status_code == 403
+    listed = (
+        await controller.client.get("/api/v1/api-keys", headers=controller.auth(Role.admin))
+    ).json()
     assert "key" not in listed[0] and listed[0]["last_used_at"] is not None
-    await controller.client.delete(f"/api/v1/api-keys/{key_id}", headers=controller.auth(Role.admin))
+    await controller.client.delete(
+        f"/api/v1/api-keys/{key_id}", headers=controller.auth(Role.admin)
+    )
     assert (await controller.client.get("/api/v1/auth/me", headers=h)).status_code == 401
 
 
 async def test_disabled_user_loses_access_at_once(controller):
-    users = (await controller.client.get("/api/v1/users", headers=controller.auth(Role.admin))).json()
+    users = (
+        await controller.client.get("/api/v1/users", headers=controller.auth(Role.admin))
+    ).json()
     host = next(u for u in users if u["username"] == "host1")
     r = await controller.client.patch(
         f"/api/v1/users/{host['id']}", json={"disabled": True}, headers=controller.auth(Role.admin)
     )
     assert r.status_code == 200
-    assert (await controller.client.get("/api/v1/auth/me", headers=controller.auth(Role.host))).status_code == 401
+    assert (
+        await controller.client.get("/api/v1/auth/me", headers=controller.auth(Role.host))
+    ).status_code == 401
 
 
 async def test_wrong_password_and_last_admin_protection(controller):
-    r = await controller.client.post("/api/v1/auth/token", data={"username": "admin1", "password": "nope"})
+    r = await controller.client.post(
+        "/api/v1/auth/token", data={"username": "admin1", "password": "nope"}
+    )
     assert r.status_code == 401 and r.json()["type"] == "urn:diemcau:problem:unauthorized"
-    users = (await controller.client.get("/api/v1/users", headers=controller.auth(Role.admin))).json()
+    users = (
+        await controller.client.get("/api/v1/users", headers=controller.auth(Role.admin))
+    ).json()
     admin = next(u for u in users if u["username"] == "admin1")
     r = await controller.client.patch(
         f"/api/v1/users/{admin['id']}", json={"role": "host"}, headers=controller.auth(Role.admin)
@@ -124,7 +144,9 @@ async def test_wrong_password_and_last_admin_protection(controller):
 async def test_password_login_issues_a_working_token(controller):
     from tests.conftest import PASSWORD
 
-    r = await controller.client.post("/api/v1/auth/token", data={"username": "host1", "password": PASSWORD})
+    r = await controller.client.post(
+        "/api/v1/auth/token", data={"username": "host1", "password": PASSWORD}
+    )
     assert r.status_code == 200 and r.json()["role"] == "host" and r.json()["expires_in"] == 3600
     h = {"Authorization": f"Bearer {r.json()['access_token']}"}
     assert (await controller.client.get("/api/v1/auth/me", headers=h)).json()["name"] == "host1"

@@ -21,7 +21,12 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 def test_no_server_errors(case):
     case.headers = {**(case.headers or {}), "Authorization": f"Bearer {admin_token()}"}
     response = case.call()
-    assert response.status_code < 500, (case.method, case.path, response.status_code, response.text[:500])
+    assert response.status_code < 500, (
+        case.method,
+        case.path,
+        response.status_code,
+        response.text[:500],
+    )
     if response.status_code >= 400:
         assert response.headers["content-type"][0].startswith("application/problem+json")
 

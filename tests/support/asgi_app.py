@@ -28,7 +28,9 @@ def fuzz_app():
         try:
             async with state.db.transaction() as session:
                 await users.create_user(
-                    session, UserCreate(username="fuzz-admin", password="fuzz-password", role=Role.admin), SYSTEM
+                    session,
+                    UserCreate(username="fuzz-admin", password="fuzz-password", role=Role.admin),
+                    SYSTEM,
                 )
                 await units.upsert_units(session, units.legacy_demo_specs(districts=2, communes=4))
             token, _ = issue_token(state.box, "fuzz-admin", "admin", timedelta(hours=2))

@@ -13,8 +13,8 @@ import socket
 import subprocess
 import tempfile
 import time
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 PG_USER = "diemcau-pg"
 
@@ -47,15 +47,46 @@ def postgres_server() -> Iterator[str]:
         shutil.chown(base, PG_USER, PG_USER)
     port = free_port()
     subprocess.run(
-        _as_user([f"{bindir}/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                  "--no-locale", "--no-sync"]),
-        check=True, capture_output=True,
+        _as_user(
+            [
+                f"{bindir}/initdb",
+                "-D",
+                data,
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+            ]
+        ),
+        check=True,
+        capture_output=True,
     )
     proc = subprocess.Popen(
-        _as_user([f"{bindir}/postgres", "-D", data, "-h", "127.0.0.1", "-p", str(port),
-                  "-k", base, "-c", "fsync=off", "-c", "full_page_writes=off",
-                  "-c", "synchronous_commit=off"]),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        _as_user(
+            [
+                f"{bindir}/postgres",
+                "-D",
+                data,
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-k",
+                base,
+                "-c",
+                "fsync=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "synchronous_commit=off",
+            ]
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 30

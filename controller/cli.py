@@ -305,6 +305,66 @@ def endpoints_list(
     console.print(table)
 
 
+@ep_app.command("show")
+def endpoints_show(endpoint_id: uuid.UUID) -> None:
+    """Show one endpoint as JSON (never its password)."""
+    from controller.services import registry
+
+    async def go():
+        async with controller_state() as state, state.db.transaction() as session:
+            return registry.to_public(await registry.get_endpoint(session, endpoint_id))
+
+    sys.stdout.write(_run(go()).model_dump_json(indent=1) + "\n")
+
+
+@ep_app.command("update")
+def endpoints_update(
+    endpoint_id: uuid.UUID,
+    name: Annotated[str | None, typer.Option()] = None,
+    unit: Annotated[str | None, typer.Option(help="Unit code")] = None,
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+    username: Annotated[str | None, typer.Option()] = None,
+    profile: Annotated[str | None, typer.Option()] = None,
+    password_env: Annotated[
+        str | None, typer.Option(help="Read the new device password from this variable")
+    ] = None,
+) -> None:
+    """Change an endpoint's registration (only the options given)."""
+    from pydantic import ValidationError
+
+    from controller.schemas import EndpointUpdate
+    from controller.services import registry
+
+    given = {
+        "name": name,
+        "unit": unit,
+        "host": host,
+        "port": port,
+        "username": username,
+        "profile": profile,
+    }
+    changes = {k: v for k, v in given.items() if v is not None}
+    if password_env:
+        changes["password"] = os.environ.get(password_env, "")
+    try:
+        data = EndpointUpdate(**changes)
+    except ValidationError as exc:
+        for e in exc.errors():
+            err_console.print(f"[red]error:[/red] {'.'.join(map(str, e['loc']))}: {e['msg']}")
+        raise typer.Exit(1) from None
+
+    async def go() -> None:
+        async with controller_state() as state, state.db.transaction() as session:
+            ep = await registry.get_endpoint(session, endpoint_id)
+            await registry.update_endpoint(
+                session, state.box, state.profiles, ep, data, cli_actor()
+            )
+
+    _run(go())
+    console.print(f"endpoint {endpoint_id} updated: {', '.join(sorted(changes)) or 'nothing'}")
+
+
 @ep_app.command("delete")
 def endpoints_delete(endpoint_id: uuid.UUID) -> None:
     """Remove an endpoint from the registry."""

@@ -59,3 +59,16 @@ def test_operator_workflow(tmp_path):
     assert sorted(e["name"] for e in listed) == ["Xã 1.01 VC", "Xã 1.02 VC"]
     assert all("password" not in e for e in listed)
     assert "pw1" not in run(env, "endpoints", "list").stdout
+    ep_id = listed[0]["id"]
+    env["NEWPW"] = "rotated-pw-1"
+    out = run(
+        env, "endpoints", "update", ep_id, "--name", "Hội trường xã", "--password-env", "NEWPW"
+    )
+    assert "name, password" in out.stdout
+    shown = json.loads(run(env, "endpoints", "show", ep_id).stdout)
+    assert shown["name"] == "Hội trường xã" and "rotated-pw-1" not in json.dumps(shown)
+    bad = run(env, "endpoints", "update", ep_id, "--host", "no such host!", ok=False)
+    assert bad.returncode == 1 and "host" in bad.stderr and "Traceback" not in bad.stderr
+    assert "deleted" in run(env, "endpoints", "delete", ep_id).stdout
+    gone = run(env, "endpoints", "show", ep_id, ok=False)
+    assert gone.returncode == 1 and "does not exist" in gone.stderr

@@ -14,12 +14,16 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from controller.api import auth, endpoints, misc, problems, units, users
+from controller.api import auth, endpoints, firmware, jobs, misc, problems, standards, units, users
 from controller.api.deps import AppState
 from controller.db import Database
+from controller.jobs.firmware import FirmwareWork
+from controller.jobs.provision import ProvisionWork
+from controller.jobs.runner import JobRunner
 from controller.migrate import upgrade
 from controller.security import SecretBox, load_or_create_key
 from controller.settings import Settings
+from endpoints.pool import SessionPool
 from endpoints.profiles import load_profiles
 
 log = logging.getLogger("diemcau")
@@ -35,7 +39,22 @@ async def build_state(settings: Settings) -> AppState:
     await upgrade(db)
     profiles: dict[str, Any] = load_profiles(settings.profiles_dir)
     log.info("database ready; %d firmware profiles loaded", len(profiles))
-    return AppState(settings=settings, db=db, box=box, profiles=profiles)
+    pool = SessionPool(
+        max_handshakes=settings.ssh_max_handshakes,
+        connect_timeout=settings.ssh_connect_timeout_s,
+        command_timeout=settings.ssh_command_timeout_s,
+        backoff_base=settings.ssh_backoff_base_s,
+    )
+    runner = JobRunner(db, box, profiles, pool)
+    runner.register("provision", ProvisionWork())
+    runner.register("firmware", FirmwareWork())
+    return AppState(settings=settings, db=db, box=box, profiles=profiles, pool=pool, runner=runner)
+
+
+async def close_state(state: AppState) -> None:
+    await state.runner.close()
+    await state.pool.close()
+    await state.db.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -45,10 +64,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = await build_state(settings)
         app.state.diemcau = state
+        interrupted = await state.runner.recover()
+        if interrupted:
+            log.warning("%d job(s) were interrupted by the last stop; resume them", interrupted)
         try:
             yield
         finally:
-            await state.db.dispose()
+            await close_state(state)
 
     app = FastAPI(
         title="diemcau",
@@ -71,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return await call_next(request)
 
-    for module in (auth, users, units, endpoints, misc):
+    for module in (auth, users, units, endpoints, standards, jobs, firmware, misc):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/healthz", include_in_schema=False)

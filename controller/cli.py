@@ -62,13 +62,13 @@ def cli_actor() -> Principal:
 
 @asynccontextmanager
 async def controller_state() -> AsyncIterator[AppState]:
-    from controller.app import build_state
+    from controller.app import build_state, close_state
 
     state = await build_state(Settings())
     try:
         yield state
     finally:
-        await state.db.dispose()
+        await close_state(state)
 
 
 @app.command()
@@ -196,9 +196,7 @@ def units_list(
 @ep_app.command("import")
 def endpoints_import(
     csv_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-    valid_only: Annotated[
-        bool, typer.Option(help="Import the valid rows even if others are bad")
-    ] = False,
+    valid_only: Annotated[bool, typer.Option(help="Import the valid rows even if others are bad")] = False,
 ) -> None:
     """Register endpoints from a CSV file (all-or-nothing unless --valid-only)."""
     from controller.services import csv_import
@@ -241,9 +239,7 @@ def endpoints_add(
     from controller.services import registry
 
     password = (
-        os.environ.get(password_env, "")
-        if password_env
-        else typer.prompt("Device password", hide_input=True)
+        os.environ.get(password_env, "") if password_env else typer.prompt("Device password", hide_input=True)
     )
     try:
         data = EndpointCreate(
@@ -262,9 +258,7 @@ def endpoints_add(
 
     async def go() -> uuid.UUID:
         async with controller_state() as state, state.db.transaction() as session:
-            ep = await registry.create_endpoint(
-                session, state.box, state.profiles, data, cli_actor()
-            )
+            ep = await registry.create_endpoint(session, state.box, state.profiles, data, cli_actor())
             return ep.id
 
     console.print(f"endpoint {name} registered as {_run(go())}")
@@ -295,9 +289,7 @@ def endpoints_list(
 
     rows, total = _run(go())
     if as_json:
-        sys.stdout.write(
-            json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=1)
-        )
+        sys.stdout.write(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=1))
         return
     table = Table("name", "unit", "host:port", "profile", "state", title=f"{total} endpoint(s)")
     for r in rows:
@@ -357,9 +349,7 @@ def endpoints_update(
     async def go() -> None:
         async with controller_state() as state, state.db.transaction() as session:
             ep = await registry.get_endpoint(session, endpoint_id)
-            await registry.update_endpoint(
-                session, state.box, state.profiles, ep, data, cli_actor()
-            )
+            await registry.update_endpoint(session, state.box, state.profiles, ep, data, cli_actor())
 
     _run(go())
     console.print(f"endpoint {endpoint_id} updated: {', '.join(sorted(changes)) or 'nothing'}")
@@ -382,12 +372,15 @@ def endpoints_delete(endpoint_id: uuid.UUID) -> None:
 
 def _mount_subcommands() -> None:
     from controller.bench.cli import bench_app
+    from controller.cli_jobs import jobs_app, provision
     from controller.demo import demo
     from endpoints.sim.cli import sim_app
 
     app.add_typer(sim_app, name="sim", help="Simulated fleets for tests and the demo")
     app.add_typer(bench_app, name="bench", help="Benchmarks that print JSON")
     app.command("demo")(demo)
+    app.command("provision")(provision)
+    app.add_typer(jobs_app, name="jobs")
 
 
 def main() -> None:

@@ -7,7 +7,8 @@ the single writer during a 250-row import.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy import event
@@ -54,3 +55,17 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def on_commit(session: AsyncSession, callback: Callable[[], object]) -> None:
+    """Run `callback` on the event loop once the session's transaction has committed.
+
+    For work that must see the committed rows (a job task reading its items),
+    never before: a rolled-back transaction runs nothing.
+    """
+    loop = asyncio.get_running_loop()
+
+    def _after_commit(_session: object) -> None:
+        loop.call_soon(callback)
+
+    event.listen(session.sync_session, "after_commit", _after_commit, once=True)

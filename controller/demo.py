@@ -41,8 +41,8 @@ def demo_units() -> list[str]:
 
 
 async def _prepare(settings: Settings, inventory: bytes, passwords: dict[str, str]) -> int:
-    from controller.app import build_state
-    from controller.services import csv_import, units, users
+    from controller.app import build_state, close_state
+    from controller.services import csv_import, standards, units, users
 
     state = await build_state(settings)
     try:
@@ -52,6 +52,9 @@ async def _prepare(settings: Settings, inventory: bytes, passwords: dict[str, st
                 await users.create_user(
                     session, UserCreate(username=role, password=password, role=Role(role)), SYSTEM
                 )
+            keys = {k for p in state.profiles.values() for k in p.config}
+            for key, value in standards.DEMO_STANDARD.items():
+                await standards.set_value(session, None, key, value, keys, SYSTEM)
             report = await csv_import.import_csv(
                 session,
                 state.box,
@@ -64,7 +67,7 @@ async def _prepare(settings: Settings, inventory: bytes, passwords: dict[str, st
             )
             return report.imported
     finally:
-        await state.db.dispose()
+        await close_state(state)
 
 
 def _start_fleet(workdir: Path, count: int, latency_ms: int) -> subprocess.Popen:
@@ -122,9 +125,7 @@ def demo(
         fleet = _start_fleet(workdir, count, latency_ms)
     try:
         with console.status("building the unit tree and registering the fleet..."):
-            imported = asyncio.run(
-                _prepare(settings, (workdir / "fleet.csv").read_bytes(), passwords)
-            )
+            imported = asyncio.run(_prepare(settings, (workdir / "fleet.csv").read_bytes(), passwords))
         console.print(
             f"[green]ready[/green]: {imported} endpoints registered over central → "
             f"province → 10 districts → 209 communes"

@@ -81,9 +81,7 @@ class Endpoint(Timestamped, Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(128))
-    unit_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("units.id", ondelete="RESTRICT"), index=True
-    )
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
     host: Mapped[str] = mapped_column(String(255))
     port: Mapped[int] = mapped_column(Integer, default=22)
     username: Mapped[str] = mapped_column(String(64))
@@ -98,6 +96,7 @@ class Endpoint(Timestamped, Base):
     firmware_version: Mapped[str | None] = mapped_column(String(128))
     serial: Mapped[str | None] = mapped_column(String(128))
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pending_host_key: Mapped[str | None] = mapped_column(Text)
 
     unit: Mapped[Unit] = relationship(lazy="joined")
 
@@ -138,3 +137,59 @@ class AuditRecord(Base):
     target_type: Mapped[str] = mapped_column(String(32))
     target_id: Mapped[str | None] = mapped_column(String(64))
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ConfigStandard(Timestamped, Base):
+    """One setting of the province standard, for a unit's subtree (None: everywhere).
+
+    The deepest unit wins: a district may override the province's NTP server.
+    ``value`` may use placeholders ({name}, {unit_code}, {unit_name}, {sip_uri}).
+    """
+
+    __tablename__ = "config_standards"
+    __table_args__ = (UniqueConstraint("unit_id", "key", name="uq_standard_unit_key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(String(500))
+
+
+class Job(Timestamped, Base):
+    """A unit of background work over many endpoints (provisioning, firmware campaign)."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    target: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[str] = mapped_column(String(128))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class JobItem(Base):
+    """One endpoint's part of a job: what was planned, written, and what came of it."""
+
+    __tablename__ = "job_items"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    endpoint_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("endpoints.id", ondelete="SET NULL"), index=True
+    )
+    endpoint_name: Mapped[str] = mapped_column(String(128))
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    wave: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(24), default="pending", index=True)
+    plan: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    written: Mapped[list[str]] = mapped_column(JSON, default=list)
+    message: Mapped[str | None] = mapped_column(Text)
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    transcript: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

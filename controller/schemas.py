@@ -13,7 +13,7 @@ import ipaddress
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -26,9 +26,7 @@ from pydantic import (
 from controller.roles import Role
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_HOSTNAME = re.compile(
-    r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$"
-)
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
 _KEY_TYPES = (
     "ssh-ed25519",
     "ssh-rsa",
@@ -89,12 +87,8 @@ Username = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\s]+$"),
     AfterValidator(_no_control),
 ]
-DevicePassword = Annotated[
-    str, StringConstraints(min_length=1, max_length=128), AfterValidator(_no_control)
-]
-ProfileId = Annotated[
-    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")
-]
+DevicePassword = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(_no_control)]
+ProfileId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
 HostKey = Annotated[str, StringConstraints(max_length=8192), AfterValidator(_host_key)]
 SipUri = Annotated[str, StringConstraints(max_length=255), AfterValidator(_sip_uri)]
 Text = Annotated[str, StringConstraints(max_length=2000)]
@@ -166,9 +160,7 @@ class ProbeResult(BaseModel):
     firmware_version: str | None = None
     serial: str | None = None
     host_key_learned: bool = False
-    error_type: str | None = Field(
-        default=None, description="auth_failed, hostkey_mismatch, timeout, ..."
-    )
+    error_type: str | None = Field(default=None, description="auth_failed, hostkey_mismatch, timeout, ...")
     error: str | None = None
 
 
@@ -199,9 +191,7 @@ class ImportReport(BaseModel):
 class UnitCreate(Strict):
     code: Annotated[
         str,
-        StringConstraints(
-            strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$"
-        ),
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$"),
     ]
     name: Annotated[
         str,
@@ -227,9 +217,7 @@ class UnitUpdate(Strict):
     level: (
         Annotated[
             str,
-            StringConstraints(
-                strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[a-z_]+$"
-            ),
+            StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[a-z_]+$"),
         ]
         | None
     ) = None
@@ -268,23 +256,17 @@ class UnitImportReport(BaseModel):
 class UserCreate(Strict):
     username: Annotated[
         str,
-        StringConstraints(
-            strip_whitespace=True, min_length=2, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$"
-        ),
+        StringConstraints(strip_whitespace=True, min_length=2, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$"),
     ]
     password: Annotated[str, StringConstraints(min_length=8, max_length=256)]
     role: Role
-    full_name: (
-        Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control)] | None
-    ) = None
+    full_name: Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control)] | None = None
 
 
 class UserUpdate(Strict):
     password: Annotated[str, StringConstraints(min_length=8, max_length=256)] | None = None
     role: Role | None = None
-    full_name: (
-        Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control)] | None
-    ) = None
+    full_name: Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control)] | None = None
     disabled: bool | None = None
 
 
@@ -349,3 +331,77 @@ class AuditPublic(BaseModel):
 class ProfilePublic(BaseModel):
     id: str
     summary: dict[str, Any]
+
+
+class JobTarget(Strict):
+    unit: UnitRef | None = Field(default=None, description="A unit's whole subtree (id or code)")
+    endpoints: list[uuid.UUID] | None = Field(default=None, max_length=5000)
+    profile: ProfileId | None = None
+
+
+class ProvisionCreate(JobTarget):
+    mode: Literal["plan", "apply"] = "plan"
+    concurrency: int = Field(default=250, ge=1, le=1000)
+
+
+class JobPublic(BaseModel):
+    id: uuid.UUID
+    kind: str
+    mode: str
+    status: str
+    target: dict[str, Any]
+    params: dict[str, Any]
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    message: str | None
+    total: int
+    counts: dict[str, int]
+
+
+class JobItemPublic(BaseModel):
+    id: uuid.UUID
+    endpoint_id: uuid.UUID | None
+    endpoint_name: str
+    wave: int
+    status: str
+    plan: list[dict[str, Any]]
+    written: list[str]
+    message: str | None
+    error_code: str | None
+    transcript: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class StandardValue(Strict):
+    value: Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_no_control)]
+
+
+class StandardPublic(BaseModel):
+    unit: str = Field(description="Unit code, or * for the whole province")
+    key: str
+    value: str
+
+
+class CampaignCreate(JobTarget):
+    profile: ProfileId = Field(description="A campaign upgrades one firmware family")
+    version: Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")] | None = Field(
+        default=None, description="Default: the profile's target"
+    )
+    canary: int = Field(default=3, ge=1, le=50)
+    wave_size: int = Field(default=25, ge=1, le=250)
+    max_failure_rate: float = Field(default=0.2, ge=0, le=1)
+    canary_max_failures: int = Field(default=0, ge=0, le=50)
+    window: Annotated[str, StringConstraints(pattern=r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$")] | None = Field(
+        default=None, description="Daily maintenance window in local time, e.g. 22:00-05:00"
+    )
+    timezone: Annotated[str, StringConstraints(max_length=64)] = "Asia/Ho_Chi_Minh"
+    per_unit_level: Annotated[str, StringConstraints(max_length=32, pattern=r"^[a-z_]+$")] | None = Field(
+        default=None, description="Share download slots per unit of this level (e.g. district)"
+    )
+    per_unit_limit: int = Field(default=1, ge=1, le=50)
+    hostkey_policy: Literal["accept", "hold"] = "accept"
+    timeout_s: float | None = Field(default=None, gt=0, le=7200)
+    poll_s: float = Field(default=5, gt=0, le=300)

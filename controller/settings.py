@@ -18,9 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DIEMCAU_", env_file=None, extra="ignore")
 
-    data_dir: Path = Field(
-        default=Path("var"), description="Where the SQLite file and key file live."
-    )
+    data_dir: Path = Field(default=Path("var"), description="Where the SQLite file and key file live.")
     database_url: str | None = Field(
         default=None, description="SQLAlchemy async URL; default sqlite+aiosqlite in data_dir."
     )
@@ -33,6 +31,14 @@ class Settings(BaseSettings):
     max_csv_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     max_csv_rows: int = Field(default=5000, ge=1)
     log_level: str = "INFO"
+    firmware_url_template: str = Field(
+        default="http://firmware.tinh.example/{profile}/{version}.pkg",
+        description="Where endpoints download images; {profile} and {version} are filled in.",
+    )
+    ssh_backoff_base_s: float = Field(default=1.0, gt=0, le=60)
+    ssh_max_handshakes: int = Field(default=64, ge=1, le=1000)
+    ssh_connect_timeout_s: float = Field(default=10, gt=0, le=120)
+    ssh_command_timeout_s: float = Field(default=10, gt=0, le=600)
 
     @property
     def effective_database_url(self) -> str:

@@ -77,14 +77,10 @@ async def controller(database_url: str, tmp_path) -> AsyncIterator[Controller]:
         state = app.state.diemcau
         async with state.db.transaction() as session:
             for role in Role:
-                session.add(
-                    User(username=f"{role.value}1", role=role.value, password_hash=PASSWORD_HASH)
-                )
+                session.add(User(username=f"{role.value}1", role=role.value, password_hash=PASSWORD_HASH))
             await units.upsert_units(session, units.legacy_demo_specs(districts=3, communes=9))
         ttl = timedelta(minutes=5)
-        tokens = {
-            role: issue_token(state.box, f"{role.value}1", role.value, ttl)[0] for role in Role
-        }
+        tokens = {role: issue_token(state.box, f"{role.value}1", role.value, ttl)[0] for role in Role}
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield Controller(app=app, client=client, settings=settings, tokens=tokens)

@@ -30,6 +30,8 @@ class AppState:
     db: Database
     box: SecretBox
     profiles: dict[str, Any]
+    pool: Any  # endpoints.pool.SessionPool
+    runner: Any  # controller.jobs.runner.JobRunner
 
 
 def get_state(request: Request) -> AppState:
@@ -66,9 +68,7 @@ async def current_principal(
         principal = await users.principal_from_api_key(session, token)
     else:
         claims = read_token(state.box, token)
-        principal = (
-            await users.principal_from_token_subject(session, claims.subject) if claims else None
-        )
+        principal = await users.principal_from_token_subject(session, claims.subject) if claims else None
     if principal is None:
         raise Unauthorized("the token or API key is invalid, expired or revoked")
     return principal

@@ -34,9 +34,7 @@ async def list_endpoints(
     ] = None,
     state: Annotated[str | None, Query(max_length=32)] = None,
     profile: Annotated[str | None, Query(max_length=64)] = None,
-    q: Annotated[
-        str | None, Query(max_length=100, description="Text in name, host or unit name")
-    ] = None,
+    q: Annotated[str | None, Query(max_length=100, description="Text in name, host or unit name")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
 ) -> Page[EndpointPublic]:
@@ -65,13 +63,10 @@ async def import_endpoints(
     file: Annotated[
         UploadFile,
         File(
-            description="CSV: name,unit,host,port,username,password,profile"
-            " [,host_key,sip_uri,description]"
+            description="CSV: name,unit,host,port,username,password,profile [,host_key,sip_uri,description]"
         ),
     ],
-    valid_only: Annotated[
-        bool, Query(description="Import the valid rows even if others are bad")
-    ] = False,
+    valid_only: Annotated[bool, Query(description="Import the valid rows even if others are bad")] = False,
 ) -> ImportReport:
     limit = state.settings.max_csv_bytes
     raw = await file.read(limit + 1)
@@ -105,15 +100,11 @@ async def update_endpoint(
 
 @router.delete("/{endpoint_id}", status_code=status.HTTP_204_NO_CONTENT, **WRITE)
 async def delete_endpoint(endpoint_id: uuid.UUID, session: Session, actor: Actor) -> None:
-    await registry.delete_endpoint(
-        session, await registry.get_endpoint(session, endpoint_id), actor
-    )
+    await registry.delete_endpoint(session, await registry.get_endpoint(session, endpoint_id), actor)
 
 
 @router.post("/{endpoint_id}/probe", response_model=ProbeResult, **WRITE)
-async def probe_endpoint(
-    endpoint_id: uuid.UUID, state: State, session: Session, actor: Actor
-) -> ProbeResult:
+async def probe_endpoint(endpoint_id: uuid.UUID, state: State, session: Session, actor: Actor) -> ProbeResult:
     """Contact the device now: identify it, and pin its host key on first contact."""
     ep = await registry.get_endpoint(session, endpoint_id)
     profile = state.profiles.get(ep.profile)

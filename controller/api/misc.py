@@ -25,9 +25,7 @@ async def list_profiles(state: State) -> list[ProfilePublic]:
     return [ProfilePublic(id=pid, summary=_summary(p)) for pid, p in sorted(state.profiles.items())]
 
 
-@router.get(
-    "/profiles/{profile_id}", response_model=ProfilePublic, tags=["profiles"], **route(*ALL_ROLES)
-)
+@router.get("/profiles/{profile_id}", response_model=ProfilePublic, tags=["profiles"], **route(*ALL_ROLES))
 async def get_profile(profile_id: str, state: State) -> ProfilePublic:
     if profile_id not in state.profiles:
         raise NotFound(f"no firmware profile {profile_id!r}")

@@ -67,9 +67,7 @@ def install(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _validation_errors(exc)
         detail = "; ".join(f"{e['location']}: {e['reason']}" for e in errors[:5])
-        return problem(
-            422, "invalid-input", "Invalid input", detail, request.url.path, errors=errors
-        )
+        return problem(422, "invalid-input", "Invalid input", detail, request.url.path, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -84,6 +82,4 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # Logged with the type only: exception text may carry data we must not log.
         log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
-        return problem(
-            500, "internal", "Internal error", "an unexpected error occurred; see server log"
-        )
+        return problem(500, "internal", "Internal error", "an unexpected error occurred; see server log")

@@ -32,9 +32,7 @@ WRITE = route(Role.admin, Role.technician)
 @router.get("", response_model=Page[UnitPublic], **READ)
 async def list_units(
     session: Session,
-    root: Annotated[
-        str | None, Query(max_length=64, description="Subtree root (id or code)")
-    ] = None,
+    root: Annotated[str | None, Query(max_length=64, description="Subtree root (id or code)")] = None,
     level: Annotated[str | None, Query(max_length=32)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
@@ -55,9 +53,7 @@ async def list_units(
 @router.get("/tree", response_model=list[UnitNode], **READ)
 async def tree(
     session: Session,
-    root: Annotated[
-        str | None, Query(max_length=64, description="Subtree root (id or code)")
-    ] = None,
+    root: Annotated[str | None, Query(max_length=64, description="Subtree root (id or code)")] = None,
 ) -> list[UnitNode]:
     """The tree (or one subtree) with endpoint counts summed over each subtree."""
     query = select(Unit)
@@ -65,14 +61,10 @@ async def tree(
         query = query.where(units.subtree_filter(await units.get_unit(session, root)))
     all_units = list(await session.scalars(query.order_by(Unit.depth, Unit.code)))
     direct = dict(
-        (
-            await session.execute(select(Endpoint.unit_id, func.count()).group_by(Endpoint.unit_id))
-        ).all()
+        (await session.execute(select(Endpoint.unit_id, func.count()).group_by(Endpoint.unit_id))).all()
     )
     nodes = {
-        u.id: UnitNode(
-            id=u.id, code=u.code, name=u.name, level=u.level, endpoints=direct.get(u.id, 0)
-        )
+        u.id: UnitNode(id=u.id, code=u.code, name=u.name, level=u.level, endpoints=direct.get(u.id, 0))
         for u in all_units
     }
     children: dict[uuid.UUID | None, list[UnitNode]] = defaultdict(list)
@@ -93,9 +85,7 @@ async def get_unit(ref: str, session: Session) -> Unit:
 @router.post("", response_model=UnitPublic, status_code=status.HTTP_201_CREATED, **WRITE)
 async def create_unit(data: UnitCreate, session: Session, actor: Actor) -> Unit:
     parent = await units.unit_from_body(session, data.parent, "parent") if data.parent else None
-    unit = await units.create_unit(
-        session, code=data.code, name=data.name, level=data.level, parent=parent
-    )
+    unit = await units.create_unit(session, code=data.code, name=data.name, level=data.level, parent=parent)
     audit.record(session, actor, "unit.create", "unit", str(unit.id), data.model_dump())
     return unit
 
@@ -115,9 +105,7 @@ async def update_unit(ref: str, data: UnitUpdate, session: Session, actor: Actor
 async def delete_unit(ref: str, session: Session, actor: Actor) -> None:
     unit = await units.get_unit(session, ref)
     await units.delete_unit(session, unit)
-    audit.record(
-        session, actor, "unit.delete", "unit", str(unit.id), {"code": unit.code, "name": unit.name}
-    )
+    audit.record(session, actor, "unit.delete", "unit", str(unit.id), {"code": unit.code, "name": unit.name})
 
 
 @router.post("/import", response_model=UnitImportReport, **route(Role.admin))

@@ -54,9 +54,7 @@ async def list_api_keys(session: Session) -> list[ApiKey]:
     return list(await session.scalars(select(ApiKey).order_by(ApiKey.created_at)))
 
 
-@router.post(
-    "/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED, **ADMIN
-)
+@router.post("/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED, **ADMIN)
 async def create_api_key(data: ApiKeyCreate, session: Session, actor: Actor) -> ApiKeyCreated:
     row, key = await users.create_api_key(session, data, actor)
     public = ApiKeyPublic.model_validate(row, from_attributes=True)

@@ -14,11 +14,22 @@ bench_app = typer.Typer(no_args_is_help=True)
 def bench_import(
     rows: Annotated[int, typer.Option(min=1, max=5000)] = 250,
     repeats: Annotated[int, typer.Option(min=1, max=20)] = 3,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print JSON only (the default output)")
-    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only (the default output)")] = True,
 ) -> None:
     """Time a CSV import of ROWS endpoints through the API vs one POST per row; controller RSS."""
     from controller.bench.import_bench import run
 
     typer.echo(json.dumps(run(rows=rows, repeats=repeats), indent=1 if as_json else None))
+
+
+@bench_app.command("provision")
+def bench_provision(
+    endpoints: Annotated[int, typer.Option(min=1, max=1000)] = 250,
+    latency_ms: Annotated[int, typer.Option(min=0, max=1000)] = 20,
+    sample: Annotated[int, typer.Option(min=1, max=20, help="Endpoints the naive baseline runs on")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only (the default output)")] = True,
+) -> None:
+    """Plan + apply + verify 8 settings on ENDPOINTS simulated endpoints vs the sequential way."""
+    from controller.bench.provision_bench import run
+
+    typer.echo(json.dumps(run(endpoints, latency_ms, sample), indent=1 if as_json else None, ensure_ascii=False))

@@ -64,9 +64,7 @@ class ControllerProcess:
         )
 
     def start(self) -> None:
-        self.cli(
-            "users", "add", "admin", "--role", "admin", "--password-env", "DIEMCAU_ADMIN_PASSWORD"
-        )
+        self.cli("users", "add", "admin", "--role", "admin", "--password-env", "DIEMCAU_ADMIN_PASSWORD")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "controller", "serve", "--port", str(self.port)],
             env=self.env,

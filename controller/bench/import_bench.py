@@ -53,9 +53,7 @@ def run(rows: int = 250, repeats: int = 3) -> dict:
                 assert resp.json()["imported"] == rows, resp.text
                 if r == 0:  # idle RSS with exactly `rows` endpoints registered
                     time.sleep(2)
-                    registered = client.get("/api/v1/endpoints", params={"limit": 1}).json()[
-                        "total"
-                    ]
+                    registered = client.get("/api/v1/endpoints", params={"limit": 1}).json()["total"]
                     rss_idle = proc.memory_info().rss
 
             # The naive way: one request per endpoint, as a script looping over the sheet would.

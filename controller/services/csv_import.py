@@ -111,9 +111,7 @@ def parse(text: str, max_rows: int) -> ParsedFile:
                 )
             )
             continue
-        record = {
-            c: v.strip() if c != "password" else v for c, v in zip(columns, values, strict=True)
-        }
+        record = {c: v.strip() if c != "password" else v for c, v in zip(columns, values, strict=True)}
         payload = {k: v for k, v in record.items() if v != "" or k in REQUIRED}
         try:
             data = EndpointCreate.model_validate(payload)
@@ -175,9 +173,7 @@ async def check_against_db(
     taken_addrs: set[tuple[str, int]] = set()
     if addrs:
         rows = await session.execute(
-            select(Endpoint.host, Endpoint.port).where(
-                tuple_(Endpoint.host, Endpoint.port).in_(addrs)
-            )
+            select(Endpoint.host, Endpoint.port).where(tuple_(Endpoint.host, Endpoint.port).in_(addrs))
         )
         taken_addrs = {(h, p) for h, p in rows}
     good: list[_Row] = []

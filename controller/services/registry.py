@@ -31,6 +31,7 @@ class EndpointFilter:
     state: str | None = None
     profile: str | None = None
     q: str | None = None
+    ids: tuple[uuid.UUID, ...] | None = None
 
 
 def to_public(ep: Endpoint) -> EndpointPublic:
@@ -93,9 +94,7 @@ async def create_endpoint(
 ) -> Endpoint:
     check_profile(data.profile, profiles)
     unit = await unit_from_body(session, data.unit)
-    await _check_unique(
-        session, unit_id=unit.id, name=data.name, host=data.host, port=data.port, skip=None
-    )
+    await _check_unique(session, unit_id=unit.id, name=data.name, host=data.host, port=data.port, skip=None)
     ep = Endpoint(
         name=data.name,
         unit_id=unit.id,
@@ -140,6 +139,8 @@ async def list_endpoints(
         query = query.where(Endpoint.state == flt.state)
     if flt.profile:
         query = query.where(Endpoint.profile == flt.profile)
+    if flt.ids is not None:
+        query = query.where(Endpoint.id.in_(flt.ids))
     if flt.q:
         like = f"%{flt.q.lower()}%"
         query = query.where(
@@ -150,9 +151,7 @@ async def list_endpoints(
             )
         )
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(
-        query.order_by(Unit.path, Endpoint.name).limit(limit).offset(offset)
-    )
+    rows = await session.scalars(query.order_by(Unit.path, Endpoint.name).limit(limit).offset(offset))
     return list(rows.unique()), int(total or 0)
 
 

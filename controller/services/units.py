@@ -122,9 +122,7 @@ async def upsert_units(session: AsyncSession, specs: Sequence[UnitSpec]) -> tupl
     Re-running an import is safe: codes are the identity, names may change.
     """
     codes = [s.code for s in specs] + [s.parent_code for s in specs if s.parent_code]
-    existing = {
-        u.code: u for u in await session.scalars(select(Unit).where(Unit.code.in_(set(codes))))
-    }
+    existing = {u.code: u for u in await session.scalars(select(Unit).where(Unit.code.in_(set(codes))))}
     created = updated = 0
     for spec in specs:
         unit = existing.get(spec.code)
@@ -177,15 +175,12 @@ def province_specs(province_name: str) -> list[UnitSpec]:
     specs = [UnitSpec(code=pcode, name=province.name, level="province", parent_code=None)]
     wards = sorted(Ward.iter_by_province(province.code), key=lambda w: int(w.code))
     specs += [
-        UnitSpec(code=f"{int(w.code):05d}", name=w.name, level="commune", parent_code=pcode)
-        for w in wards
+        UnitSpec(code=f"{int(w.code):05d}", name=w.name, level="commune", parent_code=pcode) for w in wards
     ]
     return specs
 
 
-def legacy_demo_specs(
-    province: str = "Tỉnh Mẫu", districts: int = 10, communes: int = 209
-) -> list[UnitSpec]:
+def legacy_demo_specs(province: str = "Tỉnh Mẫu", districts: int = 10, communes: int = 209) -> list[UnitSpec]:
     """The seeds' four-level example tree: central → province → districts → communes."""
     specs = [
         UnitSpec("TW", "Trung ương", "central", None),

@@ -65,9 +65,7 @@ async def _active_admins(session: AsyncSession) -> int:
     )
 
 
-async def update_user(
-    session: AsyncSession, user: User, data: UserUpdate, actor: Principal
-) -> User:
+async def update_user(session: AsyncSession, user: User, data: UserUpdate, actor: Principal) -> User:
     changes = data.model_dump(exclude_unset=True)
     demoting = user.role == Role.admin.value and (
         changes.get("role", Role.admin) != Role.admin or changes.get("disabled") is True
@@ -88,9 +86,7 @@ async def update_user(
             setattr(user, key, value)
             summary[key] = value
     await session.flush()
-    audit.record(
-        session, actor, "user.update", "user", str(user.id), {"username": user.username} | summary
-    )
+    audit.record(session, actor, "user.update", "user", str(user.id), {"username": user.username} | summary)
     return user
 
 
@@ -135,13 +131,9 @@ async def principal_from_api_key(session: AsyncSession, key: str) -> Principal |
     return Principal(name=row.name, role=Role(row.role), kind="api_key")
 
 
-async def create_api_key(
-    session: AsyncSession, data: ApiKeyCreate, actor: Principal
-) -> tuple[ApiKey, str]:
+async def create_api_key(session: AsyncSession, data: ApiKeyCreate, actor: Principal) -> tuple[ApiKey, str]:
     key, prefix, digest = new_api_key()
-    row = ApiKey(
-        name=data.name, prefix=prefix, key_hash=digest, role=data.role.value, created_by=actor.label
-    )
+    row = ApiKey(name=data.name, prefix=prefix, key_hash=digest, role=data.role.value, created_by=actor.label)
     session.add(row)
     await session.flush()
     audit.record(

@@ -61,9 +61,7 @@ def test_operator_workflow(tmp_path):
     assert "pw1" not in run(env, "endpoints", "list").stdout
     ep_id = listed[0]["id"]
     env["NEWPW"] = "rotated-pw-1"
-    out = run(
-        env, "endpoints", "update", ep_id, "--name", "Hội trường xã", "--password-env", "NEWPW"
-    )
+    out = run(env, "endpoints", "update", ep_id, "--name", "Hội trường xã", "--password-env", "NEWPW")
     assert "name, password" in out.stdout
     shown = json.loads(run(env, "endpoints", "show", ep_id).stdout)
     assert shown["name"] == "Hội trường xã" and "rotated-pw-1" not in json.dumps(shown)

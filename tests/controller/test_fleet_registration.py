@@ -87,9 +87,7 @@ async def test_first_contact_learns_the_host_key(controller, tmp_path):
         first = await _probe(controller, ep["id"])
         assert first["reachable"] and first["host_key_learned"]
         ep = (
-            await controller.client.get(
-                f"/api/v1/endpoints/{ep['id']}", headers=controller.auth(Role.admin)
-            )
+            await controller.client.get(f"/api/v1/endpoints/{ep['id']}", headers=controller.auth(Role.admin))
         ).json()
         assert ep["host_key_source"] == "tofu"
         assert ep["host_key"] == " ".join(fleet[rows[0]["name"]].public_key.split()[:2])

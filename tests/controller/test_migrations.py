@@ -19,9 +19,7 @@ async def test_upgrade_from_empty_matches_models_and_is_repeatable(database_url)
         await upgrade(db)
         await upgrade(db)  # a second run is a no-op
         tables = await current_tables(db)
-        assert {"units", "endpoints", "users", "api_keys", "audit_log", "alembic_version"} <= set(
-            tables
-        )
+        assert {"units", "endpoints", "users", "api_keys", "audit_log", "alembic_version"} <= set(tables)
 
         def diff(conn):
             ctx = MigrationContext.configure(conn, opts={"compare_type": False})

@@ -34,9 +34,7 @@ async def test_passwords_do_not_leak(controller, caplog):
     )
     ep_id = r.json()["id"]
     # Invalid requests carrying a password: the error must not echo it.
-    await call(
-        "POST", "/api/v1/endpoints", json={**base, "name": "B", "port": 0, "password": SECRETS[1]}
-    )
+    await call("POST", "/api/v1/endpoints", json={**base, "name": "B", "port": 0, "password": SECRETS[1]})
     await call(
         "POST",
         "/api/v1/endpoints",
@@ -54,9 +52,7 @@ async def test_passwords_do_not_leak(controller, caplog):
         f"E,NOPE,bad host,2005,admin,{SECRETS[3]},acme\n"
         f"F,DEMO-H01-X01,127.0.0.1,2006,admin,{SECRETS[3]}\n"
     )
-    await call(
-        "POST", "/api/v1/endpoints/import", files={"file": ("f.csv", csv.encode(), "text/csv")}
-    )
+    await call("POST", "/api/v1/endpoints/import", files={"file": ("f.csv", csv.encode(), "text/csv")})
     await call(
         "POST",
         "/api/v1/endpoints/import",

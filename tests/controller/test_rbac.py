@@ -42,18 +42,36 @@ MATRIX = [
     ("GET", "/api/v1/profiles", EVERYONE, 200),
     ("GET", "/api/v1/profiles/nope", EVERYONE, 404),
     ("GET", "/api/v1/audit", {A}, 200),
+    ("GET", "/api/v1/standards", EVERYONE, 200),
+    ("PUT", "/api/v1/standards/ntp_server", {A, T}, 422),
+    ("DELETE", "/api/v1/standards/ntp_server", {A, T}, 204),
+    ("POST", "/api/v1/provisioning/jobs", {A, T}, 422),
+    ("GET", "/api/v1/jobs", EVERYONE, 200),
+    ("GET", f"/api/v1/jobs/{X}", EVERYONE, 404),
+    ("GET", f"/api/v1/jobs/{X}/items", EVERYONE, 404),
+    ("GET", f"/api/v1/jobs/{X}/events", EVERYONE, 404),
+    ("POST", f"/api/v1/jobs/{X}/cancel", {A, T}, 404),
+    ("POST", f"/api/v1/jobs/{X}/resume", {A, T}, 404),
+    ("GET", "/api/v1/firmware/compliance", EVERYONE, 200),
+    ("POST", "/api/v1/firmware/campaigns", {A, T}, 422),
+    ("POST", f"/api/v1/endpoints/{X}/host-key/approve", {A, T}, 404),
 ]
 PUBLIC = {("POST", "/api/v1/auth/token")}
 
 
 def _template(path: str) -> str:
-    return path.replace(str(X), "{id}").replace("NOPE", "{ref}").replace("nope", "{id}")
+    return (
+        path.replace(str(X), "{id}")
+        .replace("NOPE", "{ref}")
+        .replace("nope", "{id}")
+        .replace("ntp_server", "{key}")
+    )
 
 
 def test_every_api_route_is_in_the_matrix(controller):
     declared = set()
     for path, ops in controller.app.openapi()["paths"].items():
-        for name in ("user_id", "key_id", "endpoint_id", "profile_id"):
+        for name in ("user_id", "key_id", "endpoint_id", "profile_id", "job_id"):
             path = path.replace("{" + name + "}", "{id}")
         declared |= {(m.upper(), path) for m in ops}
     in_matrix = {(m, _template(p)) for m, p, _, _ in MATRIX} | PUBLIC
@@ -99,23 +117,15 @@ async def test_api_keys_authenticate_machines_and_can_be_revoked(controller):
     h = {"Authorization": f"Bearer {key}"}
     me = (await controller.client.get("/api/v1/auth/me", headers=h)).json()
     assert me == {"name": "IOC bus", "role": "ioc_viewer", "kind": "api_key"}
-    assert (
-        await controller.client.post("/api/v1/endpoints", json={}, headers=h)
-    ).status_code == 403
-    listed = (
-        await controller.client.get("/api/v1/api-keys", headers=controller.auth(Role.admin))
-    ).json()
+    assert (await controller.client.post("/api/v1/endpoints", json={}, headers=h)).status_code == 403
+    listed = (await controller.client.get("/api/v1/api-keys", headers=controller.auth(Role.admin))).json()
     assert "key" not in listed[0] and listed[0]["last_used_at"] is not None
-    await controller.client.delete(
-        f"/api/v1/api-keys/{key_id}", headers=controller.auth(Role.admin)
-    )
+    await controller.client.delete(f"/api/v1/api-keys/{key_id}", headers=controller.auth(Role.admin))
     assert (await controller.client.get("/api/v1/auth/me", headers=h)).status_code == 401
 
 
 async def test_disabled_user_loses_access_at_once(controller):
-    users = (
-        await controller.client.get("/api/v1/users", headers=controller.auth(Role.admin))
-    ).json()
+    users = (await controller.client.get("/api/v1/users", headers=controller.auth(Role.admin))).json()
     host = next(u for u in users if u["username"] == "host1")
     r = await controller.client.patch(
         f"/api/v1/users/{host['id']}", json={"disabled": True}, headers=controller.auth(Role.admin)
@@ -127,13 +137,9 @@ async def test_disabled_user_loses_access_at_once(controller):
 
 
 async def test_wrong_password_and_last_admin_protection(controller):
-    r = await controller.client.post(
-        "/api/v1/auth/token", data={"username": "admin1", "password": "nope"}
-    )
+    r = await controller.client.post("/api/v1/auth/token", data={"username": "admin1", "password": "nope"})
     assert r.status_code == 401 and r.json()["type"] == "urn:diemcau:problem:unauthorized"
-    users = (
-        await controller.client.get("/api/v1/users", headers=controller.auth(Role.admin))
-    ).json()
+    users = (await controller.client.get("/api/v1/users", headers=controller.auth(Role.admin))).json()
     admin = next(u for u in users if u["username"] == "admin1")
     r = await controller.client.patch(
         f"/api/v1/users/{admin['id']}", json={"role": "host"}, headers=controller.auth(Role.admin)
@@ -144,9 +150,7 @@ async def test_wrong_password_and_last_admin_protection(controller):
 async def test_password_login_issues_a_working_token(controller):
     from tests.conftest import PASSWORD
 
-    r = await controller.client.post(
-        "/api/v1/auth/token", data={"username": "host1", "password": PASSWORD}
-    )
+    r = await controller.client.post("/api/v1/auth/token", data={"username": "host1", "password": PASSWORD})
     assert r.status_code == 200 and r.json()["role"] == "host" and r.json()["expires_in"] == 3600
     h = {"Authorization": f"Bearer {r.json()['access_token']}"}
     assert (await controller.client.get("/api/v1/auth/me", headers=h)).json()["name"] == "host1"

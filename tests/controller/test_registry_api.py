@@ -28,9 +28,7 @@ def body(**over):
 
 
 async def create(ctl, **over):
-    r = await ctl.client.post(
-        "/api/v1/endpoints", json=body(**over), headers=ctl.auth(Role.technician)
-    )
+    r = await ctl.client.post("/api/v1/endpoints", json=body(**over), headers=ctl.auth(Role.technician))
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -66,9 +64,7 @@ async def test_get_update_delete_roundtrip(controller):
         assert controller.state.box.decrypt(row.password_enc) == "new-secret-99"
         upd = await s.scalar(select(AuditRecord).where(AuditRecord.action == "endpoint.update"))
         assert upd.summary["password_changed"] is True and "new-secret-99" not in str(upd.summary)
-    assert (
-        await controller.client.delete(f"/api/v1/endpoints/{ep['id']}", headers=h)
-    ).status_code == 204
+    assert (await controller.client.delete(f"/api/v1/endpoints/{ep['id']}", headers=h)).status_code == 204
     r = await controller.client.get(f"/api/v1/endpoints/{ep['id']}", headers=h)
     assert r.status_code == 404
     assert r.headers["content-type"] == "application/problem+json"
@@ -109,9 +105,9 @@ async def test_invalid_fields_are_422_problems_naming_the_field(controller, fiel
     problem = r.json()
     assert r.headers["content-type"] == "application/problem+json"
     assert problem["type"] == "urn:diemcau:problem:invalid-input"
-    assert any(
-        e["location"] == f"body.{field}" and fragment in e["reason"] for e in problem["errors"]
-    ), problem
+    assert any(e["location"] == f"body.{field}" and fragment in e["reason"] for e in problem["errors"]), (
+        problem
+    )
 
 
 async def test_unknown_profile_and_unit_are_422(controller):
@@ -143,9 +139,7 @@ async def test_list_filters_by_subtree_profile_and_text(controller):
     assert await names(state="unknown", unit="DEMO-H02") == (["C"], 1)
     assert await names(state="online") == ([], 0)
     page = (
-        await controller.client.get(
-            "/api/v1/endpoints", params={"limit": 2, "offset": 1}, headers=h
-        )
+        await controller.client.get("/api/v1/endpoints", params={"limit": 2, "offset": 1}, headers=h)
     ).json()
     assert len(page["items"]) == 2 and page["total"] == 4
 
@@ -170,9 +164,7 @@ async def test_unit_with_children_or_endpoints_cannot_be_deleted(controller):
     await create(controller, unit="DEMO-H01-X01")
     r = await controller.client.delete("/api/v1/units/DEMO-H01-X01", headers=h)
     assert r.status_code == 409 and r.json()["endpoints"] == 1
-    assert (
-        await controller.client.delete("/api/v1/units/DEMO-H01-X02", headers=h)
-    ).status_code == 204
+    assert (await controller.client.delete("/api/v1/units/DEMO-H01-X02", headers=h)).status_code == 204
 
 
 async def test_units_are_a_tree_of_any_depth(controller):
@@ -198,9 +190,7 @@ async def test_nul_bytes_are_refused_cleanly_on_every_backend(controller):
         r = await controller.client.get(url, headers=h)
         assert r.status_code == 400, (url, r.status_code, r.text)
         assert r.headers["content-type"] == "application/problem+json"
-    r = await controller.client.post(
-        "/api/v1/auth/token", data={"username": "a\x00b", "password": "x"}
-    )
+    r = await controller.client.post("/api/v1/auth/token", data={"username": "a\x00b", "password": "x"})
     assert r.status_code == 422
     r = await controller.client.post("/api/v1/endpoints", json=body(name="a\x00b"), headers=h)
     assert r.status_code == 422

@@ -7,9 +7,7 @@ from controller.roles import Role
 
 async def test_import_real_province_is_idempotent(controller):
     h = controller.auth(Role.admin)
-    r = await controller.client.post(
-        "/api/v1/units/import", json={"province": "tuyen quang"}, headers=h
-    )
+    r = await controller.client.post("/api/v1/units/import", json={"province": "tuyen quang"}, headers=h)
     assert r.status_code == 200, r.text
     rep = r.json()
     assert rep["root"]["name"] == "Tuyên Quang" and rep["root"]["level"] == "province"
@@ -22,9 +20,7 @@ async def test_import_real_province_is_idempotent(controller):
     assert communes.json()["total"] == rep["created"] - 1
     assert all(u["depth"] == 1 for u in communes.json()["items"])
     again = (
-        await controller.client.post(
-            "/api/v1/units/import", json={"province": "Tỉnh Tuyên Quang"}, headers=h
-        )
+        await controller.client.post("/api/v1/units/import", json={"province": "Tỉnh Tuyên Quang"}, headers=h)
     ).json()
     assert again["created"] == 0 and again["updated"] == 0
 

@@ -30,9 +30,7 @@ HOSTILE_REJECTED = [
 
 @pytest.mark.parametrize("pid", PROFILE_IDS)
 @pytest.mark.parametrize("value", HOSTILE_OK)
-def test_hostile_value_stays_one_literal(
-    profiles: dict[str, Profile], pid: str, value: str
-) -> None:
+def test_hostile_value_stays_one_literal(profiles: dict[str, Profile], pid: str, value: str) -> None:
     profile = profiles[pid]
     template = profile.config["display_name"].set
     line = render(template, {"value": value}, profile.escaping)
@@ -52,18 +50,14 @@ def test_hostile_value_stays_one_literal(
 
 @pytest.mark.parametrize("pid", PROFILE_IDS)
 @pytest.mark.parametrize("value", HOSTILE_REJECTED)
-def test_control_characters_are_rejected(
-    profiles: dict[str, Profile], pid: str, value: str
-) -> None:
+def test_control_characters_are_rejected(profiles: dict[str, Profile], pid: str, value: str) -> None:
     profile = profiles[pid]
     with pytest.raises(UnsafeValue):
         render(profile.config["display_name"].set, {"value": value}, profile.escaping)
 
 
 @pytest.mark.parametrize("pid", PROFILE_IDS)
-def test_word_and_int_placeholders_refuse_anything_else(
-    profiles: dict[str, Profile], pid: str
-) -> None:
+def test_word_and_int_placeholders_refuse_anything_else(profiles: dict[str, Profile], pid: str) -> None:
     profile = profiles[pid]
     dial = profile.calls.dial
     with pytest.raises(UnsafeValue):

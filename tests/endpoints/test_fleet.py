@@ -55,9 +55,7 @@ async def test_control_api_lists_and_injects(tmp_path: Path) -> None:
                 "DEMO-vc002",
                 "DEMO-vc003",
             ]
-            reply = await control_request(
-                cf, {"op": "fault", "endpoint": "DEMO-vc002", "fault": "stall"}
-            )
+            reply = await control_request(cf, {"op": "fault", "endpoint": "DEMO-vc002", "fault": "stall"})
             assert reply["ok"] and reply["endpoint"]["faults"] == ["stall"]
             assert fleet["DEMO-vc002"].state.faults.stall
             await control_request(cf, {"op": "fault", "endpoint": "DEMO-vc002", "fault": "clear"})

@@ -62,9 +62,7 @@ def test_fixture_commands_match_profile() -> None:
         profile = load_profile(PROFILES_DIR / f"{raw_path.parent.parent.name}.yaml")
         kind, key = raw_path.parent.name.split(".", 1)
         spec = yaml.safe_load(raw_path.with_suffix(".yaml").read_text(encoding="utf-8"))
-        command = (
-            profile.config[key].read if kind == "config" else getattr(profile, kind)[key].command
-        )
+        command = profile.config[key].read if kind == "config" else getattr(profile, kind)[key].command
         assert spec["command"] == command, raw_path
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from controller.app import build_state, create_app
+from controller.app import build_state, close_state, create_app
 from controller.principal import SYSTEM
 from controller.roles import Role
 from controller.schemas import UserCreate
@@ -36,7 +36,7 @@ def fuzz_app():
             token, _ = issue_token(state.box, "fuzz-admin", "admin", timedelta(hours=2))
             return token
         finally:
-            await state.db.dispose()
+            await close_state(state)
 
     token = asyncio.run(prepare())
     return create_app(settings), lambda: token

@@ -1,0 +1,131 @@
+"""Provisioning jobs and their live progress (SSE)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from controller.api.deps import Actor, Offset, Session, State, route
+from controller.db import on_commit
+from controller.errors import InvalidInput
+from controller.roles import ALL_ROLES, Role
+from controller.schemas import JobItemPublic, JobPublic, Page, ProvisionCreate
+from controller.services import audit, jobs_query, registry
+from controller.services.units import unit_from_body
+
+router = APIRouter(tags=["jobs"])
+JOB_ENDS = frozenset({"done", "cancelled", "failed", "halted"})
+READ = route(*ALL_ROLES)
+WRITE = route(Role.admin, Role.technician)
+
+
+async def select_endpoints(session, target) -> list:
+    if not (target.unit or target.endpoints or target.profile):
+        raise InvalidInput("name a unit, a list of endpoints, or a profile", field="unit")
+    flt = registry.EndpointFilter(
+        unit=await unit_from_body(session, target.unit) if target.unit else None,
+        profile=target.profile,
+        ids=tuple(target.endpoints) if target.endpoints else None,
+    )
+    rows, _ = await registry.list_endpoints(session, flt, limit=100_000, offset=0)
+    if not rows:
+        raise InvalidInput("the target selects no endpoints", field="unit")
+    return rows
+
+
+@router.post("/provisioning/jobs", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED, **WRITE)
+async def create_provisioning_job(
+    data: ProvisionCreate, state: State, session: Session, actor: Actor
+) -> JobPublic:
+    """Plan (read and diff) or apply (write what differs, then verify) the standard."""
+    eps = await select_endpoints(session, data)
+    job = await state.runner.create(
+        session,
+        kind="provision",
+        mode=data.mode,
+        target=data.model_dump(mode="json", include={"unit", "endpoints", "profile"}),
+        params={"concurrency": data.concurrency},
+        endpoints=eps,
+        actor=actor,
+    )
+    on_commit(session, lambda: state.runner.start(job.id))
+    return jobs_query.public(job, {"pending": len(eps)})
+
+
+@router.get("/jobs", response_model=Page[JobPublic], **READ)
+async def list_jobs(
+    session: Session,
+    kind: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+) -> Page[JobPublic]:
+    jobs, total = await jobs_query.list_jobs(session, kind=kind, limit=limit, offset=offset)
+    return Page[JobPublic](items=jobs, total=total, limit=limit, offset=offset)
+
+
+@router.get("/jobs/{job_id}", response_model=JobPublic, **READ)
+async def get_job(job_id: uuid.UUID, session: Session) -> JobPublic:
+    return await jobs_query.get_job(session, job_id)
+
+
+@router.get("/jobs/{job_id}/items", response_model=list[JobItemPublic], **READ)
+async def job_items(
+    job_id: uuid.UUID,
+    session: Session,
+    status_: Annotated[str | None, Query(alias="status", max_length=24)] = None,
+) -> list[JobItemPublic]:
+    await jobs_query.get_job(session, job_id)
+    return await jobs_query.items(session, job_id, status_)
+
+
+@router.post("/jobs/{job_id}/cancel", response_model=JobPublic, **WRITE)
+async def cancel_job(job_id: uuid.UUID, state: State, session: Session, actor: Actor) -> JobPublic:
+    """Stop starting new endpoints; those under way finish their current step."""
+    job = await jobs_query.get_job(session, job_id)
+    await state.runner.cancel(job_id)
+    audit.record(session, actor, f"job.{job.kind}.cancel", "job", str(job_id), {})
+    return job
+
+
+@router.post("/jobs/{job_id}/resume", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED, **WRITE)
+async def resume_job(job_id: uuid.UUID, state: State, session: Session, actor: Actor) -> JobPublic:
+    """Run what an interrupted, halted or cancelled job left undone."""
+    await state.runner.resume(session, job_id, actor)
+    on_commit(session, lambda: state.runner.start(job_id))
+    await session.flush()
+    return await jobs_query.get_job(session, job_id)
+
+
+async def existing_job(job_id: uuid.UUID, session: Session) -> JobPublic:
+    """Checked before a stream starts, so an unknown id is a 404, not a broken stream."""
+    return await jobs_query.get_job(session, job_id)
+
+
+@router.get("/jobs/{job_id}/events", response_class=EventSourceResponse, **READ)
+async def job_events(
+    job_id: uuid.UUID, state: State, _job: Annotated[JobPublic, Depends(existing_job)]
+) -> AsyncIterator[ServerSentEvent]:
+    """Live progress: a snapshot of every item first, then each change as it happens.
+
+    A client that reconnects simply receives a fresh snapshot, so nothing is missed.
+    """
+    async with state.runner.events.listen(job_id) as queue:
+        async with state.db.transaction() as session:
+            job = await jobs_query.get_job(session, job_id)
+            snapshot = await jobs_query.items(session, job_id)
+        yield ServerSentEvent(event="job", data=job.model_dump(mode="json"))
+        for item in snapshot:
+            yield ServerSentEvent(event="item", data=item.model_dump(mode="json", exclude={"transcript"}))
+        if not state.runner.is_running(job_id):
+            yield ServerSentEvent(event="end", data={"status": job.status})
+            return
+        while True:
+            message = await queue.get()
+            yield ServerSentEvent(event=message["event"], id=str(message["seq"]), data=message["data"])
+            if message["event"] == "job" and message["data"].get("status") in JOB_ENDS:
+                yield ServerSentEvent(event="end", data={"status": message["data"].get("status")})
+                return

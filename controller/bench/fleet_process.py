@@ -1,0 +1,44 @@
+"""The simulated fleet in its own process, so the controller's CPU is measured alone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+class FleetProcess:
+    def __init__(self, count: int, latency_ms: int, units: list[str], extra: tuple[str, ...] = ()) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="diemcau-fleet-"))
+        self.count, self.latency_ms, self.units, self.extra = count, latency_ms, units, extra
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def inventory(self) -> Path:
+        return self.dir / "fleet.csv"
+
+    @property
+    def control_file(self) -> Path:
+        return self.dir / "control.json"
+
+    def __enter__(self) -> FleetProcess:
+        (self.dir / "units.txt").write_text("\n".join(self.units) + "\n", encoding="utf-8")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "endpoints.sim.cli", "endpoints", "--count", str(self.count),
+             "--latency-ms", str(self.latency_ms), "--inventory", str(self.inventory),
+             "--units", str(self.dir / "units.txt"), "--control-file", str(self.control_file), *self.extra],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while not self.control_file.exists():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the simulated fleet did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)

@@ -1,0 +1,175 @@
+"""`diemcau provision` and `diemcau jobs`: long work with a Rich progress bar.
+
+The job runs in this process through the same runner the server uses, so it
+is recorded, audited and resumable exactly like one started from the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from controller.cli import _run, cli_actor, console, controller_state
+from controller.jobs.runner import FINAL_ITEM
+
+jobs_app = typer.Typer(help="Background jobs (provisioning, firmware)", no_args_is_help=True)
+
+STATUS_STYLE = {
+    "applied": "green",
+    "unchanged": "dim",
+    "planned": "cyan",
+    "deferred": "yellow",
+    "skipped": "yellow",
+    "error": "red",
+    "cancelled": "yellow",
+    "interrupted": "red",
+}
+
+
+async def _follow(state, job_id: uuid.UUID, total: int) -> None:
+    """Start the job and advance a bar as endpoints finish."""
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("provisioning", total=total, last="")
+        async with state.runner.events.listen(job_id) as queue:
+            runner_task = state.runner.start(job_id)
+            done = set()
+            while not (runner_task.done() and queue.empty()):
+                try:
+                    msg = await asyncio.wait_for(queue.get(), 0.2)
+                except TimeoutError:
+                    continue
+                data = msg["data"]
+                if msg["event"] == "item" and data["status"] in FINAL_ITEM and data["id"] not in done:
+                    done.add(data["id"])
+                    bar.update(task, advance=1, last=f"{data['endpoint_name']}: {data['status']}")
+            await runner_task
+
+
+def _report(job, items, show_plan: bool) -> None:
+    table = Table("endpoint", "status", "to set", "message", title=f"job {job.id} — {job.status}")
+    for it in items:
+        to_set = [p["key"] for p in it.plan if p["action"] == "set"]
+        style = STATUS_STYLE.get(it.status, "")
+        table.add_row(
+            it.endpoint_name,
+            f"[{style}]{it.status}[/{style}]" if style else it.status,
+            ", ".join(to_set),
+            it.message or "",
+        )
+    console.print(table)
+    if show_plan:
+        diff = Table("endpoint", "key", "current", "desired", title="planned changes")
+        for it in items:
+            for p in it.plan:
+                if p["action"] == "set":
+                    diff.add_row(it.endpoint_name, p["key"], str(p["current"]), p["desired"])
+        console.print(diff)
+    console.print("  ".join(f"{k}: {v}" for k, v in sorted(job.counts.items())))
+
+
+def provision(
+    unit: Annotated[str | None, typer.Option(help="Unit code: its whole subtree")] = None,
+    profile: Annotated[str | None, typer.Option(help="Only endpoints with this profile")] = None,
+    endpoint: Annotated[list[uuid.UUID] | None, typer.Option(help="Endpoint id (repeatable)")] = None,
+    plan: Annotated[bool, typer.Option("--plan", help="Read and diff only (the default)")] = False,
+    apply: Annotated[bool, typer.Option("--apply", help="Write what differs, then verify")] = False,
+    concurrency: Annotated[int, typer.Option(min=1, max=1000)] = 250,
+) -> None:
+    """Bring endpoints to the province standard: --plan shows the diff, --apply writes it."""
+    from controller.api.jobs import select_endpoints
+    from controller.schemas import ProvisionCreate
+    from controller.services import jobs_query
+
+    if plan and apply:
+        raise typer.BadParameter("choose --plan or --apply")
+    mode = "apply" if apply else "plan"
+    target = ProvisionCreate(
+        unit=unit, profile=profile, endpoints=endpoint, mode=mode, concurrency=concurrency
+    )
+
+    async def go():
+        async with controller_state() as state:
+            async with state.db.transaction() as session:
+                eps = await select_endpoints(session, target)
+                job = await state.runner.create(
+                    session,
+                    kind="provision",
+                    mode=mode,
+                    target=target.model_dump(mode="json", include={"unit", "endpoints", "profile"}),
+                    params={"concurrency": concurrency},
+                    endpoints=eps,
+                    actor=cli_actor(),
+                )
+            await _follow(state, job.id, len(eps))
+            async with state.db.transaction() as session:
+                return await jobs_query.get_job(session, job.id), await jobs_query.items(session, job.id)
+
+    job, items = _run(go())
+    _report(job, items, show_plan=(mode == "plan"))
+    if job.counts.get("error"):
+        raise typer.Exit(2)
+
+
+@jobs_app.command("list")
+def jobs_list(kind: Annotated[str | None, typer.Option()] = None) -> None:
+    """Recent jobs with their counts."""
+    from controller.services import jobs_query
+
+    async def go():
+        async with controller_state() as state, state.db.transaction() as session:
+            return (await jobs_query.list_jobs(session, kind=kind, limit=50, offset=0))[0]
+
+    table = Table("id", "kind", "mode", "status", "created", "counts")
+    for j in _run(go()):
+        table.add_row(
+            str(j.id),
+            j.kind,
+            j.mode,
+            j.status,
+            f"{j.created_at:%Y-%m-%d %H:%M}",
+            " ".join(f"{k}:{v}" for k, v in sorted(j.counts.items())),
+        )
+    console.print(table)
+
+
+@jobs_app.command("show")
+def jobs_show(job_id: uuid.UUID) -> None:
+    """One job, endpoint by endpoint."""
+    from controller.services import jobs_query
+
+    async def go():
+        async with controller_state() as state, state.db.transaction() as session:
+            return await jobs_query.get_job(session, job_id), await jobs_query.items(session, job_id)
+
+    job, items = _run(go())
+    _report(job, items, show_plan=job.mode == "plan")
+
+
+@jobs_app.command("resume")
+def jobs_resume(job_id: uuid.UUID) -> None:
+    """Finish an interrupted, halted or cancelled job."""
+    from controller.services import jobs_query
+
+    async def go():
+        async with controller_state() as state:
+            async with state.db.transaction() as session:
+                await state.runner.resume(session, job_id, cli_actor())
+                job = await jobs_query.get_job(session, job_id)
+            await _follow(state, job_id, job.counts.get("pending", 0))
+            async with state.db.transaction() as session:
+                return await jobs_query.get_job(session, job_id), await jobs_query.items(session, job_id)
+
+    job, items = _run(go())
+    _report(job, items, show_plan=False)

@@ -1,0 +1,159 @@
+"""Plan / apply / verify the standard configuration on each endpoint.
+
+Per endpoint: skip it if it is in a call (deferred, never touched mid-meeting);
+read the keys the standard sets; the plan is the difference. Apply writes only
+what differs — after recording the planned writes durably, so a crash can
+never leave a write unrecorded — then reads back every written key.
+A second run finds nothing to write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+import endpoints
+from controller.jobs.runner import JobContext
+from controller.models import Endpoint, Job, JobItem, utcnow
+from controller.services.devices import device_target
+from controller.services.standards import StandardResolver
+
+DEFAULT_CONCURRENCY = 250
+
+
+def make_plan(current: dict[str, str], desired: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": key,
+            "current": current.get(key),
+            "desired": value,
+            "action": "ok" if current.get(key) == value else "set",
+        }
+        for key, value in sorted(desired.items())
+    ]
+
+
+def error_fields(exc: endpoints.EndpointError) -> dict[str, Any]:
+    """Item fields for a failure: the device's own words and the raw exchange."""
+    transcript = None
+    if isinstance(exc, endpoints.CommandFailed):
+        transcript = f"> {exc.command}\n{exc.raw}"
+    elif isinstance(exc, endpoints.ParseError):
+        transcript = exc.raw
+    return {
+        "status": "error",
+        "error_code": exc.code,
+        "message": str(exc),
+        "transcript": transcript,
+    }
+
+
+class ProvisionWork:
+    async def run(self, ctx: JobContext, job: Job, items: list[JobItem]) -> str:
+        runner = ctx.runner
+        async with runner.db.transaction() as session:
+            resolver = await StandardResolver.load(session)
+            ids = [i.endpoint_id for i in items if i.endpoint_id]
+            eps = {e.id: e for e in await session.scalars(select(Endpoint).where(Endpoint.id.in_(ids)))}
+            session.expunge_all()
+        limit = asyncio.Semaphore(int(job.params.get("concurrency", DEFAULT_CONCURRENCY)))
+
+        async def one(item: JobItem) -> None:
+            async with limit:
+                if ctx.cancelled.is_set():
+                    return
+                ep = eps.get(item.endpoint_id) if item.endpoint_id else None
+                if ep is None:
+                    await ctx.update_item(
+                        item,
+                        status="skipped",
+                        message="endpoint no longer registered",
+                        finished_at=utcnow(),
+                    )
+                    return
+                await self._endpoint(ctx, job, item, ep, resolver)
+
+        await asyncio.gather(*(one(i) for i in items))
+        return "done"
+
+    async def _endpoint(
+        self, ctx: JobContext, job: Job, item: JobItem, ep: Endpoint, resolver: StandardResolver
+    ) -> None:
+        runner = ctx.runner
+        profile = runner.profiles.get(ep.profile)
+        if profile is None:
+            await ctx.update_item(
+                item,
+                status="skipped",
+                message=f"profile {ep.profile} not installed",
+                finished_at=utcnow(),
+            )
+            return
+        desired = resolver.desired(ep, profile.config.keys())
+        started = utcnow()
+        try:
+            driver = await runner.pool.driver(device_target(ep, ctx.box, runner.profiles))
+            if await driver.in_call():
+                await ctx.update_item(
+                    item,
+                    status="deferred",
+                    message="in a call: not touched",
+                    started_at=started,
+                    finished_at=utcnow(),
+                )
+                return
+            current = await driver.read_config(list(desired))
+            plan = make_plan(current, desired)
+            changes = {p["key"]: p["desired"] for p in plan if p["action"] == "set"}
+            if job.mode == "plan" or not changes:
+                await ctx.update_item(
+                    item,
+                    status="planned" if job.mode == "plan" else "unchanged",
+                    plan=plan,
+                    message=f"{len(changes)} to set, {len(plan) - len(changes)} already right",
+                    started_at=started,
+                    finished_at=utcnow(),
+                )
+                return
+            # Durable intent before the first write: nothing written goes unrecorded.
+            await ctx.update_item(
+                item,
+                status="running",
+                plan=plan,
+                written=sorted(changes),
+                message="writing",
+                started_at=started,
+            )
+            results = await driver.set_config_many(changes)
+            after = await driver.read_config(list(changes))
+        except endpoints.EndpointError as exc:
+            await ctx.update_item(item, started_at=started, finished_at=utcnow(), **error_fields(exc))
+            return
+        refused = {k: e for k, e in results.items() if e is not None}
+        wrong = [k for k in changes if k not in refused and after.get(k) != changes[k]]
+        if refused or wrong:
+            parts = [f"{k}: device said {e.device_message or e}" for k, e in refused.items()]
+            parts += [f"{k}: reads back {after.get(k)!r}, expected {changes[k]!r}" for k in wrong]
+            transcript = "\n".join(f"> {e.command}\n{e.raw}" for e in refused.values()) or None
+            await ctx.update_item(
+                item,
+                status="error",
+                error_code="command_failed" if refused else "verify_failed",
+                message="; ".join(parts),
+                transcript=transcript,
+                finished_at=utcnow(),
+            )
+            return
+        await ctx.update_item(
+            item,
+            status="applied",
+            message=f"{len(changes)} key(s) set and verified",
+            finished_at=utcnow(),
+        )
+
+
+def target_of(unit: str | None, endpoint_ids: list[uuid.UUID] | None, profile: str | None) -> dict[str, Any]:
+    return {"unit": unit, "endpoints": [str(e) for e in endpoint_ids or []], "profile": profile}

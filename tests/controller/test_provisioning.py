@@ -1,0 +1,190 @@
+"""Provisioning against the simulated fleet over real SSH: plan, apply, verify, idempotence."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from sqlalchemy import update
+
+from controller.models import Job, JobItem
+from controller.roles import Role
+from endpoints.sim import Fleet
+from endpoints.sim.state import CallState
+from tests.controller.fleet_helpers import (
+    STANDARD,
+    UNITS,
+    finish,
+    register_fleet,
+    run_job,
+    set_standard,
+)
+
+pytestmark = pytest.mark.usefixtures("backend")
+
+
+def config_writes(fleet) -> int:
+    return sum(s["config_writes"] for s in fleet.stats().values())
+
+
+async def test_plan_then_apply_then_nothing_to_do(controller, tmp_path):
+    async with Fleet(6, units=UNITS, latency_ms=0) as fleet:
+        await register_fleet(controller, fleet, tmp_path)
+        await set_standard(controller, STANDARD)
+
+        job, items = await run_job(controller, "/api/v1/provisioning/jobs", {"unit": "TW", "mode": "plan"})
+        assert job["status"] == "done" and job["counts"] == {"planned": 6}
+        assert config_writes(fleet) == 0  # a plan never writes
+        for item in items:
+            plan = {p["key"]: p for p in item["plan"]}
+            assert len(plan) == 8 and all(p["action"] == "set" for p in plan.values()), item
+            sim = fleet[item["endpoint_name"]].state
+            assert plan["display_name"]["desired"] == f"ĐC {sim.name}"
+            assert plan["display_name"]["current"] == sim.config["display_name"]
+
+        job, items = await run_job(controller, "/api/v1/provisioning/jobs", {"unit": "TW", "mode": "apply"})
+        assert job["counts"] == {"applied": 6}, items
+        assert config_writes(fleet) == 6 * 8
+        for item in items:
+            sim = fleet[item["endpoint_name"]].state
+            assert sim.config["display_name"] == f"ĐC {sim.name}"
+            assert sim.config["ntp_server"] == "ntp.tinh.example"
+            assert sorted(item["written"]) == sorted(p["key"] for p in item["plan"])
+
+        job, items = await run_job(controller, "/api/v1/provisioning/jobs", {"unit": "TW", "mode": "apply"})
+        assert job["counts"] == {"unchanged": 6}
+        assert config_writes(fleet) == 6 * 8  # the second run wrote nothing
+
+
+async def test_subtree_override_and_call_deferral(controller, tmp_path):
+    async with Fleet(6, units=UNITS, latency_ms=0) as fleet:
+        ids = await register_fleet(controller, fleet, tmp_path)
+        await set_standard(controller, STANDARD)
+        await set_standard(controller, {"sip_proxy": "vcs.huyen1.example"}, unit="DEMO-H01")
+        busy = next(n for n in ids if n.startswith("DEMO-H02-X01"))
+        fleet[busy].state.call = CallState(call_id=1, remote="sip:mcu@tinh", rate=1920, protocol="Sip")
+
+        job, items = await run_job(controller, "/api/v1/provisioning/jobs", {"unit": "TW", "mode": "apply"})
+        by_name = {i["endpoint_name"]: i for i in items}
+        assert by_name[busy]["status"] == "deferred" and "in a call" in by_name[busy]["message"]
+        assert fleet[busy].stats()["config_writes"] == 0
+        for name in ids:
+            sim = fleet[name].state
+            if name == busy:
+                continue
+            expected = "vcs.huyen1.example" if sim.unit.startswith("DEMO-H01") else "vcs.tinh.example"
+            assert sim.config["sip_proxy"] == expected, name
+
+
+async def test_hostile_names_cannot_inject_commands(controller, tmp_path):
+    async with Fleet(2, units=UNITS, latency_ms=0) as fleet:
+        ids = await register_fleet(controller, fleet, tmp_path)
+        hostile = 'x" | resultId="y"; xCommand SystemUnit Boot \\ ; echo'
+        for name, ep_id in ids.items():
+            r = await controller.client.patch(
+                f"/api/v1/endpoints/{ep_id}",
+                json={"name": hostile + name[-3:]},
+                headers=controller.auth(Role.admin),
+            )
+            assert r.status_code == 200, r.text
+        await set_standard(controller, {"display_name": "{name}"})
+        before = {n: len(fleet[n].state.commands) for n in ids}
+        job, items = await run_job(controller, "/api/v1/provisioning/jobs", {"unit": "TW", "mode": "apply"})
+        assert job["counts"] == {"applied": 2}, items
+        for name in ids:
+            sim = fleet[name].state
+            assert sim.config["display_name"] == hostile + name[-3:]  # stored literally
+            ran = sim.commands[before[name] :]
+            assert not any("Boot" in c and "SystemUnit Name" not in c and "systemname" not in c for c in ran)
+            assert fleet[name].stats().get("reboots", 0) == 0
+
+
+async def test_device_errors_are_recorded_with_transcript(controller, tmp_path):
+    async with Fleet(4, units=UNITS, latency_ms=0) as fleet:
+        ids = await register_fleet(controller, fleet, tmp_path)
+        await set_standard(controller, STANDARD)
+        names = sorted(ids)
+        await fleet[names[0]].inject("garbage")
+        await fleet[names[1]].inject("refuse")
+        await fleet[names[2]].inject("wrong_password")
+        job, items = await run_job(controller, "/api/v1/provisioning/jobs", {"unit": "TW", "mode": "apply"})
+        by_name = {i["endpoint_name"]: i for i in items}
+        assert by_name[names[0]]["status"] == "error" and by_name[names[0]]["error_code"] == "bad_reply"
+        assert by_name[names[0]]["transcript"]
+        assert by_name[names[1]]["error_code"] == "unreachable"
+        assert by_name[names[2]]["error_code"] == "auth_failed"
+        assert by_name[names[3]]["status"] == "applied"
+        assert job["status"] == "done" and job["counts"] == {"error": 3, "applied": 1}
+
+
+async def test_interrupted_job_is_marked_and_resumes(controller, tmp_path):
+    """A job that was running when the controller died: recover() marks it, resume finishes it."""
+    async with Fleet(3, units=UNITS, latency_ms=0) as fleet:
+        await register_fleet(controller, fleet, tmp_path)
+        await set_standard(controller, STANDARD)
+        job, _ = await run_job(controller, "/api/v1/provisioning/jobs", {"unit": "TW", "mode": "plan"})
+        # Rewrite it as an apply job that died mid-way: one endpoint was being written to.
+        async with controller.state.db.transaction() as s:
+            jid = uuid.UUID(job["id"])
+            await s.execute(update(Job).where(Job.id == jid).values(status="running", mode="apply"))
+            await s.execute(update(JobItem).where(JobItem.job_id == jid).values(status="pending"))
+            first = (
+                await s.execute(JobItem.__table__.select().where(JobItem.job_id == jid).limit(1))
+            ).first()
+            await s.execute(
+                update(JobItem)
+                .where(JobItem.id == first.id)
+                .values(status="running", written=["display_name"])
+            )
+        assert await controller.state.runner.recover() == 1
+        h = controller.auth(Role.technician)
+        after = (await controller.client.get(f"/api/v1/jobs/{job['id']}", headers=h)).json()
+        assert after["status"] == "interrupted" and after["counts"] == {
+            "interrupted": 1,
+            "pending": 2,
+        }
+        items = (await controller.client.get(f"/api/v1/jobs/{job['id']}/items", headers=h)).json()
+        hit = next(i for i in items if i["status"] == "interrupted")
+        assert hit["written"] == ["display_name"] and "may have been applied" in hit["message"]
+
+        r = await controller.client.post(f"/api/v1/jobs/{job['id']}/resume", headers=h)
+        assert r.status_code == 202, r.text
+        done, items = await finish(controller, job["id"])
+        assert done["status"] == "done" and done["counts"] == {"applied": 3}
+
+
+async def test_sse_streams_every_endpoint_to_the_end(controller, tmp_path):
+    async with Fleet(4, units=UNITS, latency_ms=5) as fleet:
+        await register_fleet(controller, fleet, tmp_path)
+        await set_standard(controller, STANDARD)
+        h = controller.auth(Role.technician)
+        r = await controller.client.post(
+            "/api/v1/provisioning/jobs", json={"unit": "TW", "mode": "apply"}, headers=h
+        )
+        job_id = r.json()["id"]
+        stream = await controller.client.get(f"/api/v1/jobs/{job_id}/events", headers=h, timeout=60)
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        events = []
+        for block in stream.text.strip().split("\n\n"):
+            fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+            events.append((fields.get("event"), json.loads(fields["data"])))
+        final = {d["endpoint_name"]: d["status"] for e, d in events if e == "item"}
+        assert set(final.values()) == {"applied"} and len(final) == 4
+        assert events[-1] == ("end", {"status": "done"})
+
+
+async def test_bad_targets_are_422(controller):
+    h = controller.auth(Role.technician)
+    r = await controller.client.post("/api/v1/provisioning/jobs", json={"mode": "apply"}, headers=h)
+    assert r.status_code == 422 and r.json()["field"] == "unit"
+    r = await controller.client.post(
+        "/api/v1/provisioning/jobs", json={"unit": "DEMO-H03", "mode": "apply"}, headers=h
+    )
+    assert r.status_code == 422 and "selects no endpoints" in r.json()["detail"]
+    r = await controller.client.put("/api/v1/standards/ntp_server", json={"value": "{evil}"}, headers=h)
+    assert r.status_code == 422 and "placeholder" in r.json()["detail"]
+    r = await controller.client.put("/api/v1/standards/no_such_key", json={"value": "x"}, headers=h)
+    assert r.status_code == 422 and "settable keys" in r.json()["detail"]
+    r = await controller.client.put("/api/v1/standards/ntp_server", json={"value": "a\nb"}, headers=h)
+    assert r.status_code == 422

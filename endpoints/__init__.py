@@ -10,6 +10,7 @@ from endpoints.connection import EndpointSession, open_session
 from endpoints.driver import EndpointDriver, Health, Identity
 from endpoints.errors import (
     AuthFailed,
+    Backoff,
     CommandFailed,
     ConnectFailed,
     ConnectionLost,
@@ -21,11 +22,14 @@ from endpoints.errors import (
     UnsafeValue,
 )
 from endpoints.parsing import apply_query, apply_rule
+from endpoints.pool import ConnStatus, SessionPool, Target
 from endpoints.profiles import Profile, default_profiles_dir, load_profile, load_profiles
 
 __all__ = [
     "AuthFailed",
+    "Backoff",
     "CommandFailed",
+    "ConnStatus",
     "ConnectFailed",
     "ConnectionLost",
     "EndpointDriver",
@@ -38,6 +42,8 @@ __all__ = [
     "ParseError",
     "Profile",
     "ProfileError",
+    "SessionPool",
+    "Target",
     "UnsafeValue",
     "apply_query",
     "apply_rule",

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from types import TracebackType
 
 import asyncssh
+from asyncssh.encryption import get_default_encryption_algs
 
 from endpoints.errors import (
     AuthFailed,
@@ -34,6 +35,14 @@ from endpoints.profiles import Profile
 __all__ = ["EndpointSession", "open_session"]
 
 FEEDBACK_QUEUE_SIZE = 1000
+# asyncssh's own list, AES-GCM first: AES runs in hardware (AES-NI) while asyncssh's
+# ChaCha20 path builds three cipher contexts per packet; with hundreds of sessions
+# that is most of the client's CPU.  Devices without GCM still negotiate the rest.
+_CIPHERS = ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com"] + [
+    alg.decode()
+    for alg in get_default_encryption_algs()
+    if alg not in (b"aes128-gcm@openssh.com", b"aes256-gcm@openssh.com")
+]
 _tags = itertools.count(1)
 
 
@@ -44,9 +53,7 @@ class _PinningClient(asyncssh.SSHClient):
         self.pinned = pinned
         self.presented: asyncssh.SSHKey | None = None
 
-    def validate_host_public_key(
-        self, host: str, addr: str, port: int, key: asyncssh.SSHKey
-    ) -> bool:
+    def validate_host_public_key(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> bool:
         self.presented = key
         return self.pinned is None or key == self.pinned
 
@@ -56,7 +63,12 @@ def _key_line(key: asyncssh.SSHKey) -> str:
 
 
 class EndpointSession:
-    """A logged-in shell on one device; ``run`` one command at a time."""
+    """A logged-in shell on one device: ``run`` one command or ``run_many`` pipelined.
+
+    Commands from several coroutines may be in flight at once: each call
+    writes its lines and queues their expectations in one synchronous step,
+    so the framer always knows which response comes next.
+    """
 
     def __init__(
         self,
@@ -72,16 +84,20 @@ class EndpointSession:
         self.profile = profile
         self.endpoint = endpoint
         self.host_key = host_key
+        self.host_key_changed_from: str | None = None  # set by SessionPool on an accepted re-key
         self.command_timeout = command_timeout
         self.feedback: asyncio.Queue[str] = asyncio.Queue(FEEDBACK_QUEUE_SIZE)
         self._on_feedback = on_feedback
         self._conn = conn
         self._process = process
         self._framer = Framer(profile.session, self._feedback)
-        self._lock = asyncio.Lock()
-        self._waiter: asyncio.Future[Response] | None = None
         self._closed: EndpointError | None = None
         self._reader = asyncio.get_running_loop().create_task(self._read_loop())
+
+    @property
+    def alive(self) -> bool:
+        """False once the device closed the stream, a command timed out, or ``close`` ran."""
+        return self._closed is None and not self._reader.done()
 
     def _feedback(self, line: str) -> None:
         if self.feedback.full():  # keep the newest: monitoring cares about now
@@ -107,14 +123,61 @@ class EndpointSession:
             pass
         self._fail(ConnectionLost("connection closed by device", endpoint=self.endpoint))
 
-    def _deliver(self, resp: Response | None) -> None:
-        if resp is not None and self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(resp)
+    @staticmethod
+    def _deliver(resp: Response | None) -> None:
+        if resp is not None and isinstance(resp.key, asyncio.Future) and not resp.key.done():
+            resp.key.set_result(resp)
 
     def _fail(self, error: EndpointError) -> None:
         self._closed = self._closed or error
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_exception(error)
+        for fut in self._framer.clear():
+            if isinstance(fut, asyncio.Future) and not fut.done():
+                fut.set_exception(error)
+                fut.exception()  # retrieved here: the waiter raises its own copy
+
+    def _send(self, commands: list[str | None], *, tagged: bool) -> list[asyncio.Future[Response]]:
+        """Queue expectations and write every line in one go (no await in between)."""
+        if self._closed is not None:
+            raise self._closed
+        s = self.profile.session
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[Response]] = []
+        out: list[str] = []
+        for command in commands:
+            tag = f"dc{next(_tags)}" if tagged and command is not None else None
+            fut: asyncio.Future[Response] = loop.create_future()
+            self._framer.expect(command, tag, fut)
+            futures.append(fut)
+            if command is not None:
+                line = s.command_template.format(command=command, tag=tag) if tag else command
+                out.append(line + s.line_ending)
+        if out:
+            try:
+                self._process.stdin.write("".join(out))
+            except (asyncssh.Error, OSError, BrokenPipeError):
+                self._fail(ConnectionLost("cannot write", endpoint=self.endpoint))
+                raise ConnectionLost("cannot write", endpoint=self.endpoint) from None
+        return futures
+
+    async def _collect(
+        self,
+        futures: list[asyncio.Future[Response]],
+        commands: list[str | None],
+        timeout: float,  # noqa: ASYNC109
+    ) -> list[Response]:
+        """Await each response in order; ``timeout`` runs from the previous response."""
+        out: list[Response] = []
+        for fut, command in zip(futures, commands, strict=True):
+            try:
+                out.append(await asyncio.wait_for(asyncio.shield(fut), timeout))
+            except TimeoutError:
+                # The stream is now out of step with us; nothing later can be trusted.
+                self._fail(EndpointTimeout(f"{command!r} timed out", endpoint=self.endpoint))
+                self._conn.close()
+                raise EndpointTimeout(
+                    f"no response to {command!r} within {timeout}s", endpoint=self.endpoint
+                ) from None
+        return out
 
     async def _exchange(
         self,
@@ -127,30 +190,14 @@ class EndpointSession:
 
         Untagged commands (on-open setup such as ``echo off``) are sent verbatim.
         """
-        async with self._lock:
-            if self._closed is not None:
-                raise self._closed
-            tag = f"dc{next(_tags)}" if tagged else None
-            self._waiter = asyncio.get_running_loop().create_future()
-            self._framer.expect(command, tag)
-            if command is not None:
-                s = self.profile.session
-                line = s.command_template.format(command=command, tag=tag) if tag else command
-                try:
-                    self._process.stdin.write(line + s.line_ending)
-                except (asyncssh.Error, OSError, BrokenPipeError):
-                    raise ConnectionLost("cannot write", endpoint=self.endpoint) from None
-            try:
-                return await asyncio.wait_for(asyncio.shield(self._waiter), timeout)
-            except TimeoutError:
-                # The stream is now out of step with us; nothing later can be trusted.
-                self._fail(EndpointTimeout(f"{command!r} timed out", endpoint=self.endpoint))
-                self._conn.close()
-                raise EndpointTimeout(
-                    f"no response to {command!r} within {timeout}s", endpoint=self.endpoint
-                ) from None
-            finally:
-                self._waiter = None
+        futures = self._send([command], tagged=tagged)
+        return (await self._collect(futures, [command], timeout))[0]
+
+    def _result(self, command: str, resp: Response) -> str | CommandFailed:
+        if resp.failed:
+            raw = "\n".join(resp.lines + [resp.end])
+            return CommandFailed(command, raw, resp.message or "", endpoint=self.endpoint)
+        return resp.text
 
     async def run(
         self,
@@ -164,10 +211,29 @@ class EndpointSession:
         Raises CommandFailed with the device's message when it answers with an error.
         """
         resp = await self._exchange(command, timeout or self.command_timeout, tagged=tagged)
-        if resp.failed:
-            raw = "\n".join(resp.lines + [resp.end])
-            raise CommandFailed(command, raw, resp.message or "", endpoint=self.endpoint)
-        return resp.text
+        result = self._result(command, resp)
+        if isinstance(result, CommandFailed):
+            raise result
+        return result
+
+    async def run_many(
+        self,
+        commands: list[str],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - per-response override
+    ) -> list[str | CommandFailed]:
+        """Pipeline already-rendered commands: one write, responses collected in order.
+
+        A device error is returned in its slot (the others still count); a
+        timeout (no response within ``timeout`` of the previous one) or a lost
+        connection raises, as ``run`` does.
+        """
+        if not commands:
+            return []
+        sent: list[str | None] = list(commands)
+        futures = self._send(sent, tagged=True)
+        responses = await self._collect(futures, sent, timeout or self.command_timeout)
+        return [self._result(c, r) for c, r in zip(commands, responses, strict=True)]
 
     async def close(self) -> None:
         self._fail(ConnectionLost("session closed", endpoint=self.endpoint))
@@ -197,6 +263,7 @@ async def open_session(
     known_host_key: str | None,
     connect_timeout: float = 10,
     command_timeout: float = 10,
+    keepalive_interval: float = 30,
     on_feedback: Callable[[str], None] | None = None,
 ) -> EndpointSession:
     """Connect, log in, wait for the device to be ready and run the profile's on-open commands."""
@@ -221,7 +288,8 @@ async def open_session(
                 config=None,
                 preferred_auth="password,keyboard-interactive",
                 connect_timeout=connect_timeout,
-                keepalive_interval=30,
+                keepalive_interval=keepalive_interval,
+                encryption_algs=_CIPHERS,
             ),
             connect_timeout,
         )
@@ -230,9 +298,7 @@ async def open_session(
             connect_timeout,
         )
     except TimeoutError:
-        raise EndpointTimeout(
-            f"connect timed out after {connect_timeout}s", endpoint=endpoint
-        ) from None
+        raise EndpointTimeout(f"connect timed out after {connect_timeout}s", endpoint=endpoint) from None
     except asyncssh.PermissionDenied:
         raise AuthFailed(f"login refused for user {username!r}", endpoint=endpoint) from None
     except asyncssh.HostKeyNotVerifiable:

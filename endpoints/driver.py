@@ -7,15 +7,15 @@ the vendor; commands, parse rules and escaping all come from the profile.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from pydantic import BaseModel, ConfigDict
 
 from endpoints.commands import render
 from endpoints.connection import EndpointSession
-from endpoints.errors import CommandFailed, UnsafeValue
+from endpoints.errors import CommandFailed, ProfileError, UnsafeValue
 from endpoints.parsing import apply_query, apply_rule, merge
-from endpoints.profiles import Profile, Query
+from endpoints.profiles import ConfigKey, Profile, Query
 
 __all__ = ["EndpointDriver", "Health", "Identity"]
 
@@ -52,58 +52,89 @@ class EndpointDriver:
     def _render(self, template: str, **values: object) -> str:
         return render(template, values, self.profile.escaping)
 
-    async def _query(self, name: str, query: Query) -> dict[str, object]:
-        try:
-            raw = await self.session.run(query.command)
-        except CommandFailed:
-            if query.on_error == "none":
-                return dict.fromkeys(query.fields)
-            raise
-        return apply_query(query, raw, name=name, escaping=self.profile.escaping)
+    async def _queries(self, items: list[tuple[str, Query]]) -> list[dict[str, object]]:
+        """Run the queries pipelined; parse each, honouring its ``on_error``."""
+        raws = await self.session.run_many([q.command for _, q in items])
+        out: list[dict[str, object]] = []
+        for (name, query), raw in zip(items, raws, strict=True):
+            if isinstance(raw, CommandFailed):
+                if query.on_error == "none":
+                    out.append(dict.fromkeys(query.fields))
+                    continue
+                raise raw
+            out.append(apply_query(query, raw, name=name, escaping=self.profile.escaping))
+        return out
+
+    def _spec(self, key: str) -> ConfigKey:
+        spec = self.profile.config.get(key)
+        if spec is None:
+            raise UnsafeValue(key, f"profile {self.profile.id} has no config key {key!r}")
+        return spec
 
     async def identify(self) -> Identity:
-        results = [await self._query(f"identity.{n}", q) for n, q in self.profile.identity.items()]
-        return Identity(**merge(results))
+        items = [(f"identity.{n}", q) for n, q in self.profile.identity.items()]
+        return Identity(**merge(await self._queries(items)))
 
     async def read_config(self, keys: Iterable[str] | None = None) -> dict[str, str]:
-        """Read configuration keys (all the profile knows by default), canonical values."""
+        """Read configuration keys (all the profile knows by default), canonical values.
+
+        The reads are pipelined: one round trip for all keys.
+        """
+        keys = list(keys if keys is not None else self.profile.config)
+        specs = [self._spec(k) for k in keys]
+        raws = await self.session.run_many([spec.read for spec in specs])
         out: dict[str, str] = {}
-        for key in keys if keys is not None else self.profile.config:
-            spec = self.profile.config.get(key)
-            if spec is None:
-                raise UnsafeValue(key, f"profile {self.profile.id} has no config key {key!r}")
-            raw = await self.session.run(spec.read)
-            value = str(
-                apply_rule(spec.parse, raw, name=f"config.{key}", escaping=self.profile.escaping)
-            )
+        for key, spec, raw in zip(keys, specs, raws, strict=True):
+            if isinstance(raw, CommandFailed):
+                raise raw
+            value = str(apply_rule(spec.parse, raw, name=f"config.{key}", escaping=self.profile.escaping))
             if spec.choices:
                 value = {v: k for k, v in spec.choices.items()}.get(value, value)
             out[key] = value
         return out
 
-    async def set_config(self, key: str, value: str) -> None:
-        """Set one key; ``value`` is canonical (mapped through ``choices`` when declared)."""
-        spec = self.profile.config.get(key)
-        if spec is None:
-            raise UnsafeValue(key, f"profile {self.profile.id} has no config key {key!r}")
+    def _render_set(self, key: str, value: str) -> str:
+        spec = self._spec(key)
         if spec.choices is not None:
             if value not in spec.choices:
                 raise UnsafeValue(value, f"{key} must be one of {sorted(spec.choices)}")
             value = spec.choices[value]
-        await self.session.run(self._render(spec.set, value=value))
+        return self._render(spec.set, value=value)
+
+    async def set_config(self, key: str, value: str) -> None:
+        """Set one key; ``value`` is canonical (mapped through ``choices`` when declared)."""
+        await self.session.run(self._render_set(key, value))
+
+    async def set_config_many(self, values: Mapping[str, str]) -> dict[str, CommandFailed | None]:
+        """Set several keys in one round trip; per key None (done) or the device's refusal.
+
+        Every value is rendered before anything is sent, so an ``UnsafeValue``
+        means nothing was written.
+        """
+        commands = {key: self._render_set(key, value) for key, value in values.items()}
+        results = await self.session.run_many(list(commands.values()))
+        return {
+            key: result if isinstance(result, CommandFailed) else None
+            for key, result in zip(commands, results, strict=True)
+        }
 
     async def health(self) -> Health:
-        results = [await self._query(f"health.{n}", q) for n, q in self.profile.health.items()]
-        return Health(**merge(results))
+        items = [(f"health.{n}", q) for n, q in self.profile.health.items()]
+        return Health(**merge(await self._queries(items)))
+
+    async def in_call(self) -> bool:
+        """Whether a call is up, running only the health queries that yield ``in_call``."""
+        items = [(f"health.{n}", q) for n, q in self.profile.health.items() if "in_call" in q.fields]
+        if not items:
+            raise ProfileError(f"profile {self.profile.id}: no health query yields in_call")
+        return bool(merge(await self._queries(items)).get("in_call"))
 
     async def dial(self, uri: str, rate: int = 1920, protocol: str = "sip", tag: str = "") -> str:
         """Place a call; ``tag`` is a booking/meeting reference where the dialect takes one."""
         calls = self.profile.calls
         if protocol not in calls.protocols:
             raise UnsafeValue(protocol, f"protocol must be one of {sorted(calls.protocols)}")
-        command = self._render(
-            calls.dial, uri=uri, rate=rate, protocol=calls.protocols[protocol], tag=tag
-        )
+        command = self._render(calls.dial, uri=uri, rate=rate, protocol=calls.protocols[protocol], tag=tag)
         return await self.session.run(command)
 
     async def hangup(self) -> None:

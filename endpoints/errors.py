@@ -15,6 +15,7 @@ into this tree, so nothing above the SSH layer depends on asyncssh.
     ├── EndpointTimeout            connect, login or a command took longer than allowed
     ├── AuthFailed                 the device rejected the credentials
     ├── HostKeyMismatch            the presented host key is not the pinned one
+    ├── Backoff                    SessionPool: the last attempt failed, next one not yet due
     ├── CommandFailed              the device answered ERROR / ``error: ...``
     ├── ParseError                 the output did not match the profile's parse rule
     └── UnsafeValue                a value cannot be escaped safely for the dialect
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 __all__ = [
     "AuthFailed",
+    "Backoff",
     "CommandFailed",
     "ConnectFailed",
     "ConnectionLost",
@@ -91,10 +93,24 @@ class HostKeyMismatch(EndpointError):
         self.expected = expected
         self.presented = presented
         super().__init__(
-            f"host key mismatch: expected {_fingerprint(expected)}, "
-            f"presented {_fingerprint(presented)}",
+            f"host key mismatch: expected {_fingerprint(expected)}, presented {_fingerprint(presented)}",
             endpoint=endpoint,
         )
+
+
+class Backoff(EndpointError):
+    """The pool will not try this device again yet; nothing was sent.
+
+    ``last_code`` is the ``code`` of the failure that started the wait and
+    ``retry_in`` the seconds until the next attempt is allowed.
+    """
+
+    code = "backoff"
+
+    def __init__(self, last_code: str, retry_in: float, *, endpoint: str | None = None) -> None:
+        self.last_code = last_code
+        self.retry_in = retry_in
+        super().__init__(f"backing off after {last_code}: next attempt in {retry_in:.1f}s", endpoint=endpoint)
 
 
 class CommandFailed(EndpointError):
@@ -102,9 +118,7 @@ class CommandFailed(EndpointError):
 
     code = "command_failed"
 
-    def __init__(
-        self, command: str, raw: str, device_message: str, *, endpoint: str | None = None
-    ) -> None:
+    def __init__(self, command: str, raw: str, device_message: str, *, endpoint: str | None = None) -> None:
         self.command = command
         self.raw = raw
         self.device_message = device_message

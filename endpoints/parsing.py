@@ -48,9 +48,7 @@ def _convert(text: Any, rule: Rule, name: str, raw: str) -> Any:
     return text
 
 
-def apply_rule(
-    rule: Rule, raw: str, *, name: str = "rule", escaping: Escaping | None = None
-) -> Any:
+def apply_rule(rule: Rule, raw: str, *, name: str = "rule", escaping: Escaping | None = None) -> Any:
     """Return the value ``rule`` extracts from ``raw`` (see ``Rule`` for the knobs)."""
     matches = list(re.finditer(rule.regex, raw, re.MULTILINE))
     if rule.aggregate == "count":

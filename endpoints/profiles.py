@@ -87,9 +87,9 @@ class Session(_Strict):
     strip_echo: bool = False  # device echoes the command line first
     line_ending: str = "\n"
 
-    check_regexes = field_validator(
-        "ready", "prompt", "block_end", "done", "error", "error_message"
-    )(_check_regex)
+    check_regexes = field_validator("ready", "prompt", "block_end", "done", "error", "error_message")(
+        _check_regex
+    )
 
     @model_validator(mode="after")
     def _ends_somehow(self) -> Session:
@@ -217,8 +217,7 @@ def load_profile(path: str | Path) -> Profile:
         return Profile.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
-            for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()
         )
         raise ProfileError(f"{path}: {problems}") from None
 

@@ -42,8 +42,9 @@ async def create_campaign(data: CampaignCreate, state: State, session: Session, 
         raise InvalidInput(f"unknown profile {data.profile!r}", field="profile")
     if profile.firmware.upgrade is None:
         raise InvalidInput(f"profile {data.profile} has no upgrade command", field="profile")
+    firmware.zone(data.timezone)
     if data.window:
-        Window(data.window, data.timezone)  # validates both
+        Window(data.window, data.timezone)
     eps = await select_endpoints(session, data)
     waves = assign_waves(len(eps), data.canary, data.wave_size)
     params = data.model_dump(mode="json", exclude={"unit", "endpoints"})

@@ -63,6 +63,13 @@ async def compliance(
     return [report[k] for k in sorted(report)]
 
 
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except Exception:  # noqa: BLE001 - zoneinfo raises several types
+        raise InvalidInput(f"unknown time zone {name!r}", field="timezone") from None
+
+
 class Window:
     """A daily maintenance window in local time, e.g. '22:00-05:00' Asia/Ho_Chi_Minh."""
 
@@ -73,10 +80,7 @@ class Window:
         h1, m1, h2, m2 = (int(x) for x in match.groups())
         if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
             raise InvalidInput(f"window {spec!r} has an impossible time", field="window")
-        try:
-            self.tz = ZoneInfo(tz)
-        except Exception:  # noqa: BLE001 - zoneinfo raises several types
-            raise InvalidInput(f"unknown time zone {tz!r}", field="timezone") from None
+        self.tz = zone(tz)
         self.start, self.end = time(h1, m1), time(h2, m2)
 
     def is_open(self, now: datetime) -> bool:

@@ -5,8 +5,8 @@ Used by tests, examples and load rehearsals; never by production code paths.
 
 from endpoints.sim.control import ControlServer, control_request
 from endpoints.sim.fleet import DIALECTS, INVENTORY_HEADER, Fleet
-from endpoints.sim.server import SimEndpoint
-from endpoints.sim.state import FAULTS, EndpointState
+from endpoints.sim.server import HandshakeGauge, SimEndpoint, version_from_url
+from endpoints.sim.state import FAULTS, EndpointState, Stats, UpgradeState
 
 __all__ = [
     "DIALECTS",
@@ -15,6 +15,10 @@ __all__ = [
     "ControlServer",
     "EndpointState",
     "Fleet",
+    "HandshakeGauge",
     "SimEndpoint",
+    "Stats",
+    "UpgradeState",
     "control_request",
+    "version_from_url",
 ]

@@ -17,7 +17,22 @@ from endpoints.sim.tokens import QuoteError, Token, quote_out, split_outside_quo
 __all__ = ["CiscoDialect"]
 
 NL = "\r\n"
-_STATUS_ROOTS = {"systemunit", "sip", "peripherals", "call", "mediachannels", "audio"}
+_STATUS_ROOTS = {
+    "systemunit",
+    "sip",
+    "peripherals",
+    "call",
+    "mediachannels",
+    "audio",
+    "provisioning",
+}
+# state.upgrade.status -> (UpgradeStatus Status, UpgradeStatus Phase), as RoomOS words them
+_UPGRADE_WORDS = {
+    "downloading": ("InProgress", "Downloading"),
+    "installing": ("InProgress", "Installing"),
+    "succeeded": ("Succeeded", "None"),
+    "failed": ("Failed", "None"),
+}
 
 
 def _path_matches(request: list[str], path: list[str]) -> bool:
@@ -67,6 +82,16 @@ class CiscoDialect(Dialect):
             ("SystemUnit Hardware Temperature", quote_out(f"{s.temperature_c:.1f}")),
             ("SIP Registration 1 Status", "Registered" if s.sip_registered else "Failed"),
             ("Audio Microphones Mute", "On" if s.muted else "Off"),
+        ]
+        up = s.upgrade
+        status, phase = _UPGRADE_WORDS[up.status] if up else ("None", "None")
+        lines += [
+            ("Provisioning Software Current VersionId", quote_out(s.firmware)),
+            ("Provisioning Software UpgradeStatus Status", status),
+            ("Provisioning Software UpgradeStatus Phase", phase),
+            ("Provisioning Software UpgradeStatus URL", quote_out(up.url if up else "")),
+            ("Provisioning Software UpgradeStatus VersionId", quote_out(up and up.version or "")),
+            ("Provisioning Software UpgradeStatus Message", quote_out(up.message if up else "")),
         ]
         if s.camera_connected:
             lines += [
@@ -218,6 +243,8 @@ class CiscoDialect(Dialect):
             case ["systemunit", "softwareupgrade"]:
                 if not args.get("url"):
                     return self._error(name, "Missing or invalid parameter(s): URL", tag)
+                if s.upgrading:
+                    return self._error(name, "Software upgrade already in progress", tag)
                 self.broadcast("upgrade", {"url": args["url"]})
             case _:
                 return self._error("Result", "Unknown command", tag)

@@ -17,9 +17,7 @@ from endpoints.sim.state import FAULTS
 
 __all__ = ["sim_app"]
 
-sim_app = typer.Typer(
-    help="Simulated room codecs (real SSH servers on 127.0.0.1).", no_args_is_help=True
-)
+sim_app = typer.Typer(help="Simulated room codecs (real SSH servers on 127.0.0.1).", no_args_is_help=True)
 
 
 def _read_units(path: Path | None) -> list[str]:
@@ -57,14 +55,21 @@ async def _run_fleet(fleet: Fleet, inventory: Path, control_file: Path) -> None:
 @sim_app.command("endpoints")
 def endpoints_cmd(
     count: int = typer.Option(250, help="How many endpoints to start."),
-    latency_ms: int = typer.Option(20, help="Delay before every reply."),
+    latency_ms: int = typer.Option(
+        20, help="Link delay: once per login and per batch of commands received together."
+    ),
     inventory: Path = typer.Option(Path("fleet.csv"), help="Inventory CSV to write."),
     units: Path | None = typer.Option(None, help="File with one unit code per line."),
     profiles: str = typer.Option("cisco-roomos,poly-group", help="Profiles, round-robin."),
     username: str = typer.Option("admin"),
     password: str = typer.Option("sim-password", help="Password every endpoint accepts."),
-    control_file: Path = typer.Option(
-        Path("sim-control.json"), help="Where to write the control port."
+    control_file: Path = typer.Option(Path("sim-control.json"), help="Where to write the control port."),
+    download_s: float = typer.Option(2.0, help="Seconds a firmware upgrade downloads."),
+    time_scale: float = typer.Option(
+        1.0, help="Multiplies the profile's reboot_seconds (e.g. 0.01 for tests)."
+    ),
+    rekey_on_upgrade: bool = typer.Option(
+        False, help="Endpoints come back from an upgrade with a new host key."
     ),
 ) -> None:
     """Start a fleet, write its inventory, run until SIGINT/SIGTERM."""
@@ -75,6 +80,9 @@ def endpoints_cmd(
         username=username,
         password=password,
         latency_ms=latency_ms,
+        download_s=download_s,
+        time_scale=time_scale,
+        rekey_on_upgrade=rekey_on_upgrade,
     )
     asyncio.run(_run_fleet(fleet, inventory, control_file))
 

@@ -1,4 +1,4 @@
-"""Control a running fleet: list endpoints, inject and clear faults.
+"""Control a running fleet: list endpoints, inject faults, configure upgrades, read counters.
 
 JSON lines over TCP on 127.0.0.1 (random port): one request object per line,
 one response object per line.  Requests::
@@ -6,6 +6,15 @@ one response object per line.  Requests::
     {"op": "list"}
     {"op": "state", "endpoint": "DEMO-vc001"}
     {"op": "fault", "endpoint": "DEMO-vc001", "fault": "stall", "seconds": 10, "delay_ms": 500}
+    {"op": "configure", "endpoint": "DEMO-vc001", "download_s": 1, "reboot_s": 3,
+     "upgrade_fail": "download" | "boot" | null, "rekey_on_upgrade": true}
+    {"op": "stats"}                      per-endpoint counters, fleet handshake gauge
+    {"op": "stats", "endpoint": "DEMO-vc001", "reset": true}
+
+``endpoint`` is a name or an index into the fleet.  ``configure`` changes only
+the fields given.  ``stats`` counters: ``connections`` (SSH logins accepted),
+``commands`` (command lines received), ``config_writes`` (profile set commands),
+``upgrades`` (firmware upgrades started); ``reset`` zeroes them after reading.
 
 Responses are ``{"ok": true, ...}`` or ``{"ok": false, "error": "..."}``.  The
 port is written to a JSON "control file" so other processes can find it.
@@ -19,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from endpoints.sim.fleet import Fleet
+from endpoints.sim.server import UPGRADE_FAILURES, SimEndpoint
 
 __all__ = ["ControlServer", "control_request", "read_control_file"]
 
@@ -63,11 +73,15 @@ class ControlServer:
             return {
                 "ok": True,
                 "endpoints": [
-                    {**ep.state.summary(), "host": ep.host, "port": ep.port}
-                    for ep in self.fleet.endpoints
+                    {**ep.state.summary(), "host": ep.host, "port": ep.port} for ep in self.fleet.endpoints
                 ],
             }
+        if op == "stats":
+            return self._stats(request)
         ep = self.fleet[request["endpoint"]]
+        if op == "configure":
+            _configure(ep, request)
+            return {"ok": True, "endpoint": _options(ep)}
         if op == "state":
             return {"ok": True, "endpoint": ep.state.summary()}
         if op == "fault":
@@ -78,6 +92,53 @@ class ControlServer:
             )
             return {"ok": True, "endpoint": ep.state.summary()}
         raise ValueError(f"unknown op {op!r}")
+
+    def _stats(self, request: dict[str, Any]) -> dict[str, Any]:
+        eps = (
+            [self.fleet[request["endpoint"]]] if request.get("endpoint") is not None else self.fleet.endpoints
+        )
+        stats = {ep.state.name: ep.state.stats.as_dict() for ep in eps}
+        gauge = self.fleet.handshakes
+        reply = {
+            "ok": True,
+            "stats": stats,
+            "handshakes": {"current": gauge.current, "peak": gauge.peak},
+        }
+        if request.get("reset"):
+            if request.get("endpoint") is None:
+                self.fleet.reset_stats()
+            else:
+                for ep in eps:
+                    ep.state.stats = type(ep.state.stats)()
+        return reply
+
+
+def _configure(ep: SimEndpoint, request: dict[str, Any]) -> None:
+    if "upgrade_fail" in request and request["upgrade_fail"] not in UPGRADE_FAILURES:
+        raise ValueError(f"upgrade_fail must be one of {UPGRADE_FAILURES}")
+    for name in ("download_s", "reboot_s", "time_scale"):
+        if name in request:
+            value = request[name]
+            setattr(ep, name, None if value is None else float(value))
+    if ep.download_s is None:
+        ep.download_s = 2.0
+    if ep.time_scale is None:
+        ep.time_scale = 1.0
+    if "upgrade_fail" in request:
+        ep.upgrade_fail = request["upgrade_fail"]
+    if "rekey_on_upgrade" in request:
+        ep.rekey_on_upgrade = bool(request["rekey_on_upgrade"])
+
+
+def _options(ep: SimEndpoint) -> dict[str, Any]:
+    return {
+        **ep.state.summary(),
+        "download_s": ep.download_s,
+        "reboot_s": ep.reboot_seconds(),
+        "upgrade_fail": ep.upgrade_fail,
+        "rekey_on_upgrade": ep.rekey_on_upgrade,
+        "host_key": ep.public_key,
+    }
 
 
 def read_control_file(path: str | Path) -> tuple[str, int]:

@@ -92,6 +92,7 @@ class Dialect:
         for key, spec in self.profile.config.items():
             prefix = _set_prefix(spec)
             if low.startswith(prefix + " ") and norm(line) != norm(spec.read):
+                self.state.stats.config_writes += 1
                 rest = " ".join(line.split())[len(prefix) :].strip()
                 try:
                     tokens = tokenize(rest)

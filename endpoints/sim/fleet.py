@@ -17,7 +17,7 @@ from endpoints.profiles import Profile, default_profiles_dir, load_profiles
 from endpoints.sim.cisco import CiscoDialect
 from endpoints.sim.dialect import Dialect
 from endpoints.sim.poly import PolyDialect
-from endpoints.sim.server import SimEndpoint
+from endpoints.sim.server import HandshakeGauge, SimEndpoint
 
 __all__ = ["DIALECTS", "INVENTORY_HEADER", "Fleet"]
 
@@ -41,6 +41,9 @@ class Fleet:
         latency_ms: int = 0,
         profiles_dir: str | Path | None = None,
         names: Sequence[str] | None = None,
+        download_s: float = 2.0,
+        time_scale: float = 1.0,
+        rekey_on_upgrade: bool = False,
     ) -> None:
         if count < 0 or not profiles or not units:
             raise ValueError("count >= 0 and non-empty profiles and units are required")
@@ -54,6 +57,7 @@ class Fleet:
             self.profiles[pid] = known[pid]
         self.username = username
         self.password = password
+        self.handshakes = HandshakeGauge()  # in progress now / at most, across the fleet
         self.endpoints: list[SimEndpoint] = []
         for i in range(count):
             profile = self.profiles[profiles[i % len(profiles)]]
@@ -69,14 +73,32 @@ class Fleet:
                     username=username,
                     password=password,
                     latency_ms=latency_ms,
+                    download_s=download_s,
+                    time_scale=time_scale,
+                    rekey_on_upgrade=rekey_on_upgrade,
+                    gauge=self.handshakes,
                 )
             )
 
-    def __getitem__(self, name: str) -> SimEndpoint:
+    def __getitem__(self, name: str | int) -> SimEndpoint:
+        """An endpoint by name, or by its index in ``endpoints``."""
+        if isinstance(name, int) and not isinstance(name, bool):
+            if 0 <= name < len(self.endpoints):
+                return self.endpoints[name]
+            raise KeyError(name)
         for ep in self.endpoints:
             if ep.state.name == name:
                 return ep
         raise KeyError(name)
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Per-endpoint counters by name: connections, commands, config_writes, upgrades."""
+        return {ep.state.name: ep.state.stats.as_dict() for ep in self.endpoints}
+
+    def reset_stats(self) -> None:
+        for ep in self.endpoints:
+            ep.state.stats = type(ep.state.stats)()
+        self.handshakes.peak = self.handshakes.current
 
     async def start(self) -> None:
         await asyncio.gather(*(ep.start() for ep in self.endpoints))

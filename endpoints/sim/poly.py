@@ -36,9 +36,7 @@ class PolyDialect(Dialect):
         )
 
     def noise(self) -> str:
-        return (
-            f"notification:callstatus:incoming:99:Noise:sip:noise@x:disconnected:0:16:videocall{NL}"
-        )
+        return f"notification:callstatus:incoming:99:Noise:sip:noise@x:disconnected:0:16:videocall{NL}"
 
     def event(self, kind: str, data: dict[str, object]) -> str | None:
         if "callstatus" not in self.notify or not kind.startswith("call_"):
@@ -109,8 +107,7 @@ class PolyDialect(Dialect):
             far_name = c.remote.split(":")[-1].split("@")[0]
             return [
                 "callinfo begin",
-                f"callinfo:{c.call_id}:{far_name}:{c.remote}:{c.rate}:connected:{muted}:"
-                "outgoing:videocall",
+                f"callinfo:{c.call_id}:{far_name}:{c.remote}:{c.rate}:connected:{muted}:outgoing:videocall",
                 "callinfo end",
             ]
         if verb == "netstats" and args == ["0"]:
@@ -150,7 +147,5 @@ class PolyDialect(Dialect):
             return ["error: call already active"]
         s.call = CallState(s.next_call_id, args[2], int(args[1]), args[3])
         s.next_call_id += 1
-        self.broadcast(
-            "call_connected", {"call_id": s.call.call_id, "remote": args[2], "rate": args[1]}
-        )
+        self.broadcast("call_connected", {"call_id": s.call.call_id, "remote": args[2], "rate": args[1]})
         return ["dialing manual"]

@@ -4,22 +4,64 @@ Connections are accepted on a plain socket first and only then handed to
 asyncssh (``run_server``), which is what makes transport faults possible:
 ``refuse`` closes the listener, ``stall`` accepts TCP and never speaks,
 ``reboot`` goes away and comes back on the same port with uptime reset.
+
+Latency: ``latency_ms`` is paid once for the login banner and once per batch
+of input that arrived together, not per line: a real codec answers pipelined
+commands back-to-back, so N commands in one write cost one round trip.  The
+``slow`` fault, a slow device rather than a slow link, is paid per command.
+
+Firmware upgrades follow the device: the upgrade command is answered at once,
+the image "downloads" for ``download_s`` (the device keeps answering), then
+it reboots (connections refused) for ``reboot_s`` (the profile's
+``reboot_seconds`` times ``time_scale``) and comes back on the version named
+in the file (``.../ce11.20.1.3.pkg`` → ``ce11.20.1.3``), optionally with a new
+host key (``rekey_on_upgrade``).  ``upgrade_fail`` = ``download`` (stays up on
+the old version) or ``boot`` (reboots, comes back on the old version) makes
+it fail; ``state.upgrade`` says how it went.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import socket
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import asyncssh
 
 from endpoints.profiles import Profile
 from endpoints.sim.dialect import Dialect
-from endpoints.sim.state import EndpointState
+from endpoints.sim.state import EndpointState, UpgradeState
 
-__all__ = ["SimEndpoint"]
+__all__ = ["UPGRADE_FAILURES", "HandshakeGauge", "SimEndpoint", "version_from_url"]
+
+UPGRADE_FAILURES = (None, "download", "boot")
+_VERSION = re.compile(r"[A-Za-z]*\d+(?:[._]\d+)+")
+
+
+def version_from_url(url: str) -> str | None:
+    """The firmware version a package file name announces, or None."""
+    name = url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
+    m = _VERSION.search(name)
+    return m.group(0).replace("_", ".") if m else None
+
+
+@dataclass
+class HandshakeGauge:
+    """Handshakes in progress (TCP accepted → banner sent), shared by a fleet."""
+
+    current: int = 0
+    peak: int = 0
+
+    def up(self) -> None:
+        self.current += 1
+        self.peak = max(self.peak, self.current)
+
+    def down(self) -> None:
+        self.current -= 1
 
 
 class _Auth(asyncssh.SSHServer):
@@ -52,6 +94,10 @@ class SimEndpoint:
         password: str,
         latency_ms: int = 0,
         host: str = "127.0.0.1",
+        download_s: float = 2.0,
+        time_scale: float = 1.0,
+        rekey_on_upgrade: bool = False,
+        gauge: HandshakeGauge | None = None,
     ) -> None:
         self.state = state
         self.profile = profile
@@ -61,6 +107,13 @@ class SimEndpoint:
         self.latency_ms = latency_ms
         self.host = host
         self.port = 0
+        self.download_s = download_s
+        self.time_scale = time_scale
+        self.reboot_s: float | None = None  # None: profile reboot_seconds * time_scale
+        self.rekey_on_upgrade = rekey_on_upgrade
+        self.upgrade_fail: str | None = None  # None, "download" or "boot"
+        self.gauge = gauge or HandshakeGauge()
+        self._handshaking: set[asyncssh.SSHServerConnection] = set()
         self.host_key = asyncssh.generate_private_key("ssh-ed25519")
         self._other_key = asyncssh.generate_private_key("ssh-ed25519")
         self._listener: socket.socket | None = None
@@ -124,6 +177,7 @@ class SimEndpoint:
             if self.state.faults.stall:
                 self._stalled.append(sock)  # TCP is up; the "device" never says a word
                 continue
+            self.gauge.up()
             self._spawn(self._serve(sock))
 
     async def _serve(self, sock: socket.socket) -> None:
@@ -138,30 +192,38 @@ class SimEndpoint:
                 login_timeout=30,
                 keepalive_interval=0,
             )
-        except (TimeoutError, asyncssh.Error, OSError):
+        except (TimeoutError, asyncssh.Error, OSError, asyncio.CancelledError):
+            self.gauge.down()
             sock.close()
             return
+        self.state.stats.connections += 1
+        self._handshaking.add(conn)
         self._conns.add(conn)
         self._spawn(self._forget_when_closed(conn))
+
+    def _handshake_done(self, conn: asyncssh.SSHServerConnection | None) -> None:
+        if conn in self._handshaking:
+            self._handshaking.discard(conn)
+            self.gauge.down()
 
     async def _forget_when_closed(self, conn: asyncssh.SSHServerConnection) -> None:
         with contextlib.suppress(Exception):
             await conn.wait_closed()
+        self._handshake_done(conn)
         self._conns.discard(conn)
 
     # -- shell ------------------------------------------------------------------
     def broadcast(self, kind: str, data: dict[str, object]) -> None:
         """A device event: every open shell prints it if its dialect is subscribed."""
         if kind == "upgrade":
-            self._spawn(self.reboot(2.0, firmware=self.profile.firmware.target))
+            self._spawn(self.upgrade(str(data["url"])))
             return
         for shell, writer in list(self._writers.items()):
             if (text := shell.event(kind, data)) is not None:
                 with contextlib.suppress(Exception):
                     writer.write(text)
 
-    async def _delay(self) -> None:
-        ms = self.latency_ms + self.state.faults.slow_ms
+    async def _delay(self, ms: int) -> None:
         if ms:
             await asyncio.sleep(ms / 1000)
 
@@ -170,36 +232,89 @@ class SimEndpoint:
         self._writers[shell] = process.stdout
         conn = process.get_extra_info("connection")
         try:
+            await self._delay(self.latency_ms)  # the login answer crosses the link too
             process.stdout.write(shell.banner())
+            self._handshake_done(conn)
+            buffer = ""
             while True:
-                line = await process.stdin.readline()
-                if not line:
+                chunk = await process.stdin.read(65536)
+                if not chunk:
                     break
-                await self._delay()
-                faults = self.state.faults
-                if faults.drop:
-                    process.stdout.write(line.split("|")[0][:4])  # a torn reply, then gone
-                    conn.abort()
-                    return
-                if faults.garbage:
-                    pieces, close = shell.garbage(line.rstrip("\r\n")), False
-                else:
-                    pieces, close = shell.handle(line.rstrip("\r\n"))
-                for i, piece in enumerate(pieces):
-                    if faults.noise and 0 < i:
-                        process.stdout.write(shell.noise())
-                    process.stdout.write(piece)
-                if close:
-                    break
+                *lines, buffer = (buffer + chunk).split("\n")
+                if not lines:
+                    continue
+                await self._delay(self.latency_ms)  # once per batch: see the module docstring
+                for line in lines:
+                    await self._delay(self.state.faults.slow_ms)
+                    if self._line(process, shell, conn, line.rstrip("\r")):
+                        return
         except (asyncssh.Error, OSError, asyncio.CancelledError):
             pass
         finally:
+            self._handshake_done(conn)
             self._writers.pop(shell, None)
             with contextlib.suppress(Exception):
                 process.exit(0)
 
+    def _line(
+        self,
+        process: asyncssh.SSHServerProcess[str],
+        shell: Dialect,
+        conn: asyncssh.SSHServerConnection,
+        line: str,
+    ) -> bool:
+        """Answer one command line; True when the session is over."""
+        faults = self.state.faults
+        if line.strip():
+            self.state.stats.commands += 1
+        if faults.drop:
+            process.stdout.write(line.split("|")[0][:4])  # a torn reply, then gone
+            conn.abort()
+            return True
+        if faults.garbage:
+            pieces, close = shell.garbage(line), False
+        else:
+            pieces, close = shell.handle(line)
+        out: list[str] = []
+        for i, piece in enumerate(pieces):
+            if faults.noise and 0 < i:
+                out.append(shell.noise())
+            out.append(piece)
+        process.stdout.write("".join(out))  # one reply, one write (as a device flushes it)
+        return close
+
+    # -- firmware -----------------------------------------------------------------
+    def reboot_seconds(self) -> float:
+        if self.reboot_s is not None:
+            return self.reboot_s
+        return self.profile.firmware.reboot_seconds * self.time_scale
+
+    async def upgrade(self, url: str) -> None:
+        """Download, reboot, come back on the new version (or fail as configured)."""
+        s = self.state
+        s.stats.upgrades += 1
+        up = s.upgrade = UpgradeState(url=url, version=version_from_url(url))
+        await asyncio.sleep(self.download_s)
+        if self.upgrade_fail == "download" or up.version is None:
+            up.status = "failed"
+            up.message = "download failed" if up.version else "not a firmware package"
+            return
+        up.status = "installing"
+        fail_boot = self.upgrade_fail == "boot"
+
+        def on_boot() -> None:
+            if fail_boot:
+                up.status, up.message = "failed", "new image did not boot; rolled back"
+                return
+            s.firmware = up.version or s.firmware
+            up.status = "succeeded"
+            if self.rekey_on_upgrade:
+                self.host_key = asyncssh.generate_private_key("ssh-ed25519")
+
+        await self.reboot(self.reboot_seconds(), on_boot=on_boot)
+
     # -- faults -----------------------------------------------------------------
-    async def reboot(self, seconds: float, firmware: str | None = None) -> None:
+    async def reboot(self, seconds: float, on_boot: Callable[[], None] | None = None) -> None:
         """Go away (refuse connections) for ``seconds``, come back freshly booted."""
         self.state.faults.down_until = time.monotonic() + seconds
         self._close_listener()
@@ -207,8 +322,8 @@ class SimEndpoint:
         await asyncio.sleep(seconds)
         self.state.call = None
         self.state.muted = False
-        if firmware:
-            self.state.firmware = firmware
+        if on_boot is not None:
+            on_boot()
         self.state.booted_at = time.monotonic()
         self.state.faults.down_until = 0.0
         if not self.state.faults.refuse:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-__all__ = ["FAULTS", "CallState", "EndpointState", "Faults"]
+__all__ = ["FAULTS", "CallState", "EndpointState", "Faults", "Stats", "UpgradeState"]
 
 FAULTS = (
     "refuse",
@@ -32,6 +32,42 @@ class CallState:
     rate: int
     protocol: str
     started: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Stats:
+    """Counters the controller's tests and benchmarks read (e.g. "0 writes on a re-run")."""
+
+    connections: int = 0  # SSH logins accepted
+    commands: int = 0  # non-empty command lines received
+    config_writes: int = 0  # profile "set" commands received (accepted or refused)
+    upgrades: int = 0  # firmware upgrades started
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "connections": self.connections,
+            "commands": self.commands,
+            "config_writes": self.config_writes,
+            "upgrades": self.upgrades,
+        }
+
+
+@dataclass
+class UpgradeState:
+    """The last firmware upgrade: ``downloading`` → ``installing`` → ``succeeded``/``failed``."""
+
+    url: str
+    version: str | None  # parsed from the file name; None: not a firmware file
+    status: str = "downloading"
+    message: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "url": self.url,
+            "version": self.version,
+            "status": self.status,
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -89,6 +125,12 @@ class EndpointState:
     temperature_c: float = 41.5
     commands: list[str] = field(default_factory=list)  # every command line the device ran
     faults: Faults = field(default_factory=Faults)
+    stats: Stats = field(default_factory=Stats)
+    upgrade: UpgradeState | None = None
+
+    @property
+    def upgrading(self) -> bool:
+        return self.upgrade is not None and self.upgrade.status in ("downloading", "installing")
 
     @property
     def uptime_s(self) -> int:
@@ -109,4 +151,6 @@ class EndpointState:
             "config": dict(self.config),
             "faults": self.faults.active(),
             "commands": len(self.commands),
+            "stats": self.stats.as_dict(),
+            "upgrade": self.upgrade.as_dict() if self.upgrade else None,
         }

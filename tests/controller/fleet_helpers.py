@@ -15,7 +15,7 @@ STANDARD = {
     "h323_name": "{slug}",
     "sip_proxy": "vcs.tinh.example",
     "ntp_server": "ntp.tinh.example",
-    "ntp_mode": "manual",
+    "ntp_mode": "auto",
     "time_zone": "Asia/Saigon",
     "default_call_rate": "4096",
     "auto_answer": "on",

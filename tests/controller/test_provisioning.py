@@ -68,7 +68,7 @@ async def test_subtree_override_and_call_deferral(controller, tmp_path):
         job, items = await run_job(controller, "/api/v1/provisioning/jobs", {"unit": "TW", "mode": "apply"})
         by_name = {i["endpoint_name"]: i for i in items}
         assert by_name[busy]["status"] == "deferred" and "in a call" in by_name[busy]["message"]
-        assert fleet[busy].stats()["config_writes"] == 0
+        assert fleet.stats()[busy]["config_writes"] == 0
         for name in ids:
             sim = fleet[name].state
             if name == busy:
@@ -97,7 +97,7 @@ async def test_hostile_names_cannot_inject_commands(controller, tmp_path):
             assert sim.config["display_name"] == hostile + name[-3:]  # stored literally
             ran = sim.commands[before[name] :]
             assert not any("Boot" in c and "SystemUnit Name" not in c and "systemname" not in c for c in ran)
-            assert fleet[name].stats().get("reboots", 0) == 0
+            assert fleet.stats()[name]["upgrades"] == 0
 
 
 async def test_device_errors_are_recorded_with_transcript(controller, tmp_path):

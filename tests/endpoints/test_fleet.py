@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import signal
@@ -86,6 +87,11 @@ def test_cli_starts_fleet_and_faults(tmp_path: Path) -> None:
         str(cf),
         "--password",
         "pw-test",
+        "--download-s",
+        "0.5",
+        "--time-scale",
+        "0.01",
+        "--rekey-on-upgrade",
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -114,6 +120,13 @@ def test_cli_starts_fleet_and_faults(tmp_path: Path) -> None:
             check=True,
         ).stdout
         assert json.loads(out)["endpoint"]["faults"] == ["slow:50ms"]
+        options = asyncio.run(control_request(cf, {"op": "configure", "endpoint": rows[0]["name"]}))[
+            "endpoint"
+        ]
+        assert options["download_s"] == 0.5 and options["rekey_on_upgrade"] is True
+        assert options["reboot_s"] == pytest.approx(9.0)  # cisco-roomos: 900 s * 0.01
+        stats = asyncio.run(control_request(cf, {"op": "stats"}))["stats"]
+        assert len(stats) == 6 and stats[rows[0]["name"]]["connections"] == 0
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)

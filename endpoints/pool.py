@@ -1,0 +1,265 @@
+"""One reused SSH session per device, shared by everything that talks to it.
+
+Handshakes are the expensive part of talking to a codec, so monitors and jobs
+ask the pool instead of calling ``open_session`` themselves:
+
+* a live session whose target is unchanged is returned as is; callers that
+  arrive while a connect is in flight share that connect (one handshake);
+* a semaphore bounds concurrent handshakes, never commands on open sessions;
+* a failed connect starts exponential backoff with full jitter: calls inside
+  the window raise ``Backoff`` at once, so a loop cannot hammer a dead device;
+* ``AuthFailed`` is sticky until the target's username or password changes;
+* ``HostKeyMismatch`` is raised, never accepted silently, except with
+  ``accept_new_host_key=True`` (an upgrade or reset the caller ran itself):
+  then the key the device presented is pinned for a second connect and the
+  session records ``host_key_changed_from`` for the caller to audit and store.
+
+Every (re)connect goes through ``open_session``, so the profile's on-open
+commands (output mode, feedback registrations) run again on the new shell.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from endpoints.connection import EndpointSession, open_session
+from endpoints.driver import EndpointDriver
+from endpoints.errors import AuthFailed, Backoff, ConnectFailed, EndpointError, HostKeyMismatch
+from endpoints.profiles import Profile
+
+__all__ = ["ConnStatus", "SessionPool", "Target"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """How to reach one device; ``key`` is its stable id (the controller passes a UUID)."""
+
+    key: str
+    host: str
+    port: int
+    username: str
+    password: str = field(repr=False)
+    profile: Profile = field(repr=False)
+    host_key: str | None = None  # pinned OpenSSH key line; None = trust on first use
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def same_device(self, other: Target) -> bool:
+        """Equal in everything but the pinned key (checked against the live session)."""
+        return (self.host, self.port, self.username, self.password, self.profile) == (
+            other.host,
+            other.port,
+            other.username,
+            other.password,
+            other.profile,
+        )
+
+
+@dataclass(frozen=True)
+class ConnStatus:
+    connected: bool
+    failures: int = 0  # consecutive failed connects
+    last_error: str | None = None  # the failure's ``code``; None after a success
+    next_attempt_at: float | None = None  # time.monotonic() when backoff ends
+    auth_failed: bool = False
+
+
+@dataclass
+class _Entry:
+    target: Target | None = None  # what ``session`` was opened for
+    session: EndpointSession | None = None
+    connecting: asyncio.Task[EndpointSession] | None = None
+    connecting_for: tuple[Target, bool] | None = None
+    failed_target: Target | None = None
+    failures: int = 0
+    last_error: str | None = None
+    next_attempt_at: float | None = None
+    auth_failed: bool = False
+
+    def reset_failures(self) -> None:
+        self.failed_target, self.failures, self.last_error = None, 0, None
+        self.next_attempt_at, self.auth_failed = None, False
+
+
+def _consume(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # every waiter got it; do not warn when nobody is left
+
+
+class SessionPool:
+    """Open, reuse and re-open sessions by ``Target.key``."""
+
+    def __init__(
+        self,
+        *,
+        max_handshakes: int = 32,
+        connect_timeout: float = 10,
+        command_timeout: float = 10,
+        keepalive_interval: float = 30,
+        backoff_base: float = 1.0,
+        backoff_max: float = 300.0,
+        rng: random.Random | None = None,
+        on_feedback: Callable[[str, str], None] | None = None,  # (key, line)
+    ) -> None:
+        self.connect_timeout = connect_timeout
+        self.command_timeout = command_timeout
+        self.keepalive_interval = keepalive_interval
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.handshakes_started = 0
+        self._rng = rng or random.Random()
+        self._on_feedback = on_feedback
+        self._handshakes = asyncio.Semaphore(max_handshakes)
+        self._entries: dict[str, _Entry] = {}
+        self._closed = False
+
+    # -- public API -----------------------------------------------------------------
+    async def session(self, target: Target, *, accept_new_host_key: bool = False) -> EndpointSession:
+        """The open session for ``target.key``, connecting (once, shared) when needed."""
+        if self._closed:
+            raise ConnectFailed("session pool is closed", endpoint=target.endpoint)
+        entry = self._entries.setdefault(target.key, _Entry())
+        while True:
+            s = entry.session
+            if (
+                s is not None
+                and s.alive
+                and entry.target is not None
+                and entry.target.same_device(target)
+                and target.host_key in (None, s.host_key)
+            ):
+                return s
+            task = entry.connecting
+            if task is None:
+                break
+            if entry.connecting_for == (target, accept_new_host_key):
+                return await asyncio.shield(task)
+            # A connect for other parameters is in flight: let it end, then decide again.
+            with contextlib.suppress(EndpointError):
+                await asyncio.shield(task)
+        old, entry.session = entry.session, None
+        self._gate(entry, target, accept_new_host_key)
+        task = asyncio.get_running_loop().create_task(self._connect(entry, target, accept_new_host_key, old))
+        task.add_done_callback(_consume)
+        entry.connecting, entry.connecting_for = task, (target, accept_new_host_key)
+        return await asyncio.shield(task)
+
+    async def driver(self, target: Target, **kw: Any) -> EndpointDriver:
+        """``EndpointDriver`` over ``session(target, **kw)``."""
+        return EndpointDriver(await self.session(target, **kw))
+
+    def status(self, key: str) -> ConnStatus:
+        entry = self._entries.get(key)
+        if entry is None:
+            return ConnStatus(connected=False)
+        return ConnStatus(
+            connected=entry.session is not None and entry.session.alive,
+            failures=entry.failures,
+            last_error=entry.last_error,
+            next_attempt_at=entry.next_attempt_at,
+            auth_failed=entry.auth_failed,
+        )
+
+    async def drop(self, key: str) -> None:
+        """Close that device's session and forget its backoff (e.g. credentials changed)."""
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            return
+        if entry.connecting is not None:
+            entry.connecting.cancel()
+            with contextlib.suppress(BaseException):
+                await entry.connecting
+        if entry.session is not None:
+            await entry.session.close()
+
+    async def close(self) -> None:
+        self._closed = True
+        await asyncio.gather(*(self.drop(k) for k in list(self._entries)))
+
+    # -- internals ------------------------------------------------------------------
+    def _gate(self, entry: _Entry, target: Target, accept_new_host_key: bool) -> None:
+        """Raise instead of connecting while a past failure still says no."""
+        failed = entry.failed_target
+        if failed is not None and failed != target:
+            creds_changed = (failed.username, failed.password) != (
+                target.username,
+                target.password,
+            )
+            auth_failed = entry.auth_failed and not creds_changed
+            entry.reset_failures()  # something changed since: try at once
+            entry.auth_failed = auth_failed
+            entry.failed_target = target if auth_failed else None
+        if entry.auth_failed:
+            raise AuthFailed(
+                "credentials were refused before; not retrying until they change",
+                endpoint=target.endpoint,
+            )
+        if entry.next_attempt_at is not None and entry.last_error is not None:
+            wait = entry.next_attempt_at - time.monotonic()
+            rekey = accept_new_host_key and entry.last_error == HostKeyMismatch.code
+            if wait > 0 and not rekey:
+                raise Backoff(entry.last_error, wait, endpoint=target.endpoint)
+
+    async def _open(self, target: Target, host_key: str | None) -> EndpointSession:
+        on_feedback = None
+        if self._on_feedback is not None:
+            cb, key = self._on_feedback, target.key
+            on_feedback = lambda line: cb(key, line)  # noqa: E731
+        self.handshakes_started += 1
+        return await open_session(
+            target.host,
+            target.port,
+            target.username,
+            target.password,
+            target.profile,
+            known_host_key=host_key,
+            connect_timeout=self.connect_timeout,
+            command_timeout=self.command_timeout,
+            keepalive_interval=self.keepalive_interval,
+            on_feedback=on_feedback,
+        )
+
+    async def _connect(
+        self,
+        entry: _Entry,
+        target: Target,
+        accept_new_host_key: bool,
+        old: EndpointSession | None,
+    ) -> EndpointSession:
+        try:
+            if old is not None:
+                await old.close()
+            async with self._handshakes:
+                try:
+                    session = await self._open(target, target.host_key)
+                except HostKeyMismatch as exc:
+                    if not (accept_new_host_key and target.host_key and exc.presented):
+                        raise
+                    # Pin exactly the key just presented, not "anything".
+                    session = await self._open(target, exc.presented)
+                    session.host_key_changed_from = target.host_key
+        except EndpointError as exc:
+            self._failed(entry, target, exc)
+            raise
+        finally:
+            if entry.connecting is asyncio.current_task():
+                entry.connecting, entry.connecting_for = None, None
+        entry.session, entry.target = session, target
+        entry.reset_failures()
+        return session
+
+    def _failed(self, entry: _Entry, target: Target, exc: EndpointError) -> None:
+        entry.failed_target = target
+        entry.failures += 1
+        entry.last_error = exc.code
+        entry.auth_failed = isinstance(exc, AuthFailed)
+        cap = min(self.backoff_max, self.backoff_base * 2 ** (entry.failures - 1))
+        entry.next_attempt_at = time.monotonic() + self._rng.uniform(0, cap)

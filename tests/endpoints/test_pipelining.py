@@ -1,0 +1,145 @@
+"""run_many: many commands in one write, each response in its own slot, both dialects."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from endpoints import CommandFailed, EndpointDriver, Profile
+from endpoints.framing import Framer
+from endpoints.parsing import apply_rule
+from endpoints.sim import Fleet, SimEndpoint
+
+from .conftest import PROFILE_IDS, connect
+
+
+def _reads(device: SimEndpoint) -> list[str]:
+    return [spec.read for spec in device.profile.config.values()]
+
+
+def _untagged(results: list[str | CommandFailed]) -> list[object]:
+    """Responses without the (per-call) resultId line, for comparing two runs."""
+    return [
+        "\n".join(x for x in r.splitlines() if not x.startswith("** resultId")) if isinstance(r, str) else r
+        for r in results
+    ]
+
+
+async def test_run_many_in_order_with_interleaved_feedback(device: SimEndpoint) -> None:
+    device.state.faults.noise = True
+    commands = _reads(device) + [q.command for q in device.profile.identity.values()]
+    async with await connect(device) as session:
+        one_by_one = [await session.run(c) for c in commands]
+        before = device.state.stats.commands
+        pipelined = await session.run_many(commands)
+        assert device.state.stats.commands == before + len(commands)
+        assert session.feedback.qsize() > len(commands)
+    assert _untagged(pipelined) == _untagged(one_by_one)
+    assert all(isinstance(r, str) and r for r in pipelined)
+
+
+async def test_error_in_the_middle_slot_leaves_the_others(device: SimEndpoint) -> None:
+    reads = _reads(device)[:4]
+    commands = reads[:2] + ["xyzzy frobnicate"] + reads[2:]
+    async with await connect(device) as session:
+        results = await session.run_many(commands)
+        assert isinstance(results[2], CommandFailed)
+        assert results[2].command == "xyzzy frobnicate"
+        assert results[2].device_message in ("Unknown command", "command not found")
+        others = [r for i, r in enumerate(results) if i != 2]
+        assert _untagged(others) == _untagged([await session.run(c) for c in reads])
+        assert await session.run_many([]) == []
+
+
+async def test_read_config_pipelined_equals_one_by_one(device: SimEndpoint) -> None:
+    device.state.faults.noise = True
+    profile: Profile = device.profile
+    async with await connect(device) as session:
+        driver = EndpointDriver(session)
+        pipelined = await driver.read_config()
+        one_by_one = {}
+        for key, spec in profile.config.items():
+            raw = await session.run(spec.read)
+            value = str(apply_rule(spec.parse, raw, escaping=profile.escaping))
+            one_by_one[key] = {v: k for k, v in (spec.choices or {}).items()}.get(value, value)
+    assert pipelined == one_by_one
+    assert pipelined["display_name"] == device.state.name
+
+
+async def test_set_config_many_reports_each_key(device: SimEndpoint) -> None:
+    async with await connect(device) as session:
+        driver = EndpointDriver(session)
+        writes = device.state.stats.config_writes
+        results = await driver.set_config_many(
+            {"ntp_server": "10.9.8.7", "default_call_rate": "fast", "auto_answer": "on"}
+        )
+        assert device.state.stats.config_writes == writes + 3
+        assert results["ntp_server"] is None and results["auto_answer"] is None
+        assert isinstance(results["default_call_rate"], CommandFailed)
+        back = await driver.read_config(["ntp_server", "auto_answer", "default_call_rate"])
+    assert back == {"ntp_server": "10.9.8.7", "auto_answer": "on", "default_call_rate": "1920"}
+
+
+async def test_in_call_runs_only_the_queries_that_yield_it(device: SimEndpoint) -> None:
+    async with await connect(device) as session:
+        driver = EndpointDriver(session)
+        before = device.state.stats.commands
+        assert await driver.in_call() is False
+        wanted = [q for q in device.profile.health.values() if "in_call" in q.fields]
+        assert device.state.stats.commands - before == len(wanted) == 1
+        await driver.dial("sip:a@vc.example.gov.vn")
+        assert await driver.in_call() is True
+
+
+async def test_concurrent_callers_share_one_session(device: SimEndpoint) -> None:
+    async with await connect(device) as session:
+        driver = EndpointDriver(session)
+        results = await asyncio.gather(
+            driver.read_config(), driver.identify(), driver.health(), driver.read_config()
+        )
+    assert results[0] == results[3]
+    assert results[1].model == device.state.model
+
+
+async def test_one_round_trip_per_batch() -> None:
+    """latency_ms is paid once per batch received, as a link delay is."""
+    async with Fleet(2, profiles=PROFILE_IDS, latency_ms=60) as fleet:
+        for ep in fleet.endpoints:
+            async with await connect(ep) as session:
+                reads = _reads(ep)
+                started = time.monotonic()
+                await session.run_many(reads)
+                pipelined = time.monotonic() - started
+                assert len(reads) >= 7
+                assert pipelined < 3 * 0.060, pipelined  # one-by-one would be >= 7 * 60 ms
+
+
+def _framer(profile: Profile) -> tuple[Framer, list[str]]:
+    feedback: list[str] = []
+    return Framer(profile.session, feedback.append), feedback
+
+
+def test_poly_prompt_shares_a_line_with_the_next_echo(profiles: dict[str, Profile]) -> None:
+    framer, feedback = _framer(profiles["poly-group"])
+    framer.expect("version", None, "a")
+    framer.expect("serialnum", None, "b")
+    lines = ["version", 'version "6.2.2.5"', "-> serialnum", "notification:x", 'serialnum "S1"']
+    out = [r for r in map(framer.feed_line, lines) if r]
+    assert [(r.key, r.text) for r in out] == [("a", 'version "6.2.2.5"')]
+    last = framer.feed_partial("-> ")
+    assert last is not None and (last.key, last.text) == ("b", 'serialnum "S1"')
+    assert feedback == ["notification:x"] and not framer.busy
+
+
+def test_cisco_blocks_go_to_their_tag_even_out_of_order(profiles: dict[str, Profile]) -> None:
+    framer, feedback = _framer(profiles["cisco-roomos"])
+    framer.expect("xStatus A", "t1", "a")
+    framer.expect("xStatus B", "t2", "b")
+    lines = [
+        "*s B: 2", '** resultId: "t2"', "** end", "", "OK",
+        "*s Volume: 5", "** end",
+        "*s A: 1", '** resultId: "t1"', "** end", "", "ERROR",
+    ]  # fmt: skip
+    out = [r for r in map(framer.feed_line, lines) if r]
+    assert [(r.key, r.lines[0], r.failed) for r in out] == [("b", "*s B: 2", False), ("a", "*s A: 1", True)]
+    assert feedback == ["*s Volume: 5", "** end"] and not framer.busy

@@ -372,7 +372,7 @@ def endpoints_delete(endpoint_id: uuid.UUID) -> None:
 
 def _mount_subcommands() -> None:
     from controller.bench.cli import bench_app
-    from controller.cli_jobs import jobs_app, provision
+    from controller.cli_provisioning import jobs_app, provision, standards_app
     from controller.demo import demo
     from endpoints.sim.cli import sim_app
 
@@ -381,6 +381,7 @@ def _mount_subcommands() -> None:
     app.command("demo")(demo)
     app.command("provision")(provision)
     app.add_typer(jobs_app, name="jobs")
+    app.add_typer(standards_app, name="standards")
 
 
 def main() -> None:

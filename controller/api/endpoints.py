@@ -19,6 +19,7 @@ from controller.schemas import (
     ProbeResult,
 )
 from controller.services import csv_import, probe, registry
+from controller.services.devices import device_target
 from controller.services.units import get_unit
 
 router = APIRouter(prefix="/endpoints", tags=["endpoints"])
@@ -110,4 +111,4 @@ async def probe_endpoint(endpoint_id: uuid.UUID, state: State, session: Session,
     profile = state.profiles.get(ep.profile)
     if profile is None:
         raise InvalidInput(f"profile {ep.profile!r} is no longer installed", field="profile")
-    return await probe.probe(session, state.box, profile, ep, actor)
+    return await probe.probe(session, state.pool, device_target(ep, state.box, state.profiles), ep, actor)

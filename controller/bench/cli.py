@@ -32,4 +32,6 @@ def bench_provision(
     """Plan + apply + verify 8 settings on ENDPOINTS simulated endpoints vs the sequential way."""
     from controller.bench.provision_bench import run
 
-    typer.echo(json.dumps(run(endpoints, latency_ms, sample), indent=1 if as_json else None, ensure_ascii=False))
+    typer.echo(
+        json.dumps(run(endpoints, latency_ms, sample), indent=1 if as_json else None, ensure_ascii=False)
+    )

@@ -26,10 +26,25 @@ class FleetProcess:
     def __enter__(self) -> FleetProcess:
         (self.dir / "units.txt").write_text("\n".join(self.units) + "\n", encoding="utf-8")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "endpoints.sim.cli", "endpoints", "--count", str(self.count),
-             "--latency-ms", str(self.latency_ms), "--inventory", str(self.inventory),
-             "--units", str(self.dir / "units.txt"), "--control-file", str(self.control_file), *self.extra],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "endpoints.sim.cli",
+                "endpoints",
+                "--count",
+                str(self.count),
+                "--latency-ms",
+                str(self.latency_ms),
+                "--inventory",
+                str(self.inventory),
+                "--units",
+                str(self.dir / "units.txt"),
+                "--control-file",
+                str(self.control_file),
+                *self.extra,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 60
         while not self.control_file.exists():

@@ -53,23 +53,35 @@ async def _writes(control_file: Path) -> int:
 async def _job(state, mode: str) -> dict:
     async with state.db.transaction() as session:
         eps, _ = await registry.list_endpoints(session, registry.EndpointFilter(), limit=100_000, offset=0)
-        job = await state.runner.create(session, kind="provision", mode=mode, target={"unit": None},
-                                        params={"concurrency": 250}, endpoints=eps, actor=SYSTEM)
+        job = await state.runner.create(
+            session,
+            kind="provision",
+            mode=mode,
+            target={"unit": None},
+            params={"concurrency": 250},
+            endpoints=eps,
+            actor=SYSTEM,
+        )
     cpu0, t0 = time.process_time(), time.perf_counter()
     await state.runner.start(job.id)
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     async with state.db.transaction() as session:
         items = await jobs_query.items(session, job.id)
-    per = sorted((i.finished_at - i.started_at).total_seconds() for i in items if i.started_at and i.finished_at)
+    per = sorted(
+        (i.finished_at - i.started_at).total_seconds() for i in items if i.started_at and i.finished_at
+    )
     counts: dict[str, int] = {}
     for i in items:
         counts[i.status] = counts.get(i.status, 0) + 1
     keys_written = sum(len(i.written) for i in items if i.status == "applied")
     return {
-        "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
+        "wall_s": round(wall, 3),
+        "cpu_s": round(cpu, 3),
         "p50_s": round(statistics.median(per), 3) if per else None,
         "p95_s": round(per[int(len(per) * 0.95) - 1], 3) if per else None,
-        "failed": counts.get("error", 0), "counts": counts, "keys_written": keys_written,
+        "failed": counts.get("error", 0),
+        "counts": counts,
+        "keys_written": keys_written,
     }
 
 
@@ -78,16 +90,28 @@ async def _baseline(rows: list[dict], profiles: dict, sample: int, timeout_s: fl
     t0 = time.perf_counter()
     for row in rows[:sample]:
         profile = profiles[row["profile"]]
-        facts = {"name": row["name"], "slug": standards.slugify(row["name"]), "unit_code": row["unit"],
-                 "unit_name": "", "sip_uri": "", "host": row["host"]}
+        facts = {
+            "name": row["name"],
+            "slug": standards.slugify(row["name"]),
+            "unit_code": row["unit"],
+            "unit_name": "",
+            "sip_uri": "",
+            "host": row["host"],
+        }
         for key, template in BENCH_STANDARD.items():
             if key not in profile.config:
                 continue
             value = standards.render(template, facts)  # the values the controller writes
             for step in ("read", "set", "verify"):
                 async with await endpoints.open_session(
-                    row["host"], int(row["port"]), row["username"], row["password"], profile,
-                    known_host_key=row["host_key"], connect_timeout=timeout_s, command_timeout=timeout_s,
+                    row["host"],
+                    int(row["port"]),
+                    row["username"],
+                    row["password"],
+                    profile,
+                    known_host_key=row["host_key"],
+                    connect_timeout=timeout_s,
+                    command_timeout=timeout_s,
                 ) as dev:
                     driver = endpoints.EndpointDriver(dev)
                     if step == "set":
@@ -110,15 +134,22 @@ async def _run(count: int, latency_ms: int, sample: int) -> dict:
         try:
             async with state.db.transaction() as session:
                 await units.upsert_units(session, units.legacy_demo_specs())
-                await csv_import.import_csv(session, state.box, state.profiles, fleet.inventory.read_bytes(),
-                                            SYSTEM, valid_only=False, max_rows=10_000)
+                await csv_import.import_csv(
+                    session,
+                    state.box,
+                    state.profiles,
+                    fleet.inventory.read_bytes(),
+                    SYSTEM,
+                    valid_only=False,
+                    max_rows=10_000,
+                )
                 keys = {k for p in state.profiles.values() for k in p.config}
                 for key, value in BENCH_STANDARD.items():
                     await standards.set_value(session, None, key, value, keys, SYSTEM)
             writes0 = await _writes(fleet.control_file)
-            first = await _job(state, "apply")          # cold: no connection open yet
+            first = await _job(state, "apply")  # cold: no connection open yet
             writes1 = await _writes(fleet.control_file)
-            second = await _job(state, "apply")         # idempotent re-run on warm connections
+            second = await _job(state, "apply")  # idempotent re-run on warm connections
             writes2 = await _writes(fleet.control_file)
             rows = list(csv.DictReader(fleet.inventory.open(encoding="utf-8")))
             per_endpoint = await _baseline(rows, state.profiles, sample, 10)
@@ -126,14 +157,22 @@ async def _run(count: int, latency_ms: int, sample: int) -> dict:
             await close_state(state)
     baseline = per_endpoint * count
     return {
-        "bench": "provision", "endpoints": count, "latency_ms": latency_ms, "settings": 8,
-        "wall_s": first["wall_s"], "cpu_s": first["cpu_s"], "p50_s": first["p50_s"], "p95_s": first["p95_s"],
-        "failed": first["failed"], "keys_written": first["keys_written"],
-        "device_writes": writes1 - writes0, "counts": first["counts"],
+        "bench": "provision",
+        "endpoints": count,
+        "latency_ms": latency_ms,
+        "settings": 8,
+        "wall_s": first["wall_s"],
+        "cpu_s": first["cpu_s"],
+        "p50_s": first["p50_s"],
+        "p95_s": first["p95_s"],
+        "failed": first["failed"],
+        "keys_written": first["keys_written"],
+        "device_writes": writes1 - writes0,
+        "counts": first["counts"],
         "second_run": {**second, "device_writes": writes2 - writes1},
         "baseline_wall_s": round(baseline, 1),
         "baseline_note": f"sequential, new SSH connection per command; measured on {sample} endpoint(s) "
-                         f"({per_endpoint:.2f} s each) and extrapolated to {count}",
+        f"({per_endpoint:.2f} s each) and extrapolated to {count}",
         "speedup_vs_baseline": round(baseline / first["wall_s"], 1) if first["wall_s"] else None,
         "controller_pid": os.getpid(),
     }

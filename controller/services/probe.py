@@ -14,32 +14,24 @@ import endpoints
 from controller.models import Endpoint, utcnow
 from controller.principal import Principal
 from controller.schemas import ProbeResult
-from controller.security import SecretBox
 from controller.services import audit
+from endpoints.pool import SessionPool, Target
 
 
 async def probe(
     session: AsyncSession,
-    box: SecretBox,
-    profile: endpoints.Profile,
+    pool: SessionPool,
+    target: Target,
     ep: Endpoint,
     actor: Principal,
-    *,
-    timeout_s: float = 10,
 ) -> ProbeResult:
+    """Identify the device over its pooled session (a technician asked: no backoff wait)."""
+    if not pool.status(target.key).connected:
+        await pool.drop(target.key)
     try:
-        async with await endpoints.open_session(
-            ep.host,
-            ep.port,
-            ep.username,
-            box.decrypt(ep.password_enc),
-            profile,
-            known_host_key=ep.host_key,
-            connect_timeout=timeout_s,
-            command_timeout=timeout_s,
-        ) as dev:
-            ident = await endpoints.EndpointDriver(dev).identify()
-            presented = dev.host_key
+        dev = await pool.session(target)
+        ident = await endpoints.EndpointDriver(dev).identify()
+        presented = dev.host_key
     except endpoints.EndpointError as exc:
         kind = exc.code
         if isinstance(exc, endpoints.HostKeyMismatch):

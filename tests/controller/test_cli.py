@@ -70,3 +70,43 @@ def test_operator_workflow(tmp_path):
     assert "deleted" in run(env, "endpoints", "delete", ep_id).stdout
     gone = run(env, "endpoints", "show", ep_id, ok=False)
     assert gone.returncode == 1 and "does not exist" in gone.stderr
+
+
+async def test_provision_from_the_shell(tmp_path):
+    """`diemcau provision` against a live simulated fleet: plan table, then apply, then nothing to do."""
+    import asyncio
+
+    from endpoints.sim import Fleet
+
+    env = dict(
+        os.environ,
+        DIEMCAU_DATA_DIR=str(tmp_path),
+        DIEMCAU_SECRET_KEY=Fernet.generate_key().decode(),
+        COLUMNS="250",
+    )
+
+    def sh(*args, ok=True):
+        return run(env, *args, ok=ok)
+
+    async with Fleet(3, units=["DEMO-H01-X01", "DEMO-H02-X01", "DEMO"], latency_ms=0) as fleet:
+        inventory = fleet.write_inventory(tmp_path / "fleet.csv")
+        await asyncio.to_thread(sh, "units", "demo-tree")
+        await asyncio.to_thread(sh, "endpoints", "import", str(inventory))
+        await asyncio.to_thread(sh, "standards", "set", "ntp_server", "ntp.tinh.example")
+        await asyncio.to_thread(sh, "standards", "set", "display_name", "ĐC {name}", "--unit", "DEMO-H01")
+        listed = (await asyncio.to_thread(sh, "standards", "list")).stdout
+        assert "ntp.tinh.example" in listed and "DEMO-H01" in listed
+        bad = await asyncio.to_thread(sh, "standards", "set", "nope", "x", ok=False)
+        assert bad.returncode == 1 and "settable keys" in bad.stderr
+
+        plan = (await asyncio.to_thread(sh, "provision", "--unit", "TW", "--plan")).stdout
+        assert "planned changes" in plan and "ntp.tinh.example" in plan and "planned: 3" in plan
+        assert sum(s["config_writes"] for s in fleet.stats().values()) == 0
+        applied = (await asyncio.to_thread(sh, "provision", "--unit", "TW", "--apply")).stdout
+        assert "applied: 3" in applied
+        h01 = next(n for n in (e.state.name for e in fleet.endpoints) if n.startswith("DEMO-H01"))
+        assert fleet[h01].state.config["display_name"] == f"ĐC {h01}"
+        again = (await asyncio.to_thread(sh, "provision", "--unit", "TW", "--apply")).stdout
+        assert "unchanged: 3" in again
+        jobs = (await asyncio.to_thread(sh, "jobs", "list")).stdout
+        assert jobs.count("provision") == 3

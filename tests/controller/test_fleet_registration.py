@@ -47,6 +47,7 @@ async def test_fleet_inventory_imports_and_pinned_keys_are_checked(controller, t
             assert result["firmware_version"] == sim.firmware and result["model"] == sim.model
 
         await fleet[cisco["name"]].inject("new_host_key")
+        await controller.state.pool.drop(by_name[cisco["name"]]["id"])  # the link drops; it reconnects
         result = await _probe(controller, by_name[cisco["name"]]["id"])
         assert result == {**result, "reachable": False, "error_type": "hostkey_mismatch"}
         ep = (
@@ -66,6 +67,7 @@ async def test_fleet_inventory_imports_and_pinned_keys_are_checked(controller, t
         assert audit["total"] == 1 and audit["items"][0]["summary"]["name"] == cisco["name"]
 
         await fleet[poly["name"]].inject("wrong_password")
+        await controller.state.pool.drop(by_name[poly["name"]]["id"])
         result = await _probe(controller, by_name[poly["name"]]["id"])
         assert result["error_type"] == "auth_failed" and not result["reachable"]
 

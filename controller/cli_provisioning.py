@@ -1,4 +1,4 @@
-"""`diemcau provision` and `diemcau jobs`: long work with a Rich progress bar.
+"""`diemcau provision`, `jobs` and `standards`: long work with a Rich progress bar.
 
 The job runs in this process through the same runner the server uses, so it
 is recorded, audited and resumable exactly like one started from the API.
@@ -18,6 +18,7 @@ from controller.cli import _run, cli_actor, console, controller_state
 from controller.jobs.runner import FINAL_ITEM
 
 jobs_app = typer.Typer(help="Background jobs (provisioning, firmware)", no_args_is_help=True)
+standards_app = typer.Typer(help="The province standard configuration", no_args_is_help=True)
 
 STATUS_STYLE = {
     "applied": "green",
@@ -173,3 +174,38 @@ def jobs_resume(job_id: uuid.UUID) -> None:
 
     job, items = _run(go())
     _report(job, items, show_plan=False)
+
+
+@standards_app.command("set")
+def standards_set(
+    key: str,
+    value: str,
+    unit: Annotated[str | None, typer.Option(help="Unit code; omit for the whole province")] = None,
+) -> None:
+    """Set one key of the standard (placeholders: {name} {slug} {unit_code} {unit_name} {sip_uri} {host})."""
+    from controller.services import standards
+    from controller.services.units import unit_from_body
+
+    async def go() -> None:
+        async with controller_state() as state, state.db.transaction() as session:
+            target = await unit_from_body(session, unit) if unit else None
+            keys = {k for p in state.profiles.values() for k in p.config}
+            await standards.set_value(session, target, key, value, keys, cli_actor())
+
+    _run(go())
+    console.print(f"{unit or '*'}: {key} = {value}")
+
+
+@standards_app.command("list")
+def standards_list() -> None:
+    """Every key of the standard, province-wide (*) and per unit."""
+    from controller.services import standards
+
+    async def go():
+        async with controller_state() as state, state.db.transaction() as session:
+            return [(u.code if u else "*", s.key, s.value) for u, s in await standards.list_values(session)]
+
+    table = Table("unit", "key", "value")
+    for row in sorted(_run(go())):
+        table.add_row(*row)
+    console.print(table)

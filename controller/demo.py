@@ -86,6 +86,11 @@ def _start_fleet(workdir: Path, count: int, latency_ms: int) -> subprocess.Popen
             str(count),
             "--latency-ms",
             str(latency_ms),
+            # Upgrades in the demo: a 5 s download, reboots 100x shorter than the real 10-15 min.
+            "--download-s",
+            "5",
+            "--time-scale",
+            "0.01",
             "--inventory",
             str(inventory),
             "--units",

@@ -151,7 +151,7 @@ async def list_endpoints(
             )
         )
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(query.order_by(Unit.path, Endpoint.name).limit(limit).offset(offset))
+    rows = await session.scalars(query.order_by(Unit.code, Endpoint.name).limit(limit).offset(offset))
     return list(rows.unique()), int(total or 0)
 
 

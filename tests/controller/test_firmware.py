@@ -195,3 +195,36 @@ async def test_bad_campaigns_are_rejected(controller):
     )
     assert r.status_code == 422 and "time zone" in r.json()["detail"]
     assert uuid  # noqa: B018
+
+
+async def test_downloads_are_capped_per_unit_subtree(controller, tmp_path):
+    """Three endpoints behind one district uplink, one download slot: never two at once."""
+    import asyncio
+
+    units = ["DEMO-H01-X01", "DEMO-H01-X02", "DEMO-H01-X03", "DEMO-H02-X01"]
+    async with Fleet(
+        4, profiles=("cisco-roomos",), units=units, latency_ms=0, download_s=0.3, time_scale=0.0002
+    ) as fleet:
+        await register_fleet(controller, fleet, tmp_path)
+        peak = {"DEMO-H01": 0, "all": 0}
+        stop = asyncio.Event()
+
+        async def watch():
+            while not stop.is_set():
+                busy = [
+                    ep.state.unit
+                    for ep in fleet.endpoints
+                    if ep.state.upgrade is not None and ep.state.upgrade.status == "downloading"
+                ]
+                peak["DEMO-H01"] = max(peak["DEMO-H01"], sum(u.startswith("DEMO-H01") for u in busy))
+                peak["all"] = max(peak["all"], len(busy))
+                await asyncio.sleep(0.01)
+
+        watcher = asyncio.create_task(watch())
+        body = {**CAMPAIGN, "canary": 1, "wave_size": 10, "per_unit_level": "district", "per_unit_limit": 1}
+        job, items = await run_job(controller, "/api/v1/firmware/campaigns", body)
+        stop.set()
+        await watcher
+        assert job["counts"] == {"upgraded": 4}, items
+        assert peak["DEMO-H01"] == 1  # the district's link carried one image at a time
+        assert peak["all"] == 2  # ... while the other district downloaded in parallel

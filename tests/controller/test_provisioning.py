@@ -188,3 +188,32 @@ async def test_bad_targets_are_422(controller):
     assert r.status_code == 422 and "settable keys" in r.json()["detail"]
     r = await controller.client.put("/api/v1/standards/ntp_server", json={"value": "a\nb"}, headers=h)
     assert r.status_code == 422
+
+
+async def test_cancel_stops_starting_new_endpoints(controller, tmp_path):
+    import asyncio
+
+    async with Fleet(4, units=UNITS, latency_ms=0) as fleet:
+        await register_fleet(controller, fleet, tmp_path)
+        await set_standard(controller, STANDARD)
+        for ep in fleet.endpoints:
+            await ep.inject("slow", delay_ms=40)
+        h = controller.auth(Role.technician)
+        r = await controller.client.post(
+            "/api/v1/provisioning/jobs", json={"unit": "TW", "mode": "apply", "concurrency": 1}, headers=h
+        )
+        job_id = r.json()["id"]
+        for _ in range(500):
+            items = (await controller.client.get(f"/api/v1/jobs/{job_id}/items", headers=h)).json()
+            if any(i["status"] == "applied" for i in items):
+                break
+            await asyncio.sleep(0.02)
+        assert (await controller.client.post(f"/api/v1/jobs/{job_id}/cancel", headers=h)).status_code == 200
+        job, items = await finish(controller, job_id)
+        assert job["status"] == "cancelled"
+        assert job["counts"].get("cancelled", 0) >= 2 and job["counts"].get("applied", 0) >= 1
+        assert set(job["counts"]) <= {"applied", "cancelled"}
+        untouched = [i["endpoint_name"] for i in items if i["status"] == "cancelled"]
+        assert all(fleet.stats()[n]["config_writes"] == 0 for n in untouched)
+        r = await controller.client.post(f"/api/v1/jobs/{job_id}/cancel", headers=h)
+        assert r.status_code == 409

@@ -31,6 +31,7 @@ test: setup
 bench: setup
 	$(BIN)/pytest -q -m slow
 	$(BIN)/diemcau bench import --rows 250 --json
+	$(BIN)/diemcau bench provision --endpoints 250 --latency-ms 20 --json
 
 lint: setup
 	$(BIN)/ruff check controller endpoints camera tests

@@ -14,13 +14,29 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from controller.api import auth, endpoints, firmware, jobs, misc, problems, standards, units, users
+from controller.api import (
+    auth,
+    endpoints,
+    firmware,
+    health,
+    jobs,
+    misc,
+    problems,
+    standards,
+    units,
+    users,
+)
 from controller.api.deps import AppState
 from controller.db import Database
+from controller.events import OutboxSignal
 from controller.jobs.firmware import FirmwareWork
 from controller.jobs.provision import ProvisionWork
 from controller.jobs.runner import JobRunner
 from controller.migrate import upgrade
+from controller.monitor.alarms import AlarmEvaluator
+from controller.monitor.retention import Retention
+from controller.monitor.service import Monitor
+from controller.monitor.tracker import Thresholds
 from controller.security import SecretBox, load_or_create_key
 from controller.settings import Settings
 from endpoints.pool import SessionPool
@@ -39,19 +55,76 @@ async def build_state(settings: Settings) -> AppState:
     await upgrade(db)
     profiles: dict[str, Any] = load_profiles(settings.profiles_dir)
     log.info("database ready; %d firmware profiles loaded", len(profiles))
+    feedback_sink: list[Monitor] = []
     pool = SessionPool(
         max_handshakes=settings.ssh_max_handshakes,
         connect_timeout=settings.ssh_connect_timeout_s,
         command_timeout=settings.ssh_command_timeout_s,
         backoff_base=settings.ssh_backoff_base_s,
+        # Retries of a dead device never wait longer than one poll interval.
+        backoff_max=settings.monitor_interval_s,
+        on_feedback=lambda key, line: [m.on_feedback(key, line) for m in feedback_sink],
     )
     runner = JobRunner(db, box, profiles, pool)
     runner.register("provision", ProvisionWork())
     runner.register("firmware", FirmwareWork())
-    return AppState(settings=settings, db=db, box=box, profiles=profiles, pool=pool, runner=runner)
+    signal = OutboxSignal()
+    monitor = Monitor(
+        db,
+        box,
+        profiles,
+        pool,
+        interval_s=settings.monitor_interval_s,
+        signal=signal,
+        thresholds=Thresholds(
+            fail_after=settings.monitor_fail_after,
+            recover_after=settings.monitor_recover_after,
+            loss_pct=settings.monitor_loss_pct,
+            temperature_c=settings.monitor_temperature_c,
+            flap_transitions=settings.monitor_flap_transitions,
+            flap_window_s=settings.monitor_flap_window_s,
+        ),
+    )
+    feedback_sink.append(monitor)
+    correlation = settings.alarm_correlation_s
+    alarms = AlarmEvaluator(
+        db,
+        monitor,
+        signal=signal,
+        correlation_s=settings.monitor_interval_s if correlation is None else correlation,
+    )
+    retention = Retention(
+        db, raw_retention_h=settings.health_raw_retention_h, history_days=settings.history_days
+    )
+    return AppState(
+        settings=settings,
+        db=db,
+        box=box,
+        profiles=profiles,
+        pool=pool,
+        runner=runner,
+        monitor=monitor,
+        alarms=alarms,
+        retention=retention,
+        signal=signal,
+    )
+
+
+async def start_background(state: AppState) -> None:
+    """The server's background work; CLI commands that only need the database skip it."""
+    interrupted = await state.runner.recover()
+    if interrupted:
+        log.warning("%d job(s) were interrupted by the last stop; resume them", interrupted)
+    if state.settings.monitor_enabled:
+        await state.monitor.start()
+        await state.alarms.start()
+    await state.retention.start()
 
 
 async def close_state(state: AppState) -> None:
+    await state.alarms.stop()
+    await state.monitor.stop()
+    await state.retention.stop()
     await state.runner.close()
     await state.pool.close()
     await state.db.dispose()
@@ -64,9 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = await build_state(settings)
         app.state.diemcau = state
-        interrupted = await state.runner.recover()
-        if interrupted:
-            log.warning("%d job(s) were interrupted by the last stop; resume them", interrupted)
+        await start_background(state)
         try:
             yield
         finally:
@@ -93,7 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return await call_next(request)
 
-    for module in (auth, users, units, endpoints, standards, jobs, firmware, misc):
+    for module in (auth, users, units, endpoints, standards, jobs, firmware, health, misc):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/healthz", include_in_schema=False)

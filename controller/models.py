@@ -13,9 +13,12 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -92,6 +95,7 @@ class Endpoint(Timestamped, Base):
     sip_uri: Mapped[str | None] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(32), default="unknown", index=True)
+    state_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     model: Mapped[str | None] = mapped_column(String(128))
     firmware_version: Mapped[str | None] = mapped_column(String(128))
     serial: Mapped[str | None] = mapped_column(String(128))
@@ -193,3 +197,112 @@ class JobItem(Base):
     transcript: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EndpointHealth(Base):
+    """The monitor's latest view of one endpoint (the API reads this, never the device)."""
+
+    __tablename__ = "endpoint_health"
+
+    endpoint_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("endpoints.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(String(32), default="unknown")
+    reason: Mapped[str | None] = mapped_column(String(500))
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    flapping: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    poll_latency_ms: Mapped[float | None] = mapped_column(Float)
+    health: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class HealthSample(Base):
+    """One poll's outcome; kept raw for `health_raw_retention_h`, then rolled up hourly."""
+
+    __tablename__ = "health_samples"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    endpoint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(32))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    in_call: Mapped[bool | None] = mapped_column(Boolean)
+    packet_loss_pct: Mapped[float | None] = mapped_column(Float)
+    temperature_c: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_health_samples_endpoint_at", "endpoint_id", "at"),)
+
+
+class HealthRollup(Base):
+    """Hourly aggregates of samples, kept for the history retention (default 90 days)."""
+
+    __tablename__ = "health_rollups"
+
+    endpoint_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("endpoints.id", ondelete="CASCADE"), primary_key=True
+    )
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    samples: Mapped[int] = mapped_column(Integer)
+    ok_samples: Mapped[int] = mapped_column(Integer)
+    in_call_samples: Mapped[int] = mapped_column(Integer)
+    avg_latency_ms: Mapped[float | None] = mapped_column(Float)
+    avg_loss_pct: Mapped[float | None] = mapped_column(Float)
+    max_loss_pct: Mapped[float | None] = mapped_column(Float)
+    avg_temperature_c: Mapped[float | None] = mapped_column(Float)
+    max_temperature_c: Mapped[float | None] = mapped_column(Float)
+
+
+class Alarm(Base):
+    """One row per problem (dedupe key); raised again after a clear, it counts up."""
+
+    __tablename__ = "alarms"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    entity_type: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    entity_name: Mapped[str] = mapped_column(String(200))
+    unit_path: Mapped[str] = mapped_column(String(2000), index=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    message: Mapped[str] = mapped_column(String(500))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(128))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ack_comment: Mapped[str | None] = mapped_column(String(1000))
+
+
+class AlarmHistory(Base):
+    __tablename__ = "alarm_history"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    alarm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alarms.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    action: Mapped[str] = mapped_column(String(16))  # raised | cleared | acknowledged
+    actor: Mapped[str | None] = mapped_column(String(128))
+    message: Mapped[str | None] = mapped_column(String(1000))
+
+
+class OutboxEvent(Base):
+    """Every state and alarm change, written in the same transaction as the change.
+
+    The integer id orders events and is the SSE event id (Last-Event-ID resume);
+    sinks (webhook, MQTT) deliver from here with retries.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    type: Mapped[str] = mapped_column(String(64), index=True)
+    entity_type: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    unit_path: Mapped[str | None] = mapped_column(String(2000))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

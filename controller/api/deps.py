@@ -32,6 +32,10 @@ class AppState:
     profiles: dict[str, Any]
     pool: Any  # endpoints.pool.SessionPool
     runner: Any  # controller.jobs.runner.JobRunner
+    monitor: Any = None  # controller.monitor.service.Monitor
+    alarms: Any = None  # controller.monitor.alarms.AlarmEvaluator
+    retention: Any = None  # controller.monitor.retention.Retention
+    signal: Any = None  # controller.events.OutboxSignal
 
 
 def get_state(request: Request) -> AppState:

@@ -1,0 +1,59 @@
+"""State changes are events: written to the outbox in the change's own transaction.
+
+`emit` adds the row and, once the transaction commits, wakes whoever streams
+the outbox (SSE now, webhook and MQTT sinks later). A rolled-back change emits
+nothing; a crash after commit loses nothing, because the row is the event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from controller.db import on_commit
+from controller.models import OutboxEvent, utcnow
+
+
+class OutboxSignal:
+    """Wakes stream readers when new outbox rows are committed (they re-read the table)."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+        self._generation = 0
+
+    def notify(self) -> None:
+        self._generation += 1
+        self._event.set()
+        self._event = asyncio.Event()
+
+    async def wait(self, timeout: float) -> None:  # noqa: ASYNC109 - a plain bounded wait
+        event = self._event
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            pass
+
+
+def emit(
+    session: AsyncSession,
+    signal: OutboxSignal | None,
+    type_: str,
+    entity_type: str,
+    entity_id: str,
+    payload: dict[str, Any],
+    unit_path: str | None = None,
+) -> OutboxEvent:
+    row = OutboxEvent(
+        at=utcnow(),
+        type=type_,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        unit_path=unit_path,
+        payload=payload,
+    )
+    session.add(row)
+    if signal is not None:
+        on_commit(session, signal.notify)
+    return row

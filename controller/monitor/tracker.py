@@ -1,0 +1,142 @@
+"""The endpoint state machine, with hysteresis and flap detection. Pure: no I/O.
+
+States: unknown, online, in_call, degraded (up); offline, unreachable,
+auth_failed, hostkey_mismatch (down). Thresholds and why:
+
+- `fail_after` = 3: one lost reply or a slow SSH handshake must not page
+  anyone; with 2 % of replies lost, three in a row happen about once in
+  125,000 polls — roughly once a month for a whole province polled every 15 s.
+  Detection then takes at most 3 intervals (+ timeouts), which the IOC accepts.
+- `recover_after` = 2: a device that answers once between reboots is not back.
+- `auth_failed` and `hostkey_mismatch` are definitive answers, not noise:
+  they take effect at once and clear on the first clean poll.
+- Degraded enters when a condition appears and leaves when it is gone (reasons
+  name the condition, not the measured value, so a changing value is not a
+  new event); packet
+  loss uses a band (enter above `loss_pct`, leave below 60 % of it) so a call
+  hovering at the threshold does not flap.
+- `flap_transitions` up/down changes within `flap_window_s` mark the endpoint
+  flapping: one flapping alarm replaces the storm of offline/online ones.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+UP = frozenset({"online", "in_call", "degraded"})
+DOWN = frozenset({"offline", "unreachable", "auth_failed", "hostkey_mismatch"})
+DEFINITIVE = frozenset({"auth_failed", "hostkey_mismatch"})
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    fail_after: int = 3
+    recover_after: int = 2
+    loss_pct: float = 5.0
+    temperature_c: float = 75.0
+    flap_transitions: int = 6
+    flap_window_s: float = 600.0
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One poll: `health` when the device answered, else the failure's `code`."""
+
+    health: dict[str, Any] | None = None
+    code: str | None = None  # unreachable | offline | auth_failed | hostkey_mismatch
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class Transition:
+    old: str
+    new: str
+    reason: str | None
+
+
+@dataclass
+class Tracker:
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    state: str = "unknown"
+    reason: str | None = None
+    failures: int = 0
+    successes: int = 0
+    flapping: bool = False
+    _flips: deque[float] = field(default_factory=deque)
+
+    def observe(self, obs: Observation, now: float) -> Transition | None:
+        """Feed one poll; returns the transition if the state changed."""
+        self._expire_flips(now)
+        if obs.health is None:
+            return self._failure(obs, now)
+        return self._success(obs.health, now)
+
+    # -- failures ---------------------------------------------------------------
+    def _failure(self, obs: Observation, now: float) -> Transition | None:
+        code = obs.code or "unreachable"
+        self.successes = 0
+        self.failures += 1
+        if code in DEFINITIVE:
+            return self._move(code, obs.message, now)
+        if self.state in DOWN - DEFINITIVE:
+            # Already down: follow the layer that fails now (offline <-> unreachable).
+            return self._move(code, obs.message, now) if code != self.state else None
+        if self.failures >= self.thresholds.fail_after:
+            return self._move(code, obs.message, now)
+        return None
+
+    # -- successes --------------------------------------------------------------
+    def _success(self, health: dict[str, Any], now: float) -> Transition | None:
+        self.failures = 0
+        self.successes += 1
+        target, reason = self._classify(health)
+        if self.state in DOWN - DEFINITIVE and self.successes < self.thresholds.recover_after:
+            return None
+        if target == self.state and reason == self.reason:
+            return None
+        return self._move(target, reason, now)
+
+    def _classify(self, h: dict[str, Any]) -> tuple[str, str | None]:
+        t = self.thresholds
+        problems = []
+        if h.get("camera_connected") is False:
+            problems.append("camera disconnected")
+        if h.get("microphones_connected") is False:
+            problems.append("microphone disconnected")
+        if h.get("sip_registered") is False:
+            problems.append("SIP not registered")
+        temp = h.get("temperature_c")
+        if temp is not None and temp > t.temperature_c:
+            problems.append(f"temperature above {t.temperature_c:g} °C")
+        loss = h.get("packet_loss_pct")
+        if h.get("in_call") and loss is not None:
+            was_lossy = self.state == "degraded" and "packet loss" in (self.reason or "")
+            limit = t.loss_pct * (0.6 if was_lossy else 1.0)
+            if loss > limit:
+                problems.append(f"packet loss above {t.loss_pct:g} %")
+        if problems:
+            return "degraded", ", ".join(problems)
+        if h.get("in_call"):
+            return "in_call", None
+        return "online", None
+
+    # -- bookkeeping ------------------------------------------------------------
+    def _move(self, new: str, reason: str | None, now: float) -> Transition | None:
+        if new == self.state and reason == self.reason:
+            return None
+        old = self.state
+        if (old in UP) != (new in UP) and old != "unknown":
+            self._flips.append(now)
+            if len(self._flips) >= self.thresholds.flap_transitions:
+                self.flapping = True
+        self.state, self.reason = new, reason
+        return Transition(old, new, reason)
+
+    def _expire_flips(self, now: float) -> None:
+        window = self.thresholds.flap_window_s
+        while self._flips and now - self._flips[0] > window:
+            self._flips.popleft()
+        if self.flapping and not self._flips:
+            self.flapping = False

@@ -75,6 +75,7 @@ async def build_state(settings: Settings) -> AppState:
         profiles,
         pool,
         interval_s=settings.monitor_interval_s,
+        auth_retry_s=settings.monitor_auth_retry_s,
         signal=signal,
         thresholds=Thresholds(
             fail_after=settings.monitor_fail_after,
@@ -91,6 +92,7 @@ async def build_state(settings: Settings) -> AppState:
         db,
         monitor,
         signal=signal,
+        every_s=settings.alarm_eval_s,
         correlation_s=settings.monitor_interval_s if correlation is None else correlation,
     )
     retention = Retention(

@@ -36,16 +36,20 @@ class Settings(BaseSettings):
         description="Where endpoints download images; {profile} and {version} are filled in.",
     )
     monitor_enabled: bool = Field(default=True, description="Poll every endpoint's health")
-    monitor_interval_s: float = Field(default=15, ge=1, le=3600)
+    monitor_interval_s: float = Field(default=15, gt=0, le=3600)
     monitor_fail_after: int = Field(default=3, ge=1, le=20)
     monitor_recover_after: int = Field(default=2, ge=1, le=20)
     monitor_flap_transitions: int = Field(default=6, ge=2, le=100)
     monitor_flap_window_s: float = Field(default=600, ge=10)
+    monitor_auth_retry_s: float = Field(
+        default=300, gt=0, description="Retry endpoints that refused the credentials this often"
+    )
     monitor_loss_pct: float = Field(default=5.0, ge=0, le=100)
     monitor_temperature_c: float = Field(default=75.0)
     alarm_correlation_s: float | None = Field(
         default=None, description="Hold an endpoint's unreachable alarm this long (default: one interval)"
     )
+    alarm_eval_s: float = Field(default=2.0, gt=0, le=60, description="How often alarms are re-evaluated")
     health_raw_retention_h: float = Field(default=48, gt=0)
     history_days: float = Field(default=90, gt=0)
     ssh_backoff_base_s: float = Field(default=1.0, gt=0, le=60)

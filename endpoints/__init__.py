@@ -24,6 +24,7 @@ from endpoints.errors import (
 from endpoints.parsing import apply_query, apply_rule
 from endpoints.pool import ConnStatus, SessionPool, Target
 from endpoints.profiles import Profile, default_profiles_dir, load_profile, load_profiles
+from endpoints.reach import tcp_probe
 
 __all__ = [
     "AuthFailed",
@@ -53,4 +54,5 @@ __all__ = [
     "open_session",
     "quote",
     "render",
+    "tcp_probe",
 ]

@@ -86,6 +86,7 @@ class EndpointSession:
         self.host_key = host_key
         self.host_key_changed_from: str | None = None  # set by SessionPool on an accepted re-key
         self.command_timeout = command_timeout
+        self.registration_errors: list[CommandFailed] = []  # feedback_register commands refused
         self.feedback: asyncio.Queue[str] = asyncio.Queue(FEEDBACK_QUEUE_SIZE)
         self._on_feedback = on_feedback
         self._conn = conn
@@ -93,6 +94,16 @@ class EndpointSession:
         self._framer = Framer(profile.session, self._feedback)
         self._closed: EndpointError | None = None
         self._reader = asyncio.get_running_loop().create_task(self._read_loop())
+
+    async def _register_feedback(self) -> None:
+        """Send the profile's feedback registrations (pipelined, one round trip).
+
+        A refused registration does not fail the session: feedback only makes
+        state changes visible sooner, polling still sees them.  The refusals
+        are kept in ``registration_errors`` for the caller to report.
+        """
+        results = await self.run_many(list(self.profile.session.feedback_register))
+        self.registration_errors = [r for r in results if isinstance(r, CommandFailed)]
 
     @property
     def alive(self) -> bool:
@@ -266,7 +277,11 @@ async def open_session(
     keepalive_interval: float = 30,
     on_feedback: Callable[[str], None] | None = None,
 ) -> EndpointSession:
-    """Connect, log in, wait for the device to be ready and run the profile's on-open commands."""
+    """Connect, log in, wait until ready, run the profile's on-open commands, register feedback.
+
+    Feedback lines (and only those) go to ``session.feedback`` and ``on_feedback``;
+    ``profile.is_state_feedback(line)`` says which of them mean "poll me now".
+    """
     endpoint = f"{host}:{port}"
     try:
         pinned = asyncssh.import_public_key(known_host_key) if known_host_key else None
@@ -321,6 +336,7 @@ async def open_session(
         await session._exchange(None, connect_timeout)
         for command in profile.session.on_open:
             await session.run(command, tagged=False)
+        await session._register_feedback()
     except BaseException:
         await session.close()
         raise

@@ -8,6 +8,7 @@ new ``if vendor == ...`` branch.  These models are the schema of that file;
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -55,6 +56,17 @@ def _check_regex(value: str | None) -> str | None:
     return value
 
 
+def _check_regexes(values: list[str]) -> list[str]:
+    for value in values:
+        _check_regex(value)
+    return values
+
+
+@cache
+def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p) for p in patterns)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -76,12 +88,17 @@ class Session(_Strict):
 
     ready: str  # regex: login finished when a line (or the trailing prompt) matches
     prompt: str | None = None  # regex on the unfinished last line: device waits for input
-    on_open: list[str] = []
+    on_open: list[str] = []  # sent verbatim, one at a time, once the device is ready
+    # Sent after on_open on every (re)connect: subscriptions to unsolicited state
+    # feedback (Cisco ``xFeedback register /Status/Call``, Poly ``notify callstatus``).
+    feedback_register: list[str] = []
     command_template: str = "{command}"  # may use {tag}
     tag_line: str | None = None  # regex; "{tag}" is replaced by the escaped tag
     block_end: str | None = None  # regex: ends a block of lines (tagged = ours, else feedback)
     done: str | None = None  # regex: a complete line that ends the response
     feedback: list[str] = []  # regexes: unsolicited lines, never part of a response
+    # regexes: feedback lines that mean "call or peripheral state changed, poll now"
+    state_feedback: list[str] = []
     error: str  # regex: a response line that means the command failed
     error_message: str | None = None  # regex with (?P<message>...)
     strip_echo: bool = False  # device echoes the command line first
@@ -90,6 +107,7 @@ class Session(_Strict):
     check_regexes = field_validator("ready", "prompt", "block_end", "done", "error", "error_message")(
         _check_regex
     )
+    check_regex_lists = field_validator("feedback", "state_feedback")(_check_regexes)
 
     @model_validator(mode="after")
     def _ends_somehow(self) -> Session:
@@ -196,6 +214,10 @@ class Profile(_Strict):
         if unknown := {f for q in v.values() for f in q.fields} - HEALTH_FIELDS:
             raise ValueError(f"unknown health fields {sorted(unknown)}")
         return v
+
+    def is_state_feedback(self, line: str) -> bool:
+        """Whether a feedback line says call or peripheral state changed (poll now)."""
+        return any(r.search(line) for r in _compiled(tuple(self.session.state_feedback)))
 
 
 def load_profile(path: str | Path) -> Profile:

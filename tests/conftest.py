@@ -65,13 +65,24 @@ class Controller:
 
 
 @pytest.fixture
-async def controller(database_url: str, tmp_path) -> AsyncIterator[Controller]:
-    """A running controller with one user per role, each logged in."""
-    settings = Settings(
-        data_dir=tmp_path / "var",
-        database_url=database_url,
-        secret_key=Fernet.generate_key().decode(),
-    )
+def controller_settings() -> dict:
+    """Overrides for the `controller` fixture; a test module may redefine this fixture."""
+    return {}
+
+
+@pytest.fixture
+async def controller(database_url: str, tmp_path, controller_settings: dict) -> AsyncIterator[Controller]:
+    """A running controller with one user per role, each logged in (monitor off unless asked)."""
+    options = {
+        "data_dir": tmp_path / "var",
+        "database_url": database_url,
+        "secret_key": Fernet.generate_key().decode(),
+        "ssh_backoff_base_s": 0.05,
+        "ssh_connect_timeout_s": 3,
+        "ssh_command_timeout_s": 3,
+        "monitor_enabled": False,
+    }
+    settings = Settings(**(options | controller_settings))
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         state = app.state.diemcau

@@ -142,6 +142,8 @@ async def health_history(
     until: Annotated[datetime | None, Query()] = None,
 ) -> dict[str, Any]:
     """Raw samples for ranges within the raw retention; hourly rollups beyond."""
+    if await session.get(Endpoint, endpoint_id) is None:
+        raise NotFound(f"endpoint {endpoint_id} does not exist")
     until = until or utcnow()
     since = since or until - timedelta(hours=24)
     if since.tzinfo is None or until.tzinfo is None:
@@ -312,6 +314,7 @@ async def event_stream(
         async with state.db.transaction() as session:
             cursor = int(await session.scalar(select(func.max(OutboxEvent.id))) or 0)
     idle = 0.0
+    yield ServerSentEvent(comment="stream open")  # headers go out now, not with the first event
     while True:
         async with state.db.transaction() as session:
             rows = list(

@@ -35,3 +35,18 @@ def bench_provision(
     typer.echo(
         json.dumps(run(endpoints, latency_ms, sample), indent=1 if as_json else None, ensure_ascii=False)
     )
+
+
+@bench_app.command("monitor")
+def bench_monitor(
+    endpoints: Annotated[int, typer.Option(min=1, max=1000)] = 250,
+    interval: Annotated[float, typer.Option(min=1, max=600)] = 10,
+    duration: Annotated[float, typer.Option(min=5, max=3600, help="Seconds of each measured phase")] = 60,
+    kill: Annotated[int, typer.Option(min=1, max=100)] = 10,
+    flaky_pct: Annotated[float, typer.Option(min=0, max=50)] = 2.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only (the default output)")] = True,
+) -> None:
+    """Monitor CPU, poll latency, detection times and false alarms vs a connection per poll."""
+    from controller.bench.monitor_bench import run
+
+    typer.echo(json.dumps(run(endpoints, interval, duration, kill, flaky_pct), indent=1 if as_json else None))

@@ -51,6 +51,7 @@ class Watched:
     since: datetime | None = None
     task: asyncio.Task[None] | None = None
     wake: asyncio.Event | None = None
+    auth_failed_at: float = 0.0
 
 
 class Monitor:
@@ -66,6 +67,7 @@ class Monitor:
         signal: OutboxSignal | None = None,
         tcp_timeout_s: float = 2.0,
         reconcile_s: float = 5.0,
+        auth_retry_s: float = 300.0,
         rng: random.Random | None = None,
     ) -> None:
         self.db, self.box, self.profiles, self.pool = db, box, profiles, pool
@@ -74,6 +76,7 @@ class Monitor:
         self.signal = signal
         self.tcp_timeout_s = tcp_timeout_s
         self.reconcile_s = reconcile_s
+        self.auth_retry_s = auth_retry_s
         self.recorder = Recorder(db)
         self.watched: dict[uuid.UUID, Watched] = {}
         self.poll_latencies: deque[float] = deque(maxlen=10_000)
@@ -82,6 +85,7 @@ class Monitor:
         self._tasks: list[asyncio.Task[None]] = []
         self._keys: dict[str, uuid.UUID] = {}
         self._profile_of: dict[uuid.UUID, str] = {}
+        self._reconciling = asyncio.Lock()
 
     # -- lifecycle ------------------------------------------------------------------
     async def start(self) -> None:
@@ -120,6 +124,10 @@ class Monitor:
 
     async def reconcile(self) -> None:
         """Start loops for new endpoints, restart changed ones, stop removed ones."""
+        async with self._reconciling:  # two passes at once would start two loops per endpoint
+            await self._reconcile()
+
+    async def _reconcile(self) -> None:
         async with self.db.transaction() as session:
             rows = (
                 await session.execute(
@@ -130,6 +138,7 @@ class Monitor:
             for ep, _, _ in rows:
                 if ep.id not in known:
                     session.add(EndpointHealth(endpoint_id=ep.id, state=ep.state, since=ep.state_since))
+            await session.flush()
             session.expunge_all()
         seen = set()
         for ep, code, path in rows:
@@ -162,12 +171,23 @@ class Monitor:
         loop = asyncio.get_running_loop()
         while True:
             started = loop.time()
-            obs = await self._probe(target)
+            if w.tracker.state == "auth_failed" and loop.time() - w.auth_failed_at >= self.auth_retry_s:
+                # The pool stops retrying bad credentials (no account lock-out); the monitor
+                # asks again now and then, so a password fixed on the device is noticed.
+                await self.pool.drop(target.key)
+                w.auth_failed_at = loop.time()
+            try:
+                obs = await self._probe(target)
+            except Exception:  # noqa: BLE001 - a bug must not silently stop monitoring
+                log.exception("probe of %s failed unexpectedly", w.name)
+                obs = None
             if obs is not None:
                 latency = loop.time() - started
                 self.poll_latencies.append(latency)
                 self.polls += 1
                 change = w.tracker.observe(obs, time.monotonic())
+                if change is not None and change.new == "auth_failed":
+                    w.auth_failed_at = loop.time()
                 try:
                     await self._record(w, obs, change, latency)
                 except Exception:  # noqa: BLE001 - keep polling; the recorder logged it

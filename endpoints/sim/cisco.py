@@ -4,11 +4,15 @@ Replies are built as the codec prints them: ``*s``/``*c``/``*r`` lines, a
 ``** resultId: "<tag>"`` line when the command was tagged, ``** end``, a blank
 line, then ``OK`` or ``ERROR``.  Each line is a separate piece so the server
 can interleave ``*e`` events between them (fault ``noise``).
+
+Feedback follows ``xFeedback register <path>`` per SSH session, as on the
+codec: a registered ``/Status/...`` path gets ``*s`` blocks when that part of
+the status tree changes (a call that ends shows as ``*s Call <id>
+(ghost=True):``), a registered ``/Event/...`` path gets ``*e`` events; each
+block ends ``** end``.  Nothing is pushed to a session that registered nothing.
 """
 
 from __future__ import annotations
-
-import time
 
 from endpoints.sim.dialect import Dialect, norm
 from endpoints.sim.state import CallState
@@ -48,9 +52,21 @@ def _path_matches(request: list[str], path: list[str]) -> bool:
     return i == len(request)
 
 
+_FEEDBACK_ROOTS = ("/status", "/event", "/configuration")
+_CAMERA_ID, _MIC_ID = 1001, 1002
+
+
+def _block(lines: list[str]) -> str:
+    return "".join(line + NL for line in lines) + f"** end{NL}"
+
+
 class CiscoDialect(Dialect):
     models = ("Cisco Room Kit", "Cisco Room Kit Mini", "Cisco Room 55", "Cisco Codec Plus")
     choice_defaults = {"auto_answer": "Off", "ntp_mode": "Manual"}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.registered: list[str] = []  # xFeedback paths, lower case, no trailing slash
 
     def banner(self) -> str:
         return (
@@ -63,13 +79,54 @@ class CiscoDialect(Dialect):
     def noise(self) -> str:
         return f"*e Audio Volume: {self.rng.randint(30, 70)}{NL}"
 
+    def _wants(self, path: str) -> bool:
+        path = path.lower()
+        return any(path == r or path.startswith(r + "/") for r in self.registered)
+
     def event(self, kind: str, data: dict[str, object]) -> str | None:
-        if kind == "call_connected":
-            return f"*s Call {data['call_id']} Status: Connected{NL}** end{NL}"
-        if kind == "call_disconnected":
-            call_id = data["call_id"]
-            return f"*e CallDisconnect CauseType: LocalDisconnect CallId: {call_id}{NL}** end{NL}"
-        return None
+        blocks: list[str] = []
+        if kind in ("call_connected", "call_disconnected"):
+            c = data["call"]
+            assert isinstance(c, CallState)
+            n = c.call_id
+            if kind == "call_connected" and self._wants("/status/call"):
+                blocks.append(_block([f"*s Call {n} {p}: {v}" for p, v in self._call_lines(c)]))
+            if kind == "call_disconnected" and self._wants("/status/call"):
+                blocks.append(_block([f"*s Call {n} Status: Disconnecting"]))
+                blocks.append(_block([f"*s Call {n} (ghost=True):"]))
+            if kind == "call_disconnected" and self._wants("/event/calldisconnect"):
+                local = data.get("cause") == "LocalDisconnect"
+                fields = [
+                    ("CauseValue", "1"),
+                    ("CauseType", quote_out(str(data.get("cause", "RemoteDisconnect")))),
+                    ("CauseString", quote_out("")),
+                    ("OrigCallDirection", quote_out(c.direction.lower())),
+                    ("RemoteURI", quote_out(c.remote)),
+                    ("CallId", str(n)),
+                    ("CauseCode", "0"),
+                    ("CauseOrigin", quote_out("Internal" if local else "SIP")),
+                    ("Protocol", quote_out(c.protocol)),
+                    ("Duration", str(c.duration_s)),
+                    ("CallType", quote_out("Video")),
+                    ("CallRate", str(c.rate)),
+                ]
+                blocks.append(_block(["*e CallDisconnect " + " ".join(f"{k}: {v}" for k, v in fields)]))
+        elif kind == "peripheral" and self._wants("/status/peripherals/connecteddevice"):
+            camera = data["device"] == "camera"
+            n = _CAMERA_ID if camera else _MIC_ID
+            if data["connected"]:
+                kind_word = "Camera" if camera else "AudioMicrophone"
+                lines = [
+                    f"*s Peripherals ConnectedDevice {n} Type: {kind_word}",
+                    f"*s Peripherals ConnectedDevice {n} Status: Connected",
+                ]
+            else:
+                lines = [f"*s Peripherals ConnectedDevice {n} (ghost=True):"]
+            blocks.append(_block(lines))
+        elif kind == "sip" and self._wants("/status/sip/registration"):
+            word = "Registered" if data["registered"] else "Failed"
+            blocks.append(_block([f"*s SIP Registration 1 Status: {word}"]))
+        return "".join(blocks) or None
 
     # -- the device's truth as xStatus lines ---------------------------------
     def _status(self) -> list[tuple[str, str]]:
@@ -95,25 +152,17 @@ class CiscoDialect(Dialect):
         ]
         if s.camera_connected:
             lines += [
-                ("Peripherals ConnectedDevice 1001 Type", "Camera"),
-                ("Peripherals ConnectedDevice 1001 Status", "Connected"),
+                (f"Peripherals ConnectedDevice {_CAMERA_ID} Type", "Camera"),
+                (f"Peripherals ConnectedDevice {_CAMERA_ID} Status", "Connected"),
             ]
         if s.microphones_connected:
             lines += [
-                ("Peripherals ConnectedDevice 1002 Type", "AudioMicrophone"),
-                ("Peripherals ConnectedDevice 1002 Status", "Connected"),
+                (f"Peripherals ConnectedDevice {_MIC_ID} Type", "AudioMicrophone"),
+                (f"Peripherals ConnectedDevice {_MIC_ID} Status", "Connected"),
             ]
         if c := s.call:
             n = c.call_id
-            lines += [
-                (f"Call {n} CallType", "Video"),
-                (f"Call {n} Direction", "Outgoing"),
-                (f"Call {n} Duration", str(int(time.monotonic() - c.started))),
-                (f"Call {n} Protocol", c.protocol),
-                (f"Call {n} RemoteNumber", quote_out(c.remote)),
-                (f"Call {n} Status", "Connected"),
-                (f"Call {n} TransmitCallRate", str(c.rate)),
-            ]
+            lines += [(f"Call {n} {p}", v) for p, v in self._call_lines(c)]
             packets = 10000
             lost = round(packets * s.packet_loss_pct / 100)
             for ch, kind in ((1, "IncomingAudioChannel"), (2, "IncomingVideoChannel")):
@@ -122,6 +171,18 @@ class CiscoDialect(Dialect):
                     (f"MediaChannels Call {n} {kind} {ch} Netstat Packets", str(packets)),
                 ]
         return lines
+
+    @staticmethod
+    def _call_lines(c: CallState) -> list[tuple[str, str]]:
+        return [
+            ("CallType", "Video"),
+            ("Direction", c.direction.capitalize()),
+            ("Duration", str(c.duration_s)),
+            ("Protocol", c.protocol),
+            ("RemoteNumber", quote_out(c.remote)),
+            ("Status", "Connected"),
+            ("TransmitCallRate", str(c.rate)),
+        ]
 
     # -- replies --------------------------------------------------------------
     def _reply(self, body: list[str], tag: str | None, ok: bool) -> list[str]:
@@ -177,6 +238,8 @@ class CiscoDialect(Dialect):
             return self._xstatus([t.text for t in tokens[1:]], tag), False
         if verb == "xconfiguration":
             return self._xconfiguration(command, tag), False
+        if verb == "xfeedback":
+            return self._xfeedback([t.text for t in tokens[1:]], tag), False
         if verb == "xcommand":
             return self._xcommand(tokens[1:], tag), False
         return self._error("Result", "Unknown command", tag), False
@@ -186,6 +249,25 @@ class CiscoDialect(Dialect):
         if not body and (not request or request[0].lower() not in _STATUS_ROOTS):
             return self._error("Status", "No match on address expression.", tag)
         return self._reply(body, tag, True)
+
+    def _xfeedback(self, args: list[str], tag: str | None) -> list[str]:
+        """``xFeedback register|deregister <path>``, ``deregisterall``, ``list``."""
+        sub = args[0].lower() if args else ""
+        if sub == "list" and len(args) == 1:
+            return self._reply([f"/{p.lstrip('/')}" for p in self.registered], tag, True)
+        if sub == "deregisterall" and len(args) == 1:
+            self.registered.clear()
+            return self._reply([], tag, True)
+        if sub in ("register", "deregister") and len(args) == 2:
+            path = "/" + args[1].strip("/").lower()
+            if not path.startswith(_FEEDBACK_ROOTS):
+                return self._error("Feedback", "Invalid path", tag)
+            if sub == "register" and path not in self.registered:
+                self.registered.append(path)
+            elif sub == "deregister" and path in self.registered:
+                self.registered.remove(path)
+            return self._reply([], tag, True)
+        return self._error("Feedback", "Invalid argument syntax", tag)
 
     def _xconfiguration(self, command: str, tag: str | None) -> list[str]:
         if (read := self.config_read(command)) is not None:
@@ -222,20 +304,19 @@ class CiscoDialect(Dialect):
                     return self._error(name, "Invalid parameter value", tag)
                 if s.call is not None:
                     return self._error(name, "Max active calls reached", tag)
-                s.call = CallState(s.next_call_id, args["number"], int(rate), protocol)
-                s.next_call_id += 1
-                self.broadcast("call_connected", {"call_id": s.call.call_id})
+                call = s.new_call(args["number"], int(rate), protocol, "outgoing")
+                self.broadcast("call_connected", {"call": call})
                 body = [
                     f"*r {name} (status=OK):",
-                    f"*r {name} CallId: {s.call.call_id}",
-                    f"*r {name} ConferenceId: {s.call.call_id}",
+                    f"*r {name} CallId: {call.call_id}",
+                    f"*r {name} ConferenceId: {call.call_id}",
                 ]
                 return self._reply(body, tag, True)
             case ["call", "disconnect"]:
                 if s.call is None:
                     return self._error(name, "No active call", tag)
-                call_id, s.call = s.call.call_id, None
-                self.broadcast("call_disconnected", {"call_id": call_id})
+                call, s.call = s.call, None
+                self.broadcast("call_disconnected", {"call": call, "cause": "LocalDisconnect"})
             case ["audio", "microphones", "mute"]:
                 s.muted = True
             case ["audio", "microphones", "unmute"]:

@@ -71,6 +71,14 @@ def endpoints_cmd(
     rekey_on_upgrade: bool = typer.Option(
         False, help="Endpoints come back from an upgrade with a new host key."
     ),
+    flaky_pct: float = typer.Option(
+        0.0, help="Fault 'flaky' on every endpoint: % of replies dropped or delayed (half each)."
+    ),
+    flaky_delay_ms: int = typer.Option(3000, help="How late a 'flaky' delayed reply is."),
+    seed: int = typer.Option(0, help="Seeds the flaky and dynamics RNGs (reproducible runs)."),
+    dynamics: bool = typer.Option(
+        False, help="Calls start and end, cameras come and go: a few changes a minute."
+    ),
 ) -> None:
     """Start a fleet, write its inventory, run until SIGINT/SIGTERM."""
     fleet = Fleet(
@@ -83,36 +91,81 @@ def endpoints_cmd(
         download_s=download_s,
         time_scale=time_scale,
         rekey_on_upgrade=rekey_on_upgrade,
+        flaky_pct=flaky_pct,
+        flaky_delay_ms=flaky_delay_ms,
+        seed=seed,
+        dynamics=dynamics,
     )
     asyncio.run(_run_fleet(fleet, inventory, control_file))
 
 
-@sim_app.command("fault")
-def fault_cmd(
-    endpoint: str = typer.Option(..., help="Endpoint name (see the inventory)."),
-    fault: str = typer.Option(..., help=f"One of: {', '.join(FAULTS)}."),
-    control_file: Path = typer.Option(Path("sim-control.json")),
-    seconds: float = typer.Option(10.0, help="For reboot: how long the device is away."),
-    delay_ms: int = typer.Option(500, help="For slow: extra delay per reply."),
-) -> None:
-    """Inject (or ``clear``) a fault on one running endpoint."""
-    if fault not in FAULTS:
-        raise typer.BadParameter(f"fault must be one of {', '.join(FAULTS)}")
-    reply = asyncio.run(
-        control_request(
-            control_file,
-            {
-                "op": "fault",
-                "endpoint": endpoint,
-                "fault": fault,
-                "seconds": seconds,
-                "delay_ms": delay_ms,
-            },
-        )
-    )
+def _request(control_file: Path, request: dict[str, object]) -> None:
+    reply = asyncio.run(control_request(control_file, request))
     typer.echo(json.dumps(reply))
     if not reply.get("ok"):
         raise typer.Exit(1)
+
+
+@sim_app.command("fault")
+def fault_cmd(
+    endpoint: list[str] = typer.Option(None, help="Endpoint name (see the inventory); repeat for several."),
+    all_: bool = typer.Option(False, "--all", help="Every endpoint of the fleet."),
+    fault: str = typer.Option(..., help=f"One of: {', '.join(FAULTS)}."),
+    control_file: Path = typer.Option(Path("sim-control.json")),
+    seconds: float = typer.Option(10.0, help="For reboot: how long the device is away."),
+    delay_ms: int | None = typer.Option(
+        None, help="For slow: extra delay per reply (500); for flaky: how late (3000)."
+    ),
+    pct: float | None = typer.Option(None, help="For flaky: % of replies dropped or delayed (2)."),
+) -> None:
+    """Inject (or ``clear``) a fault on one, several (``fault_all``) or ``--all`` endpoints."""
+    if fault not in FAULTS:
+        raise typer.BadParameter(f"fault must be one of {', '.join(FAULTS)}")
+    if bool(endpoint) == all_:
+        raise typer.BadParameter("give --endpoint (one or more) or --all")
+    options = {"fault": fault, "seconds": seconds, "delay_ms": delay_ms, "pct": pct}
+    if endpoint and len(endpoint) == 1:
+        _request(control_file, {"op": "fault", "endpoint": endpoint[0], **options})
+    else:
+        _request(control_file, {"op": "fault_all", "endpoints": endpoint or None, **options})
+
+
+def _on_off(value: str | None, name: str) -> bool | None:
+    if value is None:
+        return None
+    if value.lower() not in ("on", "off"):
+        raise typer.BadParameter(f"{name} must be on or off")
+    return value.lower() == "on"
+
+
+@sim_app.command("set")
+def set_cmd(
+    endpoint: str = typer.Option(..., help="Endpoint name (see the inventory)."),
+    camera: str | None = typer.Option(None, help="on|off: camera plugged in."),
+    mics: str | None = typer.Option(None, help="on|off: microphones plugged in."),
+    sip: str | None = typer.Option(None, help="on|off: registered to call control."),
+    loss: float | None = typer.Option(None, help="Packet loss % of calls (media statistics)."),
+    temperature: float | None = typer.Option(None, help="Temperature in °C."),
+    call: str | None = typer.Option(None, help="sip:... starts an incoming call; none ends it."),
+    rate: int = typer.Option(1920, help="Call rate (kbps) of a call started with --call."),
+    control_file: Path = typer.Option(Path("sim-control.json")),
+) -> None:
+    """Change what a running endpoint reports: peripherals, SIP, loss, temperature, calls."""
+    request: dict[str, object] = {"op": "set", "endpoint": endpoint}
+    for name, value in (
+        ("camera_connected", _on_off(camera, "--camera")),
+        ("microphones_connected", _on_off(mics, "--mics")),
+        ("sip_registered", _on_off(sip, "--sip")),
+        ("packet_loss_pct", loss),
+        ("temperature_c", temperature),
+    ):
+        if value is not None:
+            request[name] = value
+    if call is not None:
+        request["call"] = None if call.lower() == "none" else {"remote": call, "rate": rate}
+    if len(request) == 2:
+        raise typer.BadParameter("nothing to set")
+    _request(control_file, request)
 
 
 @sim_app.command("list")

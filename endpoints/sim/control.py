@@ -6,13 +6,20 @@ one response object per line.  Requests::
     {"op": "list"}
     {"op": "state", "endpoint": "DEMO-vc001"}
     {"op": "fault", "endpoint": "DEMO-vc001", "fault": "stall", "seconds": 10, "delay_ms": 500}
+    {"op": "fault", "endpoint": 3, "fault": "flaky", "pct": 2.0, "delay_ms": 3000}
+    {"op": "fault_all", "endpoints": ["DEMO-vc001", 4] | null, "fault": "refuse"}   null: all
+    {"op": "set", "endpoint": "DEMO-vc001", "camera_connected": false,
+     "microphones_connected": true, "sip_registered": true, "packet_loss_pct": 2.5,
+     "temperature_c": 71.0, "call": {"remote": "sip:x@vc.example.gov.vn", "rate": 1920} | null}
     {"op": "configure", "endpoint": "DEMO-vc001", "download_s": 1, "reboot_s": 3,
      "upgrade_fail": "download" | "boot" | null, "rekey_on_upgrade": true}
     {"op": "stats"}                      per-endpoint counters, fleet handshake gauge
     {"op": "stats", "endpoint": "DEMO-vc001", "reset": true}
 
-``endpoint`` is a name or an index into the fleet.  ``configure`` changes only
-the fields given.  ``stats`` counters: ``connections`` (SSH logins accepted),
+``endpoint`` is a name or an index into the fleet.  ``configure`` and ``set``
+change only the fields given; ``set`` with ``call`` starts an incoming call
+(``null`` ends it), pushing feedback to registered sessions as a device does.
+``fault_all`` resolves every name before changing anything.  ``stats`` counters: ``connections`` (SSH logins accepted),
 ``commands`` (command lines received), ``config_writes`` (profile set commands),
 ``upgrades`` (firmware upgrades started); ``reset`` zeroes them after reading.
 
@@ -28,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from endpoints.sim.fleet import Fleet
-from endpoints.sim.server import UPGRADE_FAILURES, SimEndpoint
+from endpoints.sim.server import STATE_FIELDS, UPGRADE_FAILURES, SimEndpoint
 
 __all__ = ["ControlServer", "control_request", "read_control_file"]
 
@@ -78,6 +85,11 @@ class ControlServer:
             }
         if op == "stats":
             return self._stats(request)
+        if op == "fault_all":
+            eps = await self.fleet.inject_all(
+                request["fault"], request.get("endpoints"), **_fault_options(request)
+            )
+            return {"ok": True, "endpoints": [ep.state.name for ep in eps]}
         ep = self.fleet[request["endpoint"]]
         if op == "configure":
             _configure(ep, request)
@@ -85,11 +97,13 @@ class ControlServer:
         if op == "state":
             return {"ok": True, "endpoint": ep.state.summary()}
         if op == "fault":
-            await ep.inject(
-                request["fault"],
-                seconds=float(request.get("seconds") or 10),
-                delay_ms=int(request.get("delay_ms") or 500),
-            )
+            await ep.inject(request["fault"], **_fault_options(request))
+            return {"ok": True, "endpoint": ep.state.summary()}
+        if op == "set":
+            fields = {k: v for k, v in request.items() if k not in ("op", "endpoint")}
+            if unknown := set(fields) - set(STATE_FIELDS) - {"call"}:
+                raise ValueError(f"unknown fields {sorted(unknown)}")
+            ep.set_state(**fields)
             return {"ok": True, "endpoint": ep.state.summary()}
         raise ValueError(f"unknown op {op!r}")
 
@@ -111,6 +125,18 @@ class ControlServer:
                 for ep in eps:
                     ep.state.stats = type(ep.state.stats)()
         return reply
+
+
+def _fault_options(request: dict[str, Any]) -> dict[str, Any]:
+    """``inject`` keywords from a request: only those given, so each fault keeps its defaults."""
+    out: dict[str, Any] = {}
+    if request.get("seconds") is not None:
+        out["seconds"] = float(request["seconds"])
+    if request.get("delay_ms") is not None:
+        out["delay_ms"] = int(request["delay_ms"])
+    if request.get("pct") is not None:
+        out["pct"] = float(request["pct"])
+    return out
 
 
 def _configure(ep: SimEndpoint, request: dict[str, Any]) -> None:

@@ -121,7 +121,12 @@ class Dialect:
         raise NotImplementedError
 
     def event(self, kind: str, data: dict[str, object]) -> str | None:
-        """Feedback text this session prints for a device event, if subscribed."""
+        """Feedback text this session prints for a device event, if subscribed.
+
+        Kinds: ``call_connected`` {call}, ``call_disconnected`` {call, cause:
+        ``LocalDisconnect`` | ``RemoteDisconnect``}, ``peripheral`` {device:
+        ``camera`` | ``microphones``, connected}, ``sip`` {registered}.
+        """
         return None
 
     def noise(self) -> str:

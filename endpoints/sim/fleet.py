@@ -3,12 +3,19 @@
 The CSV is what the controller's import reads, so a whole province can be
 rehearsed against the simulator: ``name,unit,host,port,username,password,
 profile,host_key`` (host_key is the endpoint's OpenSSH public key line).
+
+``flaky_pct`` starts every endpoint with the ``flaky`` fault (a lossy WAN);
+``dynamics`` makes the fleet live a little for demos: now and then a far end
+calls in or hangs up, a camera is unplugged and plugged back (a few changes
+per minute across the fleet).  Both draw from RNGs seeded with ``seed``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
+import random
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -18,6 +25,7 @@ from endpoints.sim.cisco import CiscoDialect
 from endpoints.sim.dialect import Dialect
 from endpoints.sim.poly import PolyDialect
 from endpoints.sim.server import HandshakeGauge, SimEndpoint
+from endpoints.sim.state import FAULTS
 
 __all__ = ["DIALECTS", "INVENTORY_HEADER", "Fleet"]
 
@@ -44,6 +52,11 @@ class Fleet:
         download_s: float = 2.0,
         time_scale: float = 1.0,
         rekey_on_upgrade: bool = False,
+        flaky_pct: float = 0.0,
+        flaky_delay_ms: int = 3000,
+        seed: int = 0,
+        dynamics: bool = False,
+        dynamics_per_min: float = 4.0,
     ) -> None:
         if count < 0 or not profiles or not units:
             raise ValueError("count >= 0 and non-empty profiles and units are required")
@@ -57,6 +70,10 @@ class Fleet:
             self.profiles[pid] = known[pid]
         self.username = username
         self.password = password
+        self.seed = seed
+        self.dynamics = dynamics
+        self.dynamics_per_min = dynamics_per_min
+        self._dynamics_task: asyncio.Task[None] | None = None
         self.handshakes = HandshakeGauge()  # in progress now / at most, across the fleet
         self.endpoints: list[SimEndpoint] = []
         for i in range(count):
@@ -77,8 +94,12 @@ class Fleet:
                     time_scale=time_scale,
                     rekey_on_upgrade=rekey_on_upgrade,
                     gauge=self.handshakes,
+                    seed=seed,
                 )
             )
+            if flaky_pct:
+                faults = self.endpoints[-1].state.faults
+                faults.flaky_pct, faults.flaky_delay_ms = float(flaky_pct), int(flaky_delay_ms)
 
     def __getitem__(self, name: str | int) -> SimEndpoint:
         """An endpoint by name, or by its index in ``endpoints``."""
@@ -100,11 +121,56 @@ class Fleet:
             ep.state.stats = type(ep.state.stats)()
         self.handshakes.peak = self.handshakes.current
 
+    async def inject_all(
+        self, fault: str, endpoints: Sequence[str | int] | None = None, **options: object
+    ) -> list[SimEndpoint]:
+        """Apply one fault to several endpoints (all when None) at once.
+
+        Every name is resolved first: an unknown one changes nothing.
+        """
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}")
+        eps = self.endpoints if endpoints is None else [self[n] for n in endpoints]
+        await asyncio.gather(*(ep.inject(fault, **options) for ep in eps))  # type: ignore[arg-type]
+        return list(eps)
+
     async def start(self) -> None:
         await asyncio.gather(*(ep.start() for ep in self.endpoints))
+        if self.dynamics and self.endpoints and self._dynamics_task is None:
+            self._dynamics_task = asyncio.get_running_loop().create_task(self._live())
 
     async def stop(self) -> None:
+        if self._dynamics_task is not None:
+            self._dynamics_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._dynamics_task
+            self._dynamics_task = None
         await asyncio.gather(*(ep.stop() for ep in self.endpoints), return_exceptions=True)
+
+    async def _live(self) -> None:
+        """Random, gentle changes: calls start and end, cameras go and come back."""
+        rng = random.Random(f"{self.seed}:dynamics")
+        unplugged: dict[SimEndpoint, float] = {}  # camera back at this loop time
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(rng.expovariate(self.dynamics_per_min / 60))
+            for ep, at in list(unplugged.items()):
+                if loop.time() >= at:
+                    del unplugged[ep]
+                    ep.set_state(camera_connected=True)
+            ep = rng.choice(self.endpoints)
+            if any(not f.startswith("flaky") for f in ep.state.faults.active()):
+                continue  # leave faulted endpoints alone: a test or operator set them
+            roll = rng.random()
+            if ep.state.call is not None:
+                ep.end_call()
+            elif roll < 0.75:
+                other = rng.choice(self.endpoints)
+                uri = f"sip:{other.state.name.lower()}@vc.example.gov.vn"
+                ep.start_call(uri, rng.choice((768, 1152, 1920)))
+            elif ep.state.camera_connected:
+                ep.set_state(camera_connected=False)
+                unplugged[ep] = loop.time() + rng.uniform(20, 90)
 
     async def __aenter__(self) -> Fleet:
         await self.start()

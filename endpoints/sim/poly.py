@@ -2,7 +2,10 @@
 
 The device echoes each line, prints the answer, then the prompt.  After
 ``notify callstatus`` it prints ``notification:callstatus:...`` lines whenever
-a call changes, at any moment, including in the middle of another answer.
+a call changes, at any moment, including in the middle of another answer;
+after ``notify sysstatus``, ``notification:sysstatus:<name>:<online|offline>``
+when the camera, the microphones or the SIP registration change (names as in
+the ``status`` answer).  Registrations last as long as the API session.
 """
 
 from __future__ import annotations
@@ -15,6 +18,17 @@ __all__ = ["PolyDialect"]
 
 NL = "\r\n"
 PROMPT = "-> "
+NOTIFY_TYPES = (
+    "callstatus",
+    "linestatus",
+    "mutestatus",
+    "screenchanges",
+    "sysstatus",
+    "sysalerts",
+    "vidsourcechanges",
+    "calendarmeetings",
+)
+_ONLINE = {True: "online", False: "offline"}
 
 
 class PolyDialect(Dialect):
@@ -23,7 +37,7 @@ class PolyDialect(Dialect):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.notify: set[str] = set()
+        self.notify: list[str] = []
 
     def banner(self) -> str:
         s = self.state
@@ -39,13 +53,19 @@ class PolyDialect(Dialect):
         return f"notification:callstatus:incoming:99:Noise:sip:noise@x:disconnected:0:16:videocall{NL}"
 
     def event(self, kind: str, data: dict[str, object]) -> str | None:
-        if "callstatus" not in self.notify or not kind.startswith("call_"):
-            return None
-        state = "connected" if kind == "call_connected" else "disconnected"
-        return (
-            f"notification:callstatus:outgoing:{data['call_id']}:{data.get('remote', '')}:"
-            f"{data.get('remote', '')}:{state}:{data.get('rate', 0)}:0:videocall{NL}"
-        )
+        if kind.startswith("call_") and "callstatus" in self.notify:
+            c = data["call"]
+            assert isinstance(c, CallState)
+            state = "connected" if kind == "call_connected" else "disconnected"
+            return (
+                f"notification:callstatus:{c.direction}:{c.call_id}:{_far_name(c.remote)}:"
+                f"{c.remote}:{state}:{c.rate}:0:videocall{NL}"
+            )
+        if kind in ("peripheral", "sip") and "sysstatus" in self.notify:
+            name = str(data["device"]) if kind == "peripheral" else "sipserver"
+            up = bool(data["connected"] if kind == "peripheral" else data["registered"])
+            return f"notification:sysstatus:{name}:{_ONLINE[up]}{NL}"
+        return None
 
     def garbage(self, line: str) -> list[str]:
         return [line + NL, "~~~~ \x01\x02 ####" + NL, "??? 0xDEADBEEF" + NL, PROMPT]
@@ -88,7 +108,7 @@ class PolyDialect(Dialect):
         if verb == "systemsetting" and args == ["get", "model"]:
             return [f"systemsetting model {quote_out(s.model)}"]
         if verb == "status":
-            on = {True: "online", False: "offline"}
+            on = _ONLINE
             return [
                 f"inacall {on[s.call is not None]}",
                 "autoanswerp2p online",
@@ -104,10 +124,10 @@ class PolyDialect(Dialect):
             if (c := s.call) is None:
                 return ["system is not in a call"]
             muted = "muted" if s.muted else "notmuted"
-            far_name = c.remote.split(":")[-1].split("@")[0]
             return [
                 "callinfo begin",
-                f"callinfo:{c.call_id}:{far_name}:{c.remote}:{c.rate}:connected:{muted}:outgoing:videocall",
+                f"callinfo:{c.call_id}:{_far_name(c.remote)}:{c.remote}:{c.rate}:connected:{muted}:"
+                f"{c.direction}:videocall",
                 "callinfo end",
             ]
         if verb == "netstats" and args == ["0"]:
@@ -121,8 +141,8 @@ class PolyDialect(Dialect):
             return self._dial(tokens[1:])
         if verb == "hangup" and args == ["all"]:
             if s.call is not None:
-                call_id, s.call = s.call.call_id, None
-                self.broadcast("call_disconnected", {"call_id": call_id})
+                call, s.call = s.call, None
+                self.broadcast("call_disconnected", {"call": call, "cause": "LocalDisconnect"})
             return ["hanging up all"]
         if verb == "mute" and len(args) == 2 and args[0] == "near":
             if args[1] in ("on", "off"):
@@ -130,10 +150,21 @@ class PolyDialect(Dialect):
             elif args[1] != "get":
                 return ["error: invalid command"]
             return [f"mute near {'on' if s.muted else 'off'}"]
-        if verb == "notify" and len(args) == 1:
-            self.notify.add(args[0])
-            return [f"registered for 1 notifications:{args[0]}"]
-        if verb in ("dial", "hangup", "mute", "notify", "callinfo", "netstats", "systemsetting"):
+        if verb == "notify" and not args:
+            return [
+                f"registered for {len(self.notify)} notifications" + "".join(f":{n}" for n in self.notify)
+            ]
+        if verb in ("notify", "nonotify") and len(args) == 1 and args[0] in NOTIFY_TYPES:
+            if verb == "notify" and args[0] in self.notify:
+                return [f"info: event/notification already active:{args[0]}"]
+            if verb == "nonotify" and args[0] not in self.notify:
+                return [f"info: event/notification not active:{args[0]}"]
+            if verb == "notify":
+                self.notify.append(args[0])
+            else:
+                self.notify.remove(args[0])
+            return [f"{verb} {args[0]} success"]
+        if verb in ("dial", "hangup", "mute", "notify", "nonotify", "callinfo", "netstats", "systemsetting"):
             return ["error: invalid command"]
         return ["error: command not found"]
 
@@ -145,7 +176,11 @@ class PolyDialect(Dialect):
             return ["error: invalid command"]
         if s.call is not None:
             return ["error: call already active"]
-        s.call = CallState(s.next_call_id, args[2], int(args[1]), args[3])
-        s.next_call_id += 1
-        self.broadcast("call_connected", {"call_id": s.call.call_id, "remote": args[2], "rate": args[1]})
+        call = s.new_call(args[2], int(args[1]), args[3], "outgoing")
+        self.broadcast("call_connected", {"call": call})
         return ["dialing manual"]
+
+
+def _far_name(remote: str) -> str:
+    """The far site's name as the codec shows it: the user part of the URI."""
+    return remote.split(":")[-1].split("@")[0]

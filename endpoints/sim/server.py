@@ -18,12 +18,23 @@ in the file (``.../ce11.20.1.3.pkg`` → ``ce11.20.1.3``), optionally with a new
 host key (``rekey_on_upgrade``).  ``upgrade_fail`` = ``download`` (stays up on
 the old version) or ``boot`` (reboots, comes back on the old version) makes
 it fail; ``state.upgrade`` says how it went.
+
+State that a room changes by itself (a far end calls in, a camera is
+unplugged, the SIP registration drops, the link loses packets) is set with
+``set_state`` / ``start_call`` / ``end_call``; each change is pushed as
+feedback to every shell that registered for it, as the device would.
+
+Fault ``flaky`` (a lossy WAN link): each batch of input is, with probability
+``pct``/100, never answered (the client times out) or answered ``delay_ms``
+late, half and half, drawn from an RNG seeded with (``seed``, endpoint name)
+when the fault is set, so a run is reproducible.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import re
 import socket
 import time
@@ -36,9 +47,18 @@ from endpoints.profiles import Profile
 from endpoints.sim.dialect import Dialect
 from endpoints.sim.state import EndpointState, UpgradeState
 
-__all__ = ["UPGRADE_FAILURES", "HandshakeGauge", "SimEndpoint", "version_from_url"]
+__all__ = ["STATE_FIELDS", "UPGRADE_FAILURES", "HandshakeGauge", "SimEndpoint", "version_from_url"]
 
 UPGRADE_FAILURES = (None, "download", "boot")
+# What ``set_state`` changes besides ``call``, and the feedback event each one raises.
+STATE_FIELDS = {
+    "camera_connected": ("peripheral", "camera"),
+    "microphones_connected": ("peripheral", "microphones"),
+    "sip_registered": ("sip", None),
+    "packet_loss_pct": (None, None),
+    "temperature_c": (None, None),
+}
+_UNSET = object()
 _VERSION = re.compile(r"[A-Za-z]*\d+(?:[._]\d+)+")
 
 
@@ -98,6 +118,7 @@ class SimEndpoint:
         time_scale: float = 1.0,
         rekey_on_upgrade: bool = False,
         gauge: HandshakeGauge | None = None,
+        seed: int = 0,
     ) -> None:
         self.state = state
         self.profile = profile
@@ -113,6 +134,8 @@ class SimEndpoint:
         self.rekey_on_upgrade = rekey_on_upgrade
         self.upgrade_fail: str | None = None  # None, "download" or "boot"
         self.gauge = gauge or HandshakeGauge()
+        self.seed = seed
+        self.flaky_rng = random.Random(f"{seed}:{state.name}")
         self._handshaking: set[asyncssh.SSHServerConnection] = set()
         self.host_key = asyncssh.generate_private_key("ssh-ed25519")
         self._other_key = asyncssh.generate_private_key("ssh-ed25519")
@@ -243,6 +266,13 @@ class SimEndpoint:
                 *lines, buffer = (buffer + chunk).split("\n")
                 if not lines:
                     continue
+                fate = self._flaky_fate()
+                if fate == "drop":
+                    self.state.stats.flaky_dropped += 1
+                    continue  # lost on the way: never answered
+                if fate == "delay":
+                    self.state.stats.flaky_delayed += 1
+                    await self._delay(self.state.faults.flaky_delay_ms)
                 await self._delay(self.latency_ms)  # once per batch: see the module docstring
                 for line in lines:
                     await self._delay(self.state.faults.slow_ms)
@@ -255,6 +285,77 @@ class SimEndpoint:
             self._writers.pop(shell, None)
             with contextlib.suppress(Exception):
                 process.exit(0)
+
+    def _flaky_fate(self) -> str | None:
+        """None (answer normally), ``drop`` or ``delay`` for the batch just received."""
+        pct = self.state.faults.flaky_pct
+        if pct <= 0 or self.flaky_rng.random() * 100 >= pct:
+            return None
+        return "drop" if self.flaky_rng.random() < 0.5 else "delay"
+
+    # -- state the room changes -------------------------------------------------
+    def _check_call(self, remote: object, rate: object) -> None:
+        if not isinstance(remote, str) or not remote:
+            raise ValueError("call needs a remote URI")
+        if any(ch < " " or ch == "\x7f" for ch in remote):
+            raise ValueError("call remote must be printable")
+        if isinstance(rate, bool) or not isinstance(rate, int) or rate <= 0:
+            raise ValueError("call rate must be a positive integer")
+        if self.state.call is not None:
+            raise ValueError(f"{self.state.name} is already in a call")
+
+    def start_call(self, remote: str, rate: int = 1920) -> None:
+        """A far end calls in and the codec answers: connected now, feedback pushed."""
+        self._check_call(remote, rate)
+        protocol = self.profile.calls.protocols.get("sip", "sip")
+        call = self.state.new_call(remote, int(rate), protocol, "incoming")
+        self.broadcast("call_connected", {"call": call})
+
+    def end_call(self) -> bool:
+        """The far end hangs up; False when there was no call."""
+        call, self.state.call = self.state.call, None
+        if call is None:
+            return False
+        self.broadcast("call_disconnected", {"call": call, "cause": "RemoteDisconnect"})
+        return True
+
+    def set_state(self, *, call: object = _UNSET, **fields: object) -> None:
+        """Change only the fields given (see ``STATE_FIELDS``); ``call``: a dict
+        ``{"remote": ..., "rate": ...}`` starts an incoming call, None ends it.
+
+        Everything is checked before anything changes.  Bool fields take bools
+        only (a string "off" is an error, not True).
+        """
+        values: dict[str, bool | float] = {}
+        for name, value in fields.items():
+            if name not in STATE_FIELDS:
+                raise ValueError(f"unknown state field {name!r}; have {sorted(STATE_FIELDS)}")
+            if isinstance(getattr(self.state, name), bool):
+                if not isinstance(value, bool):
+                    raise ValueError(f"{name} must be true or false")
+                values[name] = value
+            else:
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ValueError(f"{name} must be a number")
+                values[name] = float(value)
+        if not 0 <= float(values.get("packet_loss_pct", 0)) <= 100:
+            raise ValueError("packet_loss_pct must be within 0..100")
+        if call is not _UNSET and call is not None:
+            if not isinstance(call, dict) or set(call) - {"remote", "rate"}:
+                raise ValueError('call must be {"remote": "sip:...", "rate": 1920} or null')
+            self._check_call(call.get("remote"), call.get("rate", 1920))
+        for name, value in values.items():
+            changed = getattr(self.state, name) != value
+            setattr(self.state, name, value)
+            kind, device = STATE_FIELDS[name]
+            if changed and kind == "peripheral":
+                self.broadcast(kind, {"device": device, "connected": value})
+            elif changed and kind == "sip":
+                self.broadcast(kind, {"registered": value})
+        if call is None:
+            self.end_call()
+        elif isinstance(call, dict):
+            self.start_call(call["remote"], call.get("rate", 1920))
 
     def _line(
         self,
@@ -329,8 +430,19 @@ class SimEndpoint:
         if not self.state.faults.refuse:
             await self.start()
 
-    async def inject(self, fault: str, *, seconds: float = 10.0, delay_ms: int = 500) -> None:
-        """Turn a fault on (``clear`` turns every fault off and restores service)."""
+    async def inject(
+        self,
+        fault: str,
+        *,
+        seconds: float = 10.0,
+        delay_ms: int | None = None,
+        pct: float | None = None,
+    ) -> None:
+        """Turn a fault on (``clear`` turns every fault off and restores service).
+
+        ``delay_ms``: for ``slow`` (default 500) and ``flaky`` (default 3000);
+        ``pct``: for ``flaky`` (default 2.0); ``seconds``: for ``reboot``.
+        """
         f = self.state.faults
         match fault:
             case "refuse":
@@ -343,7 +455,14 @@ class SimEndpoint:
             case "new_host_key":
                 f.new_host_key = True
             case "slow":
-                f.slow_ms = delay_ms
+                f.slow_ms = 500 if delay_ms is None else int(delay_ms)
+            case "flaky":
+                pct = 2.0 if pct is None else float(pct)
+                if not 0 <= pct <= 100:
+                    raise ValueError("flaky pct must be within 0..100")
+                f.flaky_pct = pct
+                f.flaky_delay_ms = 3000 if delay_ms is None else int(delay_ms)
+                self.flaky_rng = random.Random(f"{self.seed}:{self.state.name}")
             case "drop":
                 f.drop = True
             case "garbage":

@@ -21,6 +21,7 @@ FAULTS = (
     "garbage",
     "reboot",
     "noise",
+    "flaky",
     "clear",
 )
 
@@ -30,8 +31,13 @@ class CallState:
     call_id: int
     remote: str
     rate: int
-    protocol: str
+    protocol: str  # in the device's own word (the profile's ``calls.protocols``)
+    direction: str = "outgoing"  # or "incoming" (started through the control API)
     started: float = field(default_factory=time.monotonic)
+
+    @property
+    def duration_s(self) -> int:
+        return int(time.monotonic() - self.started)
 
 
 @dataclass
@@ -42,6 +48,8 @@ class Stats:
     commands: int = 0  # non-empty command lines received
     config_writes: int = 0  # profile "set" commands received (accepted or refused)
     upgrades: int = 0  # firmware upgrades started
+    flaky_dropped: int = 0  # batches of input never answered (fault ``flaky``)
+    flaky_delayed: int = 0  # batches answered ``flaky_delay_ms`` late
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -49,6 +57,8 @@ class Stats:
             "commands": self.commands,
             "config_writes": self.config_writes,
             "upgrades": self.upgrades,
+            "flaky_dropped": self.flaky_dropped,
+            "flaky_delayed": self.flaky_delayed,
         }
 
 
@@ -72,7 +82,12 @@ class UpgradeState:
 
 @dataclass
 class Faults:
-    """Active faults; ``noise`` interleaves feedback into every reply (not a failure)."""
+    """Active faults; ``noise`` interleaves feedback into every reply (not a failure).
+
+    ``flaky_pct``: each batch of input the device receives is, with that
+    probability, either never answered or answered ``flaky_delay_ms`` late
+    (half and half, from the endpoint's seeded RNG).
+    """
 
     refuse: bool = False
     stall: bool = False
@@ -82,6 +97,8 @@ class Faults:
     drop: bool = False
     garbage: bool = False
     noise: bool = False
+    flaky_pct: float = 0.0
+    flaky_delay_ms: int = 0
     down_until: float = 0.0  # reboot: monotonic time the device comes back
 
     def active(self) -> list[str]:
@@ -100,6 +117,8 @@ class Faults:
         ]
         if self.slow_ms:
             names.append(f"slow:{self.slow_ms}ms")
+        if self.flaky_pct:
+            names.append(f"flaky:{self.flaky_pct:g}%/{self.flaky_delay_ms}ms")
         if self.down_until > time.monotonic():
             names.append("reboot")
         return names
@@ -128,6 +147,12 @@ class EndpointState:
     stats: Stats = field(default_factory=Stats)
     upgrade: UpgradeState | None = None
 
+    def new_call(self, remote: str, rate: int, protocol: str, direction: str) -> CallState:
+        """Put the device in a call (the caller checked it was idle) and return it."""
+        self.call = CallState(self.next_call_id, remote, rate, protocol, direction)
+        self.next_call_id += 1
+        return self.call
+
     @property
     def upgrading(self) -> bool:
         return self.upgrade is not None and self.upgrade.status in ("downloading", "installing")
@@ -147,7 +172,13 @@ class EndpointState:
             "uptime_s": self.uptime_s,
             "in_call": self.call is not None,
             "remote": self.call.remote if self.call else None,
+            "call_direction": self.call.direction if self.call else None,
             "muted": self.muted,
+            "camera_connected": self.camera_connected,
+            "microphones_connected": self.microphones_connected,
+            "sip_registered": self.sip_registered,
+            "packet_loss_pct": self.packet_loss_pct,
+            "temperature_c": self.temperature_c,
             "config": dict(self.config),
             "faults": self.faults.active(),
             "commands": len(self.commands),

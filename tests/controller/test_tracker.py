@@ -47,7 +47,9 @@ def test_degraded_reasons_and_loss_band():
 
 
 def test_flapping_is_detected_and_expires():
-    t = Tracker(Thresholds(fail_after=1, recover_after=1, flap_transitions=4, flap_window_s=100), state="online")
+    t = Tracker(
+        Thresholds(fail_after=1, recover_after=1, flap_transitions=4, flap_window_s=100), state="online"
+    )
     run(t, [DOWN, OK, DOWN, OK], step=5)
     assert t.flapping
     t.observe(OK, 500)

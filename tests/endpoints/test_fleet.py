@@ -120,6 +120,22 @@ def test_cli_starts_fleet_and_faults(tmp_path: Path) -> None:
             check=True,
         ).stdout
         assert json.loads(out)["endpoint"]["faults"] == ["slow:50ms"]
+
+        def sim(*args: str) -> dict:
+            run = [sys.executable, "-m", "endpoints.sim.cli", *args, "--control-file", str(cf)]
+            done = subprocess.run(run, capture_output=True, text=True, timeout=20, check=True)
+            return json.loads(done.stdout)
+
+        ep = sim("set", "--endpoint", rows[1]["name"], "--camera", "off", "--loss", "4", "--call", "sip:x@y")
+        ep = ep["endpoint"]
+        assert (ep["camera_connected"], ep["packet_loss_pct"], ep["remote"]) == (False, 4.0, "sip:x@y")
+        assert sim("set", "--endpoint", rows[1]["name"], "--call", "none")["endpoint"]["in_call"] is False
+        names = [rows[2]["name"], rows[3]["name"]]
+        reply = sim("fault", "--endpoint", names[0], "--endpoint", names[1], "--fault", "flaky", "--pct", "5")
+        assert reply["endpoints"] == names
+        listing = asyncio.run(control_request(cf, {"op": "list"}))["endpoints"]
+        assert [e["faults"] for e in listing[2:4]] == [["flaky:5%/3000ms"]] * 2
+        assert len(sim("fault", "--all", "--fault", "clear")["endpoints"]) == 6
         options = asyncio.run(control_request(cf, {"op": "configure", "endpoint": rows[0]["name"]}))[
             "endpoint"
         ]

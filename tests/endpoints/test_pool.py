@@ -235,9 +235,11 @@ async def test_reboot_kills_the_session_and_the_next_call_reconnects(device: Sim
         second = await until_connected(pool, target(device))
         assert second is not first and second.alive
         assert device.state.stats.connections == 2
-        # re-initialised: the profile's on-open commands ran on the new shell too
-        on_open = device.profile.session.on_open
-        assert all(device.state.commands.count(c) == 2 for c in on_open)
+        # re-initialised: on-open commands and feedback registrations ran on the new shell too
+        opening = device.profile.session.on_open + device.profile.session.feedback_register
+        assert opening and all(
+            sum(c.split(" | ")[0] == cmd for c in device.state.commands) == 2 for cmd in opening
+        )
         assert (await EndpointDriver(second).identify()).model == device.state.model
     finally:
         await pool.close()

@@ -152,15 +152,20 @@ async def test_control_api_configure_and_stats(tmp_path: Path) -> None:
                 "commands": 0,
                 "config_writes": 0,
                 "upgrades": 0,
+                "flaky_dropped": 0,
+                "flaky_delayed": 0,
             }
             s2 = stats["stats"]["DEMO-vc002"]
-            on_open = len(fleet.endpoints[1].profile.session.on_open)
+            opening = fleet.endpoints[1].profile.session
+            on_open = len(opening.on_open) + len(opening.feedback_register)
             n_config = len(fleet.endpoints[1].profile.config)
             assert s2 == {
                 "connections": 1,
                 "commands": on_open + 2 + n_config,
                 "config_writes": 2,
                 "upgrades": 0,
+                "flaky_dropped": 0,
+                "flaky_delayed": 0,
             }
             assert stats["handshakes"]["peak"] >= 1
             after = await control_request(cf, {"op": "stats", "endpoint": "DEMO-vc002"})

@@ -1,0 +1,198 @@
+"""Feedback-driven state: registrations on every (re)connect, state changes pushed at once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from endpoints import EndpointDriver, ProfileError, default_profiles_dir, load_profile, open_session
+from endpoints.sim import ControlServer, Fleet, SimEndpoint, control_request
+
+from .conftest import connect
+from .test_pool import make_pool, target, until_connected, until_dead
+
+# What each dialect pushes, by event (a registered session sees these lines).
+CALL_UP = {
+    "cisco-roomos": "*s Call {id} Status: Connected",
+    "poly-group": "notification:callstatus:incoming:{id}:ubnd-xa:sip:ubnd-xa@vc.example.gov.vn:connected:",
+}
+CALL_DOWN = {
+    "cisco-roomos": ["*s Call {id} (ghost=True):", "*e CallDisconnect CauseValue: 1"],
+    "poly-group": [
+        "notification:callstatus:incoming:{id}:ubnd-xa:sip:ubnd-xa@vc.example.gov.vn:disconnected:"
+    ],
+}
+CAMERA_OFF = {
+    "cisco-roomos": "*s Peripherals ConnectedDevice 1001 (ghost=True):",
+    "poly-group": "notification:sysstatus:camera:offline",
+}
+REMOTE = "sip:ubnd-xa@vc.example.gov.vn"
+
+
+async def now(fn: Callable[..., object], *args: object, **kw: object) -> None:
+    """Call a simulator method from inside the loop (it writes to live SSH channels)."""
+    fn(*args, **kw)
+
+
+class Recorder:
+    """The pool's ``on_feedback``: every line with its key and arrival time."""
+
+    def __init__(self, device: SimEndpoint) -> None:
+        self.profile = device.profile
+        self.lines: list[tuple[str, str, float]] = []
+        self.state_change = asyncio.Event()
+
+    def __call__(self, key: str, line: str) -> None:
+        self.lines.append((key, line, time.monotonic()))
+        if self.profile.is_state_feedback(line):
+            self.state_change.set()
+
+    async def after(self, action: object) -> tuple[float, list[str]]:
+        """Run ``action`` (awaitable); seconds until the first state-feedback line, all lines."""
+        self.lines.clear()
+        self.state_change.clear()
+        started = time.monotonic()
+        await action  # type: ignore[misc]
+        await asyncio.wait_for(self.state_change.wait(), 2)
+        await asyncio.sleep(0.02)  # the rest of the burst
+        first = next(t for _, line, t in self.lines if self.profile.is_state_feedback(line))
+        return first - started, [line for _, line, _ in self.lines]
+
+
+@pytest.fixture
+async def control(fleet: Fleet, tmp_path: Path) -> AsyncIterator[Path]:
+    server = ControlServer(fleet)
+    await server.start(tmp_path / "control.json")
+    try:
+        yield tmp_path / "control.json"
+    finally:
+        await server.stop()
+
+
+async def set_state(cf: Path, device: SimEndpoint, **fields: object) -> None:
+    reply = await control_request(cf, {"op": "set", "endpoint": device.state.name, **fields})
+    assert reply["ok"], reply
+
+
+async def test_control_api_call_is_state_feedback_at_once_and_after_reconnect(
+    device: SimEndpoint, control: Path
+) -> None:
+    pid = device.profile.id
+    rec = Recorder(device)
+    pool = make_pool(on_feedback=rec, backoff_base=0.05)
+    t = target(device)
+    try:
+        first = await pool.session(t)
+        assert first.registration_errors == []
+        took, lines = await rec.after(set_state(control, device, call={"remote": REMOTE, "rate": 1920}))
+        assert took < 0.1, took
+        assert {k for k, _, _ in rec.lines} == {t.key}
+        assert any(line.startswith(CALL_UP[pid].format(id=1)) for line in lines), lines
+        assert (await (await pool.driver(t)).health()).in_call is True
+
+        await device.inject("reboot", seconds=0.2)  # the call is gone with the reboot
+        await until_dead(first)
+        second = await until_connected(pool, t)
+        assert second is not first
+        for cmd in device.profile.session.feedback_register:  # registered again on the new shell
+            assert sum(c.split(" | ")[0] == cmd for c in device.state.commands) == 2
+
+        took, lines = await rec.after(set_state(control, device, call={"remote": REMOTE}))
+        assert took < 0.1, took
+        call_id = device.state.call.call_id  # type: ignore[union-attr]
+        assert any(line.startswith(CALL_UP[pid].format(id=call_id)) for line in lines), lines
+
+        took, lines = await rec.after(set_state(control, device, call=None))
+        assert took < 0.1, took
+        for expected in CALL_DOWN[pid]:
+            assert any(line.startswith(expected.format(id=call_id)) for line in lines), lines
+        assert (await (await pool.driver(t)).health()).in_call is False
+    finally:
+        await pool.close()
+
+
+async def test_peripheral_and_sip_changes_are_state_feedback(device: SimEndpoint) -> None:
+    rec = Recorder(device)
+    pool = make_pool(on_feedback=rec)
+    try:
+        await pool.session(target(device))
+        took, lines = await rec.after(now(device.set_state, camera_connected=False))
+        assert took < 0.1 and CAMERA_OFF[device.profile.id] in lines, lines
+        _, lines = await rec.after(now(device.set_state, sip_registered=False))
+        assert any("SIP Registration 1 Status: Failed" in x or x.endswith("sipserver:offline") for x in lines)
+        rec.lines.clear()
+        device.set_state(camera_connected=False, temperature_c=70.0)  # no change to report
+        await asyncio.sleep(0.1)
+        assert not any(device.profile.is_state_feedback(x) for _, x, _ in rec.lines)
+    finally:
+        await pool.close()
+
+
+async def test_dial_and_hangup_by_us_are_state_feedback_too(device: SimEndpoint) -> None:
+    rec = Recorder(device)
+    pool = make_pool(on_feedback=rec)
+    try:
+        driver = await pool.driver(target(device))
+        _, up = await rec.after(driver.dial(REMOTE, 768, "sip", "BK-7"))
+        _, down = await rec.after(driver.hangup())
+        assert any(device.profile.is_state_feedback(x) for x in up)
+        assert any(device.profile.is_state_feedback(x) for x in down)
+    finally:
+        await pool.close()
+
+
+async def test_unregistered_session_hears_nothing(device: SimEndpoint) -> None:
+    profile = device.profile
+    bare = profile.model_copy(
+        update={"session": profile.session.model_copy(update={"feedback_register": []})}
+    )
+    async with await open_session(
+        "127.0.0.1", device.port, "admin", "sim-password", bare, known_host_key=device.public_key
+    ) as quiet:
+        device.start_call(REMOTE)
+        device.set_state(camera_connected=False)
+        await asyncio.sleep(0.1)
+        assert quiet.feedback.empty()
+        assert (await EndpointDriver(quiet).health()).in_call is True
+
+
+async def test_feedback_during_a_pending_command_is_set_aside(device: SimEndpoint) -> None:
+    async with await connect(device) as session:
+        driver = EndpointDriver(session)
+        for _ in range(5):
+            health, _ = await asyncio.gather(driver.health(), now(device.start_call, REMOTE))
+            assert device.state.call is not None
+            device.end_call()
+            assert health.remote in (None, REMOTE)
+        await asyncio.sleep(0.05)
+        lines = [session.feedback.get_nowait() for _ in range(session.feedback.qsize())]
+    assert sum(device.profile.is_state_feedback(x) for x in lines) >= 10
+
+
+def test_state_feedback_regexes_are_validated(tmp_path: Path) -> None:
+    text = (default_profiles_dir() / "poly-group.yaml").read_text(encoding="utf-8")
+    bad = text.replace("- '^notification:callstatus:'", "- '^notification:(callstatus:'")
+    assert bad != text
+    (tmp_path / "bad.yaml").write_text(bad, encoding="utf-8")
+    with pytest.raises(ProfileError) as info:
+        load_profile(tmp_path / "bad.yaml")
+    assert "session.state_feedback" in str(info.value) and "invalid regex" in str(info.value)
+
+
+def test_is_state_feedback_per_dialect(profiles: dict) -> None:
+    cisco, poly = profiles["cisco-roomos"], profiles["poly-group"]
+    assert cisco.is_state_feedback("*s Call 12 Status: Connected")
+    assert cisco.is_state_feedback("*s Call 12 (ghost=True):")
+    assert cisco.is_state_feedback('*e CallDisconnect CauseValue: 1 CauseType: "RemoteDisconnect"')
+    assert cisco.is_state_feedback("*s Peripherals ConnectedDevice 1001 Status: Connected")
+    assert not cisco.is_state_feedback("*e Audio Volume: 50")
+    assert not cisco.is_state_feedback("*s Call 12 Duration: 40")
+    assert poly.is_state_feedback(
+        "notification:callstatus:outgoing:34:Demo:192.168.1.101:connected:384:0:videocall"
+    )
+    assert poly.is_state_feedback("notification:sysstatus:camera:offline")
+    assert not poly.is_state_feedback("notification:mutestatus:near:1:x:y:muted")

@@ -1,0 +1,77 @@
+"""Read a few events from a never-ending SSE route by driving the ASGI app directly.
+
+httpx's ASGI transport waits for the whole body, which an event stream never
+finishes; here we stop after `count` events and disconnect like a browser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+
+async def read_events(
+    app: Any, path: str, headers: dict[str, str], count: int, timeout: float = 10.0, query: str = ""
+) -> list[tuple[str | None, str | None, Any]]:
+    """(event, id, data) for the first `count` events (comments are skipped)."""
+    events: list[tuple[str | None, str | None, Any]] = []
+    buffer = ""
+    done = asyncio.Event()
+    disconnect = asyncio.Event()
+    status: dict[str, int] = {}
+
+    async def receive() -> dict[str, Any]:
+        if not hasattr(receive, "sent"):
+            receive.sent = True  # type: ignore[attr-defined]
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await disconnect.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal buffer
+        if message["type"] == "http.response.start":
+            status["code"] = message["status"]
+        elif message["type"] == "http.response.body":
+            buffer += message.get("body", b"").decode()
+            while "\n\n" in buffer:
+                block, buffer = buffer.split("\n\n", 1)
+                fields: dict[str, str] = {}
+                for line in block.splitlines():
+                    if line.startswith(":"):
+                        continue
+                    key, _, value = line.partition(": ")
+                    fields[key] = value
+                if "data" in fields:
+                    events.append((fields.get("event"), fields.get("id"), json.loads(fields["data"])))
+                if len(events) >= count:
+                    done.set()
+            if not message.get("more_body", False):
+                done.set()
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
+    task = asyncio.create_task(app(scope, receive, send))
+    try:
+        await asyncio.wait_for(done.wait(), timeout)
+    finally:
+        disconnect.set()
+        task.cancel()
+        try:
+            await task
+        except (asyncio.CancelledError, Exception):  # noqa: BLE001
+            pass
+    assert status.get("code") == 200, status
+    return events

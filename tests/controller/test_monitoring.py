@@ -36,8 +36,8 @@ async def states(ctl) -> dict[str, dict]:
     return {h["name"]: h for h in r.json()["items"]}
 
 
-async def wait_for(ctl, predicate, timeout: float = 15.0):
-    deadline = asyncio.get_running_loop().time() + timeout
+async def wait_for(ctl, predicate, limit_s: float = 15.0):
+    deadline = asyncio.get_running_loop().time() + limit_s
     while True:
         current = await states(ctl)
         if predicate(current):

@@ -13,7 +13,8 @@ from controller.roles import Role
 from tests.support.asgi_app import fuzz_app
 
 app, admin_token = fuzz_app()
-schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+# The live event stream never ends by design; its errors are tested in test_monitoring.
+schema = schemathesis.openapi.from_asgi("/openapi.json", app).exclude(path_regex=r"/events/stream$")
 
 
 @schema.parametrize()

@@ -12,7 +12,7 @@ from typing import Any
 
 
 async def read_events(
-    app: Any, path: str, headers: dict[str, str], count: int, timeout: float = 10.0, query: str = ""
+    app: Any, path: str, headers: dict[str, str], count: int, limit_s: float = 10.0, query: str = ""
 ) -> list[tuple[str | None, str | None, Any]]:
     """(event, id, data) for the first `count` events (comments are skipped)."""
     events: list[tuple[str | None, str | None, Any]] = []
@@ -65,7 +65,7 @@ async def read_events(
     }
     task = asyncio.create_task(app(scope, receive, send))
     try:
-        await asyncio.wait_for(done.wait(), timeout)
+        await asyncio.wait_for(done.wait(), limit_s)
     finally:
         disconnect.set()
         task.cancel()

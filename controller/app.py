@@ -76,6 +76,7 @@ async def build_state(settings: Settings) -> AppState:
         pool,
         interval_s=settings.monitor_interval_s,
         auth_retry_s=settings.monitor_auth_retry_s,
+        full_every=settings.monitor_full_every,
         signal=signal,
         thresholds=Thresholds(
             fail_after=settings.monitor_fail_after,

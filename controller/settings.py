@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     monitor_auth_retry_s: float = Field(
         default=300, gt=0, description="Retry endpoints that refused the credentials this often"
     )
+    monitor_full_every: int = Field(
+        default=4,
+        ge=1,
+        le=100,
+        description="Every Nth poll runs all health queries; the others only the call/liveness query",
+    )
     monitor_loss_pct: float = Field(default=5.0, ge=0, le=100)
     monitor_temperature_c: float = Field(default=75.0)
     alarm_correlation_s: float | None = Field(

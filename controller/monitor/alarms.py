@@ -142,6 +142,11 @@ class AlarmEvaluator:
         self.every_s, self.correlation_s = every_s, correlation_s
         self.raised_total = 0
         self._task: asyncio.Task[None] | None = None
+        self._seen: tuple[int, int] | None = None  # (monitor.changes, monitor.version) last evaluated
+        self._units: dict[uuid.UUID, tuple[str, str]] | None = None
+        self._last_full = 0.0
+        self._holding = False
+        self._units_version = -1
 
     async def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._loop())
@@ -158,7 +163,13 @@ class AlarmEvaluator:
         while True:
             await asyncio.sleep(self.every_s)
             try:
-                await self.evaluate()
+                # Quiet passes cost nothing: evaluate on state changes, and once a minute
+                # anyway (correlation holds expire with time, not with events).
+                now = asyncio.get_running_loop().time()
+                seen = (self.monitor.changes, self.monitor.version)
+                if seen != self._seen or now - self._last_full >= 60 or self._holding:
+                    self._seen, self._last_full = seen, now
+                    await self.evaluate()
             except Exception:  # noqa: BLE001 - alarms must keep being evaluated
                 log.exception("alarm evaluation failed")
 
@@ -166,8 +177,18 @@ class AlarmEvaluator:
         """One pass; returns (raised, cleared)."""
         now_dt = utcnow()
         async with self.db.transaction() as session:
-            units = {u.id: (u.name, u.path) for u in await session.scalars(select(Unit))}
-            wanted = wanted_alarms(self.monitor.watched, units, now_dt, self.correlation_s)
+            if self._units is None or self._units_version != self.monitor.version:
+                rows = await session.execute(select(Unit.id, Unit.name, Unit.path))
+                self._units = {uid: (name, path) for uid, name, path in rows}
+                self._units_version = self.monitor.version
+            wanted = wanted_alarms(self.monitor.watched, self._units, now_dt, self.correlation_s)
+            # An unreachable endpoint still inside its correlation hold needs another look soon.
+            self._holding = any(
+                w.tracker.state == "unreachable"
+                and w.since is not None
+                and (now_dt - w.since).total_seconds() < self.correlation_s
+                for w in self.monitor.watched.values()
+            )
             active = {
                 a.dedupe_key: a for a in await session.scalars(select(Alarm).where(Alarm.status == "active"))
             }

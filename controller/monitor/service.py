@@ -7,8 +7,8 @@ tells `offline` (the port answers, the codec software does not) from
 `unreachable` (no TCP at all). A state-feedback line from the device (a call
 started or ended) wakes the loop at once; polling stays the fallback.
 
-Results go through the group-commit recorder: the latest health, a sample,
-and — in the same transaction — the state change and its outbox event.
+Results go to the batched `HealthWriter`: the latest health, a sample, and —
+in the same transaction — the state change and its outbox event.
 """
 
 from __future__ import annotations
@@ -20,17 +20,17 @@ import statistics
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select
 
 import endpoints
-from controller.events import OutboxSignal, emit
-from controller.jobs.recorder import Recorder
-from controller.models import Endpoint, EndpointHealth, HealthSample, Unit, utcnow
-from controller.monitor.tracker import Observation, Thresholds, Tracker, Transition
+from controller.events import OutboxSignal
+from controller.models import Endpoint, EndpointHealth, Unit, utcnow
+from controller.monitor.tracker import UP, Observation, Thresholds, Tracker, Transition
+from controller.monitor.writer import HealthWriter
 from controller.security import SecretBox
 from controller.services.devices import device_target
 from endpoints.errors import Backoff
@@ -52,6 +52,10 @@ class Watched:
     task: asyncio.Task[None] | None = None
     wake: asyncio.Event | None = None
     auth_failed_at: float = 0.0
+    full_due: bool = True
+    polls_since_full: int = 0
+    last_ok_at: datetime | None = None
+    health: dict[str, Any] = field(default_factory=dict)
 
 
 class Monitor:
@@ -68,6 +72,7 @@ class Monitor:
         tcp_timeout_s: float = 2.0,
         reconcile_s: float = 5.0,
         auth_retry_s: float = 300.0,
+        full_every: int = 4,
         rng: random.Random | None = None,
     ) -> None:
         self.db, self.box, self.profiles, self.pool = db, box, profiles, pool
@@ -77,15 +82,19 @@ class Monitor:
         self.tcp_timeout_s = tcp_timeout_s
         self.reconcile_s = reconcile_s
         self.auth_retry_s = auth_retry_s
-        self.recorder = Recorder(db)
+        self.full_every = max(1, full_every)
+        self.writer = HealthWriter(db, signal)
         self.watched: dict[uuid.UUID, Watched] = {}
         self.poll_latencies: deque[float] = deque(maxlen=10_000)
         self.polls = 0
+        self.changes = 0  # state transitions seen (the alarm evaluator skips quiet passes)
         self._rng = rng or random.Random()
         self._tasks: list[asyncio.Task[None]] = []
         self._keys: dict[str, uuid.UUID] = {}
         self._profile_of: dict[uuid.UUID, str] = {}
         self._reconciling = asyncio.Lock()
+        self._fingerprint: tuple[Any, ...] | None = None
+        self.version = 0  # bumped when the set of watched endpoints changes (alarm evaluator cache)
 
     # -- lifecycle ------------------------------------------------------------------
     async def start(self) -> None:
@@ -101,7 +110,7 @@ class Monitor:
             *self._tasks, *(w.task for w in self.watched.values() if w.task), return_exceptions=True
         )
         self.watched.clear()
-        await self.recorder.close()
+        await self.writer.close()
 
     def on_feedback(self, key: str, line: str) -> None:
         """Pool callback: a state-feedback line from a device wakes that endpoint's loop."""
@@ -112,6 +121,7 @@ class Monitor:
         profile = self.profiles.get(self._profile_of.get(ep_id, ""))
         check = getattr(profile, "is_state_feedback", None)
         if check is None or check(line):
+            w.full_due = True
             w.wake.set()
 
     async def _reconcile_loop(self) -> None:
@@ -129,6 +139,13 @@ class Monitor:
 
     async def _reconcile(self) -> None:
         async with self.db.transaction() as session:
+            # Cheap check first: the registry is unchanged most of the time.
+            fingerprint = tuple(
+                (await session.execute(select(func.count(Endpoint.id), func.max(Endpoint.updated_at)))).one()
+            )
+            if fingerprint == self._fingerprint:
+                return
+            self._fingerprint = fingerprint
             rows = (
                 await session.execute(
                     select(Endpoint, Unit.code, Unit.path).join(Unit, Endpoint.unit_id == Unit.id)
@@ -149,7 +166,10 @@ class Monitor:
             if w is not None:
                 self._stop_loop(w)
             tracker = w.tracker if w else Tracker(self.thresholds, state=ep.state)
+            old = w
             w = Watched(ep.id, ep.name, code, path, ep.updated_at, tracker, since=ep.state_since)
+            if old is not None:  # the registration changed: keep what we knew of the device
+                w.since, w.last_ok_at, w.health = old.since, old.last_ok_at, old.health
             self.watched[ep.id] = w
             self._keys[str(ep.id)] = ep.id
             self._profile_of[ep.id] = ep.profile
@@ -157,6 +177,7 @@ class Monitor:
             w.task = asyncio.get_running_loop().create_task(self._loop(w, ep), name=f"monitor-{ep.name}")
         for ep_id in set(self.watched) - seen:
             self._stop_loop(self.watched.pop(ep_id))
+        self.version += 1
 
     def _stop_loop(self, w: Watched) -> None:
         if w.task is not None:
@@ -177,7 +198,7 @@ class Monitor:
                 await self.pool.drop(target.key)
                 w.auth_failed_at = loop.time()
             try:
-                obs = await self._probe(target)
+                obs = await self._probe(target, w)
             except Exception:  # noqa: BLE001 - a bug must not silently stop monitoring
                 log.exception("probe of %s failed unexpectedly", w.name)
                 obs = None
@@ -186,12 +207,11 @@ class Monitor:
                 self.poll_latencies.append(latency)
                 self.polls += 1
                 change = w.tracker.observe(obs, time.monotonic())
+                if change is not None:
+                    self.changes += 1
                 if change is not None and change.new == "auth_failed":
                     w.auth_failed_at = loop.time()
-                try:
-                    await self._record(w, obs, change, latency)
-                except Exception:  # noqa: BLE001 - keep polling; the recorder logged it
-                    pass
+                self._record(w, obs, change, latency)
             assert w.wake is not None
             w.wake.clear()
             remaining = self.interval_s - (loop.time() - started)
@@ -201,11 +221,24 @@ class Monitor:
                 except TimeoutError:
                     pass
 
-    async def _probe(self, target: endpoints.Target) -> Observation | None:
-        """Layered probe; None when the pool is backing off (nothing was tried)."""
+    async def _probe(self, target: endpoints.Target, w: Watched) -> Observation | None:
+        """Layered probe; None when the pool is backing off (nothing was tried).
+
+        Most polls are a heartbeat — the one query that says whether a call is up,
+        which also proves the session and the codec API alive. Every `full_every`-th
+        poll, after a state-feedback line, when the call state flips, or while the
+        endpoint is not up, all the profile's health queries run.
+        """
         try:
             driver = await self.pool.driver(target)
+            full = w.full_due or w.polls_since_full + 1 >= self.full_every or w.tracker.state not in UP
+            if not full:
+                in_call = await driver.in_call()
+                if in_call == bool(w.health.get("in_call")):
+                    w.polls_since_full += 1
+                    return Observation(health={**w.health, "in_call": in_call})
             health = await driver.health()
+            w.full_due, w.polls_since_full = False, 0
             return Observation(health=health.model_dump())
         except Backoff:
             return None
@@ -215,65 +248,55 @@ class Monitor:
             reachable = await endpoints.tcp_probe(target.host, target.port, self.tcp_timeout_s)
             return Observation(code="offline" if reachable else "unreachable", message=str(exc))
 
-    async def _record(self, w: Watched, obs: Observation, change: Transition | None, latency: float) -> None:
+    def _record(self, w: Watched, obs: Observation, change: Transition | None, latency: float) -> None:
         now = utcnow()
         h = obs.health or {}
-        values: dict[str, Any] = {
-            "state": w.tracker.state,
-            "reason": w.tracker.reason,
-            "flapping": w.tracker.flapping,
-            "last_poll_at": now,
-            "poll_latency_ms": round(latency * 1000, 1),
-        }
         if obs.health is not None:
-            values["last_ok_at"] = now
-            values["health"] = h
+            w.last_ok_at, w.health = now, h
         if change is not None:
-            values["since"] = now
             w.since = now
-        sample = HealthSample(
-            endpoint_id=w.id,
-            at=now,
-            state=w.tracker.state,
-            ok=obs.health is not None,
-            latency_ms=values["poll_latency_ms"],
-            in_call=h.get("in_call"),
-            packet_loss_pct=h.get("packet_loss_pct"),
-            temperature_c=h.get("temperature_c"),
+        latency_ms = round(latency * 1000, 1)
+        event = None
+        if change is not None:
+            event = {
+                "endpoint_id": w.id,
+                "new": change.new,
+                "since": now,
+                "unit_path": w.unit_path,
+                "payload": {
+                    "endpoint_id": str(w.id),
+                    "name": w.name,
+                    "unit": w.unit_code,
+                    "old": change.old,
+                    "new": change.new,
+                    "reason": change.reason,
+                    "at": now.isoformat(),
+                },
+            }
+        self.writer.add(
+            {
+                "b_id": w.id,
+                "b_state": w.tracker.state,
+                "b_reason": w.tracker.reason,
+                "b_since": w.since,
+                "b_flapping": w.tracker.flapping,
+                "b_last_poll_at": now,
+                "b_last_ok_at": w.last_ok_at,
+                "b_latency": latency_ms,
+                "b_health": w.health,
+            },
+            {
+                "endpoint_id": w.id,
+                "at": now,
+                "state": w.tracker.state,
+                "ok": obs.health is not None,
+                "latency_ms": latency_ms,
+                "in_call": h.get("in_call"),
+                "packet_loss_pct": h.get("packet_loss_pct"),
+                "temperature_c": h.get("temperature_c"),
+            },
+            event,
         )
-        signal = self.signal
-
-        async def op(session) -> None:
-            await session.execute(
-                update(EndpointHealth).where(EndpointHealth.endpoint_id == w.id).values(**values)
-            )
-            session.add(sample)
-            if change is not None:
-                await session.execute(
-                    update(Endpoint)
-                    .where(Endpoint.id == w.id)
-                    .values(state=change.new, state_since=now, updated_at=Endpoint.updated_at)
-                    .execution_options(synchronize_session=False)
-                )
-                emit(
-                    session,
-                    signal,
-                    "endpoint.state",
-                    "endpoint",
-                    str(w.id),
-                    {
-                        "endpoint_id": str(w.id),
-                        "name": w.name,
-                        "unit": w.unit_code,
-                        "old": change.old,
-                        "new": change.new,
-                        "reason": change.reason,
-                        "at": now.isoformat(),
-                    },
-                    unit_path=w.unit_path,
-                )
-
-        await self.recorder.write(op)
 
     # -- figures for the benchmark -----------------------------------------------------
     def latency_stats(self) -> dict[str, float | None]:

@@ -201,3 +201,42 @@ async def test_history_raw_then_hourly(controller, tmp_path):
         ).json()
         assert hourly["resolution"] == "1h" and hourly["points"][0]["samples"] >= 3
         assert hourly["points"][0]["availability"] == 1.0
+
+
+@pytest.mark.parametrize("interval", [5.0])
+async def test_calls_are_seen_at_once_through_device_feedback(controller, tmp_path, interval):
+    """Polls are 5 s apart here; the device's own call feedback wakes the loop at once."""
+    controller.state.monitor.interval_s = interval
+    async with Fleet(2, units=UNITS, latency_ms=0) as fleet:
+        ids = await register_fleet(controller, fleet, tmp_path)
+        await controller.state.monitor.reconcile()
+        await wait_for(
+            controller,
+            lambda s: len(s) == 2 and all(h["state"] == "online" for h in s.values()),
+            limit_s=2 * interval + 5,
+        )
+        await asyncio.sleep(0.5)  # between two polls
+        for name in sorted(ids):  # one Cisco, one Poly
+            t0 = asyncio.get_running_loop().time()
+            fleet[name].start_call("sip:tinh@mcu.example")
+            await wait_for(controller, lambda s, name=name: s[name]["state"] == "in_call", limit_s=interval)
+            assert asyncio.get_running_loop().time() - t0 < 1.5, name
+
+
+def test_flapping_endpoint_gets_one_flapping_alarm_and_no_down_alarm():
+    import uuid
+    from datetime import UTC, datetime
+
+    from controller.monitor.alarms import wanted_alarms
+    from controller.monitor.service import Watched
+    from controller.monitor.tracker import Tracker
+
+    root, unit = uuid.uuid4(), uuid.uuid4()
+    path = f"/{root}/{unit}/"
+    now = datetime.now(UTC)
+    flapper = Watched(
+        uuid.uuid4(), "a", "X", path, now, Tracker(state="unreachable", flapping=True), since=now
+    )
+    steady = Watched(uuid.uuid4(), "b", "X", path, now, Tracker(state="online"), since=now)
+    wanted = wanted_alarms({w.id: w for w in (flapper, steady)}, {unit: ("Xã", path)}, now, 0.0)
+    assert [(a.kind, a.entity_name) for a in wanted.values()] == [("flapping", "a")]

@@ -6,7 +6,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 
 class FleetProcess:
@@ -57,3 +60,40 @@ class FleetProcess:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(10)
+
+
+@asynccontextmanager
+async def simulated_province(
+    count: int, latency_ms: int, **settings: Any
+) -> AsyncIterator[tuple[Any, FleetProcess]]:
+    """A fleet in its own process, registered over the demo tree in a fresh controller state
+    (in this process, so its CPU is the controller's)."""
+    from cryptography.fernet import Fernet
+
+    from controller.app import build_state, close_state
+    from controller.demo import demo_units
+    from controller.principal import SYSTEM
+    from controller.services import csv_import, units
+    from controller.settings import Settings
+
+    options = {
+        "data_dir": Path(tempfile.mkdtemp(prefix="diemcau-bench-")),
+        "secret_key": Fernet.generate_key().decode(),
+    } | settings
+    with FleetProcess(count, latency_ms, demo_units()[:count] or ["DEMO"]) as fleet:
+        state = await build_state(Settings(**options))
+        try:
+            async with state.db.transaction() as session:
+                await units.upsert_units(session, units.legacy_demo_specs())
+                await csv_import.import_csv(
+                    session,
+                    state.box,
+                    state.profiles,
+                    fleet.inventory.read_bytes(),
+                    SYSTEM,
+                    valid_only=False,
+                    max_rows=10_000,
+                )
+            yield state, fleet
+        finally:
+            await close_state(state)

@@ -10,19 +10,13 @@ a fresh SSH connection per poll, measured on the same fleet.
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import time
-from pathlib import Path
 
-from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 import endpoints
-from controller.bench.fleet_process import FleetProcess
+from controller.bench.fleet_process import simulated_province
 from controller.models import Alarm
-from controller.principal import SYSTEM
-from controller.services import csv_import, units
-from controller.settings import Settings
 from endpoints.sim.control import control_request
 
 UP = {"online", "in_call", "degraded"}
@@ -58,77 +52,51 @@ async def _naive_poll_cpu(rows: list[dict], profiles: dict, sample: int) -> floa
 async def _run(count: int, interval: float, duration: float, kill: int, flaky_pct: float) -> dict:
     import csv
 
-    from controller.app import build_state, close_state
-    from controller.demo import demo_units
+    async with simulated_province(
+        count, 20, monitor_interval_s=interval, ssh_connect_timeout_s=5, ssh_command_timeout_s=3
+    ) as (state, fleet):
+        await state.monitor.start()
+        await state.alarms.start()
+        names = {w.name for w in state.monitor.watched.values()}
+        await _wait_states(state.monitor, names, UP, 3 * interval + 30)
+        # Steady state: every session open; measure CPU over `duration`.
+        state.monitor.poll_latencies.clear()
+        polls0, cpu0, t0 = state.monitor.polls, time.process_time(), time.perf_counter()
+        await asyncio.sleep(duration)
+        cpu_pct = 100 * (time.process_time() - cpu0) / (time.perf_counter() - t0)
+        polls = state.monitor.polls - polls0
+        lat = state.monitor.latency_stats()
 
-    data_dir = Path(tempfile.mkdtemp(prefix="diemcau-bench-"))
-    settings = Settings(
-        data_dir=data_dir,
-        secret_key=Fernet.generate_key().decode(),
-        monitor_interval_s=interval,
-        ssh_connect_timeout_s=5,
-        ssh_command_timeout_s=3,
-    )
-    with FleetProcess(count, 20, demo_units()[:count]) as fleet:
-        state = await build_state(settings)
-        try:
-            async with state.db.transaction() as session:
-                await units.upsert_units(session, units.legacy_demo_specs())
-                await csv_import.import_csv(
-                    session,
-                    state.box,
-                    state.profiles,
-                    fleet.inventory.read_bytes(),
-                    SYSTEM,
-                    valid_only=False,
-                    max_rows=10_000,
-                )
-            await state.monitor.start()
-            await state.alarms.start()
-            names = {w.name for w in state.monitor.watched.values()}
-            await _wait_states(state.monitor, names, UP, 3 * interval + 30)
-            # Steady state: every session open; measure CPU over `duration`.
-            state.monitor.poll_latencies.clear()
-            polls0, cpu0, t0 = state.monitor.polls, time.process_time(), time.perf_counter()
-            await asyncio.sleep(duration)
-            cpu_pct = 100 * (time.process_time() - cpu0) / (time.perf_counter() - t0)
-            polls = state.monitor.polls - polls0
-            lat = state.monitor.latency_stats()
+        # Kill 10 devices for `away` seconds (connections dropped, TCP refused); then they return.
+        victims = sorted(names)[:: max(1, count // kill)][:kill]
+        away = 6 * interval
+        killed_at = time.perf_counter()
+        await control_request(
+            fleet.control_file,
+            {"op": "fault_all", "endpoints": victims, "fault": "reboot", "seconds": away},
+        )
+        down_s = await _wait_states(state.monitor, set(victims), DOWN, away)
+        await asyncio.sleep(max(0.0, killed_at + away - time.perf_counter()))
+        up_s = await _wait_states(state.monitor, set(victims), UP, 6 * interval + 30)
+        await asyncio.sleep(2 * interval)  # let the kill's alarms clear
 
-            # Kill 10 devices for `away` seconds (connections dropped, TCP refused); then they return.
-            victims = sorted(names)[:: max(1, count // kill)][:kill]
-            away = 6 * interval
-            killed_at = time.perf_counter()
-            await control_request(
-                fleet.control_file,
-                {"op": "fault_all", "endpoints": victims, "fault": "reboot", "seconds": away},
-            )
-            down_s = await _wait_states(state.monitor, set(victims), DOWN, away)
-            await asyncio.sleep(max(0.0, killed_at + away - time.perf_counter()))
-            up_s = await _wait_states(state.monitor, set(victims), UP, 6 * interval + 30)
-            await asyncio.sleep(2 * interval)  # let the kill's alarms clear
-
-            async with state.db.transaction() as session:
-                before = int(await session.scalar(select(func.count()).select_from(Alarm)) or 0)
-                raised_before = int(await session.scalar(select(func.sum(Alarm.count))) or 0)
-            await control_request(
-                fleet.control_file,
-                {"op": "fault_all", "endpoints": None, "fault": "flaky", "pct": flaky_pct, "delay_ms": 4000},
-            )
-            flaky_t0 = time.perf_counter()
-            await asyncio.sleep(duration)
-            flaky_polls = state.monitor.polls
-            async with state.db.transaction() as session:
-                raised_after = int(await session.scalar(select(func.sum(Alarm.count))) or 0)
-            false_alarms = raised_after - raised_before
-            rows = list(csv.DictReader(fleet.inventory.open(encoding="utf-8")))
-            await control_request(
-                fleet.control_file, {"op": "fault_all", "endpoints": None, "fault": "clear"}
-            )
-            naive_cpu = await _naive_poll_cpu(rows, state.profiles, 10)
-            flaky_s = time.perf_counter() - flaky_t0
-        finally:
-            await close_state(state)
+        async with state.db.transaction() as session:
+            before = int(await session.scalar(select(func.count()).select_from(Alarm)) or 0)
+            raised_before = int(await session.scalar(select(func.sum(Alarm.count))) or 0)
+        await control_request(
+            fleet.control_file,
+            {"op": "fault_all", "endpoints": None, "fault": "flaky", "pct": flaky_pct, "delay_ms": 4000},
+        )
+        flaky_t0, flaky_polls0 = time.perf_counter(), state.monitor.polls
+        await asyncio.sleep(duration)
+        flaky_polls = state.monitor.polls - flaky_polls0
+        async with state.db.transaction() as session:
+            raised_after = int(await session.scalar(select(func.sum(Alarm.count))) or 0)
+        false_alarms = raised_after - raised_before
+        rows = list(csv.DictReader(fleet.inventory.open(encoding="utf-8")))
+        await control_request(fleet.control_file, {"op": "fault_all", "endpoints": None, "fault": "clear"})
+        naive_cpu = await _naive_poll_cpu(rows, state.profiles, 10)
+        flaky_s = time.perf_counter() - flaky_t0
     per_poll_cpu = (cpu_pct / 100) * (duration / max(polls, 1))
     return {
         "bench": "monitor",

@@ -12,17 +12,13 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
-from cryptography.fernet import Fernet
-
 import endpoints
-from controller.bench.fleet_process import FleetProcess
+from controller.bench.fleet_process import simulated_province
 from controller.principal import SYSTEM
-from controller.services import csv_import, jobs_query, registry, standards, units
-from controller.settings import Settings
+from controller.services import jobs_query, registry, standards
 from endpoints.sim.control import control_request
 
 # Every value differs from the simulator's factory settings, so all 8 keys are written.
@@ -37,12 +33,6 @@ BENCH_STANDARD = {
     "default_call_rate": "4096",
     "auto_answer": "on",
 }
-
-
-def _units() -> list[str]:
-    from controller.demo import demo_units
-
-    return demo_units()
 
 
 async def _writes(control_file: Path) -> int:
@@ -124,37 +114,18 @@ async def _baseline(rows: list[dict], profiles: dict, sample: int, timeout_s: fl
 async def _run(count: int, latency_ms: int, sample: int) -> dict:
     import csv
 
-    from controller.app import build_state, close_state
-
-    data_dir = Path(tempfile.mkdtemp(prefix="diemcau-bench-"))
-    settings = Settings(data_dir=data_dir, secret_key=Fernet.generate_key().decode())
-    unit_codes = _units()
-    with FleetProcess(count, latency_ms, unit_codes[:count] or ["DEMO"]) as fleet:
-        state = await build_state(settings)
-        try:
-            async with state.db.transaction() as session:
-                await units.upsert_units(session, units.legacy_demo_specs())
-                await csv_import.import_csv(
-                    session,
-                    state.box,
-                    state.profiles,
-                    fleet.inventory.read_bytes(),
-                    SYSTEM,
-                    valid_only=False,
-                    max_rows=10_000,
-                )
-                keys = {k for p in state.profiles.values() for k in p.config}
-                for key, value in BENCH_STANDARD.items():
-                    await standards.set_value(session, None, key, value, keys, SYSTEM)
-            writes0 = await _writes(fleet.control_file)
-            first = await _job(state, "apply")  # cold: no connection open yet
-            writes1 = await _writes(fleet.control_file)
-            second = await _job(state, "apply")  # idempotent re-run on warm connections
-            writes2 = await _writes(fleet.control_file)
-            rows = list(csv.DictReader(fleet.inventory.open(encoding="utf-8")))
-            per_endpoint = await _baseline(rows, state.profiles, sample, 10)
-        finally:
-            await close_state(state)
+    async with simulated_province(count, latency_ms) as (state, fleet):
+        async with state.db.transaction() as session:
+            keys = {k for p in state.profiles.values() for k in p.config}
+            for key, value in BENCH_STANDARD.items():
+                await standards.set_value(session, None, key, value, keys, SYSTEM)
+        writes0 = await _writes(fleet.control_file)
+        first = await _job(state, "apply")  # cold: no connection open yet
+        writes1 = await _writes(fleet.control_file)
+        second = await _job(state, "apply")  # idempotent re-run on warm connections
+        writes2 = await _writes(fleet.control_file)
+        rows = list(csv.DictReader(fleet.inventory.open(encoding="utf-8")))
+        per_endpoint = await _baseline(rows, state.profiles, sample, 10)
     baseline = per_endpoint * count
     return {
         "bench": "provision",

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 import endpoints
-from controller.jobs.provision import error_fields
+from controller.jobs.provision import defer_if_in_call, error_fields
 from controller.jobs.runner import JobContext
 from controller.models import Endpoint, Job, JobItem, Unit, utcnow
 from controller.principal import SYSTEM
@@ -133,14 +133,7 @@ class FirmwareWork:
         started = utcnow()
         try:
             driver = await runner.pool.driver(target)
-            if await driver.in_call():
-                await ctx.update_item(
-                    item,
-                    status="deferred",
-                    message="in a call: not touched",
-                    started_at=started,
-                    finished_at=utcnow(),
-                )
+            if await defer_if_in_call(ctx, item, driver, started):
                 return
             before = (await driver.identify()).firmware_version
             if version_key(before) >= version_key(target_version):

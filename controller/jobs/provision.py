@@ -51,6 +51,16 @@ def error_fields(exc: endpoints.EndpointError) -> dict[str, Any]:
     }
 
 
+async def defer_if_in_call(ctx: JobContext, item: JobItem, driver: endpoints.EndpointDriver, started) -> bool:
+    """An endpoint in a meeting is never touched: record it as deferred and say so."""
+    if not await driver.in_call():
+        return False
+    await ctx.update_item(
+        item, status="deferred", message="in a call: not touched", started_at=started, finished_at=utcnow()
+    )
+    return True
+
+
 class ProvisionWork:
     async def run(self, ctx: JobContext, job: Job, items: list[JobItem]) -> str:
         runner = ctx.runner
@@ -96,14 +106,7 @@ class ProvisionWork:
         started = utcnow()
         try:
             driver = await runner.pool.driver(device_target(ep, ctx.box, runner.profiles))
-            if await driver.in_call():
-                await ctx.update_item(
-                    item,
-                    status="deferred",
-                    message="in a call: not touched",
-                    started_at=started,
-                    finished_at=utcnow(),
-                )
+            if await defer_if_in_call(ctx, item, driver, started):
                 return
             current = await driver.read_config(list(desired))
             plan = make_plan(current, desired)

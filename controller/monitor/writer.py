@@ -2,11 +2,11 @@
 
 250 endpoints polled every 10-15 s arrive one by one (the loops are jittered),
 so a transaction per poll would spend most of the controller's CPU on commits.
-The writer collects results in memory and writes them once a second with
+The writer collects results in memory and writes them every two seconds with
 executemany statements: the latest health per endpoint, the samples, and the
 state transitions with their outbox events — all in one transaction, so a
 state change and its event still commit together. A crash loses at most the
-last second of samples; a transition not yet written is simply detected again
+last two seconds of samples; a transition not yet written is simply detected again
 by the next poll after restart.
 """
 
@@ -48,7 +48,7 @@ _UPDATE_STATE = (
 
 
 class HealthWriter:
-    def __init__(self, db: Any, signal: OutboxSignal | None, every_s: float = 1.0) -> None:
+    def __init__(self, db: Any, signal: OutboxSignal | None, every_s: float = 2.0) -> None:
         self.db, self.signal, self.every_s = db, signal, every_s
         self._health: dict[uuid.UUID, dict[str, Any]] = {}
         self._samples: list[dict[str, Any]] = []

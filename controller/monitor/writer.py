@@ -54,6 +54,8 @@ class HealthWriter:
         self._samples: list[dict[str, Any]] = []
         self._changes: list[dict[str, Any]] = []
         self._task: asyncio.Task[None] | None = None
+        self._soon: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()  # the quick and the periodic flush never overlap
         self.flushes = 0
 
     def add(self, health: dict[str, Any], sample: dict[str, Any], change: dict[str, Any] | None) -> None:
@@ -62,17 +64,24 @@ class HealthWriter:
         self._samples.append(sample)
         if change is not None:
             self._changes.append(change)
+            # A state change is news for the IOC: write it (and what is queued) right away.
+            if self._soon is None or self._soon.done():
+                self._soon = asyncio.get_running_loop().create_task(self._later(0.02))
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._later())
+            self._task = asyncio.get_running_loop().create_task(self._later(self.every_s))
 
-    async def _later(self) -> None:
-        await asyncio.sleep(self.every_s)
+    async def _later(self, delay: float) -> None:
+        await asyncio.sleep(delay)
         try:
             await self.flush()
         except Exception:  # noqa: BLE001 - keep the data for the next attempt
             log.exception("writing poll results failed; will retry")
 
     async def flush(self) -> None:
+        async with self._lock:
+            await self._flush()
+
+    async def _flush(self) -> None:
         health, samples, changes = self._health, self._samples, self._changes
         if not (health or samples or changes):
             return
@@ -113,8 +122,9 @@ class HealthWriter:
             self.signal.notify()
 
     async def close(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
+        for task in (self._task, self._soon):
+            if task is not None and not task.done():
+                task.cancel()
         try:
             await self.flush()
         except Exception:  # noqa: BLE001

@@ -184,7 +184,7 @@ async def test_history_raw_then_hourly(controller, tmp_path):
         (ep_id,) = ids.values()
         await controller.state.monitor.reconcile()
         await wait_for(controller, lambda s: len(s) == 1 and all(h["state"] == "online" for h in s.values()))
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(2.5)  # samples are written every 2 s
         h = controller.auth(Role.ioc_viewer)
         raw = (await controller.client.get(f"/api/v1/endpoints/{ep_id}/health/history", headers=h)).json()
         assert raw["resolution"] == "raw" and len(raw["points"]) >= 3

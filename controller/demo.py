@@ -91,6 +91,8 @@ def _start_fleet(workdir: Path, count: int, latency_ms: int) -> subprocess.Popen
             "5",
             "--time-scale",
             "0.01",
+            # A living province: calls start and end, a camera is unplugged now and then.
+            "--dynamics",
             "--inventory",
             str(inventory),
             "--units",

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller.db import Database
+from controller.tasks import cancel_and_wait
 
 log = logging.getLogger("diemcau.jobs")
 Op = Callable[[AsyncSession], Awaitable[None]]
@@ -59,9 +60,4 @@ class Recorder:
                     fut.set_result(None)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait([self._task])

@@ -27,6 +27,7 @@ from controller.models import Endpoint, Job, JobItem, utcnow
 from controller.principal import Principal
 from controller.security import SecretBox
 from controller.services import audit
+from controller.tasks import cancel_and_wait
 
 log = logging.getLogger("diemcau.jobs")
 
@@ -262,11 +263,5 @@ class JobRunner:
         return len(live)
 
     async def close(self) -> None:
-        for task, _ in self._tasks.values():
-            task.cancel()
-        for task, _ in self._tasks.values():
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass
+        await cancel_and_wait(task for task, _ in self._tasks.values())
         await self.recorder.close()

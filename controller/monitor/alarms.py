@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from controller.events import OutboxSignal, emit
 from controller.models import Alarm, AlarmHistory, Unit, utcnow
+from controller.tasks import cancel_and_wait
 
 log = logging.getLogger("diemcau.alarms")
 
@@ -152,12 +153,7 @@ class AlarmEvaluator:
         self._task = asyncio.get_running_loop().create_task(self._loop())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait([self._task])
 
     async def _loop(self) -> None:
         while True:

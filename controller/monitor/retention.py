@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import case, delete, func, select
 
 from controller.models import AlarmHistory, HealthRollup, HealthSample, OutboxEvent, utcnow
+from controller.tasks import cancel_and_wait
 
 log = logging.getLogger("diemcau.retention")
 
@@ -115,9 +116,4 @@ class Retention:
         self._task = asyncio.get_running_loop().create_task(loop())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait([self._task])

@@ -33,6 +33,7 @@ from controller.monitor.tracker import UP, Observation, Thresholds, Tracker, Tra
 from controller.monitor.writer import HealthWriter
 from controller.security import SecretBox
 from controller.services.devices import device_target
+from controller.tasks import cancel_and_wait
 from endpoints.errors import Backoff
 
 log = logging.getLogger("diemcau.monitor")
@@ -102,13 +103,7 @@ class Monitor:
         self._tasks.append(asyncio.get_running_loop().create_task(self._reconcile_loop()))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for w in list(self.watched.values()):
-            self._stop_loop(w)
-        await asyncio.gather(
-            *self._tasks, *(w.task for w in self.watched.values() if w.task), return_exceptions=True
-        )
+        await cancel_and_wait([*self._tasks, *(w.task for w in self.watched.values())])
         self.watched.clear()
         await self.writer.close()
 

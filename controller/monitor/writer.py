@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, insert, update
 
 from controller.events import OutboxSignal, emit
 from controller.models import Endpoint, EndpointHealth, HealthSample
+from controller.tasks import cancel_and_wait
 
 log = logging.getLogger("diemcau.monitor")
 
@@ -122,9 +123,7 @@ class HealthWriter:
             self.signal.notify()
 
     async def close(self) -> None:
-        for task in (self._task, self._soon):
-            if task is not None and not task.done():
-                task.cancel()
+        await cancel_and_wait([self._task, self._soon])
         try:
             await self.flush()
         except Exception:  # noqa: BLE001

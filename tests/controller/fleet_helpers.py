@@ -5,21 +5,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+from controller.bench.provision_bench import BENCH_STANDARD
 from controller.roles import Role
 
 UNITS = ["DEMO-H01-X01", "DEMO-H01-X02", "DEMO-H02-X01", "DEMO-H02-X02", "DEMO-H03-X01", "DEMO"]
 
-STANDARD = {
-    "display_name": "ĐC {name}",
-    "sip_uri": "sip:{slug}@vc.tinh.example",
-    "h323_name": "{slug}",
-    "sip_proxy": "vcs.tinh.example",
-    "ntp_server": "ntp.tinh.example",
-    "ntp_mode": "auto",
-    "time_zone": "Asia/Saigon",
-    "default_call_rate": "4096",
-    "auto_answer": "on",
-}
+# A standard whose every value differs from the simulator's factory settings.
+STANDARD = BENCH_STANDARD
 
 
 async def register_fleet(ctl, fleet, tmp_path) -> dict[str, str]:

@@ -91,8 +91,18 @@ DevicePassword = Annotated[str, StringConstraints(min_length=1, max_length=128),
 ProfileId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
 HostKey = Annotated[str, StringConstraints(max_length=8192), AfterValidator(_host_key)]
 SipUri = Annotated[str, StringConstraints(max_length=255), AfterValidator(_sip_uri)]
-Text = Annotated[str, StringConstraints(max_length=2000)]
-UnitRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+def no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Text = Annotated[str, StringConstraints(max_length=2000), AfterValidator(no_nul)]
+UnitRef = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(_no_control)
+]
 
 
 class Strict(BaseModel):

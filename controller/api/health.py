@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from sqlalchemy import func, select
 
 from controller.api.deps import Actor, Offset, Session, State, route
@@ -29,7 +29,7 @@ from controller.models import (
 )
 from controller.monitor.alarms import alarm_view
 from controller.roles import ALL_ROLES, Role
-from controller.schemas import Page
+from controller.schemas import Page, no_nul
 from controller.services import audit
 from controller.services.units import get_unit, subtree_filter
 
@@ -73,7 +73,7 @@ class AlarmPublic(BaseModel):
 
 
 class AckBody(BaseModel):
-    comment: Annotated[str, StringConstraints(min_length=1, max_length=1000)] = Field(
+    comment: Annotated[str, StringConstraints(min_length=1, max_length=1000), AfterValidator(no_nul)] = Field(
         description="What the technician did or found"
     )
 

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from controller.errors import DomainError
@@ -77,6 +78,19 @@ def install(app: FastAPI) -> None:
         for key, value in (exc.headers or {}).items():
             resp.headers[key] = value
         return resp
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value the validators let through (e.g. a character
+        # PostgreSQL cannot store): the client's input, so a 422, never a 500.
+        log.warning("database refused a value on %s %s", request.method, request.url.path)
+        return problem(
+            422,
+            "invalid-input",
+            "Invalid input",
+            "a value cannot be stored (unsupported characters or size)",
+            request.url.path,
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -194,3 +194,18 @@ async def test_nul_bytes_are_refused_cleanly_on_every_backend(controller):
     assert r.status_code == 422
     r = await controller.client.post("/api/v1/endpoints", json=body(name="a\x00b"), headers=h)
     assert r.status_code == 422
+
+
+async def test_nul_in_bodies_is_422_on_every_backend(controller):
+    """PostgreSQL cannot store NUL; every body field that reaches the database refuses it."""
+    h = controller.auth(Role.admin)
+    r = await controller.client.post("/api/v1/endpoints", json=body(description="a\x00b"), headers=h)
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    r = await controller.client.post("/api/v1/endpoints", json=body(unit="DEMO\x00"), headers=h)
+    assert r.status_code == 422
+    r = await controller.client.post("/api/v1/provisioning/jobs", json={"unit": "DEMO\x00"}, headers=h)
+    assert r.status_code == 422
+    r = await controller.client.post(
+        "/api/v1/units", json={"code": "X1", "name": "Xã", "level": "commune", "parent": "TW\x00"}, headers=h
+    )
+    assert r.status_code == 422

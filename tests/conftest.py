@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,16 +18,15 @@ from controller.roles import Role
 from controller.security import hash_password, issue_token
 from controller.services import units
 from controller.settings import Settings
-from tests.support.postgres import postgres_server
+from tests.support.postgres import shared_server
 
 PASSWORD = "correct horse battery"
 PASSWORD_HASH = hash_password(PASSWORD)  # Argon2 is slow on purpose: hash once per run
 
 
 @pytest.fixture(scope="session")
-def pg_admin_dsn() -> Iterator[str]:
-    with postgres_server() as dsn:
-        yield dsn
+def pg_admin_dsn() -> str:
+    return shared_server()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

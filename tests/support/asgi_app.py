@@ -19,9 +19,15 @@ from controller.services import units, users
 from controller.settings import Settings
 
 
-def fuzz_app():
+def fuzz_app(database_url: str | None = None):
+    """(app, token getter) for an admin on a fresh database (SQLite unless a URL is given)."""
     data_dir = Path(tempfile.mkdtemp(prefix="diemcau-fuzz-"))
-    settings = Settings(data_dir=data_dir, secret_key=Fernet.generate_key().decode())
+    settings = Settings(
+        data_dir=data_dir,
+        secret_key=Fernet.generate_key().decode(),
+        database_url=database_url,
+        monitor_enabled=False,
+    )
 
     async def prepare() -> str:
         state = await build_state(settings)

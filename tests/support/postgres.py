@@ -107,3 +107,22 @@ def postgres_server() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         shutil.rmtree(base, ignore_errors=True)
+
+
+_shared: list = []
+
+
+def shared_server() -> str:
+    """One server per test process, started on first use and stopped at exit.
+
+    Both the `pg_admin_dsn` fixture and modules that need a DSN at import time
+    (schemathesis builds its schema at import) use it, so only one server starts.
+    """
+    if not _shared:
+        import atexit
+
+        ctx = postgres_server()
+        dsn = ctx.__enter__()
+        atexit.register(ctx.__exit__, None, None, None)
+        _shared.append(dsn)
+    return _shared[0]

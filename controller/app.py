@@ -31,7 +31,7 @@ from controller.db import Database
 from controller.events import OutboxSignal
 from controller.jobs.firmware import FirmwareWork
 from controller.jobs.provision import ProvisionWork
-from controller.jobs.runner import JobRunner
+from controller.jobs.runner import HEARTBEAT_S, JobRunner
 from controller.migrate import upgrade
 from controller.monitor.alarms import AlarmEvaluator
 from controller.monitor.retention import Retention
@@ -115,9 +115,12 @@ async def build_state(settings: Settings) -> AppState:
 
 async def start_background(state: AppState) -> None:
     """The server's background work; CLI commands that only need the database skip it."""
-    interrupted = await state.runner.recover()
+    # Jobs whose process stopped beating: the last server run, or a killed CLI. A job a CLI is
+    # running right now keeps its heartbeat fresh and is left alone.
+    interrupted = await state.runner.recover(stale_s=3 * HEARTBEAT_S)
     if interrupted:
         log.warning("%d job(s) were interrupted by the last stop; resume them", interrupted)
+    state.runner.start_watch()
     if state.settings.monitor_enabled:
         await state.monitor.start()
         await state.alarms.start()

@@ -15,6 +15,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import select, update
@@ -46,6 +47,7 @@ FINAL_ITEM = frozenset(
 )
 OPEN_ITEM = frozenset({"pending", "running", "interrupted", "waiting"})
 LIVE_JOB = frozenset({"queued", "running", "waiting"})
+HEARTBEAT_S = 15.0
 
 
 class Work(Protocol):
@@ -114,6 +116,7 @@ class JobRunner:
         self.events = JobEvents()
         self.works: dict[str, Work] = {}
         self._tasks: dict[uuid.UUID, tuple[asyncio.Task[None], JobContext]] = {}
+        self._watch: asyncio.Task[None] | None = None
 
     def register(self, kind: str, work: Work) -> None:
         self.works[kind] = work
@@ -167,6 +170,7 @@ class JobRunner:
     def start(self, job_id: uuid.UUID) -> asyncio.Task[None]:
         if job_id in self._tasks and not self._tasks[job_id][0].done():
             raise Conflict(f"job {job_id} is already running")
+        self.start_watch()
         ctx = JobContext(job_id=job_id, runner=self)
         task = asyncio.get_running_loop().create_task(self._run(ctx), name=f"job-{job_id}")
         self._tasks[job_id] = (task, ctx)
@@ -195,7 +199,9 @@ class JobRunner:
             )
             session.expunge_all()
         work = self.works[job.kind]
-        await ctx.update_job(status="running", started_at=job.started_at or utcnow(), message=None)
+        await ctx.update_job(
+            status="running", started_at=job.started_at or utcnow(), message=None, heartbeat_at=utcnow()
+        )
         try:
             status = await work.run(ctx, job, items)
         except asyncio.CancelledError:
@@ -243,10 +249,22 @@ class JobRunner:
         audit.record(session, actor, f"job.{job.kind}.resume", "job", str(job.id), {})
         return job
 
-    async def recover(self) -> int:
-        """Mark work that was under way when the process stopped; returns jobs marked."""
+    async def recover(self, stale_s: float = 0.0) -> int:
+        """Mark live jobs that no process is running any more; returns jobs marked.
+
+        A process running a job beats its heartbeat every `HEARTBEAT_S`; a live job whose
+        heartbeat is older than `stale_s` (and that this runner does not run) has lost its
+        process: at start-up (`stale_s` 0) that is every job of the previous incarnation,
+        later it is a job whose CLI process or server was killed.
+        """
+        cutoff = utcnow() - timedelta(seconds=stale_s)
         async with self.db.transaction() as session:
-            live = list(await session.scalars(select(Job).where(Job.status.in_(LIVE_JOB))))
+            live = [
+                j
+                for j in await session.scalars(select(Job).where(Job.status.in_(LIVE_JOB)))
+                if not self.is_running(j.id)
+                and (stale_s == 0 or j.heartbeat_at is None or j.heartbeat_at < cutoff)
+            ]
             for job in live:
                 job.status = "interrupted"
                 job.message = "the controller stopped while this job ran; resume to finish it"
@@ -262,6 +280,32 @@ class JobRunner:
                 )
         return len(live)
 
+    async def beat(self) -> None:
+        """Stamp the heartbeat of every job this process is running."""
+        mine = [job_id for job_id, (task, _) in self._tasks.items() if not task.done()]
+        if mine:
+            stmt = update(Job).where(Job.id.in_(mine)).values(heartbeat_at=utcnow())
+
+            async def op(session: AsyncSession) -> None:
+                await session.execute(stmt)
+
+            await self.recorder.write(op)
+
+    def start_watch(self) -> None:
+        """Keep heartbeats going (idempotent); any process that runs jobs needs it."""
+        if self._watch is None or self._watch.done():
+            self._watch = asyncio.get_running_loop().create_task(self.watch(), name="job-upkeep")
+
+    async def watch(self) -> None:
+        """Upkeep: beat for our jobs, and mark jobs whose process died."""
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            try:
+                await self.beat()
+                await self.recover(stale_s=3 * HEARTBEAT_S)
+            except Exception:  # noqa: BLE001 - upkeep must keep going
+                log.exception("job upkeep failed")
+
     async def close(self) -> None:
-        await cancel_and_wait(task for task, _ in self._tasks.values())
+        await cancel_and_wait([self._watch, *(task for task, _ in self._tasks.values())])
         await self.recorder.close()

@@ -217,3 +217,30 @@ async def test_cancel_stops_starting_new_endpoints(controller, tmp_path):
         assert all(fleet.stats()[n]["config_writes"] == 0 for n in untouched)
         r = await controller.client.post(f"/api/v1/jobs/{job_id}/cancel", headers=h)
         assert r.status_code == 409
+
+
+async def test_a_job_another_process_is_running_is_left_alone(controller, tmp_path):
+    """recover() marks only jobs whose heartbeat went stale (their process died)."""
+    from datetime import timedelta
+
+    from controller.models import utcnow
+
+    async with Fleet(2, units=UNITS, latency_ms=0) as fleet:
+        await register_fleet(controller, fleet, tmp_path)
+        await set_standard(controller, STANDARD)
+        fresh, _ = await run_job(controller, "/api/v1/provisioning/jobs", {"unit": "TW", "mode": "plan"})
+        stale, _ = await run_job(controller, "/api/v1/provisioning/jobs", {"unit": "TW", "mode": "plan"})
+        async with controller.state.db.transaction() as s:
+            for job, age in ((fresh, 5), (stale, 120)):
+                await s.execute(
+                    update(Job)
+                    .where(Job.id == uuid.UUID(job["id"]))
+                    .values(status="running", heartbeat_at=utcnow() - timedelta(seconds=age))
+                )
+        assert await controller.state.runner.recover(stale_s=45) == 1
+        h = controller.auth(Role.admin)
+        statuses = {
+            j: (await controller.client.get(f"/api/v1/jobs/{j}", headers=h)).json()["status"]
+            for j in (fresh["id"], stale["id"])
+        }
+        assert statuses == {fresh["id"]: "running", stale["id"]: "interrupted"}

@@ -21,10 +21,8 @@ class OutboxSignal:
 
     def __init__(self) -> None:
         self._event = asyncio.Event()
-        self._generation = 0
 
     def notify(self) -> None:
-        self._generation += 1
         self._event.set()
         self._event = asyncio.Event()
 

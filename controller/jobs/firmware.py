@@ -225,53 +225,44 @@ class FirmwareWork:
             message=f"{wanted} not seen within {job.params['timeout_s']}s",
         )
 
+    async def _update_endpoint(
+        self,
+        ctx: JobContext,
+        ep_id: uuid.UUID,
+        values: dict[str, Any],
+        audit_entry: tuple[str, dict] | None = None,
+    ) -> None:
+        """Change the endpoint's row (and audit it) through the job's group-commit recorder."""
+        stmt = update(Endpoint).where(Endpoint.id == ep_id).values(**values)
+
+        async def op(session) -> None:
+            await session.execute(stmt)
+            if audit_entry is not None:
+                audit.record(session, SYSTEM, audit_entry[0], "endpoint", str(ep_id), audit_entry[1])
+
+        await ctx.runner.recorder.write(op)
+
     async def _store_version(self, ctx: JobContext, endpoint_id: uuid.UUID, version: str) -> None:
-        stmt = (
-            update(Endpoint)
-            .where(Endpoint.id == endpoint_id)
-            .values(firmware_version=version, last_contact_at=utcnow())
+        await self._update_endpoint(
+            ctx, endpoint_id, {"firmware_version": version, "last_contact_at": utcnow()}
         )
 
-        async def op(session):
-            await session.execute(stmt)
-
-        await ctx.runner.recorder.write(op)
-
     async def _rotate_host_key(self, ctx: JobContext, ep: Endpoint, new: str, old: str) -> None:
-        async def op(session):
-            await session.execute(
-                update(Endpoint)
-                .where(Endpoint.id == ep.id)
-                .values(host_key=new, host_key_source="upgrade", pending_host_key=None)
-            )
-            audit.record(
-                session,
-                SYSTEM,
-                "endpoint.hostkey_rotated",
-                "endpoint",
-                str(ep.id),
-                {
-                    "name": ep.name,
-                    "reason": "after a firmware upgrade run by the controller",
-                    "old": old.split()[0],
-                    "new": new.split()[0],
-                },
-            )
-
-        await ctx.runner.recorder.write(op)
+        summary = {
+            "name": ep.name,
+            "reason": "after a firmware upgrade run by the controller",
+            "old": old.split()[0],
+            "new": new.split()[0],
+        }
+        await self._update_endpoint(
+            ctx,
+            ep.id,
+            {"host_key": new, "host_key_source": "upgrade", "pending_host_key": None},
+            ("endpoint.hostkey_rotated", summary),
+        )
 
     async def _hold_host_key(self, ctx: JobContext, ep: Endpoint, presented: str) -> None:
-        async def op(session):
-            await session.execute(
-                update(Endpoint).where(Endpoint.id == ep.id).values(pending_host_key=presented)
-            )
-            audit.record(
-                session,
-                SYSTEM,
-                "endpoint.hostkey_held",
-                "endpoint",
-                str(ep.id),
-                {"name": ep.name, "reason": "new key after upgrade awaits approval"},
-            )
-
-        await ctx.runner.recorder.write(op)
+        summary = {"name": ep.name, "reason": "new key after upgrade awaits approval"}
+        await self._update_endpoint(
+            ctx, ep.id, {"pending_host_key": presented}, ("endpoint.hostkey_held", summary)
+        )

@@ -114,8 +114,7 @@ class Monitor:
         if w is None or w.wake is None:
             return
         profile = self.profiles.get(self._profile_of.get(ep_id, ""))
-        check = getattr(profile, "is_state_feedback", None)
-        if check is None or check(line):
+        if profile is not None and profile.is_state_feedback(line):
             w.full_due = True
             w.wake.set()
 

@@ -20,8 +20,18 @@ from controller.errors import Conflict, InvalidInput, NotFound
 from controller.models import Endpoint, Unit
 
 
-def child_path(parent: Unit | None, unit_id: uuid.UUID) -> str:
-    return f"{parent.path if parent else '/'}{unit_id}/"
+def new_unit(code: str, name: str, level: str, parent: Unit | None) -> Unit:
+    """A unit placed in the tree: its materialized path and depth follow from the parent."""
+    unit_id = uuid.uuid4()
+    return Unit(
+        id=unit_id,
+        code=code,
+        name=name,
+        level=level,
+        parent_id=parent.id if parent else None,
+        path=f"{parent.path if parent else '/'}{unit_id}/",
+        depth=(parent.depth + 1) if parent else 0,
+    )
 
 
 def subtree_filter(root: Unit):
@@ -59,16 +69,7 @@ async def create_unit(
 ) -> Unit:
     if await session.scalar(select(Unit.id).where(Unit.code == code)):
         raise Conflict(f"a unit with code {code!r} already exists", field="code")
-    unit_id = uuid.uuid4()
-    unit = Unit(
-        id=unit_id,
-        code=code,
-        name=name,
-        level=level,
-        parent_id=parent.id if parent else None,
-        path=child_path(parent, unit_id),
-        depth=(parent.depth + 1) if parent else 0,
-    )
+    unit = new_unit(code, name, level, parent)
     session.add(unit)
     await session.flush()
     return unit
@@ -134,16 +135,7 @@ async def upsert_units(session: AsyncSession, specs: Sequence[UnitSpec]) -> tupl
         parent = existing.get(spec.parent_code) if spec.parent_code else None
         if spec.parent_code and parent is None:
             raise InvalidInput(f"parent unit {spec.parent_code} of {spec.code} does not exist")
-        unit_id = uuid.uuid4()
-        unit = Unit(
-            id=unit_id,
-            code=spec.code,
-            name=spec.name,
-            level=spec.level,
-            parent_id=parent.id if parent else None,
-            path=child_path(parent, unit_id),
-            depth=(parent.depth + 1) if parent else 0,
-        )
+        unit = new_unit(spec.code, spec.name, spec.level, parent)
         session.add(unit)
         existing[spec.code] = unit
         created += 1

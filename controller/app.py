@@ -22,6 +22,7 @@ from controller.api import (
     jobs,
     misc,
     problems,
+    sessions,
     standards,
     units,
     users,
@@ -38,6 +39,7 @@ from controller.monitor.retention import Retention
 from controller.monitor.service import Monitor
 from controller.monitor.tracker import Thresholds
 from controller.security import SecretBox, load_or_create_key
+from controller.sessions.manager import SessionManager
 from controller.settings import Settings
 from endpoints.pool import SessionPool
 from endpoints.profiles import load_profiles
@@ -55,7 +57,7 @@ async def build_state(settings: Settings) -> AppState:
     await upgrade(db)
     profiles: dict[str, Any] = load_profiles(settings.profiles_dir)
     log.info("database ready; %d firmware profiles loaded", len(profiles))
-    feedback_sink: list[Monitor] = []
+    feedback_sink: list[Monitor | SessionManager] = []
     pool = SessionPool(
         max_handshakes=settings.ssh_max_handshakes,
         connect_timeout=settings.ssh_connect_timeout_s,
@@ -88,6 +90,8 @@ async def build_state(settings: Settings) -> AppState:
         ),
     )
     feedback_sink.append(monitor)
+    session_manager = SessionManager(db, box, profiles, pool, settings, signal)
+    feedback_sink.append(session_manager)
     correlation = settings.alarm_correlation_s
     alarms = AlarmEvaluator(
         db,
@@ -110,6 +114,7 @@ async def build_state(settings: Settings) -> AppState:
         alarms=alarms,
         retention=retention,
         signal=signal,
+        sessions=session_manager,
     )
 
 
@@ -125,9 +130,11 @@ async def start_background(state: AppState) -> None:
         await state.monitor.start()
         await state.alarms.start()
     await state.retention.start()
+    await state.sessions.start()
 
 
 async def close_state(state: AppState) -> None:
+    await state.sessions.close()
     await state.alarms.stop()
     await state.monitor.stop()
     await state.retention.stop()
@@ -170,7 +177,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return await call_next(request)
 
-    for module in (auth, users, units, endpoints, standards, jobs, firmware, health, misc):
+    for module in (auth, users, units, endpoints, standards, jobs, firmware, health, sessions, misc):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/healthz", include_in_schema=False)

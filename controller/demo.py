@@ -93,6 +93,13 @@ def _start_fleet(workdir: Path, count: int, latency_ms: int) -> subprocess.Popen
             "0.01",
             # A living province: calls start and end, a camera is unplugged now and then.
             "--dynamics",
+            # Conference calls take 2 s to connect, and now and then one drops (redialled).
+            "--ring-delay-ms",
+            "700",
+            "--answer-delay-ms",
+            "1300",
+            "--drop-per-min-pct",
+            "0.5",
             "--inventory",
             str(inventory),
             "--units",
@@ -125,6 +132,7 @@ def demo(
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     os.environ["DIEMCAU_DATA_DIR"] = str(workdir)
+    os.environ.setdefault("DIEMCAU_BRIDGE_SIP_PATTERN", "sip:{conference}@bridge.sim")  # the simulator's MCU
     settings = Settings()
     passwords = {r.value: secrets.token_urlsafe(9) for r in Role}
 

@@ -307,3 +307,99 @@ class OutboxEvent(Base):
     entity_id: Mapped[str] = mapped_column(String(64))
     unit_path: Mapped[str | None] = mapped_column(String(2000))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Bridge(Timestamped, Base):
+    """An MCU. ``ports`` bounds the participants of its live sessions, together.
+
+    Dial patterns hold ``{conference}``: ``sip:{conference}@mcu.tinh.gov.vn``
+    for SIP, ``{conference}@10.0.0.5`` or an E.164 prefix for H.323.
+    """
+
+    __tablename__ = "bridges"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    ports: Mapped[int] = mapped_column(Integer)
+    sip_pattern: Mapped[str | None] = mapped_column(String(255))
+    h323_pattern: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class SavedScope(Timestamped, Base):
+    """A named participant selection for recurring meetings, resolved at each start."""
+
+    __tablename__ = "saved_scopes"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class ConferenceSession(Timestamped, Base):
+    """A meeting on a bridge: ``scheduled`` → ``live`` → ``ended`` (or ``cancelled``)."""
+
+    __tablename__ = "conference_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    title: Mapped[str] = mapped_column(String(300))
+    host: Mapped[str] = mapped_column(String(128))
+    bridge_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bridges.id", ondelete="RESTRICT"), index=True)
+    conference_id: Mapped[str] = mapped_column(String(64))
+    dial_string: Mapped[str] = mapped_column(String(300))
+    scope: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    saved_scope_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("saved_scopes.id", ondelete="SET NULL")
+    )
+    call_rate: Mapped[int] = mapped_column(Integer)
+    protocol: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    start_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    duration_s: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class Participant(Base):
+    """One endpoint in a session; ``intervals`` are its [join, leave] pairs (ISO times)."""
+
+    __tablename__ = "session_participants"
+    __table_args__ = (UniqueConstraint("session_id", "endpoint_id", name="uq_participant_endpoint"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conference_sessions.id", ondelete="CASCADE"), index=True
+    )
+    endpoint_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("endpoints.id", ondelete="SET NULL"), index=True
+    )
+    endpoint_name: Mapped[str] = mapped_column(String(128))
+    unit_code: Mapped[str] = mapped_column(String(64))
+    unit_name: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    cause: Mapped[str | None] = mapped_column(String(500))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    drops: Mapped[int] = mapped_column(Integer, default=0)
+    muted: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_join_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_leave_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    connected_s: Mapped[float] = mapped_column(Float, default=0.0)
+    intervals: Mapped[list[list[str | None]]] = mapped_column(JSON, default=list)
+    state_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SessionEvent(Base):
+    """The session timeline: start, each participant change, host actions, end."""
+
+    __tablename__ = "session_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conference_sessions.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    endpoint_name: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -36,7 +36,7 @@ _KEY_TYPES = (
 )
 
 
-def _no_control(value: str) -> str:
+def no_control(value: str) -> str:
     if _CONTROL.search(value):
         raise ValueError("must not contain control characters (newline, tab, ...)")
     return value
@@ -78,16 +78,16 @@ def _sip_uri(value: str) -> str:
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
-    AfterValidator(_no_control),
+    AfterValidator(no_control),
 ]
 Host = Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(_host)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Username = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\s]+$"),
-    AfterValidator(_no_control),
+    AfterValidator(no_control),
 ]
-DevicePassword = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(_no_control)]
+DevicePassword = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(no_control)]
 ProfileId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
 HostKey = Annotated[str, StringConstraints(max_length=8192), AfterValidator(_host_key)]
 SipUri = Annotated[str, StringConstraints(max_length=255), AfterValidator(_sip_uri)]
@@ -101,7 +101,7 @@ def no_nul(value: str) -> str:
 
 Text = Annotated[str, StringConstraints(max_length=2000), AfterValidator(no_nul)]
 UnitRef = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(_no_control)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(no_control)
 ]
 
 
@@ -206,7 +206,7 @@ class UnitCreate(Strict):
     name: Annotated[
         str,
         StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-        AfterValidator(_no_control),
+        AfterValidator(no_control),
     ]
     level: Annotated[
         str,
@@ -220,7 +220,7 @@ class UnitUpdate(Strict):
         Annotated[
             str,
             StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-            AfterValidator(_no_control),
+            AfterValidator(no_control),
         ]
         | None
     ) = None
@@ -270,13 +270,13 @@ class UserCreate(Strict):
     ]
     password: Annotated[str, StringConstraints(min_length=8, max_length=256)]
     role: Role
-    full_name: Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control)] | None = None
+    full_name: Annotated[str, StringConstraints(max_length=200), AfterValidator(no_control)] | None = None
 
 
 class UserUpdate(Strict):
     password: Annotated[str, StringConstraints(min_length=8, max_length=256)] | None = None
     role: Role | None = None
-    full_name: Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control)] | None = None
+    full_name: Annotated[str, StringConstraints(max_length=200), AfterValidator(no_control)] | None = None
     disabled: bool | None = None
 
 
@@ -294,7 +294,7 @@ class ApiKeyCreate(Strict):
     name: Annotated[
         str,
         StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
-        AfterValidator(_no_control),
+        AfterValidator(no_control),
     ]
     role: Role
 
@@ -386,7 +386,7 @@ class JobItemPublic(BaseModel):
 
 
 class StandardValue(Strict):
-    value: Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_no_control)]
+    value: Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(no_control)]
 
 
 class StandardPublic(BaseModel):

@@ -62,6 +62,37 @@ class Settings(BaseSettings):
     ssh_max_handshakes: int = Field(default=64, ge=1, le=1000)
     ssh_connect_timeout_s: float = Field(default=10, gt=0, le=120)
     ssh_command_timeout_s: float = Field(default=10, gt=0, le=600)
+    bridge_ports: int = Field(default=250, ge=1, description="Ports of the bridge created at first start")
+    bridge_sip_pattern: str = Field(
+        default="sip:{conference}@mcu.tinh.example",
+        description="SIP dial pattern of the bridge created at first start",
+    )
+    session_max_attempts: int = Field(
+        default=5, ge=1, le=100, description="Dial attempts per participant before it is marked failed"
+    )
+    session_retry_base_s: float = Field(
+        default=2.0, gt=0, le=60, description="Backoff base between failed dials (full jitter, doubling)"
+    )
+    session_retry_max_s: float = Field(default=30.0, gt=0, le=600)
+    session_redial_delay_s: float = Field(
+        default=1.0, ge=0, le=60, description="Pause before redialling a dropped participant (jittered)"
+    )
+    session_setup_timeout_s: float = Field(
+        default=60, gt=0, le=600, description="A dial not connected by then is hung up and counts as failed"
+    )
+    session_setup_poll_s: float = Field(
+        default=1.0, gt=0, le=30, description="Call-state poll while dialling"
+    )
+    session_watch_poll_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Call-state poll of a connected participant (feedback wakes it sooner)",
+    )
+    session_end_confirm_s: float = Field(
+        default=15.0, gt=0, le=300, description="Wait for idle after hang-up"
+    )
+    session_tick_s: float = Field(default=2.0, gt=0, le=60, description="Scheduler: automatic start and end")
 
     @property
     def effective_database_url(self) -> str:

@@ -36,6 +36,7 @@ class AppState:
     alarms: Any = None  # controller.monitor.alarms.AlarmEvaluator
     retention: Any = None  # controller.monitor.retention.Retention
     signal: Any = None  # controller.events.OutboxSignal
+    sessions: Any = None  # controller.sessions.manager.SessionManager
 
 
 def get_state(request: Request) -> AppState:

@@ -50,3 +50,20 @@ def bench_monitor(
     from controller.bench.monitor_bench import run
 
     typer.echo(json.dumps(run(endpoints, interval, duration, kill, flaky_pct), indent=1 if as_json else None))
+
+
+@bench_app.command("session")
+def bench_session(
+    endpoints: Annotated[int, typer.Option(min=1, max=1000)] = 250,
+    latency_ms: Annotated[int, typer.Option(min=0, max=1000)] = 20,
+    ring_ms: Annotated[int, typer.Option(min=0, max=30000, help="Simulated dialling -> ringing")] = 500,
+    answer_ms: Annotated[int, typer.Option(min=0, max=30000, help="Simulated ringing -> connected")] = 1500,
+    drop_pct: Annotated[float, typer.Option(min=0, max=100, help="Calls dropped to measure redial")] = 10,
+    sample: Annotated[int, typer.Option(min=0, max=20, help="Endpoints the naive baseline runs on")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only (the default output)")] = True,
+) -> None:
+    """Start a session on ENDPOINTS: time to all dials acknowledged, all connected, all redialled."""
+    from controller.bench.session_bench import run
+
+    result = run(endpoints, latency_ms, ring_ms, answer_ms, drop_pct, sample)
+    typer.echo(json.dumps(result, indent=1 if as_json else None, ensure_ascii=False))

@@ -64,7 +64,7 @@ class FleetProcess:
 
 @asynccontextmanager
 async def simulated_province(
-    count: int, latency_ms: int, **settings: Any
+    count: int, latency_ms: int, extra: tuple[str, ...] = (), **settings: Any
 ) -> AsyncIterator[tuple[Any, FleetProcess]]:
     """A fleet in its own process, registered over the demo tree in a fresh controller state
     (in this process, so its CPU is the controller's)."""
@@ -80,7 +80,7 @@ async def simulated_province(
         "data_dir": Path(tempfile.mkdtemp(prefix="diemcau-bench-")),
         "secret_key": Fernet.generate_key().decode(),
     } | settings
-    with FleetProcess(count, latency_ms, demo_units()[:count] or ["DEMO"]) as fleet:
+    with FleetProcess(count, latency_ms, demo_units()[:count] or ["DEMO"], extra) as fleet:
         state = await build_state(Settings(**options))
         try:
             async with state.db.transaction() as session:

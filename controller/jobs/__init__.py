@@ -2,7 +2,6 @@
 
 runner.JobRunner      owns the asyncio tasks; start / cancel / resume / recover
 recorder.Recorder     group-commit writer: many item updates, one transaction
-events.JobEvents      in-process fan-out of item updates (SSE, CLI progress)
 provision             plan / apply / verify the standard configuration
 firmware              upgrade campaigns in waves
 """

@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller.errors import Conflict, NotFound
-from controller.jobs.events import JobEvents
+from controller.fanout import Fanout
 from controller.jobs.recorder import Recorder
 from controller.models import Endpoint, Job, JobItem, utcnow
 from controller.principal import Principal
@@ -113,7 +113,7 @@ class JobRunner:
         self.profiles = profiles
         self.pool = pool
         self.recorder = Recorder(db)
-        self.events = JobEvents()
+        self.events = Fanout()
         self.works: dict[str, Work] = {}
         self._tasks: dict[uuid.UUID, tuple[asyncio.Task[None], JobContext]] = {}
         self._watch: asyncio.Task[None] | None = None

@@ -62,6 +62,24 @@ MATRIX = [
     ("GET", "/api/v1/alarms", EVERYONE, 200),
     ("POST", f"/api/v1/alarms/{X}/ack", {A, T}, 422),
     ("GET", "/api/v1/events/stream", EVERYONE, 200),
+    ("GET", "/api/v1/bridges", EVERYONE, 200),
+    ("POST", "/api/v1/bridges", {A}, 422),
+    ("PATCH", f"/api/v1/bridges/{X}", {A}, 404),
+    ("DELETE", f"/api/v1/bridges/{X}", {A}, 404),
+    ("GET", "/api/v1/scopes", EVERYONE, 200),
+    ("POST", "/api/v1/scopes", {A, H}, 422),
+    ("DELETE", f"/api/v1/scopes/{X}", {A, H}, 404),
+    ("GET", "/api/v1/sessions", EVERYONE, 200),
+    ("POST", "/api/v1/sessions", {A, H}, 422),
+    ("GET", f"/api/v1/sessions/{X}", EVERYONE, 404),
+    ("POST", f"/api/v1/sessions/{X}/end", {A, H}, 404),
+    ("POST", f"/api/v1/sessions/{X}/participants", {A, H}, 422),
+    ("DELETE", f"/api/v1/sessions/{X}/participants/{X}", {A, H}, 404),
+    ("POST", f"/api/v1/sessions/{X}/participants/{X}/redial", {A, H}, 404),
+    ("POST", f"/api/v1/sessions/{X}/mute", {A, H}, 404),
+    ("GET", f"/api/v1/sessions/{X}/timeline", EVERYONE, 404),
+    ("GET", f"/api/v1/sessions/{X}/attendance", EVERYONE, 404),
+    ("GET", f"/api/v1/sessions/{X}/events", EVERYONE, 404),
 ]
 PUBLIC = {("POST", "/api/v1/auth/token")}
 
@@ -78,7 +96,17 @@ def _template(path: str) -> str:
 def test_every_api_route_is_in_the_matrix(controller):
     declared = set()
     for path, ops in controller.app.openapi()["paths"].items():
-        for name in ("user_id", "key_id", "endpoint_id", "profile_id", "job_id", "alarm_id"):
+        for name in (
+            "user_id",
+            "key_id",
+            "endpoint_id",
+            "profile_id",
+            "job_id",
+            "alarm_id",
+            "bridge_id",
+            "scope_id",
+            "session_id",
+        ):
             path = path.replace("{" + name + "}", "{id}")
         declared |= {(m.upper(), path) for m in ops}
     in_matrix = {(m, _template(p)) for m, p, _, _ in MATRIX} | PUBLIC

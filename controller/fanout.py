@@ -1,7 +1,7 @@
-"""In-process fan-out of job progress to live listeners (SSE streams, the CLI bar).
+"""In-process fan-out of live updates, per job or session, to listeners (SSE streams, the CLI bar).
 
 Listeners get a bounded queue; a listener that falls behind loses events
-rather than slowing the job, and SSE clients recover by reconnecting (the
+rather than slowing the work, and SSE clients recover by reconnecting (the
 stream starts with a snapshot from the database).
 """
 
@@ -18,25 +18,25 @@ from typing import Any
 QUEUE_SIZE = 10_000
 
 
-class JobEvents:
+class Fanout:
     def __init__(self) -> None:
         self._listeners: dict[uuid.UUID, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
         self._seq = itertools.count(1)
 
-    def publish(self, job_id: uuid.UUID, event: str, data: dict[str, Any]) -> None:
+    def publish(self, key: uuid.UUID, event: str, data: dict[str, Any]) -> None:
         message = {"seq": next(self._seq), "event": event, "data": data}
-        for queue in list(self._listeners.get(job_id, ())):
+        for queue in list(self._listeners.get(key, ())):
             if queue.full():
                 continue
             queue.put_nowait(message)
 
     @asynccontextmanager
-    async def listen(self, job_id: uuid.UUID) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+    async def listen(self, key: uuid.UUID) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_SIZE)
-        self._listeners[job_id].add(queue)
+        self._listeners[key].add(queue)
         try:
             yield queue
         finally:
-            self._listeners[job_id].discard(queue)
-            if not self._listeners[job_id]:
-                del self._listeners[job_id]
+            self._listeners[key].discard(queue)
+            if not self._listeners[key]:
+                del self._listeners[key]

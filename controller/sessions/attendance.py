@@ -1,0 +1,100 @@
+"""Attendance: who joined, when, for how long, how often they dropped; JSON and CSV.
+
+Built from the participant rows, so it is the same during the meeting (open
+intervals count up to now) and after it. The CSV opens in Excel as UTF-8
+(BOM) with Vietnamese names intact; times are local (Asia/Ho_Chi_Minh) there,
+because that is what the minutes of a meeting record, and ISO UTC in JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from controller.models import ConferenceSession, Participant, utcnow
+from controller.sessions.schemas import Attendance, AttendanceRow
+
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+CSV_HEADER = [
+    "endpoint",
+    "unit_code",
+    "unit",
+    "final_state",
+    "cause",
+    "first_join",
+    "last_leave",
+    "connected_min",
+    "drops",
+    "attempts",
+    "intervals",
+]
+
+
+def build(row: ConferenceSession, parts: list[Participant]) -> Attendance:
+    now = utcnow()
+    out = []
+    for p in parts:
+        intervals = [
+            (datetime.fromisoformat(str(a)), datetime.fromisoformat(b) if b else None) for a, b in p.intervals
+        ]
+        open_s = sum((now - a).total_seconds() for a, b in intervals if b is None)
+        out.append(
+            AttendanceRow(
+                endpoint_name=p.endpoint_name,
+                unit_code=p.unit_code,
+                unit_name=p.unit_name,
+                final_state=p.state,
+                cause=p.cause,
+                first_join_at=p.first_join_at,
+                last_leave_at=p.last_leave_at,
+                connected_s=round(p.connected_s + open_s, 1),
+                drops=p.drops,
+                attempts=p.attempts,
+                intervals=intervals,
+            )
+        )
+    return Attendance(
+        session_id=row.id,
+        title=row.title,
+        conference_id=row.conference_id,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        invited=len(parts),
+        joined=sum(1 for p in parts if p.first_join_at is not None),
+        participants=out,
+    )
+
+
+def _cell(value: str) -> str:
+    """Text a spreadsheet must not run as a formula (an endpoint named ``=HYPERLINK(...)``)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _local(t: datetime | None) -> str:
+    return t.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M:%S") if t else ""
+
+
+def to_csv(att: Attendance) -> str:
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for r in att.participants:
+        writer.writerow(
+            [
+                _cell(r.endpoint_name),
+                _cell(r.unit_code),
+                _cell(r.unit_name),
+                r.final_state,
+                _cell(r.cause or ""),
+                _local(r.first_join_at),
+                _local(r.last_leave_at),
+                f"{r.connected_s / 60:.1f}",
+                r.drops,
+                r.attempts,
+                "; ".join(f"{_local(a)}–{_local(b) if b else '…'}" for a, b in r.intervals),
+            ]
+        )
+    return buf.getvalue()

@@ -1,0 +1,172 @@
+"""Request and response models of the sessions API (bridges, saved scopes, sessions)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from controller.schemas import Name, Strict, Text, no_control
+from controller.sessions.dialplan import CONFERENCE_ID, validate_pattern
+from controller.sessions.scope import Scope
+
+DialPattern = Annotated[
+    str, StringConstraints(min_length=3, max_length=255), AfterValidator(validate_pattern)
+]
+ConferenceId = Annotated[str, StringConstraints(pattern=CONFERENCE_ID.pattern)]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(no_control)
+]
+Protocol = Literal["sip", "h323"]
+CallRate = Annotated[int, Field(ge=64, le=6000, description="kbit/s")]
+
+ParticipantState = Literal[
+    "waiting",
+    "unavailable",
+    "dialling",
+    "ringing",
+    "connected",
+    "dropped",
+    "redialling",
+    "failed",
+    "left",
+    "removed",
+]
+
+
+class BridgeCreate(Strict):
+    name: Name
+    ports: Annotated[int, Field(ge=1, le=10_000)] = 250
+    sip_pattern: DialPattern | None = None
+    h323_pattern: DialPattern | None = None
+    description: Text | None = None
+
+
+class BridgeUpdate(Strict):
+    name: Name | None = None
+    ports: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    sip_pattern: DialPattern | None = None
+    h323_pattern: DialPattern | None = None
+    description: Text | None = None
+
+
+class BridgePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    name: str
+    ports: int
+    in_use: int = Field(default=0, description="Ports held by participants of live sessions")
+    sip_pattern: str | None
+    h323_pattern: str | None
+    description: str | None
+
+
+class ScopeCreate(Strict):
+    name: Name
+    scope: Scope
+
+
+class ScopePublic(BaseModel):
+    id: uuid.UUID
+    name: str
+    scope: Scope
+    created_by: str
+
+
+class SessionCreate(Strict):
+    title: Title
+    bridge: uuid.UUID | None = Field(default=None, description="Default: the only bridge")
+    conference_id: ConferenceId | None = Field(default=None, description="Default: a new 6-digit id")
+    scope: Scope | None = None
+    saved_scope: uuid.UUID | None = None
+    start_at: datetime | None = Field(default=None, description="Absent: start now; tz-aware")
+    duration_min: Annotated[int, Field(ge=1, le=24 * 60)] | None = Field(
+        default=None, description="End automatically this long after the start"
+    )
+    call_rate: CallRate = 1920
+    protocol: Protocol = "sip"
+
+
+class ParticipantAdd(Strict):
+    endpoint: uuid.UUID
+
+
+class MuteRequest(Strict):
+    on: bool = True
+    endpoint: uuid.UUID | None = Field(default=None, description="Absent: every participant")
+
+
+class ParticipantPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    endpoint_id: uuid.UUID | None
+    endpoint_name: str
+    unit_code: str
+    unit_name: str
+    state: ParticipantState
+    cause: str | None
+    attempts: int
+    drops: int
+    muted: bool
+    first_join_at: datetime | None
+    last_leave_at: datetime | None
+    connected_s: float
+    state_since: datetime
+
+
+class SessionPublic(BaseModel):
+    id: uuid.UUID
+    title: str
+    host: str
+    bridge_id: uuid.UUID
+    conference_id: str
+    dial_string: str
+    scope: Scope
+    call_rate: int
+    protocol: Protocol
+    status: Literal["scheduled", "live", "ended", "cancelled"]
+    start_at: datetime | None
+    duration_s: int | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    ended_by: str | None
+    counts: dict[str, int] = Field(default_factory=dict, description="Participants per state")
+
+
+class SessionDetail(SessionPublic):
+    participants: list[ParticipantPublic]
+
+
+class TimelineEntry(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    at: datetime
+    kind: str
+    endpoint_name: str | None
+    detail: dict[str, object]
+
+
+class AttendanceRow(BaseModel):
+    endpoint_name: str
+    unit_code: str
+    unit_name: str
+    final_state: str
+    cause: str | None
+    first_join_at: datetime | None
+    last_leave_at: datetime | None
+    connected_s: float
+    drops: int
+    attempts: int
+    intervals: list[tuple[datetime, datetime | None]]
+
+
+class Attendance(BaseModel):
+    session_id: uuid.UUID
+    title: str
+    conference_id: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    invited: int
+    joined: int
+    participants: list[AttendanceRow]

@@ -7,7 +7,7 @@ firmware profile; get typed results back or a typed error from
 
 from endpoints.commands import quote, render
 from endpoints.connection import EndpointSession, open_session
-from endpoints.driver import EndpointDriver, Health, Identity
+from endpoints.driver import CallStatus, EndpointDriver, Health, Identity
 from endpoints.errors import (
     AuthFailed,
     Backoff,
@@ -23,12 +23,14 @@ from endpoints.errors import (
 )
 from endpoints.parsing import apply_query, apply_rule
 from endpoints.pool import ConnStatus, SessionPool, Target
-from endpoints.profiles import Profile, default_profiles_dir, load_profile, load_profiles
+from endpoints.profiles import CallEnded, Profile, default_profiles_dir, load_profile, load_profiles
 from endpoints.reach import tcp_probe
 
 __all__ = [
     "AuthFailed",
     "Backoff",
+    "CallEnded",
+    "CallStatus",
     "CommandFailed",
     "ConnStatus",
     "ConnectFailed",

@@ -8,6 +8,7 @@ the vendor; commands, parse rules and escaping all come from the profile.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -17,7 +18,7 @@ from endpoints.errors import CommandFailed, ProfileError, UnsafeValue
 from endpoints.parsing import apply_query, apply_rule, merge
 from endpoints.profiles import ConfigKey, Profile, Query
 
-__all__ = ["EndpointDriver", "Health", "Identity"]
+__all__ = ["CallStatus", "EndpointDriver", "Health", "Identity"]
 
 
 class Identity(BaseModel):
@@ -40,6 +41,15 @@ class Health(BaseModel):
     microphones_connected: bool | None = None
     packet_loss_pct: float | None = None
     temperature_c: float | None = None
+
+
+class CallStatus(BaseModel):
+    """The call in progress, in canonical words whatever the vendor (``calls.status``)."""
+
+    model_config = ConfigDict(frozen=True)
+    state: Literal["idle", "dialling", "ringing", "connected", "disconnecting"]
+    remote: str | None = None
+    call_id: int | None = None
 
 
 class EndpointDriver:
@@ -136,6 +146,19 @@ class EndpointDriver:
             raise UnsafeValue(protocol, f"protocol must be one of {sorted(calls.protocols)}")
         command = self._render(calls.dial, uri=uri, rate=rate, protocol=calls.protocols[protocol], tag=tag)
         return await self.session.run(command)
+
+    async def call_status(self) -> CallStatus:
+        """Where the call stands (one round trip); a listener calls this when a
+        state-feedback line wakes it, since feedback says *that* something changed."""
+        query = self.profile.calls.status
+        if query is None:
+            raise ProfileError(f"profile {self.profile.id}: no calls.status query")
+        (fields,) = await self._queries([("calls.status", query)])
+        return CallStatus(
+            state=fields["call_state"],  # type: ignore[arg-type]
+            remote=fields.get("remote"),  # type: ignore[arg-type]
+            call_id=fields.get("call_id"),  # type: ignore[arg-type]
+        )
 
     async def hangup(self) -> None:
         await self.session.run(self.profile.calls.hangup)

@@ -112,6 +112,13 @@ class Framer:
 
     def feed_line(self, line: str) -> Response | None:
         line = line.rstrip("\r")
+        if (cut := self._prompt_then_feedback(line)) is not None:
+            # The prompt has no newline, so a notification the device pushes right
+            # after it shares its line (``-> notification:...``): the prompt still
+            # ends the head's response, the rest is feedback.
+            resp = self.feed_partial(line[:cut])
+            self.feed_line(line[cut:])
+            return resp
         if any(r.search(line) for r in self._feedback):
             self._on_feedback(line)
             return None
@@ -165,6 +172,15 @@ class Framer:
                 if q.tag is not None and q.tag in tags:
                     return q
         return head if head.tag is None else None
+
+    def _prompt_then_feedback(self, line: str) -> int | None:
+        """Where a prompt ends when a feedback line follows it on the same line."""
+        if self._prompt is None or self._block_end is not None:
+            return None
+        for cut in range(1, min(len(line), 16)):
+            if self._prompt.search(line[:cut]) and any(r.search(line[cut:]) for r in self._feedback):
+                return cut
+        return None
 
     def _prompt_prefix(self, head: _Pending, line: str) -> int | None:
         """Where the head's prompt ends when the next command's echo shares its line."""

@@ -29,6 +29,8 @@ def _convert(text: Any, rule: Rule, name: str, raw: str) -> Any:
             return rule.map[text]
         if "*" in rule.map:  # catch-all entry
             return rule.map["*"]
+        if rule.strict_map:
+            raise ParseError(f"{name}: {text!r} is not one of {sorted(rule.map)}", raw)
     try:
         if rule.type == "int":
             return int(text)

@@ -15,10 +15,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from endpoints.commands import template_fields
+from endpoints.commands import template_fields, unquote
 from endpoints.errors import ProfileError
 
 __all__ = [
+    "CALL_STATES",
+    "CallEnded",
     "Calls",
     "ConfigKey",
     "Escaping",
@@ -45,6 +47,12 @@ HEALTH_FIELDS = frozenset(
         "temperature_c",
     }
 )
+
+# Canonical call states ``calls.status`` maps the device's words to; "idle" is
+# what a device with no call line reports (the rule's ``default``).
+CALL_STATES = ("idle", "dialling", "ringing", "connected", "disconnecting")
+CALL_STATUS_FIELDS = frozenset({"call_state", "remote", "call_id"})
+_ENDED_GROUPS = frozenset({"cause", "remote"})
 
 
 def _check_regex(value: str | None) -> str | None:
@@ -124,6 +132,10 @@ class Rule(_Strict):
     aggregate: Literal["first", "all", "count", "any", "sum", "max", "percent"] = "first"
     total_regex: str | None = None  # for "percent": 100 * sum(regex) / sum(total_regex)
     map: dict[str, Any] | None = None  # raw text -> value, applied before type conversion
+    # A value the map does not know is a ParseError instead of passing through
+    # as raw text: for enumerations (call states) where an unknown word must
+    # not be mistaken for a known one.
+    strict_map: bool = False
     unquote: bool = False  # undo the dialect's escaping in the captured value
     required: bool = True  # no match -> ParseError; else -> default
     default: Any = None
@@ -136,6 +148,8 @@ class Rule(_Strict):
             raise ValueError("regex needs a (?P<value>...) group")
         if self.aggregate == "percent" and not self.total_regex:
             raise ValueError("aggregate 'percent' needs total_regex")
+        if self.strict_map and not self.map:
+            raise ValueError("strict_map needs a map")
         return self
 
 
@@ -162,12 +176,55 @@ class ConfigKey(_Strict):
         return v
 
 
+class CallEnded(_Strict):
+    """A feedback line said a call ended: why (the device's word) and with whom."""
+
+    cause: str = "disconnected"
+    remote: str | None = None
+
+
 class Calls(_Strict):
     dial: str  # placeholders among {uri} {rate} {protocol} {tag}
     hangup: str
     mute: str
     unmute: str
     protocols: dict[str, str] = {"sip": "sip"}  # canonical -> device word
+    # The call in progress: ``call_state`` mapped to CALL_STATES ("idle" when no
+    # call line: required false, default idle), ``remote``, optional ``call_id``.
+    status: Query | None = None
+    # Regexes for feedback lines meaning "a call ended", tried in order; optional
+    # named groups ``cause`` and ``remote`` (a captured quoted string is unquoted).
+    ended_feedback: list[str] = []
+
+    check_ended = field_validator("ended_feedback")(_check_regexes)
+
+    @field_validator("ended_feedback")
+    @classmethod
+    def _ended_groups(cls, v: list[str]) -> list[str]:
+        for pattern in v:
+            if unknown := set(re.compile(pattern).groupindex) - _ENDED_GROUPS:
+                raise ValueError(
+                    f"{pattern!r}: groups may only be {sorted(_ENDED_GROUPS)}, not {sorted(unknown)}"
+                )
+        return v
+
+    @field_validator("status")
+    @classmethod
+    def _status_fields(cls, v: Query | None) -> Query | None:
+        if v is None:
+            return v
+        if unknown := set(v.fields) - CALL_STATUS_FIELDS:
+            raise ValueError(f"unknown call status fields {sorted(unknown)}")
+        state = v.fields.get("call_state")
+        if state is None:
+            raise ValueError("call status must provide call_state")
+        if not state.map or not set(state.map.values()) <= set(CALL_STATES):
+            raise ValueError(f"call_state needs a map onto {list(CALL_STATES)}")
+        if v.on_error != "raise":
+            raise ValueError("on_error must be raise: a device error is not an idle codec")
+        if not state.required and state.default not in CALL_STATES:
+            raise ValueError(f"call_state default must be one of {list(CALL_STATES)} (usually idle)")
+        return v
 
     @field_validator("dial")
     @classmethod
@@ -218,6 +275,22 @@ class Profile(_Strict):
     def is_state_feedback(self, line: str) -> bool:
         """Whether a feedback line says call or peripheral state changed (poll now)."""
         return any(r.search(line) for r in _compiled(tuple(self.session.state_feedback)))
+
+    def call_ended(self, line: str) -> CallEnded | None:
+        """The call-ended event a feedback line carries, or None.
+
+        The first matching ``calls.ended_feedback`` regex wins, so a profile can
+        list a specific shape (cause in one field) before a general one.
+        """
+        for regex in _compiled(tuple(self.calls.ended_feedback)):
+            if m := regex.search(line):
+                return CallEnded(**{k: self._unquoted(v) for k, v in m.groupdict().items() if v})
+        return None
+
+    def _unquoted(self, text: str) -> str:
+        q = self.escaping.quote
+        quoted = len(text) >= 2 and text.startswith(q) and text.endswith(q)
+        return unquote(text, self.escaping) if quoted else text
 
 
 def load_profile(path: str | Path) -> Profile:

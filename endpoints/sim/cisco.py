@@ -52,6 +52,17 @@ def _path_matches(request: list[str], path: list[str]) -> bool:
     return i == len(request)
 
 
+# CallState.status -> the word ``xStatus Call ... Status`` prints
+_CALL_WORDS = {"dialling": "Dialling", "ringing": "Ringing", "connected": "Connected"}
+# why a call ended -> (CauseType, CauseString) of ``*e CallDisconnect``
+_CAUSES = {
+    "LocalDisconnect": ("LocalDisconnect", ""),
+    "RemoteDisconnect": ("RemoteDisconnect", ""),
+    "NoResources": ("Rejected", "NoResources"),
+    "NotFound": ("Rejected", "NotFound"),
+    "Busy": ("RemoteBusy", "Busy"),
+    "NetworkError": ("NetworkRejected", "NetworkError"),
+}
 _FEEDBACK_ROOTS = ("/status", "/event", "/configuration")
 _CAMERA_ID, _MIC_ID = 1001, 1002
 
@@ -85,21 +96,26 @@ class CiscoDialect(Dialect):
 
     def event(self, kind: str, data: dict[str, object]) -> str | None:
         blocks: list[str] = []
-        if kind in ("call_connected", "call_disconnected"):
+        if kind in ("call_progress", "call_connected", "call_disconnected"):
             c = data["call"]
             assert isinstance(c, CallState)
             n = c.call_id
-            if kind == "call_connected" and self._wants("/status/call"):
-                blocks.append(_block([f"*s Call {n} {p}: {v}" for p, v in self._call_lines(c)]))
-            if kind == "call_disconnected" and self._wants("/status/call"):
-                blocks.append(_block([f"*s Call {n} Status: Disconnecting"]))
-                blocks.append(_block([f"*s Call {n} (ghost=True):"]))
+            if self._wants("/status/call"):
+                if kind == "call_disconnected":
+                    blocks.append(_block([f"*s Call {n} Status: Disconnecting"]))
+                    blocks.append(_block([f"*s Call {n} (ghost=True):"]))
+                elif kind == "call_progress" and c.status == "ringing":  # only the status changed
+                    blocks.append(_block([f"*s Call {n} Status: Ringing"]))
+                else:  # a new call (dialling, or answered incoming), or connected: the whole call
+                    blocks.append(_block([f"*s Call {n} {p}: {v}" for p, v in self._call_lines(c)]))
             if kind == "call_disconnected" and self._wants("/event/calldisconnect"):
-                local = data.get("cause") == "LocalDisconnect"
+                cause = str(data.get("cause", "RemoteDisconnect"))
+                local = cause == "LocalDisconnect"
+                cause_type, cause_string = _CAUSES.get(cause, (cause, ""))
                 fields = [
                     ("CauseValue", "1"),
-                    ("CauseType", quote_out(str(data.get("cause", "RemoteDisconnect")))),
-                    ("CauseString", quote_out("")),
+                    ("CauseType", quote_out(cause_type)),
+                    ("CauseString", quote_out(cause_string)),
                     ("OrigCallDirection", quote_out(c.direction.lower())),
                     ("RemoteURI", quote_out(c.remote)),
                     ("CallId", str(n)),
@@ -163,6 +179,8 @@ class CiscoDialect(Dialect):
         if c := s.call:
             n = c.call_id
             lines += [(f"Call {n} {p}", v) for p, v in self._call_lines(c)]
+        if (c := s.call) and c.status == "connected":  # media flows once connected
+            n = c.call_id
             packets = 10000
             lost = round(packets * s.packet_loss_pct / 100)
             for ch, kind in ((1, "IncomingAudioChannel"), (2, "IncomingVideoChannel")):
@@ -180,7 +198,7 @@ class CiscoDialect(Dialect):
             ("Duration", str(c.duration_s)),
             ("Protocol", c.protocol),
             ("RemoteNumber", quote_out(c.remote)),
-            ("Status", "Connected"),
+            ("Status", _CALL_WORDS[c.status]),
             ("TransmitCallRate", str(c.rate)),
         ]
 
@@ -296,6 +314,7 @@ class CiscoDialect(Dialect):
         s = self.state
         match path:
             case ["dial"]:
+                s.stats.dials += 1
                 if not args.get("number"):
                     return self._error(name, "Missing or invalid parameter(s): Number", tag)
                 protocol = args.get("protocol", "Sip")
@@ -304,8 +323,8 @@ class CiscoDialect(Dialect):
                     return self._error(name, "Invalid parameter value", tag)
                 if s.call is not None:
                     return self._error(name, "Max active calls reached", tag)
-                call = s.new_call(args["number"], int(rate), protocol, "outgoing")
-                self.broadcast("call_connected", {"call": call})
+                call = s.new_call(args["number"], int(rate), protocol, "outgoing", "dialling")
+                self.broadcast("dial", {"call": call})  # the device runs the setup from here
                 body = [
                     f"*r {name} (status=OK):",
                     f"*r {name} CallId: {call.call_id}",
@@ -315,8 +334,7 @@ class CiscoDialect(Dialect):
             case ["call", "disconnect"]:
                 if s.call is None:
                     return self._error(name, "No active call", tag)
-                call, s.call = s.call, None
-                self.broadcast("call_disconnected", {"call": call, "cause": "LocalDisconnect"})
+                self.broadcast("hangup", {})
             case ["audio", "microphones", "mute"]:
                 s.muted = True
             case ["audio", "microphones", "unmute"]:

@@ -79,6 +79,14 @@ def endpoints_cmd(
     dynamics: bool = typer.Option(
         False, help="Calls start and end, cameras come and go: a few changes a minute."
     ),
+    ring_delay_ms: int = typer.Option(0, help="A dialled call rings this long after dialling."),
+    answer_delay_ms: int = typer.Option(0, help="... and is connected this long after ringing."),
+    dial_fail_pct: float = typer.Option(0.0, help="% of dials that fail during setup (NetworkError)."),
+    drop_per_min_pct: float = typer.Option(
+        0.0, help="Chance (%) that a connected call drops within a minute (NetworkError)."
+    ),
+    bridge_host: str = typer.Option("bridge.sim", help="Host part of the simulated MCU's URIs."),
+    bridge_ports: int = typer.Option(250, help="Ports of the simulated MCU (calls at once)."),
 ) -> None:
     """Start a fleet, write its inventory, run until SIGINT/SIGTERM."""
     fleet = Fleet(
@@ -95,6 +103,12 @@ def endpoints_cmd(
         flaky_delay_ms=flaky_delay_ms,
         seed=seed,
         dynamics=dynamics,
+        ring_delay_ms=ring_delay_ms,
+        answer_delay_ms=answer_delay_ms,
+        dial_fail_pct=dial_fail_pct,
+        drop_per_min_pct=drop_per_min_pct,
+        bridge_host=bridge_host,
+        bridge_ports=bridge_ports,
     )
     asyncio.run(_run_fleet(fleet, inventory, control_file))
 
@@ -168,6 +182,30 @@ def set_cmd(
     _request(control_file, request)
 
 
+@sim_app.command("bridge")
+def bridge_cmd(
+    ports: int | None = typer.Option(None, help="Resize the bridge to this many ports."),
+    control_file: Path = typer.Option(Path("sim-control.json")),
+) -> None:
+    """Show the simulated MCU's counters (ports, in use, peak, rejected, conferences)."""
+    _request(control_file, {"op": "bridge", "ports": ports})
+
+
+@sim_app.command("drop-calls")
+def drop_calls_cmd(
+    endpoint: list[str] = typer.Option(None, help="Drop this endpoint's call; repeat for several."),
+    pct: float | None = typer.Option(None, help="Drop this % of the connected calls."),
+    seed: int = typer.Option(0, help="Which calls --pct picks (same seed, same calls)."),
+    control_file: Path = typer.Option(Path("sim-control.json")),
+) -> None:
+    """Drop connected calls as a network failure would (cause NetworkError)."""
+    if bool(endpoint) == (pct is not None):
+        raise typer.BadParameter("give --endpoint (one or more) or --pct")
+    request: dict[str, object] = {"op": "drop_calls", "seed": seed}
+    request.update({"names": list(endpoint)} if endpoint else {"pct": pct})
+    _request(control_file, request)
+
+
 @sim_app.command("list")
 def list_cmd(control_file: Path = typer.Option(Path("sim-control.json"))) -> None:
     """List the running fleet's endpoints and their active faults."""
@@ -175,7 +213,7 @@ def list_cmd(control_file: Path = typer.Option(Path("sim-control.json"))) -> Non
     for ep in reply.get("endpoints", []):
         typer.echo(
             f"{ep['name']:<20} {ep['profile']:<14} 127.0.0.1:{ep['port']:<6} "
-            f"{'in call' if ep['in_call'] else 'idle':<8} {','.join(ep['faults'])}"
+            f"{ep['call_status']:<12} {','.join(ep['faults'])}"
         )
 
 

@@ -12,7 +12,13 @@ one response object per line.  Requests::
      "microphones_connected": true, "sip_registered": true, "packet_loss_pct": 2.5,
      "temperature_c": 71.0, "call": {"remote": "sip:x@vc.example.gov.vn", "rate": 1920} | null}
     {"op": "configure", "endpoint": "DEMO-vc001", "download_s": 1, "reboot_s": 3,
-     "upgrade_fail": "download" | "boot" | null, "rekey_on_upgrade": true}
+     "upgrade_fail": "download" | "boot" | null, "rekey_on_upgrade": true,
+     "ring_delay_ms": 500, "answer_delay_ms": 1500, "dial_fail_pct": 2, "drop_per_min_pct": 1}
+    {"op": "configure", "ring_delay_ms": 500}          no endpoint: every endpoint
+    {"op": "bridge"}                     the MCU: ports, in_use, peak, rejected, conferences
+    {"op": "bridge", "ports": 2}         resize it (calls already in keep their ports)
+    {"op": "drop_calls", "names": ["DEMO-vc001"]}      drop these calls (NetworkError)
+    {"op": "drop_calls", "pct": 10, "seed": 1}         drop 10 % of connected calls
     {"op": "stats"}                      per-endpoint counters, fleet handshake gauge
     {"op": "stats", "endpoint": "DEMO-vc001", "reset": true}
 
@@ -21,7 +27,10 @@ change only the fields given; ``set`` with ``call`` starts an incoming call
 (``null`` ends it), pushing feedback to registered sessions as a device does.
 ``fault_all`` resolves every name before changing anything.  ``stats`` counters: ``connections`` (SSH logins accepted),
 ``commands`` (command lines received), ``config_writes`` (profile set commands),
-``upgrades`` (firmware upgrades started); ``reset`` zeroes them after reading.
+``upgrades`` (firmware upgrades started), ``dials`` (dial commands received);
+``reset`` zeroes them after reading.  ``drop_calls`` answers ``{"dropped":
+[names]}``: only connected calls drop; ``pct`` is rounded half up and the calls
+are sampled with ``seed`` from the connected names in sorted order.
 
 Responses are ``{"ok": true, ...}`` or ``{"ok": false, "error": "..."}``.  The
 port is written to a JSON "control file" so other processes can find it.
@@ -34,7 +43,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from endpoints.sim.fleet import Fleet
+from endpoints.sim.fleet import CALL_OPTIONS, Fleet, check_call_options
 from endpoints.sim.server import STATE_FIELDS, UPGRADE_FAILURES, SimEndpoint
 
 __all__ = ["ControlServer", "control_request", "read_control_file"]
@@ -85,6 +94,22 @@ class ControlServer:
             }
         if op == "stats":
             return self._stats(request)
+        if op == "bridge":
+            if request.get("ports") is not None:
+                self.fleet.bridge.resize(request["ports"])
+            return {"ok": True, "bridge": self.fleet.bridge.as_dict()}
+        if op == "drop_calls":
+            if request.get("names") is not None and not isinstance(request["names"], list):
+                raise ValueError("names must be a list of endpoint names")
+            dropped = self.fleet.drop_calls(
+                request.get("names"), pct=request.get("pct"), seed=int(request.get("seed", 0))
+            )
+            return {"ok": True, "dropped": dropped}
+        if op == "configure" and request.get("endpoint") is None:
+            options = _check_configure(request)  # everything checked before anything changes
+            for each in self.fleet.endpoints:
+                _configure(each, request, options)
+            return {"ok": True, "endpoints": [each.state.name for each in self.fleet.endpoints]}
         if op == "fault_all":
             eps = await self.fleet.inject_all(
                 request["fault"], request.get("endpoints"), **_fault_options(request)
@@ -92,7 +117,7 @@ class ControlServer:
             return {"ok": True, "endpoints": [ep.state.name for ep in eps]}
         ep = self.fleet[request["endpoint"]]
         if op == "configure":
-            _configure(ep, request)
+            _configure(ep, request, _check_configure(request))
             return {"ok": True, "endpoint": _options(ep)}
         if op == "state":
             return {"ok": True, "endpoint": ep.state.summary()}
@@ -139,9 +164,16 @@ def _fault_options(request: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _configure(ep: SimEndpoint, request: dict[str, Any]) -> None:
+def _check_configure(request: dict[str, Any]) -> dict[str, int | float]:
+    """Refuse a bad request before any endpoint changes; the call options, checked."""
     if "upgrade_fail" in request and request["upgrade_fail"] not in UPGRADE_FAILURES:
         raise ValueError(f"upgrade_fail must be one of {UPGRADE_FAILURES}")
+    return check_call_options(**{k: request[k] for k in CALL_OPTIONS if k in request})
+
+
+def _configure(ep: SimEndpoint, request: dict[str, Any], call_options: dict[str, int | float]) -> None:
+    for name, value in call_options.items():
+        setattr(ep, name, value)
     for name in ("download_s", "reboot_s", "time_scale"):
         if name in request:
             value = request[name]
@@ -163,6 +195,7 @@ def _options(ep: SimEndpoint) -> dict[str, Any]:
         "reboot_s": ep.reboot_seconds(),
         "upgrade_fail": ep.upgrade_fail,
         "rekey_on_upgrade": ep.rekey_on_upgrade,
+        **{name: getattr(ep, name) for name in CALL_OPTIONS},
         "host_key": ep.public_key,
     }
 

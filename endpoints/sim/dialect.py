@@ -56,6 +56,8 @@ class Dialect:
     ) -> None:
         self.state = state
         self.profile = profile
+        # Tells the device: ``dial`` {call} (accepted, status dialling: the device
+        # runs the setup), ``hangup``, ``upgrade`` {url}; other kinds are events.
         self.broadcast = broadcast
         self.rng = random.Random(state.name)
 
@@ -123,8 +125,10 @@ class Dialect:
     def event(self, kind: str, data: dict[str, object]) -> str | None:
         """Feedback text this session prints for a device event, if subscribed.
 
-        Kinds: ``call_connected`` {call}, ``call_disconnected`` {call, cause:
-        ``LocalDisconnect`` | ``RemoteDisconnect``}, ``peripheral`` {device:
+        Kinds: ``call_progress`` {call} (a dialled call is now ``dialling`` or
+        ``ringing``), ``call_connected`` {call}, ``call_disconnected`` {call, cause:
+        ``LocalDisconnect`` | ``RemoteDisconnect`` | ``NetworkError`` |
+        ``NoResources`` | ...}, ``peripheral`` {device:
         ``camera`` | ``microphones``, connected}, ``sip`` {registered}.
         """
         return None

@@ -8,6 +8,11 @@ profile,host_key`` (host_key is the endpoint's OpenSSH public key line).
 ``dynamics`` makes the fleet live a little for demos: now and then a far end
 calls in or hangs up, a camera is unplugged and plugged back (a few changes
 per minute across the fleet).  Both draw from RNGs seeded with ``seed``.
+
+Every endpoint shares one ``SimBridge`` (``bridge_host``, ``bridge_ports``):
+the MCU that conference calls dial.  ``ring_delay_ms``, ``answer_delay_ms``,
+``dial_fail_pct`` and ``drop_per_min_pct`` set how every endpoint's calls
+behave (see ``server.py``); ``drop_calls`` drops chosen calls on demand.
 """
 
 from __future__ import annotations
@@ -15,24 +20,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import math
 import random
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
 from endpoints.profiles import Profile, default_profiles_dir, load_profiles
+from endpoints.sim.bridge import SimBridge
 from endpoints.sim.cisco import CiscoDialect
 from endpoints.sim.dialect import Dialect
 from endpoints.sim.poly import PolyDialect
 from endpoints.sim.server import HandshakeGauge, SimEndpoint
 from endpoints.sim.state import FAULTS
 
-__all__ = ["DIALECTS", "INVENTORY_HEADER", "Fleet"]
+__all__ = ["CALL_OPTIONS", "DIALECTS", "INVENTORY_HEADER", "Fleet", "check_call_options"]
 
 # The simulator's interpreters, by the profile's vendor (a new firmware line of a
 # known vendor needs no new simulator code).
 DIALECTS: dict[str, type[Dialect]] = {"Cisco": CiscoDialect, "Poly": PolyDialect}
+# How an endpoint's calls behave (SimEndpoint attributes of the same names).
+CALL_OPTIONS = ("ring_delay_ms", "answer_delay_ms", "dial_fail_pct", "drop_per_min_pct")
 INVENTORY_HEADER = ["name", "unit", "host", "port", "username", "password", "profile", "host_key"]
+
+
+def check_call_options(**options: object) -> dict[str, int | float]:
+    """Validated call behaviour options (``*_delay_ms`` ints >= 0, ``*_pct`` 0..100)."""
+    out: dict[str, int | float] = {}
+    for name, value in options.items():
+        if name.endswith("_delay_ms"):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be an integer >= 0")
+            out[name] = value
+        elif name in CALL_OPTIONS:
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+                raise ValueError(f"{name} must be a number within 0..100")
+            out[name] = float(value)
+        else:
+            raise ValueError(f"unknown call option {name!r}; have {list(CALL_OPTIONS)}")
+    return out
 
 
 class Fleet:
@@ -57,6 +83,12 @@ class Fleet:
         seed: int = 0,
         dynamics: bool = False,
         dynamics_per_min: float = 4.0,
+        bridge_host: str = "bridge.sim",
+        bridge_ports: int = 250,
+        ring_delay_ms: int = 0,
+        answer_delay_ms: int = 0,
+        dial_fail_pct: float = 0.0,
+        drop_per_min_pct: float = 0.0,
     ) -> None:
         if count < 0 or not profiles or not units:
             raise ValueError("count >= 0 and non-empty profiles and units are required")
@@ -75,6 +107,14 @@ class Fleet:
         self.dynamics_per_min = dynamics_per_min
         self._dynamics_task: asyncio.Task[None] | None = None
         self.handshakes = HandshakeGauge()  # in progress now / at most, across the fleet
+        self.bridge = SimBridge(bridge_host, 0)
+        self.bridge.resize(bridge_ports)
+        call_options = check_call_options(
+            ring_delay_ms=ring_delay_ms,
+            answer_delay_ms=answer_delay_ms,
+            dial_fail_pct=dial_fail_pct,
+            drop_per_min_pct=drop_per_min_pct,
+        )
         self.endpoints: list[SimEndpoint] = []
         for i in range(count):
             profile = self.profiles[profiles[i % len(profiles)]]
@@ -95,6 +135,8 @@ class Fleet:
                     rekey_on_upgrade=rekey_on_upgrade,
                     gauge=self.handshakes,
                     seed=seed,
+                    bridge=self.bridge,
+                    **call_options,  # type: ignore[arg-type]
                 )
             )
             if flaky_pct:
@@ -115,6 +157,30 @@ class Fleet:
     def stats(self) -> dict[str, dict[str, int]]:
         """Per-endpoint counters by name: connections, commands, config_writes, upgrades."""
         return {ep.state.name: ep.state.stats.as_dict() for ep in self.endpoints}
+
+    def drop_calls(
+        self, names: Sequence[str | int] | None = None, *, pct: float | None = None, seed: int = 0
+    ) -> list[str]:
+        """Drop connected calls (cause ``NetworkError``): those of ``names``, or
+        ``pct`` % of all connected ones (rounded half up), sampled with ``seed``
+        from the names in sorted order, so a benchmark drops the same calls every
+        run.  Returns the names whose call was dropped, sorted."""
+        if (names is None) == (pct is None):
+            raise ValueError("give names or pct")
+        connected = sorted(
+            ep.state.name for ep in self.endpoints if ep.state.call and ep.state.call.status == "connected"
+        )
+        if names is not None:
+            wanted = {self[n].state.name for n in names}  # every name resolved before any drop
+            chosen = [n for n in connected if n in wanted]
+        else:
+            if isinstance(pct, bool) or not 0 <= float(pct) <= 100:  # type: ignore[arg-type]
+                raise ValueError("pct must be within 0..100")
+            count = math.floor(len(connected) * float(pct) / 100 + 0.5)  # type: ignore[arg-type]
+            chosen = random.Random(seed).sample(connected, count)
+        for name in chosen:
+            self[name].end_call("NetworkError")
+        return sorted(chosen)
 
     def reset_stats(self) -> None:
         for ep in self.endpoints:

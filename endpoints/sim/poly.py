@@ -29,6 +29,8 @@ NOTIFY_TYPES = (
     "calendarmeetings",
 )
 _ONLINE = {True: "online", False: "offline"}
+# CallState.status -> the word callinfo and callstatus notifications print
+_CALL_WORDS = {"dialling": "connecting", "ringing": "ringing", "connected": "connected"}
 
 
 class PolyDialect(Dialect):
@@ -56,7 +58,7 @@ class PolyDialect(Dialect):
         if kind.startswith("call_") and "callstatus" in self.notify:
             c = data["call"]
             assert isinstance(c, CallState)
-            state = "connected" if kind == "call_connected" else "disconnected"
+            state = "disconnected" if kind == "call_disconnected" else _CALL_WORDS[c.status]
             return (
                 f"notification:callstatus:{c.direction}:{c.call_id}:{_far_name(c.remote)}:"
                 f"{c.remote}:{state}:{c.rate}:0:videocall{NL}"
@@ -110,7 +112,7 @@ class PolyDialect(Dialect):
         if verb == "status":
             on = _ONLINE
             return [
-                f"inacall {on[s.call is not None]}",
+                f"inacall {on[s.call is not None and s.call.status == 'connected']}",
                 "autoanswerp2p online",
                 "remotecontrol online",
                 f"microphones {on[s.microphones_connected]}",
@@ -126,12 +128,12 @@ class PolyDialect(Dialect):
             muted = "muted" if s.muted else "notmuted"
             return [
                 "callinfo begin",
-                f"callinfo:{c.call_id}:{_far_name(c.remote)}:{c.remote}:{c.rate}:connected:{muted}:"
+                f"callinfo:{c.call_id}:{_far_name(c.remote)}:{c.remote}:{c.rate}:{_CALL_WORDS[c.status]}:{muted}:"
                 f"{c.direction}:videocall",
                 "callinfo end",
             ]
         if verb == "netstats" and args == ["0"]:
-            if s.call is None:
+            if s.call is None or s.call.status != "connected":
                 return ["error: invalid call id"]
             return [
                 f"call:0 txrate:{s.call.rate} K rxrate:{s.call.rate} K pktloss:0 "
@@ -141,8 +143,7 @@ class PolyDialect(Dialect):
             return self._dial(tokens[1:])
         if verb == "hangup" and args == ["all"]:
             if s.call is not None:
-                call, s.call = s.call, None
-                self.broadcast("call_disconnected", {"call": call, "cause": "LocalDisconnect"})
+                self.broadcast("hangup", {})
             return ["hanging up all"]
         if verb == "mute" and len(args) == 2 and args[0] == "near":
             if args[1] in ("on", "off"):
@@ -170,14 +171,15 @@ class PolyDialect(Dialect):
 
     def _dial(self, args: list[str]) -> list[str]:
         s = self.state
+        s.stats.dials += 1
         if len(args) != 4 or args[0] != "manual" or not args[1].isdigit():
             return ["error: invalid command"]
         if args[3].lower() not in ("sip", "h323", "auto"):
             return ["error: invalid command"]
         if s.call is not None:
             return ["error: call already active"]
-        call = s.new_call(args[2], int(args[1]), args[3], "outgoing")
-        self.broadcast("call_connected", {"call": call})
+        call = s.new_call(args[2], int(args[1]), args[3], "outgoing", "dialling")
+        self.broadcast("dial", {"call": call})  # the device runs the setup from here
         return ["dialing manual"]
 
 

@@ -24,6 +24,16 @@ unplugged, the SIP registration drops, the link loses packets) is set with
 ``set_state`` / ``start_call`` / ``end_call``; each change is pushed as
 feedback to every shell that registered for it, as the device would.
 
+Calls we dial take time like a real one: the dial is answered at once, the
+call shows ``dialling``, ``ringing`` after ``ring_delay_ms``, ``connected``
+after a further ``answer_delay_ms``, each step pushed as feedback.  With both
+delays 0 (the default) the whole setup happens before the dial is answered.
+``dial_fail_pct`` fails a share of setups (cause ``NetworkError``),
+``drop_per_min_pct`` is the chance a connected call drops within a minute.
+A call to the fleet's bridge (``bridge.py``) holds a port from ringing until
+it ends; a full bridge refuses it (``NoResources``).  Hanging up, ``end_call``
+or a reboot cancels whatever setup or drop timer was pending.
+
 Fault ``flaky`` (a lossy WAN link): each batch of input is, with probability
 ``pct``/100, never answered (the client times out) or answered ``delay_ms``
 late, half and half, drawn from an RNG seeded with (``seed``, endpoint name)
@@ -34,6 +44,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 import re
 import socket
@@ -44,8 +55,9 @@ from dataclasses import dataclass
 import asyncssh
 
 from endpoints.profiles import Profile
+from endpoints.sim.bridge import SimBridge
 from endpoints.sim.dialect import Dialect
-from endpoints.sim.state import EndpointState, UpgradeState
+from endpoints.sim.state import CallState, EndpointState, UpgradeState
 
 __all__ = ["STATE_FIELDS", "UPGRADE_FAILURES", "HandshakeGauge", "SimEndpoint", "version_from_url"]
 
@@ -60,6 +72,13 @@ STATE_FIELDS = {
 }
 _UNSET = object()
 _VERSION = re.compile(r"[A-Za-z]*\d+(?:[._]\d+)+")
+
+
+def _current_task() -> asyncio.Task[object] | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no running loop
+        return None
 
 
 def version_from_url(url: str) -> str | None:
@@ -119,6 +138,11 @@ class SimEndpoint:
         rekey_on_upgrade: bool = False,
         gauge: HandshakeGauge | None = None,
         seed: int = 0,
+        bridge: SimBridge | None = None,
+        ring_delay_ms: int = 0,
+        answer_delay_ms: int = 0,
+        dial_fail_pct: float = 0.0,
+        drop_per_min_pct: float = 0.0,
     ) -> None:
         self.state = state
         self.profile = profile
@@ -136,6 +160,13 @@ class SimEndpoint:
         self.gauge = gauge or HandshakeGauge()
         self.seed = seed
         self.flaky_rng = random.Random(f"{seed}:{state.name}")
+        self.bridge = bridge
+        self.ring_delay_ms = ring_delay_ms
+        self.answer_delay_ms = answer_delay_ms
+        self.dial_fail_pct = dial_fail_pct
+        self.drop_per_min_pct = drop_per_min_pct
+        self.call_rng = random.Random(f"{seed}:{state.name}:calls")  # failures and drops
+        self._call_task: asyncio.Task[None] | None = None  # pending setup step or drop timer
         self._handshaking: set[asyncssh.SSHServerConnection] = set()
         self.host_key = asyncssh.generate_private_key("ssh-ed25519")
         self._other_key = asyncssh.generate_private_key("ssh-ed25519")
@@ -185,10 +216,11 @@ class SimEndpoint:
             sock.close()
         self._stalled.clear()
 
-    def _spawn(self, coro: object) -> None:
+    def _spawn(self, coro: object) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _accept_loop(self, listener: socket.socket) -> None:
         loop = asyncio.get_running_loop()
@@ -237,10 +269,21 @@ class SimEndpoint:
 
     # -- shell ------------------------------------------------------------------
     def broadcast(self, kind: str, data: dict[str, object]) -> None:
-        """A device event: every open shell prints it if its dialect is subscribed."""
+        """What a shell tells the device: ``upgrade`` {url}, ``dial`` {call} (a dial it
+        accepted), ``hangup``; any other kind is a device event pushed to every shell."""
         if kind == "upgrade":
             self._spawn(self.upgrade(str(data["url"])))
-            return
+        elif kind == "dial":
+            call = data["call"]
+            assert isinstance(call, CallState)
+            self._place(call)
+        elif kind == "hangup":
+            self.end_call("LocalDisconnect")
+        else:
+            self._push(kind, data)
+
+    def _push(self, kind: str, data: dict[str, object]) -> None:
+        """A device event: every open shell prints it if its dialect is subscribed."""
         for shell, writer in list(self._writers.items()):
             if (text := shell.event(kind, data)) is not None:
                 with contextlib.suppress(Exception):
@@ -305,19 +348,85 @@ class SimEndpoint:
             raise ValueError(f"{self.state.name} is already in a call")
 
     def start_call(self, remote: str, rate: int = 1920) -> None:
-        """A far end calls in and the codec answers: connected now, feedback pushed."""
+        """A far end calls in and the codec answers: connected now, feedback pushed.
+
+        No bridge port is taken: the bridge called out, its capacity is its own business.
+        """
         self._check_call(remote, rate)
         protocol = self.profile.calls.protocols.get("sip", "sip")
         call = self.state.new_call(remote, int(rate), protocol, "incoming")
-        self.broadcast("call_connected", {"call": call})
+        self._push("call_connected", {"call": call})
+        self._watch_drops(call)
 
-    def end_call(self) -> bool:
-        """The far end hangs up; False when there was no call."""
-        call, self.state.call = self.state.call, None
+    def end_call(self, cause: str = "RemoteDisconnect") -> bool:
+        """The call ends with ``cause`` (by default the far end hung up): its bridge
+        port is freed, a pending setup or drop timer cancelled, feedback pushed.
+        False when there was no call."""
+        call = self._clear_call()
         if call is None:
             return False
-        self.broadcast("call_disconnected", {"call": call, "cause": "RemoteDisconnect"})
+        self._push("call_disconnected", {"call": call, "cause": cause})
         return True
+
+    def _clear_call(self) -> CallState | None:
+        call, self.state.call = self.state.call, None
+        task, self._call_task = self._call_task, None
+        if task is not None and task is not _current_task():
+            task.cancel()
+        if self.bridge is not None:
+            self.bridge.release(self.state.name)
+        return call
+
+    def _place(self, call: CallState) -> None:
+        """Run the setup of a call the device just dialled (see the module docstring)."""
+        self._push("call_progress", {"call": call})
+        if self.ring_delay_ms or self.answer_delay_ms:
+            self._call_task = self._spawn(self._setup(call))
+        elif self._ring(call):
+            self._connect(call)
+
+    async def _setup(self, call: CallState) -> None:
+        await self._delay(self.ring_delay_ms)
+        if self._ring(call):
+            await self._delay(self.answer_delay_ms)
+            self._connect(call)
+
+    def _ring(self, call: CallState) -> bool:
+        """Dialling → ringing, unless the network fails it or the bridge is full."""
+        if self.state.call is not call:
+            return False  # hung up meanwhile
+        if self.dial_fail_pct > 0 and self.call_rng.random() * 100 < self.dial_fail_pct:
+            self.end_call("NetworkError")
+            return False
+        bridge = self.bridge
+        conference = bridge.conference(call.remote) if bridge is not None else None
+        if bridge is not None and conference is not None and not bridge.take(self.state.name, conference):
+            self.end_call("NoResources")
+            return False
+        call.status = "ringing"
+        self._push("call_progress", {"call": call})
+        return True
+
+    def _connect(self, call: CallState) -> None:
+        if self.state.call is not call:
+            return
+        call.status = "connected"
+        call.started = time.monotonic()
+        self._push("call_connected", {"call": call})
+        self._watch_drops(call)
+
+    def _watch_drops(self, call: CallState) -> None:
+        """Arm one timer: an exponential wait whose chance to end within a minute
+        is ``drop_per_min_pct`` (one sleep per call, no polling across a fleet)."""
+        pct = min(self.drop_per_min_pct, 99.99)
+        if pct > 0:
+            after = self.call_rng.expovariate(-math.log(1 - pct / 100) / 60)
+            self._call_task = self._spawn(self._drop_after(call, after))
+
+    async def _drop_after(self, call: CallState, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        if self.state.call is call:
+            self.end_call("NetworkError")
 
     def set_state(self, *, call: object = _UNSET, **fields: object) -> None:
         """Change only the fields given (see ``STATE_FIELDS``); ``call``: a dict
@@ -420,6 +529,7 @@ class SimEndpoint:
         self.state.faults.down_until = time.monotonic() + seconds
         self._close_listener()
         self._drop_all()
+        self._clear_call()  # the call dies with the device; nobody is left to tell
         await asyncio.sleep(seconds)
         self.state.call = None
         self.state.muted = False

@@ -33,7 +33,9 @@ class CallState:
     rate: int
     protocol: str  # in the device's own word (the profile's ``calls.protocols``)
     direction: str = "outgoing"  # or "incoming" (started through the control API)
-    started: float = field(default_factory=time.monotonic)
+    # "dialling" -> "ringing" -> "connected" (canonical words; each dialect prints its own)
+    status: str = "connected"
+    started: float = field(default_factory=time.monotonic)  # reset when connected
 
     @property
     def duration_s(self) -> int:
@@ -50,9 +52,11 @@ class Stats:
     upgrades: int = 0  # firmware upgrades started
     flaky_dropped: int = 0  # batches of input never answered (fault ``flaky``)
     flaky_delayed: int = 0  # batches answered ``flaky_delay_ms`` late
+    dials: int = 0  # dial commands received (accepted or refused)
 
     def as_dict(self) -> dict[str, int]:
         return {
+            "dials": self.dials,
             "connections": self.connections,
             "commands": self.commands,
             "config_writes": self.config_writes,
@@ -147,9 +151,11 @@ class EndpointState:
     stats: Stats = field(default_factory=Stats)
     upgrade: UpgradeState | None = None
 
-    def new_call(self, remote: str, rate: int, protocol: str, direction: str) -> CallState:
+    def new_call(
+        self, remote: str, rate: int, protocol: str, direction: str, status: str = "connected"
+    ) -> CallState:
         """Put the device in a call (the caller checked it was idle) and return it."""
-        self.call = CallState(self.next_call_id, remote, rate, protocol, direction)
+        self.call = CallState(self.next_call_id, remote, rate, protocol, direction, status)
         self.next_call_id += 1
         return self.call
 
@@ -170,7 +176,8 @@ class EndpointState:
             "model": self.model,
             "firmware": self.firmware,
             "uptime_s": self.uptime_s,
-            "in_call": self.call is not None,
+            "in_call": self.call is not None and self.call.status == "connected",
+            "call_status": self.call.status if self.call else "idle",
             "remote": self.call.remote if self.call else None,
             "call_direction": self.call.direction if self.call else None,
             "muted": self.muted,

@@ -1,10 +1,13 @@
 """Record raw transcripts from the simulator into firmware_profiles/fixtures (dev tool).
 
-    .venv/bin/python tests/endpoints/record_fixtures.py
+    .venv/bin/python tests/endpoints/record_fixtures.py [profile ...]
+    .venv/bin/python tests/endpoints/record_fixtures.py --calls [profile ...]
+
 
 Writes ``<case>.raw`` exactly as the simulated device printed it after the
 command was sent (tag "1"), and a ``<case>.yaml`` with the parse the current
-rules produce.  Review every new YAML by eye before committing: a recorded
+rules produce.  ``--calls`` records only ``calls.status`` in each call state
+(``sim_idle``, ``sim_dialling``, ``sim_ringing``, ``sim_connected``).  Review every new YAML by eye before committing: a recorded
 expectation is only as good as the person who checked it.  Transcripts from
 real devices go beside these as further cases.
 """
@@ -37,15 +40,21 @@ async def _read_response(process, profile, command: str | None, tag: str | None)
             return raw.replace("\r\n", "\n")
 
 
-async def record(profile_id: str, case: str, in_call: bool) -> None:
+async def record(
+    profile_id: str, case: str, in_call: bool, *, calls: bool = False, call_status: str | None = None
+) -> None:
+    """One case of every query (or, with ``calls``, of ``calls.status`` only)."""
     async with Fleet(1, profiles=[profile_id]) as fleet:
         ep = fleet.endpoints[0]
         profile = ep.profile
         s = ep.state
-        if in_call:
+        if in_call or call_status:
             from endpoints.sim.state import CallState
 
             s.call = CallState(7, "sip:hoi-nghi@vc.example.gov.vn", 1920, "Sip")
+        if call_status:
+            s.call.status = call_status  # type: ignore[union-attr]
+        elif in_call:
             s.packet_loss_pct = 0.5
             s.faults.noise = True
         async with asyncssh.connect(
@@ -57,9 +66,13 @@ async def record(profile_id: str, case: str, in_call: bool) -> None:
                 proc.stdin.write(cmd + "\n")
                 await _read_response(proc, profile, cmd, None)
             jobs: list[tuple[str, str, Query | None, object]] = []
-            jobs += [(f"identity.{n}", q.command, q, None) for n, q in profile.identity.items()]
-            jobs += [(f"health.{n}", q.command, q, None) for n, q in profile.health.items()]
-            jobs += [(f"config.{k}", c.read, None, c.parse) for k, c in profile.config.items()]
+            if calls:
+                assert profile.calls.status is not None
+                jobs.append(("calls.status", profile.calls.status.command, profile.calls.status, None))
+            else:
+                jobs += [(f"identity.{n}", q.command, q, None) for n, q in profile.identity.items()]
+                jobs += [(f"health.{n}", q.command, q, None) for n, q in profile.health.items()]
+                jobs += [(f"config.{k}", c.read, None, c.parse) for k, c in profile.config.items()]
             for name, command, query, rule in jobs:
                 line = profile.session.command_template.format(command=command, tag=TAG)
                 proc.stdin.write(line + "\n")
@@ -87,7 +100,13 @@ async def record(profile_id: str, case: str, in_call: bool) -> None:
 
 
 async def main() -> None:
-    for pid in sys.argv[1:] or ["cisco-roomos", "poly-group"]:
+    calls = "--calls" in sys.argv
+    for pid in [a for a in sys.argv[1:] if a != "--calls"] or ["cisco-roomos", "poly-group"]:
+        if calls:
+            await record(pid, "sim_idle", False, calls=True)
+            for status in ("dialling", "ringing", "connected"):
+                await record(pid, f"sim_{status}", False, calls=True, call_status=status)
+            continue
         await record(pid, "sim_idle", False)
         await record(pid, "sim_in_call", True)
 

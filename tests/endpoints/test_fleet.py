@@ -92,6 +92,14 @@ def test_cli_starts_fleet_and_faults(tmp_path: Path) -> None:
         "--time-scale",
         "0.01",
         "--rekey-on-upgrade",
+        "--ring-delay-ms",
+        "5",
+        "--answer-delay-ms",
+        "7",
+        "--dial-fail-pct",
+        "1.5",
+        "--bridge-ports",
+        "3",
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -141,6 +149,10 @@ def test_cli_starts_fleet_and_faults(tmp_path: Path) -> None:
         ]
         assert options["download_s"] == 0.5 and options["rekey_on_upgrade"] is True
         assert options["reboot_s"] == pytest.approx(9.0)  # cisco-roomos: 900 s * 0.01
+        assert (options["ring_delay_ms"], options["answer_delay_ms"], options["dial_fail_pct"]) == (5, 7, 1.5)
+        assert sim("bridge")["bridge"]["ports"] == 3
+        assert sim("bridge", "--ports", "5")["bridge"]["ports"] == 5
+        assert sim("drop-calls", "--pct", "50")["dropped"] == []  # nobody in a call
         stats = asyncio.run(control_request(cf, {"op": "stats"}))["stats"]
         assert len(stats) == 6 and stats[rows[0]["name"]]["connections"] == 0
     finally:

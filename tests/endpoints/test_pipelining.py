@@ -131,6 +131,18 @@ def test_poly_prompt_shares_a_line_with_the_next_echo(profiles: dict[str, Profil
     assert feedback == ["notification:x"] and not framer.busy
 
 
+def test_poly_prompt_shares_a_line_with_a_notification(profiles: dict[str, Profile]) -> None:
+    """The prompt has no newline: a notification pushed right after it lands on its line."""
+    framer, feedback = _framer(profiles["poly-group"])
+    framer.expect("dial manual 1920 x sip", None, "a")
+    ringing = "notification:callstatus:outgoing:1:x:sip:x@y:ringing:1920:0:videocall"
+    out = [framer.feed_line(x) for x in ("dial manual 1920 x sip", "dialing manual", "-> " + ringing)]
+    assert out[2] is not None and (out[2].key, out[2].text) == ("a", "dialing manual")
+    assert feedback == [ringing] and not framer.busy
+    framer.feed_line("-> " + ringing.replace("ringing", "connected"))  # nothing pending: still feedback
+    assert feedback[-1].endswith(":connected:1920:0:videocall") and feedback[-1].startswith("notification:")
+
+
 def test_cisco_blocks_go_to_their_tag_even_out_of_order(profiles: dict[str, Profile]) -> None:
     framer, feedback = _framer(profiles["cisco-roomos"])
     framer.expect("xStatus A", "t1", "a")

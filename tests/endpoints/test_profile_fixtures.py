@@ -3,6 +3,9 @@
 ``firmware_profiles/fixtures/<profile>/<kind>.<name>/<case>.raw`` is what the
 device printed after the command was sent; ``<case>.yaml`` says which command
 and tag it answered and what must be parsed from it (or ``error: ParseError``).
+Kinds: ``identity``, ``health``, ``config`` and ``calls.status`` (queries), and
+``calls.ended_feedback``: a recorded feedback stream whose ``expected`` is
+``profile.call_ended()`` of every line that ends a call, in order.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import yaml
 from endpoints import ParseError, Profile, ProfileError, default_profiles_dir, load_profile
 from endpoints.framing import frame_text
 from endpoints.parsing import apply_query, apply_rule
+from endpoints.profiles import Query
 
 PROFILES_DIR = default_profiles_dir()
 FIXTURES = PROFILES_DIR / "fixtures"
@@ -29,6 +33,19 @@ REQUIRED_CONFIG = {
 }
 
 
+ENDED = "calls.ended_feedback"
+
+
+def _query(profile: Profile, name: str) -> Query:
+    """The query a fixture folder is named after: ``health.call``, ``calls.status``..."""
+    kind, key = name.split(".", 1)
+    if kind == "calls":
+        query = getattr(profile.calls, key)
+        assert isinstance(query, Query), name
+        return query
+    return getattr(profile, kind)[key]
+
+
 def _parse(profile: Profile, name: str, raw: str, command: str, tag: str | None) -> dict:
     resp, _feedback = frame_text(profile.session, raw, command, tag)
     assert resp is not None, "transcript never reached the end of a response"
@@ -36,7 +53,7 @@ def _parse(profile: Profile, name: str, raw: str, command: str, tag: str | None)
     esc = profile.escaping
     if kind == "config":
         return {"value": apply_rule(profile.config[key].parse, resp.text, name=name, escaping=esc)}
-    query = getattr(profile, kind)[key]
+    query = _query(profile, name)
     if resp.failed:
         assert query.on_error == "none", f"device error in a fixture for {name}: {resp.message}"
         return dict.fromkeys(query.fields)
@@ -48,6 +65,10 @@ def test_fixture(raw_path: Path) -> None:
     profile = load_profile(PROFILES_DIR / f"{raw_path.parent.parent.name}.yaml")
     spec = yaml.safe_load(raw_path.with_suffix(".yaml").read_text(encoding="utf-8"))
     raw = raw_path.read_text(encoding="utf-8")
+    if raw_path.parent.name == ENDED:
+        ended = [profile.call_ended(line) for line in raw.splitlines()]
+        assert [e.model_dump() for e in ended if e is not None] == spec["expected"]
+        return
     args = (profile, raw_path.parent.name, raw, spec["command"], spec.get("tag"))
     if spec.get("error") == "ParseError":
         with pytest.raises(ParseError) as info:
@@ -59,10 +80,14 @@ def test_fixture(raw_path: Path) -> None:
 
 def test_fixture_commands_match_profile() -> None:
     for raw_path in CASES:
+        if raw_path.parent.name == ENDED:
+            continue  # feedback: no command
         profile = load_profile(PROFILES_DIR / f"{raw_path.parent.parent.name}.yaml")
         kind, key = raw_path.parent.name.split(".", 1)
         spec = yaml.safe_load(raw_path.with_suffix(".yaml").read_text(encoding="utf-8"))
-        command = profile.config[key].read if kind == "config" else getattr(profile, kind)[key].command
+        command = (
+            profile.config[key].read if kind == "config" else _query(profile, raw_path.parent.name).command
+        )
         assert spec["command"] == command, raw_path
 
 
@@ -73,12 +98,19 @@ def test_every_profile_has_fixtures_for_every_query(path: Path) -> None:
         [f"identity.{n}" for n in profile.identity]
         + [f"health.{n}" for n in profile.health]
         + [f"config.{k}" for k in profile.config]
+        + (["calls.status"] if profile.calls.status else [])
+        + ([ENDED] if profile.calls.ended_feedback else [])
     )
     folder = FIXTURES / profile.id
     missing = [w for w in wanted if not list((folder / w).glob("*.raw"))]
     assert not missing, f"{profile.id}: no fixture for {missing}"
     malformed = [p for p in folder.glob("*/*.yaml") if "ParseError" in p.read_text()]
     assert malformed, f"{profile.id}: needs at least one malformed-output case"
+    if profile.calls.status:  # an unknown call state word must be a ParseError, not a state
+        bad = [p for p in (folder / "calls.status").glob("*.yaml") if "ParseError" in p.read_text()]
+        assert bad, f"{profile.id}: calls.status needs a malformed-output case"
+        cases = {p.stem for p in (folder / "calls.status").glob("*.raw")}
+        assert {f"sim_{s}" for s in ("idle", "dialling", "ringing", "connected")} <= cases
     assert REQUIRED_CONFIG <= set(profile.config) and len(profile.config) >= 8
 
 

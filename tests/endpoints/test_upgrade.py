@@ -154,6 +154,7 @@ async def test_control_api_configure_and_stats(tmp_path: Path) -> None:
                 "upgrades": 0,
                 "flaky_dropped": 0,
                 "flaky_delayed": 0,
+                "dials": 0,
             }
             s2 = stats["stats"]["DEMO-vc002"]
             opening = fleet.endpoints[1].profile.session
@@ -166,6 +167,7 @@ async def test_control_api_configure_and_stats(tmp_path: Path) -> None:
                 "upgrades": 0,
                 "flaky_dropped": 0,
                 "flaky_delayed": 0,
+                "dials": 0,
             }
             assert stats["handshakes"]["peak"] >= 1
             after = await control_request(cf, {"op": "stats", "endpoint": "DEMO-vc002"})

@@ -49,7 +49,7 @@ def build(row: ConferenceSession, parts: list[Participant]) -> Attendance:
                 cause=p.cause,
                 first_join_at=p.first_join_at,
                 last_leave_at=p.last_leave_at,
-                connected_s=round(p.connected_s + open_s, 1),
+                connected_s=round(p.connected_s + open_s, 3),
                 drops=p.drops,
                 attempts=p.attempts,
                 intervals=intervals,

@@ -280,7 +280,7 @@ class SessionManager:
     def _conductor(self, row: ConferenceSession) -> Conductor:
         conductor = self.conductors.get(row.id)
         if row.status != "live" or conductor is None:
-            raise Conflict(f"session {row.id} is {row.status}, not live", status=row.status)
+            raise Conflict(f"session {row.id} is {row.status}, not live", session_status=row.status)
         return conductor
 
     async def end(self, session_id: uuid.UUID, actor: Principal) -> SessionDetail:

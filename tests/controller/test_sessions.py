@@ -89,7 +89,7 @@ async def test_start_connect_end_and_attendance(controller, tmp_path):
         for row in att["participants"]:
             assert row["final_state"] == "left" and row["drops"] == 0 and row["attempts"] == 1
             assert len(row["intervals"]) == 1 and row["intervals"][0][1] is not None
-            assert row["connected_s"] > 0
+            assert row["connected_s"] > 0, str(row)
 
         r = await controller.client.get(
             f"/api/v1/sessions/{sid}/attendance", params={"format": "csv"}, headers=controller.auth(Role.host)
@@ -352,3 +352,49 @@ async def test_saved_scope_and_bad_input(controller, tmp_path):
             headers=controller.auth(Role.technician),
         )
         assert r.status_code == 403
+
+
+async def test_live_board_streams_snapshot_then_changes(controller, tmp_path):
+    import asyncio
+
+    from tests.support.sse import read_events
+
+    async with Fleet(2, units=UNITS, answer_delay_ms=100) as fleet:
+        await register_fleet(controller, fleet, tmp_path)
+        await use_sim_bridge(controller)
+        sid = (await start_session(controller, PROVINCE))["id"]
+        await wait_for(controller, sid, all_in("connected"))
+        victim = fleet.endpoints[0]  # Cisco: its CallDisconnect event names the cause (Poly's does not)
+
+        async def drop_soon() -> None:
+            await asyncio.sleep(0.3)
+            victim.end_call("NetworkError")
+
+        dropper = asyncio.create_task(drop_soon())
+        events = await read_events(
+            controller.app,
+            f"/api/v1/sessions/{sid}/events",
+            controller.auth(Role.ioc_viewer),
+            count=5,
+            limit_s=15,
+        )
+        await dropper
+        kind, _, snapshot = events[0]
+        assert kind == "session" and snapshot["counts"] == {"connected": 2}
+        changes = [
+            (d["endpoint_name"], d["state"], d["cause"]) for k, _, d in events[1:] if k == "participant"
+        ]
+        assert changes[:3] == [
+            (victim.state.name, "dropped", "NetworkError"),
+            (victim.state.name, "redialling", "NetworkError"),
+            (victim.state.name, "dialling", None),
+        ]
+
+        r = await controller.client.post(f"/api/v1/sessions/{sid}/end", headers=controller.auth(Role.admin))
+        assert r.status_code == 200
+        events = await read_events(
+            controller.app, f"/api/v1/sessions/{sid}/events", controller.auth(Role.host), count=2, limit_s=5
+        )
+        assert [e[0] for e in events] == ["session", "end"] and events[1][2] == {"status": "ended"}
+        r = await controller.client.post(f"/api/v1/sessions/{sid}/end", headers=controller.auth(Role.host))
+        assert r.status_code == 409  # already ended

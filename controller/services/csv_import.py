@@ -1,160 +1,37 @@
-"""Bulk registration from a spreadsheet export (CSV).
+"""Bulk registration of endpoints from a spreadsheet export (CSV).
 
-Every problem is reported as (line, field, reason) so a technician can fix the
-file in one pass: all rows are checked, not just up to the first error. The
-default is all-or-nothing; `valid_only` imports the good rows and still lists
-the bad ones, so nothing is dropped silently.
+Rows are read by `csv_rows` (every problem as line, field, reason); here they
+are checked against the database. The default is all-or-nothing; `valid_only`
+imports the good rows and still lists the bad ones, so nothing is dropped silently.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
-from pydantic import ValidationError
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from controller.errors import ImportRejected, InvalidInput
 from controller.models import Endpoint, Unit
 from controller.principal import Principal
 from controller.schemas import EndpointCreate, ImportReport, RowError
 from controller.security import SecretBox
 from controller.services import audit
+from controller.services.csv_rows import CsvSpec, ParsedFile, Row, Unique, decode, parse
 
-REQUIRED = ("name", "unit", "host", "port", "username", "password", "profile")
-OPTIONAL = ("host_key", "sip_uri", "description")
-SECRET_COLUMNS = frozenset({"password"})
-
-
-@dataclass
-class _Row:
-    line: int
-    data: EndpointCreate
-
-
-@dataclass
-class ParsedFile:
-    rows: list[_Row] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    total: int = 0
-
-
-def _shown(column: str | None, value: str | None) -> str | None:
-    if column in SECRET_COLUMNS or value is None:
-        return None
-    return value if len(value) <= 80 else value[:77] + "..."
-
-
-def decode(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(
-            f"the file is not UTF-8 (byte {exc.start}); in Excel use 'CSV UTF-8' when saving",
-            field="file",
-        ) from None
-
-
-def parse(text: str, max_rows: int) -> ParsedFile:
-    """Validate every row; cross-row duplicates are caught here too."""
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    out = ParsedFile()
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise InvalidInput("the file is empty; expected a header line", field="file") from None
-    except csv.Error as exc:
-        raise InvalidInput(f"line 1: {exc}", field="file") from None
-    columns = [h.strip().lower() for h in header]
-    missing = [c for c in REQUIRED if c not in columns]
-    unknown = [c for c in columns if c not in REQUIRED + OPTIONAL]
-    dupes = sorted({c for c in columns if columns.count(c) > 1})
-    header_errors = (
-        [RowError(line=1, field=c, reason="required column is missing") for c in missing]
-        + [RowError(line=1, field=c or None, reason="unknown column", value=c) for c in unknown]
-        + [RowError(line=1, field=c, reason="column appears more than once") for c in dupes]
-    )
-    if header_errors:
-        raise ImportRejected(
-            "the header line is not valid", errors=[e.model_dump() for e in header_errors], rows=0
-        )
-
-    seen_names: dict[tuple[str, str], int] = {}
-    seen_addrs: dict[tuple[str, int], int] = {}
-    line = reader.line_num
-    while True:
-        start = line + 1
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            out.errors.append(RowError(line=start, field=None, reason=f"cannot parse CSV: {exc}"))
-            break
-        line = reader.line_num
-        if not values or all(not v.strip() for v in values):
-            continue
-        out.total += 1
-        if out.total > max_rows:
-            raise InvalidInput(f"more than {max_rows} data rows; split the file", field="file")
-        if len(values) != len(columns):
-            out.errors.append(
-                RowError(
-                    line=start,
-                    field=None,
-                    reason=f"expected {len(columns)} fields, found {len(values)}",
-                )
-            )
-            continue
-        record = {c: v.strip() if c != "password" else v for c, v in zip(columns, values, strict=True)}
-        payload = {k: v for k, v in record.items() if v != "" or k in REQUIRED}
-        try:
-            data = EndpointCreate.model_validate(payload)
-        except ValidationError as exc:
-            for err in exc.errors():
-                col = str(err["loc"][0]) if err["loc"] else None
-                out.errors.append(
-                    RowError(
-                        line=start,
-                        field=col,
-                        reason=err["msg"],
-                        value=_shown(col, record.get(col or "")),
-                    )
-                )
-            continue
-        name_key, addr_key = (data.unit, data.name), (data.host, data.port)
-        if name_key in seen_names:
-            out.errors.append(
-                RowError(
-                    line=start,
-                    field="name",
-                    value=data.name,
-                    reason=f"same name and unit as line {seen_names[name_key]}",
-                )
-            )
-            continue
-        if addr_key in seen_addrs:
-            out.errors.append(
-                RowError(
-                    line=start,
-                    field="host",
-                    value=f"{data.host}:{data.port}",
-                    reason=f"same host and port as line {seen_addrs[addr_key]}",
-                )
-            )
-            continue
-        seen_names[name_key], seen_addrs[addr_key] = start, start
-        out.rows.append(_Row(start, data))
-    return out
+SPEC: CsvSpec[EndpointCreate] = CsvSpec(
+    model=EndpointCreate,
+    required=("name", "unit", "host", "port", "username", "password", "profile"),
+    optional=("host_key", "sip_uri", "description"),
+    unique=(
+        Unique("name", lambda d: (d.unit, d.name), lambda d: d.name, "name and unit"),
+        Unique("host", lambda d: (d.host, d.port), lambda d: f"{d.host}:{d.port}", "host and port"),
+    ),
+)
 
 
 async def check_against_db(
-    session: AsyncSession, parsed: ParsedFile, profiles: Iterable[str]
+    session: AsyncSession, parsed: ParsedFile[EndpointCreate], profiles: Iterable[str]
 ) -> dict[str, Unit]:
     """Unknown units/profiles and clashes with registered endpoints become row errors."""
     known_profiles = set(profiles)
@@ -176,7 +53,7 @@ async def check_against_db(
             select(Endpoint.host, Endpoint.port).where(tuple_(Endpoint.host, Endpoint.port).in_(addrs))
         )
         taken_addrs = {(h, p) for h, p in rows}
-    good: list[_Row] = []
+    good: list[Row[EndpointCreate]] = []
     for row in parsed.rows:
         d = row.data
         problems = []
@@ -230,15 +107,9 @@ async def import_csv(
     max_rows: int,
     source: str = "upload",
 ) -> ImportReport:
-    parsed = parse(decode(raw), max_rows)
+    parsed = parse(decode(raw), SPEC, max_rows)
     units = await check_against_db(session, parsed, profiles)
-    parsed.errors.sort(key=lambda e: (e.line, e.field or ""))
-    if parsed.errors and not valid_only:
-        raise ImportRejected(
-            f"{len(parsed.errors)} problem(s) in {parsed.total} row(s); nothing was imported",
-            errors=[e.model_dump() for e in parsed.errors],
-            rows=parsed.total,
-        )
+    parsed.reject_or_keep(valid_only)
     endpoints = [
         Endpoint(
             name=r.data.name,

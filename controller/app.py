@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from controller.api import (
     auth,
+    cameras,
     endpoints,
     firmware,
     health,
@@ -177,7 +178,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return await call_next(request)
 
-    for module in (auth, users, units, endpoints, standards, jobs, firmware, health, sessions, misc):
+    for module in (auth, users, units, endpoints, cameras, standards, jobs, firmware, health, sessions, misc):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/healthz", include_in_schema=False)

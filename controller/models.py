@@ -403,3 +403,28 @@ class SessionEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     endpoint_name: Mapped[str | None] = mapped_column(String(128))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Camera(Timestamped, Base):
+    """A one-stop-desk IP camera. ``url`` never holds credentials (see ``camera.urls``)."""
+
+    __tablename__ = "cameras"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "name", name="uq_camera_unit_name"),
+        UniqueConstraint("url", name="uq_camera_url"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(128))
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    site: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(1000))
+    username: Mapped[str | None] = mapped_column(String(128))
+    password_enc: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    thresholds: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(32), default="unknown", index=True)
+    state_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    unit: Mapped[Unit] = relationship(lazy="joined")

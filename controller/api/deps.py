@@ -11,12 +11,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, UploadFile
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller.db import Database
-from controller.errors import Forbidden, Unauthorized
+from controller.errors import Forbidden, PayloadTooLarge, Unauthorized
 from controller.principal import Principal
 from controller.roles import Role
 from controller.security import API_KEY_PREFIX, SecretBox, read_token
@@ -105,3 +105,11 @@ def route(*roles: Role) -> dict[str, Any]:
         "dependencies": [allow(*roles)],
         "openapi_extra": {"x-roles": sorted(r.value for r in roles)},
     }
+
+
+async def read_upload(file: UploadFile, limit: int) -> bytes:
+    """An uploaded file, refused with 413 past ``limit`` bytes without reading the rest."""
+    raw = await file.read(limit + 1)
+    if len(raw) > limit:
+        raise PayloadTooLarge(f"the file is larger than {limit} bytes")
+    return raw

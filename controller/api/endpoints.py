@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile, status
 
-from controller.api.deps import Actor, Offset, Session, State, route
-from controller.errors import InvalidInput, PayloadTooLarge
+from controller.api.deps import Actor, Offset, Session, State, read_upload, route
+from controller.errors import InvalidInput
 from controller.roles import ALL_ROLES, Role
 from controller.schemas import (
     EndpointCreate,
@@ -69,10 +69,7 @@ async def import_endpoints(
     ],
     valid_only: Annotated[bool, Query(description="Import the valid rows even if others are bad")] = False,
 ) -> ImportReport:
-    limit = state.settings.max_csv_bytes
-    raw = await file.read(limit + 1)
-    if len(raw) > limit:
-        raise PayloadTooLarge(f"the file is larger than {limit} bytes")
+    raw = await read_upload(file, state.settings.max_csv_bytes)
     return await csv_import.import_csv(
         session,
         state.box,

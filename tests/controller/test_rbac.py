@@ -62,6 +62,12 @@ MATRIX = [
     ("GET", "/api/v1/alarms", EVERYONE, 200),
     ("POST", f"/api/v1/alarms/{X}/ack", {A, T}, 422),
     ("GET", "/api/v1/events/stream", EVERYONE, 200),
+    ("GET", "/api/v1/cameras", EVERYONE, 200),
+    ("POST", "/api/v1/cameras", {A, T}, 422),
+    ("POST", "/api/v1/cameras/import", {A, T}, 422),
+    ("GET", f"/api/v1/cameras/{X}", EVERYONE, 404),
+    ("PATCH", f"/api/v1/cameras/{X}", {A, T}, 404),
+    ("DELETE", f"/api/v1/cameras/{X}", {A, T}, 404),
     ("GET", "/api/v1/bridges", EVERYONE, 200),
     ("POST", "/api/v1/bridges", {A}, 422),
     ("PATCH", f"/api/v1/bridges/{X}", {A}, 404),
@@ -106,6 +112,7 @@ def test_every_api_route_is_in_the_matrix(controller):
             "bridge_id",
             "scope_id",
             "session_id",
+            "camera_id",
         ):
             path = path.replace("{" + name + "}", "{id}")
         declared |= {(m.upper(), path) for m in ops}
@@ -125,7 +132,7 @@ def test_openapi_records_each_routes_roles(controller):
 )
 async def test_role_matrix(controller, method, path, allowed, ok):
     kwargs = {"json": {}} if method in ("POST", "PATCH") and not path.endswith("/import") else {}
-    if path == "/api/v1/endpoints/import":
+    if path in ("/api/v1/endpoints/import", "/api/v1/cameras/import"):
         kwargs = {"files": {"file": ("x.csv", b"name\n", "text/csv")}}
     for role in Role:
         if path.endswith("/events/stream") and role in allowed:  # never ends: read its start only

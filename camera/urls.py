@@ -1,0 +1,73 @@
+"""Camera stream URLs: only network RTSP, credentials kept apart from the address.
+
+FFmpeg (under PyAV) opens anything it has a protocol for — ``file:``,
+``concat:``, ``/dev/video0``, ``http:`` playlists that chain to local files —
+so a URL that reaches it must be checked first. Only ``rtsp``/``rtsps`` with a
+host pass. Credentials are split out so the stored and returned URL never
+holds a password; they are put back only when the stream is opened.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+__all__ = ["SCHEMES", "CameraUrl", "split_url", "with_credentials"]
+
+SCHEMES = ("rtsp", "rtsps")
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$")
+_UNSAFE = re.compile(r"[\x00-\x20\x7f]")
+
+
+@dataclass(frozen=True)
+class CameraUrl:
+    url: str  # without credentials
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+def _host_ok(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return bool(_HOSTNAME.match(host)) and not host.replace(".", "").isdigit()
+
+
+def split_url(raw: str) -> CameraUrl:
+    """Check a camera URL and take its credentials out; ValueError says what is wrong."""
+    if _UNSAFE.search(raw):
+        raise ValueError("must not contain spaces or control characters")
+    parts = urlsplit(raw)
+    if parts.scheme.lower() not in SCHEMES:
+        raise ValueError(f"must be an {' or '.join(SCHEMES)} URL (rtsp://host:554/path)")
+    if parts.fragment:
+        raise ValueError("must not have a #fragment")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise ValueError("the port must be a number from 1 to 65535") from None
+    if not host or not _host_ok(host):
+        raise ValueError("must name a host: an IP address or a DNS name")
+    if port is not None and not 1 <= port <= 65535:
+        raise ValueError("the port must be a number from 1 to 65535")
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
+    clean = urlunsplit((parts.scheme.lower(), netloc, parts.path, parts.query, ""))
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password is not None else None
+    return CameraUrl(clean, username, password)
+
+
+def with_credentials(url: str, username: str | None, password: str | None) -> str:
+    """The URL to open: credentials percent-encoded back in (never stored or logged)."""
+    if not username:
+        return url
+    parts = urlsplit(url)
+    userinfo = quote(username, safe="")
+    if password:
+        userinfo += ":" + quote(password, safe="")
+    return urlunsplit((parts.scheme, f"{userinfo}@{parts.netloc}", parts.path, parts.query, ""))

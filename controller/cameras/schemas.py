@@ -1,0 +1,72 @@
+"""Request and response models of the cameras API.
+
+A URL's credentials may come inside it (``rtsp://user:pass@host/...``, as
+spreadsheets usually have them) or as separate fields; either way they are
+split out, the password encrypted, and the URL returned without them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
+
+from camera.urls import split_url
+from controller.schemas import DevicePassword, Name, Strict, Text, UnitBrief, UnitRef, no_control
+
+
+def _url(value: str) -> str:
+    split_url(value)  # raises ValueError with the reason
+    return value
+
+
+CameraUrlField = Annotated[str, StringConstraints(min_length=8, max_length=1000), AfterValidator(_url)]
+CameraUser = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(no_control)]
+Site = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(no_control)]
+
+
+class _Credentials(Strict):
+    url: CameraUrlField | None = None
+    username: CameraUser | None = None
+    password: DevicePassword | None = None
+
+    @model_validator(mode="after")
+    def _once(self):  # type: ignore[no-untyped-def]
+        if self.url is not None and split_url(self.url).username and (self.username or self.password):
+            raise ValueError("credentials are given twice: in the URL and as username/password")
+        return self
+
+
+class CameraCreate(_Credentials):
+    name: Name
+    unit: UnitRef = Field(description="Unit code or id")
+    url: CameraUrlField  # type: ignore[assignment]
+    site: Site | None = Field(default=None, description="e.g. Bộ phận một cửa")
+    description: Text | None = None
+    enabled: bool = True
+
+
+class CameraUpdate(_Credentials):
+    name: Name | None = None
+    unit: UnitRef | None = None
+    site: Site | None = None
+    description: Text | None = None
+    enabled: bool | None = None
+
+
+class CameraPublic(BaseModel):
+    id: uuid.UUID
+    name: str
+    unit: UnitBrief
+    site: str | None
+    url: str = Field(description="Without credentials")
+    username: str | None
+    has_password: bool
+    description: str | None
+    enabled: bool
+    state: str
+    state_since: datetime | None
+    created_at: datetime
+    updated_at: datetime

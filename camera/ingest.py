@@ -1,0 +1,314 @@
+"""One upstream RTSP pull per camera, shared by every consumer.
+
+Viewers, health analytics and snapshots all subscribe to the same
+``CameraSource``: the camera sees one client however many people watch it
+(cameras at one-stop desks are cheap models that fall over at three or four
+RTSP sessions, and the commune uplink carries one copy).
+
+PyAV demuxes in a worker thread (FFmpeg's reads block), over TCP (RTP over
+UDP does not survive the NAT and loss of commune links), with open and read
+timeouts. A failed or ended stream is reopened with exponential backoff and
+full jitter. The source runs on demand: it starts with its first subscriber
+and stops ``idle_stop_s`` after its last one leaves.
+
+Fan-out: each subscriber has a bounded queue. A subscriber that falls behind
+loses packets up to the next keyframe (never a partial GOP, which would
+smear its picture) instead of growing memory or slowing the others. The last
+GOP (from the last keyframe; SPS/PPS ride in-band before every IDR, and the
+stream's extradata is kept too) is replayed to a new subscriber, so a late
+viewer has a picture at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import av
+
+log = logging.getLogger("diemcau.camera")
+
+__all__ = ["CameraSource", "MediaPacket", "SourceStats", "StreamInfo", "Subscription"]
+
+# FFmpeg may only use network protocols for a camera, whatever the URL says.
+PROTOCOLS = "rtsp,rtsps,tcp,tls,udp,rtp"
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    codec: str
+    width: int
+    height: int
+    time_base: Fraction
+    extradata: bytes | None
+
+
+@dataclass(frozen=True)
+class MediaPacket:
+    """An encoded video packet as received; ``received`` is ``time.monotonic()``."""
+
+    data: bytes
+    pts: int | None
+    dts: int | None
+    time_base: Fraction
+    keyframe: bool
+    received: float
+
+
+@dataclass
+class SourceStats:
+    state: str = "idle"  # idle | connecting | streaming | retrying
+    packets: int = 0
+    bytes: int = 0
+    keyframes: int = 0
+    reconnects: int = 0
+    opened_at: float | None = None
+    last_packet_at: float | None = None
+    last_error: str | None = None
+    recent: deque[tuple[float, int, bool]] = field(default_factory=lambda: deque(maxlen=600))
+
+    def rates(self, window_s: float = 10.0) -> dict[str, float | None]:
+        """fps, kbit/s and keyframe interval over the last ``window_s`` (packet timing, no decode)."""
+        if not self.recent:
+            return {"fps": None, "bitrate_kbps": None, "keyframe_interval_s": None}
+        end = self.recent[-1][0]
+        inside = [r for r in self.recent if r[0] >= end - window_s]
+        span = max(end - inside[0][0], 1e-3)
+        keys = [t for t, _, k in inside if k]
+        interval = (keys[-1] - keys[0]) / (len(keys) - 1) if len(keys) > 1 else None
+        return {
+            "fps": round((len(inside) - 1) / span, 2) if len(inside) > 1 else None,
+            "bitrate_kbps": round(sum(n for _, n, _ in inside) * 8 / span / 1000, 1)
+            if len(inside) > 1
+            else None,
+            "keyframe_interval_s": round(interval, 2) if interval else None,
+        }
+
+
+class Subscription:
+    """A consumer's view of a source: ``async for packet in sub``."""
+
+    def __init__(self, source: CameraSource, queue_size: int) -> None:
+        self.source = source
+        self.queue: asyncio.Queue[MediaPacket] = asyncio.Queue(queue_size)
+        self.waiting_for_key = True  # a consumer always starts on a keyframe
+        self.dropped = 0
+
+    def offer(self, packet: MediaPacket) -> None:
+        if self.waiting_for_key and not packet.keyframe:
+            self.dropped += 1
+            return
+        if self.queue.full():
+            self.waiting_for_key = True  # behind: skip to the next keyframe
+            self.dropped += 1
+            return
+        self.waiting_for_key = False
+        self.queue.put_nowait(packet)
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> MediaPacket:
+        return await self.queue.get()
+
+    async def next(self, timeout: float) -> MediaPacket | None:  # noqa: ASYNC109 - a bounded wait by design
+        try:
+            return await asyncio.wait_for(self.queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+
+class CameraSource:
+    """The one pull of one camera; ``url`` carries the credentials and never leaves this object."""
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        *,
+        open_timeout_s: float = 5.0,
+        read_timeout_s: float = 5.0,
+        idle_stop_s: float = 30.0,
+        backoff_base_s: float = 1.0,
+        backoff_max_s: float = 30.0,
+        gop_max_packets: int = 600,
+    ) -> None:
+        self.name = name
+        self._url = url
+        self.open_timeout_s = open_timeout_s
+        self.read_timeout_s = read_timeout_s
+        self.idle_stop_s = idle_stop_s
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+        self.gop_max_packets = gop_max_packets
+        self.stats = SourceStats()
+        self.info: StreamInfo | None = None
+        self._gop: list[MediaPacket] = []
+        self._subs: set[Subscription] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._idle: asyncio.TimerHandle | None = None
+
+    # -- consumers ---------------------------------------------------------------------------
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subs)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def gop(self) -> list[MediaPacket]:
+        return list(self._gop)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(
+        self, queue_size: int = 256, *, replay_gop: bool = True
+    ) -> AsyncIterator[Subscription]:
+        sub = Subscription(self, queue_size)
+        if replay_gop:
+            for packet in self._gop[: queue_size - 1]:
+                sub.offer(packet)
+        self._subs.add(sub)
+        self._cancel_idle()
+        self.start()
+        try:
+            yield sub
+        finally:
+            self._subs.discard(sub)
+            if not self._subs:
+                self._schedule_idle_stop()
+
+    async def wait_keyframe(self, timeout: float) -> MediaPacket | None:  # noqa: ASYNC109 - bounded by design
+        """The latest keyframe, waiting for one if the source has none yet (it is started)."""
+        async with self.subscribe(queue_size=64) as sub:
+            if self._gop:
+                return self._gop[0]
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            while (remaining := deadline - loop.time()) > 0:
+                packet = await sub.next(remaining)
+                if packet is not None and packet.keyframe:
+                    return packet
+            return None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._pull, name=f"rtsp:{self.name}", daemon=True)
+        self._thread.start()
+
+    async def stop(self) -> None:
+        """Stop pulling (a blocked read ends within ``read_timeout_s``)."""
+        self._cancel_idle()
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            await asyncio.to_thread(thread.join, self.open_timeout_s + self.read_timeout_s + 1)
+        self.stats.state = "idle"
+
+    def _schedule_idle_stop(self) -> None:
+        if self._loop is None:
+            return
+        self._cancel_idle()
+        self._idle = self._loop.call_later(
+            self.idle_stop_s, lambda: asyncio.ensure_future(self._stop_if_idle())
+        )
+
+    async def _stop_if_idle(self) -> None:
+        if not self._subs:
+            await self.stop()
+
+    def _cancel_idle(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+
+    # -- the worker thread -------------------------------------------------------------------
+
+    def _post(self, fn, *args) -> None:  # type: ignore[no-untyped-def]
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(fn, *args)
+
+    def _pull(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            self.stats.state = "connecting" if failures == 0 else "retrying"
+            try:
+                self._demux()
+                failures = 0  # a stream that ended after playing: reopen at once
+            except (av.FFmpegError, OSError, ValueError, StopIteration) as exc:
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                failures += 1
+            if self._stop.is_set():
+                break
+            self.stats.reconnects += 1
+            delay = random.uniform(
+                0, min(self.backoff_max_s, self.backoff_base_s * 2 ** max(failures - 1, 0))
+            )
+            self._stop.wait(delay)
+        self.stats.state = "idle"
+
+    def _demux(self) -> None:
+        options = {"rtsp_transport": "tcp", "protocol_whitelist": PROTOCOLS, "allowed_media_types": "video"}
+        with av.open(
+            self._url, options=options, timeout=(self.open_timeout_s, self.read_timeout_s)
+        ) as container:
+            video = container.streams.video[0]
+            ctx = video.codec_context
+            self.info = StreamInfo(
+                codec=ctx.name,
+                width=ctx.width,
+                height=ctx.height,
+                time_base=video.time_base or Fraction(1, 90000),
+                extradata=bytes(ctx.extradata) if ctx.extradata else None,
+            )
+            self.stats.state, self.stats.opened_at = "streaming", time.monotonic()
+            self.stats.last_error = None
+            for packet in container.demux(video):
+                if self._stop.is_set():
+                    return
+                if packet.size == 0:
+                    continue
+                now = time.monotonic()
+                media = MediaPacket(
+                    data=bytes(packet),
+                    pts=packet.pts,
+                    dts=packet.dts,
+                    time_base=packet.time_base or self.info.time_base,
+                    keyframe=bool(packet.is_keyframe),
+                    received=now,
+                )
+                self._post(self._dispatch, media)
+
+    # -- on the event loop -------------------------------------------------------------------
+
+    def _dispatch(self, packet: MediaPacket) -> None:
+        s = self.stats
+        s.packets += 1
+        s.bytes += len(packet.data)
+        s.last_packet_at = packet.received
+        s.recent.append((packet.received, len(packet.data), packet.keyframe))
+        if packet.keyframe:
+            s.keyframes += 1
+            self._gop = [packet]
+        elif self._gop and len(self._gop) < self.gop_max_packets:
+            self._gop.append(packet)
+        for sub in list(self._subs):
+            sub.offer(packet)

@@ -29,6 +29,8 @@ from controller.api import (
     users,
 )
 from controller.api.deps import AppState
+from controller.cameras.hub import CameraHub
+from controller.cameras.monitor import CameraMonitor
 from controller.db import Database
 from controller.events import OutboxSignal
 from controller.jobs.firmware import FirmwareWork
@@ -93,6 +95,8 @@ async def build_state(settings: Settings) -> AppState:
     feedback_sink.append(monitor)
     session_manager = SessionManager(db, box, profiles, pool, settings, signal)
     feedback_sink.append(session_manager)
+    camera_hub = CameraHub(box, settings)
+    camera_monitor = CameraMonitor(db, camera_hub, settings, signal)
     correlation = settings.alarm_correlation_s
     alarms = AlarmEvaluator(
         db,
@@ -100,6 +104,7 @@ async def build_state(settings: Settings) -> AppState:
         signal=signal,
         every_s=settings.alarm_eval_s,
         correlation_s=settings.monitor_interval_s if correlation is None else correlation,
+        cameras=camera_monitor,
     )
     retention = Retention(
         db, raw_retention_h=settings.health_raw_retention_h, history_days=settings.history_days
@@ -116,6 +121,8 @@ async def build_state(settings: Settings) -> AppState:
         retention=retention,
         signal=signal,
         sessions=session_manager,
+        cameras=camera_hub,
+        camera_monitor=camera_monitor,
     )
 
 
@@ -130,12 +137,16 @@ async def start_background(state: AppState) -> None:
     if state.settings.monitor_enabled:
         await state.monitor.start()
         await state.alarms.start()
+        if state.settings.camera_monitor_enabled:
+            await state.camera_monitor.start()
     await state.retention.start()
     await state.sessions.start()
 
 
 async def close_state(state: AppState) -> None:
     await state.sessions.close()
+    await state.camera_monitor.stop()
+    await state.cameras.close()
     await state.alarms.stop()
     await state.monitor.stop()
     await state.retention.stop()

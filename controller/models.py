@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -428,3 +429,22 @@ class Camera(Timestamped, Base):
     state_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit] = relationship(lazy="joined")
+
+
+class CameraHealth(Base):
+    """The camera monitor's latest view of one camera, and what its picture history taught it."""
+
+    __tablename__ = "camera_health"
+
+    camera_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(String(32), default="unknown")
+    reason: Mapped[str | None] = mapped_column(String(500))
+    problems: Mapped[list[str]] = mapped_column(JSON, default=list)
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_sample_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    measures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # fps, bitrate, luma, sharpness...
+    baseline_sharpness: Mapped[float | None] = mapped_column(Float)
+    reference: Mapped[bytes | None] = mapped_column(LargeBinary)  # 64x36 grey thumbnail, float32

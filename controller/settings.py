@@ -62,6 +62,22 @@ class Settings(BaseSettings):
     ssh_max_handshakes: int = Field(default=64, ge=1, le=1000)
     ssh_connect_timeout_s: float = Field(default=10, gt=0, le=120)
     ssh_command_timeout_s: float = Field(default=10, gt=0, le=600)
+    camera_monitor_enabled: bool = Field(default=True, description="Sample every enabled camera's stream")
+    camera_sample_interval_s: float = Field(
+        default=30, gt=0, le=3600, description="Health sample of each camera (starts its pull if idle)"
+    )
+    camera_fail_after: int = Field(
+        default=2, ge=1, le=20, description="Failed samples before offline/stalled"
+    )
+    camera_open_timeout_s: float = Field(default=5, gt=0, le=60)
+    camera_read_timeout_s: float = Field(default=5, gt=0, le=60)
+    camera_keyframe_wait_s: float = Field(
+        default=8, gt=0, le=60, description="A sample waits this long for a keyframe"
+    )
+    camera_measure_s: float = Field(default=2, ge=0, le=30, description="Packet timing measured per sample")
+    camera_idle_stop_s: float = Field(
+        default=10, ge=0, le=3600, description="A pull nobody uses any more stops after this"
+    )
     bridge_ports: int = Field(default=250, ge=1, description="Ports of the bridge created at first start")
     bridge_sip_pattern: str = Field(
         default="sip:{conference}@mcu.tinh.example",

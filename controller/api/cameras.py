@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
+from camera.frames import decode_keyframe, to_jpeg
 from controller.api.deps import Actor, Offset, Session, State, read_upload, route
 from controller.cameras import registry
-from controller.cameras.schemas import CameraCreate, CameraPublic, CameraUpdate
+from controller.cameras.schemas import CameraCreate, CameraHealthPublic, CameraPublic, CameraUpdate
+from controller.db import on_commit
+from controller.errors import Conflict, NotFound
+from controller.models import CameraHealth
 from controller.roles import ALL_ROLES, Role
 from controller.schemas import ImportReport, Page
+from controller.services import audit
 from controller.services.units import get_unit
 
 router = APIRouter(prefix="/cameras", tags=["cameras"])
@@ -69,10 +75,83 @@ async def update_camera(
     camera_id: uuid.UUID, data: CameraUpdate, state: State, session: Session, actor: Actor
 ) -> CameraPublic:
     cam = await registry.get_camera(session, camera_id)
-    return registry.to_public(await registry.update_camera(session, state.box, cam, data, actor))
+    cam = await registry.update_camera(session, state.box, cam, data, actor)
+    on_commit(
+        session, lambda: asyncio.ensure_future(state.cameras.forget(camera_id))
+    )  # reopen with the new URL
+    return registry.to_public(cam)
 
 
 @router.delete("/{camera_id}", status_code=status.HTTP_204_NO_CONTENT, **WRITE)
-async def delete_camera(camera_id: uuid.UUID, session: Session, actor: Actor) -> Response:
+async def delete_camera(camera_id: uuid.UUID, state: State, session: Session, actor: Actor) -> Response:
     await registry.delete_camera(session, await registry.get_camera(session, camera_id), actor)
+    on_commit(session, lambda: asyncio.ensure_future(state.cameras.forget(camera_id)))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{camera_id}/health", response_model=CameraHealthPublic, **READ)
+async def camera_health(camera_id: uuid.UUID, state: State, session: Session) -> CameraHealthPublic:
+    """What the last sample found: state, problems, fps, bitrate, keyframe interval, picture measures."""
+    cam = await registry.get_camera(session, camera_id)
+    row = await session.get(CameraHealth, camera_id)
+    source = state.cameras.sources.get(camera_id)
+    return CameraHealthPublic(
+        camera_id=cam.id,
+        state=cam.state,
+        reason=row.reason if row else None,
+        problems=row.problems if row else [],
+        since=cam.state_since,
+        last_sample_at=row.last_sample_at if row else None,
+        last_ok_at=row.last_ok_at if row else None,
+        measures=row.measures if row else {},
+        baseline_sharpness=row.baseline_sharpness if row else None,
+        pulling=bool(source and source.running),
+        subscribers=source.subscribers if source else 0,
+    )
+
+
+JPEG = {200: {"content": {"image/jpeg": {}}}}
+
+
+@router.get("/{camera_id}/snapshot", response_class=Response, responses=JPEG, **READ)
+async def snapshot(
+    camera_id: uuid.UUID,
+    state: State,
+    session: Session,
+    width: Annotated[int | None, Query(ge=64, le=3840, description="Scale down to this width")] = None,
+) -> Response:
+    """A JPEG of the latest keyframe, from the shared pull (started for this if idle)."""
+    cam = await registry.get_camera(session, camera_id)
+    source = state.cameras.source(cam)
+    key = await source.wait_keyframe(state.settings.camera_keyframe_wait_s)
+    if key is None or source.info is None:
+        raise Conflict(f"camera {cam.name} sends no picture now", camera_state=source.stats.state)
+    image = await asyncio.to_thread(decode_keyframe, key, source.info)
+    jpeg = await asyncio.to_thread(to_jpeg, image, width)
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/{camera_id}/thumbnail", response_class=Response, responses=JPEG, **READ)
+async def thumbnail(camera_id: uuid.UUID, state: State, session: Session) -> Response:
+    """The thumbnail of the last health sample (320 px wide), for camera walls; costs no decode."""
+    await registry.get_camera(session, camera_id)
+    w = state.camera_monitor.watched.get(camera_id)
+    if w is None or w.thumbnail is None:
+        raise NotFound("no thumbnail yet: the camera has not been sampled")
+    return Response(w.thumbnail, media_type="image/jpeg", headers={"Cache-Control": "max-age=5"})
+
+
+@router.post(
+    "/{camera_id}/reference", status_code=status.HTTP_202_ACCEPTED, response_model=dict[str, str], **WRITE
+)
+async def reset_reference(
+    camera_id: uuid.UUID, state: State, session: Session, actor: Actor
+) -> dict[str, str]:
+    """After re-aiming a camera: its next healthy sample becomes the scene it is compared with."""
+    cam = await registry.get_camera(session, camera_id)
+    await session.execute(
+        CameraHealth.__table__.update().where(CameraHealth.camera_id == cam.id).values(reference=None)
+    )
+    state.camera_monitor.reset_reference(cam.id)
+    audit.record(session, actor, "camera.reference.reset", "camera", str(cam.id), {"name": cam.name})
+    return {"status": "the next healthy sample becomes the reference"}

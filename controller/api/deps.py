@@ -37,6 +37,8 @@ class AppState:
     retention: Any = None  # controller.monitor.retention.Retention
     signal: Any = None  # controller.events.OutboxSignal
     sessions: Any = None  # controller.sessions.manager.SessionManager
+    cameras: Any = None  # controller.cameras.hub.CameraHub
+    camera_monitor: Any = None  # controller.cameras.monitor.CameraMonitor
 
 
 def get_state(request: Request) -> AppState:

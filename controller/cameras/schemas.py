@@ -70,3 +70,19 @@ class CameraPublic(BaseModel):
     state_since: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+class CameraHealthPublic(BaseModel):
+    camera_id: uuid.UUID
+    state: str
+    reason: str | None
+    problems: list[str]
+    since: datetime | None
+    last_sample_at: datetime | None
+    last_ok_at: datetime | None
+    measures: dict[str, object] = Field(
+        description="fps, bitrate_kbps, keyframe_interval_s, luma, sharpness ..."
+    )
+    baseline_sharpness: float | None
+    pulling: bool = Field(description="The shared RTSP pull is running now")
+    subscribers: int

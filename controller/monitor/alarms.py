@@ -37,6 +37,20 @@ SEVERITY = {
     "auth_failed": "major",
     "degraded": "minor",
     "flapping": "warning",
+    "camera_offline": "major",
+    "camera_stalled": "major",
+    "camera_black": "major",
+    "camera_frozen": "major",
+    "camera_moved": "major",
+    "camera_blurred": "minor",
+    "camera_low_fps": "minor",
+    "camera_rare_keyframes": "warning",
+    "camera_flapping": "warning",
+}
+CAMERA_MESSAGES = {
+    "offline": "the camera's RTSP stream cannot be opened",
+    "stalled": "the camera's stream opens but sends no picture",
+    "flapping": "the camera keeps going down and up",
 }
 MESSAGES = {
     "hostkey_mismatch": "SSH host key changed: possible device swap or spoofing; connection refused",
@@ -129,6 +143,26 @@ def wanted_alarms(
     return out
 
 
+def camera_alarms(watched: dict[uuid.UUID, Any]) -> dict[str, Wanted]:
+    """One alarm per camera problem: covered and blurred are different jobs for a technician."""
+    from controller.cameras.monitor import PROBLEM_TEXT
+
+    out: dict[str, Wanted] = {}
+    for w in watched.values():
+        t = w.tracker
+        if t.flapping:
+            found = [("flapping", CAMERA_MESSAGES["flapping"])]
+        elif t.state in ("offline", "stalled"):
+            found = [(t.state, t.reason or CAMERA_MESSAGES[t.state])]
+        else:
+            found = [(p, PROBLEM_TEXT.get(p, p)) for p in w.problems]
+        for problem, message in found:
+            kind = f"camera_{problem}"
+            key = f"camera:{w.id}:{problem}"
+            out[key] = Wanted(key, kind, "camera", w.id, w.name, w.unit_path, message[:500])
+    return out
+
+
 class AlarmEvaluator:
     def __init__(
         self,
@@ -138,16 +172,20 @@ class AlarmEvaluator:
         signal: OutboxSignal | None,
         every_s: float = 2.0,
         correlation_s: float = 15.0,
+        cameras: Any = None,  # controller.cameras.monitor.CameraMonitor
     ) -> None:
-        self.db, self.monitor, self.signal = db, monitor, signal
+        self.db, self.monitor, self.signal, self.cameras = db, monitor, signal, cameras
         self.every_s, self.correlation_s = every_s, correlation_s
         self.raised_total = 0
         self._task: asyncio.Task[None] | None = None
-        self._seen: tuple[int, int] | None = None  # (monitor.changes, monitor.version) last evaluated
+        self._seen: tuple[int, ...] | None = None  # (monitor.changes, monitor.version) last evaluated
         self._units: dict[uuid.UUID, tuple[str, str]] | None = None
         self._last_full = 0.0
         self._holding = False
         self._units_version = -1
+
+    def _camera_counters(self) -> tuple[int, ...]:
+        return (self.cameras.changes, self.cameras.version, self.cameras.samples) if self.cameras else ()
 
     async def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._loop())
@@ -162,7 +200,7 @@ class AlarmEvaluator:
                 # Quiet passes cost nothing: evaluate on state changes, and once a minute
                 # anyway (correlation holds expire with time, not with events).
                 now = asyncio.get_running_loop().time()
-                seen = (self.monitor.changes, self.monitor.version)
+                seen = (self.monitor.changes, self.monitor.version, *self._camera_counters())
                 if seen != self._seen or now - self._last_full >= 60 or self._holding:
                     self._seen, self._last_full = seen, now
                     await self.evaluate()
@@ -178,6 +216,8 @@ class AlarmEvaluator:
                 self._units = {uid: (name, path) for uid, name, path in rows}
                 self._units_version = self.monitor.version
             wanted = wanted_alarms(self.monitor.watched, self._units, now_dt, self.correlation_s)
+            if self.cameras is not None:
+                wanted |= camera_alarms(self.cameras.watched)
             # An unreachable endpoint still inside its correlation hold needs another look soon.
             self._holding = any(
                 w.tracker.state == "unreachable"

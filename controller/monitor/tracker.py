@@ -22,11 +22,13 @@ auth_failed, hostkey_mismatch (down). Thresholds and why:
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 UP = frozenset({"online", "in_call", "degraded"})
-DOWN = frozenset({"offline", "unreachable", "auth_failed", "hostkey_mismatch"})
+# "stalled": a camera whose stream opens but sends no picture.
+DOWN = frozenset({"offline", "unreachable", "auth_failed", "hostkey_mismatch", "stalled"})
 DEFINITIVE = frozenset({"auth_failed", "hostkey_mismatch"})
 
 
@@ -64,6 +66,8 @@ class Tracker:
     failures: int = 0
     successes: int = 0
     flapping: bool = False
+    # What a healthy answer means (state, reason); endpoints by default, cameras pass their own.
+    classify: Callable[[dict[str, Any]], tuple[str, str | None]] | None = None
     _flips: deque[float] = field(default_factory=deque)
 
     def observe(self, obs: Observation, now: float) -> Transition | None:
@@ -91,7 +95,7 @@ class Tracker:
     def _success(self, health: dict[str, Any], now: float) -> Transition | None:
         self.failures = 0
         self.successes += 1
-        target, reason = self._classify(health)
+        target, reason = (self.classify or self._classify)(health)
         if self.state in DOWN - DEFINITIVE and self.successes < self.thresholds.recover_after:
             return None
         if target == self.state and reason == self.reason:

@@ -1,0 +1,50 @@
+"""The controller's camera sources: one ``CameraSource`` (one RTSP pull) per camera.
+
+Built from the registry row; the password is decrypted here, put into the URL
+that only the source holds, and nowhere else. A camera that changes or is
+deleted is forgotten, so the next consumer opens the new address.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from camera.ingest import CameraSource
+from camera.urls import with_credentials
+from controller.models import Camera
+from controller.security import SecretBox
+from controller.settings import Settings
+
+__all__ = ["CameraHub"]
+
+
+class CameraHub:
+    def __init__(self, box: SecretBox, settings: Settings) -> None:
+        self.box = box
+        self.settings = settings
+        self.sources: dict[uuid.UUID, CameraSource] = {}
+
+    def source(self, cam: Camera) -> CameraSource:
+        src = self.sources.get(cam.id)
+        if src is None:
+            password = self.box.decrypt(cam.password_enc) if cam.password_enc else None
+            s = self.settings
+            src = CameraSource(
+                cam.name,
+                with_credentials(cam.url, cam.username, password),
+                open_timeout_s=s.camera_open_timeout_s,
+                read_timeout_s=s.camera_read_timeout_s,
+                idle_stop_s=s.camera_idle_stop_s,
+            )
+            self.sources[cam.id] = src
+        return src
+
+    async def forget(self, camera_id: uuid.UUID) -> None:
+        src = self.sources.pop(camera_id, None)
+        if src is not None:
+            await src.stop()
+
+    async def close(self) -> None:
+        sources, self.sources = list(self.sources.values()), {}
+        for src in sources:
+            await src.stop()

@@ -1,0 +1,248 @@
+"""Camera health: a sample of each enabled camera every ``camera_sample_interval_s``.
+
+A sample subscribes to the camera's shared source (starting the pull if
+nobody watches it, so an idle camera costs a few seconds of stream per
+interval instead of a permanent 1-2 Mbit/s on the commune uplink), waits for
+a keyframe, measures packet timing for ``camera_measure_s``, decodes that one
+keyframe off the event loop and judges the picture (``camera.analytics``).
+The verdict goes through the same ``Tracker`` as endpoints (hysteresis:
+``camera_fail_after`` failed samples before offline/stalled; two good ones
+before it is back), and a change is written with an outbox event in one
+transaction; the alarm evaluator turns the states into alarms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select, update
+
+from camera.analytics import History, Thresholds, assess, measure, stream_problems
+from camera.frames import decode_keyframe, to_jpeg
+from controller.cameras.hub import CameraHub
+from controller.db import Database
+from controller.events import OutboxSignal, emit
+from controller.models import Camera, CameraHealth, Unit, utcnow
+from controller.monitor.tracker import Observation, Tracker
+from controller.monitor.tracker import Thresholds as TrackerThresholds
+from controller.settings import Settings
+from controller.tasks import cancel_and_wait
+
+log = logging.getLogger("diemcau.cameras")
+
+__all__ = ["PROBLEM_TEXT", "CameraMonitor", "WatchedCamera", "classify"]
+
+PROBLEM_TEXT = {
+    "black": "picture black: lens covered or no light",
+    "frozen": "picture frozen",
+    "blurred": "picture blurred (out of focus or dirty lens)",
+    "moved": "scene changed: camera turned away",
+    "low_fps": "frame rate too low",
+    "rare_keyframes": "keyframes too rare",
+}
+
+
+def classify(health: dict[str, Any]) -> tuple[str, str | None]:
+    problems = health.get("problems") or []
+    if problems:
+        return "degraded", ", ".join(PROBLEM_TEXT.get(p, p) for p in problems)
+    return "online", None
+
+
+@dataclass
+class WatchedCamera:
+    id: uuid.UUID
+    name: str
+    unit_path: str
+    version: datetime
+    tracker: Tracker
+    history: History
+    since: datetime | None = None
+    problems: list[str] = field(default_factory=list)
+    thumbnail: bytes | None = None
+    task: asyncio.Task[None] | None = None
+
+
+class CameraMonitor:
+    entity_type = "camera"
+
+    def __init__(
+        self, db: Database, hub: CameraHub, settings: Settings, signal: OutboxSignal | None = None
+    ) -> None:
+        self.db, self.hub, self.settings, self.signal = db, hub, settings, signal
+        self.thresholds = Thresholds()
+        self.watched: dict[uuid.UUID, WatchedCamera] = {}
+        self.changes = 0
+        self.version = 0
+        self.samples = 0
+        self.sample_cpu_s = 0.0  # CPU of decode + analytics, for the benchmark
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._reconcile_loop(), name="cameras:reconcile")
+
+    async def stop(self) -> None:
+        await cancel_and_wait([self._task, *(w.task for w in self.watched.values())])
+        self.watched.clear()
+
+    async def _reconcile_loop(self) -> None:
+        while True:
+            try:
+                await self.reconcile()
+            except Exception as exc:  # noqa: BLE001 - keep watching whatever one pass did
+                log.error("camera reconcile failed: %s", type(exc).__name__)
+            await asyncio.sleep(5)
+
+    async def reconcile(self) -> None:
+        """Follow the registry: a loop per enabled camera, restarted when its row changes."""
+        async with self.db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(Camera, Unit.path)
+                    .join(Unit, Camera.unit_id == Unit.id)
+                    .where(Camera.enabled.is_(True))
+                )
+            ).all()
+            health = {h.camera_id: h for h in await session.scalars(select(CameraHealth))}
+            session.expunge_all()
+        seen = set()
+        for cam, path in rows:
+            seen.add(cam.id)
+            w = self.watched.get(cam.id)
+            if w is not None and w.version == cam.updated_at:
+                continue
+            if w is not None and w.task is not None:
+                w.task.cancel()
+                await self.hub.forget(cam.id)
+            tracker = w.tracker if w else self._tracker(cam.state)
+            history = w.history if w else _history(health.get(cam.id))
+            w = WatchedCamera(cam.id, cam.name, path, cam.updated_at, tracker, history, since=cam.state_since)
+            self.watched[cam.id] = w
+            w.task = asyncio.get_running_loop().create_task(self._loop(w, cam), name=f"camera-{cam.name}")
+        for cam_id in set(self.watched) - seen:
+            w = self.watched.pop(cam_id)
+            if w.task is not None:
+                w.task.cancel()
+            await self.hub.forget(cam_id)
+        self.version += 1
+
+    def _tracker(self, state: str) -> Tracker:
+        th = TrackerThresholds(fail_after=self.settings.camera_fail_after, recover_after=2)
+        return Tracker(th, state=state, classify=classify)
+
+    async def _loop(self, w: WatchedCamera, cam: Camera) -> None:
+        interval = self.settings.camera_sample_interval_s
+        await asyncio.sleep(random.uniform(0, min(interval, 2.0)))  # spread a fleet's first samples
+        while True:
+            try:
+                await self.sample(w, cam)
+            except Exception as exc:  # noqa: BLE001 - one bad sample must not end the watch
+                log.exception("camera %s: sample failed: %s", w.name, type(exc).__name__)
+            await asyncio.sleep(interval * random.uniform(0.9, 1.1))
+
+    async def sample(self, w: WatchedCamera, cam: Camera) -> None:
+        s = self.settings
+        source = self.hub.source(cam)
+        measures: dict[str, Any] = {}
+        async with source.subscribe(queue_size=8, replay_gop=False):
+            key = await source.wait_keyframe(s.camera_keyframe_wait_s)
+            if key is not None and s.camera_measure_s:
+                await asyncio.sleep(s.camera_measure_s)
+            rates = source.stats.rates(window_s=max(s.camera_measure_s, 1.0))
+        if key is None or source.info is None:
+            streaming = source.stats.state == "streaming"
+            code = "stalled" if streaming else "offline"
+            message = (
+                "the stream opens but sends no picture"
+                if streaming
+                else (source.stats.last_error or "no stream")
+            )
+            obs = Observation(code=code, message=message[:500])
+        else:
+            cpu0 = time.thread_time()
+            image = await asyncio.to_thread(decode_keyframe, key, source.info)
+            m, thumb = await asyncio.to_thread(lambda: (measure(image), to_jpeg(image, 320)))
+            verdict = assess(m, w.history, self.thresholds)
+            self.samples += 1
+            self.sample_cpu_s += time.thread_time() - cpu0
+            w.thumbnail = thumb
+            problems = list(verdict.problems) + stream_problems(rates, self.thresholds)
+            measures = rates | {
+                "luma": verdict.luma,
+                "sharpness": verdict.sharpness,
+                "scene_correlation": round(verdict.scene_correlation, 3)
+                if verdict.scene_correlation is not None
+                else None,
+                "frame_diff": round(verdict.frame_diff, 2) if verdict.frame_diff is not None else None,
+                "width": source.info.width,
+                "height": source.info.height,
+            }
+            obs = Observation(health={"problems": problems})
+        transition = w.tracker.observe(obs, asyncio.get_running_loop().time())
+        w.problems = list((obs.health or {}).get("problems", [])) if w.tracker.state == "degraded" else []
+        await self._record(w, measures, transition)
+
+    async def _record(self, w: WatchedCamera, measures: dict[str, Any], transition: Any) -> None:
+        now = utcnow()
+        t = w.tracker
+        async with self.db.transaction() as session:
+            row = await session.get(CameraHealth, w.id)
+            if row is None:
+                row = CameraHealth(camera_id=w.id)
+                session.add(row)
+            row.state, row.reason, row.problems, row.last_sample_at = t.state, t.reason, list(w.problems), now
+            if measures:
+                row.measures, row.last_ok_at = measures, now
+            row.baseline_sharpness = w.history.baseline_sharpness
+            if w.history.reference is not None:
+                row.reference = w.history.reference.astype(np.float32).tobytes()
+            if transition is not None:
+                self.changes += 1
+                w.since = now
+                row.since = now
+                # updated_at is kept: it marks registry edits (which restart this camera's loop).
+                await session.execute(
+                    update(Camera)
+                    .where(Camera.id == w.id)
+                    .values(state=t.state, state_since=now, updated_at=Camera.updated_at)
+                )
+                emit(
+                    session,
+                    self.signal,
+                    "camera.state",
+                    "camera",
+                    str(w.id),
+                    {
+                        "name": w.name,
+                        "old": transition.old,
+                        "new": transition.new,
+                        "reason": transition.reason,
+                    },
+                    unit_path=w.unit_path,
+                )
+
+    def reset_reference(self, camera_id: uuid.UUID) -> bool:
+        """After re-aiming: the next healthy sample becomes the scene reference."""
+        w = self.watched.get(camera_id)
+        if w is None:
+            return False
+        w.history.reference = None
+        return True
+
+
+def _history(row: CameraHealth | None) -> History:
+    """What earlier runs learned: the sharpness baseline and the scene reference survive restarts."""
+    h = History()
+    if row is not None:
+        h.baseline_sharpness = row.baseline_sharpness
+        if row.reference:
+            h.reference = np.frombuffer(row.reference, dtype=np.float32).reshape(36, 64).copy()
+    return h

@@ -252,6 +252,8 @@ class CameraSource:
             self.stats.state = "connecting" if failures == 0 else "retrying"
             try:
                 self._demux()
+                if not self._stop.is_set():
+                    self.stats.last_error = "the stream ended"
                 failures = 0  # a stream that ended after playing: reopen at once
             except (av.FFmpegError, OSError, ValueError, StopIteration) as exc:
                 self.stats.last_error = f"{type(exc).__name__}: {exc}"[:300]

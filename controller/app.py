@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from camera.relay import Relay
 from controller.api import (
     auth,
     cameras,
@@ -27,6 +28,7 @@ from controller.api import (
     standards,
     units,
     users,
+    whep,
 )
 from controller.api.deps import AppState
 from controller.cameras.hub import CameraHub
@@ -123,6 +125,9 @@ async def build_state(settings: Settings) -> AppState:
         sessions=session_manager,
         cameras=camera_hub,
         camera_monitor=camera_monitor,
+        relay=Relay(
+            max_per_camera=settings.relay_max_viewers_per_camera, max_total=settings.relay_max_viewers
+        ),
     )
 
 
@@ -145,6 +150,7 @@ async def start_background(state: AppState) -> None:
 
 async def close_state(state: AppState) -> None:
     await state.sessions.close()
+    await state.relay.close_all()
     await state.camera_monitor.stop()
     await state.cameras.close()
     await state.alarms.stop()
@@ -191,6 +197,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (auth, users, units, endpoints, cameras, standards, jobs, firmware, health, sessions, misc):
         app.include_router(module.router, prefix=API_PREFIX)
+
+    app.include_router(whep.router)  # WHEP lives at /whep, where players expect it
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     camera_idle_stop_s: float = Field(
         default=10, ge=0, le=3600, description="A pull nobody uses any more stops after this"
     )
+    relay_max_viewers_per_camera: int = Field(default=20, ge=1, le=1000)
+    relay_max_viewers: int = Field(default=100, ge=1, le=10000, description="WHEP viewers in total")
+    relay_cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins of external WHEP players allowed by CORS (the console needs none)",
+    )
     bridge_ports: int = Field(default=250, ge=1, description="Ports of the bridge created at first start")
     bridge_sip_pattern: str = Field(
         default="sip:{conference}@mcu.tinh.example",

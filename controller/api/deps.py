@@ -39,6 +39,7 @@ class AppState:
     sessions: Any = None  # controller.sessions.manager.SessionManager
     cameras: Any = None  # controller.cameras.hub.CameraHub
     camera_monitor: Any = None  # controller.cameras.monitor.CameraMonitor
+    relay: Any = None  # camera.relay.Relay
 
 
 def get_state(request: Request) -> AppState:

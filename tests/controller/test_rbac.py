@@ -72,6 +72,9 @@ MATRIX = [
     ("GET", f"/api/v1/cameras/{X}/snapshot", EVERYONE, 404),
     ("GET", f"/api/v1/cameras/{X}/thumbnail", EVERYONE, 404),
     ("POST", f"/api/v1/cameras/{X}/reference", {A, T}, 404),
+    ("POST", f"/whep/cameras/{X}", EVERYONE, 422),
+    ("DELETE", f"/whep/viewers/{X}", EVERYONE, 404),
+    ("PATCH", f"/whep/viewers/{X}", EVERYONE, 405),
     ("GET", "/api/v1/bridges", EVERYONE, 200),
     ("POST", "/api/v1/bridges", {A}, 422),
     ("PATCH", f"/api/v1/bridges/{X}", {A}, 404),
@@ -117,6 +120,7 @@ def test_every_api_route_is_in_the_matrix(controller):
             "scope_id",
             "session_id",
             "camera_id",
+            "viewer_id",
         ):
             path = path.replace("{" + name + "}", "{id}")
         declared |= {(m.upper(), path) for m in ops}

@@ -1,0 +1,162 @@
+"""WebRTC egress of a camera without transcoding: the camera's H.264 packets, repacketised.
+
+Each viewer is an aiortc ``RTCPeerConnection`` whose video track returns
+``av.Packet`` objects (aiortc packs them into RTP as they are: no decode, no
+encode, so a viewer costs packetisation and SRTP only). The packets come from
+the camera's shared source through a bounded subscription, so a slow viewer
+skips to the next keyframe and never slows the others.
+
+aiortc ignores keyframe requests (PLI/FIR) for pre-encoded media and replays
+nothing, so a new viewer is first sent the source's last GOP (keyframe with
+in-band SPS/PPS onwards): a picture at once instead of after up to one
+keyframe interval. Timestamps are re-based per viewer so they stay monotonic
+across source reconnects (a camera restarting its clock would otherwise
+freeze the browser's jitter buffer).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import av
+from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.rtcrtpsender import RTCRtpSender
+
+from camera.ingest import CameraSource, MediaPacket, Subscription
+
+log = logging.getLogger("diemcau.relay")
+
+__all__ = ["PacketTrack", "Relay", "RelayFull", "Viewer"]
+
+CLOCK = Fraction(1, 90000)
+
+
+class RelayFull(Exception):
+    """Viewer limits reached; ``scope`` is ``camera`` or ``total``."""
+
+    def __init__(self, scope: str, limit: int) -> None:
+        super().__init__(f"{scope} viewer limit ({limit}) reached")
+        self.scope, self.limit = scope, limit
+
+
+class PacketTrack(MediaStreamTrack):
+    """A video track fed by a subscription: ``recv()`` returns encoded packets."""
+
+    kind = "video"
+
+    def __init__(self, subscription: Subscription) -> None:
+        super().__init__()
+        self.sub = subscription
+        self.sent = 0
+        self.first_sent_at: float | None = None
+        self._offset: int | None = None  # output pts = input pts (90 kHz) + offset
+        self._last_in: int | None = None
+        self._last_out = 0
+
+    def _rebase(self, packet: MediaPacket) -> int:
+        pts = packet.pts if packet.pts is not None else packet.dts
+        pts90 = int((pts or 0) * packet.time_base / CLOCK)
+        step = pts90 - self._last_in if self._last_in is not None else None
+        if self._offset is None or step is None or step < 0 or step > 5 * 90000:
+            # first packet, or the source restarted its clock: continue one frame after the last
+            self._offset = self._last_out + 3000 - pts90
+        self._last_in = pts90
+        self._last_out = pts90 + self._offset
+        return self._last_out
+
+    async def recv(self) -> av.Packet:  # type: ignore[override]
+        media = await self.sub.queue.get()
+        packet = av.Packet(media.data)
+        packet.pts = packet.dts = self._rebase(media)
+        packet.time_base = CLOCK
+        self.sent += 1
+        if self.first_sent_at is None:
+            self.first_sent_at = time.monotonic()
+        return packet
+
+
+@dataclass
+class Viewer:
+    id: uuid.UUID
+    camera_id: uuid.UUID
+    pc: RTCPeerConnection
+    track: PacketTrack
+    created: float = field(default_factory=time.monotonic)
+    closer: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
+
+
+def _h264_only(pc: RTCPeerConnection) -> None:
+    codecs = [
+        c
+        for c in RTCRtpSender.getCapabilities("video").codecs
+        if c.mimeType.lower() in ("video/h264", "video/rtx")
+    ]
+    for transceiver in pc.getTransceivers():
+        if transceiver.kind == "video":
+            transceiver.setCodecPreferences(codecs)
+
+
+class Relay:
+    """The viewers of every camera, with limits per camera and in total."""
+
+    def __init__(self, *, max_per_camera: int = 20, max_total: int = 100, queue_size: int = 256) -> None:
+        self.max_per_camera = max_per_camera
+        self.max_total = max_total
+        self.queue_size = queue_size
+        self.viewers: dict[uuid.UUID, Viewer] = {}
+
+    def count(self, camera_id: uuid.UUID | None = None) -> int:
+        return sum(1 for v in self.viewers.values() if camera_id is None or v.camera_id == camera_id)
+
+    async def answer(self, camera_id: uuid.UUID, source: CameraSource, offer_sdp: str) -> tuple[Viewer, str]:
+        """Accept a WHEP offer: the viewer and the SDP answer (ICE candidates included, no trickle)."""
+        if self.count() >= self.max_total:
+            raise RelayFull("total", self.max_total)
+        if self.count(camera_id) >= self.max_per_camera:
+            raise RelayFull("camera", self.max_per_camera)
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        stack = contextlib.AsyncExitStack()
+        try:
+            sub = await stack.enter_async_context(source.subscribe(self.queue_size, replay_gop=True))
+            track = PacketTrack(sub)
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+            pc.addTrack(track)
+            _h264_only(pc)
+            await pc.setLocalDescription(await pc.createAnswer())
+        except Exception:
+            await pc.close()
+            await stack.aclose()
+            raise
+        viewer = Viewer(uuid.uuid4(), camera_id, pc, track, closer=stack)
+        self.viewers[viewer.id] = viewer
+
+        @pc.on("connectionstatechange")
+        async def _state() -> None:
+            if pc.connectionState in ("failed", "closed"):
+                await self.close(viewer.id)
+
+        return viewer, pc.localDescription.sdp
+
+    async def close(self, viewer_id: uuid.UUID) -> bool:
+        viewer = self.viewers.pop(viewer_id, None)
+        if viewer is None:
+            return False
+        await viewer.pc.close()
+        await viewer.closer.aclose()
+        return True
+
+    async def close_all(self) -> None:
+        for viewer_id in list(self.viewers):
+            await self.close(viewer_id)
+
+    async def expire(self, connect_timeout_s: float = 30.0) -> None:
+        """Viewers whose browser never connected (a tab closed during setup) free their slot."""
+        now = time.monotonic()
+        for v in list(self.viewers.values()):
+            if v.pc.connectionState in ("new", "connecting") and now - v.created > connect_timeout_s:
+                await self.close(v.id)

@@ -1,0 +1,101 @@
+"""WHEP (WebRTC-HTTP Egress Protocol, IETF draft; its twin WHIP is RFC 9725): watch a camera.
+
+    POST   /whep/cameras/{id}    body: SDP offer (application/sdp)
+           201 Created, Location: /whep/viewers/{viewer}, body: SDP answer
+    DELETE /whep/viewers/{viewer}  ends it
+    PATCH  /whep/viewers/{viewer}  405: no trickle ICE (the answer carries every
+                                   candidate, as the draft allows)
+    OPTIONS                        CORS preflight for configured external players
+
+A bearer token is required like everywhere else; the limits per camera and in
+total answer 503 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, Response, status
+
+from camera.relay import RelayFull
+from controller.api.deps import Session, State, route
+from controller.cameras import registry
+from controller.errors import Conflict, InvalidInput, NotFound
+from controller.roles import ALL_ROLES
+
+router = APIRouter(prefix="/whep", tags=["whep"])
+WATCH = route(*ALL_ROLES)
+MAX_OFFER = 64 * 1024
+SDP_BODY = {"content": {"application/sdp": {"schema": {"type": "string"}}}, "required": True}
+
+
+def _cors(request: Request, state, response: Response) -> Response:  # type: ignore[no-untyped-def]
+    origin = request.headers.get("origin")
+    allowed = state.settings.relay_cors_origins
+    if origin and ("*" in allowed or origin in allowed):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = "Location, Accept-Patch"
+        response.headers["Vary"] = "Origin"
+    return response
+
+
+@router.options("/cameras/{camera_id}", include_in_schema=False)
+@router.options("/viewers/{viewer_id}", include_in_schema=False)
+async def preflight(request: Request, state: State) -> Response:
+    """CORS preflight: carries no token by the CORS rules, and reveals nothing."""
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    response.headers["Accept-Post"] = "application/sdp"
+    response.headers["Access-Control-Allow-Methods"] = "POST, DELETE, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+    return _cors(request, state, response)
+
+
+@router.post(
+    "/cameras/{camera_id}",
+    status_code=status.HTTP_201_CREATED,
+    response_class=Response,
+    responses={201: {"content": {"application/sdp": {}}}},
+    **(WATCH | {"openapi_extra": WATCH["openapi_extra"] | {"requestBody": SDP_BODY}}),
+)
+async def watch_camera(camera_id: uuid.UUID, request: Request, state: State, session: Session) -> Response:
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/sdp":
+        raise InvalidInput("the offer must be sent as application/sdp", field="content-type")
+    body = await request.body()
+    if len(body) > MAX_OFFER:
+        raise InvalidInput(f"the offer is larger than {MAX_OFFER} bytes", field="body")
+    try:
+        offer = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("the offer is not UTF-8 text", field="body") from None
+    if not offer.startswith("v=0") or "m=video" not in offer or "\x00" in offer:
+        raise InvalidInput("not an SDP offer with a video section", field="body")
+    cam = await registry.get_camera(session, camera_id)
+    if not cam.enabled:
+        raise Conflict(f"camera {cam.name} is disabled")
+    try:
+        viewer, answer = await state.relay.answer(cam.id, state.cameras.source(cam), offer)
+    except RelayFull as exc:
+        return Response(
+            f"{exc}; try again later",
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "10"},
+            media_type="text/plain",
+        )
+    except ValueError as exc:
+        raise InvalidInput(f"the SDP offer cannot be answered: {exc}", field="body") from None
+    response = Response(answer, status_code=status.HTTP_201_CREATED, media_type="application/sdp")
+    response.headers["Location"] = f"/whep/viewers/{viewer.id}"
+    return _cors(request, state, response)
+
+
+@router.delete("/viewers/{viewer_id}", status_code=status.HTTP_204_NO_CONTENT, **WATCH)
+async def stop_watching(viewer_id: uuid.UUID, request: Request, state: State) -> Response:
+    if not await state.relay.close(viewer_id):
+        raise NotFound(f"no viewer {viewer_id}")
+    return _cors(request, state, Response(status_code=status.HTTP_204_NO_CONTENT))
+
+
+@router.patch("/viewers/{viewer_id}", status_code=status.HTTP_405_METHOD_NOT_ALLOWED, **WATCH)
+async def trickle(viewer_id: uuid.UUID) -> Response:
+    """Trickle ICE is not supported: the answer already holds every candidate."""
+    return Response(status_code=status.HTTP_405_METHOD_NOT_ALLOWED, headers={"Allow": "DELETE"})

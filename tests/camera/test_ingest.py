@@ -1,0 +1,98 @@
+"""The shared pull against the real RTSP server: one upstream client, GOP replay, slow viewers,
+reconnects, keyframe snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from camera.frames import decode_keyframe, to_jpeg
+from camera.ingest import CameraSource
+from camera.sim.control import camera_control
+from camera.sim.process import CameraSimProcess
+
+
+@pytest.fixture(scope="module")
+def cams():
+    with CameraSimProcess(2, fps=15) as sim:
+        yield sim
+
+
+def source(cams, name: str = "1", **kw) -> CameraSource:
+    return CameraSource(name, cams.urls[name], open_timeout_s=3, read_timeout_s=3, backoff_base_s=0.2, **kw)
+
+
+async def clients(cams, name: str) -> int:
+    reply = await camera_control(cams.control_file, {"op": "list"})
+    return next(c["clients"] for c in reply["cameras"] if c["name"] == name)
+
+
+async def test_one_upstream_pull_shared_and_gop_replayed(cams):
+    src = source(cams, idle_stop_s=0.2)
+    async with src.subscribe() as first:
+        got = [await asyncio.wait_for(first.__anext__(), 10) for _ in range(40)]
+        assert got[0].keyframe  # a consumer always starts on a keyframe
+        assert src.info.codec == "h264" and (src.info.width, src.info.height) == (640, 360)
+        async with src.subscribe() as late:
+            replay = [late.queue.get_nowait() for _ in range(late.queue.qsize())]
+            assert replay and replay[0].keyframe  # the late joiner gets the GOP at once
+            assert [p.data for p in replay] == [p.data for p in src.gop()[: len(replay)]]
+            assert await clients(cams, "1") == 1  # two consumers, one RTSP session
+        await asyncio.sleep(4.5)
+        rates = src.stats.rates(window_s=4)
+        assert 10 <= rates["fps"] <= 20, rates
+        assert 1.5 <= rates["keyframe_interval_s"] <= 2.5, rates
+    await asyncio.sleep(0.5)
+    assert not src.running  # stopped after the idle period
+    await src.stop()
+
+
+async def test_slow_consumer_skips_to_next_keyframe(cams):
+    src = source(cams)
+    try:
+        async with src.subscribe(queue_size=5) as slow, src.subscribe(queue_size=500) as fast:
+            await asyncio.sleep(3)  # slow never reads: its queue fills, then it waits for a keyframe
+            assert slow.queue.qsize() == 5 and slow.dropped > 0
+            kept = [slow.queue.get_nowait() for _ in range(5)]
+            assert kept[0].keyframe
+            nxt = await asyncio.wait_for(slow.__anext__(), 5)
+            assert nxt.keyframe  # after the gap, the next packet it sees is a keyframe
+            assert fast.dropped == 0 and fast.queue.qsize() > 30  # the other consumer lost nothing
+    finally:
+        await src.stop()
+
+
+async def test_snapshot_of_a_keyframe(cams):
+    src = source(cams, "2")
+    try:
+        key = await src.wait_keyframe(10)
+        assert key is not None and key.keyframe
+        image = await asyncio.to_thread(decode_keyframe, key, src.info)
+        assert image.shape == (360, 640, 3)
+        jpeg = to_jpeg(image, max_width=320)
+        assert jpeg[:2] == b"\xff\xd8" and len(jpeg) > 2000
+    finally:
+        await src.stop()
+
+
+async def test_camera_that_stops_is_retried_and_comes_back(cams):
+    src = source(cams, "2")
+    try:
+        assert await src.wait_keyframe(10) is not None
+        await camera_control(cams.control_file, {"op": "fault", "camera": "2", "fault": "stop"})
+        for _ in range(100):
+            if src.stats.reconnects > 0:
+                break
+            await asyncio.sleep(0.1)
+        assert src.stats.reconnects > 0 and src.stats.last_error
+        await camera_control(cams.control_file, {"op": "fault", "camera": "2", "fault": "clear"})
+        before = src.stats.packets
+        for _ in range(150):
+            if src.stats.state == "streaming" and src.stats.packets > before + 10:
+                break
+            await asyncio.sleep(0.1)
+        assert src.stats.state == "streaming" and src.stats.packets > before + 10
+    finally:
+        await camera_control(cams.control_file, {"op": "fault", "camera": "2", "fault": "clear"})
+        await src.stop()

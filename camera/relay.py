@@ -90,15 +90,11 @@ class Viewer:
     closer: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
 
-def _h264_only(pc: RTCPeerConnection) -> None:
-    codecs = [
-        c
-        for c in RTCRtpSender.getCapabilities("video").codecs
-        if c.mimeType.lower() in ("video/h264", "video/rtx")
-    ]
-    for transceiver in pc.getTransceivers():
-        if transceiver.kind == "video":
-            transceiver.setCodecPreferences(codecs)
+H264_CODECS = [
+    c
+    for c in RTCRtpSender.getCapabilities("video").codecs
+    if c.mimeType.lower() in ("video/h264", "video/rtx")
+]
 
 
 class Relay:
@@ -124,9 +120,10 @@ class Relay:
         try:
             sub = await stack.enter_async_context(source.subscribe(self.queue_size, replay_gop=True))
             track = PacketTrack(sub)
+            # The transceiver exists before the offer is applied, so the offer's video section
+            # binds to it and only H.264 is negotiated (the packets are H.264; nothing re-encodes).
+            pc.addTransceiver(track, direction="sendonly").setCodecPreferences(H264_CODECS)
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-            pc.addTrack(track)
-            _h264_only(pc)
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception:
             await pc.close()

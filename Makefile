@@ -6,7 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Debian packages the tests need (real servers, no mocks).
-APT_PACKAGES := postgresql
+# GStreamer's RTSP server runs the simulated one-stop-desk cameras (camera/sim);
+# on bookworm x264enc is in plugins-ugly (there is no gstreamer1.0-x264) and the
+# text/time overlays that name each camera are in gstreamer1.0-x (pango).
+GST_PACKAGES := gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-tools gstreamer1.0-plugins-base \
+	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-x
+APT_PACKAGES := postgresql $(GST_PACKAGES)
 PG_USER := diemcau-pg
 
 .PHONY: setup system demo test bench lint clean

@@ -189,10 +189,15 @@ class CameraSource:
             if not self._subs:
                 self._schedule_idle_stop()
 
-    async def wait_keyframe(self, timeout: float) -> MediaPacket | None:  # noqa: ASYNC109 - bounded by design
-        """The latest keyframe, waiting for one if the source has none yet (it is started)."""
-        async with self.subscribe(queue_size=64) as sub:
-            if self._gop:
+    async def wait_keyframe(
+        self,
+        timeout: float,  # noqa: ASYNC109 - bounded by design
+        newer_than: float | None = None,
+    ) -> MediaPacket | None:
+        """The latest keyframe (received after ``newer_than``, a monotonic time, if given),
+        waiting for one if needed; the source is started for it."""
+        async with self.subscribe(queue_size=64, replay_gop=False) as sub:
+            if self._gop and (newer_than is None or self._gop[0].received > newer_than):
                 return self._gop[0]
             loop = asyncio.get_running_loop()
             deadline = loop.time() + timeout

@@ -371,11 +371,14 @@ def endpoints_delete(endpoint_id: uuid.UUID) -> None:
 
 
 def _mount_subcommands() -> None:
+    from camera.sim.cli import camera_fault_command, cameras_command
     from controller.bench.cli import bench_app
     from controller.cli_provisioning import jobs_app, provision, standards_app
     from controller.demo import demo
     from endpoints.sim.cli import sim_app
 
+    sim_app.command("cameras")(cameras_command)  # the endpoint simulator knows nothing of cameras
+    sim_app.command("camera-fault")(camera_fault_command)
     app.add_typer(sim_app, name="sim", help="Simulated fleets for tests and the demo")
     app.add_typer(bench_app, name="bench", help="Benchmarks that print JSON")
     app.command("demo")(demo)

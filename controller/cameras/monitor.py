@@ -68,6 +68,7 @@ class WatchedCamera:
     since: datetime | None = None
     problems: list[str] = field(default_factory=list)
     thumbnail: bytes | None = None
+    last_key_at: float | None = None  # monotonic receive time of the last sampled keyframe
     task: asyncio.Task[None] | None = None
 
 
@@ -153,10 +154,13 @@ class CameraMonitor:
         source = self.hub.source(cam)
         measures: dict[str, Any] = {}
         async with source.subscribe(queue_size=8, replay_gop=False):
-            key = await source.wait_keyframe(s.camera_keyframe_wait_s)
+            # a new keyframe each time: comparing a keyframe with itself would look frozen
+            key = await source.wait_keyframe(s.camera_keyframe_wait_s, newer_than=w.last_key_at)
             if key is not None and s.camera_measure_s:
                 await asyncio.sleep(s.camera_measure_s)
             rates = source.stats.rates(window_s=max(s.camera_measure_s, 1.0))
+        if key is not None:
+            w.last_key_at = key.received
         if key is None or source.info is None:
             streaming = source.stats.state == "streaming"
             code = "stalled" if streaming else "offline"

@@ -1,0 +1,1 @@
+"""Tests of the camera package: simulated RTSP cameras."""

@@ -13,16 +13,19 @@ total answer 503 with Retry-After.
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from fastapi import APIRouter, Request, Response, status
 
 from camera.relay import RelayFull
 from controller.api.deps import Session, State, route
+from controller.api.problems import problem
 from controller.cameras import registry
 from controller.errors import Conflict, InvalidInput, NotFound
 from controller.roles import ALL_ROLES
 
+log = logging.getLogger("diemcau.relay")
 router = APIRouter(prefix="/whep", tags=["whep"])
 WATCH = route(*ALL_ROLES)
 MAX_OFFER = 64 * 1024
@@ -75,14 +78,14 @@ async def watch_camera(camera_id: uuid.UUID, request: Request, state: State, ses
     try:
         viewer, answer = await state.relay.answer(cam.id, state.cameras.source(cam), offer)
     except RelayFull as exc:
-        return Response(
-            f"{exc}; try again later",
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "10"},
-            media_type="text/plain",
+        response = problem(
+            503, "relay-full", "Too many viewers", f"{exc}; try again later", request.url.path, scope=exc.scope
         )
-    except ValueError as exc:
-        raise InvalidInput(f"the SDP offer cannot be answered: {exc}", field="body") from None
+        response.headers["Retry-After"] = "10"
+        return response
+    except Exception as exc:  # noqa: BLE001 - aiortc raises many kinds on a malformed offer
+        log.warning("WHEP offer refused: %s", type(exc).__name__)
+        raise InvalidInput(f"the SDP offer cannot be answered ({type(exc).__name__})", field="body") from None
     response = Response(answer, status_code=status.HTTP_201_CREATED, media_type="application/sdp")
     response.headers["Location"] = f"/whep/viewers/{viewer.id}"
     return _cors(request, state, response)
@@ -96,6 +99,10 @@ async def stop_watching(viewer_id: uuid.UUID, request: Request, state: State) ->
 
 
 @router.patch("/viewers/{viewer_id}", status_code=status.HTTP_405_METHOD_NOT_ALLOWED, **WATCH)
-async def trickle(viewer_id: uuid.UUID) -> Response:
+async def trickle(viewer_id: uuid.UUID, request: Request) -> Response:
     """Trickle ICE is not supported: the answer already holds every candidate."""
-    return Response(status_code=status.HTTP_405_METHOD_NOT_ALLOWED, headers={"Allow": "DELETE"})
+    response = problem(
+        405, "method-not-allowed", "Method not allowed", "trickle ICE is not supported", request.url.path
+    )
+    response.headers["Allow"] = "DELETE"
+    return response

@@ -8,7 +8,9 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+import schemathesis
 from cryptography.fernet import Fernet
+from hypothesis import strategies as st
 
 from controller.app import build_state, close_state, create_app
 from controller.principal import SYSTEM
@@ -17,6 +19,13 @@ from controller.schemas import UserCreate
 from controller.security import issue_token
 from controller.services import units, users
 from controller.settings import Settings
+
+# WHEP offers are SDP text: fuzz them with offer-like text as well as arbitrary bytes.
+_OFFER = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+schemathesis.openapi.media_type(
+    "application/sdp",
+    st.one_of(st.binary(max_size=300), st.text(max_size=200).map(lambda t: (_OFFER + t).encode())),
+)
 
 
 def fuzz_app(database_url: str | None = None):

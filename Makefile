@@ -39,6 +39,7 @@ bench: setup
 	$(BIN)/diemcau bench provision --endpoints 250 --latency-ms 20 --json
 	$(BIN)/diemcau bench monitor --endpoints 250 --interval 10 --duration 60 --json
 	$(BIN)/diemcau bench session --endpoints 250 --json
+	$(BIN)/diemcau bench analytics --cameras 50 --json
 
 lint: setup
 	$(BIN)/ruff check controller endpoints camera tests

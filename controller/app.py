@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from camera.relay import Relay
 from controller.api import (
@@ -52,6 +54,7 @@ from endpoints.profiles import load_profiles
 log = logging.getLogger("diemcau")
 
 API_PREFIX = "/api/v1"
+WEB_DIR = Path(__file__).parent / "web"
 
 
 async def build_state(settings: Settings) -> AppState:
@@ -199,6 +202,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
 
     app.include_router(whep.router)  # WHEP lives at /whep, where players expect it
+    # The browser console: static files, nothing built at run time. Pages hold no data;
+    # everything they show comes from the API with the user's token.
+    app.mount("/console", StaticFiles(directory=WEB_DIR, html=True), name="console")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

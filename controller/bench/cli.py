@@ -67,3 +67,22 @@ def bench_session(
 
     result = run(endpoints, latency_ms, ring_ms, answer_ms, drop_pct, sample)
     typer.echo(json.dumps(result, indent=1 if as_json else None, ensure_ascii=False))
+
+
+@bench_app.command("analytics")
+def bench_analytics(
+    cameras: Annotated[int, typer.Option(min=1, max=500)] = 50,
+    interval: Annotated[float, typer.Option(min=1, max=600, help="Sample interval during the run")] = 10,
+    duration: Annotated[float, typer.Option(min=5, max=3600)] = 40,
+    naive: Annotated[
+        int, typer.Option(min=0, max=10, help="Cameras the decode-everything baseline runs on")
+    ] = 2,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only (the default output)")] = True,
+) -> None:
+    """Camera health CPU per sample and per camera at the default interval, vs decoding every frame."""
+    from controller.bench.analytics_bench import run
+    from controller.settings import Settings
+
+    default = Settings.model_fields["camera_sample_interval_s"].default
+    result = run(cameras, interval, duration, default, naive)
+    typer.echo(json.dumps(result, indent=1 if as_json else None, ensure_ascii=False))

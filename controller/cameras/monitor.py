@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select, update
 
-from camera.analytics import History, Thresholds, assess, measure, stream_problems
+from camera.analytics import History, Measure, Thresholds, assess, measure, stream_problems
 from camera.frames import decode_keyframe, to_jpeg
+from camera.ingest import MediaPacket, StreamInfo
 from controller.cameras.hub import CameraHub
 from controller.db import Database
 from controller.events import OutboxSignal, emit
@@ -171,12 +172,11 @@ class CameraMonitor:
             )
             obs = Observation(code=code, message=message[:500])
         else:
+            m, thumb, cpu = await asyncio.to_thread(_picture, key, source.info)
             cpu0 = time.thread_time()
-            image = await asyncio.to_thread(decode_keyframe, key, source.info)
-            m, thumb = await asyncio.to_thread(lambda: (measure(image), to_jpeg(image, 320)))
             verdict = assess(m, w.history, self.thresholds)
             self.samples += 1
-            self.sample_cpu_s += time.thread_time() - cpu0
+            self.sample_cpu_s += cpu + time.thread_time() - cpu0
             w.thumbnail = thumb
             problems = list(verdict.problems) + stream_problems(rates, self.thresholds)
             measures = rates | {
@@ -240,6 +240,13 @@ class CameraMonitor:
             return False
         w.history.reference = None
         return True
+
+
+def _picture(key: MediaPacket, info: StreamInfo) -> tuple[Measure, bytes, float]:
+    """Decode, measure and thumbnail one keyframe (in a worker thread); with its CPU seconds."""
+    cpu0 = time.thread_time()
+    image = decode_keyframe(key, info)
+    return measure(image), to_jpeg(image, 320), time.thread_time() - cpu0
 
 
 def _history(row: CameraHealth | None) -> History:

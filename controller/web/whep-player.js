@@ -1,0 +1,435 @@
+/**
+ * WhepPlayer: play one camera from the controller's WHEP relay in a <video> element.
+ *
+ * Dependency-free ES module, used by player.html and meant for the console's camera wall.
+ *
+ *   import { WhepPlayer } from "./whep-player.js";
+ *   const player = new WhepPlayer(video, "/whep/cameras/<uuid>", token, {
+ *     onStatus: (s) => { statusLine.textContent = s.message; },
+ *   });
+ *   player.start();
+ *   ...
+ *   console.log(await player.stats());   // {decodedFrames, framesReceived, width, height, state, ...}
+ *   await player.stop();                  // DELETEs the viewer on the controller
+ *
+ * The protocol (see controller/api/whep.py): POST the SDP offer as application/sdp with
+ * "Authorization: Bearer <token>"; 201 brings the SDP answer and a Location to DELETE at the end.
+ * The server does not support trickle ICE (PATCH answers 405), so the offer is sent only once
+ * ICE gathering is complete, and the answer carries all of the server's candidates.
+ *
+ * The stream is the camera's own H.264, passed through without transcoding. The video is
+ * receive-only: no camera, microphone or STUN/TURN server is used (iceServers is empty; the
+ * controller and the browser are expected to reach each other directly).
+ *
+ * States: "idle" → "connecting" → "playing"; on any failure "retrying" (with exponential
+ * backoff, honouring Retry-After) and back to "connecting"; "failed" when retrying cannot help
+ * (bad token, no such camera, no H.264 in this browser); "stopped" after stop().
+ * Every change is reported to onStatus({state, message, error}) and as a "status" event;
+ * messages are Vietnamese first, English second.
+ */
+
+/** Statuses that another attempt with the same token and URL cannot fix. */
+const FATAL_HTTP = new Set([400, 401, 403, 404, 415]);
+
+const MESSAGES = {
+  idle: "Chưa phát / Not started",
+  connecting: "Đang kết nối… / Connecting…",
+  playing: "Đang phát / Playing",
+  stopped: "Đã dừng / Stopped",
+};
+
+/** A short bilingual text for an HTTP refusal of the offer. */
+function httpMessage(status, detail) {
+  const why = {
+    400: "Yêu cầu không hợp lệ / Bad request",
+    401: "Phiên đăng nhập hết hạn hoặc mã truy cập không hợp lệ / Session expired or invalid token",
+    403: "Không có quyền xem camera này / Not allowed to watch this camera",
+    404: "Không tìm thấy camera / Camera not found",
+    409: "Camera đang bị tắt / Camera is disabled",
+    415: "Máy chủ không nhận định dạng SDP / Server refused the SDP format",
+    503: "Quá nhiều người đang xem, sẽ thử lại / Too many viewers, retrying",
+  }[status] || `Máy chủ trả lỗi ${status} / Server answered ${status}`;
+  return detail ? `${why} (${detail})` : why;
+}
+
+export class WhepError extends Error {
+  /**
+   * @param {string} message bilingual text, shown to the user
+   * @param {{status?: number, fatal?: boolean, retryAfterMs?: number}} [info]
+   */
+  constructor(message, { status = 0, fatal = false, retryAfterMs = 0 } = {}) {
+    super(message);
+    this.name = "WhepError";
+    this.status = status;
+    this.fatal = fatal;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+export class WhepPlayer extends EventTarget {
+  /**
+   * @param {HTMLVideoElement} video where the camera is shown
+   * @param {string} url WHEP endpoint, e.g. "/whep/cameras/<uuid>"
+   * @param {string} token bearer token (JWT) of the user watching
+   * @param {object} [options]
+   * @param {(s: {state: string, message: string, error: Error|null}) => void} [options.onStatus]
+   * @param {number} [options.retryMinMs=1000] first retry delay
+   * @param {number} [options.retryMaxMs=30000] longest retry delay
+   * @param {number} [options.maxRetries=Infinity] attempts after the first before giving up
+   * @param {number} [options.iceGatherTimeoutMs=5000] send the offer anyway after this long
+   * @param {number} [options.connectTimeoutMs=15000] give up an attempt not playing after this long
+   * @param {number} [options.stallTimeoutMs=20000] reconnect if no frame is decoded for this long
+   *        while connected (0 disables)
+   */
+  constructor(video, url, token, options = {}) {
+    super();
+    this.video = video;
+    this.url = url;
+    this.token = token;
+    this.options = {
+      retryMinMs: 1000,
+      retryMaxMs: 30000,
+      maxRetries: Infinity,
+      iceGatherTimeoutMs: 5000,
+      connectTimeoutMs: 15000,
+      stallTimeoutMs: 20000,
+      onStatus: null,
+      ...options,
+    };
+    this.state = "idle";
+    this.error = null;
+    this.attempts = 0;
+    /** ms from start() (or from the latest reconnect) to the first frame shown, or null */
+    this.firstFrameMs = null;
+    this.pc = null;
+    this.location = null;
+    this._session = 0; // bumped by every (re)connect and by stop(): stale callbacks check it
+    this._timers = new Set();
+    this._lastDecoded = 0;
+    this._lastProgressAt = 0;
+    this._watchdog = null;
+
+    video.muted = true;
+    video.autoplay = true;
+    video.playsInline = true;
+    video.setAttribute("playsinline", "");
+  }
+
+  /** Start playing; resolves once the first attempt is under way (errors go to onStatus). */
+  start() {
+    if (this.state !== "idle" && this.state !== "stopped" && this.state !== "failed") return;
+    this.attempts = 0;
+    this._connect();
+  }
+
+  /** Stop playing and end the viewer on the controller (DELETE of the Location). */
+  async stop() {
+    this._session++;
+    this._clearTimers();
+    this._setState("stopped");
+    await this._teardown();
+  }
+
+  /**
+   * What the browser receives and shows.
+   * @returns {Promise<{decodedFrames: number, framesReceived: number, framesDropped: number,
+   *   width: number, height: number, state: string, connectionState: string,
+   *   bytesReceived: number, packetsLost: number, codec: string, firstFrameMs: number|null,
+   *   attempts: number, error: string|null}>}
+   */
+  async stats() {
+    const out = {
+      decodedFrames: 0,
+      framesReceived: 0,
+      framesDropped: 0,
+      width: this.video.videoWidth || 0,
+      height: this.video.videoHeight || 0,
+      state: this.state,
+      connectionState: this.pc ? this.pc.connectionState : "closed",
+      bytesReceived: 0,
+      packetsLost: 0,
+      codec: "",
+      firstFrameMs: this.firstFrameMs,
+      attempts: this.attempts,
+      error: this.error ? this.error.message : null,
+    };
+    if (typeof this.video.getVideoPlaybackQuality === "function") {
+      const q = this.video.getVideoPlaybackQuality();
+      out.decodedFrames = q.totalVideoFrames;
+      out.framesDropped = q.droppedVideoFrames;
+    }
+    const pc = this.pc;
+    if (pc) {
+      try {
+        const report = await pc.getStats();
+        report.forEach((s) => {
+          if (s.type !== "inbound-rtp" || s.kind !== "video") return;
+          out.decodedFrames = Math.max(out.decodedFrames, s.framesDecoded || 0);
+          out.framesReceived = s.framesReceived || 0;
+          out.bytesReceived = s.bytesReceived || 0;
+          out.packetsLost = s.packetsLost || 0;
+          if (!out.width && s.frameWidth) out.width = s.frameWidth;
+          if (!out.height && s.frameHeight) out.height = s.frameHeight;
+          const codec = s.codecId && report.get(s.codecId);
+          if (codec) out.codec = `${codec.mimeType} ${codec.sdpFmtpLine || ""}`.trim();
+        });
+      } catch {
+        // the connection was closed meanwhile: the counters above are what is known
+      }
+    }
+    return out;
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  _setState(state, error = null) {
+    this.state = state;
+    this.error = error;
+    const message = error ? error.message : MESSAGES[state] || state;
+    const detail = { state, message, error };
+    if (typeof this.options.onStatus === "function") {
+      try {
+        this.options.onStatus(detail);
+      } catch (e) {
+        console.warn("WhepPlayer onStatus handler failed", e);
+      }
+    }
+    this.dispatchEvent(new CustomEvent("status", { detail }));
+  }
+
+  _later(fn, ms) {
+    const id = setTimeout(() => {
+      this._timers.delete(id);
+      fn();
+    }, ms);
+    this._timers.add(id);
+    return id;
+  }
+
+  _clearTimers() {
+    for (const id of this._timers) clearTimeout(id);
+    this._timers.clear();
+    if (this._watchdog) clearInterval(this._watchdog);
+    this._watchdog = null;
+  }
+
+  async _connect() {
+    const session = ++this._session;
+    this._clearTimers();
+    await this._teardown();
+    if (session !== this._session) return;
+    this._setState("connecting");
+    const started = performance.now();
+    this.firstFrameMs = null;
+    try {
+      await this._negotiate(session, started);
+      if (session !== this._session) return;
+      this._later(() => {
+        if (session === this._session && this.state === "connecting") {
+          this._fail(session, new WhepError("Hết thời gian chờ kết nối / Connection timed out"));
+        }
+      }, this.options.connectTimeoutMs);
+    } catch (err) {
+      this._fail(session, err);
+    }
+  }
+
+  async _negotiate(session, started) {
+    const pc = new RTCPeerConnection({ iceServers: [] });
+    this.pc = pc;
+    const transceiver = pc.addTransceiver("video", { direction: "recvonly" });
+    this._preferH264(transceiver);
+
+    pc.ontrack = (event) => {
+      if (session !== this._session) return;
+      this.video.srcObject = event.streams[0] || new MediaStream([event.track]);
+      this._watchFirstFrame(session, started);
+      const playing = this.video.play();
+      if (playing && playing.catch) {
+        playing.catch((e) => {
+          // muted autoplay is allowed everywhere; report anything else but keep the connection
+          if (session === this._session && e.name !== "AbortError") {
+            this._setState(this.state, new WhepError(`Không phát được video / Cannot play video (${e.name})`));
+          }
+        });
+      }
+    };
+    pc.onconnectionstatechange = () => {
+      if (session !== this._session) return;
+      if (pc.connectionState === "failed") {
+        this._fail(session, new WhepError("Mất kết nối tới máy chủ / Connection to the server failed"));
+      } else if (pc.connectionState === "disconnected") {
+        // often transient: give ICE a few seconds to recover before starting again
+        this._later(() => {
+          if (session === this._session && pc.connectionState === "disconnected") {
+            this._fail(session, new WhepError("Mất kết nối tới máy chủ / Connection to the server lost"));
+          }
+        }, 5000);
+      }
+    };
+
+    await pc.setLocalDescription(await pc.createOffer());
+    await this._iceGatheringComplete(pc);
+    if (session !== this._session) return;
+
+    let response;
+    try {
+      response = await fetch(this.url, {
+        method: "POST",
+        headers: { "Content-Type": "application/sdp", Authorization: `Bearer ${this.token}` },
+        body: pc.localDescription.sdp,
+        cache: "no-store",
+      });
+    } catch (e) {
+      throw new WhepError(`Không liên lạc được máy chủ / Cannot reach the server (${e.message})`);
+    }
+    if (response.status !== 201) {
+      let detail = "";
+      try {
+        const body = await response.json(); // RFC 9457 problem details
+        detail = body.detail || body.title || "";
+      } catch {
+        // not JSON: the status says enough
+      }
+      const retryAfter = Number(response.headers.get("Retry-After"));
+      throw new WhepError(httpMessage(response.status, detail), {
+        status: response.status,
+        fatal: FATAL_HTTP.has(response.status),
+        retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 0,
+      });
+    }
+    const location = response.headers.get("Location");
+    // Location is relative to the WHEP URL, which itself may be relative to the page
+    this.location = location ? new URL(location, new URL(this.url, document.baseURI)).href : null;
+    const answer = await response.text();
+    if (session !== this._session) {
+      this._deleteViewer(this.location); // stopped while the POST was in flight
+      return;
+    }
+    await pc.setRemoteDescription({ type: "answer", sdp: answer });
+  }
+
+  /** Offer H.264 first (the relay passes the camera's H.264 through and answers nothing else). */
+  _preferH264(transceiver) {
+    if (typeof transceiver.setCodecPreferences !== "function" || !window.RTCRtpReceiver?.getCapabilities) return;
+    const codecs = RTCRtpReceiver.getCapabilities("video")?.codecs || [];
+    const h264 = codecs.filter((c) => c.mimeType.toLowerCase() === "video/h264");
+    if (!h264.length) {
+      throw new WhepError("Trình duyệt không hỗ trợ H.264 / This browser cannot decode H.264", { fatal: true });
+    }
+    const rtx = codecs.filter((c) => c.mimeType.toLowerCase() === "video/rtx");
+    try {
+      transceiver.setCodecPreferences([...h264, ...rtx]);
+    } catch (e) {
+      console.warn("WhepPlayer: setCodecPreferences refused", e);
+    }
+  }
+
+  /** Resolve when ICE gathering is complete, or after iceGatherTimeoutMs with what there is. */
+  _iceGatheringComplete(pc) {
+    if (pc.iceGatheringState === "complete") return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        if (pc.iceGatheringState !== "complete" && !timedOut) return;
+        pc.removeEventListener("icegatheringstatechange", done);
+        clearTimeout(timer);
+        resolve();
+      };
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        done();
+      }, this.options.iceGatherTimeoutMs);
+      pc.addEventListener("icegatheringstatechange", done);
+    });
+  }
+
+  /** "playing" once a frame is actually shown; then watch that frames keep coming. */
+  _watchFirstFrame(session, started) {
+    const shown = () => {
+      if (session !== this._session || this.state === "playing") return;
+      this.firstFrameMs = Math.round(performance.now() - started);
+      this.attempts = 0; // a successful connection resets the backoff
+      this._setState("playing");
+      this._startWatchdog(session);
+    };
+    if (typeof this.video.requestVideoFrameCallback === "function") {
+      this.video.requestVideoFrameCallback(() => shown());
+    } else {
+      this.video.addEventListener("loadeddata", shown, { once: true });
+    }
+  }
+
+  _startWatchdog(session) {
+    const stallMs = this.options.stallTimeoutMs;
+    if (!stallMs) return;
+    this._lastDecoded = 0;
+    this._lastProgressAt = performance.now();
+    this._watchdog = setInterval(async () => {
+      if (session !== this._session) return;
+      const s = await this.stats();
+      const now = performance.now();
+      if (s.decodedFrames > this._lastDecoded) {
+        this._lastDecoded = s.decodedFrames;
+        this._lastProgressAt = now;
+      } else if (now - this._lastProgressAt > stallMs && session === this._session) {
+        this._fail(session, new WhepError("Hình ảnh bị đứng, đang kết nối lại / Video stalled, reconnecting"));
+      }
+    }, 1000);
+  }
+
+  _fail(session, err) {
+    if (session !== this._session) return;
+    const error = err instanceof WhepError ? err : new WhepError(`Lỗi / Error: ${err && err.message ? err.message : err}`);
+    console.warn("WhepPlayer:", error.message);
+    this._session++; // everything of the failed attempt is now stale
+    this._clearTimers();
+    this._teardown();
+    if (error.fatal || this.attempts >= this.options.maxRetries) {
+      this._setState("failed", error);
+      return;
+    }
+    const { retryMinMs, retryMaxMs } = this.options;
+    const backoff = Math.min(retryMaxMs, retryMinMs * 2 ** this.attempts);
+    const delay = Math.max(error.retryAfterMs, backoff * (0.75 + Math.random() * 0.5));
+    this.attempts++;
+    const seconds = Math.ceil(delay / 1000);
+    this._setState(
+      "retrying",
+      new WhepError(`${error.message} — thử lại sau ${seconds} giây / retrying in ${seconds} s`, {
+        status: error.status,
+      }),
+    );
+    const retrySession = this._session;
+    this._later(() => {
+      if (retrySession === this._session) this._connect();
+    }, delay);
+  }
+
+  async _teardown() {
+    const pc = this.pc;
+    const location = this.location;
+    this.pc = null;
+    this.location = null;
+    if (pc) {
+      pc.ontrack = null;
+      pc.onconnectionstatechange = null;
+      pc.close();
+    }
+    if (this.video.srcObject) this.video.srcObject = null;
+    if (location) await this._deleteViewer(location);
+  }
+
+  async _deleteViewer(location) {
+    if (!location) return;
+    try {
+      await fetch(location, {
+        method: "DELETE",
+        headers: { Authorization: `Bearer ${this.token}` },
+        keepalive: true, // still sent when the page is being closed
+      });
+    } catch {
+      // the controller also ends viewers whose connection closes or never completes
+    }
+  }
+}

@@ -139,6 +139,19 @@ class Relay:
 
         return viewer, pc.localDescription.sdp
 
+    def stats(self) -> dict[str, object]:
+        """Viewers per camera, packets sent, and encoders opened (a transcode would open one)."""
+        per_camera: dict[str, int] = {}
+        for v in self.viewers.values():
+            per_camera[str(v.camera_id)] = per_camera.get(str(v.camera_id), 0) + 1
+        return {
+            "viewers": len(self.viewers),
+            "per_camera": per_camera,
+            "packets_sent": sum(v.track.sent for v in self.viewers.values()),
+            "transcodes": sum(1 for v in self.viewers.values() if _encoder_opened(v.pc)),
+            "limits": {"per_camera": self.max_per_camera, "total": self.max_total},
+        }
+
     async def close(self, viewer_id: uuid.UUID) -> bool:
         viewer = self.viewers.pop(viewer_id, None)
         if viewer is None:
@@ -157,3 +170,13 @@ class Relay:
         for v in list(self.viewers.values()):
             if v.pc.connectionState in ("new", "connecting") and now - v.created > connect_timeout_s:
                 await self.close(v.id)
+
+
+def _encoder_opened(pc: RTCPeerConnection) -> bool:
+    """Whether any sender of ``pc`` opened a video encoder (aiortc opens one lazily, on the
+    first *decoded* frame it must encode; pre-encoded packets never open one)."""
+    for sender in pc.getSenders():
+        encoder = getattr(sender, "_RTCRtpSender__encoder", None)
+        if encoder is not None and getattr(encoder, "codec", None) is not None:
+            return True
+    return False

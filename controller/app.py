@@ -202,6 +202,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
 
     app.include_router(whep.router)  # WHEP lives at /whep, where players expect it
+    app.include_router(whep.stats_router, prefix=API_PREFIX)
     # The browser console: static files, nothing built at run time. Pages hold no data;
     # everything they show comes from the API with the user's token.
     app.mount("/console", StaticFiles(directory=WEB_DIR, html=True), name="console")

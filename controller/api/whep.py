@@ -27,6 +27,7 @@ from controller.roles import ALL_ROLES
 
 log = logging.getLogger("diemcau.relay")
 router = APIRouter(prefix="/whep", tags=["whep"])
+stats_router = APIRouter(tags=["whep"])
 WATCH = route(*ALL_ROLES)
 MAX_OFFER = 64 * 1024
 SDP_BODY = {"content": {"application/sdp": {"schema": {"type": "string"}}}, "required": True}
@@ -79,7 +80,12 @@ async def watch_camera(camera_id: uuid.UUID, request: Request, state: State, ses
         viewer, answer = await state.relay.answer(cam.id, state.cameras.source(cam), offer)
     except RelayFull as exc:
         response = problem(
-            503, "relay-full", "Too many viewers", f"{exc}; try again later", request.url.path, scope=exc.scope
+            503,
+            "relay-full",
+            "Too many viewers",
+            f"{exc}; try again later",
+            request.url.path,
+            scope=exc.scope,
         )
         response.headers["Retry-After"] = "10"
         return response
@@ -89,6 +95,12 @@ async def watch_camera(camera_id: uuid.UUID, request: Request, state: State, ses
     response = Response(answer, status_code=status.HTTP_201_CREATED, media_type="application/sdp")
     response.headers["Location"] = f"/whep/viewers/{viewer.id}"
     return _cors(request, state, response)
+
+
+@stats_router.get("/relay/stats", response_model=dict[str, object], **WATCH)
+async def relay_stats(state: State) -> dict[str, object]:
+    """Viewers per camera, packets relayed, and transcodes (0: the relay never decodes or encodes)."""
+    return state.relay.stats()
 
 
 @router.delete("/viewers/{viewer_id}", status_code=status.HTTP_204_NO_CONTENT, **WATCH)

@@ -86,3 +86,21 @@ def bench_analytics(
     default = Settings.model_fields["camera_sample_interval_s"].default
     result = run(cameras, interval, duration, default, naive)
     typer.echo(json.dumps(result, indent=1 if as_json else None, ensure_ascii=False))
+
+
+@bench_app.command("relay")
+def bench_relay(
+    viewers: Annotated[int, typer.Option(min=2, max=200)] = 40,
+    measure_s: Annotated[float, typer.Option(min=3, max=120, help="Seconds of each CPU measurement")] = 10,
+    width: Annotated[int, typer.Option(min=160, max=3840)] = 1280,
+    height: Annotated[int, typer.Option(min=90, max=2160)] = 720,
+    fps: Annotated[int, typer.Option(min=1, max=60)] = 15,
+    kbps: Annotated[int, typer.Option(min=100, max=20000)] = 1500,
+    baseline: Annotated[int, typer.Option(min=0, max=10, help="Viewers of the transcoding baseline")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only (the default output)")] = True,
+) -> None:
+    """WHEP relay CPU per viewer, late joiner's first frame, added latency vs decode-and-re-encode."""
+    from controller.bench.relay_bench import run
+
+    result = run(viewers, measure_s, width, height, fps, kbps, baseline)
+    typer.echo(json.dumps(result, indent=1 if as_json else None, ensure_ascii=False))

@@ -32,12 +32,14 @@ class ControllerProcess:
 
     data_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="diemcau-bench-")))
     port: int = field(default_factory=free_port)
+    host: str = "127.0.0.1"
+    settings: dict[str, str] = field(default_factory=dict)  # extra DIEMCAU_* variables
     admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     proc: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def env(self) -> dict[str, str]:
@@ -47,6 +49,7 @@ class ControllerProcess:
             DIEMCAU_SECRET_KEY=env.get("DIEMCAU_SECRET_KEY") or self._key(),
             DIEMCAU_ADMIN_PASSWORD=self.admin_password,
         )
+        env.update(self.settings)
         return env
 
     def _key(self) -> str:
@@ -66,7 +69,7 @@ class ControllerProcess:
     def start(self) -> None:
         self.cli("users", "add", "admin", "--role", "admin", "--password-env", "DIEMCAU_ADMIN_PASSWORD")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "controller", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "controller", "serve", "--host", self.host, "--port", str(self.port)],
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

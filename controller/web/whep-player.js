@@ -101,6 +101,8 @@ export class WhepPlayer extends EventTarget {
     this.attempts = 0;
     /** ms from start() (or from the latest reconnect) to the first frame shown, or null */
     this.firstFrameMs = null;
+    /** ms from the start of the current attempt to: iceGathered, answered, connected, firstFrame */
+    this.timings = {};
     this.pc = null;
     this.location = null;
     this._session = 0; // bumped by every (re)connect and by stop(): stale callbacks check it
@@ -150,6 +152,7 @@ export class WhepPlayer extends EventTarget {
       packetsLost: 0,
       codec: "",
       firstFrameMs: this.firstFrameMs,
+      timings: { ...this.timings },
       attempts: this.attempts,
       error: this.error ? this.error.message : null,
     };
@@ -221,6 +224,7 @@ export class WhepPlayer extends EventTarget {
     this._setState("connecting");
     const started = performance.now();
     this.firstFrameMs = null;
+    this.timings = {};
     try {
       await this._negotiate(session, started);
       if (session !== this._session) return;
@@ -256,6 +260,9 @@ export class WhepPlayer extends EventTarget {
     };
     pc.onconnectionstatechange = () => {
       if (session !== this._session) return;
+      if (pc.connectionState === "connected" && this.timings.connected === undefined) {
+        this.timings.connected = Math.round(performance.now() - started);
+      }
       if (pc.connectionState === "failed") {
         this._fail(session, new WhepError("Mất kết nối tới máy chủ / Connection to the server failed"));
       } else if (pc.connectionState === "disconnected") {
@@ -271,6 +278,7 @@ export class WhepPlayer extends EventTarget {
     await pc.setLocalDescription(await pc.createOffer());
     await this._iceGatheringComplete(pc);
     if (session !== this._session) return;
+    this.timings.iceGathered = Math.round(performance.now() - started);
 
     let response;
     try {
@@ -302,6 +310,7 @@ export class WhepPlayer extends EventTarget {
     // Location is relative to the WHEP URL, which itself may be relative to the page
     this.location = location ? new URL(location, new URL(this.url, document.baseURI)).href : null;
     const answer = await response.text();
+    this.timings.answered = Math.round(performance.now() - started);
     if (session !== this._session) {
       this._deleteViewer(this.location); // stopped while the POST was in flight
       return;
@@ -348,7 +357,7 @@ export class WhepPlayer extends EventTarget {
   _watchFirstFrame(session, started) {
     const shown = () => {
       if (session !== this._session || this.state === "playing") return;
-      this.firstFrameMs = Math.round(performance.now() - started);
+      this.firstFrameMs = this.timings.firstFrame = Math.round(performance.now() - started);
       this.attempts = 0; // a successful connection resets the backoff
       this._setState("playing");
       this._startWatchdog(session);
@@ -414,22 +423,29 @@ export class WhepPlayer extends EventTarget {
     if (pc) {
       pc.ontrack = null;
       pc.onconnectionstatechange = null;
-      pc.close();
     }
     if (this.video.srcObject) this.video.srcObject = null;
+    // DELETE before closing: a closed connection makes the controller drop the viewer by itself,
+    // and a DELETE arriving after that would be answered 404 (an error in the browser console).
     if (location) await this._deleteViewer(location);
+    if (pc) pc.close();
   }
 
   async _deleteViewer(location) {
     if (!location) return;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), 3000); // an unreachable server must not hold stop()
     try {
       await fetch(location, {
         method: "DELETE",
         headers: { Authorization: `Bearer ${this.token}` },
         keepalive: true, // still sent when the page is being closed
+        signal: abort.signal,
       });
     } catch {
       // the controller also ends viewers whose connection closes or never completes
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support.netns import run_python_module
+from controller.bench.netns import run_python_module
 
 
 def test_whep_viewers_receive_decodable_video():
@@ -14,6 +14,8 @@ def test_whep_viewers_receive_decodable_video():
     assert r["first_frames"] > 20 and r["first_sizes"] == [[640, 360]]
     assert r["late_frames"] > 10 and r["late_first_frame_s"] < 1.0
     assert r["upstream_clients"] == 1  # two viewers, one RTSP pull
+    stats = r["relay_stats"]
+    assert stats["viewers"] == 2 and stats["transcodes"] == 0 and stats["packets_sent"] > 50
     assert r["over_limit_status"] == 503 and r["retry_after"]
     assert r["patch_status"] == 405
     assert (r["delete_status"], r["delete_again_status"]) == (204, 404)

@@ -1,4 +1,4 @@
-"""WHEP end to end, run inside a network namespace by ``test_whep.py`` (see tests/support/netns.py).
+"""WHEP end to end, run inside a network namespace by ``test_whep.py`` (see controller.bench.netns.py).
 
 The camera simulator, the controller and aiortc viewers all live in the
 namespace; the result is printed as one JSON line for the outer test.
@@ -19,6 +19,7 @@ from cryptography.fernet import Fernet
 
 from camera.sim.process import CameraSimProcess
 from controller.app import create_app
+from controller.bench.netns import SERVER_IP
 from controller.cameras import registry
 from controller.cameras.schemas import CameraCreate
 from controller.models import User
@@ -26,7 +27,6 @@ from controller.principal import SYSTEM
 from controller.security import issue_token
 from controller.services import units
 from controller.settings import Settings
-from tests.support.netns import SERVER_IP
 
 
 class Viewer:
@@ -110,6 +110,7 @@ async def main() -> dict:
                 await late.connect(client, path, auth)
                 await asyncio.sleep(3)
                 out["late_frames"], out["late_first_frame_s"] = late.frames, late.first_frame_s
+                out["relay_stats"] = state.relay.stats()
                 out["upstream_clients"] = next(
                     c["clients"] for c in (await _list(cams))["cameras"] if c["name"] == "1"
                 )

@@ -73,6 +73,7 @@ MATRIX = [
     ("GET", f"/api/v1/cameras/{X}/thumbnail", EVERYONE, 404),
     ("POST", f"/api/v1/cameras/{X}/reference", {A, T}, 404),
     ("POST", f"/whep/cameras/{X}", EVERYONE, 422),
+    ("GET", "/api/v1/relay/stats", EVERYONE, 200),
     ("DELETE", f"/whep/viewers/{X}", EVERYONE, 404),
     ("PATCH", f"/whep/viewers/{X}", EVERYONE, 405),
     ("GET", "/api/v1/bridges", EVERYONE, 200),

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 SERVER_IP, CLIENT_IP = "10.77.0.1", "10.77.0.2"
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[2]  # the checkout: modules run with it on the path
 SETUP = (
     "set -e; ip link set lo up; "
     "ip link add dc0 type veth peer name dc1; "

@@ -20,11 +20,12 @@ import contextlib
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-import av
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.codecs.h264 import H264Encoder
 from aiortc.rtcrtpsender import RTCRtpSender
 
 from camera.ingest import CameraSource, MediaPacket, Subscription
@@ -44,8 +45,57 @@ class RelayFull(Exception):
         self.scope, self.limit = scope, limit
 
 
+@dataclass(frozen=True)
+class Relayed:
+    """What a viewer's track yields: the camera's packet and its timestamp for this viewer."""
+
+    media: MediaPacket
+    pts: int  # 90 kHz, rebased per viewer
+
+
+class PayloadCache:
+    """RTP payloads per camera packet, computed once for all viewers of it.
+
+    The payloads (NAL units, STAP-A, FU-A fragments) are the same bytes for
+    every viewer; only the RTP headers and the SRTP differ. Keyed by the packet
+    object, checked by identity, so a recycled ``id()`` can never alias.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self._entries: OrderedDict[int, tuple[MediaPacket, list[bytes]]] = OrderedDict()
+        self._size = size
+        self.hits = self.misses = 0
+
+    def payloads(self, media: MediaPacket) -> list[bytes]:
+        entry = self._entries.get(id(media))
+        if entry is not None and entry[0] is media:
+            self.hits += 1
+            return entry[1]
+        self.misses += 1
+        payloads = H264Encoder._packetize(H264Encoder._split_bitstream(media.data))
+        self._entries[id(media)] = (media, payloads)
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+        return payloads
+
+
+class SharedPacker:
+    """Takes the place of aiortc's encoder on a passthrough sender: packs, never encodes."""
+
+    target_bitrate = 0  # aiortc sets it from REMB; there is nothing to adapt
+
+    def __init__(self, cache: PayloadCache) -> None:
+        self.cache = cache
+
+    def pack(self, item: Relayed) -> tuple[list[bytes], int]:
+        return self.cache.payloads(item.media), item.pts
+
+    def encode(self, frame: object, force_keyframe: bool = False) -> tuple[list[bytes], int]:
+        raise TypeError("the relay never encodes: its tracks yield encoded packets only")
+
+
 class PacketTrack(MediaStreamTrack):
-    """A video track fed by a subscription: ``recv()`` returns encoded packets."""
+    """A video track fed by a subscription: ``recv()`` returns encoded packets (``Relayed``)."""
 
     kind = "video"
 
@@ -69,15 +119,19 @@ class PacketTrack(MediaStreamTrack):
         self._last_out = pts90 + self._offset
         return self._last_out
 
-    async def recv(self) -> av.Packet:  # type: ignore[override]
+    async def recv(self) -> Relayed:  # type: ignore[override]
         media = await self.sub.queue.get()
-        packet = av.Packet(media.data)
-        packet.pts = packet.dts = self._rebase(media)
-        packet.time_base = CLOCK
         self.sent += 1
         if self.first_sent_at is None:
             self.first_sent_at = time.monotonic()
-        return packet
+        return Relayed(media, self._rebase(media) % (1 << 32))
+
+
+def install_packer(sender: RTCRtpSender, cache: PayloadCache) -> None:
+    """Give a sender the shared packer (aiortc creates its encoder lazily, only if unset)."""
+    if not hasattr(sender, "_RTCRtpSender__encoder"):
+        raise RuntimeError("this aiortc version has no sender encoder slot; update camera.relay")
+    sender._RTCRtpSender__encoder = SharedPacker(cache)  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -105,6 +159,13 @@ class Relay:
         self.max_total = max_total
         self.queue_size = queue_size
         self.viewers: dict[uuid.UUID, Viewer] = {}
+        self._caches: dict[uuid.UUID, PayloadCache] = {}
+
+    def _cache(self, camera_id: uuid.UUID) -> PayloadCache:
+        cache = self._caches.get(camera_id)
+        if cache is None:
+            cache = self._caches[camera_id] = PayloadCache()
+        return cache
 
     def count(self, camera_id: uuid.UUID | None = None) -> int:
         return sum(1 for v in self.viewers.values() if camera_id is None or v.camera_id == camera_id)
@@ -122,7 +183,9 @@ class Relay:
             track = PacketTrack(sub)
             # The transceiver exists before the offer is applied, so the offer's video section
             # binds to it and only H.264 is negotiated (the packets are H.264; nothing re-encodes).
-            pc.addTransceiver(track, direction="sendonly").setCodecPreferences(H264_CODECS)
+            transceiver = pc.addTransceiver(track, direction="sendonly")
+            transceiver.setCodecPreferences(H264_CODECS)
+            install_packer(transceiver.sender, self._cache(camera_id))
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception:
@@ -149,6 +212,7 @@ class Relay:
             "per_camera": per_camera,
             "packets_sent": sum(v.track.sent for v in self.viewers.values()),
             "transcodes": sum(1 for v in self.viewers.values() if _encoder_opened(v.pc)),
+            "payload_cache": {str(k): {"hits": c.hits, "misses": c.misses} for k, c in self._caches.items()},
             "limits": {"per_camera": self.max_per_camera, "total": self.max_total},
         }
 

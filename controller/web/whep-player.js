@@ -117,7 +117,7 @@ export class WhepPlayer extends EventTarget {
     video.setAttribute("playsinline", "");
   }
 
-  /** Start playing; resolves once the first attempt is under way (errors go to onStatus). */
+  /** Start playing (again after stop() or "failed"); progress and errors go to onStatus. */
   start() {
     if (this.state !== "idle" && this.state !== "stopped" && this.state !== "failed") return;
     this.attempts = 0;

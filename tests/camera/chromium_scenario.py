@@ -1,0 +1,209 @@
+"""WHEP in a real browser, run inside a network namespace by ``test_chromium_whep.py``.
+
+The camera simulator, the controller (served by uvicorn on 10.77.0.1) and
+headless Chromium (Debian's package, driven by Playwright) all live in the
+namespace (see controller/bench/netns.py). Chromium opens the console's
+``player.html``, which plays the camera with ``whep-player.js``; the result is
+printed as one JSON line for the outer test.
+
+Run by hand (as root): ``python -c 'from controller.bench.netns import run_python_module as r;
+print(r("tests.camera.chromium_scenario"))'``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import socket
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import uvicorn
+from cryptography.fernet import Fernet
+from playwright.async_api import async_playwright
+
+from camera.sim.process import CameraSimProcess
+from controller.app import create_app
+from controller.bench.netns import SERVER_IP
+from controller.cameras import registry
+from controller.cameras.schemas import CameraCreate
+from controller.models import User
+from controller.principal import SYSTEM
+from controller.security import issue_token
+from controller.services import units
+from controller.settings import Settings
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+FIRST_FRAME_TIMEOUT_S = 15.0
+COLLECT_S = 3.0
+
+
+def _h264_fmtp(sdp: str) -> list[str]:
+    """The fmtp parameters of every H.264 payload type in an SDP, in order."""
+    h264 = re.findall(r"^a=rtpmap:(\d+) H264/90000", sdp, re.M)
+    fmtp = dict(re.findall(r"^a=fmtp:(\d+) (.*?)\r?$", sdp, re.M))
+    return [fmtp.get(pt, "") for pt in h264]
+
+
+async def _serve(app, sock: socket.socket) -> tuple[uvicorn.Server, asyncio.Task]:  # type: ignore[no-untyped-def]
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if task.done():
+            task.result()  # raises what stopped it
+            raise RuntimeError("uvicorn stopped during startup")
+        if time.monotonic() > deadline:
+            raise TimeoutError("uvicorn did not start in 20 s")
+        await asyncio.sleep(0.05)
+    return server, task
+
+
+async def main(profile: str = "baseline") -> dict:
+    out: dict = {"camera_profile": profile}
+    with (
+        CameraSimProcess(1, host=SERVER_IP, fps=15, profile=profile) as cams,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        settings = Settings(
+            data_dir=Path(tmp) / "data", secret_key=Fernet.generate_key().decode(), monitor_enabled=False
+        )
+        app = create_app(settings)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((SERVER_IP, 0))
+        port = sock.getsockname()[1]
+        server, serving = await _serve(app, sock)
+        try:
+            state = app.state.diemcau
+            async with state.db.transaction() as session:
+                await units.upsert_units(session, units.legacy_demo_specs(districts=1, communes=1))
+                session.add(User(username="viewer", role="ioc_viewer", password_hash="!unused"))
+                cam = await registry.create_camera(
+                    session, state.box, CameraCreate(name="Một cửa", unit="DEMO", url=cams.urls["1"]), SYSTEM
+                )
+            token, _ = issue_token(state.box, "viewer", "ioc_viewer", timedelta(minutes=5))
+            await _browse(out, state, f"http://{SERVER_IP}:{port}", str(cam.id), token, Path(tmp) / "profile")
+        finally:
+            server.should_exit = True
+            await asyncio.wait_for(serving, 15)
+        out["viewers_after_shutdown"] = state.relay.count()
+    return out
+
+
+async def _play(page, url: str) -> dict:  # type: ignore[no-untyped-def]
+    """Open the player, wait (bounded) for its first decoded frame, then watch COLLECT_S more."""
+    res: dict = {}
+    await page.goto("about:blank")  # a new document: the same URL again would only be a fragment change
+    t0 = time.monotonic()
+    await page.goto(url)
+    player: dict = {}
+    res["time_to_first_frame_s"] = None
+    while time.monotonic() - t0 < FIRST_FRAME_TIMEOUT_S:
+        player = await page.evaluate("window.__player || {}")
+        if player.get("decodedFrames", 0) > 0:
+            res["time_to_first_frame_s"] = round(time.monotonic() - t0, 3)
+            break
+        await asyncio.sleep(0.1)
+    first = player
+    timeline = []
+    for _ in range(int(COLLECT_S / 0.25)):
+        p = await page.evaluate("window.__whep.stats()")
+        timeline.append(
+            (round(time.monotonic() - t0, 2), p["framesReceived"], p["decodedFrames"], p["framesDropped"])
+        )
+        await asyncio.sleep(0.25)
+    res["timeline"] = timeline
+    player = await page.evaluate("window.__player || {}")
+    res["player"] = player
+    res["decodedFrames"] = player.get("decodedFrames", 0)
+    res["width"], res["height"] = player.get("width", 0), player.get("height", 0)
+    res["state"] = player.get("state")
+    res["fps_after_first"] = round((res["decodedFrames"] - first.get("decodedFrames", 0)) / COLLECT_S, 1)
+    res["dropped_at_first"] = first.get("framesDropped", 0)
+    return res
+
+
+async def _stop(page, state) -> dict:  # type: ignore[no-untyped-def]
+    """WhepPlayer.stop() must DELETE the viewer on the controller."""
+    await page.evaluate("window.__whep && window.__whep.stop()")
+    for _ in range(60):  # 3 s
+        if not state.relay.count():
+            break
+        await asyncio.sleep(0.05)
+    return {
+        "viewers_after_stop": state.relay.count(),
+        "state_after_stop": await page.evaluate("window.__whep && window.__whep.state"),
+    }
+
+
+async def _browse(out: dict, state, base: str, camera: str, token: str, profile: Path) -> None:  # type: ignore[no-untyped-def]
+    console_errors: list[str] = []
+    page_errors: list[str] = []
+    failed_requests: list[str] = []
+    offers: list[str] = []
+    async with async_playwright() as pw:
+        context = await pw.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            out["browser_version"] = context.browser.version if context.browser else None
+            page = context.pages[0] if context.pages else await context.new_page()
+            page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: page_errors.append(str(e)))
+            page.on("requestfailed", lambda r: failed_requests.append(f"{r.method} {r.url} {r.failure}"))
+            page.on(
+                "response",
+                lambda r: failed_requests.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+            )
+            page.on("request", lambda r: offers.append(r.post_data or "") if r.method == "POST" else None)
+            url = f"{base}/console/player.html#camera={camera}&token={token}"
+
+            # cold: the first viewer starts the controller's RTSP pull and waits for a keyframe
+            out.update(await _play(page, url))
+            out["status_line"] = await page.text_content("#status")
+            viewers = list(state.relay.viewers.values())
+            out["relay_viewers"] = len(viewers)
+            if viewers:
+                v = viewers[0]
+                out["relay_viewer"] = {
+                    "camera_id": str(v.camera_id),
+                    "connection_state": v.pc.connectionState,
+                    "packets_sent": v.track.sent,
+                }
+                out["answer_h264_fmtp"] = _h264_fmtp(v.pc.localDescription.sdp)
+            if offers:
+                out["offer_h264_fmtp"] = _h264_fmtp(offers[0])
+                out["offer_candidates"] = re.findall(r"^a=candidate:\S+ \d+ (\S+) \d+ (\S+)", offers[0], re.M)
+            out.update(await _stop(page, state))
+
+            # warm: the pull is running, the relay replays its cached GOP to the new viewer
+            warm = await _play(page, url)
+            warm.update(await _stop(page, state))
+            out["warm"] = warm
+        finally:
+            await context.close()
+    out["console_errors"] = console_errors
+    out["page_errors"] = page_errors
+    out["failed_requests"] = failed_requests
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--profile", choices=("baseline", "main"), default="baseline", help="the camera's H.264"
+    )
+    print(json.dumps(asyncio.run(main(parser.parse_args().profile))), flush=True)

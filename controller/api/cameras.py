@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
@@ -107,6 +108,8 @@ async def camera_health(camera_id: uuid.UUID, state: State, session: Session) ->
         baseline_sharpness=row.baseline_sharpness if row else None,
         pulling=bool(source and source.running),
         subscribers=source.subscribers if source else 0,
+        viewers=state.relay.count(cam.id),
+        thresholds=asdict(state.camera_monitor.thresholds_for(cam)),
     )
 
 

@@ -18,7 +18,7 @@ import logging
 import random
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -70,6 +70,7 @@ class WatchedCamera:
     problems: list[str] = field(default_factory=list)
     thumbnail: bytes | None = None
     last_key_at: float | None = None  # monotonic receive time of the last sampled keyframe
+    thresholds: Thresholds = field(default_factory=Thresholds)
     task: asyncio.Task[None] | None = None
 
 
@@ -127,6 +128,7 @@ class CameraMonitor:
             tracker = w.tracker if w else self._tracker(cam.state)
             history = w.history if w else _history(health.get(cam.id))
             w = WatchedCamera(cam.id, cam.name, path, cam.updated_at, tracker, history, since=cam.state_since)
+            w.thresholds = self.thresholds_for(cam)
             self.watched[cam.id] = w
             w.task = asyncio.get_running_loop().create_task(self._loop(w, cam), name=f"camera-{cam.name}")
         for cam_id in set(self.watched) - seen:
@@ -135,6 +137,10 @@ class CameraMonitor:
                 w.task.cancel()
             await self.hub.forget(cam_id)
         self.version += 1
+
+    def thresholds_for(self, cam: Camera) -> Thresholds:
+        """The defaults with this camera's overrides (a bare wall needs another blur ratio)."""
+        return replace(self.thresholds, **(cam.thresholds or {}))
 
     def _tracker(self, state: str) -> Tracker:
         th = TrackerThresholds(fail_after=self.settings.camera_fail_after, recover_after=2)
@@ -174,11 +180,11 @@ class CameraMonitor:
         else:
             m, thumb, cpu = await asyncio.to_thread(_picture, key, source.info)
             cpu0 = time.thread_time()
-            verdict = assess(m, w.history, self.thresholds)
+            verdict = assess(m, w.history, w.thresholds)
             self.samples += 1
             self.sample_cpu_s += cpu + time.thread_time() - cpu0
             w.thumbnail = thumb
-            problems = list(verdict.problems) + stream_problems(rates, self.thresholds)
+            problems = list(verdict.problems) + stream_problems(rates, w.thresholds)
             measures = rates | {
                 "luma": verdict.luma,
                 "sharpness": verdict.sharpness,

@@ -55,6 +55,7 @@ def to_public(cam: Camera) -> CameraPublic:
         has_password=cam.password_enc is not None,
         description=cam.description,
         enabled=cam.enabled,
+        thresholds=dict(cam.thresholds or {}),
         state=cam.state,
         state_since=cam.state_since,
         created_at=cam.created_at,
@@ -89,7 +90,7 @@ def _new_camera(data: CameraCreate, unit: Unit, box: SecretBox) -> Camera:
         password_enc=box.encrypt(password) if password else None,
         description=data.description,
         enabled=data.enabled,
-        thresholds={},
+        thresholds=data.thresholds.model_dump(exclude_none=True) if data.thresholds else {},
     )
 
 
@@ -168,6 +169,9 @@ async def update_camera(
         elif key == "unit":
             cam.unit_id, cam.unit = unit.id, unit
             summary["unit"] = unit.code
+        elif key == "thresholds":
+            cam.thresholds = {k: v for k, v in (value or {}).items() if v is not None}
+            summary["thresholds"] = cam.thresholds
         else:
             setattr(cam, key, value)
             summary[key] = value

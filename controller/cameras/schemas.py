@@ -39,6 +39,19 @@ class _Credentials(Strict):
         return self
 
 
+class CameraThresholds(Strict):
+    """Per-camera overrides of ``camera.analytics.Thresholds`` (absent: the default)."""
+
+    black_luma: Annotated[float, Field(ge=0, le=255)] | None = None
+    black_spread: Annotated[float, Field(ge=0, le=128)] | None = None
+    blur_ratio: Annotated[float, Field(gt=0, lt=1)] | None = None
+    frozen_diff: Annotated[float, Field(ge=0, le=50)] | None = None
+    frozen_samples: Annotated[int, Field(ge=2, le=100)] | None = None
+    moved_correlation: Annotated[float, Field(ge=-1, le=1)] | None = None
+    min_fps: Annotated[float, Field(ge=0, le=120)] | None = None
+    max_keyframe_interval_s: Annotated[float, Field(gt=0, le=600)] | None = None
+
+
 class CameraCreate(_Credentials):
     name: Name
     unit: UnitRef = Field(description="Unit code or id")
@@ -46,6 +59,7 @@ class CameraCreate(_Credentials):
     site: Site | None = Field(default=None, description="e.g. Bộ phận một cửa")
     description: Text | None = None
     enabled: bool = True
+    thresholds: CameraThresholds | None = None
 
 
 class CameraUpdate(_Credentials):
@@ -54,6 +68,7 @@ class CameraUpdate(_Credentials):
     site: Site | None = None
     description: Text | None = None
     enabled: bool | None = None
+    thresholds: CameraThresholds | None = None
 
 
 class CameraPublic(BaseModel):
@@ -66,6 +81,7 @@ class CameraPublic(BaseModel):
     has_password: bool
     description: str | None
     enabled: bool
+    thresholds: dict[str, float] = Field(description="Overrides of the analytics defaults")
     state: str
     state_since: datetime | None
     created_at: datetime
@@ -86,3 +102,5 @@ class CameraHealthPublic(BaseModel):
     baseline_sharpness: float | None
     pulling: bool = Field(description="The shared RTSP pull is running now")
     subscribers: int
+    viewers: int = Field(description="WHEP viewers now")
+    thresholds: dict[str, float] = Field(description="In force: the defaults with this camera's overrides")

@@ -119,3 +119,29 @@ async def test_csv_import_reports_each_bad_row(controller):
     assert cams["Cam 6"]["username"] == "op" and cams["Cam 6"]["has_password"]
     assert cams["Cam 1"]["url"] == "rtsp://10.0.0.1/s1" and cams["Cam 1"]["username"] == "u"
     assert "secret6" not in r.text
+
+
+async def test_thresholds_per_camera_override_the_defaults(controller):
+    h = controller.auth(Role.technician)
+    r = await controller.client.post(
+        "/api/v1/cameras",
+        json={
+            "name": "Tường trắng",
+            "unit": "DEMO",
+            "url": "rtsp://10.0.0.50/s",
+            "thresholds": {"blur_ratio": 0.15},
+        },
+        headers=h,
+    )
+    assert r.status_code == 201 and r.json()["thresholds"] == {"blur_ratio": 0.15}
+    cam_id = r.json()["id"]
+    r = await controller.client.patch(
+        f"/api/v1/cameras/{cam_id}", json={"thresholds": {"blur_ratio": 0.2, "min_fps": 3}}, headers=h
+    )
+    assert r.json()["thresholds"] == {"blur_ratio": 0.2, "min_fps": 3}
+    health = (await controller.client.get(f"/api/v1/cameras/{cam_id}/health", headers=h)).json()
+    assert health["thresholds"]["blur_ratio"] == 0.2 and health["thresholds"]["min_fps"] == 3
+    assert health["thresholds"]["black_luma"] == 20.0  # a default
+    for bad in ({"blur_ratio": 1.5}, {"frozen_samples": 1}, {"nope": 1}):
+        r = await controller.client.patch(f"/api/v1/cameras/{cam_id}", json={"thresholds": bad}, headers=h)
+        assert r.status_code == 422, bad

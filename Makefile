@@ -40,6 +40,7 @@ bench: setup
 	$(BIN)/diemcau bench monitor --endpoints 250 --interval 10 --duration 60 --json
 	$(BIN)/diemcau bench session --endpoints 250 --json
 	$(BIN)/diemcau bench analytics --cameras 50 --json
+	$(BIN)/diemcau bench relay --viewers 40 --json
 
 lint: setup
 	$(BIN)/ruff check controller endpoints camera tests

@@ -20,6 +20,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from camera.sim.process import CameraSimProcess
 from controller.principal import SYSTEM
 from controller.roles import Role
 from controller.schemas import UserCreate
@@ -40,8 +41,23 @@ def demo_units() -> list[str]:
     return ["DEMO"] * PROVINCE_ENDPOINTS + districts + communes
 
 
-async def _prepare(settings: Settings, inventory: bytes, passwords: dict[str, str]) -> int:
+DEMO_CAMERAS = 12  # one-stop desks with a camera: the province's and a district's communes
+
+
+def camera_units() -> list[str]:
+    """Where the demo's cameras hang: the province office, then communes."""
+    from controller.services.units import legacy_demo_specs
+
+    communes = [s.code for s in legacy_demo_specs() if s.level == "commune"]
+    return ["DEMO", *communes][:DEMO_CAMERAS]
+
+
+async def _prepare(
+    settings: Settings, inventory: bytes, passwords: dict[str, str], cameras: dict[str, str]
+) -> int:
     from controller.app import build_state, close_state
+    from controller.cameras import registry
+    from controller.cameras.schemas import CameraCreate
     from controller.services import csv_import, standards, units, users
 
     state = await build_state(settings)
@@ -55,6 +71,10 @@ async def _prepare(settings: Settings, inventory: bytes, passwords: dict[str, st
             keys = {k for p in state.profiles.values() for k in p.config}
             for key, value in standards.DEMO_STANDARD.items():
                 await standards.set_value(session, None, key, value, keys, SYSTEM)
+            ordered = sorted(cameras.items(), key=lambda kv: int(kv[0]))
+            for (name, url), unit in zip(ordered, camera_units(), strict=True):
+                data = CameraCreate(name=f"Một cửa {name}", unit=unit, url=url, site="Bộ phận một cửa")
+                await registry.create_camera(session, state.box, data, SYSTEM)
             report = await csv_import.import_csv(
                 session,
                 state.box,
@@ -136,11 +156,14 @@ def demo(
     settings = Settings()
     passwords = {r.value: secrets.token_urlsafe(9) for r in Role}
 
-    with console.status("starting the simulated fleet..."):
+    with console.status("starting the simulated fleet and cameras..."):
         fleet = _start_fleet(workdir, count, latency_ms)
+        cams = CameraSimProcess(DEMO_CAMERAS, control_file=workdir / "cameras-control.json")
+        cams.start()
     try:
         with console.status("building the unit tree and registering the fleet..."):
-            imported = asyncio.run(_prepare(settings, (workdir / "fleet.csv").read_bytes(), passwords))
+            inventory = (workdir / "fleet.csv").read_bytes()
+            imported = asyncio.run(_prepare(settings, inventory, passwords, cams.urls))
         console.print(
             f"[green]ready[/green]: {imported} endpoints registered over central → "
             f"province → 10 districts → 209 communes"
@@ -156,7 +179,12 @@ def demo(
             f"simulator faults: diemcau sim fault --control-file {workdir}/sim-control.json "
             "--endpoint <name> --fault stall"
         )
+        console.print(
+            f"{DEMO_CAMERAS} cameras; break one: diemcau sim camera-fault --control-file "
+            f"{workdir}/cameras-control.json --camera 3 --fault black"
+        )
         uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     finally:
+        cams.stop()
         fleet.terminate()
         fleet.wait(10)

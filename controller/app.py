@@ -27,6 +27,7 @@ from controller.api import (
     misc,
     problems,
     sessions,
+    sinks,
     standards,
     units,
     users,
@@ -37,6 +38,7 @@ from controller.cameras.hub import CameraHub
 from controller.cameras.monitor import CameraMonitor
 from controller.db import Database
 from controller.events import OutboxSignal
+from controller.ioc.dispatcher import SinkDispatcher
 from controller.jobs.firmware import FirmwareWork
 from controller.jobs.provision import ProvisionWork
 from controller.jobs.runner import HEARTBEAT_S, JobRunner
@@ -131,6 +133,7 @@ async def build_state(settings: Settings) -> AppState:
         relay=Relay(
             max_per_camera=settings.relay_max_viewers_per_camera, max_total=settings.relay_max_viewers
         ),
+        sinks=SinkDispatcher(db, box, settings, signal),
     )
 
 
@@ -149,9 +152,11 @@ async def start_background(state: AppState) -> None:
             await state.camera_monitor.start()
     await state.retention.start()
     await state.sessions.start()
+    await state.sinks.start()
 
 
 async def close_state(state: AppState) -> None:
+    await state.sinks.stop()
     await state.sessions.close()
     await state.relay.close_all()
     await state.camera_monitor.stop()
@@ -198,7 +203,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return await call_next(request)
 
-    for module in (auth, users, units, endpoints, cameras, standards, jobs, firmware, health, sessions, misc):
+    for module in (
+        auth,
+        users,
+        units,
+        endpoints,
+        cameras,
+        standards,
+        jobs,
+        firmware,
+        health,
+        sessions,
+        sinks,
+        misc,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
 
     app.include_router(whep.router)  # WHEP lives at /whep, where players expect it

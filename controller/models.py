@@ -448,3 +448,42 @@ class CameraHealth(Base):
     measures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # fps, bitrate, luma, sharpness...
     baseline_sharpness: Mapped[float | None] = mapped_column(Float)
     reference: Mapped[bytes | None] = mapped_column(LargeBinary)  # 64x36 grey thumbnail, float32
+
+
+class Sink(Timestamped, Base):
+    """Where outbox events are delivered (the IOC's webhook receiver, an MQTT broker).
+
+    ``cursor`` is the last outbox id turned into deliveries: enqueueing and moving
+    it happen in one transaction, so an event is queued exactly once per sink.
+    """
+
+    __tablename__ = "sinks"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(String(1000))
+    secret_enc: Mapped[str | None] = mapped_column(Text)
+    event_types: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: every type
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    cursor: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class Delivery(Base):
+    """One event for one sink: pending until delivered, or dead after the retry period."""
+
+    __tablename__ = "sink_deliveries"
+    __table_args__ = (Index("ix_deliveries_sink_status_event", "sink_id", "status", "event_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    sink_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sinks.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    entity_key: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))  # pending | delivered | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(500))

@@ -78,6 +78,16 @@ class Settings(BaseSettings):
     camera_idle_stop_s: float = Field(
         default=10, ge=0, le=3600, description="A pull nobody uses any more stops after this"
     )
+    webhook_timeout_s: float = Field(default=10, gt=0, le=120)
+    webhook_concurrency: int = Field(default=32, ge=1, le=500, description="Requests in flight per sink")
+    webhook_retry_hours: float = Field(
+        default=24, gt=0, le=24 * 14, description="Then the event is dead-lettered"
+    )
+    webhook_backoff_base_s: float = Field(default=5, gt=0, le=3600)
+    webhook_backoff_max_s: float = Field(default=3600, gt=0, le=86400)
+    webhook_allow_http: bool = Field(
+        default=False, description="Allow plain-HTTP webhook URLs beyond loopback (HTTPS otherwise)"
+    )
     relay_max_viewers_per_camera: int = Field(default=20, ge=1, le=1000)
     relay_max_viewers: int = Field(default=100, ge=1, le=10000, description="WHEP viewers in total")
     relay_cors_origins: list[str] = Field(

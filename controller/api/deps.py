@@ -40,6 +40,7 @@ class AppState:
     cameras: Any = None  # controller.cameras.hub.CameraHub
     camera_monitor: Any = None  # controller.cameras.monitor.CameraMonitor
     relay: Any = None  # camera.relay.Relay
+    sinks: Any = None  # controller.ioc.dispatcher.SinkDispatcher
 
 
 def get_state(request: Request) -> AppState:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import case, delete, func, select
 
-from controller.models import AlarmHistory, HealthRollup, HealthSample, OutboxEvent, utcnow
+from controller.models import AlarmHistory, Delivery, HealthRollup, HealthSample, OutboxEvent, utcnow
 from controller.tasks import cancel_and_wait
 
 log = logging.getLogger("diemcau.retention")
@@ -81,7 +81,17 @@ async def prune(session: Any, now: datetime, raw_retention_h: float, history_day
     cut = now - timedelta(days=history_days)
     await session.execute(delete(HealthRollup).where(HealthRollup.hour < cut))
     await session.execute(delete(AlarmHistory).where(AlarmHistory.at < cut))
-    await session.execute(delete(OutboxEvent).where(OutboxEvent.at < cut))
+    # An event a sink has still to deliver stays, however old (the IOC was down for long).
+    undelivered = await session.scalar(
+        select(func.min(Delivery.event_id)).where(Delivery.status == "pending")
+    )
+    old_events = delete(OutboxEvent).where(OutboxEvent.at < cut)
+    if undelivered is not None:
+        old_events = old_events.where(OutboxEvent.id < undelivered)
+    await session.execute(old_events)
+    await session.execute(
+        delete(Delivery).where(Delivery.status != "pending", Delivery.first_attempt_at < cut)
+    )
 
 
 class Retention:

@@ -76,6 +76,12 @@ MATRIX = [
     ("GET", "/api/v1/relay/stats", EVERYONE, 200),
     ("DELETE", f"/whep/viewers/{X}", EVERYONE, 404),
     ("PATCH", f"/whep/viewers/{X}", EVERYONE, 405),
+    ("GET", "/api/v1/sinks", {A}, 200),
+    ("POST", "/api/v1/sinks", {A}, 422),
+    ("PATCH", f"/api/v1/sinks/{X}", {A}, 404),
+    ("DELETE", f"/api/v1/sinks/{X}", {A}, 404),
+    ("GET", f"/api/v1/sinks/{X}/deliveries", {A}, 404),
+    ("POST", f"/api/v1/sinks/{X}/replay", {A}, 404),
     ("GET", "/api/v1/bridges", EVERYONE, 200),
     ("POST", "/api/v1/bridges", {A}, 422),
     ("PATCH", f"/api/v1/bridges/{X}", {A}, 404),
@@ -122,6 +128,7 @@ def test_every_api_route_is_in_the_matrix(controller):
             "session_id",
             "camera_id",
             "viewer_id",
+            "sink_id",
         ):
             path = path.replace("{" + name + "}", "{id}")
         declared |= {(m.upper(), path) for m in ops}

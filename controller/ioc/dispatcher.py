@@ -1,0 +1,261 @@
+"""Delivery of the outbox to sinks: nothing lost across outages and restarts, order kept per entity.
+
+Per sink, two steps in a loop:
+
+1. *Enqueue*: outbox rows after the sink's ``cursor`` become ``sink_deliveries``
+   rows and the cursor moves, in one transaction (a crash repeats nothing and
+   skips nothing).
+2. *Deliver*: of the pending rows, the oldest of each entity is eligible when
+   due; eligible rows are sent concurrently (bounded). A failure is retried
+   with doubling, jittered backoff (5 s up to 1 h) for
+   ``webhook_retry_hours`` (24 h), then the row is ``dead`` (dead letter:
+   visible, replayable) and the entity's later events go on. Because only the
+   oldest pending event of an entity is ever in flight, a receiver sees each
+   entity's events in order.
+
+A receiver that is down costs one attempt per entity per backoff step, not
+one per event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import httpx
+from sqlalchemy import func, select, update
+
+from controller.db import Database
+from controller.events import OutboxSignal
+from controller.ioc.webhook import WebhookSender
+from controller.models import Delivery, OutboxEvent, Sink, utcnow
+from controller.security import SecretBox
+from controller.settings import Settings
+from controller.tasks import cancel_and_wait
+
+log = logging.getLogger("diemcau.ioc")
+
+__all__ = ["SinkDispatcher"]
+
+ENQUEUE_BATCH = 2000
+DELIVER_BATCH = 2000
+IDLE_S = 5.0  # a safety net: new events wake the sink at once
+
+
+class Sender(Protocol):
+    async def send(self, event: OutboxEvent) -> tuple[bool, int | None, str | None]: ...
+
+
+class SinkDispatcher:
+    def __init__(self, db: Database, box: SecretBox, settings: Settings, signal: OutboxSignal | None) -> None:
+        self.db, self.box, self.settings, self.signal = db, box, settings, signal
+        self.tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._versions: dict[uuid.UUID, datetime] = {}
+        self._watch: asyncio.Task[None] | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._wake: dict[uuid.UUID, asyncio.Event] = {}
+        self._stopping: dict[uuid.UUID, asyncio.Event] = {}
+        self.delivered = 0
+
+    async def start(self) -> None:
+        timeout = httpx.Timeout(self.settings.webhook_timeout_s)
+        limits = httpx.Limits(max_connections=self.settings.webhook_concurrency)
+        self._client = httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False)
+        self._watch = asyncio.get_running_loop().create_task(self._reconcile_loop(), name="sinks")
+
+    async def stop(self) -> None:
+        await cancel_and_wait([self._watch])
+        for sid in list(self.tasks):
+            await self._halt(sid)
+        if self._client is not None:
+            await self._client.aclose()
+
+    def poke(self, sink_id: uuid.UUID | None = None) -> None:
+        """Deliver now (a replay, a new sink) instead of at the next due time."""
+        for sid, event in self._wake.items():
+            if sink_id is None or sid == sink_id:
+                event.set()
+
+    async def _halt(self, sink_id: uuid.UUID) -> None:
+        """Stop a sink's loop between passes, so no transaction is cut in the middle
+        (a cancelled SQLite write could hold the database lock); cancel only if it hangs."""
+        task = self.tasks.pop(sink_id, None)
+        self._stopping[sink_id].set()
+        self._wake[sink_id].set()
+        if task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), self.settings.webhook_timeout_s + 5)
+        except TimeoutError:
+            await cancel_and_wait([task])
+        except Exception:  # noqa: BLE001 - it was logged in the loop
+            pass
+
+    async def _reconcile_loop(self) -> None:
+        while True:
+            try:
+                await self.reconcile()
+            except Exception as exc:  # noqa: BLE001 - keep delivering whatever one pass did
+                log.error("sink reconcile failed: %s", type(exc).__name__)
+            await asyncio.sleep(5)
+
+    async def reconcile(self) -> None:
+        async with self.db.transaction() as session:
+            sinks = (await session.scalars(select(Sink).where(Sink.enabled.is_(True)))).all()
+            session.expunge_all()
+        wanted = {s.id: s for s in sinks}
+        for sid in list(self.tasks):
+            if sid not in wanted or self._versions.get(sid) != wanted[sid].updated_at:
+                await self._halt(sid)
+        for sid, sink in wanted.items():
+            if sid not in self.tasks:
+                self._versions[sid] = sink.updated_at
+                self._wake[sid] = asyncio.Event()
+                self._stopping[sid] = asyncio.Event()
+                self.tasks[sid] = asyncio.get_running_loop().create_task(
+                    self._run(sink), name=f"sink-{sink.name}"
+                )
+
+    def _sender(self, sink: Sink) -> Sender:
+        assert self._client is not None
+        secret = self.box.decrypt(sink.secret_enc) if sink.secret_enc else ""
+        return WebhookSender(sink.url, secret, self._client)
+
+    async def _run(self, sink: Sink) -> None:
+        sender = self._sender(sink)
+        wake, stopping = self._wake[sink.id], self._stopping[sink.id]
+        while not stopping.is_set():
+            # Listen before the pass: an event committed during it must not wait for the timeout.
+            waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stopping.wait())]
+            if self.signal is not None:
+                waiters.append(asyncio.ensure_future(self.signal.wait(IDLE_S)))
+            wake.clear()
+            try:
+                await self.enqueue(sink.id, sink.event_types)
+                next_due = await self.deliver(sink.id, sender)
+            except Exception as exc:  # noqa: BLE001 - a bad pass must not end delivery
+                log.error("sink %s: delivery pass failed: %s", sink.name, type(exc).__name__)
+                next_due = 5.0
+            if next_due > 0:
+                await asyncio.wait(waiters, timeout=next_due, return_when=asyncio.FIRST_COMPLETED)
+            for w in waiters:
+                w.cancel()
+
+    async def enqueue(self, sink_id: uuid.UUID, event_types: list[str]) -> int:
+        """Outbox rows after the cursor become deliveries; the cursor moves in the same transaction."""
+        async with self.db.transaction() as session:
+            sink = await session.get(Sink, sink_id, with_for_update=True)
+            if sink is None:
+                return 0
+            rows = (
+                await session.execute(
+                    select(OutboxEvent.id, OutboxEvent.type, OutboxEvent.entity_type, OutboxEvent.entity_id)
+                    .where(OutboxEvent.id > sink.cursor)
+                    .order_by(OutboxEvent.id)
+                    .limit(ENQUEUE_BATCH)
+                )
+            ).all()
+            if not rows:
+                return 0
+            now = utcnow()
+            wanted = [r for r in rows if not event_types or r.type in event_types]
+            if wanted:
+                await session.execute(
+                    Delivery.__table__.insert(),
+                    [
+                        {
+                            "sink_id": sink_id,
+                            "event_id": r.id,
+                            "entity_key": f"{r.entity_type}:{r.entity_id}"[:100],
+                            "status": "pending",
+                            "attempts": 0,
+                            "next_attempt_at": now,
+                        }
+                        for r in wanted
+                    ],
+                )
+            await session.execute(
+                update(Sink).where(Sink.id == sink_id).values(cursor=rows[-1].id, updated_at=Sink.updated_at)
+            )
+            return len(wanted)
+
+    async def deliver(self, sink_id: uuid.UUID, sender: Sender) -> float:
+        """Send what is due, oldest per entity first; seconds until the next is due (0: go on)."""
+        now = utcnow()
+        async with self.db.transaction() as session:
+            pending = (
+                await session.execute(
+                    select(Delivery.id, Delivery.event_id, Delivery.entity_key, Delivery.next_attempt_at)
+                    .where(Delivery.sink_id == sink_id, Delivery.status == "pending")
+                    .order_by(Delivery.event_id)
+                    .limit(DELIVER_BATCH)
+                )
+            ).all()
+            heads: dict[str, Any] = {}
+            for row in pending:
+                heads.setdefault(row.entity_key, row)  # only the oldest of each entity may go
+            due = [r for r in heads.values() if r.next_attempt_at <= now]
+            events = {
+                e.id: e
+                for e in (
+                    await session.scalars(
+                        select(OutboxEvent).where(OutboxEvent.id.in_([r.event_id for r in due]))
+                    )
+                ).all()
+            }
+            session.expunge_all()
+        if not pending:
+            return IDLE_S
+        if not due:
+            soonest = min(r.next_attempt_at for r in heads.values())
+            return max(0.05, (soonest - now).total_seconds())
+        sem = asyncio.Semaphore(self.settings.webhook_concurrency)
+
+        async def one(row: Any) -> tuple[Any, tuple[bool, int | None, str | None]]:
+            event = events.get(row.event_id)
+            if event is None:  # pruned by retention before it could be delivered
+                return row, (False, None, "the event is no longer in the outbox")
+            async with sem:
+                return row, await sender.send(event)
+
+        results = await asyncio.gather(*(one(r) for r in due))
+        await self._record(sink_id, results, missing={r.event_id for r in due} - set(events))
+        return 0 if len(pending) > len(due) or len(pending) == DELIVER_BATCH else 0.05
+
+    async def _record(self, sink_id: uuid.UUID, results: list, missing: set[int]) -> None:
+        now = utcnow()
+        retry_for = timedelta(hours=self.settings.webhook_retry_hours)
+        async with self.db.transaction() as session:
+            rows = {
+                d.id: d
+                for d in await session.scalars(
+                    select(Delivery).where(Delivery.id.in_([r.id for r, _ in results]))
+                )
+            }
+            for row, (ok, status, error) in results:
+                d = rows[row.id]
+                d.attempts += 1
+                d.first_attempt_at = d.first_attempt_at or now
+                d.last_status, d.last_error = status, error
+                if ok:
+                    d.status, d.delivered_at = "delivered", now
+                    self.delivered += 1
+                elif row.event_id in missing or now - d.first_attempt_at >= retry_for:
+                    d.status = "dead"
+                else:
+                    d.next_attempt_at = now + timedelta(seconds=self.backoff(d.attempts))
+
+    def backoff(self, attempts: int) -> float:
+        s = self.settings
+        ceiling = min(s.webhook_backoff_max_s, s.webhook_backoff_base_s * 2 ** (attempts - 1))
+        return random.uniform(ceiling / 2, ceiling)  # jittered, never a burst of instant retries
+
+    async def backlog(self, session: Any, sink_id: uuid.UUID) -> dict[str, int]:
+        rows = await session.execute(
+            select(Delivery.status, func.count()).where(Delivery.sink_id == sink_id).group_by(Delivery.status)
+        )
+        return {status: n for status, n in rows.all()}

@@ -1,0 +1,64 @@
+"""Request and response models of the sinks API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+
+from controller.schemas import Name, Strict, no_control
+
+EventType = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z_]+(\.[a-z_]+)*$")]
+SinkUrl = Annotated[str, StringConstraints(min_length=8, max_length=1000), AfterValidator(no_control)]
+Secret = Annotated[str, StringConstraints(min_length=10, max_length=200, pattern=r"^whsec_[A-Za-z0-9+/=]+$")]
+
+
+class SinkCreate(Strict):
+    name: Name
+    kind: Literal["webhook"] = "webhook"
+    url: SinkUrl = Field(description="https://... (http only to loopback unless DIEMCAU_WEBHOOK_ALLOW_HTTP)")
+    secret: Secret | None = Field(default=None, description="whsec_<base64>; absent: one is generated")
+    event_types: Annotated[list[EventType], Field(max_length=50)] = Field(
+        default_factory=list, description="e.g. endpoint.state, alarm.raised; empty: all"
+    )
+    enabled: bool = True
+    from_start: bool = Field(
+        default=False, description="Deliver the outbox from its oldest event, not from now"
+    )
+
+
+class SinkUpdate(Strict):
+    url: SinkUrl | None = None
+    event_types: Annotated[list[EventType], Field(max_length=50)] | None = None
+    enabled: bool | None = None
+
+
+class SinkPublic(BaseModel):
+    id: uuid.UUID
+    name: str
+    kind: str
+    url: str
+    event_types: list[str]
+    enabled: bool
+    cursor: int
+    backlog: dict[str, int] = Field(description="Deliveries per status: pending, delivered, dead")
+    created_at: datetime
+
+
+class SinkCreated(SinkPublic):
+    secret: str = Field(description="Shown once: the receiver verifies signatures with it")
+
+
+class DeliveryPublic(BaseModel):
+    id: int
+    event_id: int
+    entity_key: str
+    status: str
+    attempts: int
+    first_attempt_at: datetime | None
+    next_attempt_at: datetime
+    delivered_at: datetime | None
+    last_status: int | None
+    last_error: str | None

@@ -1,0 +1,76 @@
+"""A real HTTP webhook receiver on a random loopback port, for delivery tests and benchmarks.
+
+It verifies every Standard Webhooks signature, records what arrived in order,
+and can be switched "down" (answers 503) to play an IOC outage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import uvicorn
+from fastapi import FastAPI, Request, Response
+
+from controller.ioc.signing import verify
+
+
+@dataclass
+class Receiver:
+    secret: str = ""
+    down: bool = False
+    received: list[dict] = field(default_factory=list)  # accepted events, in arrival order
+    ids: list[str] = field(default_factory=list)
+    bad_signatures: int = 0
+    refused: int = 0
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/hook")
+        async def hook(request: Request) -> Response:
+            body = await request.body()
+            if self.down:
+                self.refused += 1
+                return Response(status_code=503)
+            if not self.secret or not verify(self.secret, dict(request.headers), body):
+                self.bad_signatures += 1
+                return Response(status_code=401)
+            self.ids.append(request.headers["webhook-id"])
+            self.received.append(json.loads(body))
+            return Response(status_code=204)
+
+        return app
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.asynccontextmanager
+async def running_receiver() -> AsyncIterator[Receiver]:
+    receiver = Receiver(port=_free_port())
+    server = uvicorn.Server(
+        uvicorn.Config(receiver.app(), host="127.0.0.1", port=receiver.port, log_level="error")
+    )
+    task = asyncio.create_task(server.serve())
+    for _ in range(200):
+        if server.started:
+            break
+        await asyncio.sleep(0.02)
+    try:
+        yield receiver
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)

@@ -33,12 +33,14 @@ from controller.api import (
     users,
     whep,
 )
+from controller.api import metrics as metrics_api
 from controller.api.deps import AppState
 from controller.cameras.hub import CameraHub
 from controller.cameras.monitor import CameraMonitor
 from controller.db import Database
 from controller.events import OutboxSignal
 from controller.ioc.dispatcher import SinkDispatcher
+from controller.ioc.metrics import Metrics
 from controller.jobs.firmware import FirmwareWork
 from controller.jobs.provision import ProvisionWork
 from controller.jobs.runner import HEARTBEAT_S, JobRunner
@@ -81,6 +83,7 @@ async def build_state(settings: Settings) -> AppState:
     runner.register("provision", ProvisionWork())
     runner.register("firmware", FirmwareWork())
     signal = OutboxSignal()
+    metrics = Metrics()
     monitor = Monitor(
         db,
         box,
@@ -90,6 +93,7 @@ async def build_state(settings: Settings) -> AppState:
         auth_retry_s=settings.monitor_auth_retry_s,
         full_every=settings.monitor_full_every,
         signal=signal,
+        observe_latency=metrics.poll_seconds.observe,
         thresholds=Thresholds(
             fail_after=settings.monitor_fail_after,
             recover_after=settings.monitor_recover_after,
@@ -134,6 +138,7 @@ async def build_state(settings: Settings) -> AppState:
             max_per_camera=settings.relay_max_viewers_per_camera, max_total=settings.relay_max_viewers
         ),
         sinks=SinkDispatcher(db, box, settings, signal),
+        metrics=metrics,
     )
 
 
@@ -221,6 +226,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(whep.router)  # WHEP lives at /whep, where players expect it
     app.include_router(whep.stats_router, prefix=API_PREFIX)
+    app.include_router(metrics_api.router)  # /metrics, where Prometheus looks by default
     # The browser console: static files, nothing built at run time. Pages hold no data;
     # everything they show comes from the API with the user's token.
     app.mount("/console", StaticFiles(directory=WEB_DIR, html=True), name="console")

@@ -41,6 +41,7 @@ class AppState:
     camera_monitor: Any = None  # controller.cameras.monitor.CameraMonitor
     relay: Any = None  # camera.relay.Relay
     sinks: Any = None  # controller.ioc.dispatcher.SinkDispatcher
+    metrics: Any = None  # controller.ioc.metrics.Metrics
 
 
 def get_state(request: Request) -> AppState:

@@ -20,6 +20,7 @@ import statistics
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -75,6 +76,7 @@ class Monitor:
         auth_retry_s: float = 300.0,
         full_every: int = 4,
         rng: random.Random | None = None,
+        observe_latency: Callable[[float], None] | None = None,
     ) -> None:
         self.db, self.box, self.profiles, self.pool = db, box, profiles, pool
         self.interval_s = interval_s
@@ -87,6 +89,7 @@ class Monitor:
         self.writer = HealthWriter(db, signal)
         self.watched: dict[uuid.UUID, Watched] = {}
         self.poll_latencies: deque[float] = deque(maxlen=10_000)
+        self.observe_latency = observe_latency  # e.g. the /metrics histogram
         self.polls = 0
         self.changes = 0  # state transitions seen (the alarm evaluator skips quiet passes)
         self._rng = rng or random.Random()
@@ -199,6 +202,8 @@ class Monitor:
             if obs is not None:
                 latency = loop.time() - started
                 self.poll_latencies.append(latency)
+                if self.observe_latency is not None:
+                    self.observe_latency(latency)
                 self.polls += 1
                 change = w.tracker.observe(obs, time.monotonic())
                 if change is not None:

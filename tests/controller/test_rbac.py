@@ -76,6 +76,7 @@ MATRIX = [
     ("GET", "/api/v1/relay/stats", EVERYONE, 200),
     ("DELETE", f"/whep/viewers/{X}", EVERYONE, 404),
     ("PATCH", f"/whep/viewers/{X}", EVERYONE, 405),
+    ("GET", "/metrics", {A, T, V}, 200),
     ("GET", "/api/v1/sinks", {A}, 200),
     ("POST", "/api/v1/sinks", {A}, 422),
     ("PATCH", f"/api/v1/sinks/{X}", {A}, 404),

@@ -79,7 +79,9 @@ class Settings(BaseSettings):
         default=10, ge=0, le=3600, description="A pull nobody uses any more stops after this"
     )
     webhook_timeout_s: float = Field(default=10, gt=0, le=120)
-    webhook_concurrency: int = Field(default=32, ge=1, le=500, description="Requests in flight per sink")
+    webhook_concurrency: int = Field(
+        default=16, ge=1, le=500, description="Requests in flight per sink (httpx's pool slows past ~16)"
+    )
     webhook_retry_hours: float = Field(
         default=24, gt=0, le=24 * 14, description="Then the event is dead-lettered"
     )

@@ -104,3 +104,17 @@ def bench_relay(
 
     result = run(viewers, measure_s, width, height, fps, kbps, baseline)
     typer.echo(json.dumps(result, indent=1 if as_json else None, ensure_ascii=False))
+
+
+@bench_app.command("webhook")
+def bench_webhook(
+    events: Annotated[int, typer.Option(min=10, max=200_000)] = 10_000,
+    entities: Annotated[int, typer.Option(min=1, max=10_000)] = 250,
+    naive_events: Annotated[int, typer.Option(min=10, max=10_000)] = 200,
+    delay_ms: Annotated[float, typer.Option(min=0, max=2000, help="Receiver's time per request")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only (the default output)")] = True,
+) -> None:
+    """Outbox events/s delivered (signed) to a local receiver, vs one POST at a time."""
+    from controller.bench.webhook_bench import run
+
+    typer.echo(json.dumps(run(events, entities, naive_events, delay_ms), indent=1 if as_json else None))

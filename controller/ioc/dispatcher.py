@@ -5,13 +5,13 @@ Per sink, two steps in a loop:
 1. *Enqueue*: outbox rows after the sink's ``cursor`` become ``sink_deliveries``
    rows and the cursor moves, in one transaction (a crash repeats nothing and
    skips nothing).
-2. *Deliver*: of the pending rows, the oldest of each entity is eligible when
-   due; eligible rows are sent concurrently (bounded). A failure is retried
+2. *Deliver*: each entity whose oldest pending row is due sends its rows in
+   order, one after another, stopping at its first failure; entities go in
+   parallel (bounded). A failure is retried
    with doubling, jittered backoff (5 s up to 1 h) for
    ``webhook_retry_hours`` (24 h), then the row is ``dead`` (dead letter:
-   visible, replayable) and the entity's later events go on. Because only the
-   oldest pending event of an entity is ever in flight, a receiver sees each
-   entity's events in order.
+   visible, replayable) and the entity's later events go on. Because an
+   entity's events are never in flight together, a receiver sees them in order.
 
 A receiver that is down costs one attempt per entity per backoff step, not
 one per event.
@@ -184,7 +184,11 @@ class SinkDispatcher:
             return len(wanted)
 
     async def deliver(self, sink_id: uuid.UUID, sender: Sender) -> float:
-        """Send what is due, oldest per entity first; seconds until the next is due (0: go on)."""
+        """Send what is due; seconds until the next is due (0: go on at once).
+
+        Each entity's due events go one after another (its order), stopping at its
+        first failure; different entities go in parallel (bounded).
+        """
         now = utcnow()
         async with self.db.transaction() as session:
             pending = (
@@ -195,56 +199,73 @@ class SinkDispatcher:
                     .limit(DELIVER_BATCH)
                 )
             ).all()
-            heads: dict[str, Any] = {}
+            chains: dict[str, list[Any]] = {}
             for row in pending:
-                heads.setdefault(row.entity_key, row)  # only the oldest of each entity may go
-            due = [r for r in heads.values() if r.next_attempt_at <= now]
+                chains.setdefault(row.entity_key, []).append(row)
+            # an entity whose oldest event is not due waits as a whole: its order holds
+            due = {k: rows for k, rows in chains.items() if rows[0].next_attempt_at <= now}
+            wanted = [r.event_id for rows in due.values() for r in rows]
             events = {
                 e.id: e
-                for e in (
-                    await session.scalars(
-                        select(OutboxEvent).where(OutboxEvent.id.in_([r.event_id for r in due]))
-                    )
-                ).all()
+                for e in (await session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(wanted)))).all()
             }
             session.expunge_all()
         if not pending:
             return IDLE_S
         if not due:
-            soonest = min(r.next_attempt_at for r in heads.values())
+            soonest = min(rows[0].next_attempt_at for rows in chains.values())
             return max(0.05, (soonest - now).total_seconds())
         sem = asyncio.Semaphore(self.settings.webhook_concurrency)
+        results: list[tuple[Any, tuple[bool, int | None, str | None]]] = []
 
-        async def one(row: Any) -> tuple[Any, tuple[bool, int | None, str | None]]:
-            event = events.get(row.event_id)
-            if event is None:  # pruned by retention before it could be delivered
-                return row, (False, None, "the event is no longer in the outbox")
+        async def chain(rows: list[Any]) -> None:
             async with sem:
-                return row, await sender.send(event)
+                for row in rows:
+                    event = events.get(row.event_id)
+                    if event is None:  # pruned by retention before it could be delivered
+                        results.append((row, (False, None, "the event is no longer in the outbox")))
+                        continue
+                    outcome = await sender.send(event)
+                    results.append((row, outcome))
+                    if not outcome[0]:
+                        return  # the rest of this entity waits behind it
 
-        results = await asyncio.gather(*(one(r) for r in due))
-        await self._record(sink_id, results, missing={r.event_id for r in due} - set(events))
-        return 0 if len(pending) > len(due) or len(pending) == DELIVER_BATCH else 0.05
+        await asyncio.gather(*(chain(rows) for rows in due.values()))
+        await self._record(results, missing=set(wanted) - set(events))
+        return 0 if len(pending) == DELIVER_BATCH else 0.05
 
-    async def _record(self, sink_id: uuid.UUID, results: list, missing: set[int]) -> None:
+    async def _record(self, results: list, missing: set[int]) -> None:
+        """Successes in one statement; failures (few) one by one with their next attempt."""
         now = utcnow()
         retry_for = timedelta(hours=self.settings.webhook_retry_hours)
+        ok_by_status: dict[int | None, list[int]] = {}
+        for row, (ok, status, _) in results:
+            if ok:
+                ok_by_status.setdefault(status, []).append(row.id)
+        failed = [(row, status, error) for row, (ok, status, error) in results if not ok]
         async with self.db.transaction() as session:
-            rows = {
-                d.id: d
-                for d in await session.scalars(
-                    select(Delivery).where(Delivery.id.in_([r.id for r, _ in results]))
+            for status, ids in ok_by_status.items():
+                await session.execute(
+                    update(Delivery)
+                    .where(Delivery.id.in_(ids))
+                    .values(
+                        status="delivered",
+                        delivered_at=now,
+                        attempts=Delivery.attempts + 1,
+                        first_attempt_at=func.coalesce(Delivery.first_attempt_at, now),
+                        last_status=status,
+                        last_error=None,
+                    )
                 )
-            }
-            for row, (ok, status, error) in results:
-                d = rows[row.id]
+                self.delivered += len(ids)
+            for row, status, error in failed:
+                d = await session.get(Delivery, row.id)
+                if d is None:
+                    continue
                 d.attempts += 1
                 d.first_attempt_at = d.first_attempt_at or now
                 d.last_status, d.last_error = status, error
-                if ok:
-                    d.status, d.delivered_at = "delivered", now
-                    self.delivered += 1
-                elif row.event_id in missing or now - d.first_attempt_at >= retry_for:
+                if row.event_id in missing or now - d.first_attempt_at >= retry_for:
                     d.status = "dead"
                 else:
                     d.next_attempt_at = now + timedelta(seconds=self.backoff(d.attempts))

@@ -7,9 +7,9 @@ import asyncio
 
 import pytest
 
+from controller.bench.webhook_receiver import running_receiver
 from controller.events import emit
 from controller.roles import Role
-from tests.support.webhook_receiver import running_receiver
 
 
 @pytest.fixture

@@ -1,5 +1,8 @@
 """A real HTTP webhook receiver on a random loopback port, for delivery tests and benchmarks.
 
+Run alone (``python -m controller.bench.webhook_receiver SECRET PORT [DELAY_MS]``) it
+serves until killed and prints its counts on ``GET /counts``.
+
 It verifies every Standard Webhooks signature, records what arrived in order,
 and can be switched "down" (answers 503) to play an IOC outage.
 """
@@ -23,6 +26,7 @@ from controller.ioc.signing import verify
 class Receiver:
     secret: str = ""
     down: bool = False
+    delay_s: float = 0.0  # the IOC's own processing and network time per request
     received: list[dict] = field(default_factory=list)  # accepted events, in arrival order
     ids: list[str] = field(default_factory=list)
     bad_signatures: int = 0
@@ -39,6 +43,8 @@ class Receiver:
         @app.post("/hook")
         async def hook(request: Request) -> Response:
             body = await request.body()
+            if self.delay_s:
+                await asyncio.sleep(self.delay_s)
             if self.down:
                 self.refused += 1
                 return Response(status_code=503)
@@ -74,3 +80,24 @@ async def running_receiver() -> AsyncIterator[Receiver]:
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)
+
+
+def main(secret: str, port: int, delay_ms: float = 0) -> None:
+    receiver = Receiver(secret=secret, port=port, delay_s=delay_ms / 1000)
+    app = receiver.app()
+
+    @app.get("/counts")
+    async def counts() -> dict[str, int]:
+        return {
+            "received": len(receiver.received),
+            "unique": len(set(receiver.ids)),
+            "bad": receiver.bad_signatures,
+        }
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="error")
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]) if len(sys.argv) > 3 else 0)

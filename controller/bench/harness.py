@@ -68,6 +68,16 @@ class ControllerProcess:
 
     def start(self) -> None:
         self.cli("users", "add", "admin", "--role", "admin", "--password-env", "DIEMCAU_ADMIN_PASSWORD")
+        self.serve()
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as when the power goes."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def serve(self) -> None:
+        """Start the server on the existing data dir (after ``start``, or again after ``kill``)."""
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "controller", "serve", "--host", self.host, "--port", str(self.port)],
             env=self.env,

@@ -94,6 +94,21 @@ def main(secret: str, port: int, delay_ms: float = 0) -> None:
             "bad": receiver.bad_signatures,
         }
 
+    @app.get("/received")
+    async def received() -> list[list]:
+        """[entity, event id] per accepted delivery, in arrival order (duplicates included)."""
+        return [[f"{e['entity']['type']}:{e['entity']['id']}", e["id"]] for e in receiver.received]
+
+    @app.post("/down")
+    async def go_down() -> dict[str, bool]:
+        receiver.down = True
+        return {"down": True}
+
+    @app.post("/up")
+    async def come_up() -> dict[str, bool]:
+        receiver.down = False
+        return {"down": False}
+
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="error")
 
 

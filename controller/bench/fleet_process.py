@@ -97,3 +97,19 @@ async def simulated_province(
             yield state, fleet
         finally:
             await close_state(state)
+
+
+async def open_row(row: dict[str, str], profiles: dict[str, Any], timeout_s: float = 10) -> Any:
+    """A fresh SSH session to the device of one inventory row: how the naive baselines connect."""
+    import endpoints
+
+    return await endpoints.open_session(
+        row["host"],
+        int(row["port"]),
+        row["username"],
+        row["password"],
+        profiles[row["profile"]],
+        known_host_key=row["host_key"],
+        connect_timeout=timeout_s,
+        command_timeout=timeout_s,
+    )

@@ -15,7 +15,7 @@ import time
 from sqlalchemy import func, select
 
 import endpoints
-from controller.bench.fleet_process import simulated_province
+from controller.bench.fleet_process import open_row, simulated_province
 from controller.models import Alarm
 from endpoints.sim.control import control_request
 
@@ -37,14 +37,7 @@ async def _naive_poll_cpu(rows: list[dict], profiles: dict, sample: int) -> floa
     """CPU seconds per poll when every poll opens a new SSH connection (no pool)."""
     cpu0 = time.process_time()
     for row in rows[:sample]:
-        async with await endpoints.open_session(
-            row["host"],
-            int(row["port"]),
-            row["username"],
-            row["password"],
-            profiles[row["profile"]],
-            known_host_key=row["host_key"],
-        ) as dev:
+        async with await open_row(row, profiles) as dev:
             await endpoints.EndpointDriver(dev).health()
     return (time.process_time() - cpu0) / sample
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import endpoints
-from controller.bench.fleet_process import simulated_province
+from controller.bench.fleet_process import open_row, simulated_province
 from controller.principal import SYSTEM
 from controller.services import jobs_query, registry, standards
 from endpoints.sim.control import control_request
@@ -93,16 +93,7 @@ async def _baseline(rows: list[dict], profiles: dict, sample: int, timeout_s: fl
                 continue
             value = standards.render(template, facts)  # the values the controller writes
             for step in ("read", "set", "verify"):
-                async with await endpoints.open_session(
-                    row["host"],
-                    int(row["port"]),
-                    row["username"],
-                    row["password"],
-                    profile,
-                    known_host_key=row["host_key"],
-                    connect_timeout=timeout_s,
-                    command_timeout=timeout_s,
-                ) as dev:
+                async with await open_row(row, profiles, timeout_s) as dev:
                     driver = endpoints.EndpointDriver(dev)
                     if step == "set":
                         await driver.set_config(key, value)

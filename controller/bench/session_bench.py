@@ -27,7 +27,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 import endpoints
-from controller.bench.fleet_process import simulated_province
+from controller.bench.fleet_process import open_row, simulated_province
 from controller.models import Endpoint, SessionEvent, utcnow
 from controller.principal import SYSTEM
 from controller.services.devices import device_target
@@ -65,27 +65,11 @@ async def _naive_dials(rows: list[dict], profiles: dict, sample: int) -> float:
     """Seconds per endpoint: connect, dial, disconnect, one after another."""
     t0 = time.perf_counter()
     for row in rows[:sample]:
-        async with await endpoints.open_session(
-            row["host"],
-            int(row["port"]),
-            row["username"],
-            row["password"],
-            profiles[row["profile"]],
-            known_host_key=row["host_key"],
-            connect_timeout=10,
-            command_timeout=10,
-        ) as dev:
+        async with await open_row(row, profiles) as dev:
             await endpoints.EndpointDriver(dev).dial("sip:naive@bridge.sim", 1920, "sip", "naive")
     per = (time.perf_counter() - t0) / sample
     for row in rows[:sample]:  # leave them idle for nobody's benefit but tidiness
-        async with await endpoints.open_session(
-            row["host"],
-            int(row["port"]),
-            row["username"],
-            row["password"],
-            profiles[row["profile"]],
-            known_host_key=row["host_key"],
-        ) as dev:
+        async with await open_row(row, profiles) as dev:
             await endpoints.EndpointDriver(dev).hangup()
     return per
 

@@ -73,7 +73,7 @@ async def update_bridge(
     if changes.get("name") and changes["name"] != bridge.name:
         if await session.scalar(select(Bridge.id).where(Bridge.name == changes["name"])):
             raise Conflict(f"a bridge named {changes['name']!r} exists", field="name")
-    in_use = (await store.ports_in_use(session, bridge.id)).get(bridge.id, 0)
+    in_use = await store.ports_held(session, bridge.id)
     if changes.get("ports") is not None and changes["ports"] < in_use:
         raise Conflict(f"{in_use} ports are in use by live sessions", in_use=in_use, field="ports")
     for key, value in changes.items():

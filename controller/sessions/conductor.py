@@ -253,7 +253,7 @@ class Conductor:
                     part.streak += 1
                     return f"busy: in another call ({status.remote or 'unknown remote'})"
                 if status.state == "connected":
-                    await self._joined(part)
+                    await self._set(part, "connected", None)
                     return None
                 if status.state != "idle":
                     return await self._follow_setup(part, driver)
@@ -290,7 +290,7 @@ class Conductor:
             if not is_session_call(self.call.dial_string, status.remote):
                 continue  # the device has not reported our remote yet
             if status.state == "connected":
-                await self._joined(part)
+                await self._set(part, "connected", None)
                 return None
             if status.state == "ringing" and part.state != "ringing":
                 await self._set(part, "ringing", None)
@@ -317,9 +317,6 @@ class Conductor:
             if status.state != "idle" and not ours:
                 return f"in another call ({status.remote or 'unknown remote'})"
             return part.ended_cause or "call ended"
-
-    async def _joined(self, part: Part) -> None:
-        await self._set(part, "connected", None)
 
     async def _leave(self, part: Part, final: str) -> str | None:
         """Hang up our call (only ours) and wait until the device is idle; the failure, if any."""

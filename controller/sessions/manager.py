@@ -197,7 +197,7 @@ class SessionManager:
         (higher units first), the rest are unavailable with the reason.
         """
         busy = await store.busy_endpoints(session, exclude=row.id)
-        in_use = (await store.ports_in_use(session, bridge.id)).get(bridge.id, 0)
+        in_use = await store.ports_held(session, bridge.id)
         planned = [(ep, store.availability(ep, busy)) for ep in endpoints]
         wanted = sum(1 for _, why in planned if why is None)
         if strict:
@@ -344,9 +344,7 @@ class SessionManager:
                 if why is not None:
                     raise Conflict(f"{ep.name} cannot join: {why}")
                 bridge = await store.get_bridge(session, row.bridge_id)
-                store.check_capacity(
-                    bridge, (await store.ports_in_use(session, bridge.id)).get(bridge.id, 0), 1
-                )
+                store.check_capacity(bridge, await store.ports_held(session, bridge.id), 1)
                 if existing is not None:
                     await session.delete(existing)
                     await session.flush()
@@ -390,9 +388,7 @@ class SessionManager:
                     ):
                         raise Conflict(f"{part.endpoint_name} cannot join: {why}")
                     bridge = await store.get_bridge(session, row.bridge_id)
-                    store.check_capacity(
-                        bridge, (await store.ports_in_use(session, bridge.id)).get(bridge.id, 0), 1
-                    )
+                    store.check_capacity(bridge, await store.ports_held(session, bridge.id), 1)
                 store.timeline(session, row.id, "action", part.endpoint_name, action="redial", by=actor.label)
                 audit.record(
                     session,

@@ -73,6 +73,10 @@ async def ports_in_use(session: AsyncSession, bridge_id: uuid.UUID | None = None
     return {bid: n for bid, n in (await session.execute(query)).all()}
 
 
+async def ports_held(session: AsyncSession, bridge_id: uuid.UUID) -> int:
+    return (await ports_in_use(session, bridge_id)).get(bridge_id, 0)
+
+
 def check_capacity(bridge: Bridge, in_use: int, requested: int) -> None:
     if in_use + requested > bridge.ports:
         free = max(bridge.ports - in_use, 0)

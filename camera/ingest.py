@@ -73,22 +73,38 @@ class SourceStats:
     opened_at: float | None = None
     last_packet_at: float | None = None
     last_error: str | None = None
-    recent: deque[tuple[float, int, bool]] = field(default_factory=lambda: deque(maxlen=600))
+    # (arrival, size, keyframe, media time in seconds or None), newest last
+    recent: deque[tuple[float, int, bool, float | None]] = field(default_factory=lambda: deque(maxlen=600))
 
     def rates(self, window_s: float = 10.0) -> dict[str, float | None]:
-        """fps, kbit/s and keyframe interval over the last ``window_s`` (packet timing, no decode)."""
+        """fps, kbit/s and keyframe interval over the last ``window_s`` (packet timing, no decode).
+
+        Measured on the stream's own clock (decode timestamps): the first packets after an
+        RTSP open arrive in a burst, so arrival times overstate the rate of a fresh pull.
+        Arrival times are the fallback when a stream carries no usable timestamps.
+        """
         if not self.recent:
             return {"fps": None, "bitrate_kbps": None, "keyframe_interval_s": None}
         end = self.recent[-1][0]
         inside = [r for r in self.recent if r[0] >= end - window_s]
-        span = max(end - inside[0][0], 1e-3)
-        keys = [t for t, _, k in inside if k]
+        if len(inside) < 2:
+            return {"fps": None, "bitrate_kbps": None, "keyframe_interval_s": None}
+        clock = [r[3] for r in inside]
+        arrival_span = end - inside[0][0]
+        media_ok = all(t is not None for t in clock) and all(
+            b > a
+            for a, b in zip(clock, clock[1:], strict=False)  # type: ignore[operator]
+        )
+        if media_ok and clock[-1] - clock[0] <= 4 * arrival_span + 1.0:  # type: ignore[operator]
+            times = [float(t) for t in clock]  # type: ignore[arg-type]
+        else:  # no timestamps, or they jumped (a reconnect restarts the clock)
+            times = [r[0] for r in inside]
+        span = max(times[-1] - times[0], 1e-3)
+        keys = [t for t, r in zip(times, inside, strict=True) if r[2]]
         interval = (keys[-1] - keys[0]) / (len(keys) - 1) if len(keys) > 1 else None
         return {
-            "fps": round((len(inside) - 1) / span, 2) if len(inside) > 1 else None,
-            "bitrate_kbps": round(sum(n for _, n, _ in inside) * 8 / span / 1000, 1)
-            if len(inside) > 1
-            else None,
+            "fps": round((len(inside) - 1) / span, 2),
+            "bitrate_kbps": round(sum(r[1] for r in inside[1:]) * 8 / span / 1000, 1),
             "keyframe_interval_s": round(interval, 2) if interval else None,
         }
 
@@ -311,7 +327,9 @@ class CameraSource:
         s.packets += 1
         s.bytes += len(packet.data)
         s.last_packet_at = packet.received
-        s.recent.append((packet.received, len(packet.data), packet.keyframe))
+        stamp = packet.dts if packet.dts is not None else packet.pts
+        media_s = float(stamp * packet.time_base) if stamp is not None else None
+        s.recent.append((packet.received, len(packet.data), packet.keyframe, media_s))
         if packet.keyframe:
             s.keyframes += 1
             self._gop = [packet]

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from camera.frames import decode_keyframe, to_jpeg
-from camera.ingest import CameraSource
+from camera.ingest import CameraSource, SourceStats
 from camera.sim.control import camera_control
 from camera.sim.process import CameraSimProcess
 
@@ -96,3 +96,20 @@ async def test_camera_that_stops_is_retried_and_comes_back(cams):
     finally:
         await camera_control(cams.control_file, {"op": "fault", "camera": "2", "fault": "clear"})
         await src.stop()
+
+
+def test_rates_follow_the_stream_clock_not_the_open_burst():
+    """An RTSP open delivers its first second of video at once; the rate is still the camera's."""
+    stats = SourceStats()
+    for i in range(45):  # 3 s of 15 fps video, a keyframe every 15 frames, 2 kB per frame
+        arrival = 0.05 * i if i < 15 else 1.0 + (i - 15) / 15  # the first 15 frames in 0.7 s
+        stats.recent.append((arrival, 2000, i % 15 == 0, i / 15))
+    rates = stats.rates(window_s=10)
+    assert rates == {"fps": 15.0, "bitrate_kbps": 240.0, "keyframe_interval_s": 1.0}
+
+
+def test_rates_fall_back_to_arrival_when_the_clock_restarts():
+    stats = SourceStats()
+    for i in range(20):  # a reconnect restarts the stream clock half way
+        stats.recent.append((i / 10, 1000, i % 10 == 0, (i % 10) / 10))
+    assert stats.rates(window_s=10)["fps"] == 10.0

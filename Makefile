@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # text/time overlays that name each camera are in gstreamer1.0-x (pango).
 GST_PACKAGES := gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-tools gstreamer1.0-plugins-base \
 	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-x
-APT_PACKAGES := postgresql iproute2 chromium $(GST_PACKAGES)
+APT_PACKAGES := postgresql iproute2 chromium mosquitto $(GST_PACKAGES)
 PG_USER := diemcau-pg
 
 .PHONY: setup system demo test bench lint clean

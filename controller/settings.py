@@ -87,8 +87,9 @@ class Settings(BaseSettings):
     )
     webhook_backoff_base_s: float = Field(default=5, gt=0, le=3600)
     webhook_backoff_max_s: float = Field(default=3600, gt=0, le=86400)
-    webhook_allow_http: bool = Field(
-        default=False, description="Allow plain-HTTP webhook URLs beyond loopback (HTTPS otherwise)"
+    sink_allow_plaintext: bool = Field(
+        default=False,
+        description="Allow plain http:// and mqtt:// sinks beyond loopback (https:// and mqtts:// otherwise)",
     )
     relay_max_viewers_per_camera: int = Field(default=20, ge=1, le=1000)
     relay_max_viewers: int = Field(default=100, ge=1, le=10000, description="WHEP viewers in total")

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from controller.api.deps import Actor, Offset, Session, State, route
 from controller.errors import Conflict, InvalidInput, NotFound
 from controller.ioc import signing
+from controller.ioc.mqtt import parse_mqtt_url
 from controller.ioc.schemas import DeliveryPublic, SinkCreate, SinkCreated, SinkPublic, SinkUpdate
 from controller.models import Delivery, OutboxEvent, Sink, utcnow
 from controller.roles import Role
@@ -23,17 +24,28 @@ router = APIRouter(prefix="/sinks", tags=["sinks"])
 ADMIN = route(Role.admin)
 
 
-def _check_url(url: str, allow_http: bool) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise InvalidInput("the URL must be https://host/...", field="url")
-    if parts.scheme == "http" and not allow_http:
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _check_url(kind: str, url: str, allow_plaintext: bool) -> None:
+    """A webhook is https://, an MQTT broker mqtts://; plaintext only to loopback unless allowed."""
+    if kind == "mqtt":
         try:
-            loopback = ipaddress.ip_address(parts.hostname).is_loopback
-        except ValueError:
-            loopback = parts.hostname == "localhost"
-        if not loopback:
-            raise InvalidInput("plain http is allowed only to loopback; use https", field="url")
+            target = parse_mqtt_url(url)
+        except ValueError as exc:
+            raise InvalidInput(f"the URL {exc}", field="url") from None
+        host, plaintext, secure = target.host, not target.tls, "mqtts"
+    else:
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise InvalidInput("the URL must be https://host/...", field="url")
+        host, plaintext, secure = parts.hostname, parts.scheme == "http", "https"
+    if plaintext and not allow_plaintext and not _is_loopback(host):
+        raise InvalidInput(f"plaintext is allowed only to loopback; use {secure}://", field="url")
 
 
 async def _public(session, sink: Sink) -> SinkPublic:  # type: ignore[no-untyped-def]
@@ -70,16 +82,20 @@ async def list_sinks(session: Session) -> list[SinkPublic]:
 @router.post("", response_model=SinkCreated, status_code=status.HTTP_201_CREATED, **ADMIN)
 async def create_sink(data: SinkCreate, state: State, session: Session, actor: Actor) -> SinkCreated:
     """The signing secret is returned once; events from now on are delivered (or all, ``from_start``)."""
-    _check_url(data.url, state.settings.webhook_allow_http)
+    _check_url(data.kind, data.url, state.settings.sink_allow_plaintext)
     if await session.scalar(select(Sink.id).where(Sink.name == data.name)):
         raise Conflict(f"a sink named {data.name!r} exists", field="name")
-    secret = data.secret or signing.new_secret()
+    if data.kind == "mqtt" and data.secret:
+        raise InvalidInput("an MQTT sink has no signing secret; give the broker's password", field="secret")
+    if data.kind == "webhook" and data.password:
+        raise InvalidInput("a webhook has no password; it is signed with its secret", field="password")
+    secret = data.password if data.kind == "mqtt" else data.secret or signing.new_secret()
     cursor = 0 if data.from_start else (await session.scalar(select(func.max(OutboxEvent.id))) or 0)
     sink = Sink(
         name=data.name,
         kind=data.kind,
         url=data.url,
-        secret_enc=state.box.encrypt(secret),
+        secret_enc=state.box.encrypt(secret) if secret else None,
         event_types=data.event_types,
         enabled=data.enabled,
         cursor=cursor,
@@ -88,7 +104,8 @@ async def create_sink(data: SinkCreate, state: State, session: Session, actor: A
     session.add(sink)
     await session.flush()
     audit.record(session, actor, "sink.create", "sink", str(sink.id), {"name": sink.name, "url": sink.url})
-    return SinkCreated(**(await _public(session, sink)).model_dump(), secret=secret)
+    shown = secret if data.kind == "webhook" else None  # a password is never returned
+    return SinkCreated(**(await _public(session, sink)).model_dump(), secret=shown)
 
 
 @router.patch("/{sink_id}", response_model=SinkPublic, **ADMIN)
@@ -98,11 +115,23 @@ async def update_sink(
     sink = await _sink(session, sink_id)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("url"):
-        _check_url(changes["url"], state.settings.webhook_allow_http)
+        _check_url(sink.kind, changes["url"], state.settings.sink_allow_plaintext)
+    password = changes.pop("password", None)
+    if password is not None:
+        if sink.kind != "mqtt":
+            raise InvalidInput("only an MQTT sink has a password", field="password")
+        sink.secret_enc = state.box.encrypt(password)
     for key, value in changes.items():
         if value is not None:
             setattr(sink, key, value)
-    audit.record(session, actor, "sink.update", "sink", str(sink.id), changes)
+    audit.record(
+        session,
+        actor,
+        "sink.update",
+        "sink",
+        str(sink.id),
+        changes | ({"password": "changed"} if password else {}),
+    )
     return await _public(session, sink)
 
 

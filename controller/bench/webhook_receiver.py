@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
 
+from controller.bench.harness import free_port
 from controller.ioc.signing import verify
 
 
@@ -58,15 +58,9 @@ class Receiver:
         return app
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.asynccontextmanager
 async def running_receiver() -> AsyncIterator[Receiver]:
-    receiver = Receiver(port=_free_port())
+    receiver = Receiver(port=free_port())
     server = uvicorn.Server(
         uvicorn.Config(receiver.app(), host="127.0.0.1", port=receiver.port, log_level="error")
     )

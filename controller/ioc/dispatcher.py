@@ -31,6 +31,7 @@ from sqlalchemy import func, select, update
 
 from controller.db import Database
 from controller.events import OutboxSignal
+from controller.ioc.mqtt import MqttSender, parse_mqtt_url
 from controller.ioc.webhook import WebhookSender
 from controller.models import Delivery, OutboxEvent, Sink, utcnow
 from controller.security import SecretBox
@@ -47,7 +48,11 @@ IDLE_S = 5.0  # a safety net: new events wake the sink at once
 
 
 class Sender(Protocol):
+    """One way to deliver an event (webhook POST, MQTT publish); the dispatcher owns order and retries."""
+
     async def send(self, event: OutboxEvent) -> tuple[bool, int | None, str | None]: ...
+
+    async def aclose(self) -> None: ...
 
 
 class SinkDispatcher:
@@ -122,12 +127,26 @@ class SinkDispatcher:
 
     def _sender(self, sink: Sink) -> Sender:
         assert self._client is not None
-        secret = self.box.decrypt(sink.secret_enc) if sink.secret_enc else ""
-        return WebhookSender(sink.url, secret, self._client)
+        secret = self.box.decrypt(sink.secret_enc) if sink.secret_enc else None
+        if sink.kind == "mqtt":
+            return MqttSender(
+                parse_mqtt_url(sink.url),
+                secret,
+                client_id=f"diemcau-{sink.id.hex[:12]}",
+                timeout_s=self.settings.webhook_timeout_s,
+                inflight=self.settings.webhook_concurrency,
+            )
+        return WebhookSender(sink.url, secret or "", self._client)
 
     async def _run(self, sink: Sink) -> None:
         sender = self._sender(sink)
         wake, stopping = self._wake[sink.id], self._stopping[sink.id]
+        try:
+            await self._loop(sink, sender, wake, stopping)
+        finally:
+            await sender.aclose()
+
+    async def _loop(self, sink: Sink, sender: Sender, wake: asyncio.Event, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
             # Listen before the pass: an event committed during it must not wait for the timeout.
             waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stopping.wait())]

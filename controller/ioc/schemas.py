@@ -12,14 +12,21 @@ from controller.schemas import Name, Strict, no_control
 
 EventType = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z_]+(\.[a-z_]+)*$")]
 SinkUrl = Annotated[str, StringConstraints(min_length=8, max_length=1000), AfterValidator(no_control)]
+MqttPassword = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(no_control)]
 Secret = Annotated[str, StringConstraints(min_length=10, max_length=200, pattern=r"^whsec_[A-Za-z0-9+/=]+$")]
 
 
 class SinkCreate(Strict):
     name: Name
-    kind: Literal["webhook"] = "webhook"
-    url: SinkUrl = Field(description="https://... (http only to loopback unless DIEMCAU_WEBHOOK_ALLOW_HTTP)")
-    secret: Secret | None = Field(default=None, description="whsec_<base64>; absent: one is generated")
+    kind: Literal["webhook", "mqtt"] = "webhook"
+    url: SinkUrl = Field(
+        description="webhook: https://host/path; mqtt: mqtts://[user@]broker[:8883][/topic prefix]. "
+        "Plain http:// or mqtt:// only to loopback unless DIEMCAU_SINK_ALLOW_PLAINTEXT"
+    )
+    secret: Secret | None = Field(
+        default=None, description="webhook: whsec_<base64>; absent: one is generated"
+    )
+    password: MqttPassword | None = Field(default=None, description="mqtt: the broker password")
     event_types: Annotated[list[EventType], Field(max_length=50)] = Field(
         default_factory=list, description="e.g. endpoint.state, alarm.raised; empty: all"
     )
@@ -31,6 +38,7 @@ class SinkCreate(Strict):
 
 class SinkUpdate(Strict):
     url: SinkUrl | None = None
+    password: MqttPassword | None = Field(default=None, description="mqtt: a new broker password")
     event_types: Annotated[list[EventType], Field(max_length=50)] | None = None
     enabled: bool | None = None
 
@@ -48,7 +56,9 @@ class SinkPublic(BaseModel):
 
 
 class SinkCreated(SinkPublic):
-    secret: str = Field(description="Shown once: the receiver verifies signatures with it")
+    secret: str | None = Field(
+        description="webhook: shown once, the receiver verifies signatures with it; mqtt: null"
+    )
 
 
 class DeliveryPublic(BaseModel):

@@ -45,3 +45,6 @@ class WebhookSender:
         if 200 <= r.status_code < 300:
             return True, r.status_code, None
         return False, r.status_code, f"HTTP {r.status_code}"
+
+    async def aclose(self) -> None:
+        """The HTTP client is the dispatcher's, shared by every webhook sink."""

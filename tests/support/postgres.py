@@ -16,13 +16,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from controller.bench.harness import free_port
+
 PG_USER = "diemcau-pg"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _bindir() -> str:

@@ -11,9 +11,6 @@ import asyncio
 import os
 import secrets
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -72,7 +69,7 @@ async def _prepare(
             for key, value in standards.DEMO_STANDARD.items():
                 await standards.set_value(session, None, key, value, keys, SYSTEM)
             ordered = sorted(cameras.items(), key=lambda kv: int(kv[0]))
-            for (name, url), unit in zip(ordered, camera_units(), strict=True):
+            for (name, url), unit in zip(ordered, camera_units()[: len(ordered)], strict=True):
                 data = CameraCreate(name=f"Một cửa {name}", unit=unit, url=url, site="Bộ phận một cửa")
                 await registry.create_camera(session, state.box, data, SYSTEM)
             report = await csv_import.import_csv(
@@ -90,65 +87,38 @@ async def _prepare(
         await close_state(state)
 
 
-def _start_fleet(workdir: Path, count: int, latency_ms: int) -> subprocess.Popen:
-    units_file = workdir / "units.txt"
-    units_file.write_text("\n".join(demo_units()[:count]) + "\n", encoding="utf-8")
-    inventory = workdir / "fleet.csv"
-    log = (workdir / "sim.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "controller",
-            "sim",
-            "endpoints",
-            "--count",
-            str(count),
-            "--latency-ms",
-            str(latency_ms),
-            # Upgrades in the demo: a 5 s download, reboots 100x shorter than the real 10-15 min.
-            "--download-s",
-            "5",
-            "--time-scale",
-            "0.01",
-            # A living province: calls start and end, a camera is unplugged now and then.
-            "--dynamics",
-            # Conference calls take 2 s to connect, and now and then one drops (redialled).
-            "--ring-delay-ms",
-            "700",
-            "--answer-delay-ms",
-            "1300",
-            "--drop-per-min-pct",
-            "0.5",
-            "--inventory",
-            str(inventory),
-            "--units",
-            str(units_file),
-            "--control-file",
-            str(workdir / "sim-control.json"),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while not (workdir / "sim-control.json").exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the simulator did not start; see {workdir / 'sim.log'}")
-        time.sleep(0.1)
-    return proc
+# A living province: calls start and end, a camera is unplugged now and then; conference
+# calls take 2 s to connect and now and then one drops (redialled); upgrades take a 5 s
+# download and reboots 100x shorter than the real 10-15 min.
+LIVING = ("--dynamics", "--drop-per-min-pct", "0.5")
+SIM_ARGS = (
+    "--download-s",
+    "5",
+    "--time-scale",
+    "0.01",
+    "--ring-delay-ms",
+    "700",
+    "--answer-delay-ms",
+    "1300",
+)
 
 
 def demo(
     port: Annotated[int, typer.Option(help="HTTP port of the console/API")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to serve on")] = "127.0.0.1",
     count: Annotated[int, typer.Option(min=1, max=1000, help="Simulated endpoints")] = 250,
+    cameras: Annotated[int, typer.Option(min=0, max=DEMO_CAMERAS, help="Simulated cameras")] = DEMO_CAMERAS,
     latency_ms: Annotated[int, typer.Option(min=0, help="Simulated device reply latency")] = 20,
+    living: Annotated[bool, typer.Option(help="Random calls, drops and unplugged cables")] = True,
+    data_dir: Annotated[Path, typer.Option(help="Wiped and rebuilt on every start")] = Path("var/demo"),
 ) -> None:
-    """Start a simulated province (250 endpoints) and the controller on SQLite."""
+    """Start a simulated province (250 endpoints, 12 cameras) and the controller on SQLite."""
     import uvicorn
 
     from controller.app import create_app
+    from controller.bench.fleet_process import FleetProcess
 
-    workdir = Path("var/demo").resolve()
+    workdir = data_dir.resolve()
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     os.environ["DIEMCAU_DATA_DIR"] = str(workdir)
@@ -157,18 +127,23 @@ def demo(
     passwords = {r.value: secrets.token_urlsafe(9) for r in Role}
 
     with console.status("starting the simulated fleet and cameras..."):
-        fleet = _start_fleet(workdir, count, latency_ms)
-        cams = CameraSimProcess(DEMO_CAMERAS, control_file=workdir / "cameras-control.json")
-        cams.start()
+        fleet = FleetProcess(
+            count, latency_ms, demo_units()[:count], SIM_ARGS + (LIVING if living else ()), workdir
+        )
+        fleet.__enter__()
+        cams = CameraSimProcess(cameras, control_file=workdir / "cameras-control.json")
+        if cameras:
+            cams.start()
     try:
         with console.status("building the unit tree and registering the fleet..."):
-            inventory = (workdir / "fleet.csv").read_bytes()
-            imported = asyncio.run(_prepare(settings, inventory, passwords, cams.urls))
+            imported = asyncio.run(
+                _prepare(settings, fleet.inventory.read_bytes(), passwords, cams.urls if cameras else {})
+            )
         console.print(
             f"[green]ready[/green]: {imported} endpoints registered over central → "
             f"province → 10 districts → 209 communes"
         )
-        console.print(f"API and docs: http://127.0.0.1:{port}/docs")
+        console.print(f"console: http://{host}:{port}/console/   API and docs: http://{host}:{port}/docs")
         for role, password in passwords.items():
             console.print(f"  login [bold]{role}[/bold] / {password}")
         (workdir / "logins.txt").write_text(
@@ -176,15 +151,14 @@ def demo(
         )
         os.chmod(workdir / "logins.txt", 0o600)
         console.print(
-            f"simulator faults: diemcau sim fault --control-file {workdir}/sim-control.json "
+            f"simulator faults: diemcau sim fault --control-file {fleet.control_file} "
             "--endpoint <name> --fault stall"
         )
         console.print(
-            f"{DEMO_CAMERAS} cameras; break one: diemcau sim camera-fault --control-file "
+            f"{cameras} cameras; break one: diemcau sim camera-fault --control-file "
             f"{workdir}/cameras-control.json --camera 3 --fault black"
         )
-        uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
     finally:
         cams.stop()
-        fleet.terminate()
-        fleet.wait(10)
+        fleet.__exit__(None, None, None)

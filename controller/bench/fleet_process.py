@@ -13,8 +13,15 @@ from typing import Any
 
 
 class FleetProcess:
-    def __init__(self, count: int, latency_ms: int, units: list[str], extra: tuple[str, ...] = ()) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="diemcau-fleet-"))
+    def __init__(
+        self,
+        count: int,
+        latency_ms: int,
+        units: list[str],
+        extra: tuple[str, ...] = (),
+        workdir: Path | None = None,
+    ) -> None:
+        self.dir = workdir or Path(tempfile.mkdtemp(prefix="diemcau-fleet-"))
         self.count, self.latency_ms, self.units, self.extra = count, latency_ms, units, extra
         self.proc: subprocess.Popen | None = None
 

@@ -1,0 +1,116 @@
+/**
+ * The console shell: sign in, pick the views the role may open, route by the
+ * URL fragment, switch language. Each view is a module exporting
+ * `mount(el, ctx, ...params)` that returns a cleanup function; ctx is
+ * { api, t, user, go, toast } and is all a view needs.
+ */
+import { Api, ApiError } from "./lib/api.js";
+import { h, fill } from "./lib/dom.js";
+import { t, language, setLanguage, onLanguage } from "./lib/i18n.js";
+
+/** Route → [module, roles that may open it]. */
+const ROUTES = {
+  ioc: ["./views/ioc.js", ["ioc_viewer", "admin", "technician", "host"]],
+  tech: ["./views/tech.js", ["technician", "admin"]],
+  host: ["./views/host.js", ["host", "admin"]],
+  endpoint: ["./views/details.js", ["ioc_viewer", "admin", "technician", "host"]],
+  camera: ["./views/details.js", ["ioc_viewer", "admin", "technician", "host"]],
+};
+const NAV = ["ioc", "tech", "host"];
+const HOME = { ioc_viewer: "ioc", technician: "tech", host: "host", admin: "ioc" };
+
+const main = document.getElementById("main");
+const bar = document.getElementById("bar");
+let user = null;
+let cleanup = null;
+
+const api = new Api(() => { if (user) signOut(t("app.expired")); });
+
+function toast(text, kind = "info") {
+  const el = document.getElementById("toast");
+  el.textContent = text;
+  el.className = `toast ${kind}`;
+  el.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { el.hidden = true; }, kind === "error" ? 8000 : 4000);
+}
+
+function go(route) {
+  if (location.hash === `#/${route}`) render();
+  else location.hash = `#/${route}`;
+}
+
+function signOut(message = "") {
+  api.setToken("");
+  user = null;
+  bar.hidden = true;
+  if (cleanup) { cleanup(); cleanup = null; }
+  showLogin(message);
+}
+
+function showLogin(message = "") {
+  const error = h("p", { class: "error", role: "alert", id: "login-error" }, message);
+  const username = h("input", { name: "username", autocomplete: "username", required: true, id: "username" });
+  const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true, id: "password" });
+  const form = h("form", { class: "login", id: "login",
+    onsubmit: async (ev) => {
+      ev.preventDefault();
+      error.textContent = "";
+      try {
+        await api.login(username.value.trim(), password.value);
+        await start();
+      } catch (err) {
+        error.textContent = err instanceof ApiError && err.status === 401 ? t("app.login_failed") : err.message;
+      }
+    } },
+    h("h1", {}, "diemcau"),
+    h("label", {}, t("app.username"), username),
+    h("label", {}, t("app.password"), password),
+    h("button", { type: "submit", class: "primary" }, t("app.login")),
+    error,
+  );
+  fill(main, form);
+  username.focus();
+}
+
+function renderBar() {
+  bar.hidden = false;
+  fill(document.getElementById("nav"), NAV.filter((r) => ROUTES[r][1].includes(user.role)).map((r) =>
+    h("a", { href: `#/${r}`, "data-route": r, class: location.hash.startsWith(`#/${r}`) ? "current" : "" }, t(`nav.${r}`))));
+  document.getElementById("who").textContent = `${user.name} · ${t(`role.${user.role}`)}`;
+  document.getElementById("logout").textContent = t("app.logout");
+  document.getElementById("lang").value = language();
+}
+
+async function render() {
+  if (!user) return;
+  const [route, ...params] = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean);
+  const name = route && ROUTES[route] ? route : HOME[user.role];
+  if (!route || !ROUTES[route]) { history.replaceState(null, "", `#/${name}`); }
+  renderBar();
+  if (cleanup) { cleanup(); cleanup = null; }
+  const [module, roles] = ROUTES[name];
+  if (!roles.includes(user.role)) { fill(main, h("p", { class: "error" }, t("app.no_access"))); return; }
+  fill(main, h("p", { class: "muted" }, t("app.loading")));
+  const view = await import(module);
+  const el = h("section", { class: `view view-${name}`, id: `view-${name}` });
+  fill(main, el);
+  cleanup = (await view.mount(el, { api, t, user, go, toast }, name, ...params)) || null;
+}
+
+async function start() {
+  try {
+    user = await api.get("auth/me");
+  } catch {
+    signOut();
+    return;
+  }
+  await render();
+}
+
+window.addEventListener("hashchange", render);
+document.getElementById("logout").addEventListener("click", () => signOut());
+document.getElementById("lang").addEventListener("change", (ev) => setLanguage(ev.target.value));
+onLanguage(() => (user ? render() : showLogin()));
+document.documentElement.lang = language();
+if (api.token) start(); else showLogin();

@@ -42,6 +42,7 @@ bench: setup
 	$(BIN)/diemcau bench analytics --cameras 50 --json
 	$(BIN)/diemcau bench relay --viewers 40 --json
 	$(BIN)/diemcau bench webhook --events 10000 --json
+	$(BIN)/diemcau bench mqtt --events 10000 --json
 
 lint: setup
 	$(BIN)/ruff check controller endpoints camera tests

@@ -450,6 +450,35 @@ class CameraHealth(Base):
     reference: Mapped[bytes | None] = mapped_column(LargeBinary)  # 64x36 grey thumbnail, float32
 
 
+class CameraSample(Base):
+    """One camera health sample, kept raw for `health_raw_retention_h` (there are no camera rollups).
+
+    The measures are columns, not one JSON blob: the analytics fix the set, typed floats are a
+    fraction of the size of repeated JSON keys at one row per camera per interval, and an hourly
+    rollup can later AVG/MAX them in portable SQL as `health_rollups` does for endpoints. Names
+    follow `CameraHealth.measures`, so a history point reads like the latest sample. A failed
+    sample (offline, stalled) is a row too, with the measures None.
+    """
+
+    __tablename__ = "camera_samples"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    camera_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(32))
+    fps: Mapped[float | None] = mapped_column(Float)
+    bitrate_kbps: Mapped[float | None] = mapped_column(Float)
+    keyframe_interval_s: Mapped[float | None] = mapped_column(Float)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    luma: Mapped[float | None] = mapped_column(Float)
+    sharpness: Mapped[float | None] = mapped_column(Float)
+    frame_diff: Mapped[float | None] = mapped_column(Float)
+    scene_correlation: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_camera_samples_camera_at", "camera_id", "at"),)
+
+
 class Sink(Timestamped, Base):
     """Where outbox events are delivered (the IOC's webhook receiver, an MQTT broker).
 

@@ -5,17 +5,28 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import asdict
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from sqlalchemy import func, or_, select
 
 from camera.frames import decode_keyframe, to_jpeg
 from controller.api.deps import Actor, Offset, Session, State, read_upload, route
+from controller.api.health import history_range
 from controller.cameras import registry
-from controller.cameras.schemas import CameraCreate, CameraHealthPublic, CameraPublic, CameraUpdate
+from controller.cameras.monitor import SAMPLE_MEASURES
+from controller.cameras.schemas import (
+    CameraCreate,
+    CameraHealthPublic,
+    CameraHistory,
+    CameraHistoryPoint,
+    CameraPublic,
+    CameraUpdate,
+)
 from controller.db import on_commit
 from controller.errors import Conflict, NotFound
-from controller.models import CameraHealth
+from controller.models import CameraHealth, CameraSample
 from controller.roles import ALL_ROLES, Role
 from controller.schemas import ImportReport, Page
 from controller.services import audit
@@ -24,6 +35,7 @@ from controller.services.units import get_unit
 router = APIRouter(prefix="/cameras", tags=["cameras"])
 READ = route(*ALL_ROLES)
 WRITE = route(Role.admin, Role.technician)
+MAX_HISTORY_POINTS = 2000  # a chart's width in pixels, give or take; 24 h at 30 s is 2880 samples
 
 
 @router.get("", response_model=Page[CameraPublic], **READ)
@@ -111,6 +123,54 @@ async def camera_health(camera_id: uuid.UUID, state: State, session: Session) ->
         viewers=state.relay.count(cam.id),
         thresholds=asdict(state.camera_monitor.thresholds_for(cam)),
     )
+
+
+@router.get("/{camera_id}/health/history", response_model=CameraHistory, **READ)
+async def camera_health_history(
+    camera_id: uuid.UUID,
+    session: Session,
+    since: Annotated[datetime | None, Query(description="Default: 24 h ago")] = None,
+    until: Annotated[datetime | None, Query()] = None,
+) -> CameraHistory:
+    """Raw samples, oldest first, within the raw retention (older ones are gone: no rollups).
+
+    Past MAX_HISTORY_POINTS the range is thinned in the database to evenly spaced samples,
+    keeping every sample whose state differs from the one before: a minute of black
+    picture must not fall between two kept points.
+    """
+    await registry.get_camera(session, camera_id)
+    since, until = history_range(since, until)
+    S = CameraSample
+    columns = [S.at, S.state, *(getattr(S, m) for m in SAMPLE_MEASURES)]
+    inside = (S.camera_id == camera_id, S.at >= since, S.at < until)
+    n = int(await session.scalar(select(func.count()).select_from(S).where(*inside)) or 0)
+    if n <= MAX_HISTORY_POINTS:
+        rows = (await session.execute(select(*columns).where(*inside).order_by(S.at))).all()
+    else:
+        step = -(-n // MAX_HISTORY_POINTS)
+        ranked = (
+            select(
+                *columns,
+                func.row_number().over(order_by=S.at).label("rn"),
+                func.lag(S.state).over(order_by=S.at).label("prev_state"),
+            )
+            .where(*inside)
+            .subquery()
+        )
+        r = ranked.c
+        kept = or_((r.rn - 1) % step == 0, r.rn == n, r.prev_state != r.state)
+        query = select(*(r[c.key] for c in columns)).where(kept).order_by(r.at)
+        rows = _evenly((await session.execute(query)).all(), MAX_HISTORY_POINTS)
+    return CameraHistory(
+        resolution="raw", points=[CameraHistoryPoint.model_validate(row._mapping) for row in rows]
+    )
+
+
+def _evenly(rows: list[Any], cap: int) -> list[Any]:
+    """At most ``cap`` rows, evenly spaced, first and last kept (a flapping camera's many changes)."""
+    if len(rows) <= cap:
+        return rows
+    return [rows[round(i * (len(rows) - 1) / (cap - 1))] for i in range(cap)]
 
 
 JPEG = {200: {"content": {"image/jpeg": {}}}}

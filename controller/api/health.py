@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query
@@ -19,6 +19,7 @@ from controller.events import emit
 from controller.models import (
     Alarm,
     AlarmHistory,
+    Camera,
     Endpoint,
     EndpointHealth,
     HealthRollup,
@@ -133,6 +134,28 @@ async def endpoint_health(endpoint_id: uuid.UUID, session: Session) -> HealthPub
     return _health(*row)
 
 
+def history_range(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
+    """The range of a history query, in UTC: the last 24 h unless told.
+
+    A naive time would be read in the server's zone, which the IOC in another zone
+    cannot know, so it is refused. Times at the ends of the calendar overflow on the
+    way to UTC; they are the client's input too, so a 422 rather than a 500.
+    """
+    try:
+        until = until or utcnow()
+        since = since or until - timedelta(hours=24)
+        if since.tzinfo is None or until.tzinfo is None:
+            raise InvalidInput(
+                "since and until need a time zone (e.g. 2026-11-24T08:00:00+07:00)", field="since"
+            )
+        since, until = since.astimezone(UTC), until.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput("since and until must be between the years 1 and 9999", field="since") from None
+    if since >= until:
+        raise InvalidInput("since must be before until", field="since")
+    return since, until
+
+
 @router.get("/endpoints/{endpoint_id}/health/history", **READ)
 async def health_history(
     endpoint_id: uuid.UUID,
@@ -144,12 +167,7 @@ async def health_history(
     """Raw samples for ranges within the raw retention; hourly rollups beyond."""
     if await session.get(Endpoint, endpoint_id) is None:
         raise NotFound(f"endpoint {endpoint_id} does not exist")
-    until = until or utcnow()
-    since = since or until - timedelta(hours=24)
-    if since.tzinfo is None or until.tzinfo is None:
-        raise InvalidInput("since and until need a time zone (e.g. 2026-11-24T08:00:00+07:00)", field="since")
-    if since >= until:
-        raise InvalidInput("since must be before until", field="since")
+    since, until = history_range(since, until)
     if since < utcnow() - timedelta(hours=state.settings.health_raw_retention_h):
         rows = await session.scalars(
             select(HealthRollup)
@@ -194,30 +212,45 @@ async def health_history(
     return {"resolution": "raw", "points": points}
 
 
+def _subtree_counts(units: list[Unit], rows: Any) -> dict[uuid.UUID, dict[str, int]]:
+    """(unit_id, state, n) rows summed into every listed ancestor: a district counts its communes'."""
+    by_id = {u.id: u for u in units}
+    totals: dict[uuid.UUID, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for unit_id, st, n in rows:
+        u = by_id.get(unit_id)
+        if u is None:  # outside the asked subtree
+            continue
+        for part in u.path.strip("/").split("/"):
+            pid = uuid.UUID(part)
+            if pid in by_id:
+                totals[pid][st] += n
+    return totals
+
+
 @router.get("/health/summary", **READ)
 async def summary(session: Session, unit: UnitQ = None) -> dict[str, Any]:
-    """Counts by state for a unit and each unit below it (the IOC's tree view)."""
+    """Counts by state for a unit and each unit below it (the IOC's tree view).
+
+    ``counts``/``total`` are endpoints, ``cameras``/``cameras_total`` cameras, both over the
+    unit's whole subtree; a disabled camera counts in the state it was last seen in.
+    """
     root = await get_unit(session, unit) if unit else None
     query = select(Unit)
     if root is not None:
         query = query.where(subtree_filter(root))
     units = list(await session.scalars(query))
-    counts = (
+    endpoints = _subtree_counts(
+        units,
         await session.execute(
             select(Endpoint.unit_id, Endpoint.state, func.count()).group_by(Endpoint.unit_id, Endpoint.state)
-        )
-    ).all()
-    direct: dict[uuid.UUID, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for unit_id, st, n in counts:
-        direct[unit_id][st] += n
-    by_id = {u.id: u for u in units}
-    totals: dict[uuid.UUID, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for u in units:
-        for st, n in direct.get(u.id, {}).items():
-            for part in u.path.strip("/").split("/"):
-                pid = uuid.UUID(part)
-                if pid in by_id:
-                    totals[pid][st] += n
+        ),
+    )
+    cameras = _subtree_counts(
+        units,
+        await session.execute(
+            select(Camera.unit_id, Camera.state, func.count()).group_by(Camera.unit_id, Camera.state)
+        ),
+    )
     out = [
         {
             "unit": u.code,
@@ -225,8 +258,10 @@ async def summary(session: Session, unit: UnitQ = None) -> dict[str, Any]:
             "level": u.level,
             "parent": str(u.parent_id) if u.parent_id else None,
             "id": str(u.id),
-            "counts": dict(totals.get(u.id, {})),
-            "total": sum(totals.get(u.id, {}).values()),
+            "counts": dict(endpoints.get(u.id, {})),
+            "total": sum(endpoints.get(u.id, {}).values()),
+            "cameras": dict(cameras.get(u.id, {})),
+            "cameras_total": sum(cameras.get(u.id, {}).values()),
         }
         for u in sorted(units, key=lambda u: (u.depth, u.code))
     ]

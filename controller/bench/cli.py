@@ -115,6 +115,20 @@ def bench_webhook(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON only (the default output)")] = True,
 ) -> None:
     """Outbox events/s delivered (signed) to a local receiver, vs one POST at a time."""
-    from controller.bench.webhook_bench import run
+    from controller.bench.sink_bench import run_webhook
 
-    typer.echo(json.dumps(run(events, entities, naive_events, delay_ms), indent=1 if as_json else None))
+    result = run_webhook(events, entities, naive_events, delay_ms)
+    typer.echo(json.dumps(result, indent=1 if as_json else None))
+
+
+@bench_app.command("mqtt")
+def bench_mqtt(
+    events: Annotated[int, typer.Option(min=10, max=200_000)] = 10_000,
+    entities: Annotated[int, typer.Option(min=1, max=10_000)] = 250,
+    naive_events: Annotated[int, typer.Option(min=10, max=10_000)] = 500,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only (the default output)")] = True,
+) -> None:
+    """Outbox events/s published at QoS 1 to a local mosquitto, vs one publish-and-PUBACK at a time."""
+    from controller.bench.sink_bench import run_mqtt
+
+    typer.echo(json.dumps(run_mqtt(events, entities, naive_events), indent=1 if as_json else None))

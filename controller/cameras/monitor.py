@@ -8,7 +8,8 @@ keyframe off the event loop and judges the picture (``camera.analytics``).
 The verdict goes through the same ``Tracker`` as endpoints (hysteresis:
 ``camera_fail_after`` failed samples before offline/stalled; two good ones
 before it is back), and a change is written with an outbox event in one
-transaction; the alarm evaluator turns the states into alarms.
+transaction; the alarm evaluator turns the states into alarms. Each sample
+also leaves a ``camera_samples`` row in that transaction, for the history.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from camera.ingest import MediaPacket, StreamInfo
 from controller.cameras.hub import CameraHub
 from controller.db import Database
 from controller.events import OutboxSignal, emit
-from controller.models import Camera, CameraHealth, Unit, utcnow
+from controller.models import Camera, CameraHealth, CameraSample, Unit, utcnow
 from controller.monitor.tracker import Observation, Tracker
 from controller.monitor.tracker import Thresholds as TrackerThresholds
 from controller.settings import Settings
@@ -49,6 +50,20 @@ PROBLEM_TEXT = {
     "low_fps": "frame rate too low",
     "rare_keyframes": "keyframes too rare",
 }
+
+
+# The numbers of ``measures`` that ``camera_samples`` keeps (its columns of the same names).
+SAMPLE_MEASURES = (
+    "fps",
+    "bitrate_kbps",
+    "keyframe_interval_s",
+    "width",
+    "height",
+    "luma",
+    "sharpness",
+    "frame_diff",
+    "scene_correlation",
+)
 
 
 def classify(health: dict[str, Any]) -> tuple[str, str | None]:
@@ -214,6 +229,7 @@ class CameraMonitor:
             row.baseline_sharpness = w.history.baseline_sharpness
             if w.history.reference is not None:
                 row.reference = w.history.reference.astype(np.float32).tobytes()
+            session.add(_sample(w.id, now, t.state, measures))
             if transition is not None:
                 self.changes += 1
                 w.since = now
@@ -253,6 +269,16 @@ def _picture(key: MediaPacket, info: StreamInfo) -> tuple[Measure, bytes, float]
     cpu0 = time.thread_time()
     image = decode_keyframe(key, info)
     return measure(image), to_jpeg(image, 320), time.thread_time() - cpu0
+
+
+def _sample(camera_id: uuid.UUID, at: datetime, state: str, measures: dict[str, Any]) -> CameraSample:
+    """The history row; a failed sample has no measures, and its state alone says why."""
+    return CameraSample(
+        camera_id=camera_id,
+        at=at,
+        state=state,
+        **{k: measures.get(k) for k in SAMPLE_MEASURES},
+    )
 
 
 def _history(row: CameraHealth | None) -> History:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
@@ -104,3 +104,24 @@ class CameraHealthPublic(BaseModel):
     subscribers: int
     viewers: int = Field(description="WHEP viewers now")
     thresholds: dict[str, float] = Field(description="In force: the defaults with this camera's overrides")
+
+
+class CameraHistoryPoint(BaseModel):
+    """One health sample; the measures are None when the sample got no picture (offline, stalled)."""
+
+    at: datetime
+    state: str
+    fps: float | None
+    bitrate_kbps: float | None
+    keyframe_interval_s: float | None
+    width: int | None
+    height: int | None
+    luma: float | None = Field(description="Mean brightness, 0-255")
+    sharpness: float | None = Field(description="Variance of the Laplacian; compare with the baseline")
+    frame_diff: float | None = Field(description="Mean change from the previous sample's picture")
+    scene_correlation: float | None = Field(description="Likeness to the scene reference, -1..1")
+
+
+class CameraHistory(BaseModel):
+    resolution: Literal["raw"] = Field(description="Always raw: camera samples have no rollups")
+    points: list[CameraHistoryPoint]

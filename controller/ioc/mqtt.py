@@ -22,6 +22,7 @@ and the broker keeps one topic's order, so order per entity holds.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import ssl
 from dataclasses import dataclass
@@ -37,6 +38,10 @@ __all__ = ["DEFAULT_PREFIX", "MqttSender", "MqttTarget", "parse_mqtt_url", "topi
 DEFAULT_PREFIX = "diemcau"
 SCHEMES = {"mqtt": 1883, "mqtts": 8883}
 _LEVEL_UNSAFE = re.compile(r"[+#/\x00]")
+# aiomqtt warns once more than 10 publishes wait for their PUBACK, which is how a sink works
+# (one in flight per entity): only its errors are worth a log line.
+_CLIENT_LOG = logging.getLogger("diemcau.ioc.mqtt.client")
+_CLIENT_LOG.setLevel(logging.ERROR)
 _PREFIX = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 
 
@@ -120,6 +125,7 @@ class MqttSender:
                     username=t.username,
                     password=self._password,
                     identifier=self.client_id,
+                    logger=_CLIENT_LOG,
                     timeout=self.timeout_s,
                     keepalive=30,
                     max_inflight_messages=self.inflight,

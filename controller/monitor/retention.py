@@ -3,6 +3,7 @@
 Raw samples answer "what happened this morning" at poll resolution; beyond
 `raw_retention_h` only hourly aggregates remain, for `history_days` (default
 90). Rolling up before deleting means a long range never needs raw rows.
+Camera samples share the raw retention but have no rollup: past it they go.
 """
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ from typing import Any
 
 from sqlalchemy import case, delete, func, select
 
-from controller.models import AlarmHistory, Delivery, HealthRollup, HealthSample, OutboxEvent, utcnow
+from controller.models import (
+    AlarmHistory,
+    CameraSample,
+    Delivery,
+    HealthRollup,
+    HealthSample,
+    OutboxEvent,
+    utcnow,
+)
 from controller.tasks import cancel_and_wait
 
 log = logging.getLogger("diemcau.retention")
@@ -75,9 +84,11 @@ async def rollup(session: Any, until: datetime) -> int:
 async def prune(session: Any, now: datetime, raw_retention_h: float, history_days: float) -> None:
     rolled = await session.scalar(select(func.max(HealthRollup.hour)))
     raw_cut = now - timedelta(hours=raw_retention_h)
+    await session.execute(delete(CameraSample).where(CameraSample.at < raw_cut))
     if rolled is not None:  # never delete samples that are not rolled up yet
-        raw_cut = min(raw_cut, rolled + timedelta(hours=1))
-        await session.execute(delete(HealthSample).where(HealthSample.at < raw_cut))
+        await session.execute(
+            delete(HealthSample).where(HealthSample.at < min(raw_cut, rolled + timedelta(hours=1)))
+        )
     cut = now - timedelta(days=history_days)
     await session.execute(delete(HealthRollup).where(HealthRollup.hour < cut))
     await session.execute(delete(AlarmHistory).where(AlarmHistory.at < cut))

@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator
 import aiomqtt
 import pytest
 
+from controller.bench.mosquitto import PASSWORD, USER, MosquittoBroker
 from controller.events import emit
 from controller.ioc.mqtt import parse_mqtt_url, topic_for
 from controller.models import OutboxEvent
 from controller.roles import Role
-from tests.support.mosquitto import PASSWORD, USER, MosquittoBroker
 
 
 @pytest.fixture
@@ -129,12 +129,12 @@ async def emit_states(ctl, entities: int, seqs: range) -> None:
                 )
 
 
-async def until(predicate, limit_s: float = 20) -> None:
+async def until(predicate, limit_s: float = 20, state=lambda: None) -> None:
     for _ in range(int(limit_s / 0.05)):
         if predicate():
             return
         await asyncio.sleep(0.05)
-    raise AssertionError("condition not reached")
+    raise AssertionError(f"condition not reached: {state()}")
 
 
 def per_entity(received: list) -> dict[str, list[int]]:
@@ -212,7 +212,10 @@ async def test_broker_outage_then_everything_arrives_in_order(controller, broker
     broker.start()
     async with subscriber(broker, received):
         # live messages only: subscribing again also brings the retained states
-        await until(lambda: len([m for m in received if not m[2]]) == 40)
+        await until(
+            lambda: len([m for m in received if not m[2]]) == 40,
+            state=lambda: (per_entity([m for m in received if not m[2]]), controller.state.sinks.delivered),
+        )
         await asyncio.sleep(0.3)
     live = [m for m in received if not m[2]]
     assert len(live) == 40  # nothing lost, nothing twice

@@ -69,6 +69,7 @@ MATRIX = [
     ("PATCH", f"/api/v1/cameras/{X}", {A, T}, 404),
     ("DELETE", f"/api/v1/cameras/{X}", {A, T}, 404),
     ("GET", f"/api/v1/cameras/{X}/health", EVERYONE, 404),
+    ("GET", f"/api/v1/cameras/{X}/health/history", EVERYONE, 404),
     ("GET", f"/api/v1/cameras/{X}/snapshot", EVERYONE, 404),
     ("GET", f"/api/v1/cameras/{X}/thumbnail", EVERYONE, 404),
     ("POST", f"/api/v1/cameras/{X}/reference", {A, T}, 404),

@@ -1,4 +1,4 @@
-"""A real mosquitto broker for the tests: password auth, persistence, a random loopback port.
+"""A real mosquitto broker for tests and benchmarks: password auth, persistence, a random loopback port.
 
 Persistence is on, as a province would run it: a subscriber's persistent
 session (clean_session false, QoS 1) keeps its queued messages across a

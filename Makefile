@@ -14,7 +14,7 @@ GST_PACKAGES := gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-tools gstream
 APT_PACKAGES := postgresql iproute2 chromium mosquitto $(GST_PACKAGES)
 PG_USER := diemcau-pg
 
-.PHONY: setup system demo test bench lint clean
+.PHONY: setup system demo test bench lint clean screenshots
 
 setup: system $(STAMP)
 
@@ -32,6 +32,9 @@ demo: setup
 
 test: setup
 	$(BIN)/pytest -q
+
+screenshots: setup  # the console's views at 1920x1080 and 1366x768, as in README
+	DIEMCAU_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/console
 
 bench: setup
 	$(BIN)/pytest -q -m slow

@@ -63,6 +63,9 @@ class MediaPacket:
     received: float
 
 
+MAX_STAMP_GAP_S = 10.0  # a larger step between two packets' timestamps is a jump, not a rate
+
+
 @dataclass
 class SourceStats:
     state: str = "idle"  # idle | connecting | streaming | retrying
@@ -89,15 +92,19 @@ class SourceStats:
         inside = [r for r in self.recent if r[0] >= end - window_s]
         if len(inside) < 2:
             return {"fps": None, "bitrate_kbps": None, "keyframe_interval_s": None}
-        clock = [r[3] for r in inside]
-        arrival_span = end - inside[0][0]
-        media_ok = all(t is not None for t in clock) and all(
-            b > a
-            for a, b in zip(clock, clock[1:], strict=False)  # type: ignore[operator]
+        # Some streams open with a packet that has no timestamp: leave it out rather than
+        # falling back to arrival times, which the open burst makes ~10x too fast.
+        stamped = [r for r in inside if r[3] is not None]
+        clock = [float(r[3]) for r in stamped]  # type: ignore[arg-type]
+        media_ok = (
+            len(stamped) >= 2
+            and all(  # a reconnect restarts the clock: it goes back
+                0 < b - a <= MAX_STAMP_GAP_S for a, b in zip(clock, clock[1:], strict=False)
+            )
         )
-        if media_ok and clock[-1] - clock[0] <= 4 * arrival_span + 1.0:  # type: ignore[operator]
-            times = [float(t) for t in clock]  # type: ignore[arg-type]
-        else:  # no timestamps, or they jumped (a reconnect restarts the clock)
+        if media_ok:
+            inside, times = stamped, clock
+        else:  # no timestamps, or they jumped
             times = [r[0] for r in inside]
         span = max(times[-1] - times[0], 1e-3)
         keys = [t for t, r in zip(times, inside, strict=True) if r[2]]

@@ -113,3 +113,11 @@ def test_rates_fall_back_to_arrival_when_the_clock_restarts():
     for i in range(20):  # a reconnect restarts the stream clock half way
         stats.recent.append((i / 10, 1000, i % 10 == 0, (i % 10) / 10))
     assert stats.rates(window_s=10)["fps"] == 10.0
+
+
+def test_rates_of_a_window_that_is_all_open_burst_and_an_unstamped_first_packet():
+    stats = SourceStats()
+    stats.recent.append((0.0, 5000, True, None))  # the first packet after the open has no timestamp
+    for i in range(1, 31):  # 2 s of 15 fps video delivered within 3 ms
+        stats.recent.append((0.0001 * i, 1000, i == 15, i / 15))
+    assert stats.rates(window_s=2)["fps"] == 15.0

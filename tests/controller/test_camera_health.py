@@ -9,20 +9,12 @@ import pytest
 from camera.sim.control import camera_control
 from camera.sim.process import CameraSimProcess
 from controller.roles import Role
+from tests.controller.camera_helpers import SAMPLING
 
 
 @pytest.fixture
 def controller_settings() -> dict:
-    return {
-        "monitor_enabled": True,
-        "camera_sample_interval_s": 0.2,
-        "camera_measure_s": 0.2,
-        "camera_keyframe_wait_s": 4,
-        "camera_open_timeout_s": 2,
-        "camera_read_timeout_s": 2,
-        "camera_idle_stop_s": 30,
-        "alarm_eval_s": 0.2,
-    }
+    return dict(SAMPLING)
 
 
 async def wait_health(ctl, cam_id: str, predicate, limit_s: float = 30) -> dict:

@@ -18,17 +18,7 @@ from camera.sim.process import CameraSimProcess
 from controller.api.cameras import MAX_HISTORY_POINTS
 from controller.models import Camera, CameraSample, utcnow
 from controller.roles import Role
-
-SAMPLING = {
-    "monitor_enabled": True,
-    "camera_sample_interval_s": 0.2,
-    "camera_measure_s": 0.2,
-    "camera_keyframe_wait_s": 4,
-    "camera_open_timeout_s": 2,
-    "camera_read_timeout_s": 2,
-    "camera_idle_stop_s": 30,
-    "alarm_eval_s": 0.2,
-}
+from tests.controller.camera_helpers import SAMPLING
 
 
 async def add_camera(ctl, name: str, unit: str, url: str) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from controller.db import Database
+from controller.db import Database, on_commit
 from controller.errors import Conflict, InvalidInput, NotFound
 from controller.events import OutboxSignal, emit
 from controller.fanout import Fanout
@@ -292,7 +292,15 @@ class SessionManager:
                     row.status, row.ended_at, row.ended_by = "cancelled", utcnow(), actor.label
                     store.timeline(session, row.id, "cancelled", by=actor.label)
                     audit.record(session, actor, "session.cancel", "session", str(row.id), {})
-                    return await store.session_detail(session, row)
+                    detail = await store.session_detail(session, row)
+                    # after commit: a host watching the board sees the cancellation at once
+                    on_commit(
+                        session,
+                        lambda: self.board.publish(
+                            session_id, "session", {"id": str(session_id), "status": "cancelled"}
+                        ),
+                    )
+                    return detail
                 conductor = self._conductor(row)
                 del self.conductors[row.id]
         unconfirmed = await conductor.end()

@@ -138,7 +138,7 @@ def open_console(
     browser: Browser, province: Province, role: str, viewport: dict | None = None, lang: str | None = None
 ) -> Page:
     """A fresh browser context signed in as ``role`` through the login form."""
-    context = browser.new_context(viewport=viewport or LAPTOP, locale="vi-VN")
+    context = browser.new_context(viewport=viewport or LAPTOP, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

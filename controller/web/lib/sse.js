@@ -5,8 +5,11 @@
  *
  *   const stop = stream(api, "events/stream", (type, data, id) => ..., { onState });
  *   stop();   // when the view goes away
+ *
+ * An event named `endOn` ("end" by default: a session board after the session is over)
+ * is delivered, then the stream stops instead of reconnecting.
  */
-export function stream(api, path, onEvent, { query = {}, onState = () => {}, retryMs = 2000 } = {}) {
+export function stream(api, path, onEvent, { query = {}, onState = () => {}, retryMs = 2000, endOn = "end" } = {}) {
   const controller = new AbortController();
   let lastId = null;
   let stopped = false;
@@ -40,6 +43,7 @@ export function stream(api, path, onEvent, { query = {}, onState = () => {}, ret
         let parsed = data;
         try { parsed = JSON.parse(data); } catch { /* plain text event */ }
         onEvent(type, parsed, id);
+        if (type === endOn) { stopped = true; onState("ended"); return; } // e.g. a session is over
       }
     }
   }
@@ -48,6 +52,7 @@ export function stream(api, path, onEvent, { query = {}, onState = () => {}, ret
     while (!stopped) {
       try {
         await once();
+        if (stopped) { controller.abort(); return; }
       } catch (err) {
         if (stopped) return;
         if (err?.status === 401 || err?.status === 403 || err?.status === 404) { onState("failed", err); return; }

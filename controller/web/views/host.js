@@ -140,7 +140,8 @@ register({
     "host.remove": "Loại",
     "host.attempts": "Gọi {n} lần",
     "host.drops": "Rớt {n} lần",
-    "host.mute_result": "Đã {action} {ok} điểm cầu",
+    "host.muted_n": "Đã tắt tiếng {n} điểm cầu",
+    "host.unmuted_n": "Đã bật tiếng {n} điểm cầu",
     "host.mute_failed": "{n} điểm cầu lỗi: {list}",
     "host.redial_ok": "Đang gọi lại {name}",
     "host.removed_ok": "Đã loại {name}",
@@ -164,7 +165,7 @@ register({
     "host.action.redial": "gọi lại",
     "host.action.mute": "tắt tiếng",
     "host.action.unmute": "bật tiếng",
-    "host.action_all": "{by}: {action} tất cả ({n})",
+    "host.action_all": "{by}: {action} {n} điểm cầu",
     "host.action_one": "{by}: {action} {name}",
     "host.add_title": "Thêm điểm cầu vào phiên",
     "host.add_busy": "Đang trong phiên",
@@ -300,9 +301,10 @@ register({
     "host.muted": "Muted",
     "host.redial": "Redial",
     "host.remove": "Remove",
-    "host.attempts": "{n} dials",
-    "host.drops": "{n} drops",
-    "host.mute_result": "{action}: {ok} endpoints",
+    "host.attempts": "Dials: {n}",
+    "host.drops": "Drops: {n}",
+    "host.muted_n": "Muted {n} endpoints",
+    "host.unmuted_n": "Unmuted {n} endpoints",
     "host.mute_failed": "{n} failed: {list}",
     "host.redial_ok": "Redialling {name}",
     "host.removed_ok": "Removed {name}",
@@ -326,7 +328,7 @@ register({
     "host.action.redial": "redialled",
     "host.action.mute": "muted",
     "host.action.unmute": "unmuted",
-    "host.action_all": "{by}: {action} all ({n})",
+    "host.action_all": "{by}: {action} {n} endpoints",
     "host.action_one": "{by}: {action} {name}",
     "host.add_title": "Add an endpoint to the session",
     "host.add_busy": "Already in",
@@ -356,6 +358,11 @@ export async function mount(el, ctx, _route, id, sub) {
   useStyle("views/host.css");
   if (!id) return mountList(el, ctx);
   if (id === "new") return mountNew(el, ctx);
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+    // A mistyped link: say so, rather than a stream that would retry a 422 forever.
+    fill(el, h("p", { class: "error", role: "alert" }, t("host.not_found")), h("a", { href: "#/host" }, t("host.back")));
+    return () => {};
+  }
   if (sub === "attendance") return mountAttendance(el, ctx, id);
   return mountBoard(el, ctx, id);
 }
@@ -586,6 +593,8 @@ function scopePicker(roots, endpoints, onChange) {
       only.add(code);
       const li = tree.el.querySelector(`li[data-unit="${CSS.escape(code)}"]`);
       for (const box of li?.querySelectorAll(":scope > ul input[type=checkbox]") || []) box.disabled = false;
+      // Open the unit: the host usually frees its children to pick some of them.
+      if (li?.querySelector(":scope > ul")?.hidden) li.querySelector(":scope > div .toggle")?.click();
     } else {
       only.delete(code);
       tree.check(code, true); // the tree's own handler clears and disables everything below
@@ -1096,7 +1105,7 @@ function mountBoard(el, ctx, sessionId) {
   function reportMute(result, on) {
     const failed = Object.entries(result).filter(([, why]) => why);
     const ok = Object.keys(result).length - failed.length;
-    const text = t("host.mute_result", { action: t(on ? "host.action.mute" : "host.action.unmute"), ok });
+    const text = t(on ? "host.muted_n" : "host.unmuted_n", { n: ok });
     if (failed.length) ctx.toast(`${text}. ${t("host.mute_failed", { n: failed.length, list: failed.map(([n, why]) => `${n}: ${why}`).join("; ") })}`, "error");
     else ctx.toast(text, "ok");
   }

@@ -387,13 +387,16 @@ function alarmPanel(ctx, { unitCodeById, onUnit }) {
     known = ids;
   }
 
+  let seq = 0;
   async function refresh() {
+    const mine = ++seq;
     const base = { status: "active", unit: unit?.code };
     try {
       const [page, ...bySeverity] = await Promise.all([
         api.get("alarms", { ...base, severity: severity.value, acknowledged: acked.value, limit: 200 }),
         ...SEVERITIES.map((s) => api.get("alarms", { ...base, severity: s, limit: 1 })),
       ]);
+      if (mine !== seq) return; // a newer read (another unit or filter) is on its way
       reconcile(page.items);
       empty.hidden = page.items.length > 0;
       shown.hidden = page.total <= page.items.length;
@@ -403,6 +406,7 @@ function alarmPanel(ctx, { unitCodeById, onUnit }) {
           `${bySeverity[i].total} ${t(`ioc.sev.${s}`)}`) : null)));
       error.hidden = true;
     } catch (err) {
+      if (mine !== seq) return;
       error.textContent = t("ioc.alarms_failed", { detail: describe(err) });
       error.hidden = false;
     }
@@ -487,7 +491,6 @@ function cameraTile(ctx, cam) {
     start() { player.start(); refreshHealth(); },
     refreshHealth,
     setState,
-    stats: () => player.stats(),
     stop() {
       stopped = true;
       if (poster) URL.revokeObjectURL(poster);
@@ -531,6 +534,29 @@ function cameraWall(ctx) {
   const onKey = (ev) => { if (ev.key === "Escape") shrink(); };
   document.addEventListener("keydown", onKey);
 
+  // On the video wall the panel has a fixed height: pick the column count that gives the
+  // largest 16:9 tiles without scrolling. Elsewhere the page scrolls: a square-ish grid.
+  const fitted = window.matchMedia("(min-width: 1600px) and (min-height: 700px)");
+  function fit() {
+    const n = tiles.size;
+    if (!n) return;
+    const gap = parseFloat(getComputedStyle(wall).columnGap) || 0;
+    const width = wall.clientWidth;
+    const height = wall.clientHeight;
+    let best = { cols: Math.min(4, Math.ceil(Math.sqrt(n))), size: 0 };
+    if (fitted.matches && height > 0) {
+      for (let cols = 1; cols <= n; cols++) {
+        const rows = Math.ceil(n / cols);
+        const size = Math.min((width - gap * (cols - 1)) / cols, ((height - gap * (rows - 1)) / rows) * 16 / 9);
+        if (size > best.size) best = { cols, size };
+      }
+    }
+    wall.style.setProperty("--cols", String(best.cols));
+    wall.style.setProperty("--tile-w", best.size ? `${Math.floor(best.size)}px` : "1fr");
+  }
+  const resized = new ResizeObserver(() => fit());
+  resized.observe(wall);
+
   async function stopTiles() {
     const old = [...tiles.values()];
     tiles = new Map();
@@ -559,15 +585,14 @@ function cameraWall(ctx) {
     empty.hidden = data.items.length > 0;
     await stopTiles();
     if (mine !== loading || !alive) return;
-    wall.style.setProperty("--cols", String(Math.min(4, Math.max(1, Math.ceil(Math.sqrt(data.items.length))))));
     for (const cam of data.items) tiles.set(cam.id, cameraTile(ctx, cam));
     fill(wall, [...tiles.values()].map((tile) => tile.el));
+    fit();
     for (const tile of tiles.values()) tile.start();
   }
 
   return {
     el,
-    tiles: () => tiles,
     setUnit(u) { unit = u; page = 0; scope.textContent = u ? u.name : ""; return load(); },
     /** A camera.state event: the badge at once, then the problems (black, frozen) from its health. */
     onCameraState(id, data) {
@@ -580,6 +605,7 @@ function cameraWall(ctx) {
     stop() {
       alive = false;
       document.removeEventListener("keydown", onKey);
+      resized.disconnect();
       return stopTiles();
     },
   };
@@ -602,8 +628,11 @@ export function mount(el, ctx) {
   const grid = h("div", { class: "grid layout-ioc" }, h("p", { class: "muted" }, t("app.loading")));
   fill(el, h("div", { class: "row ioc-bar" }, h("strong", {}, t("ioc.title")), live, updated, unitChip), grid);
 
+  let chosen; // the unit code shown (null: all); undefined before the first choice
   function chooseUnit(node) {
     const unit = node ? { code: node.code, name: node.name } : null;
+    if ((unit?.code ?? null) === chosen) return; // the same again: keep the players running
+    chosen = unit?.code ?? null;
     if (unit) sessionStorage.setItem("diemcau.ioc.unit", unit.code);
     else { sessionStorage.removeItem("diemcau.ioc.unit"); parts.units?.unselect(); }
     unitChip.hidden = !unit;

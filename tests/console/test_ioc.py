@@ -1,0 +1,278 @@
+"""The IOC view and the details views in real Chromium against the demo province.
+
+What the IOC staff see must be what the controller holds: the tree's counts are
+compared with /health/summary, an endpoint taken down in the simulated fleet
+must show up live (no reload) as an alarm and in the counts, and an
+acknowledgement given in the console must be stored.
+
+WebRTC may not connect here (ICE skips loopback): the wall's tiles may stay in
+"connecting"/"retrying"; tests/console/test_wall.py plays them for real in a
+network namespace. WhepPlayer reports its failures with console.warn, not as
+errors, so page.errors needs no filtering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+from playwright.sync_api import Page
+
+from endpoints.sim.control import control_request
+from tests.console.conftest import LAPTOP, WALL, Province, open_console, screenshot
+
+# An endpoint the other console modules leave alone; it is taken down and brought back here.
+FAULTED = "DEMO-vc019"
+COMMENT = "Đã gọi điện cho xã, đang kiểm tra nguồn điện"
+
+
+def fleet(province: Province, **request: Any) -> dict[str, Any]:
+    """One request to the simulated fleet's control server (what `diemcau sim fault` sends).
+
+    In a thread of its own: Playwright's sync API owns this thread's event loop.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        reply = pool.submit(asyncio.run, control_request(province.fleet_control, request)).result(30)
+    assert reply["ok"], reply
+    return reply
+
+
+def eventually(check: Callable[[], Any], timeout: float = 20, what: str = "") -> Any:
+    """Poll until `check` returns something truthy; the timeout is a limit, not a measure."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached in {timeout} s: {what}")
+        time.sleep(0.3)
+
+
+def tree_counts(page: Page, code: str, kind: str = "ep") -> dict[str, int]:
+    """The count badges on one unit's own row of the tree (not its children's)."""
+    return page.eval_on_selector_all(
+        f'li[data-unit="{code}"] > div .counts.{kind} .badge',
+        "els => Object.fromEntries(els.map(e => [e.dataset.state, Number(e.dataset.count)]))",
+    )
+
+
+def summary(api: httpx.Client) -> dict[str, dict[str, Any]]:
+    return {u["unit"]: u for u in api.get("/health/summary").raise_for_status().json()["units"]}
+
+
+def counts_match(page: Page, api: httpx.Client, codes: list[str]) -> bool:
+    now = summary(api)
+    return all(
+        tree_counts(page, c, "ep") == now[c]["counts"]
+        and tree_counts(page, c, "cam") == now[c].get("cameras", {})
+        for c in codes
+    )
+
+
+def endpoint_state(api: httpx.Client, name: str) -> str:
+    items = api.get("/endpoints", params={"q": name}).raise_for_status().json()["items"]
+    return next(e["state"] for e in items if e["name"] == name)
+
+
+def test_tree_counts_camera_wall_and_unit_filter(browser, province):
+    api = province.api("ioc_viewer")
+    units = summary(api)
+    root = next(u for u in units.values() if u["parent"] is None)
+    page = open_console(browser, province, "ioc_viewer", viewport=WALL)
+    page.wait_for_url("**/console/#/ioc")
+    page.wait_for_selector(f'li[data-unit="{root["unit"]}"] > div .counts.ep .badge')
+    # The root (central) and the province below it, as the API counts them.
+    eventually(lambda: counts_match(page, api, [root["unit"], "DEMO"]), what="tree counts = /health/summary")
+    assert tree_counts(page, "DEMO")["online"] > 0
+    assert page.locator("#ioc-live[data-state=open]").is_visible()
+
+    cameras = api.get("/cameras").json()
+    page.wait_for_function(
+        "n => document.querySelectorAll('#ioc-wall .tile').length === n", arg=cameras["total"]
+    )
+    for cam in cameras["items"]:
+        tile = page.locator(f'#ioc-wall .tile[data-camera-id="{cam["id"]}"]')
+        assert tile.locator("video").count() == 1
+        assert cam["name"] in tile.locator(".caption .name").inner_text()
+        eventually(
+            lambda cam=cam, tile=tile: (
+                tile.get_attribute("data-state") == api.get(f"/cameras/{cam['id']}/health").json()["state"]
+            ),
+            what="tile state = camera health",
+        )
+        assert tile.locator(".play-state").inner_text() in {"Đang kết nối…", "Đang phát", "Đang thử lại…"}
+
+    # Click to enlarge, Esc to shrink; the details link leads to the camera's page.
+    first = page.locator("#ioc-wall .tile").first
+    first.click()
+    assert "enlarged" in first.get_attribute("class")
+    page.keyboard.press("Escape")
+    assert "enlarged" not in first.get_attribute("class")
+
+    # A district: the wall and the alarm list narrow to its subtree.
+    district = next(u for u in units.values() if u["level"] == "district" and u.get("cameras_total"))
+    page.click(f'.tree .name[data-unit="{district["unit"]}"]')
+    in_district = api.get("/cameras", params={"unit": district["unit"]}).json()
+    page.wait_for_function(
+        "n => document.querySelectorAll('#ioc-wall .tile').length === n", arg=in_district["total"]
+    )
+    ids = set(page.eval_on_selector_all("#ioc-wall .tile", "els => els.map(e => e.dataset.cameraId)"))
+    assert ids == {c["id"] for c in in_district["items"]}
+    alarms = api.get("/alarms", params={"unit": district["unit"]}).json()
+    eventually(
+        lambda: page.locator("#ioc-alarms li.alarm").count() == alarms["total"], what="alarms of the district"
+    )
+    page.click("text=Đơn vị: " + district["name"])  # the chip clears the filter
+    page.wait_for_function(
+        "n => document.querySelectorAll('#ioc-wall .tile').length === n", arg=cameras["total"]
+    )
+    assert page.errors == []  # type: ignore[attr-defined]
+    page.context.close()
+
+
+def test_alarm_appears_live_and_is_acknowledged(browser, province):
+    api = province.api("ioc_viewer")
+    viewer = open_console(browser, province, "ioc_viewer", viewport=WALL)
+    viewer.wait_for_selector('li[data-unit="DEMO"] > div .counts.ep .badge')
+    viewer.wait_for_selector("#ioc-live[data-state=open]")
+    assert endpoint_state(api, FAULTED) == "online"
+    viewer.evaluate("window.__sameDocument = true")  # gone if the page reloaded
+    row_of = f'li.alarm:has(a.entity:text-is("{FAULTED}"))'
+    tech = None
+    try:
+        # Refuse new connections, and drop the monitor's open one: the endpoint becomes unreachable.
+        fleet(province, op="fault", endpoint=FAULTED, fault="refuse")
+        fleet(province, op="fault", endpoint=FAULTED, fault="drop")
+        row = viewer.locator(f"#ioc-alarms {row_of}")
+        row.wait_for(timeout=60000)
+        assert viewer.evaluate("window.__sameDocument") is True
+        alarm = next(a for a in api.get("/alarms").json()["items"] if a["entity_name"] == FAULTED)
+        assert row.get_attribute("data-alarm-id") == alarm["id"]
+        assert row.get_attribute("data-severity") == alarm["severity"] == "major"
+        assert row.get_attribute("data-acknowledged") == "false"
+        assert row.locator("button.ack").count() == 0  # ioc_viewer may not acknowledge (admin, technician)
+        assert row.locator("a.entity").get_attribute("href") == f"#/endpoint/{alarm['entity_id']}"
+        # The tree's counts moved with it, and still equal the API's.
+        viewer.wait_for_function(
+            "() => [...document.querySelectorAll('li[data-unit=\"DEMO\"] > div .counts.ep .badge')]"
+            ".some(b => b.dataset.state === 'unreachable')"
+        )
+        eventually(lambda: counts_match(viewer, api, ["DEMO"]), what="tree counts after the fault")
+        majors = api.get("/alarms", params={"severity": "major", "limit": 1}).json()["total"]
+        eventually(
+            lambda: (
+                viewer.get_attribute("#ioc-alarm-totals .badge[data-severity=major]", "data-count")
+                == str(majors)
+            ),
+            what="major alarms in the panel title",
+        )
+        screenshot(viewer, "ioc-wall")
+
+        # A technician acknowledges it from the same view, on a laptop.
+        tech = open_console(browser, province, "technician", viewport=LAPTOP)
+        tech.goto(f"{province.url}/console/#/ioc")
+        tech_row = tech.locator(f"#ioc-alarms {row_of}")
+        tech_row.wait_for()
+        screenshot(tech, "ioc-laptop")
+        tech_row.locator("button.ack").click()
+        tech_row.locator("input[name=comment]").fill(COMMENT)
+        tech_row.locator("form.ack-form button[type=submit]").click()
+        tech.wait_for_selector(
+            f'#ioc-alarms li.alarm[data-alarm-id="{alarm["id"]}"][data-acknowledged="true"]'
+        )
+        stored = next(a for a in api.get("/alarms").json()["items"] if a["id"] == alarm["id"])
+        assert stored["acknowledged_by"] == "technician" and stored["ack_comment"] == COMMENT
+        assert "technician" in tech_row.locator(".acked-by").inner_text()
+        # The wall sees the acknowledgement live too.
+        viewer.wait_for_selector(
+            f'#ioc-alarms li.alarm[data-alarm-id="{alarm["id"]}"][data-acknowledged="true"]'
+        )
+    finally:
+        fleet(province, op="fault", endpoint=FAULTED, fault="clear")
+    # Back to calm: online again, the alarm cleared from the list, the counts as the API's.
+    eventually(lambda: endpoint_state(api, FAULTED) == "online", timeout=60, what=f"{FAULTED} online again")
+    viewer.locator(f"#ioc-alarms {row_of}").wait_for(state="detached", timeout=30000)
+    eventually(lambda: counts_match(viewer, api, ["DEMO"]), what="tree counts after recovery")
+    for page in (viewer, tech):
+        if page is not None:
+            assert page.errors == []  # type: ignore[attr-defined]
+            page.context.close()
+
+
+def test_endpoint_details_draw_history_charts(browser, province):
+    api = province.api("ioc_viewer")
+    ep = api.get("/endpoints", params={"q": "DEMO-vc001"}).json()["items"][0]
+    page = open_console(browser, province, "ioc_viewer", viewport=LAPTOP)
+    page.goto(f"{province.url}/console/#/endpoint/{ep['id']}")
+    page.wait_for_selector(".chart[data-measure=latency] path.line:not(.dots)", state="attached")
+    health = api.get(f"/endpoints/{ep['id']}/health").json()
+    assert page.inner_text(".details-head h1") == ep["name"]
+    assert page.get_attribute("#details-state .badge", "data-state") == health["state"]
+    assert f"{ep['host']}:{ep['port']}" in page.inner_text("#details-now")
+    # The latency line is drawn from the samples the API holds (more than one point, as a path).
+    history = api.get(f"/endpoints/{ep['id']}/health/history").json()
+    with_latency = [p for p in history["points"] if p["latency_ms"] is not None]
+    assert history["resolution"] == "raw" and len(with_latency) > 1
+    path = page.locator(".chart[data-measure=latency] path.line:not(.dots)")
+    assert int(path.get_attribute("data-points")) > 1
+    assert path.get_attribute("d").count("L") >= 1
+    assert page.locator(".chart[data-measure=temperature] path.line:not(.dots)").count() == 1
+    screenshot(page, "details-endpoint")
+
+    # 1 h: raw points again; 7 d: hourly rollups (other field names), drawn or said to be empty.
+    page.click("button[data-range='1h']")
+    page.wait_for_selector("button[data-range='1h'][aria-pressed=true]")
+    page.wait_for_selector(".chart[data-measure=latency] path.line:not(.dots)", state="attached")
+    page.click("button[data-range='7d']")
+    page.wait_for_selector(".chart[data-measure=availability]")
+    week = api.get(
+        f"/endpoints/{ep['id']}/health/history", params={"since": "2000-01-01T00:00:00+00:00"}
+    ).json()
+    assert week["resolution"] == "1h"
+    drawn = page.locator(".chart[data-measure=availability] path.line:not(.dots)").count()
+    assert drawn == (1 if any(p["availability"] is not None for p in week["points"]) else 0)
+    assert page.errors == []  # type: ignore[attr-defined]
+    page.context.close()
+
+
+def test_camera_details_show_health_thumbnail_and_charts(browser, province):
+    api = province.api("ioc_viewer")
+    cam = api.get("/cameras").json()["items"][0]
+    # A young province: wait (bounded) until the camera has been sampled twice, so there is a line.
+    eventually(
+        lambda: (
+            len([p for p in api.get(f"/cameras/{cam['id']}/health/history").json()["points"] if p["fps"]]) > 1
+        ),
+        timeout=30,
+        what="two samples of the camera",
+    )
+    page = open_console(browser, province, "ioc_viewer", viewport=WALL)
+    page.goto(f"{province.url}/console/#/camera/{cam['id']}")
+    page.wait_for_selector(".chart[data-measure=fps] path.line:not(.dots)", state="attached")
+    health = api.get(f"/cameras/{cam['id']}/health").json()
+    assert page.inner_text(".details-head h1") == cam["name"]
+    assert page.locator("#details-live video").count() == 1
+    assert page.get_attribute(".tile.player", "data-camera-id") == cam["id"]
+    assert int(page.get_attribute(".chart[data-measure=fps] path.line:not(.dots)", "data-points")) > 1
+    # The fps threshold in force is drawn as a line on its chart.
+    assert page.locator(".chart[data-measure=fps] .threshold").count() == 1
+    assert page.locator(".chart[data-measure=bitrate] path.line:not(.dots)").count() == 1
+    # The measures table shows the sampled resolution; the thumbnail is the sampled picture.
+    assert f"{health['measures']['width']}×{health['measures']['height']}" in page.inner_text("#details-now")
+    page.wait_for_function("() => document.querySelector('#details-thumbnail')?.naturalWidth > 0")
+    assert page.eval_on_selector("#details-thumbnail", "img => img.naturalWidth") == 320
+    eventually(
+        lambda: (
+            page.get_attribute("#details-state .badge", "data-state")
+            == api.get(f"/cameras/{cam['id']}/health").json()["state"]
+        ),
+        what="camera state badge",
+    )
+    screenshot(page, "details-camera")
+    assert page.errors == []  # type: ignore[attr-defined]
+    page.context.close()

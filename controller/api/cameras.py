@@ -6,10 +6,9 @@ import asyncio
 import uuid
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
-from sqlalchemy import func, or_, select
 
 from camera.frames import decode_keyframe, to_jpeg
 from controller.api.deps import Actor, Offset, Session, State, read_upload, route
@@ -29,13 +28,12 @@ from controller.errors import Conflict, NotFound
 from controller.models import CameraHealth, CameraSample
 from controller.roles import ALL_ROLES, Role
 from controller.schemas import ImportReport, Page
-from controller.services import audit
+from controller.services import audit, history
 from controller.services.units import get_unit
 
 router = APIRouter(prefix="/cameras", tags=["cameras"])
 READ = route(*ALL_ROLES)
 WRITE = route(Role.admin, Role.technician)
-MAX_HISTORY_POINTS = 2000  # a chart's width in pixels, give or take; 24 h at 30 s is 2880 samples
 
 
 @router.get("", response_model=Page[CameraPublic], **READ)
@@ -134,7 +132,7 @@ async def camera_health_history(
 ) -> CameraHistory:
     """Raw samples, oldest first, within the raw retention (older ones are gone: no rollups).
 
-    Past MAX_HISTORY_POINTS the range is thinned in the database to evenly spaced samples,
+    Past ``history.MAX_POINTS`` the range is thinned in the database to evenly spaced samples,
     keeping every sample whose state differs from the one before: a minute of black
     picture must not fall between two kept points.
     """
@@ -142,35 +140,11 @@ async def camera_health_history(
     since, until = history_range(since, until)
     S = CameraSample
     columns = [S.at, S.state, *(getattr(S, m) for m in SAMPLE_MEASURES)]
-    inside = (S.camera_id == camera_id, S.at >= since, S.at < until)
-    n = int(await session.scalar(select(func.count()).select_from(S).where(*inside)) or 0)
-    if n <= MAX_HISTORY_POINTS:
-        rows = (await session.execute(select(*columns).where(*inside).order_by(S.at))).all()
-    else:
-        step = -(-n // MAX_HISTORY_POINTS)
-        ranked = (
-            select(
-                *columns,
-                func.row_number().over(order_by=S.at).label("rn"),
-                func.lag(S.state).over(order_by=S.at).label("prev_state"),
-            )
-            .where(*inside)
-            .subquery()
-        )
-        r = ranked.c
-        kept = or_((r.rn - 1) % step == 0, r.rn == n, r.prev_state != r.state)
-        query = select(*(r[c.key] for c in columns)).where(kept).order_by(r.at)
-        rows = _evenly((await session.execute(query)).all(), MAX_HISTORY_POINTS)
+    where = (S.camera_id == camera_id, S.at >= since, S.at < until)
+    rows = await history.thinned(session, columns, where, S.at, S.state)
     return CameraHistory(
         resolution="raw", points=[CameraHistoryPoint.model_validate(row._mapping) for row in rows]
     )
-
-
-def _evenly(rows: list[Any], cap: int) -> list[Any]:
-    """At most ``cap`` rows, evenly spaced, first and last kept (a flapping camera's many changes)."""
-    if len(rows) <= cap:
-        return rows
-    return [rows[round(i * (len(rows) - 1) / (cap - 1))] for i in range(cap)]
 
 
 JPEG = {200: {"content": {"image/jpeg": {}}}}

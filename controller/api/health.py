@@ -31,7 +31,7 @@ from controller.models import (
 from controller.monitor.alarms import alarm_view
 from controller.roles import ALL_ROLES, Role
 from controller.schemas import Page, no_nul
-from controller.services import audit
+from controller.services import audit, history
 from controller.services.units import get_unit, subtree_filter
 
 router = APIRouter(tags=["health"])
@@ -191,12 +191,9 @@ async def health_history(
             for r in rows
         ]
         return {"resolution": "1h", "points": points}
-    rows = await session.scalars(
-        select(HealthSample)
-        .where(HealthSample.endpoint_id == endpoint_id, HealthSample.at >= since, HealthSample.at < until)
-        .order_by(HealthSample.at)
-        .limit(20_000)
-    )
+    H = HealthSample
+    columns = [H.at, H.state, H.ok, H.latency_ms, H.in_call, H.packet_loss_pct, H.temperature_c]
+    where = (H.endpoint_id == endpoint_id, H.at >= since, H.at < until)
     points = [
         {
             "at": r.at,
@@ -207,7 +204,7 @@ async def health_history(
             "loss_pct": r.packet_loss_pct,
             "temperature_c": r.temperature_c,
         }
-        for r in rows
+        for r in await history.thinned(session, columns, where, H.at, H.state)
     ]
     return {"resolution": "raw", "points": points}
 

@@ -37,6 +37,12 @@ function sharedState(roots, profiles) {
   return shared;
 }
 
+/** The tab the address names now (#/tech/<tab>), not when the route was parsed: see mount(). */
+function tabInAddress(fallback) {
+  const [route, tab] = location.hash.replace(/^#\/?/, "").split("/");
+  return route === "tech" ? tab : fallback;
+}
+
 export async function mount(el, ctx, _route, tabName) {
   useStyle("views/tech.css");
   let roots, profiles;
@@ -46,6 +52,8 @@ export async function mount(el, ctx, _route, tabName) {
     el.append(h("p", { class: "error", role: "alert" }, err.describe?.() || String(err)));
     return () => {};
   }
+  // Navigated away while loading (app.js may already be mounting the next view): build nothing.
+  if (!el.isConnected) return () => {};
   const shared = sharedState(roots, profiles);
   const built = new Map(); // tab → { el, stop, reload? }
   const panes = h("div", { class: "tech-panes" });
@@ -54,7 +62,7 @@ export async function mount(el, ctx, _route, tabName) {
       t(`tech.tab_${name}`)));
   shared.endpointsChanged = () => built.get("endpoints")?.reload?.();
 
-  function show(name) {
+  function show(name, { remember = true } = {}) {
     if (!TABS[name]) name = "endpoints";
     if (!built.has(name)) {
       const tab = TABS[name](ctx, shared);
@@ -67,11 +75,26 @@ export async function mount(el, ctx, _route, tabName) {
     }
     for (const [n, tab] of built) tab.el.hidden = n !== name;
     for (const b of buttons) b.setAttribute("aria-selected", String(b.dataset.tab === name));
-    // Remember the tab in the address without re-routing, so a language switch or reload comes back here.
-    history.replaceState(null, "", `#/tech/${name}`);
+    // A click remembers the tab in the address without re-routing, so a language switch or a
+    // reload comes back here; the first tab is plain #/tech, the role's home address. Never on
+    // mount: the address is already right, and rewriting it then could undo a navigation that
+    // arrived while the view was loading.
+    if (remember) history.replaceState(null, "", name === "endpoints" ? "#/tech" : `#/tech/${name}`);
   }
 
   el.append(h("nav", { class: "tabs", role: "tablist" }, buttons), panes);
-  show(tabName || "endpoints");
-  return () => { for (const tab of built.values()) tab.stop(); };
+  // Read the address again: when a navigation lands while an earlier render is still loading,
+  // app.js may attach that earlier render last, and its tab parameter is then out of date.
+  show(tabInAddress(tabName) || "endpoints", { remember: false });
+  let stopped = false;
+  const stopAll = () => {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(watch);
+    for (const tab of built.values()) tab.stop();
+  };
+  // The same race can leave a mounted copy of this view off the page whose cleanup nobody
+  // calls: it must not keep its streams open for the rest of the session.
+  const watch = setInterval(() => { if (!el.isConnected) stopAll(); }, 5000);
+  return stopAll;
 }

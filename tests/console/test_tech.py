@@ -1,0 +1,446 @@
+"""The technician view (#/tech) in real Chromium against `diemcau demo`.
+
+Every number and name the page shows is compared with what the API returns;
+every endpoint a test registers or imports is deleted again, moved endpoints go
+back to their unit and injected device conditions are cleared, so the shared
+province is left as it was found.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from endpoints.sim.control import read_control_file
+from tests.console.conftest import LAPTOP, WALL, Province, open_console, screenshot
+
+LIMIT = 30_000  # ms: an upper bound for waits, never a timing assertion
+# A 422 the test provokes on purpose is logged by Chromium as a failed resource load.
+EXPECTED_422 = "Failed to load resource: the server responded with a status of 422"
+
+
+def clean(page: Page, allow_422: bool = False) -> list[str]:
+    errors = page.errors  # type: ignore[attr-defined]
+    return [e for e in errors if not (allow_422 and e.startswith(EXPECTED_422))]
+
+
+def page_names(page: Page) -> list[str]:
+    return page.eval_on_selector_all("#ep-table tbody tr", "trs => trs.map(tr => tr.dataset.name)")
+
+
+def api_names(api: httpx.Client, **params: str) -> list[str]:
+    r = api.get("/endpoints", params={"limit": 50, **params})
+    r.raise_for_status()
+    return [e["name"] for e in r.json()["items"]]
+
+
+def filter_list(page: Page, unit: str = "", state: str = "") -> None:
+    page.select_option("#ep-filter-unit", unit)
+    page.select_option("#ep-filter-state", state)
+    page.wait_for_selector(f"#ep-table[data-unit='{unit}'][data-state='{state}']", timeout=LIMIT)
+
+
+def by_name(api: httpx.Client, name: str) -> dict | None:
+    # Not `q=`: on SQLite its lower() folds ASCII only, so "Điểm" never matches "điểm".
+    items = api.get("/endpoints", params={"limit": 1000}).json()["items"]
+    return next((e for e in items if e["name"] == name), None)
+
+
+def delete_named(api: httpx.Client, *names: str) -> None:
+    for name in names:
+        ep = by_name(api, name)
+        if ep:
+            api.delete(f"/endpoints/{ep['id']}").raise_for_status()
+
+
+def sim(province: Province, request: dict) -> dict:
+    """One request to the fleet's control server (the JSON-lines protocol of endpoints/sim/control.py).
+
+    Plain sockets: Playwright's sync API already runs an event loop in this thread.
+    """
+    with socket.create_connection(read_control_file(province.fleet_control), timeout=5) as conn:
+        conn.sendall(json.dumps(request).encode() + b"\n")
+        reply = json.loads(conn.makefile("rb").readline())
+    assert reply.get("ok"), reply
+    return reply
+
+
+def first_commune(api: httpx.Client) -> str:
+    def walk(nodes):
+        for n in nodes:
+            if n["level"] == "commune":
+                return n["code"]
+            found = walk(n["children"])
+            if found:
+                return found
+        return None
+
+    return walk(api.get("/units/tree").json())
+
+
+@contextmanager
+def moved(api: httpx.Client, names: list[str], unit: str) -> Iterator[None]:
+    """The demo's endpoints all hang at the province: lend two to a commune, then put them back."""
+    eps = [by_name(api, n) for n in names]
+    try:
+        for ep in eps:
+            api.patch(f"/endpoints/{ep['id']}", json={"unit": unit}).raise_for_status()
+        yield
+    finally:
+        for ep in eps:
+            api.patch(f"/endpoints/{ep['id']}", json={"unit": ep["unit"]["code"]})
+
+
+def wait_settled(api: httpx.Client) -> None:
+    """A fresh demo's endpoints start "unknown" until the monitor's first polls: wait for those
+    (bounded), so a state filter compares a still province with the API."""
+    deadline = time.monotonic() + 60
+
+    def unknown() -> list[str]:
+        items = api.get("/endpoints", params={"limit": 1000}).json()["items"]
+        return [e["name"] for e in items if e["name"].startswith("DEMO-vc") and e["state"] == "unknown"]
+
+    while unknown():
+        assert time.monotonic() < deadline, "the demo's endpoints never left 'unknown'"
+        time.sleep(0.5)
+
+
+def test_endpoint_list_filters_and_live_state(browser, province):
+    api = province.api("technician")
+    wait_settled(api)
+    page = open_console(browser, province, "technician", viewport=WALL)
+    page.wait_for_url("**/console/#/tech")
+    page.wait_for_selector("#ep-table[data-unit=''] tbody tr", timeout=LIMIT)
+    assert page_names(page) == api_names(api)
+    screenshot(page, "tech-wall")
+
+    roots = api.get("/units/tree").json()
+    province_code = roots[0]["children"][0]["code"]
+    district = roots[0]["children"][0]["children"][0]["code"]
+    for unit in (province_code, district):
+        filter_list(page, unit=unit)
+        assert page_names(page) == api_names(api, unit=unit)
+        total = api.get("/endpoints", params={"unit": unit, "limit": 1}).json()["total"]
+        assert page.get_attribute("#ep-total", "data-total") == str(total)
+    expect(page.locator("#ep-empty")).to_be_visible()  # the district has none in the demo
+
+    for state in ("online", "offline"):
+        filter_list(page, unit=province_code, state=state)
+        assert page_names(page) == api_names(api, unit=province_code, state=state)
+        badges = page.eval_on_selector_all("#ep-table tbody .badge", "bs => bs.map(b => b.dataset.state)")
+        assert set(badges) <= {state}
+
+    filter_list(page, unit=province_code)
+    page.fill("#ep-filter-q", "vc01")
+    page.wait_for_selector("#ep-table[data-q='vc01']", timeout=LIMIT)
+    assert page_names(page) == api_names(api, unit=province_code, q="vc01") != []
+    page.fill("#ep-filter-q", "")
+    filter_list(page)
+
+    # Live: a camera unplugged on the device makes the monitor say "degraded"; the row's
+    # badge changes in place (the marked <tr> survives: nothing was reloaded).
+    name = "DEMO-vc007"
+    row = page.locator(f"#ep-table tr[data-name='{name}']")
+    row.evaluate("tr => tr.dataset.marker = 'kept'")
+    sim(province, {"op": "set", "endpoint": name, "camera_connected": False})
+    try:
+        expect(row.locator(".badge")).to_have_attribute("data-state", "degraded", timeout=LIMIT)
+        assert row.get_attribute("data-marker") == "kept"
+        ep = by_name(api, name)
+        health = api.get(f"/endpoints/{ep['id']}/health").json()
+        assert ep["state"] == "degraded"
+        assert row.locator(".reason").inner_text() == health["reason"]
+        assert row.locator(".badge").inner_text() == "Suy giảm"
+    finally:
+        sim(province, {"op": "set", "endpoint": name, "camera_connected": True})
+    expect(row.locator(".badge")).to_have_attribute("data-state", "online", timeout=LIMIT)
+
+    # A row click opens the endpoint's details.
+    row.locator("td.addr").click()
+    page.wait_for_url(f"**/console/#/endpoint/{by_name(api, name)['id']}")
+    assert clean(page) == []
+    page.context.close()
+
+
+def test_register_shows_field_errors_then_creates(browser, province):
+    api = province.api("technician")
+    name = f"Điểm cầu thử {uuid.uuid4().hex[:6]}"
+    page = open_console(browser, province, "technician", viewport=LAPTOP)
+    try:
+        page.wait_for_selector("#ep-table tbody tr", timeout=LIMIT)
+        page.click("#ep-register-open")
+        page.fill("#reg-name", name)
+        page.select_option("#reg-unit", "DEMO")
+        page.fill("#reg-host", "999.1.1.1")
+        page.fill("#reg-port", "2222")
+        page.select_option("#reg-profile", "cisco-roomos")
+        page.fill("#reg-username", "admin")
+        page.fill("#reg-password", "mật-khẩu")
+        page.click("#reg-submit")
+
+        host_error = page.locator(".field[data-field=host] .field-error")
+        expect(host_error).to_have_text(re.compile("IPv4/IPv6 address or a DNS host name"), timeout=LIMIT)
+        expect(page.locator(".field[data-field=host]")).to_have_class(re.compile("invalid"))
+        assert page.locator(".field[data-field=name] .field-error").inner_text() == ""
+        assert page.input_value("#reg-name") == name  # what was typed is kept
+        assert page.input_value("#reg-password") == "mật-khẩu"
+        assert by_name(api, name) is None
+
+        page.fill("#reg-host", "192.0.2.77")  # TEST-NET-1: nothing answers, nothing is touched
+        expect(host_error).to_have_text("")  # editing clears the field's complaint
+        page.click("#reg-submit")
+        page.wait_for_selector(f"#ep-table tr.new[data-name='{name}']", timeout=LIMIT)
+        expect(page.locator("#toast")).to_contain_text(name)
+        ep = by_name(api, name)
+        assert ep and ep["host"] == "192.0.2.77" and ep["port"] == 2222 and ep["unit"]["code"] == "DEMO"
+        expect(page.locator("#register")).to_be_hidden()
+        page.click("#ep-register-open")
+        assert page.input_value("#reg-name") == ""  # the form is ready for the next one
+        page.click("#ep-register-open")
+        screenshot(page, "tech-laptop")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert clean(page, allow_422=True) == []
+    finally:
+        delete_named(api, name)
+        page.context.close()
+
+
+def csv_file(province: Province, good: str) -> bytes:
+    header, first = (province.data_dir / "fleet.csv").read_text(encoding="utf-8").splitlines()[:2]
+    values = dict(zip(header.split(","), first.split(","), strict=True))
+    rows = [
+        {**values, "name": good, "port": "9", "host_key": ""},
+        {**values, "name": f"{good}-bad-host", "host": "999.1.1.1", "port": "10", "host_key": ""},
+        {**values, "name": f"{good}-bad-unit", "unit": "NO-SUCH-UNIT", "port": "11", "host_key": ""},
+    ]
+    lines = [header] + [",".join(r[c] for c in header.split(",")) for r in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_csv_import_lists_bad_rows_then_imports_valid_only(browser, province):
+    api = province.api("technician")
+    good = f"CSV-thu-{uuid.uuid4().hex[:6]}"
+    data = csv_file(province, good)
+    page = open_console(browser, province, "technician", viewport=LAPTOP)
+    try:
+        page.goto(f"{province.url}/console/#/tech/import")
+        page.wait_for_selector("#import-file")
+        page.set_input_files(
+            "#import-file", files=[{"name": "kiem-ke.csv", "mimeType": "text/csv", "buffer": data}]
+        )
+        expect(page.locator("#import-preview")).to_contain_text("3")
+        page.click("#import-run")
+        report = page.locator("#import-report[data-rejected=true]")
+        expect(report).to_be_visible(timeout=LIMIT)
+        assert report.get_attribute("data-imported") == "0"
+        bad = page.eval_on_selector_all(
+            "#import-errors tbody tr", "trs => trs.map(tr => [Number(tr.dataset.line), tr.dataset.field])"
+        )
+        assert bad == [[3, "host"], [4, "unit"]]
+        reasons = page.eval_on_selector_all(
+            "#import-errors tbody tr td:last-child", "tds => tds.map(td => td.textContent)"
+        )
+        # The same report the API gives for the same file, reason for reason.
+        r = api.post("/endpoints/import", files={"file": ("kiem-ke.csv", data, "text/csv")})
+        assert r.status_code == 422
+        assert reasons == [e["reason"] for e in r.json()["errors"]]
+        assert by_name(api, good) is None  # all or nothing: nothing imported
+        screenshot(page, "tech-import-errors")
+
+        page.check("#import-valid-only")
+        page.click("#import-run")
+        expect(page.locator("#import-report[data-rejected=false]")).to_have_attribute(
+            "data-imported", "1", timeout=LIMIT
+        )
+        assert page.locator("#import-errors tbody tr").count() == 2  # the bad rows are still listed
+        ep = by_name(api, good)
+        assert ep is not None and ep["port"] == 9
+        assert by_name(api, f"{good}-bad-host") is None
+        assert clean(page, allow_422=True) == []
+    finally:
+        delete_named(api, good)
+        page.context.close()
+
+
+def job_counts_on_page(page: Page) -> dict[str, int]:
+    return {
+        b["status"]: int(b["count"])
+        for b in page.eval_on_selector_all(".job .job-counts .badge", "bs => bs.map(b => ({...b.dataset}))")
+    }
+
+
+def test_provisioning_plan_then_apply_with_live_progress(browser, province):
+    api = province.api("technician")
+    commune = first_commune(api)
+    names = ["DEMO-vc021", "DEMO-vc022"]
+    page = open_console(browser, province, "technician", viewport=WALL)
+    try:
+        with moved(api, names, commune):
+            page.goto(f"{province.url}/console/#/tech/provision")
+            page.select_option("#prov-unit", commune)
+            page.click("#prov-plan")
+            job = page.locator("#view-tech [data-pane=provision] .job")
+            expect(job).to_have_attribute("data-final", "true", timeout=LIMIT)
+            expect(job).to_have_attribute("data-status", "done")
+            plan_id = job.get_attribute("data-job")
+            expect(job.locator(".ratio")).to_have_text("2/2")
+            record = api.get(f"/jobs/{plan_id}").json()
+            assert (record["kind"], record["mode"], record["status"], record["total"]) == (
+                "provision",
+                "plan",
+                "done",
+                2,
+            )
+            assert record["target"]["unit"] == commune
+            assert job_counts_on_page(page) == record["counts"]
+            items = {i["endpoint_name"]: i for i in api.get(f"/jobs/{plan_id}/items").json()}
+            assert sorted(items) == names
+            for name, item in items.items():
+                row = job.locator(f"tr[data-endpoint='{name}']")
+                assert row.get_attribute("data-status") == item["status"] == "planned"
+                assert row.locator("td.message").inner_text().startswith(item["message"])
+                to_set = [p for p in item["plan"] if p["action"] == "set"]
+                shown = row.locator(".change").evaluate_all("cs => cs.map(c => c.dataset.key)")
+                assert shown == [p["key"] for p in to_set]
+                for p in to_set:
+                    text = row.locator(f".change[data-key='{p['key']}']").inner_text()
+                    current = "∅" if p["current"] is None else p["current"]
+                    assert text == f"{p['key']}: {current} → {p['desired']}"
+            bar = "[data-pane=provision] .job .progress > div"
+            page.wait_for_function(f"() => document.querySelector('{bar}').getAnimations().length === 0")
+            screenshot(page, "tech-provisioning")
+
+            page.click("#prov-apply")
+            expect(job).not_to_have_attribute("data-job", plan_id, timeout=LIMIT)
+            expect(job).to_have_attribute("data-final", "true", timeout=LIMIT)
+            expect(job).to_have_attribute("data-status", "done")
+            apply_id = job.get_attribute("data-job")
+            record = api.get(f"/jobs/{apply_id}").json()
+            assert (record["mode"], record["status"], record["target"]["unit"]) == ("apply", "done", commune)
+            assert set(record["counts"]) <= {"applied", "unchanged"}
+            assert job_counts_on_page(page) == record["counts"]
+            for item in api.get(f"/jobs/{apply_id}/items").json():
+                row = job.locator(f"tr[data-endpoint='{item['endpoint_name']}']")
+                assert row.get_attribute("data-status") == item["status"]
+                assert row.locator(".badge").inner_text() in ("Đã áp dụng", "Không đổi")
+            # Both jobs are in the recent list, the apply first.
+            listed = page.eval_on_selector_all(
+                "[data-pane=provision] .jobs tbody tr", "trs => trs.map(tr => tr.dataset.job)"
+            )
+            assert listed[:2] == [apply_id, plan_id]
+            assert clean(page) == []
+    finally:
+        page.context.close()
+
+
+def test_firmware_compliance_validation_and_a_campaign(browser, province):
+    api = province.api("technician")
+    page = open_console(browser, province, "technician", viewport=LAPTOP)
+
+    def compliance_matches() -> None:
+        report = api.get("/firmware/compliance").json()
+        for entry in report:
+            row = page.locator(f"#fw-compliance tr[data-profile='{entry['profile']}']")
+            for bucket, n in entry["counts"].items():
+                expect(row.locator(f"td[data-bucket={bucket}]")).to_have_text(str(n), timeout=LIMIT)
+            expect(row.locator("td[data-bucket=total]")).to_have_text(str(sum(entry["counts"].values())))
+        assert page.locator("#fw-compliance tbody tr").count() == len(report)
+
+    try:
+        page.goto(f"{province.url}/console/#/tech/firmware")
+        page.wait_for_selector("#fw-compliance tbody tr", timeout=LIMIT)
+        compliance_matches()
+
+        # The form's mistakes come back next to their fields.
+        page.click("#fw-compliance tr[data-profile='cisco-roomos']")
+        assert page.input_value("#fw-profile") == "cisco-roomos"
+        page.select_option("#fw-unit", "DEMO")
+        page.fill("#fw-canary", "0")
+        page.click("#fw-start")
+        expect(page.locator(".field[data-field=canary] .field-error")).to_contain_text(
+            "greater than or equal to 1", timeout=LIMIT
+        )
+        page.fill("#fw-canary", "1")
+        page.fill("#fw-window", "25:00-26:00")
+        page.click("#fw-start")
+        expect(page.locator(".field[data-field=window] .field-error")).to_contain_text(
+            "impossible time", timeout=LIMIT
+        )
+        assert page.locator(".field[data-field=canary] .field-error").inner_text() == ""
+        page.fill("#fw-window", "")
+
+        # One endpoint, ticked in the list: it already runs the target version, so the
+        # campaign reads it, records the version and skips it; watched live to the end.
+        target = by_name(api, "DEMO-vc001")
+        page.click("#tech-tab-endpoints")
+        page.wait_for_selector("#ep-table tr[data-name='DEMO-vc001']", timeout=LIMIT)
+        page.check("#ep-table tr[data-name='DEMO-vc001'] input[type=checkbox]")
+        expect(page.locator("#ep-selection")).not_to_be_empty()
+        page.click("#tech-tab-firmware")
+        page.check("input[name=fw-scope][value=selection]")
+        page.click("#fw-start")
+        job = page.locator("[data-pane=firmware] .job")
+        expect(job).to_have_attribute("data-final", "true", timeout=LIMIT)
+        expect(job).to_have_attribute("data-status", "done")
+        record = api.get(f"/jobs/{job.get_attribute('data-job')}").json()
+        assert (record["kind"], record["status"], record["target"]["endpoints"]) == (
+            "firmware",
+            "done",
+            [target["id"]],
+        )
+        assert job_counts_on_page(page) == record["counts"]
+        (item,) = api.get(f"/jobs/{record['id']}/items").json()
+        row = job.locator("tr[data-endpoint='DEMO-vc001']")
+        assert row.get_attribute("data-status") == item["status"]
+        assert row.locator("td.message").inner_text().startswith(item["message"])
+        compliance_matches()  # reloaded after the campaign: the version it read now counts
+        assert clean(page, allow_422=True) == []
+    finally:
+        page.context.close()
+
+
+def test_campaign_outside_its_window_waits_and_can_be_cancelled_and_resumed(browser, province):
+    """A maintenance window that opens in two hours keeps the campaign waiting: live long enough
+    to cancel it, resume it (waiting again) and cancel it again, nothing upgraded."""
+    api = province.api("technician")
+    now = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh"))
+    window = f"{now + timedelta(hours=2):%H:%M}-{now + timedelta(hours=3):%H:%M}"
+    page = open_console(browser, province, "technician", viewport=LAPTOP)
+    job_id = None
+    try:
+        page.goto(f"{province.url}/console/#/tech/firmware")
+        page.wait_for_selector("#fw-compliance tbody tr", timeout=LIMIT)
+        page.select_option("#fw-profile", "cisco-roomos")
+        page.fill("#fw-window", window)
+        page.select_option("#fw-unit", "DEMO")
+        page.click("#fw-start")
+        job = page.locator("[data-pane=firmware] .job")
+        expect(job).to_have_attribute("data-status", "waiting", timeout=LIMIT)
+        job_id = job.get_attribute("data-job")
+        expect(job.locator(".job-message")).to_have_text(api.get(f"/jobs/{job_id}").json()["message"])
+
+        for round_ in range(2):
+            job.locator("button.danger").click()  # Cancel
+            expect(job).to_have_attribute("data-final", "true", timeout=LIMIT)
+            record = api.get(f"/jobs/{job_id}").json()
+            assert record["status"] == "cancelled" == job.get_attribute("data-status")
+            assert job_counts_on_page(page) == record["counts"] == {"cancelled": record["total"]}
+            if round_ == 0:
+                job.locator("button", has_text="Tiếp tục").click()  # Resume
+                expect(job).to_have_attribute("data-status", "waiting", timeout=LIMIT)
+                assert api.get(f"/jobs/{job_id}").json()["status"] == "waiting"
+        assert clean(page) == []
+    finally:
+        if job_id and api.get(f"/jobs/{job_id}").json()["status"] in ("queued", "running", "waiting"):
+            api.post(f"/jobs/{job_id}/cancel")  # never leave a campaign armed in the shared province
+        page.context.close()

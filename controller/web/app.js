@@ -82,8 +82,11 @@ function renderBar() {
   document.getElementById("lang").value = language();
 }
 
+let generation = 0; // the newest navigation wins: a slower, older render is dropped
+
 async function render() {
   if (!user) return;
+  const mine = ++generation;
   const [route, ...params] = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean);
   const name = route && ROUTES[route] ? route : HOME[user.role];
   if (!route || !ROUTES[route]) { history.replaceState(null, "", `#/${name}`); }
@@ -93,9 +96,12 @@ async function render() {
   if (!roles.includes(user.role)) { fill(main, h("p", { class: "error" }, t("app.no_access"))); return; }
   fill(main, h("p", { class: "muted" }, t("app.loading")));
   const view = await import(module);
+  if (mine !== generation) return;
   const el = h("section", { class: `view view-${name}`, id: `view-${name}` });
   fill(main, el);
-  cleanup = (await view.mount(el, { api, t, user, go, toast }, name, ...params)) || null;
+  const done = (await view.mount(el, { api, t, user, go, toast }, name, ...params)) || null;
+  if (mine !== generation) { done?.(); return; } // navigated away while it was loading
+  cleanup = done;
 }
 
 async function start() {

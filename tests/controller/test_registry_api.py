@@ -124,6 +124,7 @@ async def test_list_filters_by_subtree_profile_and_text(controller):
     await create(controller, name="B", unit="DEMO-H01-X02", port=2302, profile="poly-group")
     await create(controller, name="C", unit="DEMO-H02-X01", port=2303)
     await create(controller, name="Tỉnh", unit="DEMO", port=2304)
+    await create(controller, name="ĐIỂM CẦU Ủy ban", unit="DEMO-H02-X01", port=2305)
     h = controller.auth(Role.ioc_viewer)
 
     async def names(**params):
@@ -132,16 +133,17 @@ async def test_list_filters_by_subtree_profile_and_text(controller):
         return sorted(i["name"] for i in r.json()["items"]), r.json()["total"]
 
     assert await names(unit="DEMO-H01") == (["A", "B"], 2)
-    assert await names(unit="DEMO") == (["A", "B", "C", "Tỉnh"], 4)
-    assert await names(unit="TW") == (["A", "B", "C", "Tỉnh"], 4)
+    assert await names(unit="DEMO") == (["A", "B", "C", "Tỉnh", "ĐIỂM CẦU Ủy ban"], 5)
+    assert await names(unit="TW") == (["A", "B", "C", "Tỉnh", "ĐIỂM CẦU Ủy ban"], 5)
     assert await names(profile="poly-group") == (["B"], 1)
     assert await names(q="tỉnh") == (["Tỉnh"], 1)
-    assert await names(state="unknown", unit="DEMO-H02") == (["C"], 1)
+    assert await names(q="điểm cầu ủy") == (["ĐIỂM CẦU Ủy ban"], 1)  # not ASCII: folded on both backends
+    assert await names(state="unknown", unit="DEMO-H02") == (["C", "ĐIỂM CẦU Ủy ban"], 2)
     assert await names(state="online") == ([], 0)
     page = (
         await controller.client.get("/api/v1/endpoints", params={"limit": 2, "offset": 1}, headers=h)
     ).json()
-    assert len(page["items"]) == 2 and page["total"] == 4
+    assert len(page["items"]) == 2 and page["total"] == 5
 
 
 async def test_unit_tree_counts_endpoints_per_subtree(controller):

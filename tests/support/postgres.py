@@ -54,7 +54,7 @@ def postgres_server() -> Iterator[str]:
                 "trust",
                 "-E",
                 "UTF8",
-                "--no-locale",
+                "--locale=C.UTF-8",  # as a province's server would: lower() folds Vietnamese
                 "--no-sync",
             ]
         ),

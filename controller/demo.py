@@ -29,13 +29,17 @@ console = Console()
 PROVINCE_ENDPOINTS = 31
 
 
-def demo_units() -> list[str]:
+def demo_units(count: int = 250) -> list[str]:
+    """The unit of each of ``count`` endpoints. 250 is the province: 31 at the province
+    office (hall and departments), one per district, one per commune; fewer fill the
+    province office first (so a small demo's endpoints keep their names, DEMO-vc001...)."""
     from controller.services.units import legacy_demo_specs
 
     specs = legacy_demo_specs()
     districts = [s.code for s in specs if s.level == "district"]
     communes = [s.code for s in specs if s.level == "commune"]
-    return ["DEMO"] * PROVINCE_ENDPOINTS + districts + communes
+    full = ["DEMO"] * PROVINCE_ENDPOINTS + districts + communes
+    return full[:count] or ["DEMO"]
 
 
 DEMO_CAMERAS = 12  # one-stop desks with a camera: the province's and a district's communes
@@ -128,7 +132,7 @@ def demo(
 
     with console.status("starting the simulated fleet and cameras..."):
         fleet = FleetProcess(
-            count, latency_ms, demo_units()[:count], SIM_ARGS + (LIVING if living else ()), workdir
+            count, latency_ms, demo_units(count), SIM_ARGS + (LIVING if living else ()), workdir
         )
         fleet.__enter__()
         cams = CameraSimProcess(cameras, control_file=workdir / "cameras-control.json")

@@ -87,7 +87,7 @@ async def simulated_province(
         "data_dir": Path(tempfile.mkdtemp(prefix="diemcau-bench-")),
         "secret_key": Fernet.generate_key().decode(),
     } | settings
-    with FleetProcess(count, latency_ms, demo_units()[:count] or ["DEMO"], extra) as fleet:
+    with FleetProcess(count, latency_ms, demo_units(count), extra) as fleet:
         state = await build_state(Settings(**options))
         try:
             async with state.db.transaction() as session:

@@ -63,7 +63,7 @@ def test_outage_and_sigkill_lose_no_event(tmp_path):
         "DIEMCAU_WEBHOOK_BACKOFF_MAX_S": "1",
     }
     try:
-        with FleetProcess(COUNT, 0, demo_units()[:COUNT]) as fleet:
+        with FleetProcess(COUNT, 0, demo_units(COUNT)) as fleet:
             ctl = ControllerProcess(settings=settings)
             ctl.cli("units", "demo-tree")
             ctl.cli("endpoints", "import", str(fleet.inventory))

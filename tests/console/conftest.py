@@ -1,7 +1,7 @@
 """The console in real Chromium against `diemcau demo`: a small simulated province
 (fleet over SSH, RTSP cameras, the bridge) served on a random loopback port.
 
-One province per test session (it takes ~15 s to start); each test logs in as
+One province for the console tests (it takes ~15 s to start); each test logs in as
 the role it exercises. Set DIEMCAU_SCREENSHOTS=<dir> to keep each view's
 screenshots (docs/screenshots holds the ones in the repo: `make screenshots`).
 """
@@ -115,7 +115,7 @@ def stop_demo(proc: subprocess.Popen) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # stopped after the console tests: the rest of the suite runs alone
 def province() -> Iterator[Province]:
     proc, province = start_demo()
     try:
@@ -124,7 +124,7 @@ def province() -> Iterator[Province]:
         stop_demo(proc)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # sync Playwright holds an event loop: never across async test modules
 def browser() -> Iterator[Browser]:
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

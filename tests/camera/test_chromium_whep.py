@@ -14,7 +14,8 @@ from controller.bench.netns import run_python_module
 
 # "main": most real cameras send Main or High profile, yet the relay can only answer the
 # Constrained Baseline / Baseline profile-level-ids aiortc knows; Chromium must decode it anyway.
-@pytest.mark.parametrize("profile", ["baseline", "main"])
+# Baseline also plays in tests/console/test_wall.py (the console's camera wall) on every run.
+@pytest.mark.parametrize("profile", [pytest.param("baseline", marks=pytest.mark.slow), "main"])
 def test_chromium_plays_a_camera_over_whep(profile):
     r = run_python_module("tests.camera.chromium_scenario", "--profile", profile, timeout=120)
     assert r["page_errors"] == [] and r["console_errors"] == [] and r["failed_requests"] == []

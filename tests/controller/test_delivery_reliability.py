@@ -14,6 +14,7 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from controller.bench.fleet_process import FleetProcess
 from controller.bench.harness import ControllerProcess, free_port
@@ -46,6 +47,8 @@ def states(ctl: ControllerProcess, token: str) -> dict[str, int]:
     return out
 
 
+@pytest.mark.slow  # 250 endpoints and a 30 s reboot: `make bench`; tests/controller/test_webhooks.py and
+# test_mqtt.py cover outage, restart and order at small scale on every `make test`
 def test_outage_and_sigkill_lose_no_event(tmp_path):
     import asyncio
 

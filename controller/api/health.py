@@ -273,10 +273,13 @@ async def list_alarms(
     kind: Annotated[str | None, Query(max_length=32)] = None,
     unit: UnitQ = None,
     acknowledged: Annotated[bool | None, Query()] = None,
+    entity_id: Annotated[uuid.UUID | None, Query(description="One endpoint's or camera's alarms")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Offset = 0,
 ) -> Page[AlarmPublic]:
     query = select(Alarm)
+    if entity_id is not None:
+        query = query.where(Alarm.entity_id == entity_id)
     if status != "all":
         query = query.where(Alarm.status == status)
     if severity:

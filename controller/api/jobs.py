@@ -121,6 +121,13 @@ async def job_events(
         for item in snapshot:
             yield ServerSentEvent(event="item", data=item.model_dump(mode="json", exclude={"transcript"}))
         if not state.runner.is_running(job_id):
+            # It may have finished after the snapshot was read: what changed since is queued
+            # (we listened first), and the final status is read again.
+            while not queue.empty():
+                message = queue.get_nowait()
+                yield ServerSentEvent(event=message["event"], id=str(message["seq"]), data=message["data"])
+            async with state.db.transaction() as session:
+                job = await jobs_query.get_job(session, job_id)
             yield ServerSentEvent(event="end", data={"status": job.status})
             return
         while True:

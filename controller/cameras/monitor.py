@@ -251,6 +251,7 @@ class CameraMonitor:
                         "old": transition.old,
                         "new": transition.new,
                         "reason": transition.reason,
+                        "problems": list(w.problems),  # black, frozen...: a wall badge needs no re-read
                     },
                     unit_path=w.unit_path,
                 )

@@ -142,6 +142,12 @@ async def test_alarm_lifecycle_and_event_stream(controller, tmp_path):
             await asyncio.sleep(0.1)
         (cleared,) = await alarms(controller, "cleared")
         assert cleared["id"] == alarm["id"] and cleared["cleared_at"] and cleared["count"] == 1
+        one = await controller.client.get(
+            "/api/v1/alarms",
+            params={"status": "all", "entity_id": alarm["entity_id"]},
+            headers=controller.auth(Role.ioc_viewer),
+        )
+        assert [a["id"] for a in one.json()["items"]] == [alarm["id"]]  # this endpoint's alarms only
 
         h = controller.auth(Role.ioc_viewer)
         events = await read_events(controller.app, "/api/v1/events/stream", h, count=6, query="after=0")

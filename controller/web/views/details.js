@@ -314,7 +314,7 @@ function historyPanel(ctx, kind, id, thresholds = () => ({})) {
   return { el, load, tick };
 }
 
-/** This device's alarms, newest first: the alarm API has no entity filter, so the unit narrows it. */
+/** This device's alarms, newest first, active and cleared. */
 function alarmsPanel(ctx, id, unitCode) {
   const { api, t } = ctx;
   const lang = language();
@@ -323,12 +323,12 @@ function alarmsPanel(ctx, id, unitCode) {
   async function load() {
     let page;
     try {
-      page = await api.get("alarms", { status: "all", unit: unitCode, limit: 1000 });
+      page = await api.get("alarms", { status: "all", entity_id: id, limit: 200 });
     } catch (err) {
       fill(body, h("p", { class: "error", role: "alert" }, t("details.alarms_failed", { detail: describe(err) })));
       return;
     }
-    const mine = page.items.filter((a) => a.entity_id === id);
+    const mine = page.items;
     if (!mine.length) { fill(body, h("p", { class: "muted" }, t("details.no_alarms"))); return; }
     const kindName = (k) => { const s = t(`ioc.kind.${k}`); return s.startsWith("ioc.kind.") ? k : s; };
     fill(body, h("table", {},

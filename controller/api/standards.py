@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, status
 
 from controller.api.deps import Actor, Session, State, route
+from controller.cameras.standard import CAMERA_KEYS, check_camera_value
 from controller.roles import ALL_ROLES, Role
 from controller.schemas import StandardPublic, StandardValue
 from controller.services import standards
@@ -21,7 +22,8 @@ UnitQ = Annotated[
 
 
 def settable_keys(state) -> set[str]:
-    return {k for p in state.profiles.values() for k in p.config}
+    """Every endpoint profile's keys and the cameras' stream keys."""
+    return {k for p in state.profiles.values() for k in p.config} | set(CAMERA_KEYS)
 
 
 @router.get("", response_model=list[StandardPublic], **route(*ALL_ROLES))
@@ -36,6 +38,7 @@ async def set_standard(
     key: Key, data: StandardValue, state: State, session: Session, actor: Actor, unit: UnitQ = None
 ) -> StandardPublic:
     target = await unit_from_body(session, unit) if unit else None
+    check_camera_value(key, data.value)
     await standards.set_value(session, target, key, data.value, settable_keys(state), actor)
     return StandardPublic(unit=target.code if target else "*", key=key, value=data.value)
 

@@ -143,10 +143,13 @@ class StandardResolver:
 
     def desired(self, ep: Endpoint, settable: Iterable[str]) -> dict[str, str]:
         """The values this endpoint should have, limited to what its profile can set."""
-        facts = endpoint_facts(ep)
+        return self.rendered(ep.unit, endpoint_facts(ep), settable)
+
+    def rendered(self, unit: Unit, facts: Mapping[str, str], settable: Iterable[str]) -> dict[str, str]:
+        """The unit's effective values of ``settable`` keys, placeholders filled from ``facts``."""
         keys = set(settable)
         out = {}
-        for key, template in self.templates_for(ep.unit).items():
+        for key, template in self.templates_for(unit).items():
             if key in keys:
                 value = render(template, facts)
                 if value:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-__all__ = ["SCHEMES", "CameraUrl", "split_url", "with_credentials"]
+__all__ = ["SCHEMES", "CameraUrl", "check_onvif_url", "split_url", "with_credentials"]
 
 SCHEMES = ("rtsp", "rtsps")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$")
@@ -36,13 +36,14 @@ def _host_ok(host: str) -> bool:
         return bool(_HOSTNAME.match(host)) and not host.replace(".", "").isdigit()
 
 
-def split_url(raw: str) -> CameraUrl:
+def split_url(raw: str, schemes: tuple[str, ...] = SCHEMES) -> CameraUrl:
     """Check a camera URL and take its credentials out; ValueError says what is wrong."""
     if _UNSAFE.search(raw):
         raise ValueError("must not contain spaces or control characters")
     parts = urlsplit(raw)
-    if parts.scheme.lower() not in SCHEMES:
-        raise ValueError(f"must be an {' or '.join(SCHEMES)} URL (rtsp://host:554/path)")
+    if parts.scheme.lower() not in schemes:
+        example = "rtsp://host:554/path" if schemes == SCHEMES else f"{schemes[0]}://host/path"
+        raise ValueError(f"must be an {' or '.join(schemes)} URL ({example})")
     if parts.fragment:
         raise ValueError("must not have a #fragment")
     try:
@@ -71,3 +72,11 @@ def with_credentials(url: str, username: str | None, password: str | None) -> st
     if password:
         userinfo += ":" + quote(password, safe="")
     return urlunsplit((parts.scheme, f"{userinfo}@{parts.netloc}", parts.path, parts.query, ""))
+
+
+def check_onvif_url(raw: str) -> str:
+    """A camera's ONVIF device service: http(s) to a host, credentials apart (they are the camera's)."""
+    parts = split_url(raw, ("http", "https"))
+    if parts.username or parts.password:
+        raise ValueError("must not hold credentials: ONVIF uses the camera's username and password")
+    return parts.url

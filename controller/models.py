@@ -179,7 +179,7 @@ class Job(Timestamped, Base):
 
 
 class JobItem(Base):
-    """One endpoint's part of a job: what was planned, written, and what came of it."""
+    """One endpoint's (or camera's) part of a job: what was planned, written, and what came of it."""
 
     __tablename__ = "job_items"
 
@@ -187,6 +187,10 @@ class JobItem(Base):
     job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
     endpoint_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("endpoints.id", ondelete="SET NULL"), index=True
+    )
+    # a camera's item (camera provisioning) names the camera here; endpoint_name is its name
+    camera_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("cameras.id", ondelete="SET NULL"), index=True
     )
     endpoint_name: Mapped[str] = mapped_column(String(128))
     seq: Mapped[int] = mapped_column(Integer, default=0)
@@ -427,6 +431,8 @@ class Camera(Timestamped, Base):
     thresholds: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(32), default="unknown", index=True)
     state_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # ONVIF device service (http://host/onvif/device_service); None: not provisioned over ONVIF
+    onvif_url: Mapped[str | None] = mapped_column(String(1000))
 
     unit: Mapped[Unit] = relationship(lazy="joined")
 

@@ -373,7 +373,8 @@ class JobPublic(BaseModel):
 class JobItemPublic(BaseModel):
     id: uuid.UUID
     endpoint_id: uuid.UUID | None
-    endpoint_name: str
+    camera_id: uuid.UUID | None = Field(default=None, description="Set on a camera provisioning item")
+    endpoint_name: str = Field(description="The endpoint's or the camera's name")
     wave: int
     status: str
     plan: list[dict[str, Any]]

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
-from camera.urls import split_url
+from camera.urls import check_onvif_url, split_url
 from controller.schemas import DevicePassword, Name, Strict, Text, UnitBrief, UnitRef, no_control
 
 
@@ -23,6 +23,9 @@ def _url(value: str) -> str:
 
 
 CameraUrlField = Annotated[str, StringConstraints(min_length=8, max_length=1000), AfterValidator(_url)]
+OnvifUrlField = Annotated[
+    str, StringConstraints(min_length=8, max_length=1000), AfterValidator(check_onvif_url)
+]
 CameraUser = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(no_control)]
 Site = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(no_control)]
 
@@ -60,6 +63,9 @@ class CameraCreate(_Credentials):
     description: Text | None = None
     enabled: bool = True
     thresholds: CameraThresholds | None = None
+    onvif_url: OnvifUrlField | None = Field(
+        default=None, description="ONVIF device service, e.g. http://10.1.2.3/onvif/device_service"
+    )
 
 
 class CameraUpdate(_Credentials):
@@ -69,6 +75,7 @@ class CameraUpdate(_Credentials):
     description: Text | None = None
     enabled: bool | None = None
     thresholds: CameraThresholds | None = None
+    onvif_url: OnvifUrlField | None = None
 
 
 class CameraPublic(BaseModel):
@@ -82,6 +89,7 @@ class CameraPublic(BaseModel):
     description: str | None
     enabled: bool
     thresholds: dict[str, float] = Field(description="Overrides of the analytics defaults")
+    onvif_url: str | None = Field(description="ONVIF device service; null: not provisioned over ONVIF")
     state: str
     state_since: datetime | None
     created_at: datetime

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from controller.errors import Conflict, NotFound
 from controller.fanout import Fanout
 from controller.jobs.recorder import Recorder
-from controller.models import Endpoint, Job, JobItem, utcnow
+from controller.models import Camera, Endpoint, Job, JobItem, utcnow
 from controller.principal import Principal
 from controller.security import SecretBox
 from controller.services import audit
@@ -96,6 +96,7 @@ def item_view(item: JobItem) -> dict[str, Any]:
     return {
         "id": str(item.id),
         "endpoint_id": str(item.endpoint_id) if item.endpoint_id else None,
+        "camera_id": str(item.camera_id) if item.camera_id else None,
         "endpoint_name": item.endpoint_name,
         "wave": item.wave,
         "status": item.status,
@@ -130,9 +131,10 @@ class JobRunner:
         mode: str,
         target: dict[str, Any],
         params: dict[str, Any],
-        endpoints: Iterable[Endpoint],
+        endpoints: Iterable[Endpoint] = (),
         actor: Principal,
         waves: dict[uuid.UUID, int] | None = None,
+        cameras: Iterable[Camera] = (),
     ) -> Job:
         job = Job(
             kind=kind,
@@ -154,6 +156,10 @@ class JobRunner:
                     wave=(waves or {}).get(ep.id, 0),
                     status="pending",
                 )
+            )
+        for seq, cam in enumerate(cameras):  # a camera job: the same items, runner and progress
+            session.add(
+                JobItem(job_id=job.id, camera_id=cam.id, endpoint_name=cam.name, seq=seq, status="pending")
             )
         await session.flush()
         audit.record(

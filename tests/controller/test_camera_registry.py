@@ -77,6 +77,26 @@ async def test_only_network_rtsp_urls(controller, url):
     assert r.json()["errors"][0]["location"] == "body.url", r.text
 
 
+@pytest.mark.parametrize(
+    ("onvif_url", "why"),
+    [
+        ("file:///etc/passwd", "http or https"),
+        ("rtsp://10.0.0.9/onvif", "http or https"),
+        ("http://admin:pw@10.0.0.9/onvif/device_service", "credentials"),
+        ("http:///onvif/device_service", "host"),
+    ],
+)
+async def test_onvif_url_is_a_network_http_url_without_credentials(controller, onvif_url, why):
+    h = controller.auth(Role.technician)
+    body = {"name": "x", "unit": "DEMO", "url": "rtsp://10.0.0.9/x"}
+    r = await controller.client.post("/api/v1/cameras", json=body | {"onvif_url": onvif_url}, headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["location"] == "body.onvif_url", r.text
+    assert why in r.json()["errors"][0]["reason"], r.text
+    good = "http://10.0.0.9:8080/onvif/device_service"
+    r = await controller.client.post("/api/v1/cameras", json=body | {"onvif_url": good}, headers=h)
+    assert r.status_code == 201 and r.json()["onvif_url"] == good, r.text
+
+
 async def test_credentials_given_twice_are_refused(controller):
     r = await controller.client.post(
         "/api/v1/cameras",

@@ -1,5 +1,8 @@
 """``diemcau sim cameras`` / ``camera-fault``: run the simulated desk cameras, poke faults into them.
 
+``cameras`` serves every camera over RTSP and, unless ``--no-onvif``, over ONVIF (one HTTP
+port per camera); ``camera-fault --onvif`` injects the ONVIF faults (auth, timeout, ...).
+
 The commands are plain functions so the ``diemcau sim`` Typer app can register them
 (``sim_app.command("cameras")(cameras_command)``); ``camera_sim_app`` serves them on their
 own (``python -m camera.sim.cli cameras --count 3``).
@@ -16,7 +19,7 @@ from types import FrameType
 
 import typer
 
-from camera.sim.control import FAULTS, camera_control
+from camera.sim.control import FAULTS, ONVIF_FAULTS, camera_control
 from camera.sim.process import CameraSimProcess
 
 __all__ = ["camera_fault_command", "camera_sim_app", "cameras_command"]
@@ -33,8 +36,11 @@ def cameras_command(
     bitrate_kbps: int = typer.Option(800, help="x264 target bitrate per camera."),
     profile: str = typer.Option("baseline", help="H.264 profile: baseline or main."),
     control_file: Path = typer.Option(Path("cameras-control.json"), help="Where to write the ports."),
+    onvif: bool = typer.Option(True, "--onvif/--no-onvif", help="Also serve ONVIF (device + media)."),
+    onvif_username: str = typer.Option("admin", help="ONVIF user of every camera."),
+    onvif_password: str = typer.Option("", help="ONVIF password of every camera (default: random, printed)."),
 ) -> None:
-    """Serve simulated cameras over RTSP (H.264) until SIGINT/SIGTERM."""
+    """Serve simulated cameras over RTSP (H.264), and ONVIF, until SIGINT/SIGTERM."""
     if profile not in ("baseline", "main"):
         raise typer.BadParameter("profile must be baseline or main")
     sim = CameraSimProcess(
@@ -48,6 +54,9 @@ def cameras_command(
         bitrate_kbps=bitrate_kbps,
         profile=profile,
         control_file=control_file,
+        onvif=onvif,
+        onvif_username=onvif_username,
+        onvif_password=onvif_password or None,
     )
     stop = False
 
@@ -62,6 +71,10 @@ def cameras_command(
             f"ready: {len(info.cameras)} cameras on rtsp://{info.rtsp_host}:{info.rtsp_port}/cam/<name>, "
             f"control {info.host}:{info.port} ({control_file})"
         )
+        if info.onvif is not None:
+            typer.echo(f"ONVIF user {info.onvif.username!r}, password {info.onvif.password!r}")
+            for name, url in info.onvif.cameras.items():
+                typer.echo(f"  {name}: {info.cameras[name]}  ONVIF {url}")
         while not stop and sim.running():
             time.sleep(0.2)
         if not stop:
@@ -75,27 +88,37 @@ def cameras_command(
 
 
 def camera_fault_command(
-    fault: str = typer.Option(..., help=f"One of: {', '.join(FAULTS)}."),
+    fault: str = typer.Option(
+        ..., help=f"Stream: {', '.join(FAULTS)}. With --onvif: {', '.join(ONVIF_FAULTS)}."
+    ),
     camera: list[str] = typer.Option(None, help="Camera name (1, 2, ... or --names); repeat for several."),
     all_: bool = typer.Option(False, "--all", help="Every camera."),
+    onvif: bool = typer.Option(False, "--onvif", help="A fault of the ONVIF service, not of the stream."),
+    seconds: float = typer.Option(0.0, help="The clock offset of the ONVIF skew fault."),
     control_file: Path = typer.Option(Path("cameras-control.json")),
 ) -> None:
     """Inject (or ``clear``) a fault on one, several or ``--all`` simulated cameras."""
-    if fault not in FAULTS:
-        raise typer.BadParameter(f"fault must be one of {', '.join(FAULTS)}")
+    faults = ONVIF_FAULTS if onvif else FAULTS
+    if fault not in faults:
+        raise typer.BadParameter(f"fault must be one of {', '.join(faults)}")
     if bool(camera) == all_:
         raise typer.BadParameter("give --camera (one or more) or --all")
+    prefix = "onvif_" if onvif else ""
     if camera and len(camera) == 1:
-        request: dict[str, object] = {"op": "fault", "camera": camera[0], "fault": fault}
+        request: dict[str, object] = {"op": f"{prefix}fault", "camera": camera[0], "fault": fault}
     else:
-        request = {"op": "fault_all", "cameras": camera or None, "fault": fault}
+        request = {"op": f"{prefix}fault_all", "cameras": camera or None, "fault": fault}
+    if onvif and fault == "skew":
+        request["seconds"] = seconds
     reply = asyncio.run(camera_control(control_file, request))
     typer.echo(json.dumps(reply))
     if not reply.get("ok"):
         raise typer.Exit(1)
 
 
-camera_sim_app = typer.Typer(help="Simulated one-stop-desk cameras (RTSP, H.264).", no_args_is_help=True)
+camera_sim_app = typer.Typer(
+    help="Simulated one-stop-desk cameras (RTSP, H.264, ONVIF).", no_args_is_help=True
+)
 camera_sim_app.command("cameras")(cameras_command)
 camera_sim_app.command("camera-fault")(camera_fault_command)
 

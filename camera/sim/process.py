@@ -1,9 +1,12 @@
-"""Start the camera simulator in its own process from the venv, and stop it cleanly.
+"""Start the camera simulator in its own processes from the venv, and stop it cleanly.
 
-The server needs Debian's ``/usr/bin/python3`` (PyGObject comes from apt), so it
+The RTSP server needs Debian's ``/usr/bin/python3`` (PyGObject comes from apt), so it
 cannot be imported here; this launcher runs it, waits (bounded) for the control file
-it writes once it listens, and terminates it.  ``netns_prefix`` (e.g. ``["nsenter",
-"--net=/proc/PID/ns/net"]``) is put in front of the command so the cameras can live
+it writes once it listens, and terminates it.  With ``onvif=True`` it then runs the
+simulated ONVIF services (``camera/sim/onvif_server.py``, in this venv's interpreter) as
+a second process with the same lifetime, and waits for them to add their ``onvif``
+section to the control file.  ``netns_prefix`` (e.g. ``["nsenter",
+"--net=/proc/PID/ns/net"]``) is put in front of both commands so the cameras can live
 in a network namespace; the control file is on the shared filesystem either way.
 """
 
@@ -11,27 +14,50 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from camera.sim.control import CameraSimInfo, camera_control, read_camera_control_file
+from camera.sim.control import (
+    ONVIF_PASSWORD_ENV,
+    CameraSimInfo,
+    OnvifSimInfo,
+    camera_control,
+    read_camera_control_file,
+)
 
-__all__ = ["SERVER_SCRIPT", "SYSTEM_PYTHON", "CameraSimProcess"]
+__all__ = ["ONVIF_MODULE", "SERVER_SCRIPT", "SYSTEM_PYTHON", "CameraSimProcess"]
 
 SERVER_SCRIPT = Path(__file__).with_name("rtsp_server.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
+ONVIF_MODULE = "camera.sim.onvif_server"
+
+
+def _terminate(proc: subprocess.Popen[bytes] | None, timeout: float) -> None:
+    """SIGTERM (the server cleans up), then SIGKILL."""
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
 
 
 class CameraSimProcess:
     """The simulator as a context manager (``with`` or ``async with``).
 
     ``with CameraSimProcess(3) as cams: cams.urls["1"]`` → ``rtsp://127.0.0.1:<port>/cam/1``.
+    ``CameraSimProcess(3, onvif=True)`` also serves ONVIF: ``cams.onvif["1"]`` →
+    ``http://127.0.0.1:<port>/onvif/device_service``, with ``cams.onvif_username`` /
+    ``cams.onvif_password`` (a random password unless ``onvif_password`` is given).
     """
 
     def __init__(
@@ -53,12 +79,16 @@ class CameraSimProcess:
         netns_prefix: list[str] | None = None,
         python: str = SYSTEM_PYTHON,
         start_timeout: float = 15.0,
+        onvif: bool = False,
+        onvif_username: str = "admin",
+        onvif_password: str | None = None,
     ) -> None:
         self._tmpdir = None if control_file is not None else tempfile.mkdtemp(prefix="diemcau-cams-")
         self.control_file = (
             Path(control_file) if control_file is not None else Path(self._tmpdir) / "cams.json"
         )
         self.log_file = self.control_file.with_name(self.control_file.name + ".log")
+        self.onvif_log_file = self.control_file.with_name(self.control_file.name + ".onvif.log")
         self.start_timeout = start_timeout
         args = [
             *(netns_prefix or []),
@@ -74,8 +104,22 @@ class CameraSimProcess:
         if control_host:
             args += ["--control-host", control_host]
         self.command = args
+        self.onvif_username = onvif_username
+        self.onvif_password = onvif_password or secrets.token_urlsafe(12)
+        self.onvif_command = (
+            [
+                *(netns_prefix or []),
+                sys.executable,
+                "-m",
+                ONVIF_MODULE,
+                *("--control-file", str(self.control_file), "--username", onvif_username),
+            ]
+            if onvif
+            else None
+        )
         self.info: CameraSimInfo | None = None
         self._proc: subprocess.Popen[bytes] | None = None
+        self._onvif_proc: subprocess.Popen[bytes] | None = None
 
     @property
     def urls(self) -> dict[str, str]:
@@ -87,55 +131,89 @@ class CameraSimProcess:
         return self._ready().rtsp_port
 
     @property
+    def onvif(self) -> dict[str, str]:
+        """Camera name → ONVIF device service URL (each camera has its own HTTP port)."""
+        return self._onvif_ready().cameras
+
+    @property
     def pid(self) -> int | None:
         return None if self._proc is None else self._proc.pid
 
     def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        rtsp = self._proc is not None and self._proc.poll() is None
+        onvif = self.onvif_command is None or (
+            self._onvif_proc is not None and self._onvif_proc.poll() is None
+        )
+        return rtsp and onvif
 
     def _ready(self) -> CameraSimInfo:
         if self.info is None:
             raise RuntimeError("camera simulator not started")
         return self.info
 
+    def _onvif_ready(self) -> OnvifSimInfo:
+        info = self._ready().onvif
+        if info is None:
+            raise RuntimeError("camera simulator started without ONVIF (onvif=True)")
+        return info
+
     def start(self) -> CameraSimInfo:
-        """Run the server and wait until its control file says where it listens."""
+        """Run the servers and wait until the control file says where they listen."""
         if self._proc is not None:
             raise RuntimeError("camera simulator already started")
         self.control_file.unlink(missing_ok=True)  # a stale file would look ready
+        deadline = time.monotonic() + self.start_timeout
         with self.log_file.open("wb") as log:
             self._proc = subprocess.Popen(
                 self.command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
             )
-        deadline = time.monotonic() + self.start_timeout
         while not self.control_file.exists():
-            if self._proc.poll() is not None:
-                self._proc = None
-                raise RuntimeError(f"camera simulator exited at start: {self.log_tail()}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise TimeoutError(f"camera simulator not ready in {self.start_timeout}s: {self.log_tail()}")
-            time.sleep(0.05)
-        self.info = read_camera_control_file(self.control_file)
-        return self.info
+            self._check_starting(self._proc, "camera simulator", self.log_file, deadline)
+        info = read_camera_control_file(self.control_file)
+        if self.onvif_command is not None:
+            env = {**os.environ, ONVIF_PASSWORD_ENV: self.onvif_password}
+            with self.onvif_log_file.open("wb") as log:
+                self._onvif_proc = subprocess.Popen(
+                    self.onvif_command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                )
+            while info.onvif is None:
+                self._check_starting(self._onvif_proc, "ONVIF simulator", self.onvif_log_file, deadline)
+                info = read_camera_control_file(self.control_file)
+        self.info = info
+        return info
+
+    def _check_starting(
+        self, proc: subprocess.Popen[bytes], what: str, log_file: Path, deadline: float
+    ) -> None:
+        """One bounded wait for a starting server: stop everything if it exited or is too slow."""
+        if proc.poll() is not None:
+            tail = self.log_tail(log_file=log_file)
+            self.stop()
+            raise RuntimeError(f"{what} exited at start: {tail}")
+        if time.monotonic() > deadline:
+            tail = self.log_tail(log_file=log_file)
+            self.stop()
+            raise TimeoutError(f"{what} not ready in {self.start_timeout}s: {tail}")
+        time.sleep(0.05)
 
     def stop(self, timeout: float = 5.0) -> None:
-        """SIGTERM (the server unprepares its pipelines and removes the control file), then SIGKILL."""
+        """The ONVIF services first (they use the RTSP server), then the RTSP server, which
+        unprepares its pipelines and removes the control file."""
+        onvif, self._onvif_proc = self._onvif_proc, None
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout)
+        _terminate(onvif, timeout)
+        _terminate(proc, timeout)
         self.info = None
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
 
-    def log_tail(self, chars: int = 2000) -> str:
+    def log_tail(self, chars: int = 2000, *, log_file: Path | None = None) -> str:
         try:
-            return self.log_file.read_text(encoding="utf-8", errors="replace")[-chars:]
+            return (log_file or self.log_file).read_text(encoding="utf-8", errors="replace")[-chars:]
         except OSError:
             return ""
 
@@ -147,6 +225,13 @@ class CameraSimProcess:
         reply = await self.request({"op": "fault", "camera": camera, "fault": fault})
         if not reply.get("ok"):
             raise RuntimeError(f"fault {fault} on camera {camera}: {reply.get('error')}")
+        return reply
+
+    async def onvif_fault(self, camera: str, fault: str, **params: Any) -> dict[str, Any]:
+        """An ONVIF fault (``camera.sim.control.ONVIF_FAULTS``), e.g. ``("1", "skew", seconds=90)``."""
+        reply = await self.request({"op": "onvif_fault", "camera": camera, "fault": fault, **params})
+        if not reply.get("ok"):
+            raise RuntimeError(f"ONVIF fault {fault} on camera {camera}: {reply.get('error')}")
         return reply
 
     def __enter__(self) -> Self:

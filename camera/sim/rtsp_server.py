@@ -28,16 +28,32 @@ and applied again to a pipeline built later (a shared media is torn down when it
 client leaves).  A client that starts playing gets a key frame at once (force-key-unit),
 as most IP cameras do, rather than waiting up to a GOP.
 
+Each camera has its own encoder settings (width, height, fps, bitrate_kbps, key_int in
+frames, profile), starting from the global options; the simulated ONVIF service
+(``camera/sim/onvif_server.py``) changes them through the ``encoder`` op.  The bitrate
+changes live (x264enc allows it while playing).  Anything else is in the caps or is a
+property x264enc reads once (key-int-max), so the camera's pipeline is dropped: its
+clients are closed, as a real camera restarts its stream after an encoder change, and
+the next DESCRIBE builds a pipeline with the new settings.
+
 The control API is JSON lines over TCP, one request per line, one reply per line::
 
     {"op": "list"}            cameras: name, url, fault, pattern, streaming
                                        (a pipeline runs), pipelines (built so far), clients
     {"op": "fault", "camera": "1", "fault": "black"}
     {"op": "fault_all", "fault": "clear", "cameras": ["1", "2"] | null}     null: all
+    {"op": "encoder", "camera": "1", "width": 320, "height": 180, "fps": 10,
+     "bitrate_kbps": 256, "key_int": 10, "profile": "main"}                any subset
+        -> {"ok": true, "camera": {...}, "rebuilt": true | false}
+                                       rebuilt: the pipeline was dropped (anything but bitrate)
+
+``list`` also reports each camera's ``encoder`` settings and ``bitrate_live_kbps``, the
+bitrate the running encoder has (null without a pipeline).
 
 Replies are ``{"ok": true, ...}`` or ``{"ok": false, "error": "..."}``.  When ready the
 server writes the control file (atomically) ``{"host", "port", "rtsp_host", "rtsp_port",
-"cameras": {name: url}, "pid"}`` and removes it on SIGTERM/SIGINT.
+"cameras": {name: url}, "pid"}`` and removes it on SIGTERM/SIGINT (the ONVIF service,
+when it runs, adds its own ``onvif`` section).
 """
 
 from __future__ import annotations
@@ -78,10 +94,54 @@ LABEL_Y = 0.2
 WALK_PERIOD_S = 8.0
 WALK_TICK_MS = 100
 NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# The encoder op's settings and their bounds; x264enc's bitrate is the only one settable live.
+ENCODER_LIMITS = {
+    "width": (16, 4096),
+    "height": (16, 4096),
+    "fps": (1, 120),
+    "bitrate_kbps": (1, 100_000),
+    "key_int": (1, 10_000),
+}
+H264_PROFILES = ("baseline", "main")
+LIVE_SETTINGS = {"bitrate_kbps"}
 
 
 def _even(n: int) -> int:
     return max(2, n - n % 2)
+
+
+def encoder_settings(opts: argparse.Namespace) -> dict[str, Any]:
+    """A camera's first encoder settings: the global options (key_int 0 means 2 s worth)."""
+    return {
+        "width": opts.width,
+        "height": opts.height,
+        "fps": opts.fps,
+        "bitrate_kbps": opts.bitrate_kbps,
+        "key_int": opts.key_int or opts.fps * 2,
+        "profile": opts.profile,
+    }
+
+
+def checked_encoder(request: dict[str, Any]) -> dict[str, Any]:
+    """The encoder settings named in a request, validated (the caller may send any subset)."""
+    unknown = set(request) - {"op", "camera", "profile", *ENCODER_LIMITS}
+    if unknown:
+        raise ValueError(f"unknown encoder settings: {', '.join(sorted(unknown))}")
+    changes: dict[str, Any] = {}
+    for key, (low, high) in ENCODER_LIMITS.items():
+        if key in request:
+            value = request[key]
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"{key} must be an integer in {low}..{high}")
+            changes[key] = value
+    for key in ("width", "height"):
+        if changes.get(key, 0) % 2:
+            raise ValueError(f"{key} must be even (I420)")
+    if "profile" in request:
+        if request["profile"] not in H264_PROFILES:
+            raise ValueError(f"profile must be one of {', '.join(H264_PROFILES)}")
+        changes["profile"] = request["profile"]
+    return changes
 
 
 class Camera:
@@ -93,6 +153,7 @@ class Camera:
         self.pattern = PATTERNS[index % len(PATTERNS)]
         self.phase = index * 1.3
         self.opts = opts
+        self.encoder = encoder_settings(opts)
         self.fault = "clear"
         self.media: GstRtspServer.RTSPMedia | None = None
         self.configured_at = 0.0
@@ -103,24 +164,24 @@ class Camera:
         self.factory.connect("media-configure", self._configure)
 
     def launch(self) -> str:
-        o = self.opts
-        size = f"width={o.width},height={o.height}"
-        key_int = o.key_int or o.fps * 2
-        font = max(12, o.height // 12)
+        e = self.encoder
+        size = f"width={e['width']},height={e['height']}"
+        fps = e["fps"]
+        font = max(12, e["height"] // 12)
         return (
             f"( videotestsrc name=src is-live=true pattern={self.pattern} "
-            f"! video/x-raw,format=I420,{size},framerate={o.fps}/1 "
+            f"! video/x-raw,format=I420,{size},framerate={fps}/1 "
             f'! textoverlay name=label text=" {self.name} " font-desc="Sans Bold {font}" shaded-background=true '
             f"halignment=position valignment=position xpos=0.5 ypos={LABEL_Y} "
             f'! timeoverlay font-desc="Sans {font}" valignment=bottom halignment=right '
             f"! valve name=freeze drop=false ! imagefreeze is-live=true allow-replace=true "
-            f"! video/x-raw,framerate={o.fps}/1 ! videobalance name=balance "
+            f"! video/x-raw,framerate={fps}/1 ! videobalance name=balance "
             f"! videoscale ! capsfilter name=blur caps=video/x-raw,{size} "
             f"! videoscale ! video/x-raw,{size},pixel-aspect-ratio=1/1 "
             f"! videorate name=rate drop-only=true max-rate={NO_RATE_LIMIT} "
-            f"! x264enc tune=zerolatency speed-preset=ultrafast threads=1 key-int-max={key_int} "
-            f"bitrate={o.bitrate_kbps} byte-stream=true "
-            f"! video/x-h264,profile={o.profile},stream-format=byte-stream "
+            f"! x264enc name=enc tune=zerolatency speed-preset=ultrafast threads=1 "
+            f"key-int-max={e['key_int']} bitrate={e['bitrate_kbps']} byte-stream=true "
+            f"! video/x-h264,profile={e['profile']},stream-format=byte-stream "
             f"! rtph264pay name=pay0 pt=96 config-interval=-1 )"
         )
 
@@ -160,6 +221,7 @@ class Camera:
             return  # no pipeline, or one being torn down by a leaving client: nothing to set
         src, valve, balance, blur, rate = (found[name] for name in names)
         o, fault = self.opts, self.fault
+        width, height = self.encoder["width"], self.encoder["height"]
         src.set_property("pattern", SHIFT_PATTERN if fault == "shift" else self.pattern)
         valve.set_property("drop", fault == "freeze" and not first_frame)
         balance.set_property("brightness", -1.0 if fault == "black" else 0.0)
@@ -167,9 +229,9 @@ class Camera:
         balance.set_property("saturation", 0.0 if fault == "black" else 1.0)
         # Even sizes: I420 halves the chroma planes.
         w, h = (
-            (o.width, o.height)
+            (width, height)
             if fault != "blur"
-            else (_even(o.width // BLUR_DIVISOR), _even(o.height // BLUR_DIVISOR))
+            else (_even(width // BLUR_DIVISOR), _even(height // BLUR_DIVISOR))
         )
         caps = Gst.Caps.from_string(f"video/x-raw,width={w},height={h}")
         blur.set_property("caps", caps)
@@ -239,6 +301,15 @@ class CameraServer:
                 found.append(client)
         return found
 
+    def _drop_media(self, cam: Camera) -> None:
+        """Close the camera's clients and tear its pipeline down."""
+        media, watchers = cam.media, self._watchers(cam)
+        for client in watchers:
+            client.close()
+        if media is not None:
+            media.unprepare()  # also drops it from the shared factory's cache
+        cam.media = None
+
     def set_fault(self, cam: Camera, fault: str) -> None:
         if fault not in FAULTS:
             raise ValueError(f"fault must be one of {', '.join(FAULTS)}")
@@ -246,15 +317,24 @@ class CameraServer:
         cam.fault = fault
         if fault == "stop" and was != "stop":
             self.mounts.remove_factory(cam.path)  # a new DESCRIBE now answers 404
-            media, watchers = cam.media, self._watchers(cam)
-            for client in watchers:
-                client.close()
-            if media is not None:
-                media.unprepare()  # also drops it from the shared factory's cache
-            cam.media = None
+            self._drop_media(cam)
         elif was == "stop" and fault != "stop":
             self.mounts.add_factory(cam.path, cam.factory)
         cam.apply()
+
+    def set_encoder(self, cam: Camera, changes: dict[str, Any]) -> bool:
+        """Apply new encoder settings; True when the pipeline had to be dropped (see the module doc)."""
+        settings = {**cam.encoder, **changes}
+        rebuild = any(settings[k] != cam.encoder[k] for k in settings if k not in LIVE_SETTINGS)
+        cam.encoder = settings
+        cam.factory.set_launch(cam.launch())  # what the next pipeline is built from
+        if rebuild:
+            self._drop_media(cam)
+            return True
+        enc = cam.element("enc")
+        if enc is not None:
+            enc.set_property("bitrate", settings["bitrate_kbps"])
+        return False
 
     def camera(self, name: Any) -> Camera:
         cam = self.cameras.get(str(name))
@@ -278,9 +358,14 @@ class CameraServer:
             for cam in cams:
                 self.set_fault(cam, request["fault"])
             return {"ok": True, "cameras": [cam.name for cam in cams]}
+        if op == "encoder":
+            cam = self.camera(request["camera"])
+            rebuilt = self.set_encoder(cam, checked_encoder(request))
+            return {"ok": True, "camera": self.describe(cam), "rebuilt": rebuilt}
         raise ValueError(f"unknown op {op!r}")
 
     def describe(self, cam: Camera) -> dict[str, Any]:
+        enc = cam.element("enc")
         return {
             "name": cam.name,
             "url": self.url(cam, self.server.get_bound_port()),
@@ -289,6 +374,8 @@ class CameraServer:
             "streaming": cam.media is not None,
             "pipelines": cam.pipelines,
             "clients": len(self._watchers(cam)),
+            "encoder": dict(cam.encoder),
+            "bitrate_live_kbps": None if enc is None else enc.get_property("bitrate"),
         }
 
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from endpoints.commands import template_fields, unquote
 from endpoints.errors import ProfileError
+
+M = TypeVar("M", bound=BaseModel)
 
 __all__ = [
     "CALL_STATES",
@@ -293,28 +295,36 @@ class Profile(_Strict):
         return unquote(text, self.escaping) if quoted else text
 
 
-def load_profile(path: str | Path) -> Profile:
-    """Load and validate one profile; every failure is a ProfileError naming the file."""
+def validated_yaml(path: str | Path, model: type[M], error: type[Exception]) -> M:
+    """A YAML file read into a pydantic model; every failure is ``error`` naming the file, line, field.
+
+    Endpoint and camera profiles are both data a technician writes by hand: the message
+    must point at the place to fix, never be a traceback."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ProfileError(f"{path}: cannot read: {exc.strerror}") from None
+        raise error(f"{path}: cannot read: {exc.strerror}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
-        raise ProfileError(f"{path}: YAML syntax error at {where}: {exc.problem}") from None
+        raise error(f"{path}: YAML syntax error at {where}: {exc.problem}") from None
     except yaml.YAMLError as exc:
-        raise ProfileError(f"{path}: YAML error: {exc}") from None
+        raise error(f"{path}: YAML error: {exc}") from None
     if not isinstance(data, dict):
-        raise ProfileError(f"{path}: top level must be a mapping")
+        raise error(f"{path}: top level must be a mapping")
     try:
-        return Profile.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()
         )
-        raise ProfileError(f"{path}: {problems}") from None
+        raise error(f"{path}: {problems}") from None
+
+
+def load_profile(path: str | Path) -> Profile:
+    """Load and validate one profile; every failure is a ProfileError naming the file."""
+    return validated_yaml(path, Profile, ProfileError)
 
 
 def load_profiles(directory: str | Path) -> dict[str, Profile]:

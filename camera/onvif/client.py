@@ -1,0 +1,589 @@
+"""An async ONVIF client for one camera: device and media services over SOAP 1.2 with WS-Security.
+
+What the spec leaves to vendors is handled here, once:
+
+* the camera's clock, not ours, signs each request: the offset comes from an
+  unauthenticated GetSystemDateAndTime, is re-read after we change the
+  camera's time, and once more before retrying a NotAuthorized;
+* service addresses come from GetServices (GetCapabilities on old devices),
+  with host and port replaced by the configured ones, because a camera behind
+  NAT reports its LAN address;
+* every failure is an ``OnvifError`` with a stable ``code`` for the
+  technician and the last exchange as ``transcript`` (operation, body, reply
+  snippet; never the WS-Security header, so never the password or digest).
+
+One ``httpx.AsyncClient`` per camera client, closed by ``aclose()`` or
+``async with``. Proxies from the environment are ignored: cameras are reached
+directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from camera.onvif import messages as m
+from camera.onvif.messages import (
+    OPERATIONS,
+    DateTime,
+    DeviceInfo,
+    EncoderConfig,
+    EncoderOptions,
+    Hostname,
+    MediaUri,
+    NtpInfo,
+    Operation,
+    Profile,
+    Service,
+)
+from camera.onvif.profiles import CameraProfile, EncoderLimits, EncoderRules, TimeRules
+from camera.onvif.soap import NS, SoapFault, created_now, envelope, parse, security_header
+from camera.onvif.tz import parse_tz
+
+__all__ = [
+    "AuthFailed",
+    "BadReply",
+    "DeviceFault",
+    "NotSupported",
+    "OnvifClient",
+    "OnvifError",
+    "OnvifTimeout",
+    "Transcript",
+    "Unreachable",
+    "UnsupportedSetting",
+    "device_service_url",
+    "error_for_fault",
+    "rewrite_xaddr",
+]
+
+SNIPPET = 500  # characters of a reply kept in a transcript
+REQUEST_SNIPPET = 1500
+
+
+# ---------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """The last exchange, for the technician: no header is kept, so no credentials."""
+
+    operation: str
+    url: str
+    status: int | None
+    request: str  # the operation element only
+    reply: str  # the first SNIPPET characters
+
+
+class OnvifError(Exception):
+    """Anything this client raises on purpose; ``code`` is stable for APIs, job results and alarms."""
+
+    code: ClassVar[str] = "onvif_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str | None = None,
+        transcript: Transcript | None = None,
+        fault: SoapFault | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.operation = operation
+        self.transcript = transcript
+        self.fault = fault  # the device's SOAP fault, when there was one
+
+
+class Unreachable(OnvifError):
+    """No TCP connection (refused, no route, DNS), or the connection dropped mid-exchange."""
+
+    code = "unreachable"
+
+
+class OnvifTimeout(OnvifError):
+    """Connected, but no reply within the per-request timeout."""
+
+    code = "timeout"
+
+
+class AuthFailed(OnvifError):
+    """HTTP 401 or a NotAuthorized fault, still after re-reading the camera clock once."""
+
+    code = "auth_failed"
+
+
+class UnsupportedSetting(OnvifError):
+    """The camera refused a value (InvalidArgVal, ConfigModify, InvalidTimeZone, NoConfig, ...)."""
+
+    code = "unsupported_setting"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        allowed: str | None = None,
+        operation: str | None = None,
+        transcript: Transcript | None = None,
+        fault: SoapFault | None = None,
+    ):
+        super().__init__(message, operation=operation, transcript=transcript, fault=fault)
+        self.field = field
+        self.allowed = allowed
+
+
+class NotSupported(OnvifError):
+    """The camera does not implement the operation or service (ActionNotSupported, no media XAddr)."""
+
+    code = "not_supported"
+
+
+class DeviceFault(OnvifError):
+    """Any other SOAP fault: the device's code, subcodes and reason are in the message."""
+
+    code = "device_fault"
+
+
+class BadReply(OnvifError):
+    """Not SOAP, not the expected reply, or a required element missing or unreadable."""
+
+    code = "bad_reply"
+
+
+# Subcode -> the setting a technician should look at.
+_FIELD_BY_SUBCODE = {
+    "ConfigModify": "VideoEncoderConfiguration",
+    "NoConfig": "ConfigurationToken",
+    "NoProfile": "ProfileToken",
+    "InvalidTimeZone": "TimeZone",
+    "InvalidDateTime": "UTCDateTime",
+    "NtpServerUndefined": "NTPManual",
+    "InvalidDnsName": "NTPManual",
+    "InvalidIPv4Address": "NTPManual",
+    "InvalidIPv6Address": "NTPManual",
+    "InvalidHostname": "Hostname",
+}
+_FIELD_BY_OPERATION = {
+    "SetVideoEncoderConfiguration": "VideoEncoderConfiguration",
+    "SetNTP": "NTPManual",
+    "SetHostname": "Hostname",
+    "SetSystemDateAndTime": "DateTime",
+}
+_INVALID_ARGUMENT = frozenset({"InvalidArgVal", "InvalidArgs", "InvalidArgument"})
+
+
+def _auth_message(operation: str, username: str, offset: timedelta | None) -> str:
+    clock = f"; camera clock is {round(offset.total_seconds()):+d} s from ours" if offset is not None else ""
+    return (
+        f"{operation}: the camera refused ONVIF user {username!r}: check the password, that it is an "
+        f"ONVIF user (not only a web user) and that ONVIF is enabled{clock}"
+    )
+
+
+def error_for_fault(
+    fault: SoapFault,
+    operation: str,
+    *,
+    transcript: Transcript | None = None,
+    limits: EncoderLimits | None = None,
+    config: EncoderConfig | None = None,
+    username: str = "",
+) -> OnvifError:
+    """The technician's error for a SOAP fault (by subcode), naming the field and the allowed range.
+
+    For SetVideoEncoderConfiguration, ``limits`` (the camera's Options plus the
+    profile's fallbacks) and the ``config`` sent find which setting is out of
+    range even when the device's reason does not say.
+    """
+    names = {fault.code, *fault.subcodes}
+    where: dict[str, Any] = {"operation": operation, "transcript": transcript, "fault": fault}
+    if "NotAuthorized" in names:
+        return AuthFailed(_auth_message(operation, username, None), **where)
+    if "ActionNotSupported" in names:
+        return NotSupported(f"{operation}: the camera does not support this operation ({fault})", **where)
+    subcode_field = next((_FIELD_BY_SUBCODE[s] for s in fault.subcodes if s in _FIELD_BY_SUBCODE), None)
+    if subcode_field is None and not names & _INVALID_ARGUMENT:
+        return DeviceFault(f"{operation}: device fault {fault}", **where)
+    field = subcode_field or _FIELD_BY_OPERATION.get(operation, "argument")
+    allowed = limits.describe() if limits is not None else None
+    problems = limits.violations(config) if limits is not None and config is not None else []
+    if problems:
+        field = problems[0].split(" ", 1)[0]
+        detail = "; ".join(problems)
+    else:
+        detail = f"{field} refused"
+    said = f" (camera says: {fault.reason})" if fault.reason else ""
+    hint = f"; allowed: {allowed}" if allowed and not problems else ""
+    return UnsupportedSetting(f"{operation}: {detail}{said}{hint}", field=field, allowed=allowed, **where)
+
+
+# ---------------------------------------------------------------- addresses
+
+
+def device_service_url(host_url: str) -> str:
+    """``host``, ``host:port`` or a full URL -> the device service URL (credentials in it dropped)."""
+    url = host_url.strip()
+    if "://" not in url:
+        url = f"http://{url}"
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise ValueError(f"no host in ONVIF address {host_url!r}")
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    path = parts.path if parts.path not in ("", "/") else "/onvif/device_service"
+    return urlunsplit((parts.scheme, netloc, path, parts.query, ""))
+
+
+def rewrite_xaddr(xaddr: str, configured: str) -> str:
+    """The service path the camera reported, on the scheme, host and port we reach it by (NAT)."""
+    reported, base = urlsplit(xaddr.strip()), urlsplit(configured)
+    return urlunsplit((base.scheme, base.netloc, reported.path or base.path, reported.query, ""))
+
+
+# ---------------------------------------------------------------- client
+
+
+class _Refused(Exception):
+    """Internal: HTTP 401 or NotAuthorized, before the retry decides it is auth_failed."""
+
+    def __init__(self, transcript: Transcript):
+        self.transcript = transcript
+
+
+class OnvifClient:
+    """One camera's device and media services; see the module docstring for the rules it follows."""
+
+    def __init__(
+        self,
+        host_url: str,
+        username: str,
+        password: str,
+        *,
+        timeout_s: float = 8.0,
+        profile: CameraProfile | None = None,
+    ) -> None:
+        self.device_url = device_service_url(host_url)
+        self.profile = profile
+        self.timeout_s = timeout_s
+        self.last_exchange: Transcript | None = None
+        self._username = username
+        self._password = password
+        self._encoder: EncoderRules = profile.encoder if profile else EncoderRules()
+        self._time: TimeRules = profile.time if profile else TimeRules()
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_s), trust_env=False, follow_redirects=False
+        )
+        self._offset: timedelta | None = None
+        self._xaddrs: dict[str, str] | None = None
+        self._clock_lock = asyncio.Lock()  # taken inside _xaddr_lock, never the other way round
+        self._xaddr_lock = asyncio.Lock()
+
+    async def __aenter__(self) -> OnvifClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def __repr__(self) -> str:
+        return f"OnvifClient({self.device_url!r}, user={self._username!r})"
+
+    @property
+    def clock_offset(self) -> timedelta | None:
+        """Camera UTC minus our UTC, as last read (None before the first read)."""
+        return self._offset
+
+    @property
+    def xaddrs(self) -> dict[str, str] | None:
+        """Service namespace -> URL (already rewritten to the configured host), once discovered."""
+        return dict(self._xaddrs) if self._xaddrs is not None else None
+
+    # ------------------------------------------------------------ plumbing
+
+    async def _exchange(self, op: Operation, url: str, body: str, *, auth: bool) -> tuple[Any, Transcript]:
+        """One POST: the reply's operation element and the exchange, or an OnvifError (``_Refused`` for auth)."""
+        header = (
+            security_header(self._username, self._password, created_now(self._offset or timedelta(0)))
+            if auth
+            else ""
+        )
+        headers = {"Content-Type": f'application/soap+xml; charset=utf-8; action="{op.action}"'}
+        request = body[:REQUEST_SNIPPET]
+        where = urlsplit(url).netloc
+        try:
+            resp = await self._http.post(url, content=envelope(body, header), headers=headers)
+        except httpx.ConnectTimeout:
+            transcript = Transcript(op.name, url, None, request, "")
+            raise Unreachable(
+                f"{op.name}: no connection to {where} within {self.timeout_s:g} s",
+                operation=op.name,
+                transcript=transcript,
+            ) from None
+        except httpx.TimeoutException:
+            transcript = Transcript(op.name, url, None, request, "")
+            raise OnvifTimeout(
+                f"{op.name}: {where} did not answer within {self.timeout_s:g} s",
+                operation=op.name,
+                transcript=transcript,
+            ) from None
+        except httpx.HTTPError as exc:  # refused, no route, DNS; or the connection dropped mid-exchange
+            transcript = Transcript(op.name, url, None, request, "")
+            verb = "cannot connect to" if isinstance(exc, httpx.ConnectError) else "lost the connection to"
+            raise Unreachable(
+                f"{op.name}: {verb} {where}: {exc or type(exc).__name__}",
+                operation=op.name,
+                transcript=transcript,
+            ) from None
+        transcript = Transcript(
+            op.name, url, resp.status_code, request, resp.content[:SNIPPET].decode("utf-8", "replace")
+        )
+        self.last_exchange = transcript
+        if resp.status_code == 401:
+            raise _Refused(transcript)
+        try:
+            element = parse(resp.content)
+        except SoapFault as fault:
+            if "NotAuthorized" in {fault.code, *fault.subcodes}:
+                raise _Refused(transcript) from None
+            raise error_for_fault(fault, op.name, transcript=transcript, username=self._username) from None
+        except ValueError as exc:
+            raise BadReply(
+                f"{op.name}: HTTP {resp.status_code}, {exc}", operation=op.name, transcript=transcript
+            ) from None
+        if not resp.is_success:
+            raise BadReply(
+                f"{op.name}: HTTP {resp.status_code} without a SOAP fault",
+                operation=op.name,
+                transcript=transcript,
+            )
+        return element, transcript
+
+    @staticmethod
+    def _parse(op: Operation, reply: tuple[Any, Transcript]) -> Any:
+        element, transcript = reply
+        try:
+            return op.parse(element)
+        except ValueError as exc:
+            raise BadReply(f"{op.name}: {exc}", operation=op.name, transcript=transcript) from None
+
+    async def _service_url(self, service: str) -> str:
+        if service == "tds":
+            return self.device_url
+        await self._ensure_xaddrs()
+        assert self._xaddrs is not None
+        url = self._xaddrs.get(NS[service])
+        if url is None:
+            raise NotSupported(f"the camera reports no service {NS[service]}")
+        return url
+
+    async def _call(self, name: str, body: str) -> Any:
+        """An authenticated call: retried once, after re-reading the camera clock, if refused."""
+        op = OPERATIONS[name]
+        await self._ensure_clock()
+        url = await self._service_url(op.service)
+        try:
+            reply = await self._exchange(op, url, body, auth=True)
+        except _Refused:
+            await self._reread_clock()
+            try:
+                reply = await self._exchange(op, url, body, auth=True)
+            except _Refused as again:
+                raise AuthFailed(
+                    _auth_message(name, self._username, self._offset),
+                    operation=name,
+                    transcript=again.transcript,
+                ) from None
+        return self._parse(op, reply)
+
+    async def _ensure_clock(self) -> None:
+        if self._offset is None:
+            async with self._clock_lock:
+                if self._offset is None:
+                    await self.get_system_date_and_time()
+
+    async def _reread_clock(self) -> None:
+        """Before the single retry: a camera clock that jumped is the usual cause of a refusal."""
+        try:
+            await self.get_system_date_and_time()
+        except AuthFailed:
+            pass  # the retry will report it with its own transcript
+
+    async def _ensure_xaddrs(self) -> None:
+        if self._xaddrs is None:
+            async with self._xaddr_lock:
+                if self._xaddrs is None:
+                    await self.discover()
+
+    async def _after_clock_change(self) -> None:
+        """The camera clock may have jumped: read the offset again (lazily, if it cannot be read now)."""
+        try:
+            await self.get_system_date_and_time()
+        except OnvifError:
+            self._offset = None
+
+    # ------------------------------------------------------------ device service
+
+    async def connect(self) -> None:
+        """Read the camera clock and discover its services now instead of on first use."""
+        await self._ensure_clock()
+        await self._ensure_xaddrs()
+
+    async def get_system_date_and_time(self) -> DateTime:
+        """The camera's time, unauthenticated (with auth if the device insists); updates the clock offset."""
+        op = OPERATIONS["GetSystemDateAndTime"]
+        before = datetime.now(UTC)
+        try:
+            reply = await self._exchange(op, self.device_url, m.get_system_date_and_time(), auth=False)
+        except (_Refused, DeviceFault):  # some devices want a token even here
+            try:
+                reply = await self._exchange(op, self.device_url, m.get_system_date_and_time(), auth=True)
+            except _Refused as refused:
+                raise AuthFailed(
+                    _auth_message(op.name, self._username, None),
+                    operation=op.name,
+                    transcript=refused.transcript,
+                ) from None
+        after = datetime.now(UTC)
+        read: DateTime = self._parse(op, reply)
+        self._offset = read.utc - (before + (after - before) / 2) if read.utc else timedelta(0)
+        return read
+
+    async def discover(self) -> dict[str, str]:
+        """Service XAddrs by namespace from GetServices, or GetCapabilities where that is missing."""
+        services: tuple[Service, ...]
+        try:
+            services = await self.get_services()
+        except (NotSupported, DeviceFault, BadReply):
+            services = await self.get_capabilities()
+        self._xaddrs = {
+            ns: rewrite_xaddr(xaddr, self.device_url) for ns, xaddr in m.xaddrs_by_namespace(services).items()
+        }
+        return dict(self._xaddrs)
+
+    async def get_services(self) -> tuple[Service, ...]:
+        return await self._call("GetServices", m.get_services())
+
+    async def get_capabilities(self) -> tuple[Service, ...]:
+        return await self._call("GetCapabilities", m.get_capabilities())
+
+    async def get_device_information(self) -> DeviceInfo:
+        return await self._call("GetDeviceInformation", m.get_device_information())
+
+    async def get_hostname(self) -> Hostname:
+        return await self._call("GetHostname", m.get_hostname())
+
+    async def set_hostname(self, name: str) -> None:
+        await self._call("SetHostname", m.set_hostname(name))
+
+    async def get_ntp(self) -> NtpInfo:
+        return await self._call("GetNTP", m.get_ntp())
+
+    async def set_ntp(self, servers: Sequence[str], *, from_dhcp: bool = False) -> None:
+        await self._call("SetNTP", m.set_ntp(servers, from_dhcp=from_dhcp))
+        await self._after_clock_change()
+
+    async def set_system_date_and_time(
+        self, mode: Literal["Manual", "NTP"], tz: str, *, utc: datetime | None = None
+    ) -> None:
+        """Set time mode and zone; ``tz`` is the standard's POSIX zone, written in the profile's style.
+
+        Manual mode sets the camera to ``utc`` (default: our UTC now). A zone
+        with a DST rule is refused before sending when the profile says the
+        family rejects them.
+        """
+        self._check_zone(tz)
+        if mode == "Manual" and utc is None:
+            utc = datetime.now(UTC)
+        body = self._time.request(mode, tz, utc=utc)
+        await self._call("SetSystemDateAndTime", body)
+        await self._after_clock_change()
+
+    def _check_zone(self, tz: str) -> None:
+        """A zone this family cannot take is refused before anything is sent (no half-applied time)."""
+        parse_tz(tz)  # the standard's own zone unreadable: a ValueError for whoever configured it
+        try:
+            self._time.write_tz(tz)
+        except ValueError as exc:  # a DST zone for a family that refuses them
+            raise UnsupportedSetting(
+                f"SetSystemDateAndTime: {exc}",
+                field="TimeZone",
+                allowed="a zone without DST",
+                operation="SetSystemDateAndTime",
+            ) from None
+
+    async def set_time(self, ntp_servers: Sequence[str], tz: str) -> Literal["NTP", "Manual"]:
+        """NTP servers, NTP mode and the zone in the profile's order; Manual (our UTC) if NTP is refused.
+
+        Returns the mode the camera was left in, for the job's record.
+        """
+        self._check_zone(tz)
+        if not ntp_servers:
+            await self.set_system_date_and_time("Manual", tz)
+            return "Manual"
+        mode: Literal["NTP", "Manual"] = "NTP"
+        for step in self._time.set_order:
+            if step == "SetNTP":
+                await self.set_ntp(ntp_servers)
+                continue
+            try:
+                await self.set_system_date_and_time("NTP", tz)
+            except (UnsupportedSetting, DeviceFault) as exc:
+                if self._time.ntp_mode_fallback == "none" or getattr(exc, "field", None) == "TimeZone":
+                    raise
+                await self.set_system_date_and_time("Manual", tz)
+                mode = "Manual"
+        return mode
+
+    # ------------------------------------------------------------ media service
+
+    async def get_profiles(self) -> tuple[Profile, ...]:
+        return await self._call("GetProfiles", m.get_profiles())
+
+    async def get_video_encoder_configurations(self) -> tuple[EncoderConfig, ...]:
+        return await self._call("GetVideoEncoderConfigurations", m.get_video_encoder_configurations())
+
+    async def get_video_encoder_configuration(self, token: str) -> EncoderConfig:
+        return await self._call("GetVideoEncoderConfiguration", m.get_video_encoder_configuration(token))
+
+    async def get_video_encoder_configuration_options(
+        self, config_token: str | None = None, profile_token: str | None = None
+    ) -> EncoderOptions:
+        body = m.get_video_encoder_configuration_options(config_token, profile_token)
+        return await self._call("GetVideoEncoderConfigurationOptions", body)
+
+    async def set_video_encoder_configuration(
+        self, read: EncoderConfig, changes: Mapping[str, Any], *, options: EncoderOptions | None = None
+    ) -> EncoderConfig:
+        """Write ``read`` with only ``changes`` applied (EncoderConfig attribute names); returns what was sent.
+
+        Everything else is echoed as read. ``options`` (from
+        GetVideoEncoderConfigurationOptions) lets a refusal name the setting
+        and the camera's allowed range.
+        """
+        config, body = self._encoder.request(read, changes)
+        try:
+            await self._call("SetVideoEncoderConfiguration", body)
+        except UnsupportedSetting as exc:
+            if exc.fault is None:
+                raise
+            raise error_for_fault(
+                exc.fault,
+                "SetVideoEncoderConfiguration",
+                transcript=exc.transcript,
+                limits=self._encoder.limits(options),
+                config=config,
+            ) from None
+        return config
+
+    async def get_stream_uri(self, profile_token: str) -> MediaUri:
+        return await self._call("GetStreamUri", m.get_stream_uri(profile_token))
+
+    async def get_snapshot_uri(self, profile_token: str) -> MediaUri:
+        return await self._call("GetSnapshotUri", m.get_snapshot_uri(profile_token))

@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from camera.onvif.profiles import load_camera_profiles
 from camera.relay import Relay
 from controller.api import (
     auth,
@@ -41,6 +42,7 @@ from controller.db import Database
 from controller.events import OutboxSignal
 from controller.ioc.dispatcher import SinkDispatcher
 from controller.ioc.metrics import Metrics
+from controller.jobs.camera_provision import CameraProvisionWork
 from controller.jobs.firmware import FirmwareWork
 from controller.jobs.provision import ProvisionWork
 from controller.jobs.runner import HEARTBEAT_S, JobRunner
@@ -107,6 +109,10 @@ async def build_state(settings: Settings) -> AppState:
     session_manager = SessionManager(db, box, profiles, pool, settings, signal)
     feedback_sink.append(session_manager)
     camera_hub = CameraHub(box, settings)
+    camera_profiles = load_camera_profiles(settings.profiles_dir / "cameras")
+    runner.register(
+        "camera_provision", CameraProvisionWork(camera_hub, camera_profiles, settings.camera_onvif_timeout_s)
+    )
     camera_monitor = CameraMonitor(db, camera_hub, settings, signal)
     correlation = settings.alarm_correlation_s
     alarms = AlarmEvaluator(

@@ -354,6 +354,15 @@ class ProvisionCreate(JobTarget):
     concurrency: int = Field(default=250, ge=1, le=1000)
 
 
+class CameraProvisionCreate(Strict):
+    """Cameras to bring to the stream standard: a unit's subtree and/or listed cameras."""
+
+    unit: UnitRef | None = Field(default=None, description="A unit's whole subtree (id or code)")
+    cameras: list[uuid.UUID] | None = Field(default=None, max_length=5000)
+    mode: Literal["plan", "apply"] = "plan"
+    concurrency: int = Field(default=50, ge=1, le=500)
+
+
 class JobPublic(BaseModel):
     id: uuid.UUID
     kind: str

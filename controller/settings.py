@@ -75,6 +75,9 @@ class Settings(BaseSettings):
         default=8, gt=0, le=60, description="A sample waits this long for a keyframe"
     )
     camera_measure_s: float = Field(default=2, ge=0, le=30, description="Packet timing measured per sample")
+    camera_onvif_timeout_s: float = Field(
+        default=8, gt=0, le=120, description="One ONVIF request to a camera (provisioning)"
+    )
     camera_idle_stop_s: float = Field(
         default=10, ge=0, le=3600, description="A pull nobody uses any more stops after this"
     )

@@ -283,6 +283,10 @@ class OnvifClient:
         self._clock_lock = asyncio.Lock()  # taken inside _xaddr_lock, never the other way round
         self._xaddr_lock = asyncio.Lock()
 
+    def use_profile(self, profile: CameraProfile) -> None:
+        """The camera's family, once GetDeviceInformation has told it: its encoder and time rules apply."""
+        self.profile, self._encoder, self._time = profile, profile.encoder, profile.time
+
     async def __aenter__(self) -> OnvifClient:
         return self
 

@@ -111,3 +111,29 @@ def same_zone(a: str | None, b: str | None) -> bool:
     except ValueError:
         return False
     return (za.offset_min, za.dst) == (zb.offset_min, zb.dst)
+
+
+def to_posix(value: str) -> str:
+    """A zone as the standard says it (IANA "Asia/Ho_Chi_Minh" or POSIX "ICT-7") in POSIX form.
+
+    An IANA zone becomes its fixed offset ("<+07>-7"); one with daylight saving is a
+    ValueError, because cameras are sent no DST rules (Vietnam has none).
+    """
+    if "/" not in value:
+        parse_tz(value)  # a POSIX zone: checked, sent as written
+        return value
+    from datetime import datetime
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        zone = ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    year = datetime.now().year
+    offsets = {datetime(year, month, 1, tzinfo=zone).utcoffset() for month in (1, 7)}
+    if len(offsets) > 1:
+        raise ValueError(f"time zone {value!r} has daylight saving, which cameras are not sent")
+    minutes = int(offsets.pop().total_seconds() // 60)  # type: ignore[union-attr]
+    sign, hours, rest = ("-" if minutes >= 0 else "+"), abs(minutes) // 60, abs(minutes) % 60
+    name = f"<{'+' if minutes >= 0 else '-'}{hours:02d}" + (f"{rest:02d}>" if rest else ">")
+    return f"{name}{sign}{hours}" + (f":{rest:02d}" if rest else "")

@@ -10,10 +10,12 @@ from fastapi import APIRouter, Depends, Query, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from controller.api.deps import Actor, Offset, Session, State, route
+from controller.cameras import registry as camera_registry
+from controller.cameras.registry import CameraFilter
 from controller.db import on_commit
 from controller.errors import InvalidInput
 from controller.roles import ALL_ROLES, Role
-from controller.schemas import JobItemPublic, JobPublic, Page, ProvisionCreate
+from controller.schemas import CameraProvisionCreate, JobItemPublic, JobPublic, Page, ProvisionCreate
 from controller.services import audit, jobs_query, registry
 from controller.services.units import unit_from_body
 
@@ -54,6 +56,33 @@ async def create_provisioning_job(
     )
     on_commit(session, lambda: state.runner.start(job.id))
     return jobs_query.public(job, {"pending": len(eps)})
+
+
+@router.post("/provisioning/cameras", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED, **WRITE)
+async def create_camera_provisioning_job(
+    data: CameraProvisionCreate, state: State, session: Session, actor: Actor
+) -> JobPublic:
+    """Plan (read over ONVIF and diff) or apply (write what differs, read back, measure the stream)
+    the stream standard on cameras; the same jobs, progress and audit as endpoint provisioning."""
+    if not (data.unit or data.cameras):
+        raise InvalidInput("name a unit or a list of cameras", field="unit")
+    flt = CameraFilter(unit=await unit_from_body(session, data.unit) if data.unit else None)
+    cams, _ = await camera_registry.list_cameras(session, flt, limit=100_000, offset=0)
+    if data.cameras:
+        cams = [c for c in cams if c.id in set(data.cameras)]
+    if not cams:
+        raise InvalidInput("the target selects no cameras", field="unit")
+    job = await state.runner.create(
+        session,
+        kind="camera_provision",
+        mode=data.mode,
+        target=data.model_dump(mode="json", include={"unit", "cameras"}),
+        params={"concurrency": data.concurrency},
+        cameras=cams,
+        actor=actor,
+    )
+    on_commit(session, lambda: state.runner.start(job.id))
+    return jobs_query.public(job, {"pending": len(cams)})
 
 
 @router.get("/jobs", response_model=Page[JobPublic], **READ)

@@ -46,6 +46,7 @@ MATRIX = [
     ("PUT", "/api/v1/standards/ntp_server", {A, T}, 422),
     ("DELETE", "/api/v1/standards/ntp_server", {A, T}, 204),
     ("POST", "/api/v1/provisioning/jobs", {A, T}, 422),
+    ("POST", "/api/v1/provisioning/cameras", {A, T}, 422),
     ("GET", "/api/v1/jobs", EVERYONE, 200),
     ("GET", f"/api/v1/jobs/{X}", EVERYONE, 404),
     ("GET", f"/api/v1/jobs/{X}/items", EVERYONE, 404),

@@ -54,11 +54,18 @@ def camera_units() -> list[str]:
 
 
 async def _prepare(
-    settings: Settings, inventory: bytes, passwords: dict[str, str], cameras: dict[str, str]
-) -> int:
+    settings: Settings, inventory: bytes, passwords: dict[str, str], cams: CameraSimProcess | None
+) -> tuple[int, dict[str, int]]:
+    """Units, users, the standards, the fleet and the cameras; then the cameras are provisioned
+    over ONVIF to the stream standard, as a technician would on the first day. Returns the
+    endpoints imported and the camera job's item counts by status."""
+    from sqlalchemy import select
+
     from controller.app import build_state, close_state
     from controller.cameras import registry
     from controller.cameras.schemas import CameraCreate
+    from controller.cameras.standard import CAMERA_KEYS, DEMO_CAMERA_STANDARD
+    from controller.models import JobItem
     from controller.services import csv_import, standards, units, users
 
     state = await build_state(settings)
@@ -69,13 +76,22 @@ async def _prepare(
                 await users.create_user(
                     session, UserCreate(username=role, password=password, role=Role(role)), SYSTEM
                 )
-            keys = {k for p in state.profiles.values() for k in p.config}
-            for key, value in standards.DEMO_STANDARD.items():
+            keys = {k for p in state.profiles.values() for k in p.config} | set(CAMERA_KEYS)
+            for key, value in (standards.DEMO_STANDARD | DEMO_CAMERA_STANDARD).items():
                 await standards.set_value(session, None, key, value, keys, SYSTEM)
-            ordered = sorted(cameras.items(), key=lambda kv: int(kv[0]))
+            ordered = sorted((cams.urls if cams else {}).items(), key=lambda kv: int(kv[0]))
+            registered = []
             for (name, url), unit in zip(ordered, camera_units()[: len(ordered)], strict=True):
-                data = CameraCreate(name=f"Một cửa {name}", unit=unit, url=url, site="Bộ phận một cửa")
-                await registry.create_camera(session, state.box, data, SYSTEM)
+                data = CameraCreate(
+                    name=f"Một cửa {name}",
+                    unit=unit,
+                    url=url,
+                    site="Bộ phận một cửa",
+                    username=cams.onvif_username if cams else None,
+                    password=cams.onvif_password if cams else None,
+                    onvif_url=cams.onvif[name] if cams else None,
+                )
+                registered.append(await registry.create_camera(session, state.box, data, SYSTEM))
             report = await csv_import.import_csv(
                 session,
                 state.box,
@@ -86,7 +102,25 @@ async def _prepare(
                 max_rows=10000,
                 source="fleet.csv",
             )
-            return report.imported
+            job = None
+            if registered:
+                job = await state.runner.create(
+                    session,
+                    kind="camera_provision",
+                    mode="apply",
+                    target={},
+                    params={},
+                    cameras=registered,
+                    actor=SYSTEM,
+                )
+        counts: dict[str, int] = {}
+        if job is not None:
+            state.runner.start(job.id)
+            await state.runner.wait(job.id)
+            async with state.db.transaction() as session:
+                for item in await session.scalars(select(JobItem).where(JobItem.job_id == job.id)):
+                    counts[item.status] = counts.get(item.status, 0) + 1
+        return report.imported, counts
     finally:
         await close_state(state)
 
@@ -135,13 +169,13 @@ def demo(
             count, latency_ms, demo_units(count), SIM_ARGS + (LIVING if living else ()), workdir
         )
         fleet.__enter__()
-        cams = CameraSimProcess(cameras, control_file=workdir / "cameras-control.json")
+        cams = CameraSimProcess(cameras, control_file=workdir / "cameras-control.json", onvif=True)
         if cameras:
             cams.start()
     try:
-        with console.status("building the unit tree and registering the fleet..."):
-            imported = asyncio.run(
-                _prepare(settings, fleet.inventory.read_bytes(), passwords, cams.urls if cameras else {})
+        with console.status("building the unit tree, registering the fleet, provisioning the cameras..."):
+            imported, camera_items = asyncio.run(
+                _prepare(settings, fleet.inventory.read_bytes(), passwords, cams if cameras else None)
             )
         console.print(
             f"[green]ready[/green]: {imported} endpoints registered over central → "
@@ -158,6 +192,9 @@ def demo(
             f"simulator faults: diemcau sim fault --control-file {fleet.control_file} "
             "--endpoint <name> --fault stall"
         )
+        if cameras:
+            done = ", ".join(f"{n} {status}" for status, n in sorted(camera_items.items()))
+            console.print(f"cameras provisioned over ONVIF to the stream standard: {done}")
         console.print(
             f"{cameras} cameras; break one: diemcau sim camera-fault --control-file "
             f"{workdir}/cameras-control.json --camera 3 --fault black"

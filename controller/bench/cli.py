@@ -69,6 +69,18 @@ def bench_session(
     typer.echo(json.dumps(result, indent=1 if as_json else None, ensure_ascii=False))
 
 
+@bench_app.command("camera-provision")
+def bench_camera_provision(
+    cameras: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    naive: Annotated[int, typer.Option(min=1, max=50, help="Cameras the one-at-a-time apply runs on")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only (the default output)")] = True,
+) -> None:
+    """Plan and apply (with verify) the stream standard on N simulated ONVIF cameras, vs one at a time."""
+    from controller.bench.camera_provision_bench import run
+
+    typer.echo(json.dumps(run(cameras, naive), indent=1 if as_json else None, ensure_ascii=False))
+
+
 @bench_app.command("analytics")
 def bench_analytics(
     cameras: Annotated[int, typer.Option(min=1, max=500)] = 50,

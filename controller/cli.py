@@ -37,6 +37,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(units_app, name="units")
 app.add_typer(ep_app, name="endpoints")
+cam_app = typer.Typer(help="Camera registry", no_args_is_help=True)
+app.add_typer(cam_app, name="cameras")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -214,10 +216,36 @@ def endpoints_import(
                 source=csv_file.name,
             )
 
-    report = _run(go())
+    _print_import(_run(go()))
+
+
+def _print_import(report) -> None:  # type: ignore[no-untyped-def]
+    """Every bad row on stderr by line and field, the count on stdout (endpoints and cameras alike)."""
     for e in report.errors:
         err_console.print(f"  line {e.line}: {e.field or '-'}: {e.reason}")
     console.print(f"{report.imported} of {report.rows} row(s) imported")
+
+
+@cam_app.command("import")
+def cameras_import(
+    csv_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    valid_only: Annotated[bool, typer.Option(help="Import the valid rows even if others are bad")] = False,
+) -> None:
+    """Register cameras from a CSV file: name,unit,url[,username,password,site,description,enabled,onvif_url]."""
+    from controller.cameras import registry
+
+    async def go():
+        async with controller_state() as state, state.db.transaction() as session:
+            return await registry.import_csv(
+                session,
+                state.box,
+                csv_file.read_bytes(),
+                cli_actor(),
+                valid_only=valid_only,
+                max_rows=state.settings.max_csv_rows,
+            )
+
+    _print_import(_run(go()))
 
 
 @ep_app.command("add")
@@ -373,7 +401,7 @@ def endpoints_delete(endpoint_id: uuid.UUID) -> None:
 def _mount_subcommands() -> None:
     from camera.sim.cli import camera_fault_command, cameras_command
     from controller.bench.cli import bench_app
-    from controller.cli_provisioning import jobs_app, provision, standards_app
+    from controller.cli_provisioning import jobs_app, provision, provision_cameras, standards_app
     from controller.demo import demo
     from endpoints.sim.cli import sim_app
 
@@ -383,6 +411,7 @@ def _mount_subcommands() -> None:
     app.add_typer(bench_app, name="bench", help="Benchmarks that print JSON")
     app.command("demo")(demo)
     app.command("provision")(provision)
+    app.command("provision-cameras")(provision_cameras)
     app.add_typer(jobs_app, name="jobs")
     app.add_typer(standards_app, name="standards")
 

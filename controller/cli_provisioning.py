@@ -59,7 +59,7 @@ async def _follow(state, job_id: uuid.UUID, total: int) -> None:
 
 
 def _report(job, items, show_plan: bool) -> None:
-    table = Table("endpoint", "status", "to set", "message", title=f"job {job.id} — {job.status}")
+    table = Table("device", "status", "to set", "message", title=f"job {job.id} — {job.status}")
     for it in items:
         to_set = [p["key"] for p in it.plan if p["action"] == "set"]
         style = STATUS_STYLE.get(it.status, "")
@@ -71,11 +71,11 @@ def _report(job, items, show_plan: bool) -> None:
         )
     console.print(table)
     if show_plan:
-        diff = Table("endpoint", "key", "current", "desired", title="planned changes")
+        diff = Table("device", "key", "current", "desired", title="planned changes")
         for it in items:
             for p in it.plan:
                 if p["action"] == "set":
-                    diff.add_row(it.endpoint_name, p["key"], str(p["current"]), p["desired"])
+                    diff.add_row(it.endpoint_name, p["key"], str(p["current"]), str(p["desired"]))
         console.print(diff)
     console.print("  ".join(f"{k}: {v}" for k, v in sorted(job.counts.items())))
 
@@ -176,6 +176,55 @@ def jobs_resume(job_id: uuid.UUID) -> None:
     _report(job, items, show_plan=False)
 
 
+def provision_cameras(
+    unit: Annotated[str | None, typer.Option(help="Unit code: its whole subtree")] = None,
+    camera: Annotated[list[uuid.UUID] | None, typer.Option(help="Camera id (repeatable)")] = None,
+    plan: Annotated[bool, typer.Option("--plan", help="Read over ONVIF and diff only (the default)")] = False,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Write what differs, read back, measure the stream")
+    ] = False,
+    concurrency: Annotated[int, typer.Option(min=1, max=500)] = 50,
+) -> None:
+    """Bring cameras to the stream standard over ONVIF: --plan shows the diff, --apply writes and verifies."""
+    from controller.cameras import registry
+    from controller.services import jobs_query
+    from controller.services.units import unit_from_body
+
+    if plan and apply:
+        raise typer.BadParameter("choose --plan or --apply")
+    if not (unit or camera):
+        raise typer.BadParameter("name a --unit or a --camera")
+    mode = "apply" if apply else "plan"
+
+    async def go():
+        async with controller_state() as state:
+            async with state.db.transaction() as session:
+                root = await unit_from_body(session, unit) if unit else None
+                cams, _ = await registry.list_cameras(
+                    session, registry.CameraFilter(unit=root), limit=100_000, offset=0
+                )
+                cams = [c for c in cams if not camera or c.id in set(camera)]
+                if not cams:
+                    raise typer.BadParameter("the target selects no cameras")
+                job = await state.runner.create(
+                    session,
+                    kind="camera_provision",
+                    mode=mode,
+                    target={"unit": unit, "cameras": [str(c) for c in camera or []]},
+                    params={"concurrency": concurrency},
+                    cameras=cams,
+                    actor=cli_actor(),
+                )
+            await _follow(state, job.id, len(cams))
+            async with state.db.transaction() as session:
+                return await jobs_query.get_job(session, job.id), await jobs_query.items(session, job.id)
+
+    job, items = _run(go())
+    _report(job, items, show_plan=(mode == "plan"))
+    if job.counts.get("error"):
+        raise typer.Exit(2)
+
+
 @standards_app.command("set")
 def standards_set(
     key: str,
@@ -183,14 +232,16 @@ def standards_set(
     unit: Annotated[str | None, typer.Option(help="Unit code; omit for the whole province")] = None,
 ) -> None:
     """Set one key of the standard (placeholders: {name} {slug} {unit_code} {unit_name} {sip_uri} {host})."""
+    from controller.api.standards import settable_keys
+    from controller.cameras.standard import check_camera_value
     from controller.services import standards
     from controller.services.units import unit_from_body
 
     async def go() -> None:
         async with controller_state() as state, state.db.transaction() as session:
             target = await unit_from_body(session, unit) if unit else None
-            keys = {k for p in state.profiles.values() for k in p.config}
-            await standards.set_value(session, target, key, value, keys, cli_actor())
+            check_camera_value(key, value)  # the API's checks: one way to set a standard
+            await standards.set_value(session, target, key, value, settable_keys(state), cli_actor())
 
     _run(go())
     console.print(f"{unit or '*'}: {key} = {value}")

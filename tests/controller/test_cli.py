@@ -110,3 +110,42 @@ async def test_provision_from_the_shell(tmp_path):
         assert "unchanged: 3" in again
         jobs = (await asyncio.to_thread(sh, "jobs", "list")).stdout
         assert jobs.count("provision") == 3
+
+
+async def test_camera_provisioning_from_the_shell(tmp_path):
+    """`diemcau cameras import`, camera standard keys and `diemcau provision-cameras` on a simulated camera."""
+    import asyncio
+
+    from camera.sim.process import CameraSimProcess
+
+    env = dict(
+        os.environ,
+        DIEMCAU_DATA_DIR=str(tmp_path),
+        DIEMCAU_SECRET_KEY=Fernet.generate_key().decode(),
+        COLUMNS="250",
+    )
+
+    def sh(*args, ok=True):
+        return run(env, *args, ok=ok)
+
+    with CameraSimProcess(1, onvif=True, onvif_password="cli-s3cret") as cams:
+        csv_path = tmp_path / "cameras.csv"
+        csv_path.write_text(
+            "name,unit,url,username,password,onvif_url\n"
+            f"Một cửa 1,DEMO-H01-X01,{cams.urls['1']},admin,cli-s3cret,{cams.onvif['1']}\n",
+            encoding="utf-8",
+        )
+        await asyncio.to_thread(sh, "units", "demo-tree")
+        assert (
+            "1 of 1 row(s) imported"
+            in (await asyncio.to_thread(sh, "cameras", "import", str(csv_path))).stdout
+        )
+        bad = await asyncio.to_thread(sh, "standards", "set", "camera_fps", "fast", ok=False)
+        assert bad.returncode == 1 and "camera_fps must be a whole number" in bad.stderr
+        await asyncio.to_thread(sh, "standards", "set", "camera_bitrate_kbps", "512")
+        plan = (await asyncio.to_thread(sh, "provision-cameras", "--unit", "DEMO-H01", "--plan")).stdout
+        assert "planned changes" in plan and "bitrate_kbps" in plan and "planned: 1" in plan
+        applied = (await asyncio.to_thread(sh, "provision-cameras", "--unit", "DEMO-H01", "--apply")).stdout
+        assert "applied: 1" in applied and "verified" in applied, applied
+        again = (await asyncio.to_thread(sh, "provision-cameras", "--unit", "DEMO-H01", "--apply")).stdout
+        assert "unchanged: 1" in again

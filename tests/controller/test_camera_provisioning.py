@@ -116,3 +116,26 @@ async def test_each_fault_gives_its_camera_a_clear_error(controller, cams):
     assert slow["status"] == "error" and slow["error_code"] == "timeout", slow
     assert locked["status"] == "error" and locked["error_code"] == "auth_failed", locked
     assert "onvif-s3cret" not in (locked["transcript"] or "") + locked["message"]
+
+
+async def test_a_device_fault_and_an_unsupported_setting_are_named(controller, cams):
+    ids = await setup_province(controller, cams)
+    await cams.onvif_fault("2", "soap_fault")
+    await cams.onvif_fault("3", "unsupported")  # the sub stream now takes at most 512 kbit/s, no 720p
+    h = controller.auth(Role.technician)
+    r = await controller.client.put(
+        "/api/v1/standards/camera_resolution", json={"value": "1280x720"}, headers=h
+    )
+    assert r.status_code == 200, r.text
+    try:
+        items = await run_job(controller, "plan", [ids["2"], ids["3"]])
+    finally:
+        for name in ("2", "3"):
+            await cams.onvif_fault(name, "clear")
+    faulted, limited = items
+    assert faulted["status"] == "error" and faulted["error_code"] == "device_fault", faulted
+    assert "ActionFailed" in faulted["message"]
+    # the plan asks only for what the camera offers: the nearest resolution below 1280x720
+    assert limited["status"] == "planned", limited
+    assert rows(limited)["resolution"]["desired"] == "640x360"
+    assert rows(limited)["bitrate_kbps"]["desired"] == 256  # within its 64..512

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from cryptography.fernet import Fernet
 
 
@@ -112,6 +113,7 @@ async def test_provision_from_the_shell(tmp_path):
         assert jobs.count("provision") == 3
 
 
+@pytest.mark.slow  # 26 s of CLI start-ups; the same job runs through the API in test_camera_provisioning.py
 async def test_camera_provisioning_from_the_shell(tmp_path):
     """`diemcau cameras import`, camera standard keys and `diemcau provision-cameras` on a simulated camera."""
     import asyncio

@@ -91,7 +91,6 @@ def provision(
     """Bring endpoints to the province standard: --plan shows the diff, --apply writes it."""
     from controller.api.jobs import select_endpoints
     from controller.schemas import ProvisionCreate
-    from controller.services import jobs_query
 
     if plan and apply:
         raise typer.BadParameter("choose --plan or --apply")
@@ -100,20 +99,37 @@ def provision(
         unit=unit, profile=profile, endpoints=endpoint, mode=mode, concurrency=concurrency
     )
 
+    async def select(session):  # type: ignore[no-untyped-def]
+        return {"endpoints": await select_endpoints(session, target)}
+
+    _job_with_bar(
+        "provision",
+        mode,
+        target.model_dump(mode="json", include={"unit", "endpoints", "profile"}),
+        concurrency,
+        select,
+    )
+
+
+def _job_with_bar(kind: str, mode: str, target: dict, concurrency: int, select) -> None:  # type: ignore[no-untyped-def]
+    """Create a job over what ``select`` picks, run it here under a Rich bar, print the result table;
+    exit 2 when any item failed (a script can tell)."""
+    from controller.services import jobs_query
+
     async def go():
         async with controller_state() as state:
             async with state.db.transaction() as session:
-                eps = await select_endpoints(session, target)
+                targets = await select(session)
                 job = await state.runner.create(
                     session,
-                    kind="provision",
+                    kind=kind,
                     mode=mode,
-                    target=target.model_dump(mode="json", include={"unit", "endpoints", "profile"}),
+                    target=target,
                     params={"concurrency": concurrency},
-                    endpoints=eps,
                     actor=cli_actor(),
+                    **targets,
                 )
-            await _follow(state, job.id, len(eps))
+            await _follow(state, job.id, sum(len(v) for v in targets.values()))
             async with state.db.transaction() as session:
                 return await jobs_query.get_job(session, job.id), await jobs_query.items(session, job.id)
 
@@ -187,7 +203,6 @@ def provision_cameras(
 ) -> None:
     """Bring cameras to the stream standard over ONVIF: --plan shows the diff, --apply writes and verifies."""
     from controller.cameras import registry
-    from controller.services import jobs_query
     from controller.services.units import unit_from_body
 
     if plan and apply:
@@ -196,33 +211,18 @@ def provision_cameras(
         raise typer.BadParameter("name a --unit or a --camera")
     mode = "apply" if apply else "plan"
 
-    async def go():
-        async with controller_state() as state:
-            async with state.db.transaction() as session:
-                root = await unit_from_body(session, unit) if unit else None
-                cams, _ = await registry.list_cameras(
-                    session, registry.CameraFilter(unit=root), limit=100_000, offset=0
-                )
-                cams = [c for c in cams if not camera or c.id in set(camera)]
-                if not cams:
-                    raise typer.BadParameter("the target selects no cameras")
-                job = await state.runner.create(
-                    session,
-                    kind="camera_provision",
-                    mode=mode,
-                    target={"unit": unit, "cameras": [str(c) for c in camera or []]},
-                    params={"concurrency": concurrency},
-                    cameras=cams,
-                    actor=cli_actor(),
-                )
-            await _follow(state, job.id, len(cams))
-            async with state.db.transaction() as session:
-                return await jobs_query.get_job(session, job.id), await jobs_query.items(session, job.id)
+    async def select(session):  # type: ignore[no-untyped-def]
+        root = await unit_from_body(session, unit) if unit else None
+        cams, _ = await registry.list_cameras(
+            session, registry.CameraFilter(unit=root), limit=100_000, offset=0
+        )
+        cams = [c for c in cams if not camera or c.id in set(camera)]
+        if not cams:
+            raise typer.BadParameter("the target selects no cameras")
+        return {"cameras": cams}
 
-    job, items = _run(go())
-    _report(job, items, show_plan=(mode == "plan"))
-    if job.counts.get("error"):
-        raise typer.Exit(2)
+    target = {"unit": unit, "cameras": [str(c) for c in camera or []]}
+    _job_with_bar("camera_provision", mode, target, concurrency, select)
 
 
 @standards_app.command("set")

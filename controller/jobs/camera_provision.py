@@ -64,21 +64,17 @@ class CameraProvisionWork:
             ids = [i.camera_id for i in items if i.camera_id]
             cams = {c.id: c for c in await session.scalars(select(Camera).where(Camera.id.in_(ids)))}
             session.expunge_all()
-        limit = asyncio.Semaphore(int(job.params.get("concurrency", DEFAULT_CONCURRENCY)))
 
         async def one(item: JobItem) -> None:
-            async with limit:
-                if ctx.cancelled.is_set():
-                    return
-                cam = cams.get(item.camera_id) if item.camera_id else None
-                if cam is None or not cam.onvif_url:
-                    why = "camera no longer registered" if cam is None else "no ONVIF address registered"
-                    await ctx.update_item(item, status="skipped", message=why, finished_at=utcnow())
-                    return
-                want = stream_standard(resolver.rendered(cam.unit, camera_facts(cam), CAMERA_KEYS))
-                await self._camera(ctx, job, item, cam, want)
+            cam = cams.get(item.camera_id) if item.camera_id else None
+            if cam is None or not cam.onvif_url:
+                why = "camera no longer registered" if cam is None else "no ONVIF address registered"
+                await ctx.update_item(item, status="skipped", message=why, finished_at=utcnow())
+                return
+            want = stream_standard(resolver.rendered(cam.unit, camera_facts(cam), CAMERA_KEYS))
+            await self._camera(ctx, job, item, cam, want)
 
-        await asyncio.gather(*(one(i) for i in items))
+        await ctx.each_item(items, int(job.params.get("concurrency", DEFAULT_CONCURRENCY)), one)
         return "done"
 
     async def _camera(

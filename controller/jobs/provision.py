@@ -9,7 +9,6 @@ A second run finds nothing to write.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
@@ -69,24 +68,17 @@ class ProvisionWork:
             ids = [i.endpoint_id for i in items if i.endpoint_id]
             eps = {e.id: e for e in await session.scalars(select(Endpoint).where(Endpoint.id.in_(ids)))}
             session.expunge_all()
-        limit = asyncio.Semaphore(int(job.params.get("concurrency", DEFAULT_CONCURRENCY)))
 
         async def one(item: JobItem) -> None:
-            async with limit:
-                if ctx.cancelled.is_set():
-                    return
-                ep = eps.get(item.endpoint_id) if item.endpoint_id else None
-                if ep is None:
-                    await ctx.update_item(
-                        item,
-                        status="skipped",
-                        message="endpoint no longer registered",
-                        finished_at=utcnow(),
-                    )
-                    return
-                await self._endpoint(ctx, job, item, ep, resolver)
+            ep = eps.get(item.endpoint_id) if item.endpoint_id else None
+            if ep is None:
+                await ctx.update_item(
+                    item, status="skipped", message="endpoint no longer registered", finished_at=utcnow()
+                )
+                return
+            await self._endpoint(ctx, job, item, ep, resolver)
 
-        await asyncio.gather(*(one(i) for i in items))
+        await ctx.each_item(items, int(job.params.get("concurrency", DEFAULT_CONCURRENCY)), one)
         return "done"
 
     async def _endpoint(

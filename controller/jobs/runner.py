@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
@@ -77,6 +77,19 @@ class JobContext:
 
         await self.runner.recorder.write(op)
         self.runner.events.publish(self.job_id, "item", item_view(item))
+
+    async def each_item(
+        self, items: list[JobItem], concurrency: int, work: Callable[[JobItem], Awaitable[None]]
+    ) -> None:
+        """Run ``work`` for every item, at most ``concurrency`` at once; after a cancel, start no more."""
+        limit = asyncio.Semaphore(concurrency)
+
+        async def one(item: JobItem) -> None:
+            async with limit:
+                if not self.cancelled.is_set():
+                    await work(item)
+
+        await asyncio.gather(*(one(i) for i in items))
 
     async def update_job(self, **values: Any) -> None:
         stmt = update(Job).where(Job.id == self.job_id).values(**values)

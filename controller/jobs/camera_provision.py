@@ -111,9 +111,9 @@ class CameraProvisionWork:
                         before.encoder, encoder_changes, options=before.options
                     )
                 if {"ntp_server", "time_zone"} & set(written):
-                    await client.set_time(
-                        [want.ntp_server] if want.ntp_server else list(before.ntp), _tz(want)
-                    )
+                    zone = _tz(want) if want.time_zone else before.tz or "UTC0"  # keep the camera's zone
+                    servers = [want.ntp_server] if want.ntp_server else list(before.ntp)
+                    await client.set_time(servers, zone)
                 if "name" in written and want.name:
                     await client.set_hostname(want.name)
                 after = await self._read(client, profile)

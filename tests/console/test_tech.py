@@ -444,3 +444,82 @@ def test_campaign_outside_its_window_waits_and_can_be_cancelled_and_resumed(brow
         if job_id and api.get(f"/jobs/{job_id}").json()["status"] in ("queued", "running", "waiting"):
             api.post(f"/jobs/{job_id}/cancel")  # never leave a campaign armed in the shared province
         page.context.close()
+
+
+def wait_job(api: httpx.Client, job_id: str) -> dict:
+    """Poll a job the test started through the API until it ends (LIMIT bounds the wait)."""
+    deadline = time.monotonic() + LIMIT / 1000
+    while time.monotonic() < deadline:
+        job = api.get(f"/jobs/{job_id}").json()
+        if job["status"] not in ("queued", "running", "waiting"):
+            return job
+        time.sleep(0.5)
+    raise AssertionError(f"job {job_id} did not end")
+
+
+def test_camera_provisioning_plan_then_apply_shows_measured_stream(browser, province):
+    api = province.api("technician")
+    cameras = api.get("/cameras", params={"limit": 100}).json()["items"]
+    assert len(cameras) == 2
+    api.put("/standards/camera_bitrate_kbps", json={"value": "512"}).raise_for_status()
+    page = open_console(browser, province, "technician", viewport=WALL)
+    try:
+        page.goto(f"{province.url}/console/#/tech/provision")
+        page.check("#prov-what-cameras")
+        expect(page.locator("#prov-help")).to_contain_text("ONVIF")
+        page.select_option("#prov-unit", "DEMO")
+        page.click("#prov-plan")
+        job = page.locator("#view-tech [data-pane=provision] .job")
+        expect(job).to_have_attribute("data-final", "true", timeout=LIMIT)
+        expect(job).to_have_attribute("data-status", "done")
+        plan_id = job.get_attribute("data-job")
+        record = api.get(f"/jobs/{plan_id}").json()
+        assert (record["kind"], record["mode"], record["total"]) == ("camera_provision", "plan", 2)
+        assert job_counts_on_page(page) == record["counts"] == {"planned": 2}
+        expect(job.locator("thead th").first).to_have_text("Camera")
+        items = api.get(f"/jobs/{plan_id}/items").json()
+        assert sorted(i["endpoint_name"] for i in items) == sorted(c["name"] for c in cameras)
+        for item in items:
+            row = job.locator(f"tr[data-endpoint='{item['endpoint_name']}']")
+            assert row.get_attribute("data-status") == item["status"] == "planned"
+            assert row.locator("td.name a").get_attribute("href") == f"#/camera/{item['camera_id']}"
+            bitrate = next(p for p in item["plan"] if p["key"] == "bitrate_kbps")
+            assert (bitrate["action"], str(bitrate["desired"])) == ("set", "512")
+            text = row.locator(".change[data-key='bitrate_kbps']").inner_text()
+            assert text == f"bitrate_kbps: {bitrate['current']} → {bitrate['desired']}"
+            assert str(bitrate["current"]) != "512"
+        expect(page.locator("#prov-apply")).to_have_text("Áp dụng kế hoạch này (2 camera)")
+
+        page.click("#prov-apply")
+        expect(job).not_to_have_attribute("data-job", plan_id, timeout=LIMIT)
+        expect(job).to_have_attribute("data-final", "true", timeout=LIMIT)
+        apply_id = job.get_attribute("data-job")
+        record = api.get(f"/jobs/{apply_id}").json()
+        assert (record["kind"], record["mode"], record["status"]) == ("camera_provision", "apply", "done")
+        assert job_counts_on_page(page) == record["counts"] == {"applied": 2}
+        for item in api.get(f"/jobs/{apply_id}/items").json():
+            row = job.locator(f"tr[data-endpoint='{item['endpoint_name']}']")
+            assert row.get_attribute("data-status") == item["status"] == "applied"
+            measured = {p["key"]: p["measured"] for p in item["plan"] if p.get("measured") is not None}
+            assert set(measured) == {"resolution", "fps", "keyframe_s", "bitrate_kbps"}
+            line = row.locator(".measured")
+            assert line.inner_text().startswith("đo được: ")
+            for key, value in measured.items():
+                shown = line.locator(f"[data-key='{key}']").get_attribute("data-value")
+                # JSON 15.0 is the number 15 in the page: compare numbers as numbers.
+                assert shown == value if isinstance(value, str) else float(shown) == value
+            assert f"{measured['resolution']} · " in line.inner_text()
+        # The recent list now holds camera jobs, the apply first.
+        listed = page.eval_on_selector_all(
+            "[data-pane=provision] .jobs tbody tr", "trs => trs.map(tr => tr.dataset.job)"
+        )
+        assert listed[:2] == [apply_id, plan_id]
+        screenshot(page, "tech-camera-provisioning")
+        assert clean(page) == []
+    finally:
+        page.context.close()
+        # Back to the demo's standard, and the cameras back to it.
+        api.put("/standards/camera_bitrate_kbps", json={"value": "768"}).raise_for_status()
+        restore = api.post("/provisioning/cameras", json={"unit": "DEMO", "mode": "apply"})
+        restore.raise_for_status()
+        assert wait_job(api, restore.json()["id"])["status"] == "done"

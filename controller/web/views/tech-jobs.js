@@ -28,12 +28,34 @@ export function targetText(target = {}) {
   const parts = [];
   if (target.unit) parts.push(t("tech.target_unit", { unit: target.unit }));
   if (target.endpoints?.length) parts.push(t("tech.target_endpoints", { n: target.endpoints.length }));
+  if (target.cameras?.length) parts.push(t("tech.target_cameras", { n: target.cameras.length }));
   if (target.profile) parts.push(target.profile);
   return parts.join(" · ") || "—";
 }
 
 function doneOf(counts = {}) {
   return Object.entries(counts).reduce((sum, [status, n]) => sum + (ITEM_FINAL.has(status) ? n : 0), 0);
+}
+
+/** How a measured stream value reads: "640x360", "15 fps", "1 s", "700 kbit/s". */
+const MEASURED_UNITS = { resolution: "", fps: " fps", keyframe_s: " s", bitrate_kbps: " kbit/s" };
+
+function measuredValue(key, value) {
+  const v = typeof value === "number" && !Number.isInteger(value) ? value.toFixed(1) : value;
+  return `${v}${MEASURED_UNITS[key]}`;
+}
+
+/**
+ * After a camera apply: what the live RTSP stream really carries (the camera's own
+ * read-back can agree with the plan while the encoder still sends something else).
+ */
+function measuredLine(item) {
+  const rows = (item.plan || []).filter((p) => p.key in MEASURED_UNITS && p.measured !== null && p.measured !== undefined);
+  if (!rows.length) return null;
+  rows.sort((a, b) => Object.keys(MEASURED_UNITS).indexOf(a.key) - Object.keys(MEASURED_UNITS).indexOf(b.key));
+  return h("div", { class: "measured" }, t("tech.measured"), " ",
+    rows.map((p, i) => [i ? " · " : "", h("span", { "data-key": p.key, "data-value": String(p.measured) },
+      measuredValue(p.key, p.measured))]));
 }
 
 /** Plan lines worth reading: the keys that differ, "key: current → desired". */
@@ -47,7 +69,8 @@ function changes(item) {
       h("span", { class: "current" }, p.current ?? "∅"), " → ",
       h("span", { class: "desired" }, p.desired ?? "∅"))),
     !set.length && item.written?.length ? h("div", {}, item.written.join(", ")) : null,
-    ok ? h("div", { class: "muted" }, t("tech.plan_ok", { n: ok })) : null);
+    ok ? h("div", { class: "muted" }, t("tech.plan_ok", { n: ok })) : null,
+    measuredLine(item));
 }
 
 export function jobProgress(ctx, { onUpdate = () => {}, actions = [] } = {}) {
@@ -85,11 +108,17 @@ export function jobProgress(ctx, { onUpdate = () => {}, actions = [] } = {}) {
     if (counts.get(status) <= 0) counts.delete(status);
   }
 
+  /** A camera item (camera_id set, endpoint_id null) links to the camera's page. */
+  function itemLink(item) {
+    if (item.camera_id) return h("a", { href: `#/camera/${item.camera_id}` }, item.endpoint_name);
+    if (item.endpoint_id) return h("a", { href: `#/endpoint/${item.endpoint_id}` }, item.endpoint_name);
+    return item.endpoint_name;
+  }
+
   function renderItem(tr, item) {
     tr.dataset.status = item.status;
     fill(tr,
-      h("td", { class: "name" }, item.endpoint_id
-        ? h("a", { href: `#/endpoint/${item.endpoint_id}` }, item.endpoint_name) : item.endpoint_name),
+      h("td", { class: "name" }, itemLink(item)),
       job?.kind === "firmware" ? h("td", { class: "num" }, item.wave === 0 ? t("tech.canary") : item.wave) : null,
       h("td", {}, badge(item.status, stateName(item.status))),
       h("td", { class: "message" }, item.message || "", item.error_code ? h("span", { class: "muted" }, ` (${item.error_code})`) : null,
@@ -110,7 +139,7 @@ export function jobProgress(ctx, { onUpdate = () => {}, actions = [] } = {}) {
   }
 
   function renderHead() {
-    fill(head, h("th", {}, t("tech.col_endpoint")),
+    fill(head, h("th", {}, t(job?.kind === "camera_provision" ? "tech.col_camera" : "tech.col_endpoint")),
       job?.kind === "firmware" ? h("th", {}, t("tech.col_wave")) : null,
       h("th", {}, t("tech.col_status")), h("th", {}, t("tech.col_message")),
       job?.kind === "firmware" ? null : h("th", {}, t("tech.col_changes")));
@@ -263,5 +292,11 @@ export function jobList(ctx, { kind, onOpen }) {
   }
 
   refresh();
-  return { el, refresh, select(id) { current = id; mark(); } };
+  return {
+    el,
+    refresh,
+    select(id) { current = id; mark(); },
+    /** Another kind of job (endpoint or camera provisioning): the list follows the form's choice. */
+    setKind(next) { if (next !== kind) { kind = next; fill(body); refresh(); } },
+  };
 }

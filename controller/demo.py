@@ -108,7 +108,7 @@ async def _prepare(
                     session,
                     kind="camera_provision",
                     mode="apply",
-                    target={},
+                    target={"unit": "DEMO"},  # every demo camera hangs under the province
                     params={},
                     cameras=registered,
                     actor=SYSTEM,

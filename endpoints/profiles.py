@@ -57,7 +57,8 @@ CALL_STATUS_FIELDS = frozenset({"call_state", "remote", "call_id"})
 _ENDED_GROUPS = frozenset({"cause", "remote"})
 
 
-def _check_regex(value: str | None) -> str | None:
+def check_regex(value: str | None) -> str | None:
+    """A regex in a profile must compile: the error names it when the file is loaded, not on first use."""
     if value is not None:
         try:
             re.compile(value)
@@ -68,7 +69,7 @@ def _check_regex(value: str | None) -> str | None:
 
 def _check_regexes(values: list[str]) -> list[str]:
     for value in values:
-        _check_regex(value)
+        check_regex(value)
     return values
 
 
@@ -90,7 +91,7 @@ class Escaping(_Strict):
     word: str = r"^[A-Za-z0-9_.:@/+-]+$"  # what a bare (unquoted) token may be
     max_length: int = 255
 
-    check_regexes = field_validator("reject", "word")(_check_regex)
+    check_regexes = field_validator("reject", "word")(check_regex)
 
 
 class Session(_Strict):
@@ -115,7 +116,7 @@ class Session(_Strict):
     line_ending: str = "\n"
 
     check_regexes = field_validator("ready", "prompt", "block_end", "done", "error", "error_message")(
-        _check_regex
+        check_regex
     )
     check_regex_lists = field_validator("feedback", "state_feedback")(_check_regexes)
 
@@ -142,7 +143,7 @@ class Rule(_Strict):
     required: bool = True  # no match -> ParseError; else -> default
     default: Any = None
 
-    check_regexes = field_validator("regex", "total_regex")(_check_regex)
+    check_regexes = field_validator("regex", "total_regex")(check_regex)
 
     @model_validator(mode="after")
     def _value_group(self) -> Rule:

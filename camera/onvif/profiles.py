@@ -31,7 +31,7 @@ from camera.onvif.messages import (
     set_video_encoder_configuration,
 )
 from camera.onvif.tz import TimeZone, TzStyle, format_tz, parse_tz
-from endpoints.profiles import validated_yaml
+from endpoints.profiles import check_regex, validated_yaml
 
 __all__ = [
     "CameraProfile",
@@ -58,15 +58,6 @@ class CameraProfileError(ValueError):
     """A camera profile file is unreadable or invalid; the message names the file and the field path."""
 
 
-def _check_regex(value: str | None) -> str | None:
-    if value is not None:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"invalid regex {value!r}: {exc}") from None
-    return value
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -77,7 +68,7 @@ class Match(_Strict):
     manufacturer: str | None = None
     model: str | None = None
 
-    check_regexes = field_validator("manufacturer", "model")(_check_regex)
+    check_regexes = field_validator("manufacturer", "model")(check_regex)
 
     @property
     def generic(self) -> bool:
@@ -98,7 +89,7 @@ class IocStream(_Strict):
     name_regex: str | None = None
     index: int = Field(default=0, ge=0)
 
-    check_regexes = field_validator("name_regex")(_check_regex)
+    check_regexes = field_validator("name_regex")(check_regex)
 
     def pick(self, profiles: Sequence[Profile]) -> Profile:
         """The IOC stream among the camera's media profiles; the first one when nothing fits."""

@@ -138,10 +138,12 @@ class CameraProvisionWork:
                 finished_at=utcnow(),
             )
             return
-        problems = read_back_problems(after, want, plan)
+        problems = read_back_problems(after, want, plan, profile)
         measured = await self._measure(cam, after, profile) if not problems else {}
         problems += stream_problems(measured, after, profile)
-        plan = [p | {"after": _value(after, p["key"]), "measured": measured.get(p["key"])} for p in plan]
+        plan = [
+            p | {"after": _value(after, p["key"], profile), "measured": measured.get(p["key"])} for p in plan
+        ]
         await ctx.update_item(
             item,
             status="error" if problems else "applied",
@@ -240,7 +242,7 @@ def make_plan(
         row(
             "keyframe_s",
             _key_s(enc, profile),
-            round(gov / fps, 2),
+            round(profile.encoder.keyframe_interval_s(gov, fps, enc.encoding_interval or 1), 2),
             enc.gov_length == gov,
             {"gov_length": gov},
         )
@@ -273,13 +275,13 @@ def _key_s(enc: EncoderConfig, profile: CameraProfile) -> float | None:
     )
 
 
-def _value(r: Reading, key: str) -> Any:
+def _value(r: Reading, key: str, profile: CameraProfile) -> Any:
     enc = r.encoder
     return {
         "codec": enc.encoding,
         "resolution": f"{enc.width}x{enc.height}",
         "fps": enc.fps_limit,
-        "keyframe_s": round(enc.gov_length / enc.fps_limit, 2) if enc.gov_length and enc.fps_limit else None,
+        "keyframe_s": _key_s(enc, profile),  # in the family's GovLength unit, as the plan says it
         "bitrate_kbps": enc.bitrate_cap,
         "ntp_server": ", ".join(r.ntp) or None,
         "time_zone": r.tz,
@@ -287,12 +289,14 @@ def _value(r: Reading, key: str) -> Any:
     }.get(key)
 
 
-def read_back_problems(after: Reading, want: StreamStandard, plan: list[dict[str, Any]]) -> list[str]:
+def read_back_problems(
+    after: Reading, want: StreamStandard, plan: list[dict[str, Any]], profile: CameraProfile
+) -> list[str]:
     """Each written setting the camera does not report back as planned."""
     problems = []
     for p in plan:
         key, desired = p["key"], p["desired"]
-        now = _value(after, key)
+        now = _value(after, key, profile)
         if key == "ntp_server":
             ok = desired in after.ntp
         elif key == "time_zone":

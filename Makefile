@@ -5,13 +5,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Debian packages the tests need (real servers, no mocks).
-# GStreamer's RTSP server runs the simulated one-stop-desk cameras (camera/sim);
-# on bookworm x264enc is in plugins-ugly (there is no gstreamer1.0-x264) and the
-# text/time overlays that name each camera are in gstreamer1.0-x (pango).
-GST_PACKAGES := gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-tools gstreamer1.0-plugins-base \
-	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-x
-APT_PACKAGES := postgresql iproute2 chromium mosquitto $(GST_PACKAGES)
+# Debian packages the tests and the demo need, each with its reason: scripts/debian-packages.txt
+APT_LIST := scripts/debian-packages.txt
 PG_USER := diemcau-pg
 
 .PHONY: setup system demo test bench lint clean screenshots
@@ -22,10 +17,12 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	@# the node runtime inside the playwright wheel must start (it needs libatomic1)
+	$(BIN)/python -m playwright --version >/dev/null
 	@touch $(STAMP)
 
 system:
-	@bash scripts/install-system-deps.sh $(PG_USER) $(APT_PACKAGES)
+	@bash scripts/install-system-deps.sh $(PG_USER) $(APT_LIST)
 
 demo: setup
 	$(BIN)/diemcau demo

@@ -1,50 +1,53 @@
 #!/usr/bin/env bash
-# Install the Debian packages the tests need, only when missing, and the
+# Install the Debian packages listed in LIST (one a line: name, then why), only
+# those missing, and say which are installed and why; then create the
 # unprivileged user that runs servers refusing root (PostgreSQL's initdb).
-# When GStreamer's RTSP server is among the packages, check that Debian's
-# python3 can load it and that the elements the simulated cameras use exist:
-# a half-installed GStreamer would otherwise show up as a confusing test failure.
-# Likewise check that ip/unshare (WebRTC tests' network namespaces) and chromium run.
-# Usage: install-system-deps.sh PG_USER PACKAGE...
+# Afterwards check that the parts the tests start really work: a half-installed
+# GStreamer, a chromium that cannot start or a missing `ip` would otherwise show
+# up later as a confusing test failure.
+# Usage: install-system-deps.sh PG_USER LIST
 set -euo pipefail
-pg_user=$1; shift
+pg_user=$1 list=$2
+declare -A why=()
+packages=()
+while read -r name reason; do
+  [ -z "$name" ] || [ "${name:0:1}" = "#" ] && continue
+  packages+=("$name"); why[$name]=$reason
+done < "$list"
+
 missing=()
-for pkg in "$@"; do
+for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null && sudo="sudo" || {
-    [ ${#missing[@]} -eq 0 ] && exit 0
-    echo "need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "Debian packages: all ${#packages[@]} of $list are installed"
+else
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  echo "Debian packages: installing ${#missing[@]} of the ${#packages[@]} in $list"
+  for pkg in "${missing[@]}"; do printf '  %-28s %s\n' "$pkg" "${why[$pkg]}"; done
+  # another apt (unattended-upgrades on a new machine) may hold the lock for a while: wait for it
+  apt=(apt-get -qq -o DPkg::Lock::Timeout=600)
+  $sudo "${apt[@]}" update
+  DEBIAN_FRONTEND=noninteractive $sudo "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null
 fi
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing Debian packages: ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-case " $* " in
-  *" gir1.2-gst-rtsp-server-1.0 "*)
-    /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer" \
-      || { echo "GstRtspServer is not importable by /usr/bin/python3" >&2; exit 1; }
-    for element in videotestsrc textoverlay timeoverlay valve imagefreeze videobalance videoscale \
-        videorate x264enc rtph264pay avdec_h264; do
-      gst-inspect-1.0 --exists "$element" || { echo "GStreamer element $element is missing" >&2; exit 1; }
-    done ;;
-esac
-case " $* " in
-  *" iproute2 "*)
-    # WebRTC tests run in a network namespace of their own (controller/bench/netns.py)
-    for tool in ip unshare; do
-      command -v "$tool" >/dev/null || { echo "$tool is missing (iproute2, util-linux)" >&2; exit 1; }
-    done ;;
-esac
-case " $* " in
-  *" chromium "*)
-    # the browser WHEP test drives Debian's chromium through Playwright (no downloaded browser)
-    /usr/bin/chromium --headless --no-sandbox --disable-gpu --version >/dev/null 2>&1 \
-      || { echo "/usr/bin/chromium does not run" >&2; exit 1; } ;;
-esac
+
+/usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer" \
+  || { echo "GstRtspServer is not importable by /usr/bin/python3" >&2; exit 1; }
+for element in videotestsrc textoverlay timeoverlay valve imagefreeze videobalance videoscale \
+    videorate x264enc rtph264pay; do
+  gst-inspect-1.0 --exists "$element" || { echo "GStreamer element $element is missing" >&2; exit 1; }
+done
+# WebRTC tests run in a network namespace of their own (controller/bench/netns.py)
+for tool in ip unshare nsenter runuser; do
+  command -v "$tool" >/dev/null || { echo "$tool is missing (iproute2, util-linux)" >&2; exit 1; }
+done
+# the console and WHEP tests drive Debian's chromium through Playwright (no downloaded browser)
+/usr/bin/chromium --headless --no-sandbox --disable-gpu --version >/dev/null 2>&1 \
+  || { echo "/usr/bin/chromium does not run" >&2; exit 1; }
 if [ "$(id -u)" -eq 0 ] && ! id "$pg_user" >/dev/null 2>&1; then
   useradd --system --no-create-home --shell /usr/sbin/nologin "$pg_user"
 fi

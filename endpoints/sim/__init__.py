@@ -5,7 +5,7 @@ Used by tests, examples and load rehearsals; never by production code paths.
 
 from endpoints.sim.control import ControlServer, control_request
 from endpoints.sim.fleet import DIALECTS, INVENTORY_HEADER, Fleet
-from endpoints.sim.server import STATE_FIELDS, HandshakeGauge, SimEndpoint, version_from_url
+from endpoints.sim.server import STATE_FIELDS, Gauge, SimEndpoint, version_from_url
 from endpoints.sim.state import FAULTS, EndpointState, Stats, UpgradeState
 
 __all__ = [
@@ -16,7 +16,7 @@ __all__ = [
     "ControlServer",
     "EndpointState",
     "Fleet",
-    "HandshakeGauge",
+    "Gauge",
     "SimEndpoint",
     "Stats",
     "UpgradeState",

@@ -31,7 +31,7 @@ from endpoints.sim.bridge import SimBridge
 from endpoints.sim.cisco import CiscoDialect
 from endpoints.sim.dialect import Dialect
 from endpoints.sim.poly import PolyDialect
-from endpoints.sim.server import HandshakeGauge, SimEndpoint
+from endpoints.sim.server import Gauge, SimEndpoint
 from endpoints.sim.state import FAULTS
 
 __all__ = ["CALL_OPTIONS", "DIALECTS", "INVENTORY_HEADER", "Fleet", "check_call_options"]
@@ -106,7 +106,8 @@ class Fleet:
         self.dynamics = dynamics
         self.dynamics_per_min = dynamics_per_min
         self._dynamics_task: asyncio.Task[None] | None = None
-        self.handshakes = HandshakeGauge()  # in progress now / at most, across the fleet
+        self.handshakes = Gauge()  # in progress now / at most, across the fleet
+        self.answering = Gauge()  # input batches being answered now / at most
         self.bridge = SimBridge(bridge_host, 0)
         self.bridge.resize(bridge_ports)
         call_options = check_call_options(
@@ -134,6 +135,7 @@ class Fleet:
                     time_scale=time_scale,
                     rekey_on_upgrade=rekey_on_upgrade,
                     gauge=self.handshakes,
+                    answering=self.answering,
                     seed=seed,
                     bridge=self.bridge,
                     **call_options,  # type: ignore[arg-type]
@@ -185,7 +187,8 @@ class Fleet:
     def reset_stats(self) -> None:
         for ep in self.endpoints:
             ep.state.stats = type(ep.state.stats)()
-        self.handshakes.peak = self.handshakes.current
+        for gauge in (self.handshakes, self.answering):
+            gauge.peak = gauge.current
 
     async def inject_all(
         self, fault: str, endpoints: Sequence[str | int] | None = None, **options: object

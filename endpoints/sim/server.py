@@ -59,7 +59,7 @@ from endpoints.sim.bridge import SimBridge
 from endpoints.sim.dialect import Dialect
 from endpoints.sim.state import CallState, EndpointState, UpgradeState
 
-__all__ = ["STATE_FIELDS", "UPGRADE_FAILURES", "HandshakeGauge", "SimEndpoint", "version_from_url"]
+__all__ = ["STATE_FIELDS", "UPGRADE_FAILURES", "Gauge", "SimEndpoint", "version_from_url"]
 
 UPGRADE_FAILURES = (None, "download", "boot")
 # What ``set_state`` changes besides ``call``, and the feedback event each one raises.
@@ -89,8 +89,9 @@ def version_from_url(url: str) -> str | None:
 
 
 @dataclass
-class HandshakeGauge:
-    """Handshakes in progress (TCP accepted → banner sent), shared by a fleet."""
+class Gauge:
+    """How many of something are in progress now and at most, shared by a fleet: lets a
+    test see concurrency as a count instead of guessing it from elapsed time."""
 
     current: int = 0
     peak: int = 0
@@ -136,7 +137,8 @@ class SimEndpoint:
         download_s: float = 2.0,
         time_scale: float = 1.0,
         rekey_on_upgrade: bool = False,
-        gauge: HandshakeGauge | None = None,
+        gauge: Gauge | None = None,
+        answering: Gauge | None = None,
         seed: int = 0,
         bridge: SimBridge | None = None,
         ring_delay_ms: int = 0,
@@ -157,7 +159,8 @@ class SimEndpoint:
         self.reboot_s: float | None = None  # None: profile reboot_seconds * time_scale
         self.rekey_on_upgrade = rekey_on_upgrade
         self.upgrade_fail: str | None = None  # None, "download" or "boot"
-        self.gauge = gauge or HandshakeGauge()
+        self.gauge = gauge or Gauge()  # handshakes: TCP accepted → banner sent
+        self.answering = answering or Gauge()  # batches of input being answered
         self.seed = seed
         self.flaky_rng = random.Random(f"{seed}:{state.name}")
         self.bridge = bridge
@@ -316,11 +319,15 @@ class SimEndpoint:
                 if fate == "delay":
                     self.state.stats.flaky_delayed += 1
                     await self._delay(self.state.faults.flaky_delay_ms)
-                await self._delay(self.latency_ms)  # once per batch: see the module docstring
-                for line in lines:
-                    await self._delay(self.state.faults.slow_ms)
-                    if self._line(process, shell, conn, line.rstrip("\r")):
-                        return
+                self.answering.up()
+                try:
+                    await self._delay(self.latency_ms)  # once per batch: see the module docstring
+                    for line in lines:
+                        await self._delay(self.state.faults.slow_ms)
+                        if self._line(process, shell, conn, line.rstrip("\r")):
+                            return
+                finally:
+                    self.answering.down()
         except (asyncssh.Error, OSError, asyncio.CancelledError):
             pass
         finally:

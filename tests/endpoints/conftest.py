@@ -8,6 +8,7 @@ import pytest
 
 from endpoints import EndpointSession, Profile, default_profiles_dir, load_profiles, open_session
 from endpoints.sim import Fleet, SimEndpoint
+from tests.support.waiting import PATIENT_S
 
 PROFILE_IDS = ["cisco-roomos", "poly-group"]
 PASSWORD = "sim-password"
@@ -36,8 +37,8 @@ async def connect(
     *,
     password: str = PASSWORD,
     pin: str | None | bool = True,
-    connect_timeout: float = 2,
-    command_timeout: float = 2,
+    connect_timeout: float = PATIENT_S,
+    command_timeout: float = PATIENT_S,
 ) -> EndpointSession:
     """Open a session to ``ep``; ``pin=True`` pins the endpoint's real key, None is TOFU."""
     key = ep.public_key if pin is True else (pin or None)

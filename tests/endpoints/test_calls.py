@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+import re
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from endpoints import CallEnded, CallStatus, EndpointDriver, EndpointSession, Pr
 from endpoints.profiles import default_profiles_dir, load_profile
 from endpoints.sim import ControlServer, Fleet, SimEndpoint, control_request
 from endpoints.sim.bridge import SimBridge, split_uri
+from tests.support.waiting import until
 
 from .conftest import PASSWORD, PROFILE_IDS, connect
 
@@ -48,13 +51,12 @@ def drain(session: EndpointSession) -> list[str]:
     return [session.feedback.get_nowait() for _ in range(session.feedback.qsize())]
 
 
-async def until_state(driver: EndpointDriver, state: str, seconds: float = 2) -> CallStatus:
-    for _ in range(int(seconds / 0.02)):
+async def until_state(driver: EndpointDriver, state: str) -> CallStatus:
+    async def reached() -> CallStatus | None:
         status = await driver.call_status()
-        if status.state == state:
-            return status
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"never {state}: {await driver.call_status()}")
+        return status if status.state == state else None
+
+    return await until(reached, what=f"the call is {state}")
 
 
 @pytest.fixture
@@ -198,30 +200,41 @@ async def test_drop_calls_pct_picks_by_seed_and_carries_the_cause(tmp_path: Path
             await control.stop()
 
 
+# ringing long enough to be seen by polling on a loaded machine
+RING_MS, ANSWER_MS = 20, 1000
+
+
+async def past_answer(dialled_at: float) -> None:
+    """Sleep until after the moment the device would have answered a call dialled then."""
+    await asyncio.sleep(max(0.0, dialled_at + (RING_MS + ANSWER_MS) / 1000 + 0.1 - time.monotonic()))
+
+
 async def test_hangup_while_ringing_cancels_setup(device: SimEndpoint, fleet: Fleet) -> None:
-    device.ring_delay_ms, device.answer_delay_ms = 20, 300
+    device.ring_delay_ms, device.answer_delay_ms = RING_MS, ANSWER_MS
     async with await connect(device) as session:
         driver = EndpointDriver(session)
+        dialled_at = time.monotonic()
         await driver.dial(BRIDGE_URI)
         await until_state(driver, "ringing")
         assert fleet.bridge.in_use == 1  # the port is held from ringing
         await driver.hangup()
         assert (await driver.call_status()).state == "idle" and fleet.bridge.in_use == 0
-        await asyncio.sleep(0.05)
         drain(session)
-        await asyncio.sleep(0.4)  # past the moment it would have been answered
-        assert drain(session) == [] and device.state.call is None
+        await past_answer(dialled_at)
+        answered = [x for x in drain(session) if re.search("(?<!dis)connected", x, re.IGNORECASE)]
+        assert answered == [] and device.state.call is None
         assert (await driver.call_status()).state == "idle"
 
 
 async def test_reboot_cancels_setup_and_frees_the_port(device: SimEndpoint, fleet: Fleet) -> None:
-    device.ring_delay_ms, device.answer_delay_ms = 20, 300
+    device.ring_delay_ms, device.answer_delay_ms = RING_MS, ANSWER_MS
     async with await connect(device) as session:
         driver = EndpointDriver(session)
+        dialled_at = time.monotonic()
         await driver.dial(BRIDGE_URI)
         await until_state(driver, "ringing")
     await device.inject("reboot", seconds=0.1)
-    await asyncio.sleep(0.5)
+    await past_answer(dialled_at)
     assert device.state.call is None and fleet.bridge.in_use == 0
 
 

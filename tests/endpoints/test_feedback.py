@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 
 from endpoints import EndpointDriver, ProfileError, default_profiles_dir, load_profile, open_session
 from endpoints.sim import ControlServer, Fleet, SimEndpoint, control_request
+from tests.support.waiting import PATIENT_S, until
 
 from .conftest import connect
 from .test_pool import make_pool, target, until_connected, until_dead
@@ -39,28 +39,37 @@ async def now(fn: Callable[..., object], *args: object, **kw: object) -> None:
 
 
 class Recorder:
-    """The pool's ``on_feedback``: every line with its key and arrival time."""
+    """The pool's ``on_feedback``: every line with its key, and what the device had been
+    asked by the time each line arrived (so a test can tell pushed from polled)."""
 
     def __init__(self, device: SimEndpoint) -> None:
+        self.device = device
         self.profile = device.profile
-        self.lines: list[tuple[str, str, float]] = []
+        self.lines: list[tuple[str, str, int]] = []
         self.state_change = asyncio.Event()
 
     def __call__(self, key: str, line: str) -> None:
-        self.lines.append((key, line, time.monotonic()))
+        self.lines.append((key, line, len(self.device.state.commands)))
         if self.profile.is_state_feedback(line):
             self.state_change.set()
 
-    async def after(self, action: object) -> tuple[float, list[str]]:
-        """Run ``action`` (awaitable); seconds until the first state-feedback line, all lines."""
+    async def after(
+        self, action: object, done: Callable[[list[str]], bool] = lambda lines: True
+    ) -> tuple[list[str], list[str]]:
+        """Run ``action`` (awaitable) and wait for a state-feedback line and for ``done(lines)``
+        (the rest of a burst, where the test needs it). Returns the commands the device
+        received before the first state-feedback line (none when it was pushed), and the lines."""
         self.lines.clear()
         self.state_change.clear()
-        started = time.monotonic()
+        asked = len(self.device.state.commands)
         await action  # type: ignore[misc]
-        await asyncio.wait_for(self.state_change.wait(), 2)
-        await asyncio.sleep(0.02)  # the rest of the burst
-        first = next(t for _, line, t in self.lines if self.profile.is_state_feedback(line))
-        return first - started, [line for _, line, _ in self.lines]
+        await asyncio.wait_for(self.state_change.wait(), PATIENT_S)
+        await until(lambda: done(self.seen()), what="the rest of the burst")
+        first = next(n for _, line, n in self.lines if self.profile.is_state_feedback(line))
+        return self.device.state.commands[asked:first], self.seen()
+
+    def seen(self) -> list[str]:
+        return [line for _, line, _ in self.lines]
 
 
 @pytest.fixture
@@ -88,8 +97,8 @@ async def test_control_api_call_is_state_feedback_at_once_and_after_reconnect(
     try:
         first = await pool.session(t)
         assert first.registration_errors == []
-        took, lines = await rec.after(set_state(control, device, call={"remote": REMOTE, "rate": 1920}))
-        assert took < 0.1, took
+        polled, lines = await rec.after(set_state(control, device, call={"remote": REMOTE, "rate": 1920}))
+        assert polled == [], polled  # pushed by the device, not found by asking
         assert {k for k, _, _ in rec.lines} == {t.key}
         assert any(line.startswith(CALL_UP[pid].format(id=1)) for line in lines), lines
         assert (await (await pool.driver(t)).health()).in_call is True
@@ -101,13 +110,17 @@ async def test_control_api_call_is_state_feedback_at_once_and_after_reconnect(
         for cmd in device.profile.session.feedback_register:  # registered again on the new shell
             assert sum(c.split(" | ")[0] == cmd for c in device.state.commands) == 2
 
-        took, lines = await rec.after(set_state(control, device, call={"remote": REMOTE}))
-        assert took < 0.1, took
+        polled, lines = await rec.after(set_state(control, device, call={"remote": REMOTE}))
+        assert polled == [], polled
         call_id = device.state.call.call_id  # type: ignore[union-attr]
         assert any(line.startswith(CALL_UP[pid].format(id=call_id)) for line in lines), lines
 
-        took, lines = await rec.after(set_state(control, device, call=None))
-        assert took < 0.1, took
+        down = [expected.format(id=call_id) for expected in CALL_DOWN[pid]]
+        polled, lines = await rec.after(
+            set_state(control, device, call=None),
+            lambda lines: all(any(line.startswith(x) for line in lines) for x in down),
+        )
+        assert polled == [], polled
         for expected in CALL_DOWN[pid]:
             assert any(line.startswith(expected.format(id=call_id)) for line in lines), lines
         assert (await (await pool.driver(t)).health()).in_call is False
@@ -120,10 +133,16 @@ async def test_peripheral_and_sip_changes_are_state_feedback(device: SimEndpoint
     pool = make_pool(on_feedback=rec)
     try:
         await pool.session(target(device))
-        took, lines = await rec.after(now(device.set_state, camera_connected=False))
-        assert took < 0.1 and CAMERA_OFF[device.profile.id] in lines, lines
-        _, lines = await rec.after(now(device.set_state, sip_registered=False))
-        assert any("SIP Registration 1 Status: Failed" in x or x.endswith("sipserver:offline") for x in lines)
+        polled, lines = await rec.after(
+            now(device.set_state, camera_connected=False), lambda lines: CAMERA_OFF[device.profile.id] in lines
+        )
+        assert polled == [] and CAMERA_OFF[device.profile.id] in lines, (polled, lines)
+
+        def sip_failed(lines: list[str]) -> bool:
+            return any("SIP Registration 1 Status: Failed" in x or x.endswith("sipserver:offline") for x in lines)
+
+        _, lines = await rec.after(now(device.set_state, sip_registered=False), sip_failed)
+        assert sip_failed(lines)
         rec.lines.clear()
         device.set_state(camera_connected=False, temperature_c=70.0)  # no change to report
         await asyncio.sleep(0.1)
@@ -168,9 +187,13 @@ async def test_feedback_during_a_pending_command_is_set_aside(device: SimEndpoin
             assert device.state.call is not None
             device.end_call()
             assert health.remote in (None, REMOTE)
-        await asyncio.sleep(0.05)
-        lines = [session.feedback.get_nowait() for _ in range(session.feedback.qsize())]
-    assert sum(device.profile.is_state_feedback(x) for x in lines) >= 10
+        lines: list[str] = []
+
+        def ten_state_lines() -> bool:
+            lines.extend(session.feedback.get_nowait() for _ in range(session.feedback.qsize()))
+            return sum(device.profile.is_state_feedback(x) for x in lines) >= 10
+
+        await until(ten_state_lines, what="10 state-feedback lines set aside")
 
 
 def test_state_feedback_regexes_are_validated(tmp_path: Path) -> None:

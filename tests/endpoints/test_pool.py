@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -22,6 +21,7 @@ from endpoints import (
     Target,
 )
 from endpoints.sim import Fleet, SimEndpoint
+from tests.support.waiting import PATIENT_S, until
 
 from .conftest import PASSWORD
 
@@ -48,8 +48,8 @@ def target(ep: SimEndpoint, **changes: object) -> Target:
 
 def make_pool(**kw: object) -> SessionPool:
     opts: dict[str, object] = {
-        "connect_timeout": 2,
-        "command_timeout": 2,
+        "connect_timeout": PATIENT_S,
+        "command_timeout": PATIENT_S,
         "backoff_base": 0.2,
         "backoff_max": 1.0,
         "rng": _Longest(),
@@ -57,7 +57,7 @@ def make_pool(**kw: object) -> SessionPool:
     return SessionPool(**{**opts, **kw})  # type: ignore[arg-type]
 
 
-async def until_connected(pool: SessionPool, t: Target, seconds: float = 10, **kw: object):
+async def until_connected(pool: SessionPool, t: Target, seconds: float = PATIENT_S, **kw: object):
     deadline = time.monotonic() + seconds
     while True:
         try:
@@ -68,16 +68,8 @@ async def until_connected(pool: SessionPool, t: Target, seconds: float = 10, **k
             await asyncio.sleep(0.05)
 
 
-async def until_true(check: Callable[[], bool], seconds: float = 2) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if check():
-            return
-        await asyncio.sleep(0.02)
-    assert check()
-
-
-async def until_dead(session: EndpointSession, seconds: float = 2) -> None:
-    await until_true(lambda: not session.alive, seconds)
+async def until_dead(session: EndpointSession) -> None:
+    await until(lambda: not session.alive, what="the session is dead")
 
 
 async def test_second_call_reuses_the_session(device: SimEndpoint) -> None:
@@ -106,16 +98,16 @@ async def test_concurrent_callers_share_one_connect(device: SimEndpoint) -> None
 
 
 async def test_handshakes_are_bounded_but_commands_are_not() -> None:
-    async with Fleet(12, latency_ms=40) as fleet:
+    async with Fleet(12, latency_ms=200) as fleet:
         targets = [target(ep) for ep in fleet.endpoints]
         pool = make_pool(max_handshakes=3)
         try:
             await asyncio.gather(*(pool.session(t) for t in targets))
             assert 1 <= fleet.handshakes.peak <= 3
             drivers = [await pool.driver(t) for t in targets]
-            started = time.monotonic()
+            fleet.reset_stats()
             await asyncio.gather(*(d.read_config() for d in drivers))
-            assert time.monotonic() - started < 4 * 0.040  # 12 in parallel, not 4 rounds of 3
+            assert fleet.answering.peak > 3  # the devices answered more than 3 at once
         finally:
             await pool.close()
         fleet.reset_stats()
@@ -134,22 +126,23 @@ async def test_backoff_after_refusal_then_recovery(device: SimEndpoint) -> None:
         await device.inject("refuse")
         with pytest.raises(ConnectFailed):
             await pool.session(target(device))
-        started = time.monotonic()
+        tried = pool.handshakes_started
         with pytest.raises(Backoff) as info:
             await pool.session(target(device))
-        assert time.monotonic() - started < 0.05
+        assert pool.handshakes_started == tried  # refused without touching the network
         assert info.value.code == "backoff" and info.value.last_code == "unreachable"
         assert 0 < info.value.retry_in <= 0.4
         status = pool.status(key)
         assert (status.connected, status.failures, status.last_error) == (False, 1, "unreachable")
         assert status.next_attempt_at is not None and status.next_attempt_at > time.monotonic()
         await asyncio.sleep(info.value.retry_in)
+        before = time.monotonic()
         with pytest.raises(ConnectFailed):  # second failure: the window doubles
             await pool.session(target(device))
         assert pool.status(key).failures == 2
-        assert pool.status(key).next_attempt_at - time.monotonic() > 0.6  # type: ignore[operator]
+        assert pool.status(key).next_attempt_at - before >= 0.8  # type: ignore[operator]
         await device.inject("clear")
-        await asyncio.sleep(0.8)
+        await asyncio.sleep(0.9)  # past the 0.8 s window
         session = await pool.session(target(device))
         assert session.alive
         assert pool.status(key) == type(pool.status(key))(connected=True)

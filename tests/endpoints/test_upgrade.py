@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -10,16 +9,18 @@ import pytest
 from endpoints import CommandFailed, EndpointDriver, HostKeyMismatch, SessionPool
 from endpoints.sim import ControlServer, Fleet, SimEndpoint, control_request
 from endpoints.sim.server import version_from_url
+from tests.support.waiting import until
 
-from .test_pool import make_pool, target, until_connected, until_dead, until_true
+from .test_pool import make_pool, target, until_connected, until_dead
 
 URL = "https://fw.example.gov.vn/roomos/ce11.20.1.3.pkg"
 
 
 @pytest.fixture
 async def cisco_fleet() -> Fleet:
-    # reboot_seconds 900 * 0.0005 = 0.45 s
-    async with Fleet(1, profiles=["cisco-roomos"], download_s=0.3, time_scale=0.0005) as fleet:
+    # reboot_seconds 900 * 0.0005 = 0.45 s; the download is long enough that `_upgrade`
+    # still finds it under way on a loaded machine
+    async with Fleet(1, profiles=["cisco-roomos"], download_s=1.0, time_scale=0.0005) as fleet:
         yield fleet
 
 
@@ -48,7 +49,7 @@ async def test_upgrade_reboots_onto_the_new_version(cisco_fleet: Fleet) -> None:
         await _upgrade(pool, ep)
         with pytest.raises(CommandFailed):  # one upgrade at a time
             await EndpointDriver(first).upgrade_firmware(URL)
-        await until_dead(first, seconds=3)
+        await until_dead(first)
         session = await until_connected(pool, target(ep))
         ident = await EndpointDriver(session).identify()
         health = await EndpointDriver(session).health()
@@ -67,8 +68,8 @@ async def test_rekey_on_upgrade_needs_accept_new_host_key(cisco_fleet: Fleet) ->
     try:
         first = await pool.session(target(ep))
         await _upgrade(pool, ep)
-        await until_dead(first, seconds=3)
-        await until_true(lambda: ep.state.upgrade.status == "succeeded", 5)  # type: ignore[union-attr]
+        await until_dead(first)
+        await until(lambda: ep.state.upgrade.status == "succeeded")  # type: ignore[union-attr]
         assert ep.public_key != old
         with pytest.raises(HostKeyMismatch) as info:
             await until_connected(pool, target(ep, host_key=old))
@@ -86,8 +87,7 @@ async def test_download_failure_stays_up_on_the_old_version(cisco_fleet: Fleet) 
     pool = make_pool()
     try:
         await _upgrade(pool, ep)
-        await asyncio.sleep(0.5)
-        assert ep.state.upgrade.status == "failed"  # type: ignore[union-attr]
+        await until(lambda: ep.state.upgrade.status == "failed")  # type: ignore[union-attr]
         driver = await pool.driver(target(ep))
         assert (await driver.identify()).firmware_version == ep.profile.firmware.target
         raw = await driver.session.run("xStatus Provisioning Software UpgradeStatus")
@@ -104,7 +104,7 @@ async def test_boot_failure_comes_back_on_the_old_version(cisco_fleet: Fleet) ->
     try:
         first = await pool.session(target(ep))
         await _upgrade(pool, ep)
-        await until_dead(first, seconds=3)
+        await until_dead(first)
         session = await until_connected(pool, target(ep))
         ident = await EndpointDriver(session).identify()
     finally:

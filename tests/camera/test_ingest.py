@@ -11,6 +11,7 @@ from camera.frames import decode_keyframe, to_jpeg
 from camera.ingest import CameraSource, SourceStats
 from camera.sim.control import camera_control
 from camera.sim.process import CameraSimProcess
+from tests.support.waiting import until
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +44,7 @@ async def test_one_upstream_pull_shared_and_gop_replayed(cams):
         rates = src.stats.rates(window_s=4)
         assert 10 <= rates["fps"] <= 20, rates
         assert 1.5 <= rates["keyframe_interval_s"] <= 2.5, rates
-    await asyncio.sleep(0.5)
-    assert not src.running  # stopped after the idle period
+    await until(lambda: not src.running, what="stopped after the idle period")
     await src.stop()
 
 
@@ -52,8 +52,9 @@ async def test_slow_consumer_skips_to_next_keyframe(cams):
     src = source(cams)
     try:
         async with src.subscribe(queue_size=5) as slow, src.subscribe(queue_size=500) as fast:
-            await asyncio.sleep(3)  # slow never reads: its queue fills, then it waits for a keyframe
-            assert slow.queue.qsize() == 5 and slow.dropped > 0
+            # slow never reads: its queue fills, then it waits for a keyframe
+            await until(lambda: slow.dropped > 0 and fast.queue.qsize() > 30, what="slow has dropped")
+            assert slow.queue.qsize() == 5
             kept = [slow.queue.get_nowait() for _ in range(5)]
             assert kept[0].keyframe
             nxt = await asyncio.wait_for(slow.__anext__(), 5)
@@ -81,18 +82,13 @@ async def test_camera_that_stops_is_retried_and_comes_back(cams):
     try:
         assert await src.wait_keyframe(10) is not None
         await camera_control(cams.control_file, {"op": "fault", "camera": "2", "fault": "stop"})
-        for _ in range(100):
-            if src.stats.reconnects > 0:
-                break
-            await asyncio.sleep(0.1)
-        assert src.stats.reconnects > 0 and src.stats.last_error
+        await until(lambda: src.stats.reconnects > 0, what="a reconnect")
+        assert src.stats.last_error
         await camera_control(cams.control_file, {"op": "fault", "camera": "2", "fault": "clear"})
         before = src.stats.packets
-        for _ in range(150):
-            if src.stats.state == "streaming" and src.stats.packets > before + 10:
-                break
-            await asyncio.sleep(0.1)
-        assert src.stats.state == "streaming" and src.stats.packets > before + 10
+        await until(
+            lambda: src.stats.state == "streaming" and src.stats.packets > before + 10, what="streaming again"
+        )
     finally:
         await camera_control(cams.control_file, {"op": "fault", "camera": "2", "fault": "clear"})
         await src.stop()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from camera.sim.control import camera_control
 from camera.sim.process import CameraSimProcess
 from controller.roles import Role
 from tests.controller.camera_helpers import SAMPLING
+from tests.support.waiting import until
 
 
 @pytest.fixture
@@ -17,20 +16,23 @@ def controller_settings() -> dict:
     return dict(SAMPLING)
 
 
-async def wait_health(ctl, cam_id: str, predicate, limit_s: float = 30) -> dict:
-    h = {}
-    for _ in range(int(limit_s / 0.2)):
+async def wait_health(ctl, cam_id: str, predicate) -> dict:
+    async def matched() -> dict | None:
         r = await ctl.client.get(f"/api/v1/cameras/{cam_id}/health", headers=ctl.auth(Role.ioc_viewer))
-        h = r.json()
-        if predicate(h):
-            return h
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"camera health never matched: {h}")
+        return r.json() if predicate(r.json()) else None
+
+    return await until(matched, every=0.2, what="camera health matches")
 
 
 async def active_alarms(ctl) -> set[str]:
     r = await ctl.client.get("/api/v1/alarms", params={"status": "active"}, headers=ctl.auth(Role.ioc_viewer))
     return {a["kind"] for a in r.json()["items"] if a["entity_type"] == "camera"}
+
+
+async def alarmed(ctl, kinds: set[str]) -> bool:
+    """One of ``kinds`` is an active camera alarm; with no kinds: none is."""
+    active = await active_alarms(ctl)
+    return bool(active & kinds) if kinds else not active
 
 
 async def test_faults_are_detected_alarmed_and_cleared(controller):
@@ -62,25 +64,13 @@ async def test_faults_are_detected_alarmed_and_cleared(controller):
             await camera_control(cams.control_file, {"op": "fault", "camera": "1", "fault": fault})
             h = await wait_health(controller, cam_id, lambda h, p=problem: p in h["problems"])
             assert h["state"] == "degraded", h
-            for _ in range(50):
-                if f"camera_{problem}" in await active_alarms(controller):
-                    break
-                await asyncio.sleep(0.1)
-            assert f"camera_{problem}" in await active_alarms(controller)
+            await until(lambda p=problem: alarmed(controller, {f"camera_{p}"}), what=f"camera_{problem} alarm")
             await camera_control(cams.control_file, {"op": "fault", "camera": "1", "fault": "clear"})
             await wait_health(controller, cam_id, lambda h: h["state"] == "online")
 
         await camera_control(cams.control_file, {"op": "fault", "camera": "1", "fault": "stop"})
         h = await wait_health(controller, cam_id, lambda h: h["state"] in ("offline", "stalled"))
-        for _ in range(50):
-            if {"camera_offline", "camera_stalled"} & await active_alarms(controller):
-                break
-            await asyncio.sleep(0.1)
-        assert {"camera_offline", "camera_stalled"} & await active_alarms(controller)
+        await until(lambda: alarmed(controller, {"camera_offline", "camera_stalled"}), what="offline alarm")
         await camera_control(cams.control_file, {"op": "fault", "camera": "1", "fault": "clear"})
         await wait_health(controller, cam_id, lambda h: h["state"] == "online")
-        for _ in range(50):
-            if not await active_alarms(controller):
-                break
-            await asyncio.sleep(0.1)
-        assert await active_alarms(controller) == set()
+        await until(lambda: alarmed(controller, set()), what="no active camera alarm")

@@ -28,8 +28,10 @@ from endpoints.errors import (
     EndpointError,
     EndpointTimeout,
     HostKeyMismatch,
+    ParseError,
 )
 from endpoints.framing import Framer, Response
+from endpoints.json_framing import JsonFramer
 from endpoints.profiles import Profile
 
 __all__ = ["EndpointSession", "open_session"]
@@ -91,7 +93,8 @@ class EndpointSession:
         self._on_feedback = on_feedback
         self._conn = conn
         self._process = process
-        self._framer = Framer(profile.session, self._feedback)
+        framer = JsonFramer if profile.session.format == "json" else Framer
+        self._framer = framer(profile.session, self._feedback)
         self._closed: EndpointError | None = None
         self._reader = asyncio.get_running_loop().create_task(self._read_loop())
 
@@ -126,7 +129,8 @@ class EndpointSession:
                     break
                 *lines, partial = (partial + chunk).split("\n")
                 for line in lines:
-                    self._deliver(self._framer.feed_line(line))
+                    for resp in self._framer.feed(line):
+                        self._deliver(resp)
                 if (resp := self._framer.feed_partial(partial)) is not None:
                     partial = ""
                     self._deliver(resp)
@@ -157,7 +161,8 @@ class EndpointSession:
         for command in commands:
             tag = f"dc{next(_tags)}" if tagged and command is not None else None
             fut: asyncio.Future[Response] = loop.create_future()
-            self._framer.expect(command, tag, fut)
+            if (now := self._framer.expect(command, tag, fut)) is not None:
+                fut.set_result(now)
             futures.append(fut)
             if command is not None:
                 line = s.command_template.format(command=command, tag=tag) if tag else command
@@ -205,6 +210,8 @@ class EndpointSession:
         return (await self._collect(futures, [command], timeout))[0]
 
     def _result(self, command: str, resp: Response) -> str | CommandFailed:
+        if resp.malformed:
+            raise ParseError(f"answer to {command!r}: {resp.message}", resp.text, endpoint=self.endpoint)
         if resp.failed:
             raw = "\n".join(resp.lines + [resp.end])
             return CommandFailed(command, raw, resp.message or "", endpoint=self.endpoint)

@@ -39,6 +39,7 @@ class Response:
     failed: bool
     message: str | None
     key: object = None
+    malformed: bool = False  # the answer could not even be framed (``message`` says why)
 
     @property
     def text(self) -> str:
@@ -87,8 +88,11 @@ class Framer:
         self._answered: _Pending | None = None  # its tagged block arrived; its done line is next
         self._idle_block: list[str] = []
 
-    def expect(self, command: str | None, tag: str | None, key: object = None) -> None:
-        """Queue the response to ``command`` (None: wait for ``ready``) after those pending."""
+    def expect(self, command: str | None, tag: str | None, key: object = None) -> Response | None:
+        """Queue the response to ``command`` (None: wait for ``ready``) after those pending.
+
+        Always None here (every answer is framed from the stream); ``JsonFramer`` answers
+        an untagged command at once."""
         s = self.session
         if self._tag_line is None:
             tag = None
@@ -98,6 +102,7 @@ class Framer:
             done, prompt = self._done, self._prompt
         echo = bool(command and s.strip_echo)
         self._pending.append(_Pending(command, tag, done, prompt, echo, key))
+        return None
 
     @property
     def busy(self) -> bool:
@@ -109,6 +114,11 @@ class Framer:
         self._pending.clear()
         self._block, self._answered = [], None
         return keys
+
+    def feed(self, line: str) -> list[Response]:
+        """One complete line (without its line ending); the responses it completed."""
+        resp = self.feed_line(line)
+        return [] if resp is None else [resp]
 
     def feed_line(self, line: str) -> Response | None:
         line = line.rstrip("\r")

@@ -9,6 +9,7 @@ monitoring.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -17,7 +18,7 @@ from endpoints.commands import unquote
 from endpoints.errors import ParseError
 from endpoints.profiles import Escaping, Query, Rule
 
-__all__ = ["apply_query", "apply_rule"]
+__all__ = ["apply_query", "apply_rule", "merge", "select"]
 
 _TRUE = {"true", "yes", "on", "1", "enabled"}
 _FALSE = {"false", "no", "off", "0", "disabled"}
@@ -50,25 +51,61 @@ def _convert(text: Any, rule: Rule, name: str, raw: str) -> Any:
     return text
 
 
+def select(document: object, path: str) -> list[str]:
+    """Every value at ``path`` in a JSON document (see ``Rule``), in document order."""
+    nodes = [document]
+    for part in path.split("/"):
+        nodes = _instances(nodes)
+        if part == "*":
+            continue
+        if part == "@id":
+            nodes = [node["id"] for node in nodes if isinstance(node, dict) and "id" in node]
+            continue
+        nodes = [node[part] for node in nodes if isinstance(node, dict) and part in node]
+    leaves = [node.get("Value") if isinstance(node, dict) else node for node in _instances(nodes)]
+    return [str(x) for x in leaves if isinstance(x, str | int | float) and not isinstance(x, bool)]
+
+
+def _instances(nodes: list[object]) -> list[object]:
+    """An indexed node (a JSON array of instances) stands for each of its instances."""
+    return [x for node in nodes for x in (node if isinstance(node, list) else [node])]
+
+
+def _texts(rule: Rule, raw: str, name: str, escaping: Escaping | None) -> tuple[list[str], object]:
+    """The matched value texts (before conversion), and the parsed document for JSON rules."""
+    if rule.regex is not None:
+        matches = list(re.finditer(rule.regex, raw, re.MULTILINE))
+        if rule.aggregate in ("count", "any"):
+            return [m.group(0) for m in matches], None
+        texts = [m.group("value") for m in matches]
+        if rule.unquote and escaping is not None:
+            texts = [unquote(t, escaping) for t in texts]
+        return texts, None
+    try:
+        document = json.loads(raw)
+    except json.JSONDecodeError:
+        raise ParseError(f"{name}: not a JSON answer", raw) from None
+    assert rule.path is not None
+    texts = select(document, rule.path)
+    if rule.match is not None:
+        matcher = re.compile(rule.match)
+        kept = [m for t in texts if (m := matcher.fullmatch(t))]
+        texts = [m.group("value") if "value" in matcher.groupindex else m.group(0) for m in kept]
+    return texts, document
+
+
 def apply_rule(rule: Rule, raw: str, *, name: str = "rule", escaping: Escaping | None = None) -> Any:
     """Return the value ``rule`` extracts from ``raw`` (see ``Rule`` for the knobs)."""
-    matches = list(re.finditer(rule.regex, raw, re.MULTILINE))
+    texts, document = _texts(rule, raw, name, escaping)
     if rule.aggregate == "count":
-        return len(matches)
+        return len(texts)
     if rule.aggregate == "any":
-        return bool(matches)
-    if not matches:
+        return bool(texts)
+    if not texts:
         if rule.required:
             raise ParseError(name, raw)
         return rule.default
-
-    def value_of(m: re.Match[str]) -> Any:
-        text = m.group("value")
-        if rule.unquote and escaping is not None:
-            text = unquote(text, escaping)
-        return _convert(text, rule, name, raw)
-
-    values = [value_of(m) for m in matches]
+    values = [_convert(t, rule, name, raw) for t in texts]
     if rule.aggregate == "first":
         return values[0]
     if rule.aggregate == "all":
@@ -77,9 +114,12 @@ def apply_rule(rule: Rule, raw: str, *, name: str = "rule", escaping: Escaping |
         return sum(values)
     if rule.aggregate == "max":
         return max(values)
-    # percent: lost / total over all matching lines
-    assert rule.total_regex is not None
-    totals = [float(m.group("value")) for m in re.finditer(rule.total_regex, raw, re.MULTILINE)]
+    # percent: lost / total over all matching values
+    if rule.total_path is not None:
+        totals = [float(t) for t in select(document, rule.total_path)]
+    else:
+        assert rule.total_regex is not None
+        totals = [float(m.group("value")) for m in re.finditer(rule.total_regex, raw, re.MULTILINE)]
     total = sum(totals)
     return round(100.0 * sum(values) / total, 3) if total else 0.0
 

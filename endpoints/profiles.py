@@ -95,8 +95,15 @@ class Escaping(_Strict):
 
 
 class Session(_Strict):
-    """How to know the device is ready, frame one command's response, and spot feedback."""
+    """How to know the device is ready, frame one command's response, and spot feedback.
 
+    ``format: lines`` (the default) frames text by prompt or by tagged blocks
+    (``endpoints.framing``); ``format: json`` frames a stream of JSON documents matched
+    to commands by a tag they carry (``endpoints.json_framing``), where ``tag_line``,
+    ``block_end``, ``done``, ``prompt`` and ``feedback`` have no use.
+    """
+
+    format: Literal["lines", "json"] = "lines"
     ready: str  # regex: login finished when a line (or the trailing prompt) matches
     prompt: str | None = None  # regex on the unfinished last line: device waits for input
     on_open: list[str] = []  # sent verbatim, one at a time, once the device is ready
@@ -113,27 +120,43 @@ class Session(_Strict):
     error: str  # regex: a response line that means the command failed
     error_message: str | None = None  # regex with (?P<message>...)
     strip_echo: bool = False  # device echoes the command line first
+    # json: regexes for plain-text lines that answer a command with an error; with a
+    # (?P<tag>...) group, the command carrying that tag, else the oldest one waiting.
+    text_error: list[str] = []
     line_ending: str = "\n"
 
     check_regexes = field_validator("ready", "prompt", "block_end", "done", "error", "error_message")(
         check_regex
     )
-    check_regex_lists = field_validator("feedback", "state_feedback")(_check_regexes)
+    check_regex_lists = field_validator("feedback", "state_feedback", "text_error")(_check_regexes)
 
     @model_validator(mode="after")
     def _ends_somehow(self) -> Session:
-        if not self.done and not self.prompt:
+        if self.format == "json":
+            if "{tag}" not in self.command_template:
+                raise ValueError("format json matches answers by tag: command_template needs {tag}")
+        elif not self.done and not self.prompt:
             raise ValueError("one of 'done' or 'prompt' must say where a response ends")
         return self
 
 
 class Rule(_Strict):
-    """One parse rule, applied by ``endpoints.parsing.apply_rule``."""
+    """One parse rule, applied by ``endpoints.parsing.apply_rule``.
 
-    regex: str  # searched line by line (re.MULTILINE)
+    Text answers are read with ``regex`` (a ``value`` group); JSON answers with ``path``:
+    names separated by ``/`` (``Status/SystemUnit/Uptime``), where an indexed node's
+    instances are all visited (``*`` says so explicitly), ``@id`` is an instance's id,
+    and a leaf ``{"Value": ...}`` is its value. ``match`` then keeps only the values it
+    fully matches (its ``value`` group, if any, is the value).
+    """
+
+    regex: str | None = None  # searched line by line (re.MULTILINE)
+    path: str | None = None
+    match: str | None = None  # with path
     type: Literal["str", "int", "float", "bool"] = "str"
     aggregate: Literal["first", "all", "count", "any", "sum", "max", "percent"] = "first"
     total_regex: str | None = None  # for "percent": 100 * sum(regex) / sum(total_regex)
+    total_path: str | None = None  # for "percent" with path
     map: dict[str, Any] | None = None  # raw text -> value, applied before type conversion
     # A value the map does not know is a ParseError instead of passing through
     # as raw text: for enumerations (call states) where an unknown word must
@@ -143,14 +166,24 @@ class Rule(_Strict):
     required: bool = True  # no match -> ParseError; else -> default
     default: Any = None
 
-    check_regexes = field_validator("regex", "total_regex")(check_regex)
+    check_regexes = field_validator("regex", "total_regex", "match")(check_regex)
 
     @model_validator(mode="after")
     def _value_group(self) -> Rule:
-        if self.aggregate not in ("count", "any") and "(?P<value>" not in self.regex:
-            raise ValueError("regex needs a (?P<value>...) group")
-        if self.aggregate == "percent" and not self.total_regex:
-            raise ValueError("aggregate 'percent' needs total_regex")
+        if (self.regex is None) == (self.path is None):
+            raise ValueError("a rule reads with exactly one of 'regex' (text) or 'path' (JSON)")
+        if self.regex is not None:
+            if self.match or self.total_path:
+                raise ValueError("'match' and 'total_path' go with 'path', not 'regex'")
+            if self.aggregate not in ("count", "any") and "(?P<value>" not in self.regex:
+                raise ValueError("regex needs a (?P<value>...) group")
+            if self.aggregate == "percent" and not self.total_regex:
+                raise ValueError("aggregate 'percent' needs total_regex")
+        else:
+            if self.total_regex or self.unquote:
+                raise ValueError("'total_regex' and 'unquote' go with 'regex' (JSON values are exact)")
+            if self.aggregate == "percent" and not self.total_path:
+                raise ValueError("aggregate 'percent' needs total_path")
         if self.strict_map and not self.map:
             raise ValueError("strict_map needs a map")
         return self

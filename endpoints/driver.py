@@ -105,9 +105,9 @@ class EndpointDriver:
 
     def _render_set(self, key: str, value: str) -> str:
         spec = self._spec(key)
+        if (problem := spec.problem(value)) is not None:
+            raise UnsafeValue(value, f"{key} {problem}")
         if spec.choices is not None:
-            if value not in spec.choices:
-                raise UnsafeValue(value, f"{key} must be one of {sorted(spec.choices)}")
             value = spec.choices[value]
         return self._render(spec.set, value=value)
 
@@ -115,18 +115,24 @@ class EndpointDriver:
         """Set one key; ``value`` is canonical (mapped through ``choices`` when declared)."""
         await self.session.run(self._render_set(key, value))
 
-    async def set_config_many(self, values: Mapping[str, str]) -> dict[str, CommandFailed | None]:
-        """Set several keys in one round trip; per key None (done) or the device's refusal.
-
-        Every value is rendered before anything is sent, so an ``UnsafeValue``
-        means nothing was written.
-        """
-        commands = {key: self._render_set(key, value) for key, value in values.items()}
+    async def set_config_many(
+        self, values: Mapping[str, str]
+    ) -> dict[str, CommandFailed | UnsafeValue | None]:
+        """Set several keys in one round trip; per key None (done), the device's refusal
+        (``CommandFailed``), or ``UnsafeValue`` for a value outside the device's limits or
+        one that cannot be made literal, which is never sent: one bad value does not
+        hold back the others."""
+        out: dict[str, CommandFailed | UnsafeValue | None] = {}
+        commands: dict[str, str] = {}
+        for key, value in values.items():
+            try:
+                commands[key] = self._render_set(key, value)
+            except UnsafeValue as exc:
+                out[key] = exc
         results = await self.session.run_many(list(commands.values()))
-        return {
-            key: result if isinstance(result, CommandFailed) else None
-            for key, result in zip(commands, results, strict=True)
-        }
+        for key, result in zip(commands, results, strict=True):
+            out[key] = result if isinstance(result, CommandFailed) else None
+        return {key: out[key] for key in values}
 
     async def health(self) -> Health:
         items = [(f"health.{n}", q) for n, q in self.profile.health.items()]

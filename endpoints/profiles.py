@@ -87,7 +87,9 @@ class Escaping(_Strict):
 
     quote: str = '"'
     escapes: dict[str, str] = {}  # character -> replacement inside quotes
-    reject: str = r"[\x00-\x1f\x7f]"  # regex: characters refused outright
+    # regex: characters refused outright: C0 and C1 controls, DEL, and the Unicode line
+    # and paragraph separators, any of which a device may take as the end of a line
+    reject: str = r"[\x00-\x1f\x7f-\x9f\u2028\u2029]"
     word: str = r"^[A-Za-z0-9_.:@/+-]+$"  # what a bare (unquoted) token may be
     max_length: int = 255
 
@@ -203,6 +205,32 @@ class ConfigKey(_Strict):
     set: str  # template with {value} / {value:word} / {value:int}
     choices: dict[str, str] | None = None  # canonical value -> device value
     description: str = ""
+    # The device's own value space for this setting (its reference guide or schema):
+    # a value outside it is refused here, before it reaches the device.
+    min_length: int | None = None
+    max_length: int | None = None
+    minimum: int | None = None  # for integer settings
+    maximum: int | None = None
+    limit_source: str = ""  # where the limits come from, shown with a refusal
+
+    def problem(self, value: str) -> str | None:
+        """Why the device would refuse ``value`` (canonical form), or None when it is within limits."""
+        if self.choices is not None and value not in self.choices:
+            return f"must be one of {', '.join(sorted(self.choices))}"
+        source = f" ({self.limit_source})" if self.limit_source else ""
+        if self.max_length is not None and len(value) > self.max_length:
+            return f"is {len(value)} characters; the device takes at most {self.max_length}{source}"
+        if self.min_length is not None and len(value) < self.min_length:
+            return f"is {len(value)} characters; the device needs at least {self.min_length}{source}"
+        if self.minimum is not None or self.maximum is not None:
+            if not re.fullmatch(r"-?\d+", value):
+                return "must be a whole number"
+            number = int(value)
+            low = self.minimum if self.minimum is not None else number
+            high = self.maximum if self.maximum is not None else number
+            if not low <= number <= high:
+                return f"must be within {self.minimum}..{self.maximum}{source}"
+        return None
 
     @field_validator("set")
     @classmethod

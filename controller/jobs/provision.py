@@ -130,13 +130,19 @@ class ProvisionWork:
         refused = {k: e for k, e in results.items() if e is not None}
         wrong = [k for k in changes if k not in refused and after.get(k) != changes[k]]
         if refused or wrong:
-            parts = [f"{k}: device said {e.device_message or e}" for k, e in refused.items()]
+            parts = [
+                f"{k}: device said {e.device_message or e}" if isinstance(e, endpoints.CommandFailed) else f"{k}: {e.reason}"
+                for k, e in refused.items()
+            ]
             parts += [f"{k}: reads back {after.get(k)!r}, expected {changes[k]!r}" for k in wrong]
-            transcript = "\n".join(f"> {e.command}\n{e.raw}" for e in refused.values()) or None
+            transcript = (
+                "\n".join(f"> {e.command}\n{e.raw}" for e in refused.values() if isinstance(e, endpoints.CommandFailed))
+                or None
+            )
             await ctx.update_item(
                 item,
                 status="error",
-                error_code="command_failed" if refused else "verify_failed",
+                error_code=next((e.code for e in refused.values()), "verify_failed"),
                 message="; ".join(parts),
                 transcript=transcript,
                 finished_at=utcnow(),

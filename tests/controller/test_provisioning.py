@@ -80,7 +80,7 @@ async def test_subtree_override_and_call_deferral(controller, tmp_path):
 async def test_hostile_names_cannot_inject_commands(controller, tmp_path):
     async with Fleet(2, units=UNITS, latency_ms=0) as fleet:
         ids = await register_fleet(controller, fleet, tmp_path)
-        hostile = 'x" | resultId="y"; xCommand SystemUnit Boot \\ ; echo'
+        hostile = 'x" |resultId="y";xCommand SystemUnit Boot\\;echo'  # 50 with the suffix: RoomOS's limit
         for name, ep_id in ids.items():
             r = await controller.client.patch(
                 f"/api/v1/endpoints/{ep_id}",

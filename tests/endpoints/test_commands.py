@@ -25,6 +25,10 @@ HOSTILE_REJECTED = [
     "tab\tx",
     "nul\x00",
     "esc\x1b[",
+    "nel\x85xCommand Call Disconnect",  # C1 NEXT LINE
+    "csi\x9b2J",  # C1 control sequence introducer
+    "ls\u2028hangup all",  # LINE SEPARATOR
+    "ps\u2029hangup all",  # PARAGRAPH SEPARATOR
 ]
 
 

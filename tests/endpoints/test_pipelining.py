@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from endpoints import CommandFailed, EndpointDriver, Profile
+from endpoints import CommandFailed, EndpointDriver, Profile, UnsafeValue
 from endpoints.framing import Framer
 from endpoints.parsing import apply_rule
 from endpoints.sim import Fleet, SimEndpoint
@@ -73,11 +73,31 @@ async def test_set_config_many_reports_each_key(device: SimEndpoint) -> None:
         results = await driver.set_config_many(
             {"ntp_server": "10.9.8.7", "default_call_rate": "fast", "auto_answer": "on"}
         )
-        assert device.state.stats.config_writes == writes + 3
         assert results["ntp_server"] is None and results["auto_answer"] is None
-        assert isinstance(results["default_call_rate"], CommandFailed)
+        refused = results["default_call_rate"]
+        if device.profile.config["default_call_rate"].minimum is not None:
+            # outside the value space the profile knows: refused before the device, never sent
+            assert isinstance(refused, UnsafeValue) and "whole number" in refused.reason
+            assert device.state.stats.config_writes == writes + 2
+        else:
+            assert isinstance(refused, CommandFailed)  # the device's own refusal
+            assert device.state.stats.config_writes == writes + 3
         back = await driver.read_config(["ntp_server", "auto_answer", "default_call_rate"])
     assert back == {"ntp_server": "10.9.8.7", "auto_answer": "on", "default_call_rate": "1920"}
+
+
+async def test_a_value_beyond_the_devices_limit_is_refused_alone(fleet: Fleet) -> None:
+    device = fleet.endpoints[0]  # Cisco: SystemUnit Name is 0..50 in the RoomOS schema
+    limit = device.profile.config["display_name"].max_length
+    assert limit == 50
+    async with await connect(device) as session:
+        driver = EndpointDriver(session)
+        writes = device.state.stats.config_writes
+        results = await driver.set_config_many({"display_name": "Đ" * (limit + 1), "ntp_server": "10.1.2.3"})
+        assert isinstance(results["display_name"], UnsafeValue)
+        assert f"at most {limit}" in results["display_name"].reason
+        assert results["ntp_server"] is None and device.state.stats.config_writes == writes + 1
+        assert (await driver.read_config(["ntp_server"]))["ntp_server"] == "10.1.2.3"
 
 
 async def test_in_call_runs_only_the_queries_that_yield_it(device: SimEndpoint) -> None:

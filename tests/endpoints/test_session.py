@@ -36,7 +36,7 @@ async def test_read_all_config_then_set_and_read_back(device: SimEndpoint) -> No
 
 
 async def test_hostile_display_name_is_one_command_stored_literally(device: SimEndpoint) -> None:
-    hostile = 'Phòng "A" | resultId="evil"; hangup all \\ xCommand Call Disconnect'
+    hostile = 'Phòng "A" |resultId="e";hangup all\\ xCommand Call'  # within RoomOS's 50
     async with await connect(device) as session:
         driver = EndpointDriver(session)
         before = len(device.state.commands)

@@ -241,7 +241,9 @@ def standards_set(
         async with controller_state() as state, state.db.transaction() as session:
             target = await unit_from_body(session, unit) if unit else None
             check_camera_value(key, value)  # the API's checks: one way to set a standard
-            await standards.set_value(session, target, key, value, settable_keys(state), cli_actor())
+            await standards.set_value(
+                session, target, key, value, settable_keys(state), cli_actor(), state.profiles
+            )
 
     _run(go())
     console.print(f"{unit or '*'}: {key} = {value}")

@@ -39,7 +39,7 @@ async def set_standard(
 ) -> StandardPublic:
     target = await unit_from_body(session, unit) if unit else None
     check_camera_value(key, data.value)
-    await standards.set_value(session, target, key, data.value, settable_keys(state), actor)
+    await standards.set_value(session, target, key, data.value, settable_keys(state), actor, state.profiles)
     return StandardPublic(unit=target.code if target else "*", key=key, value=data.value)
 
 

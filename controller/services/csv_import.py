@@ -7,7 +7,7 @@ imports the good rows and still lists the bad ones, so nothing is dropped silent
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,8 @@ from controller.schemas import EndpointCreate, ImportReport, RowError
 from controller.security import SecretBox
 from controller.services import audit
 from controller.services.csv_rows import CsvSpec, ParsedFile, Row, Unique, decode, parse
+from controller.services.standards import StandardResolver, device_problems, facts
+from endpoints import Profile
 
 SPEC: CsvSpec[EndpointCreate] = CsvSpec(
     model=EndpointCreate,
@@ -31,10 +33,12 @@ SPEC: CsvSpec[EndpointCreate] = CsvSpec(
 
 
 async def check_against_db(
-    session: AsyncSession, parsed: ParsedFile[EndpointCreate], profiles: Iterable[str]
+    session: AsyncSession, parsed: ParsedFile[EndpointCreate], profiles: Mapping[str, Profile]
 ) -> dict[str, Unit]:
-    """Unknown units/profiles and clashes with registered endpoints become row errors."""
+    """Unknown units/profiles, clashes with registered endpoints and names that would make
+    the province standard exceed the device's limits become row errors."""
     known_profiles = set(profiles)
+    resolver = await StandardResolver.load(session)
     codes = {r.data.unit for r in parsed.rows}
     units = {u.code: u for u in await session.scalars(select(Unit).where(Unit.code.in_(codes)))}
     names = {(r.data.unit, r.data.name) for r in parsed.rows}
@@ -88,6 +92,13 @@ async def check_against_db(
                     reason="an endpoint at this host and port is already registered",
                 )
             )
+        if not problems and (unit := units.get(d.unit)) is not None:
+            problems = [
+                RowError(line=row.line, field="name", value=d.name, reason=f"the province standard's {problem}")
+                for problem in device_problems(
+                    resolver, unit, facts(d.name, unit, d.sip_uri, d.host), profiles.get(d.profile)
+                )
+            ]
         if problems:
             parsed.errors.extend(problems)
         else:
@@ -99,7 +110,7 @@ async def check_against_db(
 async def import_csv(
     session: AsyncSession,
     box: SecretBox,
-    profiles: Iterable[str],
+    profiles: Mapping[str, Profile],
     raw: bytes,
     actor: Principal,
     *,

@@ -7,7 +7,7 @@ public schema has no password field at all, so no route can echo one.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -19,7 +19,9 @@ from controller.principal import Principal
 from controller.schemas import EndpointCreate, EndpointPublic, EndpointUpdate, UnitBrief
 from controller.security import SecretBox
 from controller.services import audit
+from controller.services.standards import check_endpoint_within_limits
 from controller.services.units import subtree_filter, unit_from_body
+from endpoints import Profile
 
 # Fields copied into audit summaries. Passwords are never listed here.
 AUDITED_FIELDS = ("name", "unit", "host", "port", "username", "profile", "sip_uri", "description")
@@ -88,7 +90,7 @@ async def _check_unique(
 async def create_endpoint(
     session: AsyncSession,
     box: SecretBox,
-    profiles: Iterable[str],
+    profiles: Mapping[str, Profile],
     data: EndpointCreate,
     actor: Principal,
 ) -> Endpoint:
@@ -109,6 +111,7 @@ async def create_endpoint(
         sip_uri=data.sip_uri,
         description=data.description,
     )
+    await check_endpoint_within_limits(session, ep, profiles)
     session.add(ep)
     await session.flush()
     audit.record(
@@ -158,7 +161,7 @@ async def list_endpoints(
 async def update_endpoint(
     session: AsyncSession,
     box: SecretBox,
-    profiles: Iterable[str],
+    profiles: Mapping[str, Profile],
     ep: Endpoint,
     data: EndpointUpdate,
     actor: Principal,
@@ -195,6 +198,8 @@ async def update_endpoint(
         else:
             setattr(ep, key, value)
             summary[key] = value
+    if {"name", "unit", "profile", "sip_uri", "host"} & set(changes):
+        await check_endpoint_within_limits(session, ep, profiles)
     await session.flush()
     audit.record(session, actor, "endpoint.update", "endpoint", str(ep.id), summary)
     return ep

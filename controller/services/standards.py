@@ -17,11 +17,14 @@ from collections.abc import Iterable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from controller.errors import InvalidInput
 from controller.models import ConfigStandard, Endpoint, Unit
 from controller.principal import Principal
 from controller.services import audit
+from controller.services.units import subtree_filter
+from endpoints import Profile
 
 PLACEHOLDERS = ("name", "slug", "unit_code", "unit_name", "sip_uri", "host")
 
@@ -71,13 +74,18 @@ def render(template: str, facts: Mapping[str, str]) -> str:
 
 
 def endpoint_facts(ep: Endpoint) -> dict[str, str]:
+    return facts(ep.name, ep.unit, ep.sip_uri, ep.host)
+
+
+def facts(name: str, unit: Unit, sip_uri: str | None, host: str) -> dict[str, str]:
+    """What a standard's placeholders stand for, for an endpoint registered or about to be."""
     return {
-        "name": ep.name,
-        "slug": slugify(ep.name),
-        "unit_code": ep.unit.code,
-        "unit_name": ep.unit.name,
-        "sip_uri": ep.sip_uri or "",
-        "host": ep.host,
+        "name": name,
+        "slug": slugify(name),
+        "unit_code": unit.code,
+        "unit_name": unit.name,
+        "sip_uri": sip_uri or "",
+        "host": host,
     }
 
 
@@ -88,8 +96,10 @@ async def set_value(
     value: str | None,
     known_keys: Iterable[str],
     actor: Principal,
+    profiles: Mapping[str, Profile] | None = None,
 ) -> None:
-    """Set (or with None, remove) one key of the standard for a unit's subtree."""
+    """Set (or with None, remove) one key of the standard for a unit's subtree; with
+    ``profiles``, a value some endpoint's device would refuse is refused here."""
     unit_id = unit.id if unit else None
     row = await session.scalar(
         select(ConfigStandard).where(
@@ -102,6 +112,8 @@ async def set_value(
             await session.delete(row)
     else:
         check_template(key, value, known_keys)
+        if profiles is not None:
+            await check_standard_within_limits(session, unit, key, value, profiles)
         if row is None:
             session.add(ConfigStandard(unit_id=unit_id, key=key, value=value))
         else:
@@ -131,6 +143,17 @@ class StandardResolver:
         for row in rows:
             self._by_unit.setdefault(row.unit_id, {})[row.key] = row.value
 
+    def with_value(self, unit_id: uuid.UUID | None, key: str, value: str | None) -> StandardResolver:
+        """This standard as it would be with one value set (or, None, removed) at a unit."""
+        other = StandardResolver([])
+        other._by_unit = {u: dict(values) for u, values in self._by_unit.items()}
+        values = other._by_unit.setdefault(unit_id, {})
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value
+        return other
+
     @classmethod
     async def load(cls, session: AsyncSession) -> StandardResolver:
         return cls(list(await session.scalars(select(ConfigStandard))))
@@ -155,3 +178,59 @@ class StandardResolver:
                 if value:
                     out[key] = value
         return out
+
+
+def device_problems(
+    resolver: StandardResolver,
+    unit: Unit,
+    endpoint_facts: Mapping[str, str],
+    profile: Profile | None,
+    keys: Iterable[str] | None = None,
+) -> list[str]:
+    """What the device would refuse of the standard rendered for one endpoint (its
+    profile's limits, e.g. RoomOS's 50-character SystemUnit Name): one sentence per key."""
+    if profile is None:
+        return []
+    wanted = set(keys) if keys is not None else None
+    settable = [k for k in profile.config if wanted is None or k in wanted]
+    return [
+        f"{key} {value!r} {problem}"
+        for key, value in resolver.rendered(unit, endpoint_facts, settable).items()
+        if (problem := profile.config[key].problem(value)) is not None
+    ]
+
+
+async def check_standard_within_limits(
+    session: AsyncSession, unit: Unit | None, key: str, value: str, profiles: Mapping[str, Profile]
+) -> None:
+    """Refuse a standard value that renders, for an endpoint it reaches, to something its
+    device would refuse: found now, with the device's limit, not on the night of the upgrade."""
+    resolver = (await StandardResolver.load(session)).with_value(unit.id if unit else None, key, value)
+    query = select(Endpoint).join(Unit, Endpoint.unit_id == Unit.id).options(selectinload(Endpoint.unit))
+    if unit is not None:
+        query = query.where(subtree_filter(unit))
+    problems = [
+        f"{ep.name}: {problem}"
+        for ep in await session.scalars(query)
+        for problem in device_problems(resolver, ep.unit, endpoint_facts(ep), profiles.get(ep.profile), [key])
+    ]
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise InvalidInput(
+            f"{len(problems)} endpoint(s) would refuse this value: " + "; ".join(problems[:3]) + more,
+            field="value",
+        )
+
+
+async def check_endpoint_within_limits(
+    session: AsyncSession, ep: Endpoint, profiles: Mapping[str, Profile]
+) -> None:
+    """Refuse an endpoint whose name, unit or profile makes the standard render to a value
+    its device would refuse (the 422 names the key, the value and the device's limit)."""
+    resolver = await StandardResolver.load(session)
+    problems = device_problems(resolver, ep.unit, endpoint_facts(ep), profiles.get(ep.profile))
+    if problems:
+        raise InvalidInput(
+            "the province standard would give this endpoint a value its device refuses: " + "; ".join(problems),
+            field="name",
+        )

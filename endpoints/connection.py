@@ -30,8 +30,8 @@ from endpoints.errors import (
     HostKeyMismatch,
     ParseError,
 )
-from endpoints.framing import Framer, Response
-from endpoints.json_framing import JsonFramer
+from endpoints.frames import framer_for
+from endpoints.framing import Response
 from endpoints.profiles import Profile
 
 __all__ = ["EndpointSession", "open_session"]
@@ -93,8 +93,7 @@ class EndpointSession:
         self._on_feedback = on_feedback
         self._conn = conn
         self._process = process
-        framer = JsonFramer if profile.session.format == "json" else Framer
-        self._framer = framer(profile.session, self._feedback)
+        self._framer = framer_for(profile.session, self._feedback)
         self._closed: EndpointError | None = None
         self._reader = asyncio.get_running_loop().create_task(self._read_loop())
 

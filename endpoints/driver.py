@@ -145,13 +145,18 @@ class EndpointDriver:
             raise ProfileError(f"profile {self.profile.id}: no health query yields in_call")
         return bool(merge(await self._queries(items)).get("in_call"))
 
-    async def dial(self, uri: str, rate: int = 1920, protocol: str = "sip", tag: str = "") -> str:
-        """Place a call; ``tag`` is a booking/meeting reference where the dialect takes one."""
+    async def dial(self, uri: str, rate: int = 1920, protocol: str = "sip", tag: str = "") -> int | None:
+        """Place a call; the device's id for it when its answer says (``calls.dial_call_id``).
+        ``tag`` is a booking/meeting reference where the dialect takes one."""
         calls = self.profile.calls
         if protocol not in calls.protocols:
             raise UnsafeValue(protocol, f"protocol must be one of {sorted(calls.protocols)}")
         command = self._render(calls.dial, uri=uri, rate=rate, protocol=calls.protocols[protocol], tag=tag)
-        return await self.session.run(command)
+        raw = await self.session.run(command)
+        if calls.dial_call_id is None:
+            return None
+        call_id = apply_rule(calls.dial_call_id, raw, name="calls.dial_call_id", escaping=self.profile.escaping)
+        return int(call_id) if call_id is not None else None
 
     async def call_status(self) -> CallStatus:
         """Where the call stands (one round trip); a listener calls this when a
@@ -166,8 +171,14 @@ class EndpointDriver:
             call_id=fields.get("call_id"),  # type: ignore[arg-type]
         )
 
-    async def hangup(self) -> None:
-        await self.session.run(self.profile.calls.hangup)
+    async def hangup(self, call_id: int | None = None) -> None:
+        """End the call with the device's id ``call_id`` where the dialect can name one
+        (``calls.hangup_call``), else the call in progress."""
+        calls = self.profile.calls
+        if call_id is not None and calls.hangup_call is not None:
+            await self.session.run(self._render(calls.hangup_call, call_id=call_id))
+        else:
+            await self.session.run(calls.hangup)
 
     async def mute(self, on: bool) -> None:
         await self.session.run(self.profile.calls.mute if on else self.profile.calls.unmute)

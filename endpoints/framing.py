@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from endpoints.profiles import Session
 
-__all__ = ["Framer", "Response", "frame_text"]
+__all__ = ["Framer", "Response"]
 
 
 @dataclass
@@ -73,6 +73,7 @@ class Framer:
         self.session = session
         self._on_feedback = on_feedback
         self._feedback = [re.compile(p) for p in session.feedback]
+        self._ignore = [re.compile(p) for p in session.ignore]
         self._block_end = re.compile(session.block_end) if session.block_end else None
         self._error = re.compile(session.error, re.MULTILINE)
         self._message = re.compile(session.error_message, re.MULTILINE) if session.error_message else None
@@ -122,6 +123,8 @@ class Framer:
 
     def feed_line(self, line: str) -> Response | None:
         line = line.rstrip("\r")
+        if any(r.search(line) for r in self._ignore):
+            return None
         if (cut := self._prompt_then_feedback(line)) is not None:
             # The prompt has no newline, so a notification the device pushes right
             # after it shares its line (``-> notification:...``): the prompt still
@@ -241,17 +244,3 @@ class Framer:
             else:
                 message = (self._error.search(text).group(0)).strip()  # type: ignore[union-attr]
         return Response(p.command, body, end, failed, message, p.key)
-
-
-def frame_text(
-    session: Session, raw: str, command: str, tag: str | None
-) -> tuple[Response | None, list[str]]:
-    """Frame a recorded transcript: returns (response or None if it never ended, feedback)."""
-    feedback: list[str] = []
-    framer = Framer(session, feedback.append)
-    framer.expect(command, tag)
-    *lines, tail = raw.replace("\r\n", "\n").split("\n")
-    for line in lines:
-        if (resp := framer.feed_line(line)) is not None:
-            return resp, feedback
-    return framer.feed_partial(tail), feedback

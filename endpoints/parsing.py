@@ -61,7 +61,11 @@ def select(document: object, path: str) -> list[str]:
         if part == "@id":
             nodes = [node["id"] for node in nodes if isinstance(node, dict) and "id" in node]
             continue
-        nodes = [node[part] for node in nodes if isinstance(node, dict) and part in node]
+        name, _, where = part.partition("[")
+        nodes = _instances([node[name] for node in nodes if isinstance(node, dict) and name in node])
+        if where:  # Channel[Direction=Incoming]: the instances whose child has that value
+            key, _, wanted = where.rstrip("]").partition("=")
+            nodes = [node for node in nodes if isinstance(node, dict) and select(node, key) == [wanted]]
     leaves = [node.get("Value") if isinstance(node, dict) else node for node in _instances(nodes)]
     return [str(x) for x in leaves if isinstance(x, str | int | float) and not isinstance(x, bool)]
 

@@ -117,6 +117,9 @@ class Session(_Strict):
     block_end: str | None = None  # regex: ends a block of lines (tagged = ours, else feedback)
     done: str | None = None  # regex: a complete line that ends the response
     feedback: list[str] = []  # regexes: unsolicited lines, never part of a response
+    # regexes: lines that are neither an answer nor feedback (a greeting the device prints
+    # again mid-session): dropped wherever they fall
+    ignore: list[str] = []
     # regexes: feedback lines that mean "call or peripheral state changed, poll now"
     state_feedback: list[str] = []
     error: str  # regex: a response line that means the command failed
@@ -130,7 +133,7 @@ class Session(_Strict):
     check_regexes = field_validator("ready", "prompt", "block_end", "done", "error", "error_message")(
         check_regex
     )
-    check_regex_lists = field_validator("feedback", "state_feedback", "text_error")(_check_regexes)
+    check_regex_lists = field_validator("feedback", "state_feedback", "text_error", "ignore")(_check_regexes)
 
     @model_validator(mode="after")
     def _ends_somehow(self) -> Session:
@@ -147,8 +150,9 @@ class Rule(_Strict):
 
     Text answers are read with ``regex`` (a ``value`` group); JSON answers with ``path``:
     names separated by ``/`` (``Status/SystemUnit/Uptime``), where an indexed node's
-    instances are all visited (``*`` says so explicitly), ``@id`` is an instance's id,
-    and a leaf ``{"Value": ...}`` is its value. ``match`` then keeps only the values it
+    instances are all visited (``*`` says so explicitly), ``Name[Key=value]`` keeps the
+    instances whose ``Key`` child has that value, ``@id`` is an instance's id, and a leaf
+    ``{"Value": ...}`` is its value. ``match`` then keeps only the values it
     fully matches (its ``value`` group, if any, is the value).
     """
 
@@ -249,7 +253,9 @@ class CallEnded(_Strict):
 
 class Calls(_Strict):
     dial: str  # placeholders among {uri} {rate} {protocol} {tag}
-    hangup: str
+    dial_call_id: Rule | None = None  # the device's id of the call, read from the dial's answer
+    hangup: str  # ends the call in progress
+    hangup_call: str | None = None  # ends one call by the device's id: placeholder {call_id:int}
     mute: str
     unmute: str
     protocols: dict[str, str] = {"sip": "sip"}  # canonical -> device word
@@ -288,6 +294,13 @@ class Calls(_Strict):
             raise ValueError("on_error must be raise: a device error is not an idle codec")
         if not state.required and state.default not in CALL_STATES:
             raise ValueError(f"call_state default must be one of {list(CALL_STATES)} (usually idle)")
+        return v
+
+    @field_validator("hangup_call")
+    @classmethod
+    def _hangup_fields(cls, v: str | None) -> str | None:
+        if v is not None and template_fields(v) != {"call_id"}:
+            raise ValueError("hangup_call uses exactly the placeholder {call_id:int}")
         return v
 
     @field_validator("dial")
@@ -352,6 +365,10 @@ class Profile(_Strict):
         return None
 
     def _unquoted(self, text: str) -> str:
+        if self.session.format == "json":  # captured from compact JSON, between its quotes
+            from endpoints.json_framing import json_unescape
+
+            return json_unescape(text)
         q = self.escaping.quote
         quoted = len(text) >= 2 and text.startswith(q) and text.endswith(q)
         return unquote(text, self.escaping) if quoted else text

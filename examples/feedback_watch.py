@@ -15,15 +15,17 @@ from __future__ import annotations
 import asyncio
 import time
 
-from endpoints import EndpointError, SessionPool, Target, tcp_probe
+from endpoints import EndpointError, SessionPool, Target, default_profiles_dir, load_profiles, tcp_probe
 from endpoints.sim import Fleet, SimEndpoint
+
+PROFILES = load_profiles(default_profiles_dir())  # the simulator's family ids name the profiles
 
 
 async def main() -> None:
     async with Fleet(2, latency_ms=10) as fleet:
         targets = {
             ep.state.name: Target(
-                ep.state.name, ep.host, ep.port, "admin", fleet.password, ep.profile, ep.public_key
+                ep.state.name, ep.host, ep.port, "admin", fleet.password, PROFILES[ep.family], ep.public_key
             )
             for ep in fleet.endpoints
         }
@@ -52,7 +54,7 @@ async def main() -> None:
         try:
             await asyncio.gather(*(pool.session(t) for t in targets.values()))  # registers feedback
             for ep in fleet.endpoints:
-                print(f"== {ep.state.name} ({ep.profile.id})")
+                print(f"== {ep.state.name} ({ep.family})")
                 await room_life(ep)
             print("== layered check when SSH fails")
             ep = fleet.endpoints[0]

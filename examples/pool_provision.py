@@ -12,10 +12,13 @@ from __future__ import annotations
 import asyncio
 import time
 
-from endpoints import Backoff, ConnectFailed, SessionPool, Target
+from endpoints import Backoff, ConnectFailed, SessionPool, Target, default_profiles_dir, load_profiles
 from endpoints.sim import Fleet
 
-WANTED = {"ntp_server": "10.79.0.1", "time_zone": "Asia/Ho_Chi_Minh", "auto_answer": "on"}
+PROFILES = load_profiles(default_profiles_dir())  # the simulator's family ids name the profiles
+
+WANTED = {"sip_proxy": "vcs.tinh.example", "display_name": "Phòng họp UBND"}  # keys every family has
+
 
 
 async def provision(pool: SessionPool, target: Target) -> str:
@@ -38,7 +41,7 @@ async def main() -> None:
                 int(r["port"]),
                 r["username"],
                 r["password"],
-                fleet.profiles[r["profile"]],
+                PROFILES[r["profile"]],
                 r["host_key"],
             )  # fmt: skip
             for r in fleet.inventory_rows()

@@ -77,6 +77,7 @@ class Part:
     intervals: list[list[str | None]] = field(default_factory=list)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     ended_cause: str | None = None  # from the device's call-ended feedback
+    call_id: int | None = None  # the device's id of our call, when its dialect says
     task: asyncio.Task[None] | None = None
 
     @classmethod
@@ -244,24 +245,31 @@ class Conductor:
             await asyncio.sleep(self._rng.uniform(0, delay))
 
     async def _attempt(self, part: Part, adopt: bool) -> str | None:
-        """Dial (or find our call already up) and follow it to connected: None, or why not."""
+        """Dial (or find our call already up) and follow it to connected: None, or why not.
+
+        The device's call list is read before every dial, not only when adopting a session
+        after a restart: a call whose hang-up could not be confirmed is followed, never
+        dialled over (a second call on the codec while attendance says "left")."""
         try:
             driver = await self.pool.driver(part.target)
-            if adopt:
-                status = await driver.call_status()
-                if status.state != "idle" and not is_session_call(self.call.dial_string, status.remote):
-                    part.streak += 1
-                    return f"busy: in another call ({status.remote or 'unknown remote'})"
+            status = await driver.call_status()
+            if status.state != "idle" and not is_session_call(self.call.dial_string, status.remote):
+                part.streak += 1
+                return f"busy: in another call ({status.remote or 'unknown remote'})"
+            if status.state != "idle":
+                part.call_id = status.call_id
                 if status.state == "connected":
                     await self._set(part, "connected", None)
                     return None
-                if status.state != "idle":
+                if adopt or status.state != "disconnecting":
                     return await self._follow_setup(part, driver)
+                part.streak += 1
+                return "the previous call is still ending"
             part.attempts += 1
             part.streak += 1
             part.ended_cause = None
             part.wake.clear()
-            await driver.dial(self.call.dial_string, self.call.rate, self.call.protocol, self.call.tag)
+            part.call_id = await driver.dial(self.call.dial_string, self.call.rate, self.call.protocol, self.call.tag)
         except EndpointError as exc:
             return describe(exc)
         await self._set(part, "dialling", None)
@@ -275,7 +283,7 @@ class Conductor:
         while True:
             remaining = deadline - loop.time()
             if remaining <= 0:
-                await self._hangup_quietly(driver)
+                await self._hangup_quietly(driver, part.call_id)
                 return f"not connected within {s.session_setup_timeout_s:g} s"
             await self._sleep_or_wake(part, min(s.session_setup_poll_s, remaining))
             try:
@@ -325,7 +333,7 @@ class Conductor:
             driver = await self.pool.driver(part.target)
             status = await driver.call_status()
             if status.state != "idle" and is_session_call(self.call.dial_string, status.remote):
-                await driver.hangup()
+                await driver.hangup(status.call_id)  # that call, by the device's own id
                 cause = await self._await_idle(driver)
         except EndpointError as exc:
             cause = f"hang-up not confirmed: {describe(exc)}"
@@ -343,11 +351,11 @@ class Conductor:
         return f"still in a call {self.settings.session_end_confirm_s:g} s after hang-up"
 
     @staticmethod
-    async def _hangup_quietly(driver: EndpointDriver) -> None:
+    async def _hangup_quietly(driver: EndpointDriver, call_id: int | None) -> None:
         try:
-            await driver.hangup()
+            await driver.hangup(call_id)
         except EndpointError:
-            pass  # the call may already be gone; the next attempt starts from idle or "busy"
+            pass  # the call may already be gone; the next attempt reads the call list first
 
     @staticmethod
     async def _sleep_or_wake(part: Part, seconds: float) -> None:

@@ -60,13 +60,16 @@ def endpoints_cmd(
     ),
     inventory: Path = typer.Option(Path("fleet.csv"), help="Inventory CSV to write."),
     units: Path | None = typer.Option(None, help="File with one unit code per line."),
-    profiles: str = typer.Option("cisco-roomos,poly-group", help="Profiles, round-robin."),
+    profiles: str = typer.Option("cisco-roomos,poly-group", help="Device families, round-robin."),
+    variants: str = typer.Option(
+        "", help="Optional documented behaviours, comma-separated (e.g. echo_off_at_login)."
+    ),
     username: str = typer.Option("admin"),
     password: str = typer.Option("sim-password", help="Password every endpoint accepts."),
     control_file: Path = typer.Option(Path("sim-control.json"), help="Where to write the control port."),
     download_s: float = typer.Option(2.0, help="Seconds a firmware upgrade downloads."),
     time_scale: float = typer.Option(
-        1.0, help="Multiplies the profile's reboot_seconds (e.g. 0.01 for tests)."
+        1.0, help="Multiplies the family's reboot_seconds (e.g. 0.01 for tests)."
     ),
     rekey_on_upgrade: bool = typer.Option(
         False, help="Endpoints come back from an upgrade with a new host key."
@@ -92,6 +95,7 @@ def endpoints_cmd(
     fleet = Fleet(
         count,
         profiles=[p.strip() for p in profiles.split(",") if p.strip()],
+        variants=[v.strip() for v in variants.split(",") if v.strip()],
         units=_read_units(units),
         username=username,
         password=password,
@@ -212,7 +216,7 @@ def list_cmd(control_file: Path = typer.Option(Path("sim-control.json"))) -> Non
     reply = asyncio.run(control_request(control_file, {"op": "list"}))
     for ep in reply.get("endpoints", []):
         typer.echo(
-            f"{ep['name']:<20} {ep['profile']:<14} 127.0.0.1:{ep['port']:<6} "
+            f"{ep['name']:<20} {ep['family']:<14} 127.0.0.1:{ep['port']:<6} "
             f"{ep['call_status']:<12} {','.join(ep['faults'])}"
         )
 

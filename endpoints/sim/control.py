@@ -26,7 +26,7 @@ one response object per line.  Requests::
 change only the fields given; ``set`` with ``call`` starts an incoming call
 (``null`` ends it), pushing feedback to registered sessions as a device does.
 ``fault_all`` resolves every name before changing anything.  ``stats`` counters: ``connections`` (SSH logins accepted),
-``commands`` (command lines received), ``config_writes`` (profile set commands),
+``commands`` (command lines received), ``config_writes`` (setting writes, accepted or refused),
 ``upgrades`` (firmware upgrades started), ``dials`` (dial commands received);
 ``reset`` zeroes them after reading.  ``drop_calls`` answers ``{"dropped":
 [names]}``: only connected calls drop; ``pct`` is rounded half up and the calls

@@ -2,7 +2,10 @@
 
 The CSV is what the controller's import reads, so a whole province can be
 rehearsed against the simulator: ``name,unit,host,port,username,password,
-profile,host_key`` (host_key is the endpoint's OpenSSH public key line).
+profile,host_key`` (host_key is the endpoint's OpenSSH public key line; the
+profile column names the device's family, whose id the controller's firmware
+profile shares).  ``variants`` switches documented-but-optional behaviour of the
+families on (``RoomOSShell.VARIANTS``, ``GroupSeriesShell.VARIANTS``).
 
 ``flaky_pct`` starts every endpoint with the ``flaky`` fault (a lossy WAN);
 ``dynamics`` makes the fleet live a little for demos: now and then a far end
@@ -26,19 +29,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
-from endpoints.profiles import Profile, default_profiles_dir, load_profiles
 from endpoints.sim.bridge import SimBridge
-from endpoints.sim.cisco import CiscoDialect
-from endpoints.sim.dialect import Dialect
-from endpoints.sim.poly import PolyDialect
+from endpoints.sim.group_series import GroupSeriesShell
+from endpoints.sim.roomos import RoomOSShell
 from endpoints.sim.server import Gauge, SimEndpoint
-from endpoints.sim.state import FAULTS
+from endpoints.sim.shell import DeviceShell
+from endpoints.sim.state import FAULTS, EndpointState
 
-__all__ = ["CALL_OPTIONS", "DIALECTS", "INVENTORY_HEADER", "Fleet", "check_call_options"]
+__all__ = ["CALL_OPTIONS", "FAMILIES", "INVENTORY_HEADER", "Fleet", "check_call_options"]
 
-# The simulator's interpreters, by the profile's vendor (a new firmware line of a
-# known vendor needs no new simulator code).
-DIALECTS: dict[str, type[Dialect]] = {"Cisco": CiscoDialect, "Poly": PolyDialect}
+# The simulated families, by id (the firmware profile for each has the same id).
+FAMILIES: dict[str, type[DeviceShell]] = {s.family: s for s in (RoomOSShell, GroupSeriesShell)}
 # How an endpoint's calls behave (SimEndpoint attributes of the same names).
 CALL_OPTIONS = ("ring_delay_ms", "answer_delay_ms", "dial_fail_pct", "drop_per_min_pct")
 INVENTORY_HEADER = ["name", "unit", "host", "port", "username", "password", "profile", "host_key"]
@@ -62,7 +63,7 @@ def check_call_options(**options: object) -> dict[str, int | float]:
 
 
 class Fleet:
-    """``count`` endpoints on 127.0.0.1, OS-chosen ports, profiles and units round-robin."""
+    """``count`` endpoints on 127.0.0.1, OS-chosen ports, families and units round-robin."""
 
     def __init__(
         self,
@@ -73,7 +74,7 @@ class Fleet:
         username: str = "admin",
         password: str = "sim-password",
         latency_ms: int = 0,
-        profiles_dir: str | Path | None = None,
+        variants: Sequence[str] = (),
         names: Sequence[str] | None = None,
         download_s: float = 2.0,
         time_scale: float = 1.0,
@@ -92,14 +93,9 @@ class Fleet:
     ) -> None:
         if count < 0 or not profiles or not units:
             raise ValueError("count >= 0 and non-empty profiles and units are required")
-        known = load_profiles(profiles_dir or default_profiles_dir())
-        self.profiles: dict[str, Profile] = {}
-        for pid in profiles:
-            if pid not in known:
-                raise ValueError(f"unknown profile {pid!r}; have {sorted(known)}")
-            if known[pid].vendor not in DIALECTS:
-                raise ValueError(f"no simulator dialect for vendor {known[pid].vendor!r}")
-            self.profiles[pid] = known[pid]
+        if unknown := set(profiles) - set(FAMILIES):
+            raise ValueError(f"no simulated family {sorted(unknown)}; have {sorted(FAMILIES)}")
+        self.families = [FAMILIES[f] for f in profiles]
         self.username = username
         self.password = password
         self.seed = seed
@@ -118,16 +114,23 @@ class Fleet:
         )
         self.endpoints: list[SimEndpoint] = []
         for i in range(count):
-            profile = self.profiles[profiles[i % len(profiles)]]
+            shell = self.families[i % len(self.families)]
             unit = units[i % len(units)]
             name = names[i] if names else f"{unit}-vc{i + 1:03d}"
-            dialect = DIALECTS[profile.vendor]
-            state = dialect.initial_state(name, unit, profile, i)
+            state = EndpointState(
+                name=name,
+                unit=unit,
+                family=shell.family,
+                model=shell.models[i % len(shell.models)],
+                firmware=shell.firmware,
+                serial=f"SIM{i:07d}",
+                config=shell.initial_config(name, i),
+            )
             self.endpoints.append(
                 SimEndpoint(
                     state,
-                    profile,
-                    dialect,
+                    shell,
+                    variants=frozenset(variants),
                     username=username,
                     password=password,
                     latency_ms=latency_ms,
@@ -259,7 +262,7 @@ class Fleet:
                 "port": str(ep.port),
                 "username": self.username,
                 "password": self.password,
-                "profile": ep.profile.id,
+                "profile": ep.family,
                 "host_key": ep.public_key,
             }
             for ep in self.endpoints

@@ -156,7 +156,6 @@ _CAUSE_CODE = {
     "Busy": 17,
 }
 _EOL_IN = re.compile(r"\r\n|\r|\n")
-_REGISTRATIONS_ATTR = "_group_series_registrations"  # state has no field for them (see report)
 SYSTEM_NAME_MAX = 64  # INFERRED
 TEXT_MAX = 255  # INFERRED
 E164_MAX = 32  # INFERRED
@@ -316,7 +315,7 @@ class GroupSeriesShell(DeviceShell):
         self._greeting_due = "late_greeting" in variants
         self._cr_pending = False  # the last read ended in CR: a leading LF belongs to it
         self._registrations: set[str] = (
-            set() if "session_registrations" in variants else _device_registrations(state)
+            set() if "session_registrations" in variants else state.registrations
         )
         self._handlers: dict[str, Callable[[str], list[str]]] = {
             "callinfo": self._callinfo,
@@ -776,14 +775,3 @@ class GroupSeriesShell(DeviceShell):
             "rpms offline",
             "status end",
         ]
-
-
-def _device_registrations(state: EndpointState) -> set[str]:
-    """The registrations kept in the device's flash: shared by every session of ``state``
-    and kept across reboots. EndpointState has no field for them, so they ride on the
-    instance as an extra attribute."""
-    registrations = getattr(state, _REGISTRATIONS_ATTR, None)
-    if not isinstance(registrations, set):
-        registrations = set()
-        setattr(state, _REGISTRATIONS_ATTR, registrations)
-    return registrations

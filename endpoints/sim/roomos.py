@@ -994,8 +994,11 @@ class RoomOSShell(DeviceShell):
         no parser can read: an unterminated quote, broken JSON, unclosed XML."""
         pieces = [self._out([line])] if self.echo else []
         is_command = self._top_word(line.strip().partition(" ")[0]) == "xcommand"
-        if self.mode == "json":
-            pieces.append(self._out(["{", '  "Status": {', '    "Value": [1, "@#%', "}"]))
+        if self.mode == "json":  # braces and quotes balanced (a framer can find its end), not JSON
+            tag = _split_tag(line)[1]
+            pieces.append(
+                self._out(["{", '  "Status": @#% 0xDEADBEEF,', f'  "ResultId": {json.dumps(tag or "")}', "}"])
+            )
         elif self.mode == "xml":
             pieces.append(self._out(['<XmlDoc resultId="">', "<Status>", "  <Unclosed>", "</XmlDoc>"]))
         elif is_command:

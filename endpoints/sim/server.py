@@ -1,5 +1,9 @@
 """One simulated codec: a real asyncssh server on its own loopback port.
 
+What the device says is its family's shell (``shell.py``: ``roomos.py``,
+``group_series.py``, written from the vendors' documents); this module is the device
+around it: the SSH server, calls taking time, the bridge, reboots, upgrades, faults.
+
 Connections are accepted on a plain socket first and only then handed to
 asyncssh (``run_server``), which is what makes transport faults possible:
 ``refuse`` closes the listener, ``stall`` accepts TCP and never speaks,
@@ -12,7 +16,7 @@ commands back-to-back, so N commands in one write cost one round trip.  The
 
 Firmware upgrades follow the device: the upgrade command is answered at once,
 the image "downloads" for ``download_s`` (the device keeps answering), then
-it reboots (connections refused) for ``reboot_s`` (the profile's
+it reboots (connections refused) for ``reboot_s`` (the family's
 ``reboot_seconds`` times ``time_scale``) and comes back on the version named
 in the file (``.../ce11.20.1.3.pkg`` → ``ce11.20.1.3``), optionally with a new
 host key (``rekey_on_upgrade``).  ``upgrade_fail`` = ``download`` (stays up on
@@ -54,9 +58,8 @@ from dataclasses import dataclass
 
 import asyncssh
 
-from endpoints.profiles import Profile
 from endpoints.sim.bridge import SimBridge
-from endpoints.sim.dialect import Dialect
+from endpoints.sim.shell import DeviceHooks, DeviceShell
 from endpoints.sim.state import CallState, EndpointState, UpgradeState
 
 __all__ = ["STATE_FIELDS", "UPGRADE_FAILURES", "Gauge", "SimEndpoint", "version_from_url"]
@@ -127,9 +130,9 @@ class SimEndpoint:
     def __init__(
         self,
         state: EndpointState,
-        profile: Profile,
-        dialect: type[Dialect],
+        shell: type[DeviceShell],
         *,
+        variants: frozenset[str] = frozenset(),
         username: str,
         password: str,
         latency_ms: int = 0,
@@ -147,8 +150,9 @@ class SimEndpoint:
         drop_per_min_pct: float = 0.0,
     ) -> None:
         self.state = state
-        self.profile = profile
-        self.dialect = dialect
+        self.shell = shell
+        self.variants = frozenset(variants)
+        shell(state, self._hooks(), self.variants)  # an unknown variant fails here, not at login
         self.username = username
         self.password = password
         self.latency_ms = latency_ms
@@ -156,7 +160,7 @@ class SimEndpoint:
         self.port = 0
         self.download_s = download_s
         self.time_scale = time_scale
-        self.reboot_s: float | None = None  # None: profile reboot_seconds * time_scale
+        self.reboot_s: float | None = None  # None: the family's reboot_seconds * time_scale
         self.rekey_on_upgrade = rekey_on_upgrade
         self.upgrade_fail: str | None = None  # None, "download" or "boot"
         self.gauge = gauge or Gauge()  # handshakes: TCP accepted → banner sent
@@ -177,8 +181,7 @@ class SimEndpoint:
         self._accept_task: asyncio.Task[None] | None = None
         self._stalled: list[socket.socket] = []
         self._conns: set[asyncssh.SSHServerConnection] = set()
-        self._shells: set[Dialect] = set()
-        self._writers: dict[Dialect, asyncssh.SSHWriter[str]] = {}
+        self._writers: dict[DeviceShell, asyncssh.SSHWriter[str]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -271,22 +274,28 @@ class SimEndpoint:
         self._conns.discard(conn)
 
     # -- shell ------------------------------------------------------------------
-    def broadcast(self, kind: str, data: dict[str, object]) -> None:
-        """What a shell tells the device: ``upgrade`` {url}, ``dial`` {call} (a dial it
-        accepted), ``hangup``; any other kind is a device event pushed to every shell."""
-        if kind == "upgrade":
-            self._spawn(self.upgrade(str(data["url"])))
-        elif kind == "dial":
-            call = data["call"]
-            assert isinstance(call, CallState)
-            self._place(call)
-        elif kind == "hangup":
-            self.end_call("LocalDisconnect")
-        else:
-            self._push(kind, data)
+    @property
+    def family(self) -> str:
+        return self.shell.family
+
+    def _hooks(self) -> DeviceHooks:
+        """What a shell may ask of this device (see ``shell.DeviceHooks``)."""
+        return DeviceHooks(
+            dial=self._place,
+            hangup=self._hangup,
+            upgrade=lambda url: self._spawn(self.upgrade(url)),  # type: ignore[arg-type,return-value]
+            # a task: the shell's answer to the reboot command is written first
+            reboot=lambda: self._spawn(self.reboot(self.reboot_seconds())),  # type: ignore[arg-type,return-value]
+        )
+
+    def _hangup(self, call_id: int | None) -> bool:
+        call = self.state.call
+        if call is None or (call_id is not None and call.call_id != call_id):
+            return False
+        return self.end_call("LocalDisconnect")
 
     def _push(self, kind: str, data: dict[str, object]) -> None:
-        """A device event: every open shell prints it if its dialect is subscribed."""
+        """A device event: every open shell prints it if that session registered for it."""
         for shell, writer in list(self._writers.items()):
             if (text := shell.event(kind, data)) is not None:
                 with contextlib.suppress(Exception):
@@ -297,19 +306,19 @@ class SimEndpoint:
             await asyncio.sleep(ms / 1000)
 
     async def _shell(self, process: asyncssh.SSHServerProcess[str]) -> None:
-        shell = self.dialect(self.state, self.profile, self.broadcast)
+        shell = self.shell(self.state, self._hooks(), self.variants)
         self._writers[shell] = process.stdout
         conn = process.get_extra_info("connection")
         try:
             await self._delay(self.latency_ms)  # the login answer crosses the link too
-            process.stdout.write(shell.banner())
+            process.stdout.write(shell.login())
             self._handshake_done(conn)
             buffer = ""
             while True:
                 chunk = await process.stdin.read(65536)
                 if not chunk:
                     break
-                *lines, buffer = (buffer + chunk).split("\n")
+                lines, buffer = shell.split(buffer + chunk)
                 if not lines:
                     continue
                 fate = self._flaky_fate()
@@ -319,12 +328,13 @@ class SimEndpoint:
                 if fate == "delay":
                     self.state.stats.flaky_delayed += 1
                     await self._delay(self.state.faults.flaky_delay_ms)
+                self.state.stats.batches += 1
                 self.answering.up()
                 try:
                     await self._delay(self.latency_ms)  # once per batch: see the module docstring
                     for line in lines:
                         await self._delay(self.state.faults.slow_ms)
-                        if self._line(process, shell, conn, line.rstrip("\r")):
+                        if self._line(process, shell, conn, line):
                             return
                 finally:
                     self.answering.down()
@@ -360,8 +370,7 @@ class SimEndpoint:
         No bridge port is taken: the bridge called out, its capacity is its own business.
         """
         self._check_call(remote, rate)
-        protocol = self.profile.calls.protocols.get("sip", "sip")
-        call = self.state.new_call(remote, int(rate), protocol, "incoming")
+        call = self.state.new_call(remote, int(rate), "sip", "incoming")
         self._push("call_connected", {"call": call})
         self._watch_drops(call)
 
@@ -465,9 +474,9 @@ class SimEndpoint:
             setattr(self.state, name, value)
             kind, device = STATE_FIELDS[name]
             if changed and kind == "peripheral":
-                self.broadcast(kind, {"device": device, "connected": value})
+                self._push(kind, {"device": device, "connected": value})
             elif changed and kind == "sip":
-                self.broadcast(kind, {"registered": value})
+                self._push(kind, {"registered": value})
         if call is None:
             self.end_call()
         elif isinstance(call, dict):
@@ -476,7 +485,7 @@ class SimEndpoint:
     def _line(
         self,
         process: asyncssh.SSHServerProcess[str],
-        shell: Dialect,
+        shell: DeviceShell,
         conn: asyncssh.SSHServerConnection,
         line: str,
     ) -> bool:
@@ -488,13 +497,14 @@ class SimEndpoint:
             process.stdout.write(line.split("|")[0][:4])  # a torn reply, then gone
             conn.abort()
             return True
-        if faults.garbage:
+        if faults.garbage:  # the command runs; only what the device prints back is garbled
+            shell.handle(line)
             pieces, close = shell.garbage(line), False
         else:
             pieces, close = shell.handle(line)
         out: list[str] = []
-        for i, piece in enumerate(pieces):
-            if faults.noise and 0 < i:
+        for piece in pieces:
+            if faults.noise:  # unsolicited feedback before and between the pieces of a reply
                 out.append(shell.noise())
             out.append(piece)
         process.stdout.write("".join(out))  # one reply, one write (as a device flushes it)
@@ -504,7 +514,7 @@ class SimEndpoint:
     def reboot_seconds(self) -> float:
         if self.reboot_s is not None:
             return self.reboot_s
-        return self.profile.firmware.reboot_seconds * self.time_scale
+        return self.shell.reboot_seconds * self.time_scale
 
     async def upgrade(self, url: str) -> None:
         """Download, reboot, come back on the new version (or fail as configured)."""

@@ -31,7 +31,7 @@ class CallState:
     call_id: int
     remote: str
     rate: int
-    protocol: str  # in the device's own word (the profile's ``calls.protocols``)
+    protocol: str  # "sip", "h323" or "spark"; each shell prints its own word
     direction: str = "outgoing"  # or "incoming" (started through the control API)
     # "dialling" -> "ringing" -> "connected" (canonical words; each dialect prints its own)
     status: str = "connected"
@@ -48,15 +48,17 @@ class Stats:
 
     connections: int = 0  # SSH logins accepted
     commands: int = 0  # non-empty command lines received
-    config_writes: int = 0  # profile "set" commands received (accepted or refused)
+    config_writes: int = 0  # setting writes received (accepted or refused)
     upgrades: int = 0  # firmware upgrades started
     flaky_dropped: int = 0  # batches of input never answered (fault ``flaky``)
     flaky_delayed: int = 0  # batches answered ``flaky_delay_ms`` late
     dials: int = 0  # dial commands received (accepted or refused)
+    batches: int = 0  # reads of input that held one or more complete lines (one link delay each)
 
     def as_dict(self) -> dict[str, int]:
         return {
             "dials": self.dials,
+            "batches": self.batches,
             "connections": self.connections,
             "commands": self.commands,
             "config_writes": self.config_writes,
@@ -132,11 +134,11 @@ class Faults:
 class EndpointState:
     name: str
     unit: str
-    profile_id: str
+    family: str  # the shell family it runs, e.g. "cisco-roomos"
     model: str
-    firmware: str
+    firmware: str  # the installed release, as the family names its packages
     serial: str
-    config: dict[str, str]  # canonical key -> value as the device stores it
+    config: dict[str, str]  # stored settings, keyed by the device's own names
     booted_at: float = field(default_factory=time.monotonic)
     call: CallState | None = None
     next_call_id: int = 1
@@ -147,6 +149,9 @@ class EndpointState:
     packet_loss_pct: float = 0.0
     temperature_c: float = 41.5
     commands: list[str] = field(default_factory=list)  # every command line the device ran
+    # notification registrations the device keeps across sessions and reboots (Poly keeps
+    # them in flash); a family whose registrations belong to a session ignores this
+    registrations: set[str] = field(default_factory=set)
     faults: Faults = field(default_factory=Faults)
     stats: Stats = field(default_factory=Stats)
     upgrade: UpgradeState | None = None
@@ -172,7 +177,7 @@ class EndpointState:
         return {
             "name": self.name,
             "unit": self.unit,
-            "profile": self.profile_id,
+            "family": self.family,
             "model": self.model,
             "firmware": self.firmware,
             "uptime_s": self.uptime_s,

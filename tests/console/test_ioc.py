@@ -14,8 +14,6 @@ errors, so page.errors needs no filtering.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -24,6 +22,7 @@ from playwright.sync_api import Page
 
 from endpoints.sim.control import control_request
 from tests.console.conftest import LAPTOP, WALL, Province, open_console, screenshot
+from tests.support.waiting import until_sync
 
 # An endpoint the other console modules leave alone; it is taken down and brought back here.
 FAULTED = "DEMO-vc019"
@@ -39,18 +38,6 @@ def fleet(province: Province, **request: Any) -> dict[str, Any]:
         reply = pool.submit(asyncio.run, control_request(province.fleet_control, request)).result(30)
     assert reply["ok"], reply
     return reply
-
-
-def eventually(check: Callable[[], Any], timeout: float = 20, what: str = "") -> Any:
-    """Poll until `check` returns something truthy; the timeout is a limit, not a measure."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached in {timeout} s: {what}")
-        time.sleep(0.3)
 
 
 def tree_counts(page: Page, code: str, kind: str = "ep") -> dict[str, int]:
@@ -87,7 +74,7 @@ def test_tree_counts_camera_wall_and_unit_filter(browser, province):
     page.wait_for_url("**/console/#/ioc")
     page.wait_for_selector(f'li[data-unit="{root["unit"]}"] > div .counts.ep .badge')
     # The root (central) and the province below it, as the API counts them.
-    eventually(lambda: counts_match(page, api, [root["unit"], "DEMO"]), what="tree counts = /health/summary")
+    until_sync(lambda: counts_match(page, api, [root["unit"], "DEMO"]), what="tree counts = /health/summary")
     assert tree_counts(page, "DEMO")["online"] > 0
     assert page.locator("#ioc-live[data-state=open]").is_visible()
 
@@ -99,7 +86,7 @@ def test_tree_counts_camera_wall_and_unit_filter(browser, province):
         tile = page.locator(f'#ioc-wall .tile[data-camera-id="{cam["id"]}"]')
         assert tile.locator("video").count() == 1
         assert cam["name"] in tile.locator(".caption .name").inner_text()
-        eventually(
+        until_sync(
             lambda cam=cam, tile=tile: (
                 tile.get_attribute("data-state") == api.get(f"/cameras/{cam['id']}/health").json()["state"]
             ),
@@ -124,7 +111,7 @@ def test_tree_counts_camera_wall_and_unit_filter(browser, province):
     ids = set(page.eval_on_selector_all("#ioc-wall .tile", "els => els.map(e => e.dataset.cameraId)"))
     assert ids == {c["id"] for c in in_district["items"]}
     alarms = api.get("/alarms", params={"unit": district["unit"]}).json()
-    eventually(
+    until_sync(
         lambda: page.locator("#ioc-alarms li.alarm").count() == alarms["total"], what="alarms of the district"
     )
     page.click("text=Đơn vị: " + district["name"])  # the chip clears the filter
@@ -162,9 +149,9 @@ def test_alarm_appears_live_and_is_acknowledged(browser, province):
             "() => [...document.querySelectorAll('li[data-unit=\"DEMO\"] > div .counts.ep .badge')]"
             ".some(b => b.dataset.state === 'unreachable')"
         )
-        eventually(lambda: counts_match(viewer, api, ["DEMO"]), what="tree counts after the fault")
+        until_sync(lambda: counts_match(viewer, api, ["DEMO"]), what="tree counts after the fault")
         majors = api.get("/alarms", params={"severity": "major", "limit": 1}).json()["total"]
-        eventually(
+        until_sync(
             lambda: (
                 viewer.get_attribute("#ioc-alarm-totals .badge[data-severity=major]", "data-count")
                 == str(majors)
@@ -195,9 +182,9 @@ def test_alarm_appears_live_and_is_acknowledged(browser, province):
     finally:
         fleet(province, op="fault", endpoint=FAULTED, fault="clear")
     # Back to calm: online again, the alarm cleared from the list, the counts as the API's.
-    eventually(lambda: endpoint_state(api, FAULTED) == "online", timeout=60, what=f"{FAULTED} online again")
+    until_sync(lambda: endpoint_state(api, FAULTED) == "online", seconds=60, what=f"{FAULTED} online again")
     viewer.locator(f"#ioc-alarms {row_of}").wait_for(state="detached", timeout=30000)
-    eventually(lambda: counts_match(viewer, api, ["DEMO"]), what="tree counts after recovery")
+    until_sync(lambda: counts_match(viewer, api, ["DEMO"]), what="tree counts after recovery")
     for page in (viewer, tech):
         if page is not None:
             assert page.errors == []  # type: ignore[attr-defined]
@@ -215,13 +202,21 @@ def test_endpoint_details_draw_history_charts(browser, province):
     assert page.get_attribute("#details-state .badge", "data-state") == health["state"]
     assert f"{ep['host']}:{ep['port']}" in page.inner_text("#details-now")
     # The latency line is drawn from the samples the API holds (more than one point, as a path).
-    history = api.get(f"/endpoints/{ep['id']}/health/history").json()
-    with_latency = [p for p in history["points"] if p["latency_ms"] is not None]
-    assert history["resolution"] == "raw" and len(with_latency) > 1
+    def two_samples() -> dict | None:
+        history = api.get(f"/endpoints/{ep['id']}/health/history").json()
+        return history if len([p for p in history["points"] if p["latency_ms"] is not None]) > 1 else None
+
+    history = until_sync(two_samples, what="two latency samples")
+    assert history["resolution"] == "raw"
+    page.reload()
+    page.wait_for_selector(".chart[data-measure=latency] path.line:not(.dots)", state="attached")
     path = page.locator(".chart[data-measure=latency] path.line:not(.dots)")
     assert int(path.get_attribute("data-points")) > 1
     assert path.get_attribute("d").count("L") >= 1
-    assert page.locator(".chart[data-measure=temperature] path.line:not(.dots)").count() == 1
+    # RoomOS 9+ reports a temperature status word, not degrees: no temperature line for it
+    with_temperature = [p for p in history["points"] if p.get("temperature_c") is not None]
+    drawn = page.locator(".chart[data-measure=temperature] path.line:not(.dots)").count()
+    assert drawn == (1 if len(with_temperature) > 1 else 0)
     screenshot(page, "details-endpoint")
 
     # 1 h: raw points again; 7 d: hourly rollups (other field names), drawn or said to be empty.
@@ -244,11 +239,11 @@ def test_camera_details_show_health_thumbnail_and_charts(browser, province):
     api = province.api("ioc_viewer")
     cam = api.get("/cameras").json()["items"][0]
     # A young province: wait (bounded) until the camera has been sampled twice, so there is a line.
-    eventually(
+    until_sync(
         lambda: (
             len([p for p in api.get(f"/cameras/{cam['id']}/health/history").json()["points"] if p["fps"]]) > 1
         ),
-        timeout=30,
+        seconds=30,
         what="two samples of the camera",
     )
     page = open_console(browser, province, "ioc_viewer", viewport=WALL)
@@ -266,7 +261,7 @@ def test_camera_details_show_health_thumbnail_and_charts(browser, province):
     assert f"{health['measures']['width']}×{health['measures']['height']}" in page.inner_text("#details-now")
     page.wait_for_function("() => document.querySelector('#details-thumbnail')?.naturalWidth > 0")
     assert page.eval_on_selector("#details-thumbnail", "img => img.naturalWidth") == 320
-    eventually(
+    until_sync(
         lambda: (
             page.get_attribute("#details-state .badge", "data-state")
             == api.get(f"/cameras/{cam['id']}/health").json()["state"]

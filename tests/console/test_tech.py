@@ -314,7 +314,7 @@ def test_provisioning_plan_then_apply_with_live_progress(browser, province):
                 assert shown == [p["key"] for p in to_set]
                 for p in to_set:
                     text = row.locator(f".change[data-key='{p['key']}']").inner_text()
-                    current = "∅" if p["current"] is None else p["current"]
+                    current = p["current"] or "∅"  # nothing stored (None or empty) reads ∅
                     assert text == f"{p['key']}: {current} → {p['desired']}"
             bar = "[data-pane=provision] .job .progress > div"
             page.wait_for_function(f"() => document.querySelector('{bar}').getAnimations().length === 0")

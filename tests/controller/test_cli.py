@@ -10,6 +10,8 @@ import sys
 import pytest
 from cryptography.fernet import Fernet
 
+from tests.support.devices import stored
+
 
 def run(env, *args, input=None, ok=True):
     proc = subprocess.run(
@@ -93,7 +95,8 @@ async def test_provision_from_the_shell(tmp_path):
         inventory = fleet.write_inventory(tmp_path / "fleet.csv")
         await asyncio.to_thread(sh, "units", "demo-tree")
         await asyncio.to_thread(sh, "endpoints", "import", str(inventory))
-        await asyncio.to_thread(sh, "standards", "set", "ntp_server", "ntp.tinh.example")
+        await asyncio.to_thread(sh, "standards", "set", "ntp_server", "ntp.tinh.example")  # RoomOS only
+        await asyncio.to_thread(sh, "standards", "set", "sip_proxy", "vcs.tinh.example")  # every family
         await asyncio.to_thread(sh, "standards", "set", "display_name", "ĐC {name}", "--unit", "DEMO-H01")
         listed = (await asyncio.to_thread(sh, "standards", "list")).stdout
         assert "ntp.tinh.example" in listed and "DEMO-H01" in listed
@@ -106,7 +109,7 @@ async def test_provision_from_the_shell(tmp_path):
         applied = (await asyncio.to_thread(sh, "provision", "--unit", "TW", "--apply")).stdout
         assert "applied: 3" in applied
         h01 = next(n for n in (e.state.name for e in fleet.endpoints) if n.startswith("DEMO-H01"))
-        assert fleet[h01].state.config["display_name"] == f"ĐC {h01}"
+        assert stored(fleet[h01], "display_name") == f"ĐC {h01}"
         again = (await asyncio.to_thread(sh, "provision", "--unit", "TW", "--apply")).stdout
         assert "unchanged: 3" in again
         jobs = (await asyncio.to_thread(sh, "jobs", "list")).stdout

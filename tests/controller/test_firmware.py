@@ -47,7 +47,7 @@ def test_maintenance_window_spans_midnight_in_local_time():
 async def test_compliance_from_what_devices_report(controller, tmp_path):
     async with Fleet(4, units=UNITS, latency_ms=0) as fleet:
         ids = await register_fleet(controller, fleet, tmp_path)
-        cisco = sorted(n for n in ids if fleet[n].profile.id == "cisco-roomos")
+        cisco = sorted(n for n in ids if fleet[n].family == "cisco-roomos")
         fleet[cisco[0]].state.firmware = "ce9.10.0"
         h = controller.auth(Role.technician)
         for name in cisco:  # contact them so the registry knows their versions

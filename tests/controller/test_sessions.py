@@ -55,7 +55,7 @@ async def test_start_connect_end_and_attendance(controller, tmp_path):
             assert call is not None and call.remote == "sip:40001@bridge.sim" and call.rate == 1152
         assert fleet.bridge.as_dict()["conferences"] == {"40001": sorted(ids)}
         # Cisco carries the session as its BookingId; every dialect got exactly one dial.
-        cisco = [ep for ep in fleet.endpoints if ep.profile.id == "cisco-roomos"]
+        cisco = [ep for ep in fleet.endpoints if ep.family == "cisco-roomos"]
         tag = f"diemcau-{uuid.UUID(sid).hex[:12]}"
         for ep in cisco:
             assert [
@@ -156,7 +156,7 @@ async def test_simulated_bridge_refuses_beyond_its_own_ports(controller, tmp_pat
         sid = (await start_session(controller, PROVINCE))["id"]
         detail = await wait_for(controller, sid, lambda d: d["counts"] == {"connected": 2, "failed": 1})
         failed = next(p for p in detail["participants"] if p["state"] == "failed")
-        assert failed["attempts"] == 2 and "NoResources" in failed["cause"]
+        assert failed["attempts"] == 2 and "Service Unavailable" in failed["cause"]  # RoomOS: the SIP 503 of the full bridge
         assert fleet.bridge.as_dict()["rejected"] == 2
 
 
@@ -189,7 +189,7 @@ async def test_drop_is_redialled_and_counted(controller, tmp_path):
             for e in await timeline(controller, sid)
             if e["endpoint_name"] == victim.state.name and e["detail"]["state"] == "dropped"
         )
-        assert dropped["detail"]["cause"] == "NetworkError"
+        assert dropped["detail"]["cause"] == "Request Timeout"  # RoomOS: the SIP 408 it names
 
         await controller.client.post(f"/api/v1/sessions/{sid}/end", headers=controller.auth(Role.host))
         att = (
@@ -212,7 +212,7 @@ async def test_failed_dials_retry_then_fail_then_host_redials(controller, tmp_pa
         detail = await wait_for(controller, sid, lambda d: d["counts"] == {"connected": 1, "failed": 1})
         row = next(p for p in detail["participants"] if p["state"] == "failed")
         assert row["endpoint_name"] == bad.state.name and row["attempts"] == 3
-        assert row["cause"] == "NetworkError"
+        assert row["cause"] == "Request Timeout"  # RoomOS: the SIP 408 it names
         assert bad.state.stats.dials == 3
 
         bad.dial_fail_pct = 0
@@ -385,8 +385,8 @@ async def test_live_board_streams_snapshot_then_changes(controller, tmp_path):
             (d["endpoint_name"], d["state"], d["cause"]) for k, _, d in events[1:] if k == "participant"
         ]
         assert changes[:3] == [
-            (victim.state.name, "dropped", "NetworkError"),
-            (victim.state.name, "redialling", "NetworkError"),
+            (victim.state.name, "dropped", "Request Timeout"),
+            (victim.state.name, "redialling", "Request Timeout"),
             (victim.state.name, "dialling", None),
         ]
 

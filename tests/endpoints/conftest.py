@@ -8,15 +8,25 @@ import pytest
 
 from endpoints import EndpointSession, Profile, default_profiles_dir, load_profiles, open_session
 from endpoints.sim import Fleet, SimEndpoint
+from tests.support.devices import STORED_AS, stored  # noqa: F401 - re-exported to the tests
 from tests.support.waiting import PATIENT_S
 
 PROFILE_IDS = ["cisco-roomos", "poly-group"]
 PASSWORD = "sim-password"
 
 
+_PROFILES = load_profiles(default_profiles_dir())
+
+
+def profile_of(ep: SimEndpoint) -> Profile:
+    """The controller's firmware profile for a simulated device: the one its family names.
+    (The simulator itself never sees a profile: it plays the device from its documents.)"""
+    return _PROFILES[ep.family]
+
+
 @pytest.fixture(scope="session")
 def profiles() -> dict[str, Profile]:
-    return load_profiles(default_profiles_dir())
+    return _PROFILES
 
 
 @pytest.fixture
@@ -47,7 +57,7 @@ async def connect(
         ep.port,
         "admin",
         password,
-        ep.profile,
+        profile_of(ep),
         known_host_key=key,
         connect_timeout=connect_timeout,
         command_timeout=command_timeout,

@@ -6,10 +6,11 @@
 
 Writes ``<case>.raw`` exactly as the simulated device printed it after the
 command was sent (tag "1"), and a ``<case>.yaml`` with the parse the current
-rules produce.  ``--calls`` records only ``calls.status`` in each call state
+rules produce and ``provenance: simulator``.  ``--calls`` records only ``calls.status`` in each call state
 (``sim_idle``, ``sim_dialling``, ``sim_ringing``, ``sim_connected``).  Review every new YAML by eye before committing: a recorded
 expectation is only as good as the person who checked it.  Transcripts from
-real devices go beside these as further cases.
+real devices, vendor documents and client-library fixtures go beside these as
+further cases, with ``provenance: public-transcript`` or ``vendor-doc``.
 """
 
 from __future__ import annotations
@@ -20,23 +21,25 @@ import sys
 import asyncssh
 import yaml
 
-from endpoints.framing import Framer
+from endpoints.frames import frame_text, framer_for
 from endpoints.parsing import apply_query, apply_rule
 from endpoints.profiles import Query, default_profiles_dir
 from endpoints.sim import Fleet
+from tests.endpoints.conftest import profile_of
 
 TAG = "1"
 
 
 async def _read_response(process, profile, command: str | None, tag: str | None) -> str:
-    framer = Framer(profile.session, lambda _: None)
-    framer.expect(command, tag)
+    framer = framer_for(profile.session, lambda _: None)
+    if framer.expect(command, tag) is not None:
+        return ""  # an untagged command in a JSON session: its answer is not awaited
     raw, partial = "", ""
     while True:
         chunk = await asyncio.wait_for(process.stdout.read(65536), 5)
         raw += chunk
         *lines, partial = (partial + chunk).split("\n")
-        if any(framer.feed_line(x) for x in lines) or framer.feed_partial(partial):
+        if any(framer.feed(x) for x in lines) or framer.feed_partial(partial):
             return raw.replace("\r\n", "\n")
 
 
@@ -46,12 +49,11 @@ async def record(
     """One case of every query (or, with ``calls``, of ``calls.status`` only)."""
     async with Fleet(1, profiles=[profile_id]) as fleet:
         ep = fleet.endpoints[0]
-        profile = ep.profile
+        profile = profile_of(ep)
         s = ep.state
         if in_call or call_status:
-            from endpoints.sim.state import CallState
 
-            s.call = CallState(7, "sip:hoi-nghi@vc.example.gov.vn", 1920, "Sip")
+            s.call = s.new_call("sip:hoi-nghi@vc.example.gov.vn", 1920, "sip", "outgoing")
         if call_status:
             s.call.status = call_status  # type: ignore[union-attr]
         elif in_call:
@@ -63,7 +65,7 @@ async def record(
             proc = await conn.create_process(term_type=None, encoding="utf-8")
             await _read_response(proc, profile, None, None)
             for cmd in profile.session.on_open:
-                proc.stdin.write(cmd + "\n")
+                proc.stdin.write(cmd + profile.session.line_ending)
                 await _read_response(proc, profile, cmd, None)
             jobs: list[tuple[str, str, Query | None, object]] = []
             if calls:
@@ -75,12 +77,9 @@ async def record(
                 jobs += [(f"config.{k}", c.read, None, c.parse) for k, c in profile.config.items()]
             for name, command, query, rule in jobs:
                 line = profile.session.command_template.format(command=command, tag=TAG)
-                proc.stdin.write(line + "\n")
+                proc.stdin.write(line + profile.session.line_ending)
                 raw = await _read_response(proc, profile, command, TAG)
-                framer_feedback: list[str] = []
-                from endpoints.framing import frame_text
-
-                resp, framer_feedback = frame_text(profile.session, raw, command, TAG)
+                resp, _ = frame_text(profile.session, raw, command, TAG)
                 assert resp is not None
                 if query is not None:
                     if resp.failed:
@@ -92,7 +91,7 @@ async def record(
                 folder = default_profiles_dir() / "fixtures" / profile_id / name
                 folder.mkdir(parents=True, exist_ok=True)
                 (folder / f"{case}.raw").write_text(raw, encoding="utf-8")
-                doc = {"command": command, "tag": TAG, "expected": expected}
+                doc = {"provenance": "simulator", "command": command, "tag": TAG, "expected": expected}
                 (folder / f"{case}.yaml").write_text(
                     yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8"
                 )

@@ -17,18 +17,29 @@ from pathlib import Path
 
 import pytest
 
-from endpoints import CallEnded, CallStatus, EndpointDriver, EndpointSession, Profile, ProfileError
+from endpoints import (
+    CallEnded,
+    CallStatus,
+    CommandFailed,
+    EndpointDriver,
+    EndpointSession,
+    Profile,
+    ProfileError,
+    UnsafeValue,
+)
+from endpoints.json_framing import compact
 from endpoints.profiles import default_profiles_dir, load_profile
 from endpoints.sim import ControlServer, Fleet, SimEndpoint, control_request
 from endpoints.sim.bridge import SimBridge, split_uri
 from tests.support.waiting import until
 
-from .conftest import PASSWORD, PROFILE_IDS, connect
+from .conftest import PASSWORD, PROFILE_IDS, connect, profile_of
 
 BRIDGE_URI = "sip:40001@bridge.sim"
 P2P_URI = "sip:so-y-te@vc.example.gov.vn"
 # How each dialect words a network failure in its call-ended feedback (Poly gives no cause).
-NETWORK_ERROR = {"cisco-roomos": "NetworkError", "poly-group": "disconnected"}
+# How each family says why a call ended (RoomOS: the SIP reason in CauseString; Poly: nothing)
+NETWORK_ERROR = {"cisco-roomos": "Request Timeout", "poly-group": "disconnected"}
 
 
 async def next_wake(session: EndpointSession, seconds: float = 2) -> str:
@@ -126,7 +137,8 @@ async def test_full_bridge_refuses_with_no_resources(tmp_path: Path) -> None:
             for driver in drivers[:2]:
                 await until_state(driver, "connected")
             await drivers[2].dial(BRIDGE_URI)  # accepted, then refused by the full bridge
-            assert await next_ended(sessions[2]) == CallEnded(cause="NoResources", remote=BRIDGE_URI)
+            # the full bridge answers 503: RoomOS names it in CauseString
+            assert await next_ended(sessions[2]) == CallEnded(cause="Service Unavailable", remote=BRIDGE_URI)
             assert (await drivers[2].call_status()).state == "idle"
             bridge = (await control_request(cf, {"op": "bridge"}))["bridge"]
             assert bridge == {
@@ -181,7 +193,7 @@ async def test_drop_calls_pct_picks_by_seed_and_carries_the_cause(tmp_path: Path
             for name in names:
                 if name in reply["dropped"]:
                     ended = await next_ended(sessions[name])
-                    assert ended == CallEnded(cause=NETWORK_ERROR[fleet[name].profile.id], remote=BRIDGE_URI)
+                    assert ended == CallEnded(cause=NETWORK_ERROR[fleet[name].family], remote=BRIDGE_URI)
                     assert (await drivers[name].call_status()).state == "idle"
                 else:
                     assert (await drivers[name].call_status()).state == "connected"
@@ -248,7 +260,7 @@ async def test_dial_fail_pct_100_always_fails(device: SimEndpoint, control: Path
         for _ in range(3):
             await driver.dial(P2P_URI)
             ended = await next_ended(session)
-            assert ended == CallEnded(cause=NETWORK_ERROR[device.profile.id], remote=P2P_URI)
+            assert ended == CallEnded(cause=NETWORK_ERROR[profile_of(device).id], remote=P2P_URI)
             assert (await driver.call_status()).state == "idle"
     assert device.state.stats.dials == 3
 
@@ -269,13 +281,17 @@ async def test_drop_per_min_pct_drops_a_connected_call(
         await driver.dial(P2P_URI)
         assert (await driver.call_status()).state == "connected"
         ended = await next_ended(session)
-        assert ended == CallEnded(cause=NETWORK_ERROR[device.profile.id], remote=P2P_URI)
+        assert ended == CallEnded(cause=NETWORK_ERROR[profile_of(device).id], remote=P2P_URI)
         assert (await driver.call_status()).state == "idle"
     assert rates == [pytest.approx(math.log(2) / 60)]  # 50 % within a minute
 
 
 async def test_hostile_dial_uri_is_one_command_and_the_remote_verbatim(device: SimEndpoint) -> None:
     hostile = 'sip:a"b|resultId="evil"; hangup all \\ x@bridge.sim'
+    if '"' in profile_of(device).escaping.reject:  # Poly: no documented way to quote a quote
+        with pytest.raises(UnsafeValue):
+            await EndpointDriver(await connect(device)).dial(hostile)
+        hostile = "sip:a|resultId=evil; hangup all \\ -> x@bridge.sim"
     async with await connect(device) as session:
         driver = EndpointDriver(session)
         before = len(device.state.commands)
@@ -317,23 +333,36 @@ def test_bridge_uri_host_and_conference() -> None:
 
 def test_call_ended_per_dialect(profiles: dict[str, Profile]) -> None:
     cisco, poly = profiles["cisco-roomos"], profiles["poly-group"]
-    line = '*e CallDisconnect CauseValue: 1 CauseType: "{t}" CauseString: "{s}" RemoteURI: "{r}" CallId: 4'
-    assert cisco.call_ended(line.format(t="Rejected", s="NoResources", r=BRIDGE_URI)) == CallEnded(
-        cause="NoResources", remote=BRIDGE_URI
+
+    def disconnect(cause_type: str, cause_string: str, remote: str) -> str:
+        event = {
+            "CauseValue": {"Value": "1"},
+            "CauseType": {"Value": cause_type},
+            "CauseString": {"Value": cause_string},
+            "RemoteURI": {"Value": remote},
+            "CallId": {"Value": "4"},
+        }
+        return compact({"Event": {"CallDisconnect": event}})
+
+    assert cisco.call_ended(disconnect("OtherRemote", "Service Unavailable", BRIDGE_URI)) == CallEnded(
+        cause="Service Unavailable", remote=BRIDGE_URI
     )
-    assert cisco.call_ended(line.format(t="RemoteDisconnect", s="", r=BRIDGE_URI)) == CallEnded(
+    assert cisco.call_ended(disconnect("RemoteDisconnect", "", BRIDGE_URI)) == CallEnded(
         cause="RemoteDisconnect", remote=BRIDGE_URI
     )
-    assert cisco.call_ended("*e CallDisconnect CauseValue: 1") == CallEnded()  # cause "disconnected"
-    assert cisco.call_ended("*s Call 4 Status: Disconnecting") is None
-    assert cisco.call_ended("*s Call 4 (ghost=True):") is None  # one event per call: the *e line
+    assert cisco.call_ended(disconnect("RemoteDisconnect", "", 'sip:a"b@x')) == CallEnded(
+        cause="RemoteDisconnect", remote='sip:a"b@x'
+    )
+    assert cisco.call_ended('{"Event":{"CallDisconnect":{}}}') == CallEnded()  # cause "disconnected"
+    ghost = '{"Status":{"Call":[{"id":"4","ghost":"True"}]}}'
+    assert cisco.call_ended(ghost) is None and cisco.is_state_feedback(ghost)  # one event per call
     end = "notification:callstatus:outgoing:4:40001:sip:40001@bridge.sim:{}:1920:0:videocall"
     assert poly.call_ended(end.format("disconnected")) == CallEnded(remote=BRIDGE_URI)
     assert poly.call_ended(end.format("connected")) is None
     for state in ("connecting", "ringing", "connected", "disconnected"):  # each step wakes a listener
         assert poly.is_state_feedback(end.format(state))
     for word in ("Dialling", "Ringing", "Connected"):
-        assert cisco.is_state_feedback(f"*s Call 4 Status: {word}")
+        assert cisco.is_state_feedback(compact({"Status": {"Call": [{"id": "4", "Status": {"Value": word}}]}}))
 
 
 BAD_CALLS = {
@@ -357,3 +386,21 @@ def test_bad_calls_section_names_the_field(profiles: dict[str, Profile], tmp_pat
     with pytest.raises(ProfileError) as info:
         load_profile(tmp_path / "bad.yaml")
     assert "calls." in str(info.value) and message in str(info.value)
+
+
+async def test_dial_returns_the_devices_call_id_and_hangup_ends_that_call(device: SimEndpoint) -> None:
+    async with await connect(device) as session:
+        driver = EndpointDriver(session)
+        call_id = await driver.dial(BRIDGE_URI)
+        assert device.state.call is not None
+        if profile_of(device).calls.dial_call_id is not None:  # RoomOS's DialResult names it
+            assert call_id == device.state.call.call_id
+        else:  # Group Series: the dial answer does not; the call list does
+            assert call_id is None
+        status = await until_state(driver, "connected")
+        assert status.call_id == device.state.call.call_id
+        with pytest.raises(CommandFailed):  # another id: the device refuses, our call stays
+            await driver.hangup(status.call_id + 1000)
+        assert device.state.call is not None and device.state.call.call_id == status.call_id
+        await driver.hangup(status.call_id)
+        assert device.state.call is None

@@ -184,6 +184,11 @@ def test_paths_visit_every_instance_and_ids() -> None:
     assert select(doc, "Status/Call/*/@id") == ["27", "28"]
     assert select(doc, "Status/SystemUnit/Uptime") == ["3600"]
     assert select({}, "Status/Call/*/Status") == []  # idle: jsxapi returns {} for an empty status
+    media = {"Status": {"MediaChannels": {"Call": [{"id": "27", "Channel": [
+        {"id": "1", "Direction": {"Value": "Incoming"}, "Netstat": {"Loss": {"Value": "5"}}},
+        {"id": "2", "Direction": {"Value": "Outgoing"}, "Netstat": {"Loss": {"Value": "9"}}},
+    ]}]}}}  # fmt: skip
+    assert select(media, "Status/MediaChannels/Call/Channel[Direction=Incoming]/Netstat/Loss") == ["5"]
     raw = json.dumps(doc)
     assert apply_rule(Rule(path="Status/Call/*/Status", match="Connected", aggregate="any"), raw) is True
     assert apply_rule(Rule(path="Status/Call/*/@id", match="(?P<value>\\d+)", type="int"), raw) == 27

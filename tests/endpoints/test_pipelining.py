@@ -3,37 +3,35 @@
 from __future__ import annotations
 
 import asyncio
-import time
+import re
 
 from endpoints import CommandFailed, EndpointDriver, Profile, UnsafeValue
 from endpoints.framing import Framer
 from endpoints.parsing import apply_rule
+from endpoints.profiles import Session
 from endpoints.sim import Fleet, SimEndpoint
 
-from .conftest import PROFILE_IDS, connect
+from .conftest import PROFILE_IDS, connect, profile_of
 
 
 def _reads(device: SimEndpoint) -> list[str]:
-    return [spec.read for spec in device.profile.config.values()]
+    return [spec.read for spec in profile_of(device).config.values()]
 
 
 def _untagged(results: list[str | CommandFailed]) -> list[object]:
-    """Responses without the (per-call) resultId line, for comparing two runs."""
-    return [
-        "\n".join(x for x in r.splitlines() if not x.startswith("** resultId")) if isinstance(r, str) else r
-        for r in results
-    ]
+    """Responses without the (per-call) tag, for comparing two runs."""
+    return [re.sub(r'"ResultId":"[^"]*"', "", r) if isinstance(r, str) else r for r in results]
 
 
 async def test_run_many_in_order_with_interleaved_feedback(device: SimEndpoint) -> None:
     device.state.faults.noise = True
-    commands = _reads(device) + [q.command for q in device.profile.identity.values()]
+    commands = _reads(device) + [q.command for q in profile_of(device).identity.values()]
     async with await connect(device) as session:
         one_by_one = [await session.run(c) for c in commands]
         before = device.state.stats.commands
         pipelined = await session.run_many(commands)
         assert device.state.stats.commands == before + len(commands)
-        assert session.feedback.qsize() > len(commands)
+        # the noise (RoomOS feedback, the Group Series greeting) was set aside or dropped
     assert _untagged(pipelined) == _untagged(one_by_one)
     assert all(isinstance(r, str) and r for r in pipelined)
 
@@ -45,7 +43,7 @@ async def test_error_in_the_middle_slot_leaves_the_others(device: SimEndpoint) -
         results = await session.run_many(commands)
         assert isinstance(results[2], CommandFailed)
         assert results[2].command == "xyzzy frobnicate"
-        assert results[2].device_message in ("Unknown command", "command not found")
+        assert results[2].device_message in ("Command not recognized.", "command not found")
         others = [r for i, r in enumerate(results) if i != 2]
         assert _untagged(others) == _untagged([await session.run(c) for c in reads])
         assert await session.run_many([]) == []
@@ -53,7 +51,7 @@ async def test_error_in_the_middle_slot_leaves_the_others(device: SimEndpoint) -
 
 async def test_read_config_pipelined_equals_one_by_one(device: SimEndpoint) -> None:
     device.state.faults.noise = True
-    profile: Profile = device.profile
+    profile: Profile = profile_of(device)
     async with await connect(device) as session:
         driver = EndpointDriver(session)
         pipelined = await driver.read_config()
@@ -71,33 +69,33 @@ async def test_set_config_many_reports_each_key(device: SimEndpoint) -> None:
         driver = EndpointDriver(session)
         writes = device.state.stats.config_writes
         results = await driver.set_config_many(
-            {"ntp_server": "10.9.8.7", "default_call_rate": "fast", "auto_answer": "on"}
+            {"sip_proxy": "10.9.8.7", "display_name": "x" * 150, "sip_uri": "sip:ubnd-x@vc.example.gov.vn"}
         )
-        assert results["ntp_server"] is None and results["auto_answer"] is None
-        refused = results["default_call_rate"]
-        if device.profile.config["default_call_rate"].minimum is not None:
+        assert results["sip_proxy"] is None and results["sip_uri"] is None
+        refused = results["display_name"]
+        if profile_of(device).config["display_name"].max_length is not None:
             # outside the value space the profile knows: refused before the device, never sent
-            assert isinstance(refused, UnsafeValue) and "whole number" in refused.reason
+            assert isinstance(refused, UnsafeValue) and "at most" in refused.reason
             assert device.state.stats.config_writes == writes + 2
         else:
             assert isinstance(refused, CommandFailed)  # the device's own refusal
             assert device.state.stats.config_writes == writes + 3
-        back = await driver.read_config(["ntp_server", "auto_answer", "default_call_rate"])
-    assert back == {"ntp_server": "10.9.8.7", "auto_answer": "on", "default_call_rate": "1920"}
+        back = await driver.read_config(["sip_proxy", "sip_uri", "display_name"])
+    assert back == {"sip_proxy": "10.9.8.7", "sip_uri": "sip:ubnd-x@vc.example.gov.vn", "display_name": device.state.name}
 
 
 async def test_a_value_beyond_the_devices_limit_is_refused_alone(fleet: Fleet) -> None:
     device = fleet.endpoints[0]  # Cisco: SystemUnit Name is 0..50 in the RoomOS schema
-    limit = device.profile.config["display_name"].max_length
+    limit = profile_of(device).config["display_name"].max_length
     assert limit == 50
     async with await connect(device) as session:
         driver = EndpointDriver(session)
         writes = device.state.stats.config_writes
-        results = await driver.set_config_many({"display_name": "Đ" * (limit + 1), "ntp_server": "10.1.2.3"})
+        results = await driver.set_config_many({"display_name": "Đ" * (limit + 1), "sip_proxy": "10.1.2.3"})
         assert isinstance(results["display_name"], UnsafeValue)
         assert f"at most {limit}" in results["display_name"].reason
-        assert results["ntp_server"] is None and device.state.stats.config_writes == writes + 1
-        assert (await driver.read_config(["ntp_server"]))["ntp_server"] == "10.1.2.3"
+        assert results["sip_proxy"] is None and device.state.stats.config_writes == writes + 1
+        assert (await driver.read_config(["sip_proxy"]))["sip_proxy"] == "10.1.2.3"
 
 
 async def test_in_call_runs_only_the_queries_that_yield_it(device: SimEndpoint) -> None:
@@ -105,7 +103,7 @@ async def test_in_call_runs_only_the_queries_that_yield_it(device: SimEndpoint) 
         driver = EndpointDriver(session)
         before = device.state.stats.commands
         assert await driver.in_call() is False
-        wanted = [q for q in device.profile.health.values() if "in_call" in q.fields]
+        wanted = [q for q in profile_of(device).health.values() if "in_call" in q.fields]
         assert device.state.stats.commands - before == len(wanted) == 1
         await driver.dial("sip:a@vc.example.gov.vn")
         assert await driver.in_call() is True
@@ -122,16 +120,15 @@ async def test_concurrent_callers_share_one_session(device: SimEndpoint) -> None
 
 
 async def test_one_round_trip_per_batch() -> None:
-    """latency_ms is paid once per batch received, as a link delay is."""
+    """Pipelined reads reach the device as one batch: one link delay, not one per command."""
     async with Fleet(2, profiles=PROFILE_IDS, latency_ms=60) as fleet:
         for ep in fleet.endpoints:
             async with await connect(ep) as session:
                 reads = _reads(ep)
-                started = time.monotonic()
+                before = ep.state.stats.batches
                 await session.run_many(reads)
-                pipelined = time.monotonic() - started
-                assert len(reads) >= 7
-                assert pipelined < 3 * 0.060, pipelined  # one-by-one would be >= 7 * 60 ms
+                assert len(reads) >= 4
+                assert ep.state.stats.batches - before == 1  # one-by-one would be one per read
 
 
 def _framer(profile: Profile) -> tuple[Framer, list[str]]:
@@ -163,8 +160,19 @@ def test_poly_prompt_shares_a_line_with_a_notification(profiles: dict[str, Profi
     assert feedback[-1].endswith(":connected:1920:0:videocall") and feedback[-1].startswith("notification:")
 
 
-def test_cisco_blocks_go_to_their_tag_even_out_of_order(profiles: dict[str, Profile]) -> None:
-    framer, feedback = _framer(profiles["cisco-roomos"])
+def test_tagged_blocks_go_to_their_tag_even_out_of_order() -> None:
+    """A dialect answering in tagged blocks (RoomOS in terminal output mode) frames by tag."""
+    session = Session(
+        ready="^OK$",
+        command_template='{command} | resultId="{tag}"',
+        tag_line='^\\*\\* resultId: "{tag}"$',
+        block_end="^\\*\\* end$",
+        done="^(OK|ERROR)$",
+        feedback=["^\\*e "],
+        error="^ERROR$",
+    )
+    feedback: list[str] = []
+    framer = Framer(session, feedback.append)
     framer.expect("xStatus A", "t1", "a")
     framer.expect("xStatus B", "t2", "b")
     lines = [

@@ -23,7 +23,7 @@ from endpoints import (
 from endpoints.sim import Fleet, SimEndpoint
 from tests.support.waiting import PATIENT_S, until
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, profile_of
 
 
 class _Longest(random.Random):
@@ -40,7 +40,7 @@ def target(ep: SimEndpoint, **changes: object) -> Target:
         port=ep.port,
         username="admin",
         password=PASSWORD,
-        profile=ep.profile,
+        profile=profile_of(ep),
         host_key=ep.public_key,
     )
     return replace(t, **changes)  # type: ignore[arg-type]
@@ -229,7 +229,7 @@ async def test_reboot_kills_the_session_and_the_next_call_reconnects(device: Sim
         assert second is not first and second.alive
         assert device.state.stats.connections == 2
         # re-initialised: on-open commands and feedback registrations ran on the new shell too
-        opening = device.profile.session.on_open + device.profile.session.feedback_register
+        opening = profile_of(device).session.on_open + profile_of(device).session.feedback_register
         assert opening and all(
             sum(c.split(" | ")[0] == cmd for c in device.state.commands) == 2 for cmd in opening
         )
@@ -244,7 +244,7 @@ async def test_changed_target_or_drop_reopens(device: SimEndpoint) -> None:
         first = await pool.session(target(device, host_key=None))  # trust on first use
         assert first.host_key == device.public_key
         assert await pool.session(target(device)) is first  # now pinned: same key, reused
-        other = device.profile.model_copy(update={"description": "edited"})
+        other = profile_of(device).model_copy(update={"description": "edited"})
         second = await pool.session(target(device, profile=other))
         assert second is not first and not first.alive
         await pool.drop(device.state.name)

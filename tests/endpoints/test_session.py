@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from endpoints import CommandFailed, EndpointDriver, Health, Identity
 from endpoints.sim import SimEndpoint
+from tests.support.waiting import until
 
-from .conftest import connect
+from .conftest import connect, profile_of, stored
 
 
 async def test_identify(device: SimEndpoint) -> None:
@@ -17,7 +16,7 @@ async def test_identify(device: SimEndpoint) -> None:
         ident = await EndpointDriver(session).identify()
     assert isinstance(ident, Identity)
     assert ident.model == device.state.model
-    assert ident.firmware_version.startswith(device.profile.firmware.target)
+    assert ident.firmware_version.startswith(profile_of(device).firmware.target)
     assert ident.serial == device.state.serial
 
 
@@ -25,24 +24,26 @@ async def test_read_all_config_then_set_and_read_back(device: SimEndpoint) -> No
     async with await connect(device) as session:
         driver = EndpointDriver(session)
         config = await driver.read_config()
-        assert set(config) == set(device.profile.config)
-        assert config["display_name"] == device.state.name
-        assert config["auto_answer"] == "off"
-        await driver.set_config("ntp_server", "10.1.2.3")
-        await driver.set_config("auto_answer", "on")
-        back = await driver.read_config(["ntp_server", "auto_answer"])
-    assert back == {"ntp_server": "10.1.2.3", "auto_answer": "on"}
-    assert device.state.config["ntp_server"] == "10.1.2.3"
+        assert set(config) == set(profile_of(device).config)
+        assert config["display_name"] == stored(device, "display_name") == device.state.name
+        await driver.set_config("sip_proxy", "10.1.2.3")
+        await driver.set_config("display_name", "Phòng họp UBND xã")
+        back = await driver.read_config(["sip_proxy", "display_name"])
+    assert back == {"sip_proxy": "10.1.2.3", "display_name": "Phòng họp UBND xã"}
+    assert stored(device, "sip_proxy") == "10.1.2.3"
 
 
 async def test_hostile_display_name_is_one_command_stored_literally(device: SimEndpoint) -> None:
-    hostile = 'Phòng "A" |resultId="e";hangup all\\ xCommand Call'  # within RoomOS's 50
+    # within RoomOS's 50; Poly documents no way to quote a quote, so its profile refuses one
+    hostile = 'Phòng "A" |resultId="e";hangup all\\ xCommand Call'
+    if '"' in profile_of(device).escaping.reject:
+        hostile = "Phòng A |resultId=e;hangup all\\ -> reboot now"
     async with await connect(device) as session:
         driver = EndpointDriver(session)
         before = len(device.state.commands)
         await driver.set_config("display_name", hostile)
         assert len(device.state.commands) == before + 1
-        assert device.state.config["display_name"] == hostile
+        assert stored(device, "display_name") == hostile
         assert (await driver.read_config(["display_name"]))["display_name"] == hostile
 
 
@@ -60,7 +61,7 @@ async def test_health_and_calls_change_device_state(device: SimEndpoint) -> None
         busy = await driver.health()
         assert busy.in_call is True
         assert busy.remote == "sip:ubnd-tinh@vc.example.gov.vn"
-        assert busy.packet_loss_pct == pytest.approx(2.0)
+        assert busy.packet_loss_pct == pytest.approx(2.0, abs=0.05)  # lost/received packets, rounded
         await driver.mute(True)
         assert device.state.muted is True
         await driver.mute(False)
@@ -68,11 +69,12 @@ async def test_health_and_calls_change_device_state(device: SimEndpoint) -> None
         await driver.hangup()
         assert device.state.call is None
         assert (await driver.health()).in_call is False
-        await asyncio.sleep(0.05)
+        await until(lambda: session.feedback.qsize(), what="call events as feedback")
         feedback = [session.feedback.get_nowait() for _ in range(session.feedback.qsize())]
     assert feedback, "call events should arrive as feedback, not in responses"
-    if device.profile.id == "cisco-roomos":
-        assert idle.uptime_s is not None and idle.temperature_c == pytest.approx(41.5)
+    if profile_of(device).id == "cisco-roomos":
+        # CE9 and later report a temperature status word, not degrees: not read
+        assert idle.uptime_s is not None and idle.temperature_c is None
         assert busy.call_duration_s is not None
 
 
@@ -80,7 +82,7 @@ async def test_unknown_command_raises_with_device_message(device: SimEndpoint) -
     async with await connect(device) as session:
         with pytest.raises(CommandFailed) as info:
             await session.run("xyzzy frobnicate")
-        assert info.value.device_message in ("Unknown command", "command not found")
+        assert info.value.device_message in ("Command not recognized.", "command not found")
         assert info.value.command == "xyzzy frobnicate"
         assert info.value.device_message in info.value.raw
         # a failed command leaves the session usable
@@ -91,7 +93,7 @@ async def test_bad_argument_raises_command_failed(device: SimEndpoint) -> None:
     async with await connect(device) as session:
         driver = EndpointDriver(session)
         with pytest.raises(CommandFailed):
-            await driver.hangup() if device.profile.id == "cisco-roomos" else await session.run(
+            await driver.hangup() if profile_of(device).id == "cisco-roomos" else await session.run(
                 "mute near sideways"
             )
 
@@ -104,7 +106,7 @@ async def test_feedback_interleaved_inside_responses(device: SimEndpoint) -> Non
         config = await driver.read_config()
         await driver.dial("sip:x@vc.example.gov.vn", 768, "sip", "B1")
         health = await driver.health()
-        assert session.feedback.qsize() > 5
+        assert session.feedback.qsize() >= 1  # set aside, never mixed into an answer
     assert ident.model == device.state.model
     assert config["display_name"] == device.state.name
     assert health.in_call is True and health.remote == "sip:x@vc.example.gov.vn"

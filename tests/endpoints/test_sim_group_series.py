@@ -46,7 +46,7 @@ def make_state(name: str = "Phong hop 1", index: int = 7) -> EndpointState:
     return EndpointState(
         name=name,
         unit="unit-7",
-        profile_id="poly-group",
+        family="poly-group",
         model="RealPresence Group 500",
         firmware=GroupSeriesShell.firmware,
         serial="8213456789AB",

@@ -62,7 +62,7 @@ def make_device(
     state = EndpointState(
         name=name,
         unit="ubnd",
-        profile_id="cisco-roomos",
+        family="cisco-roomos",
         model=model,
         firmware=firmware,
         serial="FOC2402N8ZX",

@@ -9,6 +9,7 @@ import pytest
 from endpoints import CommandFailed, EndpointDriver, HostKeyMismatch, SessionPool
 from endpoints.sim import ControlServer, Fleet, SimEndpoint, control_request
 from endpoints.sim.server import version_from_url
+from tests.endpoints.conftest import profile_of
 from tests.support.waiting import until
 
 from .test_pool import make_pool, target, until_connected, until_dead
@@ -37,7 +38,7 @@ async def _upgrade(pool: SessionPool, ep: SimEndpoint, url: str = URL) -> None:
     assert ep.state.stats.upgrades == 1
     assert ep.state.upgrade is not None and ep.state.upgrade.status == "downloading"
     # while downloading, the device still answers
-    assert (await driver.identify()).firmware_version == ep.profile.firmware.target
+    assert (await driver.identify()).firmware_version == profile_of(ep).firmware.target
 
 
 async def test_upgrade_reboots_onto_the_new_version(cisco_fleet: Fleet) -> None:
@@ -89,9 +90,9 @@ async def test_download_failure_stays_up_on_the_old_version(cisco_fleet: Fleet) 
         await _upgrade(pool, ep)
         await until(lambda: ep.state.upgrade.status == "failed")  # type: ignore[union-attr]
         driver = await pool.driver(target(ep))
-        assert (await driver.identify()).firmware_version == ep.profile.firmware.target
+        assert (await driver.identify()).firmware_version == profile_of(ep).firmware.target
         raw = await driver.session.run("xStatus Provisioning Software UpgradeStatus")
-        assert "Status: Failed" in raw and "download failed" in raw
+        assert '"Status":{"Value":"Failed"}' in raw and "download failed" in raw
         assert ep.state.stats.connections == 1  # it never went away
     finally:
         await pool.close()
@@ -109,7 +110,7 @@ async def test_boot_failure_comes_back_on_the_old_version(cisco_fleet: Fleet) ->
         ident = await EndpointDriver(session).identify()
     finally:
         await pool.close()
-    assert ident.firmware_version == ep.profile.firmware.target
+    assert ident.firmware_version == profile_of(ep).firmware.target
     assert ep.state.upgrade.status == "failed"  # type: ignore[union-attr]
     assert ep.state.stats.connections == 2
 
@@ -142,7 +143,7 @@ async def test_control_api_configure_and_stats(tmp_path: Path) -> None:
             pool = make_pool()
             try:
                 driver = await pool.driver(target(fleet.endpoints[1]))
-                await driver.set_config_many({"ntp_server": "10.0.0.1", "time_zone": "UTC"})
+                await driver.set_config_many({"sip_proxy": "10.0.0.1", "h323_name": "UBND-X"})
                 await driver.read_config()
             finally:
                 await pool.close()
@@ -155,11 +156,12 @@ async def test_control_api_configure_and_stats(tmp_path: Path) -> None:
                 "flaky_dropped": 0,
                 "flaky_delayed": 0,
                 "dials": 0,
+                "batches": 0,
             }
             s2 = stats["stats"]["DEMO-vc002"]
-            opening = fleet.endpoints[1].profile.session
+            opening = profile_of(fleet.endpoints[1]).session
             on_open = len(opening.on_open) + len(opening.feedback_register)
-            n_config = len(fleet.endpoints[1].profile.config)
+            n_config = len(profile_of(fleet.endpoints[1]).config)
             assert s2 == {
                 "connections": 1,
                 "commands": on_open + 2 + n_config,
@@ -168,7 +170,9 @@ async def test_control_api_configure_and_stats(tmp_path: Path) -> None:
                 "flaky_dropped": 0,
                 "flaky_delayed": 0,
                 "dials": 0,
+                "batches": s2["batches"],  # how the input arrived in reads: at least the 3 pipelined rounds
             }
+            assert s2["batches"] >= 3
             assert stats["handshakes"]["peak"] >= 1
             after = await control_request(cf, {"op": "stats", "endpoint": "DEMO-vc002"})
             assert after["stats"] == {"DEMO-vc002": dict.fromkeys(s2, 0)}

@@ -66,8 +66,8 @@ function changes(item) {
   return h("div", { class: "changes" },
     set.map((p) => h("div", { class: `change${written.has(p.key) ? " written" : ""}`, "data-key": p.key },
       h("code", {}, p.key), ": ",
-      h("span", { class: "current" }, p.current ?? "∅"), " → ",
-      h("span", { class: "desired" }, p.desired ?? "∅"))),
+      h("span", { class: "current" }, p.current == null || p.current === "" ? "∅" : p.current), " → ",
+      h("span", { class: "desired" }, p.desired == null || p.desired === "" ? "∅" : p.desired))),
     !set.length && item.written?.length ? h("div", {}, item.written.join(", ")) : null,
     ok ? h("div", { class: "muted" }, t("tech.plan_ok", { n: ok })) : null,
     measuredLine(item));

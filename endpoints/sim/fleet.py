@@ -96,6 +96,9 @@ class Fleet:
         if unknown := set(profiles) - set(FAMILIES):
             raise ValueError(f"no simulated family {sorted(unknown)}; have {sorted(FAMILIES)}")
         self.families = [FAMILIES[f] for f in profiles]
+        known = {v for shell in self.families for v in shell.VARIANTS}
+        if unknown := set(variants) - known:
+            raise ValueError(f"no family here has variant(s) {sorted(unknown)}; have {sorted(known)}")
         self.username = username
         self.password = password
         self.seed = seed
@@ -130,7 +133,7 @@ class Fleet:
                 SimEndpoint(
                     state,
                     shell,
-                    variants=frozenset(variants),
+                    variants=frozenset(variants) & set(shell.VARIANTS),  # each family takes its own
                     username=username,
                     password=password,
                     latency_ms=latency_ms,

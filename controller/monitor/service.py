@@ -58,6 +58,7 @@ class Watched:
     polls_since_full: int = 0
     last_ok_at: datetime | None = None
     health: dict[str, Any] = field(default_factory=dict)
+    identified: object = None  # the session whose device said what it is (model, firmware)
 
 
 class Monitor:
@@ -230,6 +231,11 @@ class Monitor:
         """
         try:
             driver = await self.pool.driver(target)
+            if driver.session is not w.identified:
+                # a (re)connect: the device may have been upgraded or swapped since
+                ident = await driver.identify()
+                self.writer.identity(w.id, ident.model, ident.firmware_version, ident.serial, utcnow())
+                w.identified = driver.session
             full = w.full_due or w.polls_since_full + 1 >= self.full_every or w.tracker.state not in UP
             if not full:
                 in_call = await driver.in_call()

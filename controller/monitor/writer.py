@@ -48,12 +48,26 @@ _UPDATE_STATE = (
 )
 
 
+_UPDATE_IDENTITY = (  # updated_at kept: the monitor restarts a loop when its row changes
+    update(_E)
+    .where(_E.c.id == bindparam("b_id"))
+    .values(
+        model=bindparam("b_model"),
+        firmware_version=bindparam("b_firmware"),
+        serial=bindparam("b_serial"),
+        last_contact_at=bindparam("b_at"),
+        updated_at=_E.c.updated_at,
+    )
+)
+
+
 class HealthWriter:
     def __init__(self, db: Any, signal: OutboxSignal | None, every_s: float = 2.0) -> None:
         self.db, self.signal, self.every_s = db, signal, every_s
         self._health: dict[uuid.UUID, dict[str, Any]] = {}
         self._samples: list[dict[str, Any]] = []
         self._changes: list[dict[str, Any]] = []
+        self._identity: dict[uuid.UUID, dict[str, Any]] = {}
         self._task: asyncio.Task[None] | None = None
         self._soon: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()  # the quick and the periodic flush never overlap
@@ -71,6 +85,14 @@ class HealthWriter:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._later(self.every_s))
 
+    def identity(self, endpoint_id: uuid.UUID, model: str, firmware: str, serial: str | None, at: Any) -> None:
+        """Queue what the device said it is (read on every (re)connect): compliance reads it."""
+        self._identity[endpoint_id] = {
+            "b_id": endpoint_id, "b_model": model, "b_firmware": firmware, "b_serial": serial, "b_at": at
+        }  # fmt: skip
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._later(self.every_s))
+
     async def _later(self, delay: float) -> None:
         await asyncio.sleep(delay)
         try:
@@ -83,13 +105,15 @@ class HealthWriter:
             await self._flush()
 
     async def _flush(self) -> None:
-        health, samples, changes = self._health, self._samples, self._changes
-        if not (health or samples or changes):
+        health, samples, changes, identity = self._health, self._samples, self._changes, self._identity
+        if not (health or samples or changes or identity):
             return
-        self._health, self._samples, self._changes = {}, [], []
+        self._health, self._samples, self._changes, self._identity = {}, [], [], {}
         try:
             async with self.db.transaction() as session:
                 conn = await session.connection()
+                if identity:
+                    await conn.execute(_UPDATE_IDENTITY, list(identity.values()))
                 if health:
                     await conn.execute(_UPDATE_HEALTH, list(health.values()))
                 if samples:
@@ -117,6 +141,7 @@ class HealthWriter:
             self._health = health | self._health
             self._samples = samples + self._samples
             self._changes = changes + self._changes
+            self._identity = identity | self._identity
             raise
         self.flushes += 1
         if changes and self.signal is not None:

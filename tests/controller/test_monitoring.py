@@ -249,3 +249,27 @@ def test_flapping_endpoint_gets_one_flapping_alarm_and_no_down_alarm():
     steady = Watched(uuid.uuid4(), "b", "X", path, now, Tracker(state="online"), since=now)
     wanted = wanted_alarms({w.id: w for w in (flapper, steady)}, {unit: ("Xã", path)}, now, 0.0)
     assert [(a.kind, a.entity_name) for a in wanted.values()] == [("flapping", "a")]
+
+
+async def test_model_and_firmware_are_read_on_every_reconnect(controller, tmp_path):
+    """Compliance is only as current as the firmware the controller last read: it is read
+    on every (re)connect, so a codec upgraded or swapped behind our back is seen."""
+    async with Fleet(2, units=UNITS, latency_ms=0) as fleet:
+        ids = await register_fleet(controller, fleet, tmp_path)
+        await controller.state.monitor.reconcile()
+        h = controller.auth(Role.technician)
+
+        async def identity(name: str) -> dict:
+            return (await controller.client.get(f"/api/v1/endpoints/{ids[name]}", headers=h)).json()
+
+        async def identified(name: str, firmware: str) -> dict | None:
+            ep = await identity(name)
+            return ep if ep["firmware_version"] == firmware else None
+
+        for ep in fleet.endpoints:
+            got = await until(lambda ep=ep: identified(ep.state.name, ep.state.firmware), what="identity read")
+            assert got["model"] == ep.state.model
+        cisco = fleet.endpoints[0]
+        cisco.state.firmware = "ce11.20.1.3"  # upgraded by someone else, e.g. by hand on the codec
+        await kill(controller, fleet, cisco.state.name, ids, seconds=0.5)  # ... and rebooted
+        await until(lambda: identified(cisco.state.name, "ce11.20.1.3"), what="the new firmware read")

@@ -88,19 +88,27 @@ class EndpointDriver:
     async def read_config(self, keys: Iterable[str] | None = None) -> dict[str, str]:
         """Read configuration keys (all the profile knows by default), canonical values.
 
-        The reads are pipelined: one round trip for all keys.
+        The reads are pipelined: one round trip for all keys; a refused one raises.
         """
-        keys = list(keys if keys is not None else self.profile.config)
+        values = await self.read_config_each(keys if keys is not None else self.profile.config)
+        for value in values.values():
+            if isinstance(value, CommandFailed):
+                raise value
+        return values  # type: ignore[return-value]
+
+    async def read_config_each(self, keys: Iterable[str]) -> dict[str, str | CommandFailed]:
+        """``read_config``, but a key the device refuses is its ``CommandFailed`` in its slot:
+        one refused read (a setting this model or firmware lacks) never hides the others."""
+        keys = list(keys)
         specs = [self._spec(k) for k in keys]
         raws = await self.session.run_many([spec.read for spec in specs])
-        out: dict[str, str] = {}
+        out: dict[str, str | CommandFailed] = {}
         for key, spec, raw in zip(keys, specs, raws, strict=True):
             if isinstance(raw, CommandFailed):
-                raise raw
+                out[key] = raw
+                continue
             value = str(apply_rule(spec.parse, raw, name=f"config.{key}", escaping=self.profile.escaping))
-            if spec.choices:
-                value = {v: k for k, v in spec.choices.items()}.get(value, value)
-            out[key] = value
+            out[key] = {v: k for k, v in spec.choices.items()}.get(value, value) if spec.choices else value
         return out
 
     def _render_set(self, key: str, value: str) -> str:

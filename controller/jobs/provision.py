@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 import endpoints
+from controller.cameras.standard import CAMERA_KEYS
 from controller.jobs.runner import JobContext
 from controller.models import Endpoint, Job, JobItem, utcnow
 from controller.services.devices import device_target
@@ -23,16 +24,25 @@ from controller.services.standards import StandardResolver
 DEFAULT_CONCURRENCY = 250
 
 
-def make_plan(current: dict[str, str], desired: dict[str, str]) -> list[dict[str, Any]]:
-    return [
-        {
-            "key": key,
-            "current": current.get(key),
-            "desired": value,
-            "action": "ok" if current.get(key) == value else "set",
-        }
-        for key, value in sorted(desired.items())
-    ]
+def make_plan(
+    current: dict[str, str | endpoints.CommandFailed],
+    desired: dict[str, str],
+    unsupported: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """One row per key: ``ok``, ``set``, ``refused`` (the device refused to read it: reported
+    on its own row, the others still go ahead) or ``unsupported`` (the standard sets a key
+    this endpoint's profile cannot: said, not silently dropped)."""
+    rows: list[dict[str, Any]] = []
+    for key, value in sorted(desired.items()):
+        now = current.get(key)
+        if isinstance(now, endpoints.CommandFailed):
+            message = f"the device refused to read it: {now.device_message or now}"
+            rows.append({"key": key, "current": None, "desired": value, "action": "refused", "message": message})
+        else:
+            rows.append({"key": key, "current": now, "desired": value, "action": "ok" if now == value else "set"})
+    for key, value in sorted((unsupported or {}).items()):
+        rows.append({"key": key, "current": None, "desired": value, "action": "unsupported"})
+    return rows
 
 
 def error_fields(exc: endpoints.EndpointError) -> dict[str, Any]:
@@ -94,21 +104,28 @@ class ProvisionWork:
                 finished_at=utcnow(),
             )
             return
-        desired = resolver.desired(ep, profile.config.keys())
+        everything = resolver.desired(ep, set(resolver.templates_for(ep.unit)))
+        desired = {k: v for k, v in everything.items() if k in profile.config}
+        unsupported = {k: v for k, v in everything.items() if k not in profile.config and k not in CAMERA_KEYS}
         started = utcnow()
         try:
             driver = await runner.pool.driver(device_target(ep, ctx.box, runner.profiles))
             if await defer_if_in_call(ctx, item, driver, started):
                 return
-            current = await driver.read_config(list(desired))
-            plan = make_plan(current, desired)
+            current = await driver.read_config_each(list(desired))
+            plan = make_plan(current, desired, unsupported)
             changes = {p["key"]: p["desired"] for p in plan if p["action"] == "set"}
+            refused_reads = [p for p in plan if p["action"] == "refused"]
             if job.mode == "plan" or not changes:
+                right = sum(p["action"] == "ok" for p in plan)
+                note = "".join(
+                    f", {n} {what}" for n, what in ((len(refused_reads), "refused"), (len(unsupported), "not settable")) if n
+                )
                 await ctx.update_item(
                     item,
                     status="planned" if job.mode == "plan" else "unchanged",
                     plan=plan,
-                    message=f"{len(changes)} to set, {len(plan) - len(changes)} already right",
+                    message=f"{len(changes)} to set, {right} already right{note}",
                     started_at=started,
                     finished_at=utcnow(),
                 )
@@ -129,8 +146,8 @@ class ProvisionWork:
             return
         refused = {k: e for k, e in results.items() if e is not None}
         wrong = [k for k in changes if k not in refused and after.get(k) != changes[k]]
-        if refused or wrong:
-            parts = [
+        if refused or wrong or refused_reads:
+            parts = [f"{p['key']}: {p['message']}" for p in refused_reads] + [
                 f"{k}: device said {e.device_message or e}" if isinstance(e, endpoints.CommandFailed) else f"{k}: {e.reason}"
                 for k, e in refused.items()
             ]
@@ -142,7 +159,7 @@ class ProvisionWork:
             await ctx.update_item(
                 item,
                 status="error",
-                error_code=next((e.code for e in refused.values()), "verify_failed"),
+                error_code=next((e.code for e in refused.values()), "verify_failed" if wrong else "command_failed"),
                 message="; ".join(parts),
                 transcript=transcript,
                 finished_at=utcnow(),

@@ -42,7 +42,8 @@ async def test_plan_then_apply_then_nothing_to_do(controller, tmp_path):
         for item in items:
             plan = {p["key"]: p for p in item["plan"]}
             ep = fleet[item["endpoint_name"]]
-            assert set(plan) == settable[ep.state.name] and plan["display_name"]["action"] == "set", item
+            assert {k for k, p in plan.items() if p["action"] != "unsupported"} == settable[ep.state.name], item
+            assert set(plan) == set(STANDARD) and plan["display_name"]["action"] == "set", item
             assert plan["display_name"]["desired"] == f"ĐC {ep.state.name}"
             assert plan["display_name"]["current"] == stored(ep, "display_name")
 
@@ -250,3 +251,35 @@ async def test_a_job_another_process_is_running_is_left_alone(controller, tmp_pa
             for j in (fresh["id"], stale["id"])
         }
         assert statuses == {fresh["id"]: "running", stale["id"]: "interrupted"}
+
+
+async def test_a_refused_read_and_a_key_the_family_lacks_are_rows_of_their_own(controller, tmp_path):
+    """One setting a codec refuses never holds back the others, and a standard key a family
+    cannot take is said on its row, not silently dropped (the Group Series has no NTP command)."""
+    async with Fleet(2, units=UNITS, latency_ms=0) as fleet:
+        await register_fleet(controller, fleet, tmp_path)
+        poly = fleet.endpoints[1]
+        profiles = controller.state.profiles
+        original = profiles["poly-group"]
+        h323 = original.config["h323_name"].model_copy(update={"read": "h323name fetch"})  # refused by the device
+        profiles["poly-group"] = original.model_copy(update={"config": {**original.config, "h323_name": h323}})
+        try:
+            await set_standard(controller, STANDARD)
+            job, items = await run_job(controller, "/api/v1/provisioning/jobs", {"unit": "TW", "mode": "plan"})
+            item = next(i for i in items if i["endpoint_name"] == poly.state.name)
+            rows = {p["key"]: p for p in item["plan"]}
+            assert rows["h323_name"]["action"] == "refused" and "refused to read" in rows["h323_name"]["message"]
+            assert {k for k, p in rows.items() if p["action"] == "unsupported"} == {
+                "ntp_server", "ntp_mode", "time_zone", "default_call_rate", "auto_answer"
+            }  # fmt: skip
+            assert rows["display_name"]["action"] == "set" and item["status"] == "planned"
+            assert "1 refused, 5 not settable" in item["message"]
+
+            job, items = await run_job(controller, "/api/v1/provisioning/jobs", {"unit": "TW", "mode": "apply"})
+            item = next(i for i in items if i["endpoint_name"] == poly.state.name)
+            assert item["status"] == "error" and "h323_name: the device refused to read it" in item["message"]
+            assert stored(poly, "display_name") == f"ĐC {poly.state.name}"  # the others were written
+            assert stored(poly, "sip_proxy") == "vcs.tinh.example"
+            assert next(i for i in items if i["endpoint_name"] != poly.state.name)["status"] == "applied"
+        finally:
+            profiles["poly-group"] = original

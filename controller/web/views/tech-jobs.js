@@ -61,13 +61,17 @@ function measuredLine(item) {
 /** Plan lines worth reading: the keys that differ, "key: current → desired". */
 function changes(item) {
   const set = (item.plan || []).filter((p) => p.action === "set");
-  const ok = (item.plan || []).length - set.length;
+  const ok = (item.plan || []).filter((p) => p.action === "ok").length;
+  // keys the standard sets that this endpoint cannot take: said on their own line, never dropped
+  const other = (item.plan || []).filter((p) => p.action === "refused" || p.action === "unsupported");
   const written = new Set(item.written || []);
   return h("div", { class: "changes" },
     set.map((p) => h("div", { class: `change${written.has(p.key) ? " written" : ""}`, "data-key": p.key },
       h("code", {}, p.key), ": ",
       h("span", { class: "current" }, p.current == null || p.current === "" ? "∅" : p.current), " → ",
       h("span", { class: "desired" }, p.desired == null || p.desired === "" ? "∅" : p.desired))),
+    other.map((p) => h("div", { class: `plan-note ${p.action}`, "data-key": p.key, "data-action": p.action },
+      h("code", {}, p.key), ": ", t(`tech.plan_${p.action}`))),
     !set.length && item.written?.length ? h("div", {}, item.written.join(", ")) : null,
     ok ? h("div", { class: "muted" }, t("tech.plan_ok", { n: ok })) : null,
     measuredLine(item));

@@ -24,7 +24,8 @@ __all__ = ["CallStatus", "EndpointDriver", "Health", "Identity"]
 class Identity(BaseModel):
     model_config = ConfigDict(frozen=True)
     model: str
-    firmware_version: str
+    firmware_version: str  # the release, comparable across builds ("ce11.14.2.3")
+    firmware_build: str | None = None  # the build id printed after it, where the device has one
     serial: str | None = None
 
 

@@ -35,7 +35,7 @@ __all__ = [
     "load_profiles",
 ]
 
-IDENTITY_FIELDS = frozenset({"model", "firmware_version", "serial"})
+IDENTITY_FIELDS = frozenset({"model", "firmware_version", "firmware_build", "serial"})
 HEALTH_FIELDS = frozenset(
     {
         "uptime_s",

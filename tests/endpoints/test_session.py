@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from endpoints import CommandFailed, EndpointDriver, Health, Identity
-from endpoints.sim import SimEndpoint
+from endpoints.sim import Fleet, SimEndpoint
 from tests.support.waiting import until
 
 from .conftest import connect, profile_of, stored
@@ -119,3 +119,12 @@ async def test_tofu_then_pinned(device: SimEndpoint) -> None:
     async with await connect(device, pin=learned) as session:
         assert session.host_key == learned
         await EndpointDriver(session).identify()
+
+
+async def test_the_release_is_kept_apart_from_the_build_id(fleet: Fleet) -> None:
+    cisco = fleet.endpoints[0]  # RoomOS prints "ce11.14.1.5.<11 hex digits>"
+    async with await connect(cisco) as session:
+        ident = await EndpointDriver(session).identify()
+    assert ident.firmware_version == cisco.state.firmware == "ce11.14.1.5"
+    assert ident.firmware_build is not None and len(ident.firmware_build) == 11
+    int(ident.firmware_build, 16)  # a hex build id, not version components

@@ -30,6 +30,8 @@ from endpoints.profiles import Session
 
 __all__ = ["JsonFramer", "compact", "json_unescape"]
 
+_SIGNIFICANT = re.compile(r'[{}"\\]')  # the characters that change a scanner's state
+
 
 def compact(value: object) -> str:
     """The one spelling of a JSON value that rules and regexes are written against."""
@@ -73,7 +75,6 @@ class JsonFramer:
         self._doc: list[str] = []  # text of the object being received
         self._depth = 0
         self._in_string = False
-        self._escaped = False
 
     @property
     def busy(self) -> bool:
@@ -91,7 +92,7 @@ class JsonFramer:
         keys = [p.key for p in self._pending]
         self._pending.clear()
         self._answered.clear()
-        self._doc, self._depth, self._in_string, self._escaped = [], 0, False, False
+        self._doc, self._depth, self._in_string = [], 0, False
         return keys
 
     def feed(self, line: str) -> list[Response]:
@@ -133,14 +134,19 @@ class JsonFramer:
 
     # -- documents ----------------------------------------------------------------------
     def _scan(self, line: str) -> None:
-        """Track brace depth outside strings; a document ends where depth returns to 0."""
+        """Track brace depth outside strings; a document ends where depth returns to 0.
+
+        Only the characters that can change the state are visited (a C-level regex finds
+        them): most of a document is names and values, and this runs on every line."""
         start = 0
-        for i, ch in enumerate(line):
+        escaped_to = -1  # an escaped character (the one after a backslash) is never significant
+        for m in _SIGNIFICANT.finditer(line):
+            ch, i = m.group(), m.start()
+            if i < escaped_to:
+                continue
             if self._in_string:
-                if self._escaped:
-                    self._escaped = False
-                elif ch == "\\":
-                    self._escaped = True
+                if ch == "\\":
+                    escaped_to = i + 2
                 elif ch == '"':
                     self._in_string = False
                 continue

@@ -955,8 +955,10 @@ class RoomOSShell(DeviceShell):
         else:
             reply = self._out(["Command not recognized."])  # a real word this device does not simulate
         pieces.append(reply)
-        feedback = self._diff_feedback()
-        if feedback:
+        # Only a command or a configuration write changes the device; a read cannot, so the
+        # (whole-tree) comparison is skipped for it, and for a session that registered nothing.
+        writes = word == "xcommand" or (word == "xconfiguration" and ":" in rest)
+        if self.registrations and writes and (feedback := self._diff_feedback()):
             pieces.append(feedback)
         for action in after:
             if action == "reboot":
@@ -1321,6 +1323,8 @@ class RoomOSShell(DeviceShell):
             if len(self.registrations) >= _FEEDBACK_LIMIT:
                 reason = [Leaf(("Reason",), f"Max {_FEEDBACK_LIMIT} expressions", True)]  # INFERRED
                 return self._render(_Reply("error", "Feedback", fields=reason, tag=tag))
+            if not self.registrations:  # what changes from now on is news; what came before is not
+                self.seen = self._snapshot()
             self.registrations.append((typed, tokens))
         return self._ack(tag)
 

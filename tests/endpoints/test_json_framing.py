@@ -211,3 +211,11 @@ def test_rule_takes_exactly_one_reader() -> None:
 def test_json_unescape() -> None:
     assert json_unescape('a\\"b\\\\c\\u00e0') == 'a"b\\cà'
     assert json_unescape("broken\\") == "broken\\"
+
+
+def test_an_escaped_ordinary_character_does_not_hide_the_closing_quote() -> None:
+    f, feedback = framer()
+    f.expect("xStatus X", "t", "x")
+    out = run(f, '{"A":{"Value":"a\\nb \\" } { \\\\"}, "B": "x\\\\", "C":"}"\n,"ResultId":"t"}\n')
+    assert [r.key for r in out] == ["x"] and json.loads(out[0].text)["A"]["Value"] == 'a\nb " } { \\'
+    assert feedback == []

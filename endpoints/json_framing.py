@@ -31,6 +31,7 @@ from endpoints.profiles import Session
 __all__ = ["JsonFramer", "compact", "json_unescape"]
 
 _SIGNIFICANT = re.compile(r'[{}"\\]')  # the characters that change a scanner's state
+_BRACE_OR_ESCAPE = re.compile(r"[{}\\]")
 
 
 def compact(value: object) -> str:
@@ -71,6 +72,7 @@ class JsonFramer:
         self._message = re.compile(session.error_message) if session.error_message else None
         self._text_errors = [re.compile(p) for p in session.text_error]
         self._pending: deque[_Pending] = deque()
+        self._tagged: dict[str, _Pending] = {}  # the same, by tag: one lookup per document
         self._answered: list[Response] = []
         self._doc: list[str] = []  # text of the object being received
         self._depth = 0
@@ -84,13 +86,17 @@ class JsonFramer:
         """Queue the answer to ``command``; an untagged command is answered here and now."""
         if command is not None and tag is None:
             return Response(command, [], "", False, None, key)
-        self._pending.append(_Pending(command, tag, key))
+        pending = _Pending(command, tag, key)
+        self._pending.append(pending)
+        if tag is not None:
+            self._tagged[tag] = pending
         return None
 
     def clear(self) -> list[object]:
         """Forget every outstanding command (the stream is dead); return their keys."""
         keys = [p.key for p in self._pending]
         self._pending.clear()
+        self._tagged.clear()
         self._answered.clear()
         self._doc, self._depth, self._in_string = [], 0, False
         return keys
@@ -100,6 +106,8 @@ class JsonFramer:
         line = line.rstrip("\r")
         if self._depth == 0 and not line.lstrip().startswith("{"):
             self._text(line)
+        elif self._depth > 0 and not self._in_string and not _BRACE_OR_ESCAPE.search(line) and line.count('"') % 2 == 0:
+            self._doc.append(line)  # most lines of a document: a name and a value, no brace
         else:
             self._scan(line)
         done, self._answered = self._answered, []
@@ -113,14 +121,14 @@ class JsonFramer:
     def _text(self, line: str) -> None:
         head = self._pending[0] if self._pending else None
         if head is not None and head.command is None and self._ready.search(line):
-            self._pending.popleft()
+            self._done(head)
             self._answered.append(Response(None, [], line, False, None, head.key))
             return
         for regex in self._text_errors:
             if m := regex.search(line):
                 owner = self._by_tag(m.groupdict().get("tag")) or self._oldest_tagged()
                 if owner is not None:
-                    self._pending.remove(owner)
+                    self._done(owner)
                     self._answered.append(Response(owner.command, [], line, True, line.strip(), owner.key))
                 return
 
@@ -128,9 +136,12 @@ class JsonFramer:
         return next((p for p in self._pending if p.tag is not None), None)
 
     def _by_tag(self, tag: str | None) -> _Pending | None:
-        if tag is None:
-            return None
-        return next((p for p in self._pending if p.tag == tag), None)
+        return self._tagged.get(tag) if tag is not None else None
+
+    def _done(self, pending: _Pending) -> None:
+        self._pending.remove(pending)
+        if pending.tag is not None:
+            self._tagged.pop(pending.tag, None)
 
     # -- documents ----------------------------------------------------------------------
     def _scan(self, line: str) -> None:
@@ -180,7 +191,7 @@ class JsonFramer:
         if owner is None:
             self._on_feedback(compact(value))
             return
-        self._pending.remove(owner)
+        self._done(owner)
         body = compact(value)
         failed = bool(self._error.search(body))
         message = None
@@ -195,6 +206,6 @@ class JsonFramer:
         """A broken document: the command whose tag it names fails with the raw text."""
         for p in self._pending:
             if p.tag is not None and f'"{p.tag}"' in text:
-                self._pending.remove(p)
+                self._done(p)
                 self._answered.append(Response(p.command, [text], "", True, why, p.key, malformed=True))
                 return

@@ -75,7 +75,16 @@ def _instances(nodes: list[object]) -> list[object]:
     return [x for node in nodes for x in (node if isinstance(node, list) else [node])]
 
 
-def _texts(rule: Rule, raw: str, name: str, escaping: Escaping | None) -> tuple[list[str], object]:
+def _document(raw: str, name: str) -> object:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        raise ParseError(f"{name}: not a JSON answer", raw) from None
+
+
+def _texts(
+    rule: Rule, raw: str, name: str, escaping: Escaping | None, document: object = None
+) -> tuple[list[str], object]:
     """The matched value texts (before conversion), and the parsed document for JSON rules."""
     if rule.regex is not None:
         matches = list(re.finditer(rule.regex, raw, re.MULTILINE))
@@ -85,10 +94,8 @@ def _texts(rule: Rule, raw: str, name: str, escaping: Escaping | None) -> tuple[
         if rule.unquote and escaping is not None:
             texts = [unquote(t, escaping) for t in texts]
         return texts, None
-    try:
-        document = json.loads(raw)
-    except json.JSONDecodeError:
-        raise ParseError(f"{name}: not a JSON answer", raw) from None
+    if document is None:
+        document = _document(raw, name)
     assert rule.path is not None
     texts = select(document, rule.path)
     if rule.match is not None:
@@ -98,9 +105,12 @@ def _texts(rule: Rule, raw: str, name: str, escaping: Escaping | None) -> tuple[
     return texts, document
 
 
-def apply_rule(rule: Rule, raw: str, *, name: str = "rule", escaping: Escaping | None = None) -> Any:
-    """Return the value ``rule`` extracts from ``raw`` (see ``Rule`` for the knobs)."""
-    texts, document = _texts(rule, raw, name, escaping)
+def apply_rule(
+    rule: Rule, raw: str, *, name: str = "rule", escaping: Escaping | None = None, document: object = None
+) -> Any:
+    """Return the value ``rule`` extracts from ``raw`` (see ``Rule`` for the knobs);
+    ``document``: ``raw`` already parsed as JSON, when several rules read one answer."""
+    texts, document = _texts(rule, raw, name, escaping, document)
     if rule.aggregate == "count":
         return len(texts)
     if rule.aggregate == "any":
@@ -132,8 +142,9 @@ def apply_query(
     query: Query, raw: str, *, name: str = "query", escaping: Escaping | None = None
 ) -> dict[str, Any]:
     """Apply every field rule of ``query``; field names become the dict keys."""
+    document = _document(raw, name) if any(r.path for r in query.fields.values()) else None
     return {
-        field: apply_rule(rule, raw, name=f"{name}.{field}", escaping=escaping)
+        field: apply_rule(rule, raw, name=f"{name}.{field}", escaping=escaping, document=document)
         for field, rule in query.fields.items()
     }
 

@@ -258,12 +258,13 @@ class Conductor:
                 return f"busy: in another call ({status.remote or 'unknown remote'})"
             if status.state != "idle":
                 part.call_id = status.call_id
+                if not adopt:  # a call left from our last attempt counts as another attempt
+                    part.streak += 1
                 if status.state == "connected":
                     await self._set(part, "connected", None)
                     return None
-                if adopt or status.state != "disconnecting":
+                if status.state != "disconnecting":
                     return await self._follow_setup(part, driver)
-                part.streak += 1
                 return "the previous call is still ending"
             part.attempts += 1
             part.streak += 1

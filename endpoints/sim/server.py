@@ -292,6 +292,8 @@ class SimEndpoint:
         call = self.state.call
         if call is None or (call_id is not None and call.call_id != call_id):
             return False
+        if self.state.faults.stuck_call:
+            return True  # acknowledged; the call stays (fault ``stuck_call``)
         return self.end_call("LocalDisconnect")
 
     def _push(self, kind: str, data: dict[str, object]) -> None:
@@ -592,6 +594,8 @@ class SimEndpoint:
                 self.flaky_rng = random.Random(f"{self.seed}:{self.state.name}")
             case "drop":
                 f.drop = True
+            case "stuck_call":
+                f.stuck_call = True
             case "garbage":
                 f.garbage = True
             case "noise":

@@ -22,6 +22,7 @@ FAULTS = (
     "reboot",
     "noise",
     "flaky",
+    "stuck_call",
     "clear",
 )
 
@@ -104,6 +105,7 @@ class Faults:
     garbage: bool = False
     noise: bool = False
     flaky_pct: float = 0.0
+    stuck_call: bool = False  # a hang-up is acknowledged but the call stays up
     flaky_delay_ms: int = 0
     down_until: float = 0.0  # reboot: monotonic time the device comes back
 
@@ -118,6 +120,7 @@ class Faults:
                 "drop",
                 "garbage",
                 "noise",
+                "stuck_call",
             )
             if getattr(self, n)
         ]

@@ -398,3 +398,22 @@ async def test_live_board_streams_snapshot_then_changes(controller, tmp_path):
         assert [e[0] for e in events] == ["session", "end"] and events[1][2] == {"status": "ended"}
         r = await controller.client.post(f"/api/v1/sessions/{sid}/end", headers=controller.auth(Role.host))
         assert r.status_code == 409  # already ended
+
+
+async def test_a_call_whose_hang_up_did_not_take_is_followed_never_dialled_over(controller, tmp_path):
+    """Set-up times out and the hang-up is acknowledged, but the call stays on the codec: the
+    next attempt reads the call list and follows that call instead of placing a second one."""
+    async with Fleet(2, units=UNITS, ring_delay_ms=20, answer_delay_ms=600_000) as fleet:  # never answered
+        await register_fleet(controller, fleet, tmp_path)
+        await use_sim_bridge(controller)
+        controller.state.settings.session_setup_timeout_s = 1.0
+        controller.state.settings.session_max_attempts = 3
+        stuck, normal = fleet.endpoints
+        await stuck.inject("stuck_call")
+        sid = (await start_session(controller, PROVINCE))["id"]
+        detail = await wait_for(controller, sid, lambda d: d["counts"] == {"failed": 2})
+        rows = {p["endpoint_name"]: p for p in detail["participants"]}
+        assert normal.state.stats.dials == 3 and normal.state.call is None  # hung up, dialled again
+        assert stuck.state.stats.dials == 1  # one call on the codec, followed three times
+        assert stuck.state.call is not None and rows[stuck.state.name]["attempts"] == 1
+        assert "not connected within 1 s" in rows[stuck.state.name]["cause"]

@@ -23,7 +23,7 @@ import json
 import re
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from endpoints.framing import Response
 from endpoints.profiles import Session
@@ -52,7 +52,6 @@ class _Pending:
     command: str | None
     tag: str | None
     key: object = None
-    lines: list[str] = field(default_factory=list)
 
 
 class JsonFramer:

@@ -31,8 +31,11 @@ from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from urllib.parse import urlsplit
 
 import av
+
+from camera.urls import redact
 
 log = logging.getLogger("diemcau.camera")
 
@@ -147,6 +150,21 @@ class Subscription:
             return await asyncio.wait_for(self.queue.get(), timeout)
         except TimeoutError:
             return None
+
+
+def describe_failure(exc: BaseException, url: str) -> str:
+    """What went wrong opening or reading ``url``, fit to show anyone.
+
+    ``str(exc)`` of an FFmpeg or OS error quotes the URL it opened, credentials included, and
+    FFmpeg's log tail can repeat it; so the text is built from the error's own words
+    (``strerror``) and the host part, and whatever remains passes through `redact`.
+    """
+    words = getattr(exc, "strerror", None) or (str(exc.args[0]) if exc.args else "")
+    where = urlsplit(url).hostname
+    port = urlsplit(url).port
+    place = f" ({where}:{port})" if where and port else f" ({where})" if where else ""
+    text = f"{type(exc).__name__}: {words}{place}" if words else f"{type(exc).__name__}{place}"
+    return redact(text, url)[:300]
 
 
 class CameraSource:
@@ -284,7 +302,7 @@ class CameraSource:
                     self.stats.last_error = "the stream ended"
                 failures = 0  # a stream that ended after playing: reopen at once
             except (av.FFmpegError, OSError, ValueError, StopIteration) as exc:
-                self.stats.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                self.stats.last_error = describe_failure(exc, self._url)
                 failures += 1
             if self._stop.is_set():
                 break

@@ -14,11 +14,13 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-__all__ = ["SCHEMES", "CameraUrl", "check_onvif_url", "split_url", "with_credentials"]
+__all__ = ["SCHEMES", "CameraUrl", "check_onvif_url", "redact", "split_url", "with_credentials"]
 
 SCHEMES = ("rtsp", "rtsps")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$")
 _UNSAFE = re.compile(r"[\x00-\x20\x7f]")
+# scheme://userinfo@ in any text: the userinfo runs to the last "@" before the host's "/".
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15}://)[^\s/?#'\"<>]*@")
 
 
 @dataclass(frozen=True)
@@ -80,3 +82,21 @@ def check_onvif_url(raw: str) -> str:
     if parts.username or parts.password:
         raise ValueError("must not hold credentials: ONVIF uses the camera's username and password")
     return parts.url
+
+
+def redact(text: str, url: str | None = None) -> str:
+    """``text`` with the credentials of every URL in it replaced by ``***``.
+
+    The one way a text that may name a camera URL is made safe to store or show: FFmpeg's error
+    messages, and any library's, quote the URL they failed to open, userinfo and all. With ``url``
+    (the credentialed URL that was opened), its password is also removed wherever else it
+    appears, raw or percent-encoded, since a library may print it apart from the URL.
+    """
+    clean = _USERINFO.sub(r"\1***@", text)
+    if url:
+        secret = urlsplit(url).password
+        if secret:
+            for form in {secret, unquote(secret), quote(unquote(secret), safe="")}:
+                if len(form) >= 3:
+                    clean = clean.replace(form, "***")
+    return clean

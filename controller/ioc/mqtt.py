@@ -30,6 +30,7 @@ from urllib.parse import unquote, urlsplit
 
 import aiomqtt
 
+from camera.urls import redact
 from controller.ioc.webhook import event_body
 from controller.models import OutboxEvent
 
@@ -159,7 +160,7 @@ class MqttSender:
             await client.publish(topic, event_body(event), qos=1, retain=retain, timeout=self.timeout_s)
         except (aiomqtt.MqttError, TimeoutError, OSError) as exc:
             await self._drop(client or self._client)
-            return False, None, f"{type(exc).__name__}: {exc}"[:500]
+            return False, None, redact(f"{type(exc).__name__}: {exc}")[:500]
         return True, None, None
 
     async def aclose(self) -> None:

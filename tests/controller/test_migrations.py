@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -29,3 +33,109 @@ async def test_upgrade_from_empty_matches_models_and_is_repeatable(database_url)
             assert await conn.run_sync(diff) == []
     finally:
         await db.dispose()
+
+
+async def test_credentials_stored_by_earlier_versions_are_scrubbed_and_republished(database_url):
+    """Revision 0014: texts holding ``user:password@`` lose it; a retained topic whose latest
+    event held it gets the clean event again at the end of the outbox (the broker's copy is
+    replaced); a topic whose latest event was already clean gets nothing new."""
+    leaky = "ConnectionRefusedError: Connection refused: 'rtsp://admin:Pw-Leak%2199@10.1.2.3:554/s'"
+    now = datetime.now(UTC)
+    outbox = sa.table(
+        "outbox",
+        sa.column("id", sa.Integer),
+        sa.column("at", sa.DateTime(timezone=True)),
+        sa.column("type", sa.String),
+        sa.column("entity_type", sa.String),
+        sa.column("entity_id", sa.String),
+        sa.column("unit_path", sa.String),
+        sa.column("payload", sa.JSON),
+    )
+    jobs = sa.table(
+        "jobs",
+        *(sa.column(c, sa.String) for c in ("kind", "mode", "status", "created_by")),
+        sa.column("id", sa.Uuid),
+        sa.column("target", sa.JSON),
+        sa.column("params", sa.JSON),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+        sa.column("updated_at", sa.DateTime(timezone=True)),
+    )
+    items = sa.table(
+        "job_items",
+        sa.column("id", sa.Uuid),
+        sa.column("job_id", sa.Uuid),
+        sa.column("endpoint_name", sa.String),
+        sa.column("seq", sa.Integer),
+        sa.column("wave", sa.Integer),
+        sa.column("status", sa.String),
+        sa.column("plan", sa.JSON),
+        sa.column("written", sa.JSON),
+        sa.column("message", sa.Text),
+    )
+    db = Database(database_url)
+    try:
+        await upgrade(db, "0011")
+        job_id, item_id = uuid.uuid4(), uuid.uuid4()
+        events = [  # (type, entity, payload): cam-1's latest state leaks, cam-2's latest is clean
+            ("camera.state", "cam-1", {"state": "online", "reason": None}),
+            ("camera.state", "cam-1", {"state": "offline", "reason": leaky}),
+            ("alarm.raised", "cam-1", {"kind": "camera_offline", "message": leaky}),
+            ("camera.state", "cam-2", {"state": "offline", "reason": leaky}),
+            ("camera.state", "cam-2", {"state": "online", "reason": None}),
+            ("session.started", "s-1", {"title": "rtsp://x@y is just text@here"}),
+        ]
+        async with db.engine.begin() as conn:
+            for type_, entity, payload in events:
+                await conn.execute(
+                    sa.insert(outbox).values(
+                        at=now,
+                        type=type_,
+                        entity_type=type_.split(".")[0] if entity.startswith("s-") else "camera",
+                        entity_id=entity,
+                        unit_path="/u/",
+                        payload=payload,
+                    )
+                )
+            await conn.execute(
+                sa.insert(jobs).values(
+                    id=job_id,
+                    kind="camera_provision",
+                    mode="apply",
+                    status="done",
+                    created_by="t",
+                    target={},
+                    params={},
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            await conn.execute(
+                sa.insert(items).values(
+                    id=item_id,
+                    job_id=job_id,
+                    endpoint_name="cam",
+                    seq=0,
+                    wave=0,
+                    status="error",
+                    plan=[{"key": "stream", "current": leaky}],
+                    written=[],
+                    message=leaky,
+                )
+            )
+        await upgrade(db)
+        async with db.engine.connect() as conn:
+            rows = (await conn.execute(sa.select(outbox).order_by(outbox.c.id))).all()
+            item = (await conn.execute(sa.select(items.c.message, items.c.plan))).one()
+    finally:
+        await db.dispose()
+    stored = [str(r) for r in rows] + [str(item)]
+    assert not [s for s in stored if "Pw-Leak" in s], stored
+    assert item.message == leaky.replace("admin:Pw-Leak%2199@", "***@")
+    assert item.plan == [{"key": "stream", "current": item.message}]
+    # cam-1's state and alarm topics are republished, in their order; cam-2's latest was clean
+    republished = [(r.type, r.entity_id, r.payload) for r in rows[len(events) :]]
+    assert republished == [
+        ("camera.state", "cam-1", {"state": "offline", "reason": item.message}),
+        ("alarm.raised", "cam-1", {"kind": "camera_offline", "message": item.message}),
+    ]
+    assert rows[5].payload == {"title": "rtsp://***@y is just text@here"}

@@ -52,6 +52,7 @@ from controller.monitor.retention import Retention
 from controller.monitor.service import Monitor
 from controller.monitor.tracker import Thresholds
 from controller.security import SecretBox, load_or_create_key
+from controller.services.hostkeys import HostKeys
 from controller.sessions.manager import SessionManager
 from controller.settings import Settings
 from endpoints.pool import SessionPool
@@ -80,6 +81,7 @@ async def build_state(settings: Settings) -> AppState:
         # Retries of a dead device never wait longer than one poll interval.
         backoff_max=settings.monitor_interval_s,
         on_feedback=lambda key, line: [m.on_feedback(key, line) for m in feedback_sink],
+        host_keys=HostKeys(db, settings.ssh_host_key_policy),
     )
     runner = JobRunner(db, box, profiles, pool)
     runner.register("provision", ProvisionWork())

@@ -422,6 +422,10 @@ class CampaignCreate(JobTarget):
         default=None, description="Share download slots per unit of this level (e.g. district)"
     )
     per_unit_limit: int = Field(default=1, ge=1, le=50)
-    hostkey_policy: Literal["accept", "hold"] = "accept"
+    hostkey_policy: Literal["accept", "hold"] = Field(
+        default="hold",
+        description="A host key that changed across the upgrade: hold it for approval (default), "
+        "or accept it (an impostor that reports the target version would be pinned; audited)",
+    )
     timeout_s: float | None = Field(default=None, gt=0, le=7200)
     poll_s: float = Field(default=5, gt=0, le=300)

@@ -8,6 +8,7 @@ a `Settings` instead of patching globals.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -62,6 +63,11 @@ class Settings(BaseSettings):
     ssh_max_handshakes: int = Field(default=64, ge=1, le=1000)
     ssh_connect_timeout_s: float = Field(default=10, gt=0, le=120)
     ssh_command_timeout_s: float = Field(default=10, gt=0, le=600)
+    ssh_host_key_policy: Literal["tofu", "strict"] = Field(
+        default="tofu",
+        description="tofu: pin the key a device presents at first contact, from any path; "
+        "strict: never connect to a device until its key is imported or approved",
+    )
     camera_monitor_enabled: bool = Field(default=True, description="Sample every enabled camera's stream")
     camera_sample_interval_s: float = Field(
         default=30, gt=0, le=3600, description="Health sample of each camera (starts its pull if idle)"

@@ -6,7 +6,7 @@ firmware profile; get typed results back or a typed error from
 """
 
 from endpoints.commands import quote, render
-from endpoints.connection import EndpointSession, open_session
+from endpoints.connection import EndpointSession, open_session, read_host_key
 from endpoints.driver import CallStatus, EndpointDriver, Health, Identity
 from endpoints.errors import (
     AuthFailed,
@@ -17,9 +17,11 @@ from endpoints.errors import (
     EndpointError,
     EndpointTimeout,
     HostKeyMismatch,
+    HostKeyUnpinned,
     ParseError,
     ProfileError,
     UnsafeValue,
+    fingerprint,
 )
 from endpoints.parsing import apply_query, apply_rule
 from endpoints.pool import ConnStatus, SessionPool, Target
@@ -41,6 +43,7 @@ __all__ = [
     "EndpointTimeout",
     "Health",
     "HostKeyMismatch",
+    "HostKeyUnpinned",
     "Identity",
     "ParseError",
     "Profile",
@@ -54,7 +57,9 @@ __all__ = [
     "load_profile",
     "load_profiles",
     "open_session",
+    "read_host_key",
     "quote",
     "render",
+    "fingerprint",
     "tcp_probe",
 ]

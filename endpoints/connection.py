@@ -270,6 +270,25 @@ class EndpointSession:
         await self.close()
 
 
+async def read_host_key(host: str, port: int, *, timeout: float = 10) -> str:  # noqa: ASYNC109 - bounded by design
+    """The host key a device presents, read without logging in (no password is sent).
+
+    For the strict host-key policy: a technician compares this key with the device's own
+    display or documentation before approving it.
+    """
+    endpoint = f"{host}:{port}"
+    try:
+        key = await asyncio.wait_for(asyncssh.get_server_host_key(host, port, config=None), timeout)
+    except TimeoutError:
+        raise EndpointTimeout(f"connect timed out after {timeout}s", endpoint=endpoint) from None
+    except (asyncssh.Error, OSError) as exc:
+        reason = getattr(exc, "reason", None) or exc.__class__.__name__
+        raise ConnectFailed(f"cannot connect: {reason}", endpoint=endpoint) from None
+    if key is None:
+        raise ConnectFailed("the device presented no host key", endpoint=endpoint)
+    return _key_line(key)
+
+
 async def open_session(
     host: str,
     port: int,

@@ -93,9 +93,19 @@ class HostKeyMismatch(EndpointError):
         self.expected = expected
         self.presented = presented
         super().__init__(
-            f"host key mismatch: expected {_fingerprint(expected)}, presented {_fingerprint(presented)}",
+            f"host key mismatch: expected {fingerprint(expected)}, presented {fingerprint(presented)}",
             endpoint=endpoint,
         )
+
+
+class HostKeyUnpinned(EndpointError):
+    """No host key is pinned for the device and the policy forbids learning one on first use.
+
+    Under the ``strict`` policy no password is sent to a device whose key nobody vouched for:
+    a technician approves the key it presents (read without logging in) or imports it.
+    """
+
+    code = "hostkey_unpinned"
 
 
 class Backoff(EndpointError):
@@ -147,7 +157,7 @@ class UnsafeValue(EndpointError):
         super().__init__(f"unsafe value {str(value)[:60]!r}: {reason}")
 
 
-def _fingerprint(key_line: str) -> str:
+def fingerprint(key_line: str) -> str:
     """SHA256 fingerprint of an OpenSSH key line, as ``ssh-keygen -l`` shows it."""
     import base64
     import hashlib

@@ -9,6 +9,13 @@ ask the pool instead of calling ``open_session`` themselves:
 * a failed connect starts exponential backoff with full jitter: calls inside
   the window raise ``Backoff`` at once, so a loop cannot hammer a dead device;
 * ``AuthFailed`` is sticky until the target's username or password changes;
+* host keys are pinned on first contact, whoever connects first: a target
+  with no key asks the ``HostKeyStore`` for the stored one (a probe or another
+  process may have pinned it since the target was built), and after a first
+  contact hands it the key presented, which it stores only where none is
+  stored yet (the store's answer wins: a different key is a mismatch). The
+  pool remembers the key, so every reconnect is pinned. The store may also
+  refuse to connect to an unpinned device (``HostKeyUnpinned``, strict policy);
 * ``HostKeyMismatch`` is raised, never accepted silently, except with
   ``accept_new_host_key=True`` (an upgrade or reset the caller ran itself):
   then the key the device presented is pinned for a second connect and the
@@ -26,14 +33,14 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from endpoints.connection import EndpointSession, open_session
 from endpoints.driver import EndpointDriver
 from endpoints.errors import AuthFailed, Backoff, ConnectFailed, EndpointError, HostKeyMismatch
 from endpoints.profiles import Profile
 
-__all__ = ["ConnStatus", "SessionPool", "Target"]
+__all__ = ["ConnStatus", "HostKeyStore", "SessionPool", "Target"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,16 @@ class Target:
         )
 
 
+class HostKeyStore(Protocol):
+    """Where pinned keys live (the controller's database); the pool asks it around first contacts."""
+
+    async def pinned(self, target: Target) -> str | None:
+        """The key stored now for a target built without one; may raise ``HostKeyUnpinned``."""
+
+    async def first_contact(self, target: Target, presented: str) -> str:
+        """Store ``presented`` if no key is stored yet; return the key stored after that."""
+
+
 @dataclass(frozen=True)
 class ConnStatus:
     connected: bool
@@ -83,6 +100,7 @@ class _Entry:
     last_error: str | None = None
     next_attempt_at: float | None = None
     auth_failed: bool = False
+    pinned: str | None = None  # learned on first contact (or from the store) for keyless targets
 
     def reset_failures(self) -> None:
         self.failed_target, self.failures, self.last_error = None, 0, None
@@ -108,6 +126,7 @@ class SessionPool:
         backoff_max: float = 300.0,
         rng: random.Random | None = None,
         on_feedback: Callable[[str, str], None] | None = None,  # (key, line)
+        host_keys: HostKeyStore | None = None,
     ) -> None:
         self.connect_timeout = connect_timeout
         self.command_timeout = command_timeout
@@ -117,6 +136,7 @@ class SessionPool:
         self.handshakes_started = 0
         self._rng = rng or random.Random()
         self._on_feedback = on_feedback
+        self._host_keys = host_keys
         self._handshakes = asyncio.Semaphore(max_handshakes)
         self._entries: dict[str, _Entry] = {}
         self._closed = False
@@ -237,15 +257,20 @@ class SessionPool:
         try:
             if old is not None:
                 await old.close()
+            known = target.host_key or entry.pinned
+            if known is None and self._host_keys is not None:
+                known = entry.pinned = await self._host_keys.pinned(target)
             async with self._handshakes:
                 try:
-                    session = await self._open(target, target.host_key)
+                    session = await self._open(target, known)
                 except HostKeyMismatch as exc:
-                    if not (accept_new_host_key and target.host_key and exc.presented):
+                    if not (accept_new_host_key and known and exc.presented):
                         raise
                     # Pin exactly the key just presented, not "anything".
                     session = await self._open(target, exc.presented)
-                    session.host_key_changed_from = target.host_key
+                    session.host_key_changed_from = known
+            if known is None:
+                await self._first_contact(entry, target, session)
         except EndpointError as exc:
             self._failed(entry, target, exc)
             raise
@@ -255,6 +280,20 @@ class SessionPool:
         entry.session, entry.target = session, target
         entry.reset_failures()
         return session
+
+    async def _first_contact(self, entry: _Entry, target: Target, session: EndpointSession) -> None:
+        """Pin the key a keyless target presented, unless another path pinned a different one."""
+        stored = session.host_key
+        if self._host_keys is not None:
+            try:
+                stored = await self._host_keys.first_contact(target, session.host_key)
+            except BaseException:
+                await session.close()
+                raise
+        if stored != session.host_key:
+            await session.close()
+            raise HostKeyMismatch(stored, session.host_key, endpoint=target.endpoint)
+        entry.pinned = stored
 
     def _failed(self, entry: _Entry, target: Target, exc: EndpointError) -> None:
         entry.failed_target = target

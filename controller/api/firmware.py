@@ -61,6 +61,15 @@ async def create_campaign(data: CampaignCreate, state: State, session: Session, 
         actor=actor,
         waves={ep.id: w for ep, w in zip(eps, waves, strict=True)},
     )
+    if data.hostkey_policy == "accept":  # a choice that weakens pinning: easy to find in the trail
+        audit.record(
+            session,
+            actor,
+            "firmware.hostkey_accept",
+            "job",
+            str(job.id),
+            {"profile": data.profile, "endpoints": len(eps), "version": params["version"]},
+        )
     on_commit(session, lambda: state.runner.start(job.id))
     return jobs_query.public(job, {"pending": len(eps)})
 

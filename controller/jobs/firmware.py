@@ -176,7 +176,7 @@ class FirmwareWork:
         deadline = loop.time() + float(job.params["timeout_s"])
         poll = float(job.params.get("poll_s", 5))
         went_away = False
-        accept = job.params.get("hostkey_policy", "accept") == "accept"
+        accept = job.params.get("hostkey_policy", "hold") == "accept"
         while loop.time() < deadline:
             await asyncio.sleep(poll)
             try:

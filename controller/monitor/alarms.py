@@ -31,6 +31,7 @@ log = logging.getLogger("diemcau.alarms")
 
 SEVERITY = {
     "hostkey_mismatch": "critical",
+    "hostkey_unpinned": "warning",
     "uplink": "critical",
     "unreachable": "major",
     "offline": "major",
@@ -54,6 +55,7 @@ CAMERA_MESSAGES = {
 }
 MESSAGES = {
     "hostkey_mismatch": "SSH host key changed: possible device swap or spoofing; connection refused",
+    "hostkey_unpinned": "no SSH host key approved (strict policy): probe the endpoint and approve its key",
     "unreachable": "no TCP connection to the endpoint",
     "offline": "the endpoint's port answers but its control API does not",
     "auth_failed": "the endpoint rejects the stored credentials",
@@ -132,7 +134,7 @@ def wanted_alarms(
             if under_dark or held:
                 continue
             kind, message = "unreachable", t.reason or MESSAGES["unreachable"]
-        elif t.state in ("offline", "auth_failed", "hostkey_mismatch"):
+        elif t.state in ("offline", "auth_failed", "hostkey_mismatch", "hostkey_unpinned"):
             kind, message = t.state, MESSAGES[t.state]
         elif t.state == "degraded":
             kind, message = "degraded", t.reason or "degraded"

@@ -247,7 +247,7 @@ class Monitor:
             return Observation(health=health.model_dump())
         except Backoff:
             return None
-        except (endpoints.AuthFailed, endpoints.HostKeyMismatch) as exc:
+        except (endpoints.AuthFailed, endpoints.HostKeyMismatch, endpoints.HostKeyUnpinned) as exc:
             return Observation(code=exc.code, message=str(exc))
         except endpoints.EndpointError as exc:
             reachable = await endpoints.tcp_probe(target.host, target.port, self.tcp_timeout_s)

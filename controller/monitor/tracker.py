@@ -1,14 +1,15 @@
 """The endpoint state machine, with hysteresis and flap detection. Pure: no I/O.
 
 States: unknown, online, in_call, degraded (up); offline, unreachable,
-auth_failed, hostkey_mismatch (down). Thresholds and why:
+auth_failed, hostkey_mismatch, hostkey_unpinned (down). Thresholds and why:
 
 - `fail_after` = 3: one lost reply or a slow SSH handshake must not page
   anyone; with 2 % of replies lost, three in a row happen about once in
   125,000 polls — roughly once a month for a whole province polled every 15 s.
   Detection then takes at most 3 intervals (+ timeouts), which the IOC accepts.
 - `recover_after` = 2: a device that answers once between reboots is not back.
-- `auth_failed` and `hostkey_mismatch` are definitive answers, not noise:
+- `auth_failed`, `hostkey_mismatch` and `hostkey_unpinned` (strict policy, no key
+  approved yet) are definitive answers, not noise:
   they take effect at once and clear on the first clean poll.
 - Degraded enters when a condition appears and leaves when it is gone (reasons
   name the condition, not the measured value, so a changing value is not a
@@ -28,8 +29,8 @@ from typing import Any
 
 UP = frozenset({"online", "in_call", "degraded"})
 # "stalled": a camera whose stream opens but sends no picture.
-DOWN = frozenset({"offline", "unreachable", "auth_failed", "hostkey_mismatch", "stalled"})
-DEFINITIVE = frozenset({"auth_failed", "hostkey_mismatch"})
+DOWN = frozenset({"offline", "unreachable", "auth_failed", "hostkey_mismatch", "hostkey_unpinned", "stalled"})
+DEFINITIVE = frozenset({"auth_failed", "hostkey_mismatch", "hostkey_unpinned"})
 
 
 @dataclass(frozen=True)

@@ -33,12 +33,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from controller.fanout import Fanout
 from controller.jobs.recorder import Recorder
 from controller.models import Participant, SessionEvent, utcnow
+from controller.monitor.tracker import DEFINITIVE
 from controller.sessions.dialplan import is_session_call
 from controller.sessions.store import HOLDING
 from controller.settings import Settings
 from controller.tasks import cancel_and_wait
 from endpoints import CallStatus, EndpointDriver
-from endpoints.errors import CommandFailed, EndpointError
+from endpoints.errors import Backoff, CommandFailed, EndpointError
 from endpoints.pool import SessionPool, Target
 
 log = logging.getLogger("diemcau.sessions")
@@ -119,6 +120,12 @@ def describe(exc: EndpointError) -> str:
     if isinstance(exc, CommandFailed):
         return exc.device_message or exc.code
     return f"{exc.code}: {exc}"
+
+
+def refused_for_good(exc: EndpointError) -> bool:
+    """The device (or our policy) said no in a way only a person can change."""
+    code = exc.last_code if isinstance(exc, Backoff) else exc.code
+    return code in DEFINITIVE
 
 
 class Conductor:
@@ -270,8 +277,12 @@ class Conductor:
             part.streak += 1
             part.ended_cause = None
             part.wake.clear()
-            part.call_id = await driver.dial(self.call.dial_string, self.call.rate, self.call.protocol, self.call.tag)
+            part.call_id = await driver.dial(
+                self.call.dial_string, self.call.rate, self.call.protocol, self.call.tag
+            )
         except EndpointError as exc:
+            if refused_for_good(exc):  # a refused key or password: redialling cannot help
+                part.streak = self.settings.session_max_attempts
             return describe(exc)
         await self._set(part, "dialling", None)
         return await self._follow_setup(part, driver)

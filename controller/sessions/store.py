@@ -28,7 +28,7 @@ from controller.settings import Settings
 
 HOLDING = frozenset({"waiting", "dialling", "ringing", "connected", "dropped", "redialling"})
 # Endpoint states (monitor) in which a dial cannot succeed: listed as unavailable at start.
-DOWN_STATES = frozenset({"offline", "unreachable", "auth_failed", "hostkey_mismatch"})
+DOWN_STATES = frozenset({"offline", "unreachable", "auth_failed", "hostkey_mismatch", "hostkey_unpinned"})
 DEFAULT_BRIDGE = "MCU"
 
 

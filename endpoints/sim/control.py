@@ -25,7 +25,7 @@ one response object per line.  Requests::
 ``endpoint`` is a name or an index into the fleet.  ``configure`` and ``set``
 change only the fields given; ``set`` with ``call`` starts an incoming call
 (``null`` ends it), pushing feedback to registered sessions as a device does.
-``fault_all`` resolves every name before changing anything.  ``stats`` counters: ``connections`` (SSH logins accepted),
+``fault_all`` resolves every name before changing anything.  ``stats`` counters: ``connections`` (SSH logins accepted), ``passwords`` (passwords received),
 ``commands`` (command lines received), ``config_writes`` (setting writes, accepted or refused),
 ``upgrades`` (firmware upgrades started), ``dials`` (dial commands received);
 ``reset`` zeroes them after reading.  ``drop_calls`` answers ``{"dropped":

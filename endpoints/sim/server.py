@@ -119,6 +119,7 @@ class _Auth(asyncssh.SSHServer):
 
     def validate_password(self, username: str, password: str) -> bool:
         ep = self.endpoint
+        ep.state.stats.passwords += 1
         if ep.state.faults.wrong_password:
             return False
         return username == ep.username and password == ep.password

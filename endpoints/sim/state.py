@@ -48,6 +48,7 @@ class Stats:
     """Counters the controller's tests and benchmarks read (e.g. "0 writes on a re-run")."""
 
     connections: int = 0  # SSH logins accepted
+    passwords: int = 0  # passwords received (every password login attempt, right or wrong)
     commands: int = 0  # non-empty command lines received
     config_writes: int = 0  # setting writes received (accepted or refused)
     upgrades: int = 0  # firmware upgrades started
@@ -61,6 +62,7 @@ class Stats:
             "dials": self.dials,
             "batches": self.batches,
             "connections": self.connections,
+            "passwords": self.passwords,
             "commands": self.commands,
             "config_writes": self.config_writes,
             "upgrades": self.upgrades,

@@ -116,7 +116,9 @@ async def test_new_host_key_after_upgrade_accepted_and_audited(controller, tmp_p
     async with cisco_fleet(2, rekey_on_upgrade=True) as fleet:
         ids = await register_fleet(controller, fleet, tmp_path)
         old = {n: fleet[n].public_key for n in ids}
-        job, items = await run_job(controller, "/api/v1/firmware/campaigns", CAMPAIGN)
+        job, items = await run_job(
+            controller, "/api/v1/firmware/campaigns", {**CAMPAIGN, "hostkey_policy": "accept"}
+        )
         assert job["counts"] == {"upgraded": 2}, items
         h = controller.auth(Role.admin)
         for name, ep_id in ids.items():
@@ -133,15 +135,19 @@ async def test_new_host_key_after_upgrade_accepted_and_audited(controller, tmp_p
             )
         ).json()
         assert audit["total"] == 2
+        chosen = (
+            await controller.client.get(
+                "/api/v1/audit", params={"action": "firmware.hostkey_accept"}, headers=h
+            )
+        ).json()
+        assert [r["target_id"] for r in chosen["items"]] == [job["id"]]
 
 
 async def test_new_host_key_held_for_approval(controller, tmp_path):
     async with cisco_fleet(1, rekey_on_upgrade=True) as fleet:
         ids = await register_fleet(controller, fleet, tmp_path)
         ((name, ep_id),) = ids.items()
-        job, items = await run_job(
-            controller, "/api/v1/firmware/campaigns", {**CAMPAIGN, "hostkey_policy": "hold"}
-        )
+        job, items = await run_job(controller, "/api/v1/firmware/campaigns", CAMPAIGN)  # hold: the default
         assert items[0]["status"] == "held" and "approve" in items[0]["message"]
         h = controller.auth(Role.technician)
         r = await controller.client.post(f"/api/v1/endpoints/{ep_id}/host-key/approve", headers=h)

@@ -21,7 +21,7 @@ const HOLDING = new Set(["waiting", "dialling", "ringing", "connected", "dropped
 /** Under way: neither in the call nor given up. */
 const PENDING = new Set(["waiting", "dialling", "ringing", "dropped", "redialling"]);
 /** Endpoint states in which the controller lists a participant as unavailable at start. */
-const DOWN = new Set(["offline", "unreachable", "auth_failed", "hostkey_mismatch"]);
+const DOWN = new Set(["offline", "unreachable", "auth_failed", "hostkey_mismatch", "hostkey_unpinned"]);
 const CALL_RATES = [384, 512, 768, 1024, 1472, 1920, 2048, 3072, 4096, 6000];
 const FEED_MAX = 300;
 

@@ -74,6 +74,7 @@ register({
     "ioc.problem.low_fps": "FPS thấp",
     "ioc.problem.rare_keyframes": "Ít keyframe",
     "ioc.kind.hostkey_mismatch": "Khóa SSH thay đổi",
+    "ioc.kind.hostkey_unpinned": "Chưa duyệt khóa SSH",
     "ioc.kind.uplink": "Mất đường truyền cả đơn vị",
     "ioc.kind.unreachable": "Không truy cập được",
     "ioc.kind.offline": "Thiết bị không phản hồi",
@@ -147,6 +148,7 @@ register({
     "ioc.problem.low_fps": "Low FPS",
     "ioc.problem.rare_keyframes": "Rare keyframes",
     "ioc.kind.hostkey_mismatch": "SSH host key changed",
+    "ioc.kind.hostkey_unpinned": "SSH key not approved",
     "ioc.kind.uplink": "Whole unit unreachable",
     "ioc.kind.unreachable": "Unreachable",
     "ioc.kind.offline": "Device not answering",
@@ -167,7 +169,7 @@ register({
 
 const SEVERITIES = ["critical", "major", "minor", "warning"];
 /** Worst first, so the eye lands on what needs a technician. */
-const STATE_ORDER = ["hostkey_mismatch", "unreachable", "offline", "stalled", "auth_failed", "degraded",
+const STATE_ORDER = ["hostkey_mismatch", "hostkey_unpinned", "unreachable", "offline", "stalled", "auth_failed", "degraded",
   "hostkey_pending", "unknown", "in_call", "online"];
 const ACK_ROLES = ["admin", "technician"]; // POST /alarms/{id}/ack (controller/api/health.py)
 

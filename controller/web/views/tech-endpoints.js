@@ -10,7 +10,7 @@ import { unitOptions } from "../lib/units.js";
 import { field, showErrors, clearErrors, clearOnEdit, values, number } from "./tech-forms.js";
 
 /** Endpoint states the monitor sets (controller/monitor/tracker.py). */
-export const ENDPOINT_STATES = ["online", "in_call", "degraded", "offline", "unreachable", "auth_failed", "hostkey_mismatch", "unknown"];
+export const ENDPOINT_STATES = ["online", "in_call", "degraded", "offline", "unreachable", "auth_failed", "hostkey_mismatch", "hostkey_unpinned", "unknown"];
 const PAGE_SIZES = [25, 50, 100, 200];
 
 /** Today: the time only; otherwise date and time. A wall reads "13:49:02" faster than a full stamp. */

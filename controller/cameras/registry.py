@@ -21,6 +21,7 @@ from controller.schemas import ImportReport, RowError, UnitBrief
 from controller.security import SecretBox
 from controller.services import audit
 from controller.services.csv_rows import CsvSpec, ParsedFile, Row, Unique, decode, parse
+from controller.services.repoint import require_password_when_moved, url_address
 from controller.services.units import subtree_filter, unit_from_body
 
 AUDITED_FIELDS = ("name", "unit", "site", "username", "description", "enabled", "onvif_url")
@@ -154,6 +155,13 @@ async def update_camera(
         url=url.url if url else cam.url,
         skip=cam.id,
     )
+    moved = []
+    if url is not None and url_address(url.url) != url_address(cam.url):
+        moved.append("the stream address")
+    if "onvif_url" in changes and url_address(changes["onvif_url"]) != url_address(cam.onvif_url):
+        moved.append("the ONVIF address")
+    given = "password" in changes or bool(url and url.password)
+    require_password_when_moved(moved, password_given=given, has_password=bool(cam.password_enc))
     summary: dict[str, object] = {}
     if url is not None:
         cam.url = url.url

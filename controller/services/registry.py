@@ -19,6 +19,7 @@ from controller.principal import Principal
 from controller.schemas import EndpointCreate, EndpointPublic, EndpointUpdate, UnitBrief
 from controller.security import SecretBox
 from controller.services import audit
+from controller.services.repoint import require_password_when_moved
 from controller.services.standards import check_endpoint_within_limits
 from controller.services.units import subtree_filter, unit_from_body
 from endpoints import Profile
@@ -174,6 +175,11 @@ async def update_endpoint(
             raise InvalidInput(f"{key} cannot be cleared", field=key)
     if "profile" in changes:
         check_profile(changes["profile"], profiles)
+    require_password_when_moved(
+        [k for k in ("host", "port", "host_key") if k in changes and changes[k] != getattr(ep, k)],
+        password_given="password" in changes,
+        has_password=bool(ep.password_enc),
+    )
     unit = await unit_from_body(session, changes["unit"]) if "unit" in changes else ep.unit
     await _check_unique(
         session,

@@ -19,6 +19,7 @@ __all__ = ["SCHEMES", "CameraUrl", "check_onvif_url", "split_url", "with_credent
 SCHEMES = ("rtsp", "rtsps")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$")
 _UNSAFE = re.compile(r"[\x00-\x20\x7f]")
+_ZONE_ID = re.compile(r"[A-Za-z0-9._~-]{1,64}")  # RFC 6874 unreserved; %25 in a URL is "25..."
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,11 @@ class CameraUrl:
 
 def _host_ok(host: str) -> bool:
     try:
-        ipaddress.ip_address(host)
-        return True
+        address = ipaddress.ip_address(host)
     except ValueError:
-        return bool(_HOSTNAME.match(host)) and not host.replace(".", "").isdigit()
+        return bool(_HOSTNAME.fullmatch(host)) and not host.replace(".", "").isdigit()
+    zone = getattr(address, "scope_id", None)  # free text to ipaddress: an interface name only
+    return zone is None or bool(_ZONE_ID.fullmatch(zone))
 
 
 def split_url(raw: str, schemes: tuple[str, ...] = SCHEMES) -> CameraUrl:

@@ -88,7 +88,16 @@ async def test_a_camera_name_template_is_held_to_the_same_rules(controller):
 async def test_the_cli_path_refuses_the_same_templates(controller):
     """`diemcau standards set` calls `set_value` without the API's schema: the same checks apply."""
     keys = {k for p in controller.state.profiles.values() for k in p.config}
-    bad = ["{name:>999999999}", "{name!r}", "{name.__class__}", "{name[0]}", "a\nb", "x" * 501]
+    bad = [
+        "{name:>999999999}",
+        "{name!r}",
+        "{name.__class__}",
+        "{name[0]}",
+        "a\nb",
+        "x\u2028y",
+        "x\u202ey",
+        "x" * 501,
+    ]
     for value in bad:
         async with controller.state.db.transaction() as session:
             with pytest.raises(InvalidInput) as caught:

@@ -31,6 +31,9 @@ from endpoints import Profile
 log = logging.getLogger(__name__)
 
 PLACEHOLDERS = ("name", "slug", "unit_code", "unit_name", "sip_uri", "host")
+# The longest each fact can be (the API's limits; a slug as long as a host name), so a
+# template that could render beyond `templates.MAX_RENDERED` is refused when it is saved.
+FACT_MAX = {"name": 128, "slug": 255, "unit_code": 64, "unit_name": 200, "sip_uri": 255, "host": 255}
 
 # What `make demo` and a fresh province start from; every value can be changed.
 DEMO_STANDARD: dict[str, str] = {
@@ -74,9 +77,15 @@ def check_template(key: str, value: str, known_keys: Iterable[str]) -> None:
         raise _invalid(f"must be 1 to {MAX_TEMPLATE} characters")
     try:
         no_control(value)
-        templates.check(value, PLACEHOLDERS)
+        names = templates.check(value, PLACEHOLDERS)
     except ValueError as exc:
         raise _invalid(str(exc)) from None
+    worst = len(value) + sum(FACT_MAX[n] for n in names)
+    if worst > templates.MAX_RENDERED:
+        raise _invalid(
+            f"could render to {worst} characters for a long name; at most {templates.MAX_RENDERED}"
+            " are allowed: use fewer placeholders"
+        )
 
 
 def render(template: str, facts: Mapping[str, str]) -> str:

@@ -105,6 +105,15 @@ async def test_the_cli_path_refuses_the_same_templates(controller):
         assert caught.value.extra == {"field": "value"}, value
 
 
+async def test_a_template_that_could_render_beyond_the_cap_is_refused_when_saved(controller):
+    h = controller.auth(Role.technician)
+    r = await controller.client.put("/api/v1/standards/display_name", json={"value": "{host}" * 4}, headers=h)
+    assert r.status_code == 422 and r.json()["field"] == "value", r.text
+    assert f"at most {MAX_RENDERED}" in r.json()["detail"]
+    r = await controller.client.put("/api/v1/standards/display_name", json={"value": "{host}" * 3}, headers=h)
+    assert r.status_code == 200, r.text
+
+
 async def test_a_stored_bad_template_renders_to_nothing_and_builds_nothing(controller):
     """A template saved before these rules (straight into the table) is left out, not built."""
     async with controller.state.db.transaction() as session:

@@ -21,6 +21,7 @@ _HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Z
 _UNSAFE = re.compile(r"[\x00-\x20\x7f]")
 # scheme://userinfo@ in any text: the userinfo runs to the last "@" before the host's "/".
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15}://)[^\s/?#'\"<>]*@")
+_ZONE_ID = re.compile(r"[A-Za-z0-9._~-]{1,64}")  # RFC 6874 unreserved; %25 in a URL is "25..."
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,11 @@ class CameraUrl:
 
 def _host_ok(host: str) -> bool:
     try:
-        ipaddress.ip_address(host)
-        return True
+        address = ipaddress.ip_address(host)
     except ValueError:
-        return bool(_HOSTNAME.match(host)) and not host.replace(".", "").isdigit()
+        return bool(_HOSTNAME.fullmatch(host)) and not host.replace(".", "").isdigit()
+    zone = getattr(address, "scope_id", None)  # free text to ipaddress: an interface name only
+    return zone is None or bool(_ZONE_ID.fullmatch(zone))
 
 
 def split_url(raw: str, schemes: tuple[str, ...] = SCHEMES) -> CameraUrl:

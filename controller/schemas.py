@@ -11,6 +11,7 @@ import base64
 import binascii
 import ipaddress
 import re
+import unicodedata
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
@@ -25,8 +26,14 @@ from pydantic import (
 
 from controller.roles import Role
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
+_HOSTNAME = re.compile(r"(?=.{1,253}\Z)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
+# An IPv6 zone id (``fe80::1%eth0``) is free text to `ipaddress`: only an interface's name or
+# number passes (RFC 6874's unreserved characters).
+ZONE_ID = re.compile(r"[A-Za-z0-9._~-]{1,64}")
+# Unicode categories that are not text to a reader: controls (Cc: newline, ESC, NEL U+0085),
+# format characters (Cf: bidi overrides U+202A-U+202E, isolates U+2066-U+2069, zero-width),
+# line and paragraph separators (Zl U+2028, Zp U+2029), lone surrogates (Cs).
+_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 _KEY_TYPES = (
     "ssh-ed25519",
     "ssh-rsa",
@@ -36,19 +43,47 @@ _KEY_TYPES = (
 )
 
 
-def no_control(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters (newline, tab, ...)")
+def _hidden(value: str, allowed: str = "") -> str | None:
+    return next((c for c in value if unicodedata.category(c) in _HIDDEN and c not in allowed), None)
+
+
+def _refuse_hidden(value: str, allowed: str) -> str:
+    if (c := _hidden(value, allowed)) is not None:
+        raise ValueError(
+            "must not contain control characters or invisible formatting: newlines, tabs, line"
+            f" separators, bidi overrides (found U+{ord(c):04X} {unicodedata.name(c, unicodedata.category(c))})"
+        )
     return value
+
+
+def no_control(value: str) -> str:
+    """The one check of text that reaches devices and logs: names, titles, standard values.
+
+    A device's shell or a log viewer takes U+2028 or U+0085 as a new line, and a bidi
+    override shows a technician another name than the one stored."""
+    return _refuse_hidden(value, "")
+
+
+def free_text(value: str) -> str:
+    """`no_control` for descriptions and comments, which may span lines and hold tabs."""
+    return _refuse_hidden(value, "\n\r\t")
+
+
+no_nul = free_text  # the former, narrower name (NUL only)
 
 
 def _host(value: str) -> str:
     value = value.strip()
     try:
-        return str(ipaddress.ip_address(value))
+        address = ipaddress.ip_address(value)
     except ValueError:
         pass
-    if _HOSTNAME.match(value) and not value.replace(".", "").isdigit():
+    else:
+        zone = getattr(address, "scope_id", None)
+        if zone is not None and not ZONE_ID.fullmatch(zone):
+            raise ValueError("an IPv6 zone id (after %) must be an interface name such as eth0")
+        return str(address)
+    if _HOSTNAME.fullmatch(value) and not value.replace(".", "").isdigit():
         return value.lower().rstrip(".")
     raise ValueError("must be an IPv4/IPv6 address or a DNS host name")
 
@@ -93,13 +128,7 @@ HostKey = Annotated[str, StringConstraints(max_length=8192), AfterValidator(_hos
 SipUri = Annotated[str, StringConstraints(max_length=255), AfterValidator(_sip_uri)]
 
 
-def no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-Text = Annotated[str, StringConstraints(max_length=2000), AfterValidator(no_nul)]
+Text = Annotated[str, StringConstraints(max_length=2000), AfterValidator(free_text)]
 UnitRef = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(no_control)
 ]
@@ -254,7 +283,11 @@ class UnitNode(BaseModel):
 
 
 class ProvinceImport(Strict):
-    province: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    province: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+        AfterValidator(no_control),
+    ]
 
 
 class UnitImportReport(BaseModel):

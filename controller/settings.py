@@ -10,8 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from controller import templates
+from controller.sessions.dialplan import validate_pattern
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -137,6 +140,19 @@ class Settings(BaseSettings):
         default=15.0, gt=0, le=300, description="Wait for idle after hang-up"
     )
     session_tick_s: float = Field(default=2.0, gt=0, le=60, description="Scheduler: automatic start and end")
+
+    # --- value templates ---
+    @field_validator("firmware_url_template")
+    @classmethod
+    def _firmware_url_placeholders(cls, value: str) -> str:
+        """Bare {profile} and {version} only: the job fills it with str.format (see controller.templates)."""
+        templates.check(value, ("profile", "version"))
+        return value
+
+    @field_validator("bridge_sip_pattern")
+    @classmethod
+    def _bridge_pattern(cls, value: str) -> str:
+        return validate_pattern(value)
 
     @property
     def effective_database_url(self) -> str:

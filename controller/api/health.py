@@ -30,7 +30,7 @@ from controller.models import (
 )
 from controller.monitor.alarms import alarm_view
 from controller.roles import ALL_ROLES, Role
-from controller.schemas import Page, no_nul
+from controller.schemas import Page, free_text
 from controller.services import audit, history
 from controller.services.units import get_unit, subtree_filter
 
@@ -74,8 +74,8 @@ class AlarmPublic(BaseModel):
 
 
 class AckBody(BaseModel):
-    comment: Annotated[str, StringConstraints(min_length=1, max_length=1000), AfterValidator(no_nul)] = Field(
-        description="What the technician did or found"
+    comment: Annotated[str, StringConstraints(min_length=1, max_length=1000), AfterValidator(free_text)] = (
+        Field(description="What the technician did or found")
     )
 
 

@@ -22,9 +22,15 @@ def _url(value: str) -> str:
     return value
 
 
-CameraUrlField = Annotated[str, StringConstraints(min_length=8, max_length=1000), AfterValidator(_url)]
+# no_control first: a URL's path or zone id must not carry U+2028 or a bidi override either.
+CameraUrlField = Annotated[
+    str, StringConstraints(min_length=8, max_length=1000), AfterValidator(no_control), AfterValidator(_url)
+]
 OnvifUrlField = Annotated[
-    str, StringConstraints(min_length=8, max_length=1000), AfterValidator(check_onvif_url)
+    str,
+    StringConstraints(min_length=8, max_length=1000),
+    AfterValidator(no_control),
+    AfterValidator(check_onvif_url),
 ]
 CameraUser = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(no_control)]
 Site = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(no_control)]

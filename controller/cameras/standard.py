@@ -57,7 +57,7 @@ def _float_in(low: float, high: float) -> Callable[[str], float]:
 
 
 def _resolution(value: str) -> tuple[int, int]:
-    m = _RESOLUTION.match(value)
+    m = _RESOLUTION.fullmatch(value)
     if not m or not (16 <= int(m[1]) <= 7680 and 16 <= int(m[2]) <= 4320):
         raise ValueError("WIDTHxHEIGHT, e.g. 640x360")
     return int(m[1]), int(m[2])
@@ -70,13 +70,13 @@ def _codec(value: str) -> str:
 
 
 def _host(value: str) -> str:
-    if not _HOST.match(value):
+    if not _HOST.fullmatch(value):
         raise ValueError("a host name or IPv4 address, e.g. ntp.tinh.gov.vn")
     return value
 
 
 def _time_zone(value: str) -> str:
-    if not _TZ.match(value):
+    if not _TZ.fullmatch(value):
         raise ValueError("an IANA zone (Asia/Ho_Chi_Minh) or a POSIX zone without DST (ICT-7)")
     return value
 

@@ -72,7 +72,7 @@ def parse_mqtt_url(url: str) -> MqttTarget:
     if parts.query or parts.fragment:
         raise ValueError("must not have a ?query or #fragment")
     prefix = parts.path.strip("/") or DEFAULT_PREFIX
-    if not _PREFIX.match(prefix):
+    if not _PREFIX.fullmatch(prefix):
         raise ValueError("the topic prefix may hold letters, digits, '_', '.', '-' and '/' only")
     username = unquote(parts.username) if parts.username else None
     return MqttTarget(parts.hostname, port, scheme == "mqtts", prefix, username)

@@ -9,8 +9,8 @@ the command is built.
 
 from __future__ import annotations
 
+import logging
 import re
-import string
 import unicodedata
 import uuid
 from collections.abc import Iterable, Mapping
@@ -19,14 +19,21 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from controller import templates
 from controller.errors import InvalidInput
 from controller.models import ConfigStandard, Endpoint, Unit
 from controller.principal import Principal
+from controller.schemas import no_control
 from controller.services import audit
 from controller.services.units import subtree_filter
 from endpoints import Profile
 
+log = logging.getLogger(__name__)
+
 PLACEHOLDERS = ("name", "slug", "unit_code", "unit_name", "sip_uri", "host")
+# The longest each fact can be (the API's limits; a slug as long as a host name), so a
+# template that could render beyond `templates.MAX_RENDERED` is refused when it is saved.
+FACT_MAX = {"name": 128, "slug": 255, "unit_code": 64, "unit_name": 200, "sip_uri": 255, "host": 255}
 
 # What `make demo` and a fresh province start from; every value can be changed.
 DEMO_STANDARD: dict[str, str] = {
@@ -50,27 +57,41 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9.]+", "-", text).strip("-.") or "endpoint"
 
 
+MAX_TEMPLATE = 500  # characters of a stored value, as the API's StandardValue
+
+
+def _invalid(why: str) -> InvalidInput:
+    return InvalidInput(f"value {why}", field="value")
+
+
 def check_template(key: str, value: str, known_keys: Iterable[str]) -> None:
+    """Refuse (422 on ``value``) what the API's schema refuses and any template that is not
+    bare known placeholders: the CLI saves through here without the schema."""
     known = set(known_keys)
     if key not in known:
         raise InvalidInput(
             f"no firmware profile can set {key!r}; settable keys: {', '.join(sorted(known))}",
             field="key",
         )
+    if not 1 <= len(value) <= MAX_TEMPLATE:
+        raise _invalid(f"must be 1 to {MAX_TEMPLATE} characters")
     try:
-        names = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+        no_control(value)
+        names = templates.check(value, PLACEHOLDERS)
     except ValueError as exc:
-        raise InvalidInput(f"value template is malformed: {exc}", field="value") from None
-    unknown = names - set(PLACEHOLDERS)
-    if unknown:
-        raise InvalidInput(
-            f"unknown placeholder(s) {sorted(unknown)}; allowed: {', '.join(PLACEHOLDERS)}",
-            field="value",
+        raise _invalid(str(exc)) from None
+    worst = len(value) + sum(FACT_MAX[n] for n in names)
+    if worst > templates.MAX_RENDERED:
+        raise _invalid(
+            f"could render to {worst} characters for a long name; at most {templates.MAX_RENDERED}"
+            " are allowed: use fewer placeholders"
         )
 
 
 def render(template: str, facts: Mapping[str, str]) -> str:
-    return template.format_map({k: facts.get(k, "") for k in PLACEHOLDERS})
+    """A standard's value for one endpoint or camera; TemplateError for a template that is
+    not bare placeholders or that would render beyond `templates.MAX_RENDERED`."""
+    return templates.render(template, {k: facts.get(k, "") for k in PLACEHOLDERS})
 
 
 def endpoint_facts(ep: Endpoint) -> dict[str, str]:
@@ -169,12 +190,19 @@ class StandardResolver:
         return self.rendered(ep.unit, endpoint_facts(ep), settable)
 
     def rendered(self, unit: Unit, facts: Mapping[str, str], settable: Iterable[str]) -> dict[str, str]:
-        """The unit's effective values of ``settable`` keys, placeholders filled from ``facts``."""
+        """The unit's effective values of ``settable`` keys, placeholders filled from ``facts``.
+
+        A template that cannot be rendered (saved before the rules of `controller.templates`,
+        or rendering beyond its cap) is left out: nothing is written for it, nothing big built."""
         keys = set(settable)
         out = {}
         for key, template in self.templates_for(unit).items():
             if key in keys:
-                value = render(template, facts)
+                try:
+                    value = render(template, facts)
+                except templates.TemplateError as exc:
+                    log.warning("standard %s for unit %s left out: %r", key, unit.code, str(exc))
+                    continue
                 if value:
                     out[key] = value
         return out
@@ -231,6 +259,7 @@ async def check_endpoint_within_limits(
     problems = device_problems(resolver, ep.unit, endpoint_facts(ep), profiles.get(ep.profile))
     if problems:
         raise InvalidInput(
-            "the province standard would give this endpoint a value its device refuses: " + "; ".join(problems),
+            "the province standard would give this endpoint a value its device refuses: "
+            + "; ".join(problems),
             field="name",
         )

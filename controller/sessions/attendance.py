@@ -4,12 +4,15 @@ Built from the participant rows, so it is the same during the meeting (open
 intervals count up to now) and after it. The CSV opens in Excel as UTF-8
 (BOM) with Vietnamese names intact; times are local (Asia/Ho_Chi_Minh) there,
 because that is what the minutes of a meeting record, and ISO UTC in JSON.
+Names are typed by people and causes come from devices, so no cell may start a
+formula in any spreadsheet locale (see `_cell`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -67,9 +70,21 @@ def build(row: ConferenceSession, parts: list[Participant]) -> Attendance:
     )
 
 
-def _cell(value: str) -> str:
-    """Text a spreadsheet must not run as a formula (an endpoint named ``=HYPERLINK(...)``)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP, CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+# ... and a cell holding a separator splits there when opened with that separator (Excel in a
+# semicolon locale), so a formula start after a separator, spaces or not, is neutralised too.
+_AFTER_SEPARATOR = re.compile(r"([,;\t\r\n]\s*)(?=[=+\-@])")
+
+
+def _cell(value: object) -> str:
+    """Text a spreadsheet shows and never runs as a formula (an endpoint named
+    ``=HYPERLINK(...)``, a unit named ``X;=1+1``): a ``'`` before a formula start, at
+    the cell's start and after each separator inside it; QUOTE_ALL keeps the cell whole."""
+    text = _AFTER_SEPARATOR.sub(r"\1'", str(value))
+    if text.startswith(_FORMULA_START) or text.lstrip().startswith(_FORMULA_START):
+        text = "'" + text
+    return text
 
 
 def _local(t: datetime | None) -> str:
@@ -79,22 +94,23 @@ def _local(t: datetime | None) -> str:
 def to_csv(att: Attendance) -> str:
     buf = io.StringIO()
     buf.write("\ufeff")
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow(CSV_HEADER)
     for r in att.participants:
         writer.writerow(
-            [
-                _cell(r.endpoint_name),
-                _cell(r.unit_code),
-                _cell(r.unit_name),
+            _cell(value)  # every cell, ours too: one rule, nothing to forget
+            for value in (
+                r.endpoint_name,
+                r.unit_code,
+                r.unit_name,
                 r.final_state,
-                _cell(r.cause or ""),
+                r.cause or "",
                 _local(r.first_join_at),
                 _local(r.last_leave_at),
                 f"{r.connected_s / 60:.1f}",
                 r.drops,
                 r.attempts,
                 "; ".join(f"{_local(a)}–{_local(b) if b else '…'}" for a, b in r.intervals),
-            ]
+            )
         )
     return buf.getvalue()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import secrets
 
+from controller import templates
+
 __all__ = ["CONFERENCE_ID", "dial_string", "is_session_call", "new_conference_id", "validate_pattern"]
 
 CONFERENCE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -19,7 +21,11 @@ _SCHEME = re.compile(r"^(sips?|h323|tel):", re.IGNORECASE)
 
 def validate_pattern(pattern: str) -> str:
     """A pattern holds ``{conference}`` once and only characters a dial string may carry."""
-    if pattern.count("{conference}") != 1 or not _PATTERN_BODY.match(pattern):
+    try:
+        names = templates.check(pattern, ("conference",))
+    except templates.TemplateError:
+        names = []
+    if names != ["conference"] or not _PATTERN_BODY.fullmatch(pattern):
         raise ValueError(
             "must contain {conference} exactly once and otherwise only letters, digits and ._:@+#*-"
             " (e.g. sip:{conference}@mcu.tinh.gov.vn)"
@@ -28,9 +34,10 @@ def validate_pattern(pattern: str) -> str:
 
 
 def dial_string(pattern: str, conference_id: str) -> str:
-    if not CONFERENCE_ID.match(conference_id):
+    """The pattern with the conference id in it, by the one template renderer."""
+    if not CONFERENCE_ID.fullmatch(conference_id):
         raise ValueError("conference id must be 1-64 letters, digits, '.', '_' or '-'")
-    return pattern.replace("{conference}", conference_id)
+    return templates.render(pattern, {"conference": conference_id})
 
 
 def _normal(uri: str) -> str:

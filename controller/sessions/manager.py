@@ -111,13 +111,17 @@ class SessionManager:
                     raise InvalidInput("the scope selects no endpoints", field="scope")
                 conference = data.conference_id or await self._free_conference_id(session, bridge.id)
                 await self._check_conference_free(session, bridge.id, conference)
+                try:
+                    dial = dial_string(pattern, conference)
+                except ValueError as exc:  # a pattern stored before it was checked
+                    raise InvalidInput(f"bridge {bridge.name!r}: {exc}", field="bridge") from None
                 row = ConferenceSession(
                     id=uuid.uuid4(),
                     title=data.title,
                     host=actor.label,
                     bridge_id=bridge.id,
                     conference_id=conference,
-                    dial_string=dial_string(pattern, conference),
+                    dial_string=dial,
                     scope=scope.model_dump(mode="json"),
                     saved_scope_id=data.saved_scope,
                     call_rate=data.call_rate,

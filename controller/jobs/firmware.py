@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 import endpoints
+from controller import templates
 from controller.jobs.provision import defer_if_in_call, error_fields
 from controller.jobs.runner import JobContext
 from controller.models import Endpoint, Job, JobItem, Unit, utcnow
@@ -147,7 +148,7 @@ class FirmwareWork:
                 )
                 return
             async with slot:
-                url = job.params["url"].format(profile=ep.profile, version=target_version)
+                url = templates.render(job.params["url"], {"profile": ep.profile, "version": target_version})
                 await ctx.update_item(
                     item,
                     status="running",

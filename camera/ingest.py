@@ -34,6 +34,8 @@ from fractions import Fraction
 
 import av
 
+from camera.stream_open import StreamOpen
+
 log = logging.getLogger("diemcau.camera")
 
 __all__ = ["CameraSource", "MediaPacket", "SourceStats", "StreamInfo", "Subscription"]
@@ -151,6 +153,8 @@ class Subscription:
 
 class CameraSource:
     """The one pull of one camera; ``url`` carries the credentials and never leaves this object."""
+
+    open_options: StreamOpen = StreamOpen()  # the controller's hub sets each camera's own
 
     def __init__(
         self,
@@ -297,6 +301,7 @@ class CameraSource:
 
     def _demux(self) -> None:
         options = {"rtsp_transport": "tcp", "protocol_whitelist": PROTOCOLS, "allowed_media_types": "video"}
+        options |= self.open_options(self._url)  # address check and TLS verification (camera.stream_open)
         with av.open(
             self._url, options=options, timeout=(self.open_timeout_s, self.read_timeout_s)
         ) as container:

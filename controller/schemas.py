@@ -23,6 +23,7 @@ from pydantic import (
     StringConstraints,
 )
 
+from controller.netpolicy import allowed_host
 from controller.roles import Role
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -80,7 +81,9 @@ Name = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
     AfterValidator(no_control),
 ]
-Host = Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(_host)]
+Host = Annotated[
+    str, StringConstraints(min_length=1, max_length=255), AfterValidator(_host), AfterValidator(allowed_host)
+]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Username = Annotated[
     str,
@@ -390,7 +393,7 @@ class JobItemPublic(BaseModel):
     written: list[str]
     message: str | None
     error_code: str | None
-    transcript: str | None
+    transcript: str | None = Field(description="The device exchange; admin and technician only (else null)")
     started_at: datetime | None
     finished_at: datetime | None
 

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
 from camera.urls import check_onvif_url, split_url
+from controller.netpolicy import allowed_url_host
 from controller.schemas import DevicePassword, Name, Strict, Text, UnitBrief, UnitRef, no_control
 
 
@@ -22,9 +23,18 @@ def _url(value: str) -> str:
     return value
 
 
-CameraUrlField = Annotated[str, StringConstraints(min_length=8, max_length=1000), AfterValidator(_url)]
+# The address's host must be one the controller may connect to (controller.netpolicy).
+CameraUrlField = Annotated[
+    str,
+    StringConstraints(min_length=8, max_length=1000),
+    AfterValidator(_url),
+    AfterValidator(allowed_url_host),
+]
 OnvifUrlField = Annotated[
-    str, StringConstraints(min_length=8, max_length=1000), AfterValidator(check_onvif_url)
+    str,
+    StringConstraints(min_length=8, max_length=1000),
+    AfterValidator(check_onvif_url),
+    AfterValidator(allowed_url_host),
 ]
 CameraUser = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(no_control)]
 Site = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(no_control)]

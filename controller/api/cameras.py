@@ -66,7 +66,10 @@ async def import_cameras(
     session: Session,
     actor: Actor,
     file: Annotated[
-        UploadFile, File(description="CSV: name,unit,url [,username,password,site,description,enabled]")
+        UploadFile,
+        File(
+            description="CSV: name,unit,url [,username,password,site,description,enabled,onvif_url,tls_insecure]"
+        ),
     ],
     valid_only: Annotated[bool, Query(description="Import the valid rows even if others are bad")] = False,
 ) -> ImportReport:

@@ -2,7 +2,8 @@
 
 Built from the registry row; the password is decrypted here, put into the URL
 that only the source holds, and nowhere else. Each open checks the address against
-the network policy and verifies an ``rtsps`` camera's certificate (``camera.stream_open``). A camera that changes or is
+the network policy and verifies an ``rtsps`` camera's certificate unless the camera
+is marked ``tls_insecure`` (``camera.stream_open``). A camera that changes or is
 deleted is forgotten, so the next consumer opens the new address.
 """
 
@@ -41,6 +42,7 @@ class CameraHub:
             )
             src.open_options = StreamOpen(
                 policy=netpolicy.policy(s),
+                tls_insecure=cam.tls_insecure,
                 ca_file=str(s.camera_tls_ca_file) if s.camera_tls_ca_file else None,
             )
             self.sources[cam.id] = src

@@ -36,6 +36,10 @@ OnvifUrlField = Annotated[
     AfterValidator(check_onvif_url),
     AfterValidator(allowed_url_host),
 ]
+TLS_INSECURE = (
+    "rtsps:// only: do not verify the camera's certificate (a self-signed camera). "
+    "Default false: verified against DIEMCAU_CAMERA_TLS_CA_FILE or the system's CAs"
+)
 CameraUser = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(no_control)]
 Site = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(no_control)]
 
@@ -76,6 +80,7 @@ class CameraCreate(_Credentials):
     onvif_url: OnvifUrlField | None = Field(
         default=None, description="ONVIF device service, e.g. http://10.1.2.3/onvif/device_service"
     )
+    tls_insecure: bool = Field(default=False, description=TLS_INSECURE)
 
 
 class CameraUpdate(_Credentials):
@@ -86,6 +91,7 @@ class CameraUpdate(_Credentials):
     enabled: bool | None = None
     thresholds: CameraThresholds | None = None
     onvif_url: OnvifUrlField | None = None
+    tls_insecure: bool | None = Field(default=None, description=TLS_INSECURE)
 
 
 class CameraPublic(BaseModel):
@@ -100,6 +106,7 @@ class CameraPublic(BaseModel):
     enabled: bool
     thresholds: dict[str, float] = Field(description="Overrides of the analytics defaults")
     onvif_url: str | None = Field(description="ONVIF device service; null: not provisioned over ONVIF")
+    tls_insecure: bool = Field(description=TLS_INSECURE)
     state: str
     state_since: datetime | None
     created_at: datetime

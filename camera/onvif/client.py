@@ -408,7 +408,7 @@ class OnvifClient:
         Decoded bytes are counted, so a compressed reply cannot expand past the cap either.
         """
         async with self._http.stream("POST", url, content=content, headers=headers) as resp:
-            content_type = resp.headers.get("content-type", "").split(";", 1)[0].strip()
+            content_type = resp.headers.get("content-type", "").split(";", 1)[0].strip()[:80]
             declared = resp.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self.max_reply_bytes:
                 return resp.status_code, content_type, None

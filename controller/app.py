@@ -47,6 +47,7 @@ from controller.jobs.camera_provision import CameraProvisionWork
 from controller.jobs.firmware import FirmwareWork
 from controller.jobs.provision import ProvisionWork
 from controller.jobs.runner import HEARTBEAT_S, JobRunner
+from controller.limits import PerPrincipal
 from controller.migrate import upgrade
 from controller.monitor.alarms import AlarmEvaluator
 from controller.monitor.retention import Retention
@@ -151,10 +152,13 @@ async def build_state(settings: Settings) -> AppState:
         cameras=camera_hub,
         camera_monitor=camera_monitor,
         relay=Relay(
-            max_per_camera=settings.relay_max_viewers_per_camera, max_total=settings.relay_max_viewers
+            max_per_camera=settings.relay_max_viewers_per_camera,
+            max_total=settings.relay_max_viewers,
+            max_per_user=settings.relay_max_viewers_per_user,
         ),
         sinks=SinkDispatcher(db, box, settings, signal),
         metrics=metrics,
+        sse_streams=PerPrincipal("event streams", settings.sse_max_streams_per_user),
     )
 
 

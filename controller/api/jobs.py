@@ -14,6 +14,7 @@ from controller.cameras import registry as camera_registry
 from controller.cameras.registry import CameraFilter
 from controller.db import on_commit
 from controller.errors import InvalidInput
+from controller.limits import StreamSlot
 from controller.roles import ALL_ROLES, Role
 from controller.schemas import CameraProvisionCreate, JobItemPublic, JobPublic, Page, ProvisionCreate
 from controller.services import audit, jobs_query, registry
@@ -144,7 +145,7 @@ async def existing_job(job_id: uuid.UUID, session: Session) -> JobPublic:
 
 @router.get("/jobs/{job_id}/events", response_class=EventSourceResponse, **READ)
 async def job_events(
-    job_id: uuid.UUID, state: State, _job: Annotated[JobPublic, Depends(existing_job)]
+    _slot: StreamSlot, job_id: uuid.UUID, state: State, _job: Annotated[JobPublic, Depends(existing_job)]
 ) -> AsyncIterator[ServerSentEvent]:
     """Live progress: a snapshot of every item first, then each change as it happens.
 

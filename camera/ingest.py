@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 import av
 
+from camera.stream_open import StreamOpen
 from camera.urls import redact
 
 log = logging.getLogger("diemcau.camera")
@@ -169,6 +170,8 @@ def describe_failure(exc: BaseException, url: str) -> str:
 
 class CameraSource:
     """The one pull of one camera; ``url`` carries the credentials and never leaves this object."""
+
+    open_options: StreamOpen = StreamOpen()  # the controller's hub sets each camera's own
 
     def __init__(
         self,
@@ -315,6 +318,7 @@ class CameraSource:
 
     def _demux(self) -> None:
         options = {"rtsp_transport": "tcp", "protocol_whitelist": PROTOCOLS, "allowed_media_types": "video"}
+        options |= self.open_options(self._url)  # address check and TLS verification (camera.stream_open)
         with av.open(
             self._url, options=options, timeout=(self.open_timeout_s, self.read_timeout_s)
         ) as container:

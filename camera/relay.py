@@ -38,7 +38,7 @@ CLOCK = Fraction(1, 90000)
 
 
 class RelayFull(Exception):
-    """Viewer limits reached; ``scope`` is ``camera`` or ``total``."""
+    """Viewer limits reached; ``scope`` is ``user`` (the viewer's owner), ``camera`` or ``total``."""
 
     def __init__(self, scope: str, limit: int) -> None:
         super().__init__(f"{scope} viewer limit ({limit}) reached")
@@ -140,6 +140,7 @@ class Viewer:
     camera_id: uuid.UUID
     pc: RTCPeerConnection
     track: PacketTrack
+    owner: str = ""  # who watches (a user or API key), for the per-user limit
     created: float = field(default_factory=time.monotonic)
     closer: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
@@ -152,11 +153,14 @@ H264_CODECS = [
 
 
 class Relay:
-    """The viewers of every camera, with limits per camera and in total."""
+    """The viewers of every camera, with limits per owner, per camera and in total."""
 
-    def __init__(self, *, max_per_camera: int = 20, max_total: int = 100, queue_size: int = 256) -> None:
+    def __init__(
+        self, *, max_per_camera: int = 20, max_total: int = 100, max_per_user: int = 8, queue_size: int = 256
+    ) -> None:
         self.max_per_camera = max_per_camera
         self.max_total = max_total
+        self.max_per_user = max_per_user
         self.queue_size = queue_size
         self.viewers: dict[uuid.UUID, Viewer] = {}
         self._caches: dict[uuid.UUID, PayloadCache] = {}
@@ -167,11 +171,23 @@ class Relay:
             cache = self._caches[camera_id] = PayloadCache()
         return cache
 
-    def count(self, camera_id: uuid.UUID | None = None) -> int:
-        return sum(1 for v in self.viewers.values() if camera_id is None or v.camera_id == camera_id)
+    def count(self, camera_id: uuid.UUID | None = None, owner: str | None = None) -> int:
+        return sum(
+            1
+            for v in self.viewers.values()
+            if (camera_id is None or v.camera_id == camera_id) and (owner is None or v.owner == owner)
+        )
 
-    async def answer(self, camera_id: uuid.UUID, source: CameraSource, offer_sdp: str) -> tuple[Viewer, str]:
-        """Accept a WHEP offer: the viewer and the SDP answer (ICE candidates included, no trickle)."""
+    async def answer(
+        self, camera_id: uuid.UUID, source: CameraSource, offer_sdp: str, owner: str = ""
+    ) -> tuple[Viewer, str]:
+        """Accept a WHEP offer: the viewer and the SDP answer (ICE candidates included, no trickle).
+
+        A viewer counts against its ``owner`` until it ends, however it ends (DELETE, the
+        browser gone, never connected): the relay's own record is the count.
+        """
+        if owner and self.count(owner=owner) >= self.max_per_user:
+            raise RelayFull("user", self.max_per_user)
         if self.count() >= self.max_total:
             raise RelayFull("total", self.max_total)
         if self.count(camera_id) >= self.max_per_camera:
@@ -192,7 +208,7 @@ class Relay:
             await pc.close()
             await stack.aclose()
             raise
-        viewer = Viewer(uuid.uuid4(), camera_id, pc, track, closer=stack)
+        viewer = Viewer(uuid.uuid4(), camera_id, pc, track, owner=owner, closer=stack)
         self.viewers[viewer.id] = viewer
 
         @pc.on("connectionstatechange")
@@ -213,7 +229,11 @@ class Relay:
             "packets_sent": sum(v.track.sent for v in self.viewers.values()),
             "transcodes": sum(1 for v in self.viewers.values() if _encoder_opened(v.pc)),
             "payload_cache": {str(k): {"hits": c.hits, "misses": c.misses} for k, c in self._caches.items()},
-            "limits": {"per_camera": self.max_per_camera, "total": self.max_total},
+            "limits": {
+                "per_camera": self.max_per_camera,
+                "total": self.max_total,
+                "per_user": self.max_per_user,
+            },
         }
 
     async def close(self, viewer_id: uuid.UUID) -> bool:

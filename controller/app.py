@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from camera.onvif.profiles import load_camera_profiles
 from camera.relay import Relay
+from controller import netpolicy
 from controller.api import (
     auth,
     cameras,
@@ -46,6 +47,7 @@ from controller.jobs.camera_provision import CameraProvisionWork
 from controller.jobs.firmware import FirmwareWork
 from controller.jobs.provision import ProvisionWork
 from controller.jobs.runner import HEARTBEAT_S, JobRunner
+from controller.limits import PerPrincipal
 from controller.migrate import upgrade
 from controller.monitor.alarms import AlarmEvaluator
 from controller.monitor.retention import Retention
@@ -67,6 +69,8 @@ WEB_DIR = Path(__file__).parent / "web"
 async def build_state(settings: Settings) -> AppState:
     """Everything the routes need; migrations run first so the schema is current."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # for the caller's schemas too (the CLI, the demo, scripts); requests get it from PolicyMiddleware
+    netpolicy.activate(netpolicy.policy(settings))
     box = SecretBox(load_or_create_key(settings))
     db = Database(settings.effective_database_url)
     await upgrade(db)
@@ -113,7 +117,14 @@ async def build_state(settings: Settings) -> AppState:
     camera_hub = CameraHub(box, settings)
     camera_profiles = load_camera_profiles(settings.profiles_dir / "cameras")
     runner.register(
-        "camera_provision", CameraProvisionWork(camera_hub, camera_profiles, settings.camera_onvif_timeout_s)
+        "camera_provision",
+        CameraProvisionWork(
+            camera_hub,
+            camera_profiles,
+            settings.camera_onvif_timeout_s,
+            policy=netpolicy.policy(settings),
+            max_reply_bytes=settings.onvif_max_reply_bytes,
+        ),
     )
     camera_monitor = CameraMonitor(db, camera_hub, settings, signal)
     correlation = settings.alarm_correlation_s
@@ -143,10 +154,13 @@ async def build_state(settings: Settings) -> AppState:
         cameras=camera_hub,
         camera_monitor=camera_monitor,
         relay=Relay(
-            max_per_camera=settings.relay_max_viewers_per_camera, max_total=settings.relay_max_viewers
+            max_per_camera=settings.relay_max_viewers_per_camera,
+            max_total=settings.relay_max_viewers,
+            max_per_user=settings.relay_max_viewers_per_user,
         ),
         sinks=SinkDispatcher(db, box, settings, signal),
         metrics=metrics,
+        sse_streams=PerPrincipal("event streams", settings.sse_max_streams_per_user),
     )
 
 
@@ -202,6 +216,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
+    app.add_middleware(netpolicy.PolicyMiddleware, policy=netpolicy.policy(settings))
 
     @app.middleware("http")
     async def reject_nul_in_query(request: Request, call_next):  # type: ignore[no-untyped-def]

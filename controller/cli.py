@@ -231,7 +231,7 @@ def cameras_import(
     csv_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     valid_only: Annotated[bool, typer.Option(help="Import the valid rows even if others are bad")] = False,
 ) -> None:
-    """Register cameras from a CSV file: name,unit,url[,username,password,site,description,enabled,onvif_url]."""
+    """Register cameras from a CSV file: name,unit,url[,username,password,site,description,enabled,onvif_url,tls_insecure]."""
     from controller.cameras import registry
 
     async def go():

@@ -76,3 +76,14 @@ def on_commit(session: AsyncSession, callback: Callable[[], object]) -> None:
         loop.call_soon(callback)
 
     event.listen(session.sync_session, "after_commit", _after_commit, once=True)
+
+
+async def release(session: AsyncSession) -> None:
+    """Commit a request's transaction now and give its connection back to the pool.
+
+    For a route that reads what it needs and then waits a long time on something
+    else (a snapshot waiting for a camera's keyframe): a pooled connection held
+    through the wait would let a handful of such requests starve every other one.
+    The session cannot be used afterwards (SQLAlchemy refuses it).
+    """
+    await session.commit()

@@ -161,7 +161,8 @@ def demo(
     workdir.mkdir(parents=True)
     os.environ["DIEMCAU_DATA_DIR"] = str(workdir)
     os.environ.setdefault("DIEMCAU_BRIDGE_SIP_PATTERN", "sip:{conference}@bridge.sim")  # the simulator's MCU
-    settings = Settings()
+    # The simulated fleet, cameras and MCU listen on loopback, which production refuses.
+    settings = Settings(device_allow_loopback=True)
     passwords = {r.value: secrets.token_urlsafe(9) for r in Role}
 
     with console.status("starting the simulated fleet and cameras..."):

@@ -26,6 +26,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -433,6 +434,8 @@ class Camera(Timestamped, Base):
     state_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # ONVIF device service (http://host/onvif/device_service); None: not provisioned over ONVIF
     onvif_url: Mapped[str | None] = mapped_column(String(1000))
+    # rtsps:// without certificate verification: a technician's explicit choice (self-signed camera)
+    tls_insecure: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     unit: Mapped[Unit] = relationship(lazy="joined")
 

@@ -24,6 +24,7 @@ from pydantic import (
     StringConstraints,
 )
 
+from controller.netpolicy import allowed_host
 from controller.roles import Role
 
 _HOSTNAME = re.compile(r"(?=.{1,253}\Z)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
@@ -115,7 +116,9 @@ Name = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
     AfterValidator(no_control),
 ]
-Host = Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(_host)]
+Host = Annotated[
+    str, StringConstraints(min_length=1, max_length=255), AfterValidator(_host), AfterValidator(allowed_host)
+]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Username = Annotated[
     str,
@@ -423,7 +426,7 @@ class JobItemPublic(BaseModel):
     written: list[str]
     message: str | None
     error_code: str | None
-    transcript: str | None
+    transcript: str | None = Field(description="The device exchange; admin and technician only (else null)")
     started_at: datetime | None
     finished_at: datetime | None
 

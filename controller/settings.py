@@ -8,11 +8,12 @@ a `Settings` instead of patching globals.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AfterValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from camera.netpolicy import parse_network
 from controller import templates
 from controller.sessions.dialplan import validate_pattern
 
@@ -140,6 +141,32 @@ class Settings(BaseSettings):
         default=15.0, gt=0, le=300, description="Wait for idle after hang-up"
     )
     session_tick_s: float = Field(default=2.0, gt=0, le=60, description="Scheduler: automatic start and end")
+    # --- outbound addresses, camera TLS and per-user limits (security review 16) ---
+    device_networks: list[Annotated[str, AfterValidator(parse_network)]] = Field(
+        default_factory=lambda: ["0.0.0.0/0", "::/0"],
+        min_length=1,
+        description="Networks (CIDR) of cameras, endpoints and IOC sinks; loopback, link-local, "
+        "unspecified and multicast addresses are refused whatever this says",
+    )
+    device_allow_loopback: bool = Field(
+        default=False,
+        description="Allow devices and sinks on 127.0.0.0/8 and ::1 (the demo and the tests only)",
+    )
+    camera_tls_ca_file: Path | None = Field(
+        default=None, description="CA certificates (PEM) for rtsps:// cameras; default: the system's"
+    )
+    onvif_max_reply_bytes: int = Field(
+        default=1024 * 1024,
+        ge=16 * 1024,
+        le=64 * 1024 * 1024,
+        description="A larger ONVIF reply is bad_reply",
+    )
+    sse_max_streams_per_user: int = Field(
+        default=10, ge=1, le=1000, description="Event streams (SSE) one user or API key may hold open"
+    )
+    relay_max_viewers_per_user: int = Field(
+        default=8, ge=1, le=1000, description="WHEP viewers one user or API key may hold open"
+    )
 
     # --- value templates ---
     @field_validator("firmware_url_template")

@@ -80,6 +80,10 @@ async def controller(database_url: str, tmp_path, controller_settings: dict) -> 
         "ssh_connect_timeout_s": 3,
         "ssh_command_timeout_s": 3,
         "monitor_enabled": False,
+        # The simulated devices, receivers and brokers of the tests listen on loopback, which
+        # production refuses (DIEMCAU_DEVICE_ALLOW_LOOPBACK); tests/controller/test_device_networks.py
+        # runs with the production default.
+        "device_allow_loopback": True,
     }
     settings = Settings(**(options | controller_settings))
     app = create_app(settings)

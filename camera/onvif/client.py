@@ -14,7 +14,9 @@ What the spec leaves to vendors is handled here, once:
 
 One ``httpx.AsyncClient`` per camera client, closed by ``aclose()`` or
 ``async with``. Proxies from the environment are ignored: cameras are reached
-directly.
+directly, and only at addresses the network policy allows (``camera.netpolicy``:
+the name is resolved and checked on every new connection, so a camera's name
+cannot be pointed at the controller's own host after it was saved).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from camera.guarded_http import guarded_transport
+from camera.netpolicy import AddressRefused, NetPolicy
 from camera.onvif import messages as m
 from camera.onvif.messages import (
     OPERATIONS,
@@ -47,6 +51,8 @@ from camera.onvif.soap import NS, SoapFault, created_now, envelope, parse, secur
 from camera.onvif.tz import parse_tz
 
 __all__ = [
+    "MAX_REPLY_BYTES",
+    "AddressNotAllowed",
     "AuthFailed",
     "BadReply",
     "DeviceFault",
@@ -62,8 +68,9 @@ __all__ = [
     "rewrite_xaddr",
 ]
 
-SNIPPET = 500  # characters of a reply kept in a transcript
+SNIPPET = 500  # characters of a SOAP reply kept in a transcript (of any other reply: none)
 REQUEST_SNIPPET = 1500
+MAX_REPLY_BYTES = 1024 * 1024  # a larger reply is bad_reply, and is not read past this
 
 
 # ---------------------------------------------------------------- errors
@@ -77,7 +84,7 @@ class Transcript:
     url: str
     status: int | None
     request: str  # the operation element only
-    reply: str  # the first SNIPPET characters
+    reply: str  # the first SNIPPET characters of a SOAP reply; empty for anything else
 
 
 class OnvifError(Exception):
@@ -104,6 +111,12 @@ class Unreachable(OnvifError):
     """No TCP connection (refused, no route, DNS), or the connection dropped mid-exchange."""
 
     code = "unreachable"
+
+
+class AddressNotAllowed(OnvifError):
+    """The camera's address, or an address its name resolves to, is one the controller may not reach."""
+
+    code = "address_refused"
 
 
 class OnvifTimeout(OnvifError):
@@ -266,17 +279,23 @@ class OnvifClient:
         *,
         timeout_s: float = 8.0,
         profile: CameraProfile | None = None,
+        policy: NetPolicy = NetPolicy(),
+        max_reply_bytes: int = MAX_REPLY_BYTES,
     ) -> None:
         self.device_url = device_service_url(host_url)
         self.profile = profile
         self.timeout_s = timeout_s
+        self.max_reply_bytes = max_reply_bytes
         self.last_exchange: Transcript | None = None
         self._username = username
         self._password = password
         self._encoder: EncoderRules = profile.encoder if profile else EncoderRules()
         self._time: TimeRules = profile.time if profile else TimeRules()
         self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout_s), trust_env=False, follow_redirects=False
+            timeout=httpx.Timeout(timeout_s),
+            trust_env=False,
+            follow_redirects=False,
+            transport=guarded_transport(policy),
         )
         self._offset: timedelta | None = None
         self._xaddrs: dict[str, str] | None = None
@@ -322,7 +341,10 @@ class OnvifClient:
         request = body[:REQUEST_SNIPPET]
         where = urlsplit(url).netloc
         try:
-            resp = await self._http.post(url, content=envelope(body, header), headers=headers)
+            status, content_type, content = await self._post(url, envelope(body, header), headers)
+        except AddressRefused as exc:
+            transcript = Transcript(op.name, url, None, request, "")
+            raise AddressNotAllowed(f"{op.name}: {exc}", operation=op.name, transcript=transcript) from None
         except httpx.ConnectTimeout:
             transcript = Transcript(op.name, url, None, request, "")
             raise Unreachable(
@@ -345,29 +367,59 @@ class OnvifClient:
                 operation=op.name,
                 transcript=transcript,
             ) from None
-        transcript = Transcript(
-            op.name, url, resp.status_code, request, resp.content[:SNIPPET].decode("utf-8", "replace")
-        )
-        self.last_exchange = transcript
-        if resp.status_code == 401:
-            raise _Refused(transcript)
-        try:
-            element = parse(resp.content)
-        except SoapFault as fault:
-            if "NotAuthorized" in {fault.code, *fault.subcodes}:
-                raise _Refused(transcript) from None
-            raise error_for_fault(fault, op.name, transcript=transcript, username=self._username) from None
-        except ValueError as exc:
+        if content is None:
+            self.last_exchange = transcript = Transcript(op.name, url, status, request, "")
             raise BadReply(
-                f"{op.name}: HTTP {resp.status_code}, {exc}", operation=op.name, transcript=transcript
-            ) from None
-        if not resp.is_success:
-            raise BadReply(
-                f"{op.name}: HTTP {resp.status_code} without a SOAP fault",
+                f"{op.name}: HTTP {status}, reply larger than {self.max_reply_bytes} bytes",
                 operation=op.name,
                 transcript=transcript,
             )
+        try:
+            element, fault = parse(content), None
+        except SoapFault as exc:
+            element, fault = None, exc
+        except ValueError:
+            # Not SOAP: whatever answered is no camera's ONVIF service, and its page is not ours
+            # to keep or show. Its status, type and length say enough to fix the address.
+            self.last_exchange = transcript = Transcript(op.name, url, status, request, "")
+            if status == 401:
+                raise _Refused(transcript) from None
+            raise BadReply(
+                f"{op.name}: HTTP {status}, not a SOAP reply "
+                f"({content_type or 'no content type'}, {len(content)} bytes)",
+                operation=op.name,
+                transcript=transcript,
+            ) from None
+        reply = content[:SNIPPET].decode("utf-8", "replace")
+        self.last_exchange = transcript = Transcript(op.name, url, status, request, reply)
+        if status == 401 or (fault is not None and "NotAuthorized" in {fault.code, *fault.subcodes}):
+            raise _Refused(transcript)
+        if fault is not None:
+            raise error_for_fault(fault, op.name, transcript=transcript, username=self._username)
+        if not 200 <= status < 300:
+            raise BadReply(
+                f"{op.name}: HTTP {status} without a SOAP fault", operation=op.name, transcript=transcript
+            )
         return element, transcript
+
+    async def _post(self, url: str, content: bytes, headers: dict[str, str]) -> tuple[int, str, bytes | None]:
+        """(status, content type, body) of one POST; body None past ``max_reply_bytes``, unread beyond.
+
+        Decoded bytes are counted, so a compressed reply cannot expand past the cap either.
+        """
+        async with self._http.stream("POST", url, content=content, headers=headers) as resp:
+            content_type = resp.headers.get("content-type", "").split(";", 1)[0].strip()[:80]
+            declared = resp.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_reply_bytes:
+                return resp.status_code, content_type, None
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in resp.aiter_bytes():
+                size += len(chunk)
+                if size > self.max_reply_bytes:
+                    return resp.status_code, content_type, None
+                chunks.append(chunk)
+            return resp.status_code, content_type, b"".join(chunks)
 
     @staticmethod
     def _parse(op: Operation, reply: tuple[Any, Transcript]) -> Any:

@@ -23,7 +23,7 @@ from controller.cameras.schemas import (
     CameraPublic,
     CameraUpdate,
 )
-from controller.db import on_commit
+from controller.db import on_commit, release
 from controller.errors import Conflict, NotFound
 from controller.models import CameraHealth, CameraSample
 from controller.roles import ALL_ROLES, Role
@@ -66,7 +66,10 @@ async def import_cameras(
     session: Session,
     actor: Actor,
     file: Annotated[
-        UploadFile, File(description="CSV: name,unit,url [,username,password,site,description,enabled]")
+        UploadFile,
+        File(
+            description="CSV: name,unit,url [,username,password,site,description,enabled,onvif_url,tls_insecure]"
+        ),
     ],
     valid_only: Annotated[bool, Query(description="Import the valid rows even if others are bad")] = False,
 ) -> ImportReport:
@@ -160,6 +163,7 @@ async def snapshot(
     """A JPEG of the latest keyframe, from the shared pull (started for this if idle)."""
     cam = await registry.get_camera(session, camera_id)
     source = state.cameras.source(cam)
+    await release(session)  # the wait below may take seconds: it holds no pooled connection
     key = await source.wait_keyframe(state.settings.camera_keyframe_wait_s)
     if key is None or source.info is None:
         raise Conflict(f"camera {cam.name} sends no picture now", camera_state=source.stats.state)

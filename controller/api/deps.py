@@ -42,6 +42,7 @@ class AppState:
     relay: Any = None  # camera.relay.Relay
     sinks: Any = None  # controller.ioc.dispatcher.SinkDispatcher
     metrics: Any = None  # controller.ioc.metrics.Metrics
+    sse_streams: Any = None  # controller.limits.PerPrincipal: event streams held per user
 
 
 def get_state(request: Request) -> AppState:

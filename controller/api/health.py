@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from controller.api.deps import Actor, Offset, Session, State, route
 from controller.errors import InvalidInput, NotFound
 from controller.events import emit
+from controller.limits import StreamSlot
 from controller.models import (
     Alarm,
     AlarmHistory,
@@ -332,6 +333,7 @@ async def acknowledge(
 
 @router.get("/events/stream", response_class=EventSourceResponse, **READ)
 async def event_stream(
+    _slot: StreamSlot,
     state: State,
     last_event_id: Annotated[
         str | None, Header(alias="Last-Event-ID", max_length=20, pattern=r"^\d+$")

@@ -14,6 +14,7 @@ from controller.cameras import registry as camera_registry
 from controller.cameras.registry import CameraFilter
 from controller.db import on_commit
 from controller.errors import InvalidInput
+from controller.limits import StreamSlot
 from controller.roles import ALL_ROLES, Role
 from controller.schemas import CameraProvisionCreate, JobItemPublic, JobPublic, Page, ProvisionCreate
 from controller.services import audit, jobs_query, registry
@@ -23,6 +24,9 @@ router = APIRouter(tags=["jobs"])
 JOB_ENDS = frozenset({"done", "cancelled", "failed", "halted"})
 READ = route(*ALL_ROLES)
 WRITE = route(Role.admin, Role.technician)
+# What a device answered (an item's transcript) may hold anything the address reached: only the
+# roles that register devices and run jobs see it; everyone else gets the item without it.
+SEES_TRANSCRIPTS = frozenset({Role.admin, Role.technician})
 
 
 async def select_endpoints(session, target) -> list:
@@ -105,10 +109,15 @@ async def get_job(job_id: uuid.UUID, session: Session) -> JobPublic:
 async def job_items(
     job_id: uuid.UUID,
     session: Session,
+    actor: Actor,
     status_: Annotated[str | None, Query(alias="status", max_length=24)] = None,
 ) -> list[JobItemPublic]:
+    """Every item; ``transcript`` (the device's own words) is null for roles other than admin and technician."""
     await jobs_query.get_job(session, job_id)
-    return await jobs_query.items(session, job_id, status_)
+    items = await jobs_query.items(session, job_id, status_)
+    if actor.role in SEES_TRANSCRIPTS:
+        return items
+    return [item.model_copy(update={"transcript": None}) for item in items]
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobPublic, **WRITE)
@@ -136,7 +145,7 @@ async def existing_job(job_id: uuid.UUID, session: Session) -> JobPublic:
 
 @router.get("/jobs/{job_id}/events", response_class=EventSourceResponse, **READ)
 async def job_events(
-    job_id: uuid.UUID, state: State, _job: Annotated[JobPublic, Depends(existing_job)]
+    _slot: StreamSlot, job_id: uuid.UUID, state: State, _job: Annotated[JobPublic, Depends(existing_job)]
 ) -> AsyncIterator[ServerSentEvent]:
     """Live progress: a snapshot of every item first, then each change as it happens.
 

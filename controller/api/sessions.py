@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from controller.api.deps import Actor, Offset, Session, State, route
 from controller.errors import Conflict, NotFound
+from controller.limits import StreamSlot
 from controller.models import Bridge, ConferenceSession, SavedScope, SessionEvent
 from controller.roles import ALL_ROLES, Role
 from controller.schemas import Page
@@ -262,7 +263,10 @@ async def existing_session(session_id: uuid.UUID, session: Session) -> Conferenc
 
 @router.get("/sessions/{session_id}/events", response_class=EventSourceResponse, **WATCH)
 async def session_events(
-    session_id: uuid.UUID, state: State, _row: Annotated[ConferenceSession, Depends(existing_session)]
+    _slot: StreamSlot,
+    session_id: uuid.UUID,
+    state: State,
+    _row: Annotated[ConferenceSession, Depends(existing_session)],
 ) -> AsyncIterator[ServerSentEvent]:
     """The live board: the whole session first, then each participant change as it happens.
 

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import func, select, update
 
+from camera.netpolicy import AddressRefused, NetPolicy
+from controller import netpolicy
 from controller.api.deps import Actor, Offset, Session, State, route
 from controller.errors import Conflict, InvalidInput, NotFound
 from controller.ioc import signing
@@ -31,8 +33,9 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
-def _check_url(kind: str, url: str, allow_plaintext: bool) -> None:
-    """A webhook is https://, an MQTT broker mqtts://; plaintext only to loopback unless allowed."""
+def _check_url(kind: str, url: str, allow_plaintext: bool, policy: NetPolicy) -> None:
+    """A webhook is https://, an MQTT broker mqtts://; plaintext only to loopback unless allowed;
+    the host one the controller may connect to (its name is checked again when connecting)."""
     if kind == "mqtt":
         try:
             target = parse_mqtt_url(url)
@@ -46,6 +49,10 @@ def _check_url(kind: str, url: str, allow_plaintext: bool) -> None:
         host, plaintext, secure = parts.hostname, parts.scheme == "http", "https"
     if plaintext and not allow_plaintext and not _is_loopback(host):
         raise InvalidInput(f"plaintext is allowed only to loopback; use {secure}://", field="url")
+    try:
+        policy.check_host(host)
+    except AddressRefused as exc:
+        raise InvalidInput(str(exc), field="url") from None
 
 
 async def _public(session, sink: Sink) -> SinkPublic:  # type: ignore[no-untyped-def]
@@ -82,7 +89,7 @@ async def list_sinks(session: Session) -> list[SinkPublic]:
 @router.post("", response_model=SinkCreated, status_code=status.HTTP_201_CREATED, **ADMIN)
 async def create_sink(data: SinkCreate, state: State, session: Session, actor: Actor) -> SinkCreated:
     """The signing secret is returned once; events from now on are delivered (or all, ``from_start``)."""
-    _check_url(data.kind, data.url, state.settings.sink_allow_plaintext)
+    _check_url(data.kind, data.url, state.settings.sink_allow_plaintext, netpolicy.policy(state.settings))
     if await session.scalar(select(Sink.id).where(Sink.name == data.name)):
         raise Conflict(f"a sink named {data.name!r} exists", field="name")
     if data.kind == "mqtt" and data.secret:
@@ -115,7 +122,9 @@ async def update_sink(
     sink = await _sink(session, sink_id)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("url"):
-        _check_url(sink.kind, changes["url"], state.settings.sink_allow_plaintext)
+        _check_url(
+            sink.kind, changes["url"], state.settings.sink_allow_plaintext, netpolicy.policy(state.settings)
+        )
     password = changes.pop("password", None)
     if password is not None:
         if sink.kind != "mqtt":

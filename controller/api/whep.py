@@ -8,7 +8,7 @@
     OPTIONS                        CORS preflight for configured external players
 
 A bearer token is required like everywhere else; the limits per camera and in
-total answer 503 with Retry-After.
+total answer 503 with Retry-After, the limit per user 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import uuid
 from fastapi import APIRouter, Request, Response, status
 
 from camera.relay import RelayFull
-from controller.api.deps import Session, State, route
+from controller.api.deps import Actor, Session, State, route
 from controller.api.problems import problem
 from controller.cameras import registry
 from controller.errors import Conflict, InvalidInput, NotFound
@@ -61,7 +61,9 @@ async def preflight(request: Request, state: State) -> Response:
     responses={201: {"content": {"application/sdp": {}}}},
     **(WATCH | {"openapi_extra": WATCH["openapi_extra"] | {"requestBody": SDP_BODY}}),
 )
-async def watch_camera(camera_id: uuid.UUID, request: Request, state: State, session: Session) -> Response:
+async def watch_camera(
+    camera_id: uuid.UUID, request: Request, state: State, session: Session, actor: Actor
+) -> Response:
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/sdp":
         raise InvalidInput("the offer must be sent as application/sdp", field="content-type")
     body = await request.body()
@@ -77,15 +79,17 @@ async def watch_camera(camera_id: uuid.UUID, request: Request, state: State, ses
     if not cam.enabled:
         raise Conflict(f"camera {cam.name} is disabled")
     try:
-        viewer, answer = await state.relay.answer(cam.id, state.cameras.source(cam), offer)
+        viewer, answer = await state.relay.answer(cam.id, state.cameras.source(cam), offer, owner=actor.label)
     except RelayFull as exc:
+        mine = exc.scope == "user"  # this user's own viewers: 429; the relay's capacity: 503
         response = problem(
-            503,
-            "relay-full",
+            429 if mine else 503,
+            "too-many-requests" if mine else "relay-full",
             "Too many viewers",
-            f"{exc}; try again later",
+            f"{exc}; {'close one first' if mine else 'try again later'}",
             request.url.path,
             scope=exc.scope,
+            limit=exc.limit,
         )
         response.headers["Retry-After"] = "10"
         return response

@@ -53,6 +53,7 @@ async def _run(count: int, interval: float, duration: float, default_interval: f
             data_dir=Path(tmp),
             secret_key=Fernet.generate_key().decode(),
             monitor_enabled=False,
+            device_allow_loopback=True,  # the simulated cameras listen on loopback,
             camera_sample_interval_s=interval,
             camera_idle_stop_s=0.5,
         )

@@ -65,7 +65,10 @@ async def _set_standard(state: Any, values: dict[str, str]) -> None:
 async def _run(sim: CameraSimProcess, n: int, naive_n: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
-            data_dir=Path(tmp), secret_key=Fernet.generate_key().decode(), monitor_enabled=False
+            data_dir=Path(tmp),
+            secret_key=Fernet.generate_key().decode(),
+            monitor_enabled=False,
+            device_allow_loopback=True,  # the simulated cameras listen on loopback
         )
         state = await build_state(settings)
         try:

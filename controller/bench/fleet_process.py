@@ -86,6 +86,7 @@ async def simulated_province(
     options = {
         "data_dir": Path(tempfile.mkdtemp(prefix="diemcau-bench-")),
         "secret_key": Fernet.generate_key().decode(),
+        "device_allow_loopback": True,  # the simulated fleet listens on loopback
     } | settings
     with FleetProcess(count, latency_ms, demo_units(count), extra) as fleet:
         state = await build_state(Settings(**options))

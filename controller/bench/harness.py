@@ -48,6 +48,7 @@ class ControllerProcess:
             DIEMCAU_DATA_DIR=str(self.data_dir),
             DIEMCAU_SECRET_KEY=env.get("DIEMCAU_SECRET_KEY") or self._key(),
             DIEMCAU_ADMIN_PASSWORD=self.admin_password,
+            DIEMCAU_DEVICE_ALLOW_LOOPBACK="true",  # benchmarks' simulated devices listen on loopback
         )
         env.update(self.settings)
         return env

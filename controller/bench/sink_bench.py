@@ -23,6 +23,7 @@ import httpx
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
+from camera.netpolicy import NetPolicy
 from controller.app import build_state, close_state
 from controller.bench.harness import free_port
 from controller.bench.mosquitto import PASSWORD, MosquittoBroker
@@ -33,6 +34,8 @@ from controller.ioc.signing import new_secret
 from controller.ioc.webhook import WebhookSender
 from controller.models import Delivery, OutboxEvent, Sink
 from controller.settings import Settings
+
+LOOPBACK = NetPolicy(allow_loopback=True)  # the bench receiver and broker listen on loopback
 
 
 async def _delivered(state: Any) -> int:
@@ -51,7 +54,10 @@ async def _measure(
     """Deliver ``events`` through the dispatcher, then ``naive_events`` one after another."""
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
-            data_dir=Path(tmp), secret_key=Fernet.generate_key().decode(), monitor_enabled=False
+            data_dir=Path(tmp),
+            secret_key=Fernet.generate_key().decode(),
+            monitor_enabled=False,
+            device_allow_loopback=True,  # the receiver and the broker listen on loopback
         )
         state = await build_state(settings)
         try:
@@ -159,7 +165,9 @@ def run_mqtt(events: int, entities: int, naive_events: int) -> dict[str, Any]:
         target = parse_mqtt_url(broker.url)
 
         async def naive() -> tuple[Sender, Callable[[], Awaitable[None]]]:
-            sender = MqttSender(target, PASSWORD, client_id="bench-naive", timeout_s=10, inflight=1)
+            sender = MqttSender(
+                target, PASSWORD, client_id="bench-naive", timeout_s=10, inflight=1, policy=LOOPBACK
+            )
             return sender, sender.aclose
 
         result = asyncio.run(

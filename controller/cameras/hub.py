@@ -1,7 +1,9 @@
 """The controller's camera sources: one ``CameraSource`` (one RTSP pull) per camera.
 
 Built from the registry row; the password is decrypted here, put into the URL
-that only the source holds, and nowhere else. A camera that changes or is
+that only the source holds, and nowhere else. Each open checks the address against
+the network policy and verifies an ``rtsps`` camera's certificate unless the camera
+is marked ``tls_insecure`` (``camera.stream_open``). A camera that changes or is
 deleted is forgotten, so the next consumer opens the new address.
 """
 
@@ -10,7 +12,9 @@ from __future__ import annotations
 import uuid
 
 from camera.ingest import CameraSource
+from camera.stream_open import StreamOpen
 from camera.urls import with_credentials
+from controller import netpolicy
 from controller.models import Camera
 from controller.security import SecretBox
 from controller.settings import Settings
@@ -35,6 +39,11 @@ class CameraHub:
                 open_timeout_s=s.camera_open_timeout_s,
                 read_timeout_s=s.camera_read_timeout_s,
                 idle_stop_s=s.camera_idle_stop_s,
+            )
+            src.open_options = StreamOpen(
+                policy=netpolicy.policy(s),
+                tls_insecure=cam.tls_insecure,
+                ca_file=str(s.camera_tls_ca_file) if s.camera_tls_ca_file else None,
             )
             self.sources[cam.id] = src
         return src

@@ -24,12 +24,12 @@ from controller.services.csv_rows import CsvSpec, ParsedFile, Row, Unique, decod
 from controller.services.repoint import require_password_when_moved, url_address
 from controller.services.units import subtree_filter, unit_from_body
 
-AUDITED_FIELDS = ("name", "unit", "site", "username", "description", "enabled", "onvif_url")
+AUDITED_FIELDS = ("name", "unit", "site", "username", "description", "enabled", "onvif_url", "tls_insecure")
 
 CSV: CsvSpec[CameraCreate] = CsvSpec(
     model=CameraCreate,
     required=("name", "unit", "url"),
-    optional=("username", "password", "site", "description", "enabled", "onvif_url"),
+    optional=("username", "password", "site", "description", "enabled", "onvif_url", "tls_insecure"),
     unique=(
         Unique("name", lambda d: (d.unit, d.name), lambda d: d.name, "name and unit"),
         Unique("url", lambda d: split_url(d.url).url, lambda d: split_url(d.url).url, "camera URL"),
@@ -58,6 +58,7 @@ def to_public(cam: Camera) -> CameraPublic:
         enabled=cam.enabled,
         thresholds=dict(cam.thresholds or {}),
         onvif_url=cam.onvif_url,
+        tls_insecure=cam.tls_insecure,
         state=cam.state,
         state_since=cam.state_since,
         created_at=cam.created_at,
@@ -94,6 +95,7 @@ def _new_camera(data: CameraCreate, unit: Unit, box: SecretBox) -> Camera:
         enabled=data.enabled,
         thresholds=data.thresholds.model_dump(exclude_none=True) if data.thresholds else {},
         onvif_url=data.onvif_url,
+        tls_insecure=data.tls_insecure,
     )
 
 
@@ -143,7 +145,7 @@ async def update_camera(
     session: AsyncSession, box: SecretBox, cam: Camera, data: CameraUpdate, actor: Principal
 ) -> Camera:
     changes = data.model_dump(exclude_unset=True)
-    for key in ("name", "unit", "url", "enabled"):
+    for key in ("name", "unit", "url", "enabled", "tls_insecure"):
         if key in changes and changes[key] is None:
             raise InvalidInput(f"{key} cannot be cleared", field=key)
     unit = await unit_from_body(session, changes["unit"]) if "unit" in changes else cam.unit
@@ -248,7 +250,7 @@ async def _check_csv_against_db(session: AsyncSession, parsed: ParsedFile[Camera
 async def import_csv(
     session: AsyncSession, box: SecretBox, raw: bytes, actor: Principal, *, valid_only: bool, max_rows: int
 ) -> ImportReport:
-    """``name,unit,url[,username,password,site,description,enabled,onvif_url]``; every bad row by line and field."""
+    """``name,unit,url[,username,password,site,description,enabled,onvif_url,tls_insecure]``; every bad row by line and field."""
     parsed = parse(decode(raw), CSV, max_rows)
     units = await _check_csv_against_db(session, parsed)
     parsed.reject_or_keep(valid_only)

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
 from camera.urls import check_onvif_url, split_url
+from controller.netpolicy import allowed_url_host
 from controller.schemas import DevicePassword, Name, Strict, Text, UnitBrief, UnitRef, no_control
 
 
@@ -22,16 +23,26 @@ def _url(value: str) -> str:
     return value
 
 
-# no_control first: a URL's path or zone id must not carry U+2028 or a bidi override either.
+# no_control first: a URL's path or zone id must not carry U+2028 or a bidi override either;
+# the address's host must be one the controller may connect to (controller.netpolicy).
 CameraUrlField = Annotated[
-    str, StringConstraints(min_length=8, max_length=1000), AfterValidator(no_control), AfterValidator(_url)
+    str,
+    StringConstraints(min_length=8, max_length=1000),
+    AfterValidator(no_control),
+    AfterValidator(_url),
+    AfterValidator(allowed_url_host),
 ]
 OnvifUrlField = Annotated[
     str,
     StringConstraints(min_length=8, max_length=1000),
     AfterValidator(no_control),
     AfterValidator(check_onvif_url),
+    AfterValidator(allowed_url_host),
 ]
+TLS_INSECURE = (
+    "rtsps:// only: do not verify the camera's certificate (a self-signed camera). "
+    "Default false: verified against DIEMCAU_CAMERA_TLS_CA_FILE or the system's CAs"
+)
 CameraUser = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(no_control)]
 Site = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(no_control)]
 
@@ -72,6 +83,7 @@ class CameraCreate(_Credentials):
     onvif_url: OnvifUrlField | None = Field(
         default=None, description="ONVIF device service, e.g. http://10.1.2.3/onvif/device_service"
     )
+    tls_insecure: bool = Field(default=False, description=TLS_INSECURE)
 
 
 class CameraUpdate(_Credentials):
@@ -82,6 +94,7 @@ class CameraUpdate(_Credentials):
     enabled: bool | None = None
     thresholds: CameraThresholds | None = None
     onvif_url: OnvifUrlField | None = None
+    tls_insecure: bool | None = Field(default=None, description=TLS_INSECURE)
 
 
 class CameraPublic(BaseModel):
@@ -96,6 +109,7 @@ class CameraPublic(BaseModel):
     enabled: bool
     thresholds: dict[str, float] = Field(description="Overrides of the analytics defaults")
     onvif_url: str | None = Field(description="ONVIF device service; null: not provisioned over ONVIF")
+    tls_insecure: bool = Field(description=TLS_INSECURE)
     state: str
     state_since: datetime | None
     created_at: datetime

@@ -29,6 +29,8 @@ from typing import Any, Protocol
 import httpx
 from sqlalchemy import func, select, update
 
+from camera.guarded_http import guarded_transport
+from controller import netpolicy
 from controller.db import Database
 from controller.events import OutboxSignal
 from controller.ioc.mqtt import MqttSender, parse_mqtt_url
@@ -69,7 +71,9 @@ class SinkDispatcher:
     async def start(self) -> None:
         timeout = httpx.Timeout(self.settings.webhook_timeout_s)
         limits = httpx.Limits(max_connections=self.settings.webhook_concurrency)
-        self._client = httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False)
+        # connects only where the network policy allows, to the address it checked (no env proxies)
+        transport = guarded_transport(netpolicy.policy(self.settings), limits=limits)
+        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, transport=transport)
         self._watch = asyncio.get_running_loop().create_task(self._reconcile_loop(), name="sinks")
 
     async def stop(self) -> None:
@@ -135,6 +139,7 @@ class SinkDispatcher:
                 client_id=f"diemcau-{sink.id.hex[:12]}",
                 timeout_s=self.settings.webhook_timeout_s,
                 inflight=self.settings.webhook_concurrency,
+                policy=netpolicy.policy(self.settings),
             )
         return WebhookSender(sink.url, secret or "", self._client)
 

@@ -30,6 +30,7 @@ from urllib.parse import unquote, urlsplit
 
 import aiomqtt
 
+from camera.netpolicy import AddressRefused, NetPolicy
 from camera.urls import redact
 from controller.ioc.webhook import event_body
 from controller.models import OutboxEvent
@@ -110,8 +111,10 @@ class MqttSender:
         client_id: str,
         timeout_s: float,
         inflight: int,
+        policy: NetPolicy,
     ) -> None:
         self.target, self._password, self.client_id = target, password, client_id
+        self.policy = policy
         self.timeout_s, self.inflight = timeout_s, inflight
         self._client: aiomqtt.Client | None = None
         self._lock = asyncio.Lock()
@@ -120,8 +123,12 @@ class MqttSender:
         async with self._lock:
             if self._client is None:
                 t = self.target
+                # The broker's name is resolved and checked on every connect. Without TLS the
+                # connection goes to the checked address; with TLS to the name, which the broker's
+                # certificate must match, so an address swapped in after the check cannot answer.
+                addresses = await asyncio.wait_for(self.policy.resolve_async(t.host, t.port), self.timeout_s)
                 client = aiomqtt.Client(
-                    t.host,
+                    t.host if t.tls else addresses[0],
                     t.port,
                     username=t.username,
                     password=self._password,
@@ -161,6 +168,8 @@ class MqttSender:
         except (aiomqtt.MqttError, TimeoutError, OSError) as exc:
             await self._drop(client or self._client)
             return False, None, redact(f"{type(exc).__name__}: {exc}")[:500]
+        except AddressRefused as exc:
+            return False, None, str(exc)[:500]
         return True, None, None
 
     async def aclose(self) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from camera.netpolicy import AddressRefused
 from camera.urls import redact
 from controller.ioc.signing import signature_headers
 from controller.models import OutboxEvent
@@ -43,6 +44,8 @@ class WebhookSender:
             r = await self.client.post(self.url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             return False, None, redact(f"{type(exc).__name__}: {exc}")[:500]
+        except AddressRefused as exc:  # the client's transport resolved the name to a refused address
+            return False, None, str(exc)[:500]
         if 200 <= r.status_code < 300:
             return True, r.status_code, None
         return False, r.status_code, f"HTTP {r.status_code}"

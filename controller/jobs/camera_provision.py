@@ -25,7 +25,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from camera.onvif.client import OnvifClient, OnvifError
+from camera.netpolicy import NetPolicy
+from camera.onvif.client import MAX_REPLY_BYTES, OnvifClient, OnvifError
 from camera.onvif.messages import EncoderConfig, EncoderOptions
 from camera.onvif.profiles import CameraProfile, match_profile
 from camera.onvif.tz import same_zone, to_posix
@@ -55,8 +56,17 @@ class Reading:
 
 
 class CameraProvisionWork:
-    def __init__(self, hub: CameraHub, profiles: dict[str, CameraProfile], timeout_s: float) -> None:
+    def __init__(
+        self,
+        hub: CameraHub,
+        profiles: dict[str, CameraProfile],
+        timeout_s: float,
+        *,
+        policy: NetPolicy,
+        max_reply_bytes: int = MAX_REPLY_BYTES,
+    ) -> None:
         self.hub, self.profiles, self.timeout_s = hub, profiles, timeout_s
+        self.policy, self.max_reply_bytes = policy, max_reply_bytes  # where cameras may be; reply cap
 
     async def run(self, ctx: JobContext, job: Job, items: list[JobItem]) -> str:
         async with ctx.runner.db.transaction() as session:
@@ -84,7 +94,12 @@ class CameraProvisionWork:
         password = ctx.box.decrypt(cam.password_enc) if cam.password_enc else ""
         try:
             async with OnvifClient(
-                cam.onvif_url or "", cam.username or "admin", password, timeout_s=self.timeout_s
+                cam.onvif_url or "",
+                cam.username or "admin",
+                password,
+                timeout_s=self.timeout_s,
+                policy=self.policy,
+                max_reply_bytes=self.max_reply_bytes,
             ) as client:
                 profile = match_profile(self.profiles, await client.get_device_information())
                 client.use_profile(profile)

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
+from camera.netpolicy import NetPolicy
 from camera.onvif.client import OnvifClient, OnvifError
 from camera.onvif.messages import EncoderConfig, Profile
 from camera.onvif.profiles import CameraProfile, load_camera_profiles, match_profile
@@ -30,6 +31,7 @@ from camera.sim.process import CameraSimProcess
 from controller.bench.harness import free_port
 
 PASSWORD = "tinh-Onvif-9"
+LOOPBACK = NetPolicy(allow_loopback=True)  # the simulated cameras listen on loopback
 PROFILES = load_camera_profiles()
 GENERIC = PROFILES["onvif-generic"]
 
@@ -67,6 +69,7 @@ def client(
         PASSWORD if password is None else password,
         timeout_s=timeout_s,
         profile=profile,
+        policy=LOOPBACK,
     )
 
 
@@ -303,7 +306,9 @@ async def test_timeout_fault_is_timeout_after_the_clients_timeout(cams: CameraSi
 
 
 async def test_a_closed_port_is_unreachable(cams: CameraSimProcess) -> None:
-    async with OnvifClient(f"127.0.0.1:{free_port()}", "admin", PASSWORD, timeout_s=1.0) as c:
+    async with OnvifClient(
+        f"127.0.0.1:{free_port()}", "admin", PASSWORD, timeout_s=1.0, policy=LOOPBACK
+    ) as c:
         started = time.monotonic()
         with pytest.raises(OnvifError) as caught:
             await c.get_device_information()

@@ -32,6 +32,7 @@ def test_operator_workflow(tmp_path):
         os.environ,
         DIEMCAU_DATA_DIR=str(tmp_path),
         DIEMCAU_SECRET_KEY=Fernet.generate_key().decode(),
+        DIEMCAU_DEVICE_ALLOW_LOOPBACK="true",  # the CSV rows name simulated devices on loopback
         COLUMNS="200",
         PW="a-long-admin-pass",
     )
@@ -85,6 +86,7 @@ async def test_provision_from_the_shell(tmp_path):
         os.environ,
         DIEMCAU_DATA_DIR=str(tmp_path),
         DIEMCAU_SECRET_KEY=Fernet.generate_key().decode(),
+        DIEMCAU_DEVICE_ALLOW_LOOPBACK="true",  # the CSV rows name simulated devices on loopback
         COLUMNS="250",
     )
 
@@ -127,6 +129,7 @@ async def test_camera_provisioning_from_the_shell(tmp_path):
         os.environ,
         DIEMCAU_DATA_DIR=str(tmp_path),
         DIEMCAU_SECRET_KEY=Fernet.generate_key().decode(),
+        DIEMCAU_DEVICE_ALLOW_LOOPBACK="true",  # the CSV rows name simulated devices on loopback
         COLUMNS="250",
     )
 

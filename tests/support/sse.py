@@ -7,7 +7,9 @@ finishes; here we stop after `count` events and disconnect like a browser.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 
@@ -75,3 +77,55 @@ async def read_events(
             pass
     assert status.get("code") == 200, status
     return events
+
+
+@contextlib.asynccontextmanager
+async def open_stream(
+    app: Any, path: str, headers: dict[str, str], query: str = "", limit_s: float = 10.0
+) -> AsyncIterator[dict[str, Any]]:
+    """Hold a stream open, as a browser tab does, until the block ends; yields its response start
+    (``status``, and ``body`` when the answer was not a stream, e.g. a 429 problem)."""
+    started = asyncio.Event()
+    disconnect = asyncio.Event()
+    response: dict[str, Any] = {"body": b""}
+    sent_request = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent_request
+        if not sent_request:
+            sent_request = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await disconnect.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            response["status"] = message["status"]
+        elif message["type"] == "http.response.body":
+            response["body"] += message.get("body", b"")
+            started.set()  # the first body part: a stream has begun, or a short answer is complete
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
+    task = asyncio.create_task(app(scope, receive, send))
+    try:
+        await asyncio.wait_for(started.wait(), limit_s)
+        yield response
+    finally:
+        disconnect.set()
+        try:
+            await asyncio.wait_for(task, limit_s)
+        except (asyncio.CancelledError, Exception):  # noqa: BLE001
+            task.cancel()

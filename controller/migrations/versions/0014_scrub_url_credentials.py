@@ -11,7 +11,7 @@ scrubbed, the scrubbed event is added again at the end of the outbox, so the sin
 and the broker's retained copy is replaced by a clean one.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-06 20:40:00
 """
 
@@ -27,7 +27,7 @@ from alembic import op
 from camera.urls import redact
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -150,6 +150,7 @@ async def test_control_api_configure_and_stats(tmp_path: Path) -> None:
             stats = await control_request(cf, {"op": "stats", "reset": True})
             assert stats["stats"]["DEMO-vc001"] == {
                 "connections": 0,
+                "passwords": 0,
                 "commands": 0,
                 "config_writes": 0,
                 "upgrades": 0,
@@ -164,6 +165,7 @@ async def test_control_api_configure_and_stats(tmp_path: Path) -> None:
             n_config = len(profile_of(fleet.endpoints[1]).config)
             assert s2 == {
                 "connections": 1,
+                "passwords": 1,
                 "commands": on_open + 2 + n_config,
                 "config_writes": 2,
                 "upgrades": 0,

@@ -86,6 +86,7 @@ async def build_state(settings: Settings) -> AppState:
         backoff_max=settings.monitor_interval_s,
         on_feedback=lambda key, line: [m.on_feedback(key, line) for m in feedback_sink],
         host_keys=HostKeys(db, settings.ssh_host_key_policy),
+        address=netpolicy.endpoint_address(netpolicy.policy(settings)),
     )
     runner = JobRunner(db, box, profiles, pool)
     runner.register("provision", ProvisionWork())

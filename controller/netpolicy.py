@@ -12,16 +12,27 @@ address but loopback, link-local, unspecified and multicast.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from camera.netpolicy import NetPolicy
+import endpoints
+from camera.netpolicy import AddressRefused, NetPolicy
 from controller.settings import Settings
+from endpoints.pool import Target
 
-__all__ = ["PolicyMiddleware", "activate", "allowed_host", "allowed_url_host", "in_force", "policy"]
+__all__ = [
+    "PolicyMiddleware",
+    "activate",
+    "allowed_host",
+    "allowed_url_host",
+    "endpoint_address",
+    "in_force",
+    "policy",
+]
 
 DEFAULT = NetPolicy()  # frozen: every address but the refused kinds, loopback refused
 _IN_FORCE: ContextVar[NetPolicy] = ContextVar("diemcau_net_policy", default=DEFAULT)
@@ -75,3 +86,22 @@ class PolicyMiddleware:
             await self.app(scope, receive, send)
         finally:
             _IN_FORCE.reset(token)
+
+
+def endpoint_address(p: NetPolicy) -> Callable[[Target], Awaitable[str]]:
+    """The session pool's ``address`` hook: an endpoint's host resolved and checked at every
+    connect, and the checked address is what SSH connects to (a name re-pointed after it was
+    saved, or a row saved before the policy, is refused then)."""
+
+    async def address(target: Target) -> str:
+        try:
+            return (await p.resolve_async(target.host, target.port))[0]
+        except AddressRefused as exc:
+            raise endpoints.AddressRefused(str(exc), endpoint=target.endpoint) from None
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise endpoints.ConnectFailed(
+                f"cannot resolve {target.host}: {reason}", endpoint=target.endpoint
+            ) from None
+
+    return address

@@ -9,6 +9,7 @@ from endpoints.commands import quote, render
 from endpoints.connection import EndpointSession, open_session, read_host_key
 from endpoints.driver import CallStatus, EndpointDriver, Health, Identity
 from endpoints.errors import (
+    AddressRefused,
     AuthFailed,
     Backoff,
     CommandFailed,
@@ -29,6 +30,7 @@ from endpoints.profiles import CallEnded, Profile, default_profiles_dir, load_pr
 from endpoints.reach import tcp_probe
 
 __all__ = [
+    "AddressRefused",
     "AuthFailed",
     "Backoff",
     "CallEnded",

@@ -62,6 +62,12 @@ class ConnectFailed(EndpointError):
     code = "unreachable"
 
 
+class AddressRefused(ConnectFailed):
+    """The device's address is one the controller may not connect to (its network policy)."""
+
+    code = "address_refused"
+
+
 class ConnectionLost(ConnectFailed):
     """An established session closed under us, e.g. while a command was running."""
 

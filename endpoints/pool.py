@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -127,6 +127,7 @@ class SessionPool:
         rng: random.Random | None = None,
         on_feedback: Callable[[str, str], None] | None = None,  # (key, line)
         host_keys: HostKeyStore | None = None,
+        address: Callable[[Target], Awaitable[str]] | None = None,
     ) -> None:
         self.connect_timeout = connect_timeout
         self.command_timeout = command_timeout
@@ -137,6 +138,7 @@ class SessionPool:
         self._rng = rng or random.Random()
         self._on_feedback = on_feedback
         self._host_keys = host_keys
+        self._address = address  # where to connect for a target: resolved and checked by the caller's policy
         self._handshakes = asyncio.Semaphore(max_handshakes)
         self._entries: dict[str, _Entry] = {}
         self._closed = False
@@ -228,14 +230,14 @@ class SessionPool:
             if wait > 0 and not rekey:
                 raise Backoff(entry.last_error, wait, endpoint=target.endpoint)
 
-    async def _open(self, target: Target, host_key: str | None) -> EndpointSession:
+    async def _open(self, target: Target, host_key: str | None, host: str) -> EndpointSession:
         on_feedback = None
         if self._on_feedback is not None:
             cb, key = self._on_feedback, target.key
             on_feedback = lambda line: cb(key, line)  # noqa: E731
         self.handshakes_started += 1
         return await open_session(
-            target.host,
+            host,
             target.port,
             target.username,
             target.password,
@@ -257,17 +259,18 @@ class SessionPool:
         try:
             if old is not None:
                 await old.close()
+            host = await self._address(target) if self._address is not None else target.host
             known = target.host_key or entry.pinned
             if known is None and self._host_keys is not None:
                 known = entry.pinned = await self._host_keys.pinned(target)
             async with self._handshakes:
                 try:
-                    session = await self._open(target, known)
+                    session = await self._open(target, known, host)
                 except HostKeyMismatch as exc:
                     if not (accept_new_host_key and known and exc.presented):
                         raise
                     # Pin exactly the key just presented, not "anything".
-                    session = await self._open(target, exc.presented)
+                    session = await self._open(target, exc.presented, host)
                     session.host_key_changed_from = known
             if known is None:
                 await self._first_contact(entry, target, session)

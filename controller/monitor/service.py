@@ -249,6 +249,8 @@ class Monitor:
             return None
         except (endpoints.AuthFailed, endpoints.HostKeyMismatch, endpoints.HostKeyUnpinned) as exc:
             return Observation(code=exc.code, message=str(exc))
+        except endpoints.AddressRefused as exc:  # no probe either: the policy forbids the address
+            return Observation(code="unreachable", message=str(exc))
         except endpoints.EndpointError as exc:
             reachable = await endpoints.tcp_probe(target.host, target.port, self.tcp_timeout_s)
             return Observation(code="offline" if reachable else "unreachable", message=str(exc))

@@ -220,3 +220,36 @@ async def test_an_rtsp_name_resolving_to_loopback_is_refused_before_ffmpeg_conne
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_an_endpoint_saved_before_the_policy_is_refused_when_connecting(controller):
+    """A row stored with a loopback host (an older version, or a name re-pointed since) is
+    refused at every SSH connect: the device gets no TCP connection, let alone a password."""
+    from endpoints.sim import Fleet
+    from tests.controller.fleet_helpers import run_job
+
+    async with Fleet(1, units=["DEMO-H01-X01"], latency_ms=0) as fleet:
+        device = fleet[0]
+        body = {
+            "name": "old-row",
+            "unit": "DEMO-H01-X01",
+            "host": "10.0.0.5",
+            "port": device.port,
+            "username": device.username,
+            "password": device.password,
+            "profile": device.state.family,
+        }
+        r = await controller.client.post(
+            "/api/v1/endpoints", json=body, headers=controller.auth(Role.technician)
+        )
+        assert r.status_code == 201, r.text
+        from controller.models import Endpoint
+
+        async with controller.state.db.transaction() as session:
+            ep = await session.get(Endpoint, uuid.UUID(r.json()["id"]))
+            ep.host = "localhost"
+        _, items = await run_job(controller, "/api/v1/provisioning/jobs", {"endpoints": [r.json()["id"]]})
+        assert items[0]["error_code"] == "address_refused", items[0]
+        assert "loopback" in items[0]["message"], items[0]
+        assert fleet.stats()[device.state.name]["connections"] == 0
+        assert fleet.stats()[device.state.name]["passwords"] == 0

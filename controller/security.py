@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -87,37 +88,55 @@ DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 @dataclass(frozen=True)
 class TokenClaims:
-    subject: str
+    subject: str  # the user name, for logs and people; the user is found by `user_id`
     role: str
     expires_at: datetime
+    user_id: uuid.UUID  # a user deleted and created again under the same name has a new id
+    version: int  # the user's `token_version` when the token was issued
 
 
-def issue_token(box: SecretBox, subject: str, role: str, ttl: timedelta) -> tuple[str, datetime]:
-    expires = datetime.now(UTC) + ttl
+def issue_token(
+    box: SecretBox, subject: str, role: str, ttl: timedelta, *, user_id: uuid.UUID, version: int
+) -> tuple[str, datetime]:
+    now = datetime.now(UTC)
+    expires = now + ttl
     payload = {
         "sub": subject,
+        "uid": str(user_id),
+        "ver": version,
         "role": role,
         "exp": expires,
-        "iat": datetime.now(UTC),
+        "iat": now,
         "typ": "access",
     }
     return jwt.encode(payload, box.jwt_key, algorithm="HS256"), expires
 
 
 def read_token(box: SecretBox, token: str) -> TokenClaims | None:
-    """The token's claims, or None if it is forged, expired or malformed."""
+    """The token's claims, or None if it is forged, expired or malformed.
+
+    A token without the user's id and token version (one issued before they existed) is
+    malformed: it could not be refused when its user's credentials change.
+    """
     try:
         data = jwt.decode(
-            token, box.jwt_key, algorithms=["HS256"], options={"require": ["exp", "sub", "role"]}
+            token,
+            box.jwt_key,
+            algorithms=["HS256"],
+            options={"require": ["exp", "sub", "role", "uid", "ver"]},
         )
-    except jwt.PyJWTError:
+        user_id = uuid.UUID(str(data["uid"]))
+    except (jwt.PyJWTError, ValueError):
         return None
-    if data.get("typ") != "access":
+    version = data["ver"]
+    if data.get("typ") != "access" or not isinstance(version, int) or isinstance(version, bool):
         return None
     return TokenClaims(
         subject=str(data["sub"]),
         role=str(data["role"]),
         expires_at=datetime.fromtimestamp(data["exp"], UTC),
+        user_id=user_id,
+        version=version,
     )
 
 

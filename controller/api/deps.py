@@ -78,7 +78,7 @@ async def current_principal(
         principal = await users.principal_from_api_key(session, token)
     else:
         claims = read_token(state.box, token)
-        principal = await users.principal_from_token_subject(session, claims.subject) if claims else None
+        principal = await users.principal_from_token(session, claims) if claims else None
     if principal is None:
         raise Unauthorized("the token or API key is invalid, expired or revoked")
     return principal

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,7 @@ from controller.schemas import ApiKeyCreate, UserCreate, UserUpdate
 from controller.security import (
     DUMMY_HASH,
     SecretBox,
+    TokenClaims,
     api_key_digest,
     hash_password,
     issue_token,
@@ -78,7 +79,13 @@ async def update_user(session: AsyncSession, user: User, data: UserUpdate, actor
             raise InvalidInput(f"{key} cannot be cleared", field=key)
         if key == "password":
             user.password_hash = hash_password(value)
+            user.token_version += 1  # every token issued with the old password is refused
             summary["password_changed"] = True
+        elif key == "disabled":
+            if value and not user.disabled:
+                user.token_version += 1  # enabling the account again does not revive them
+            user.disabled = value
+            summary[key] = value
         elif key == "role":
             user.role = Role(value).value
             summary["role"] = user.role
@@ -104,14 +111,19 @@ async def login(
     ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
     if user is None or not ok or user.disabled:
         raise Unauthorized("wrong user name or password, or the account is disabled")
-    token, _ = issue_token(box, user.username, user.role, ttl)
+    token, _ = user_token(box, user, ttl)
     return token, int(ttl.total_seconds()), Role(user.role)
 
 
-async def principal_from_token_subject(session: AsyncSession, username: str) -> Principal | None:
-    """Re-read the user so that disabling or re-roling takes effect at once."""
-    user = await session.scalar(select(User).where(User.username == username))
-    if user is None or user.disabled:
+def user_token(box: SecretBox, user: User, ttl: timedelta) -> tuple[str, datetime]:
+    """An access token for ``user`` as it is now: its id and token version go into the token."""
+    return issue_token(box, user.username, user.role, ttl, user_id=user.id, version=user.token_version)
+
+
+async def principal_from_token(session: AsyncSession, claims: TokenClaims) -> Principal | None:
+    """Re-read the user so that disabling, re-roling or a new password takes effect at once."""
+    user = await session.get(User, claims.user_id)
+    if user is None or user.disabled or user.token_version != claims.version:
         return None
     return Principal(name=user.username, role=Role(user.role))
 

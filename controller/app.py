@@ -35,6 +35,8 @@ from controller.api import (
     whep,
 )
 from controller.api import metrics as metrics_api
+from controller.api.authn import Authenticate
+from controller.api.body_limits import MULTIPART_OVERHEAD, BodyLimits, login_rule, upload_rules
 from controller.api.deps import AppState
 from controller.cameras.hub import CameraHub
 from controller.cameras.monitor import CameraMonitor
@@ -242,4 +244,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Liveness for a load balancer; says nothing about the fleet."""
         return JSONResponse({"status": "ok"})
 
+    # Outermost last: the caller is known (401), then the body is bounded (413), both before
+    # any route reads a byte of it.
+    app.add_middleware(
+        BodyLimits,
+        default=settings.max_json_bytes,
+        rules=[
+            login_rule(f"{API_PREFIX}/auth/token"),
+            *upload_rules(app.routes, settings.max_csv_bytes + MULTIPART_OVERHEAD),
+        ],
+    )
+    app.add_middleware(Authenticate)
     return app

@@ -128,6 +128,19 @@ async def principal_from_token(session: AsyncSession, claims: TokenClaims) -> Pr
     return Principal(name=user.username, role=Role(user.role))
 
 
+async def token_still_valid(session: AsyncSession, user_id: uuid.UUID, version: int) -> bool:
+    """Whether a token issued to ``user_id`` at ``version`` would still be accepted (its expiry aside)."""
+    row = (
+        await session.execute(select(User.disabled, User.token_version).where(User.id == user_id))
+    ).one_or_none()
+    return row is not None and not row.disabled and row.token_version == version
+
+
+async def api_key_still_valid(session: AsyncSession, prefix: str) -> bool:
+    revoked = (await session.execute(select(ApiKey.revoked_at).where(ApiKey.prefix == prefix))).one_or_none()
+    return revoked is not None and revoked.revoked_at is None
+
+
 async def principal_from_api_key(session: AsyncSession, key: str) -> Principal | None:
     prefix = split_api_key(key)
     if prefix is None:

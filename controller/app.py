@@ -171,6 +171,7 @@ async def start_background(state: AppState) -> None:
 async def close_state(state: AppState) -> None:
     await state.sinks.stop()
     await state.sessions.close()
+    await state.watchers.close()
     await state.relay.close_all()
     await state.camera_monitor.stop()
     await state.cameras.close()

@@ -8,7 +8,7 @@ OpenAPI document and the RBAC tests see what each route permits.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, UploadFile
@@ -42,6 +42,7 @@ class AppState:
     relay: Any = None  # camera.relay.Relay
     sinks: Any = None  # controller.ioc.dispatcher.SinkDispatcher
     metrics: Any = None  # controller.ioc.metrics.Metrics
+    watchers: authn.Watchers = field(default_factory=authn.Watchers)  # access outliving its request
 
 
 def get_state(request: Request) -> AppState:

@@ -54,6 +54,7 @@ from controller.monitor.retention import Retention
 from controller.monitor.service import Monitor
 from controller.monitor.tracker import Thresholds
 from controller.security import SecretBox, load_or_create_key
+from controller.services.logins import LoginThrottle
 from controller.sessions.manager import SessionManager
 from controller.settings import Settings
 from endpoints.pool import SessionPool
@@ -147,6 +148,7 @@ async def build_state(settings: Settings) -> AppState:
         ),
         sinks=SinkDispatcher(db, box, settings, signal),
         metrics=metrics,
+        logins=LoginThrottle(settings),
     )
 
 

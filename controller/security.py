@@ -3,7 +3,8 @@
 - `SecretBox` encrypts device passwords (Fernet). The key comes from
   ``DIEMCAU_SECRET_KEY`` or a key file created 0600 on first run; losing it
   means re-entering every device password, so OPERATIONS.md says to back it up.
-- User passwords are Argon2id hashes; API keys are random tokens stored as a
+- User passwords are Argon2id hashes, computed in a worker pool of their own when the
+  caller is async (`hash_password_async`, `verify_password_async`); API keys are random tokens stored as a
   SHA-256 digest (they are high-entropy, so a slow hash buys nothing) and looked
   up by a short public prefix.
 - Access tokens are short-lived HS256 JWTs signed with a key derived from the
@@ -12,11 +13,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import os
 import secrets
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -79,6 +82,24 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+# Argon2 costs tens of milliseconds of CPU and 64 MiB per call on purpose. On the event loop
+# ten logins a second would stall SSH polling, WHEP, SSE and webhooks; so async code hashes
+# and verifies in this pool. It is its own, small one: a flood of logins queues here and
+# never takes the default pool's threads (camera decoding, file work) from the rest.
+PASSWORD_THREADS = 2
+PASSWORD_POOL = ThreadPoolExecutor(PASSWORD_THREADS, thread_name_prefix="argon2")
+
+
+async def hash_password_async(password: str) -> str:
+    return await asyncio.get_running_loop().run_in_executor(PASSWORD_POOL, hash_password, password)
+
+
+async def verify_password_async(password_hash: str, password: str) -> bool:
+    return await asyncio.get_running_loop().run_in_executor(
+        PASSWORD_POOL, verify_password, password_hash, password
+    )
 
 
 # A hash of a random password, verified against when the user does not exist so

@@ -43,6 +43,7 @@ class AppState:
     sinks: Any = None  # controller.ioc.dispatcher.SinkDispatcher
     metrics: Any = None  # controller.ioc.metrics.Metrics
     watchers: authn.Watchers = field(default_factory=authn.Watchers)  # access outliving its request
+    logins: Any = None  # controller.services.logins.LoginThrottle
 
 
 def get_state(request: Request) -> AppState:

@@ -19,11 +19,11 @@ from controller.security import (
     SecretBox,
     TokenClaims,
     api_key_digest,
-    hash_password,
+    hash_password_async,
     issue_token,
     new_api_key,
     split_api_key,
-    verify_password,
+    verify_password_async,
 )
 from controller.services import audit
 
@@ -35,7 +35,7 @@ async def create_user(session: AsyncSession, data: UserCreate, actor: Principal)
         username=data.username,
         full_name=data.full_name,
         role=data.role.value,
-        password_hash=hash_password(data.password),
+        password_hash=await hash_password_async(data.password),
     )
     session.add(user)
     await session.flush()
@@ -78,7 +78,7 @@ async def update_user(session: AsyncSession, user: User, data: UserUpdate, actor
         if value is None and key != "full_name":
             raise InvalidInput(f"{key} cannot be cleared", field=key)
         if key == "password":
-            user.password_hash = hash_password(value)
+            user.password_hash = await hash_password_async(value)
             user.token_version += 1  # every token issued with the old password is refused
             summary["password_changed"] = True
         elif key == "disabled":
@@ -108,7 +108,7 @@ async def login(
     session: AsyncSession, box: SecretBox, username: str, password: str, ttl: timedelta
 ) -> tuple[str, int, Role]:
     user = await session.scalar(select(User).where(User.username == username))
-    ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
+    ok = await verify_password_async(user.password_hash if user else DUMMY_HASH, password)
     if user is None or not ok or user.disabled:
         raise Unauthorized("wrong user name or password, or the account is disabled")
     token, _ = user_token(box, user, ttl)

@@ -21,6 +21,7 @@ from camera.relay import Relay
 from controller.api import (
     auth,
     cameras,
+    docs,
     endpoints,
     firmware,
     health,
@@ -38,6 +39,7 @@ from controller.api import metrics as metrics_api
 from controller.api.authn import Authenticate
 from controller.api.body_limits import MULTIPART_OVERHEAD, BodyLimits, login_rule, upload_rules
 from controller.api.deps import AppState
+from controller.api.headers import SecurityHeaders
 from controller.cameras.hub import CameraHub
 from controller.cameras.monitor import CameraMonitor
 from controller.db import Database
@@ -203,8 +205,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Controller for a province's conference endpoints and one-stop-desk cameras",
         lifespan=lifespan,
+        # FastAPI's pages load Swagger UI / ReDoc from a CDN with inline scripts: docs.install
+        # serves Swagger UI from the installed package instead.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     problems.install(app)
+    docs.install(app)
 
     @app.middleware("http")
     async def reject_nul_in_query(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -258,4 +266,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
     )
     app.add_middleware(Authenticate)
+    app.add_middleware(SecurityHeaders)  # on every answer, the middlewares' own 401/413 too
     return app

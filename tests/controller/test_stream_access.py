@@ -4,7 +4,7 @@ WHEP viewer end when the token expires, the user is disabled, or the API key is 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
@@ -44,6 +44,35 @@ async def test_an_event_stream_ends_when_its_token_expires(controller):
     status, body = await read_to_end(controller.app, STREAM, await _short_token(controller, "ioc_viewer1"))
     assert status == 200
     assert body.startswith(": stream open")
+    assert body.endswith(": closed: the access token expired\n\n")
+
+
+async def test_a_session_board_stream_ends_when_its_token_expires(controller):
+    """The job and session streams are cut the same way (any text/event-stream answer is)."""
+    endpoint = {
+        "name": "Phòng họp",
+        "unit": "DEMO",
+        "host": "127.0.0.1",
+        "port": 9,
+        "username": "admin",
+        "password": "device-password",
+        "profile": "cisco-roomos",
+    }
+    r = await controller.client.post(
+        "/api/v1/endpoints", json=endpoint, headers=controller.auth(Role.technician)
+    )
+    assert r.status_code == 201, r.text
+    at = datetime.now(UTC) + timedelta(days=1)
+    r = await controller.client.post(
+        "/api/v1/sessions",
+        json={"title": "Họp giao ban", "scope": {"units": [{"unit": "DEMO"}]}, "start_at": at.isoformat()},
+        headers=controller.auth(Role.host),
+    )
+    assert r.status_code == 201, r.text
+    path = f"/api/v1/sessions/{r.json()['id']}/events"
+    status, body = await read_to_end(controller.app, path, await _short_token(controller, "host1"))
+    assert status == 200
+    assert "event: session" in body  # the board's snapshot, then nothing until the token expired
     assert body.endswith(": closed: the access token expired\n\n")
 
 

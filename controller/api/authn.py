@@ -93,15 +93,20 @@ async def invalid_reason(state: Any, credential: Credential) -> str | None:
     return None if valid else "the user or API key was disabled, changed or revoked"
 
 
-async def wait_until_invalid(state: Any, credential: Credential) -> str:
-    """Returns (with the reason) once ``credential`` stops being valid: at its expiry at the
-    latest, or at the first re-check that finds it revoked."""
+async def wait_until_invalid(
+    state: Any, credential: Credential, alive: Callable[[], bool] = lambda: True
+) -> str | None:
+    """Returns the reason once ``credential`` stops being valid: at its expiry at the latest,
+    or at the first re-check that finds it revoked; None as soon as ``alive()`` is False
+    (what it guards ended by itself, so no more checks are spent on it)."""
     while True:
         delay = state.settings.auth_recheck_s
         if credential.expires_at is not None:
             delay = min(delay, (credential.expires_at - utcnow()).total_seconds())
         if delay > 0:
             await asyncio.sleep(delay)
+        if not alive():
+            return None
         try:
             reason = await invalid_reason(state, credential)
         except Exception as exc:  # noqa: BLE001 - a check that cannot run must not keep access open
@@ -125,16 +130,14 @@ class Watchers:
         end: Callable[[str], Awaitable[object]],
         alive: Callable[[], bool],
     ) -> None:
-        """Call ``end(reason)`` when ``credential`` stops being valid, unless ``alive()`` is
-        already False (the thing ended by itself) when that is found out."""
+        """Call ``end(reason)`` when ``credential`` stops being valid; stop watching once
+        ``alive()`` is False (the thing ended by itself), at the next check."""
 
         async def watch() -> None:
-            while alive():
-                reason = await wait_until_invalid(state, credential)
-                if alive():
-                    log.info("ending %s's access: %s", credential.principal.label, reason)
-                    await end(reason)
-                return
+            reason = await wait_until_invalid(state, credential, alive)
+            if reason is not None:
+                log.info("ending %s's access: %s", credential.principal.label, reason)
+                await end(reason)
 
         task = asyncio.create_task(watch(), name="credential-watch")
         self._tasks.add(task)

@@ -106,7 +106,7 @@ async def test_an_event_stream_ends_when_its_api_key_is_revoked(controller):
     assert body.endswith(": closed: the user or API key was disabled, changed or revoked\n\n")
 
 
-async def _watch(ctl, headers: dict[str, str]) -> None:
+async def _watch(ctl, headers: dict[str, str]) -> str:
     """A WHEP viewer of a camera that is not there: the offer is answered all the same."""
     r = await ctl.client.post(
         "/api/v1/cameras",
@@ -127,6 +127,7 @@ async def _watch(ctl, headers: dict[str, str]) -> None:
     finally:
         await pc.close()
     assert ctl.state.relay.count() == 1
+    return r.headers["location"]
 
 
 async def test_a_whep_viewer_ends_when_its_token_expires(controller):
@@ -140,3 +141,15 @@ async def test_a_whep_viewer_ends_when_its_user_is_disabled(controller):
     await _watch(controller, controller.auth(Role.ioc_viewer))
     await _disable(controller, "ioc_viewer1")
     await until(lambda: controller.state.relay.count() == 0, what="the viewer is closed when its user is")
+
+
+async def test_a_viewer_ended_by_its_player_is_watched_no_longer(controller):
+    admin = controller.auth(Role.admin)
+    r = await controller.client.post(
+        "/api/v1/api-keys", json={"name": "wall", "role": "ioc_viewer"}, headers=admin
+    )
+    key = {"Authorization": f"Bearer {r.json()['key']}"}  # never expires: only the viewer's end stops it
+    location = await _watch(controller, key)
+    assert len(controller.state.watchers) == 1
+    assert (await controller.client.delete(location, headers=key)).status_code == 204
+    await until(lambda: len(controller.state.watchers) == 0, what="the watch of a closed viewer ends")

@@ -22,6 +22,7 @@ from controller import netpolicy
 from controller.api import (
     auth,
     cameras,
+    docs,
     endpoints,
     firmware,
     health,
@@ -36,7 +37,10 @@ from controller.api import (
     whep,
 )
 from controller.api import metrics as metrics_api
+from controller.api.authn import Authenticate
+from controller.api.body_limits import MULTIPART_OVERHEAD, BodyLimits, login_rule, upload_rules
 from controller.api.deps import AppState
+from controller.api.headers import SecurityHeaders
 from controller.cameras.hub import CameraHub
 from controller.cameras.monitor import CameraMonitor
 from controller.db import Database
@@ -55,6 +59,7 @@ from controller.monitor.service import Monitor
 from controller.monitor.tracker import Thresholds
 from controller.security import SecretBox, load_or_create_key
 from controller.services.hostkeys import HostKeys
+from controller.services.logins import LoginThrottle
 from controller.sessions.manager import SessionManager
 from controller.settings import Settings
 from endpoints.pool import SessionPool
@@ -162,6 +167,7 @@ async def build_state(settings: Settings) -> AppState:
         sinks=SinkDispatcher(db, box, settings, signal),
         metrics=metrics,
         sse_streams=PerPrincipal("event streams", settings.sse_max_streams_per_user),
+        logins=LoginThrottle(settings),
     )
 
 
@@ -186,6 +192,7 @@ async def start_background(state: AppState) -> None:
 async def close_state(state: AppState) -> None:
     await state.sinks.stop()
     await state.sessions.close()
+    await state.watchers.close()
     await state.relay.close_all()
     await state.camera_monitor.stop()
     await state.cameras.close()
@@ -215,9 +222,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Controller for a province's conference endpoints and one-stop-desk cameras",
         lifespan=lifespan,
+        # FastAPI's pages load Swagger UI / ReDoc from a CDN with inline scripts: docs.install
+        # serves Swagger UI from the installed package instead.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     problems.install(app)
     app.add_middleware(netpolicy.PolicyMiddleware, policy=netpolicy.policy(settings))
+    docs.install(app)
 
     @app.middleware("http")
     async def reject_nul_in_query(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -260,4 +273,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Liveness for a load balancer; says nothing about the fleet."""
         return JSONResponse({"status": "ok"})
 
+    # Outermost last: the caller is known (401), then the body is bounded (413), both before
+    # any route reads a byte of it.
+    app.add_middleware(
+        BodyLimits,
+        default=settings.max_json_bytes,
+        rules=[
+            login_rule(f"{API_PREFIX}/auth/token"),
+            *upload_rules(app.routes, settings.max_csv_bytes + MULTIPART_OVERHEAD),
+        ],
+    )
+    app.add_middleware(Authenticate)
+    app.add_middleware(SecurityHeaders)  # on every answer, the middlewares' own 401/413 too
     return app

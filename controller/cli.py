@@ -83,7 +83,18 @@ def serve(
 
     from controller.app import create_app
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="info", proxy_headers=False)
+    settings = Settings()
+    # The client address (per-address login limits, logs) is the peer's, unless the peer is
+    # one of the reverse proxies named in DIEMCAU_FORWARDED_ALLOW_IPS: then X-Forwarded-For's.
+    proxies = settings.forwarded_allow_ips
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+    )
 
 
 @db_app.command("upgrade")

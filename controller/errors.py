@@ -6,6 +6,7 @@
     ├── NotFound                404 urn:diemcau:problem:not-found
     ├── Conflict                409 urn:diemcau:problem:conflict
     ├── PayloadTooLarge         413 urn:diemcau:problem:payload-too-large
+    ├── TooManyRequests         429 urn:diemcau:problem:too-many-requests (with Retry-After)
     └── InvalidInput            422 urn:diemcau:problem:invalid-input
         └── ImportRejected      422 urn:diemcau:problem:import-rejected
 
@@ -23,6 +24,7 @@ class DomainError(Exception):
     status: int = 500
     slug: str = "internal"
     title: str = "Internal error"
+    headers: dict[str, str] = {}  # read only here; a subclass sets its own per instance
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
@@ -52,6 +54,14 @@ class Conflict(DomainError):
 
 class PayloadTooLarge(DomainError):
     status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+class TooManyRequests(DomainError):
+    status, slug, title = 429, "too-many-requests", "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(detail, retry_after_s=retry_after, **extra)
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 class InvalidInput(DomainError):

@@ -116,6 +116,9 @@ class User(Timestamped, Base):
     role: Mapped[str] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(255))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # In every access token; raised by a password change or a disable, so each token issued
+    # before is refused (a re-created user has a new id, which the token also carries).
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiKey(Base):

@@ -3,7 +3,8 @@
 - `SecretBox` encrypts device passwords (Fernet). The key comes from
   ``DIEMCAU_SECRET_KEY`` or a key file created 0600 on first run; losing it
   means re-entering every device password, so OPERATIONS.md says to back it up.
-- User passwords are Argon2id hashes; API keys are random tokens stored as a
+- User passwords are Argon2id hashes, computed in a worker pool of their own when the
+  caller is async (`hash_password_async`, `verify_password_async`); API keys are random tokens stored as a
   SHA-256 digest (they are high-entropy, so a slow hash buys nothing) and looked
   up by a short public prefix.
 - Access tokens are short-lived HS256 JWTs signed with a key derived from the
@@ -12,10 +13,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import os
 import secrets
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -80,6 +84,24 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+# Argon2 costs tens of milliseconds of CPU and 64 MiB per call on purpose. On the event loop
+# ten logins a second would stall SSH polling, WHEP, SSE and webhooks; so async code hashes
+# and verifies in this pool. It is its own, small one: a flood of logins queues here and
+# never takes the default pool's threads (camera decoding, file work) from the rest.
+PASSWORD_THREADS = 2
+PASSWORD_POOL = ThreadPoolExecutor(PASSWORD_THREADS, thread_name_prefix="argon2")
+
+
+async def hash_password_async(password: str) -> str:
+    return await asyncio.get_running_loop().run_in_executor(PASSWORD_POOL, hash_password, password)
+
+
+async def verify_password_async(password_hash: str, password: str) -> bool:
+    return await asyncio.get_running_loop().run_in_executor(
+        PASSWORD_POOL, verify_password, password_hash, password
+    )
+
+
 # A hash of a random password, verified against when the user does not exist so
 # that a login for an unknown name costs the same time as a wrong password.
 DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
@@ -87,37 +109,55 @@ DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 @dataclass(frozen=True)
 class TokenClaims:
-    subject: str
+    subject: str  # the user name, for logs and people; the user is found by `user_id`
     role: str
     expires_at: datetime
+    user_id: uuid.UUID  # a user deleted and created again under the same name has a new id
+    version: int  # the user's `token_version` when the token was issued
 
 
-def issue_token(box: SecretBox, subject: str, role: str, ttl: timedelta) -> tuple[str, datetime]:
-    expires = datetime.now(UTC) + ttl
+def issue_token(
+    box: SecretBox, subject: str, role: str, ttl: timedelta, *, user_id: uuid.UUID, version: int
+) -> tuple[str, datetime]:
+    now = datetime.now(UTC)
+    expires = now + ttl
     payload = {
         "sub": subject,
+        "uid": str(user_id),
+        "ver": version,
         "role": role,
         "exp": expires,
-        "iat": datetime.now(UTC),
+        "iat": now,
         "typ": "access",
     }
     return jwt.encode(payload, box.jwt_key, algorithm="HS256"), expires
 
 
 def read_token(box: SecretBox, token: str) -> TokenClaims | None:
-    """The token's claims, or None if it is forged, expired or malformed."""
+    """The token's claims, or None if it is forged, expired or malformed.
+
+    A token without the user's id and token version (one issued before they existed) is
+    malformed: it could not be refused when its user's credentials change.
+    """
     try:
         data = jwt.decode(
-            token, box.jwt_key, algorithms=["HS256"], options={"require": ["exp", "sub", "role"]}
+            token,
+            box.jwt_key,
+            algorithms=["HS256"],
+            options={"require": ["exp", "sub", "role", "uid", "ver"]},
         )
-    except jwt.PyJWTError:
+        user_id = uuid.UUID(str(data["uid"]))
+    except (jwt.PyJWTError, ValueError):
         return None
-    if data.get("typ") != "access":
+    version = data["ver"]
+    if data.get("typ") != "access" or not isinstance(version, int) or isinstance(version, bool):
         return None
     return TokenClaims(
         subject=str(data["sub"]),
         role=str(data["role"]),
         expires_at=datetime.fromtimestamp(data["exp"], UTC),
+        user_id=user_id,
+        version=version,
     )
 
 

@@ -168,6 +168,38 @@ class Settings(BaseSettings):
         default=8, ge=1, le=1000, description="WHEP viewers one user or API key may hold open"
     )
 
+    # --- authentication, request limits and headers ---
+    max_json_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest request body of any route but the CSV uploads (those: max_csv_bytes)",
+    )
+    login_failure_window_s: float = Field(
+        default=300, gt=0, le=86400, description="Failed logins are counted over this sliding window"
+    )
+    login_max_failures_per_user: int = Field(
+        default=10, ge=1, le=10000, description="Failed logins for one user name in the window before 429"
+    )
+    login_max_failures_per_ip: int = Field(
+        default=30,
+        ge=1,
+        le=100000,
+        description="Failed logins from one client address in the window before 429",
+    )
+    login_max_in_flight: int = Field(
+        default=32, ge=1, le=10000, description="Password checks waiting at once; beyond that, 503"
+    )
+    auth_recheck_s: float = Field(
+        default=30,
+        gt=0,
+        le=3600,
+        description="An open event stream or WHEP viewer re-checks its user or API key this often",
+    )
+    forwarded_allow_ips: list[str] = Field(
+        default_factory=list,
+        description="Reverse proxies whose X-Forwarded-For names the client (per-address login limits)",
+    )
+
     # --- value templates ---
     @field_validator("firmware_url_template")
     @classmethod

@@ -15,8 +15,9 @@ from cryptography.fernet import Fernet
 from controller.app import create_app
 from controller.models import User
 from controller.roles import Role
-from controller.security import hash_password, issue_token
+from controller.security import hash_password
 from controller.services import units
+from controller.services.users import user_token
 from controller.settings import Settings
 from tests.support.postgres import shared_server
 
@@ -90,11 +91,14 @@ async def controller(database_url: str, tmp_path, controller_settings: dict) -> 
     async with app.router.lifespan_context(app):
         state = app.state.diemcau
         async with state.db.transaction() as session:
-            for role in Role:
-                session.add(User(username=f"{role.value}1", role=role.value, password_hash=PASSWORD_HASH))
+            logins = {
+                role: User(username=f"{role.value}1", role=role.value, password_hash=PASSWORD_HASH)
+                for role in Role
+            }
+            session.add_all(logins.values())
             await units.upsert_units(session, units.legacy_demo_specs(districts=3, communes=9))
         ttl = timedelta(minutes=5)
-        tokens = {role: issue_token(state.box, f"{role.value}1", role.value, ttl)[0] for role in Role}
+        tokens = {role: user_token(state.box, logins[role], ttl)[0] for role in Role}
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield Controller(app=app, client=client, settings=settings, tokens=tokens)

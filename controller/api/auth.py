@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Request
 
-from controller.api.deps import Actor, Session, State, route
+from controller.api.deps import Actor, State, route
 from controller.roles import ALL_ROLES
 from controller.schemas import Me, TokenResponse
-from controller.services import users
+from controller.services import logins
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/token", response_model=TokenResponse, openapi_extra={"x-roles": ["public"]})
+@router.post(
+    "/token",
+    response_model=TokenResponse,
+    openapi_extra={"x-roles": ["public"]},
+    responses={429: {"description": "Too many failed logins for this user or address (Retry-After)"}},
+)
 async def token(
+    request: Request,
     state: State,
-    session: Session,
     username: Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")],
     password: Annotated[str, Form(min_length=1, max_length=256)],
 ) -> TokenResponse:
-    ttl = timedelta(minutes=state.settings.token_ttl_minutes)
-    access, expires_in, role = await users.login(session, state.box, username, password, ttl)
+    """A bearer token for a user name and password (``application/x-www-form-urlencoded``)."""
+    client = request.client.host if request.client else "unknown"
+    access, expires_in, role = await logins.login(state, username, password, client)
     return TokenResponse(access_token=access, expires_in=expires_in, role=role)
 
 

@@ -8,19 +8,19 @@ OpenAPI document and the RBAC tests see what each route permits.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, UploadFile
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from controller.api import authn
 from controller.db import Database
 from controller.errors import Forbidden, PayloadTooLarge, Unauthorized
 from controller.principal import Principal
 from controller.roles import Role
-from controller.security import API_KEY_PREFIX, SecretBox, read_token
-from controller.services import users
+from controller.security import SecretBox
 from controller.settings import Settings
 
 
@@ -43,6 +43,8 @@ class AppState:
     sinks: Any = None  # controller.ioc.dispatcher.SinkDispatcher
     metrics: Any = None  # controller.ioc.metrics.Metrics
     sse_streams: Any = None  # controller.limits.PerPrincipal: event streams held per user
+    watchers: authn.Watchers = field(default_factory=authn.Watchers)  # access outliving its request
+    logins: Any = None  # controller.services.logins.LoginThrottle
 
 
 def get_state(request: Request) -> AppState:
@@ -67,22 +69,18 @@ _bearer = HTTPBearer(auto_error=False, description="Access token or API key (dck
 
 
 async def current_principal(
+    request: Request,
     state: State,
-    session: Session,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
-        raise Unauthorized("a bearer token or API key is required")
-    token = creds.credentials
-    principal: Principal | None
-    if token.startswith(API_KEY_PREFIX):
-        principal = await users.principal_from_api_key(session, token)
-    else:
-        claims = read_token(state.box, token)
-        principal = await users.principal_from_token_subject(session, claims.subject) if claims else None
-    if principal is None:
-        raise Unauthorized("the token or API key is invalid, expired or revoked")
-    return principal
+    """The caller `authn.Authenticate` found before the body was read (or, outside the paths
+    it guards, the one the header names now)."""
+    credential = authn.credential_of(request)
+    if credential is None and creds is not None and creds.scheme.lower() == "bearer" and creds.credentials:
+        credential = await authn.authenticate(state, creds.credentials)
+    if credential is None:
+        raise Unauthorized("a valid bearer token or API key is required")
+    return credential.principal
 
 
 Actor = Annotated[Principal, Depends(current_principal)]

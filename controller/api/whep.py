@@ -8,7 +8,9 @@
     OPTIONS                        CORS preflight for configured external players
 
 A bearer token is required like everywhere else; the limits per camera and in
-total answer 503 with Retry-After, the limit per user 429 with Retry-After.
+total answer 503 with Retry-After, the limit per user 429 with Retry-After. A viewer is
+closed when the token that opened it expires or its user is disabled (or its API key
+revoked): see `authn.Watchers`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import uuid
 from fastapi import APIRouter, Request, Response, status
 
 from camera.relay import RelayFull
+from controller.api.authn import credential_of
 from controller.api.deps import Actor, Session, State, route
 from controller.api.problems import problem
 from controller.cameras import registry
@@ -96,6 +99,14 @@ async def watch_camera(
     except Exception as exc:  # noqa: BLE001 - aiortc raises many kinds on a malformed offer
         log.warning("WHEP offer refused: %s", type(exc).__name__)
         raise InvalidInput(f"the SDP offer cannot be answered ({type(exc).__name__})", field="body") from None
+    credential = credential_of(request)
+    if credential is not None:  # the viewer ends with the token or key that opened it
+        state.watchers.end_when_invalid(
+            state,
+            credential,
+            lambda _: state.relay.close(viewer.id),
+            lambda: viewer.id in state.relay.viewers,
+        )
     response = Response(answer, status_code=status.HTTP_201_CREATED, media_type="application/sdp")
     response.headers["Location"] = f"/whep/viewers/{viewer.id}"
     return _cors(request, state, response)

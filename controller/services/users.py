@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,12 +17,13 @@ from controller.schemas import ApiKeyCreate, UserCreate, UserUpdate
 from controller.security import (
     DUMMY_HASH,
     SecretBox,
+    TokenClaims,
     api_key_digest,
-    hash_password,
+    hash_password_async,
     issue_token,
     new_api_key,
     split_api_key,
-    verify_password,
+    verify_password_async,
 )
 from controller.services import audit
 
@@ -34,7 +35,7 @@ async def create_user(session: AsyncSession, data: UserCreate, actor: Principal)
         username=data.username,
         full_name=data.full_name,
         role=data.role.value,
-        password_hash=hash_password(data.password),
+        password_hash=await hash_password_async(data.password),
     )
     session.add(user)
     await session.flush()
@@ -77,8 +78,14 @@ async def update_user(session: AsyncSession, user: User, data: UserUpdate, actor
         if value is None and key != "full_name":
             raise InvalidInput(f"{key} cannot be cleared", field=key)
         if key == "password":
-            user.password_hash = hash_password(value)
+            user.password_hash = await hash_password_async(value)
+            user.token_version += 1  # every token issued with the old password is refused
             summary["password_changed"] = True
+        elif key == "disabled":
+            if value and not user.disabled:
+                user.token_version += 1  # enabling the account again does not revive them
+            user.disabled = value
+            summary[key] = value
         elif key == "role":
             user.role = Role(value).value
             summary["role"] = user.role
@@ -101,19 +108,37 @@ async def login(
     session: AsyncSession, box: SecretBox, username: str, password: str, ttl: timedelta
 ) -> tuple[str, int, Role]:
     user = await session.scalar(select(User).where(User.username == username))
-    ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
+    ok = await verify_password_async(user.password_hash if user else DUMMY_HASH, password)
     if user is None or not ok or user.disabled:
         raise Unauthorized("wrong user name or password, or the account is disabled")
-    token, _ = issue_token(box, user.username, user.role, ttl)
+    token, _ = user_token(box, user, ttl)
     return token, int(ttl.total_seconds()), Role(user.role)
 
 
-async def principal_from_token_subject(session: AsyncSession, username: str) -> Principal | None:
-    """Re-read the user so that disabling or re-roling takes effect at once."""
-    user = await session.scalar(select(User).where(User.username == username))
-    if user is None or user.disabled:
+def user_token(box: SecretBox, user: User, ttl: timedelta) -> tuple[str, datetime]:
+    """An access token for ``user`` as it is now: its id and token version go into the token."""
+    return issue_token(box, user.username, user.role, ttl, user_id=user.id, version=user.token_version)
+
+
+async def principal_from_token(session: AsyncSession, claims: TokenClaims) -> Principal | None:
+    """Re-read the user so that disabling, re-roling or a new password takes effect at once."""
+    user = await session.get(User, claims.user_id)
+    if user is None or user.disabled or user.token_version != claims.version:
         return None
     return Principal(name=user.username, role=Role(user.role))
+
+
+async def token_still_valid(session: AsyncSession, user_id: uuid.UUID, version: int) -> bool:
+    """Whether a token issued to ``user_id`` at ``version`` would still be accepted (its expiry aside)."""
+    row = (
+        await session.execute(select(User.disabled, User.token_version).where(User.id == user_id))
+    ).one_or_none()
+    return row is not None and not row.disabled and row.token_version == version
+
+
+async def api_key_still_valid(session: AsyncSession, prefix: str) -> bool:
+    revoked = (await session.execute(select(ApiKey.revoked_at).where(ApiKey.prefix == prefix))).one_or_none()
+    return revoked is not None and revoked.revoked_at is None
 
 
 async def principal_from_api_key(session: AsyncSession, key: str) -> Principal | None:

@@ -33,8 +33,8 @@ from controller.cameras import registry
 from controller.cameras.schemas import CameraCreate
 from controller.models import User
 from controller.principal import SYSTEM
-from controller.security import issue_token
 from controller.services import units
+from controller.services.users import user_token
 from controller.settings import Settings
 
 CHROMIUM = "/usr/bin/chromium"
@@ -91,11 +91,12 @@ async def main(profile: str = "baseline") -> dict:
             state = app.state.diemcau
             async with state.db.transaction() as session:
                 await units.upsert_units(session, units.legacy_demo_specs(districts=1, communes=1))
-                session.add(User(username="viewer", role="ioc_viewer", password_hash="!unused"))
+                viewer = User(username="viewer", role="ioc_viewer", password_hash="!unused")
+                session.add(viewer)
                 cam = await registry.create_camera(
                     session, state.box, CameraCreate(name="Một cửa", unit="DEMO", url=cams.urls["1"]), SYSTEM
                 )
-            token, _ = issue_token(state.box, "viewer", "ioc_viewer", timedelta(minutes=5))
+            token, _ = user_token(state.box, viewer, timedelta(minutes=5))
             await _browse(out, state, f"http://{SERVER_IP}:{port}", str(cam.id), token, Path(tmp) / "profile")
         finally:
             server.should_exit = True

@@ -27,6 +27,11 @@ from controller.bench.harness import free_port
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 WALL = {"width": 1920, "height": 1080}
+# Every page keeps what its Content-Security-Policy refused in window.__csp (tests assert it empty).
+RECORD_CSP_VIOLATIONS = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+"""
 LAPTOP = {"width": 1366, "height": 768}
 
 
@@ -139,6 +144,7 @@ def open_console(
 ) -> Page:
     """A fresh browser context signed in as ``role`` through the login form."""
     context = browser.new_context(viewport=viewport or LAPTOP, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+    context.add_init_script(RECORD_CSP_VIOLATIONS)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

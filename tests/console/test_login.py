@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from tests.console.conftest import LAPTOP, open_console
 
 
@@ -44,5 +46,29 @@ def test_language_switch_to_english_and_back(browser, province):
     page.wait_for_selector("#logout:text('Sign out')")
     page.select_option("#lang", "vi")
     page.wait_for_selector("#logout:text('Đăng xuất')")
+    assert page.errors == []  # type: ignore[attr-defined]
+    page.context.close()
+
+
+def test_the_console_runs_under_its_content_security_policy(browser, province):
+    """No inline script or style: every view of every role renders and nothing is refused."""
+    csp = httpx.get(f"{province.url}/console/").headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    api = province.api("admin")
+    ep = api.get("/endpoints", params={"q": "DEMO-vc001"}).json()["items"][0]
+    cam = api.get("/cameras").json()["items"][0]
+    page = open_console(browser, province, "admin")
+    for route, ready in (
+        ("ioc", "#nav a[data-route=ioc]"),
+        ("tech", "main [role=tabpanel]"),
+        ("host", "main"),
+        (f"endpoint/{ep['id']}", ".chart[data-measure=latency]"),
+        (f"camera/{cam['id']}", "#details-live video"),
+    ):
+        page.goto(f"{province.url}/console/#/{route}")
+        page.wait_for_selector(ready, state="attached")
+    page.goto(f"{province.url}/console/player.html#camera={cam['id']}&token={province.token('admin')}")
+    page.wait_for_function("() => window.__player && window.__player.state !== 'idle'")
+    assert page.evaluate("window.__csp") == []
     assert page.errors == []  # type: ignore[attr-defined]
     page.context.close()

@@ -4,9 +4,12 @@ without a row here."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
+from fastapi.routing import iter_route_contexts
+from starlette.routing import Mount
 
 from controller.roles import Role
 
@@ -104,7 +107,18 @@ MATRIX = [
     ("GET", f"/api/v1/sessions/{X}/attendance", EVERYONE, 404),
     ("GET", f"/api/v1/sessions/{X}/events", EVERYONE, 404),
 ]
-PUBLIC = {("POST", "/api/v1/auth/token")}
+# Routes anyone may call: the login, liveness, the API description and docs page, CORS
+# preflights (they carry no credentials, by the CORS rules) and the static console.
+PUBLIC = {
+    ("POST", "/api/v1/auth/token"),
+    ("GET", "/healthz"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/docs/start.js"),
+    ("OPTIONS", "/whep/cameras/{id}"),
+    ("OPTIONS", "/whep/viewers/{id}"),
+}
+STATIC = {"/console", "/docs/assets"}  # mounted directories of files
 
 
 def _template(path: str) -> str:
@@ -116,27 +130,47 @@ def _template(path: str) -> str:
     )
 
 
-def test_every_api_route_is_in_the_matrix(controller):
-    declared = set()
-    for path, ops in controller.app.openapi()["paths"].items():
-        for name in (
-            "user_id",
-            "key_id",
-            "endpoint_id",
-            "profile_id",
-            "job_id",
-            "alarm_id",
-            "bridge_id",
-            "scope_id",
-            "session_id",
-            "camera_id",
-            "viewer_id",
-            "sink_id",
-        ):
-            path = path.replace("{" + name + "}", "{id}")
-        declared |= {(m.upper(), path) for m in ops}
+def _served(app) -> tuple[set[tuple[str, str]], set[str]]:
+    """Every (method, path template) the application serves, hidden routes included, and
+    its mounted directories: read from its routes, not from the OpenAPI document."""
+    routes, mounts = set(), set()
+    for context in iter_route_contexts(app.routes):
+        if isinstance(context.original_route, Mount):
+            mounts.add(context.path)
+            continue
+        path = re.sub(r"\{(?!(?:ref|key)\})[a-z_]+\}", "{id}", context.path)
+        methods = set(context.methods or ())
+        if "GET" in methods:
+            methods.discard("HEAD")  # Starlette answers HEAD wherever it answers GET
+        routes |= {(m, path) for m in methods}
+    return routes, mounts
+
+
+def test_every_route_is_in_the_matrix(controller):
+    routes, mounts = _served(controller.app)
     in_matrix = {(m, _template(p)) for m, p, _, _ in MATRIX} | PUBLIC
-    assert declared == in_matrix
+    assert routes == in_matrix
+    assert mounts == STATIC
+    # the OpenAPI document lists a subset: the hidden routes are in the matrix all the same
+    documented = {
+        (m.upper(), re.sub(r"\{(?!(?:ref|key)\})[a-z_]+\}", "{id}", p))
+        for p, ops in controller.app.openapi()["paths"].items()
+        for m in ops
+    }
+    assert documented < routes
+
+
+async def test_public_routes_answer_without_credentials(controller):
+    c = controller.client
+    assert (await c.get("/healthz")).json() == {"status": "ok"}
+    assert (await c.get("/openapi.json")).status_code == 200
+    assert (await c.get("/docs")).status_code == 200
+    assert (await c.get("/docs/start.js")).status_code == 200
+    assert (await c.get("/docs/assets/swagger-ui.css")).status_code == 200
+    assert (await c.get("/console/")).status_code == 200
+    for path in (f"/whep/cameras/{X}", f"/whep/viewers/{X}"):
+        r = await c.options(path)
+        assert r.status_code == 204 and "access-control-allow-origin" not in r.headers
 
 
 def test_openapi_records_each_routes_roles(controller):

@@ -16,7 +16,6 @@ from controller.app import build_state, close_state, create_app
 from controller.principal import SYSTEM
 from controller.roles import Role
 from controller.schemas import UserCreate
-from controller.security import issue_token
 from controller.services import units, users
 from controller.settings import Settings
 
@@ -42,13 +41,13 @@ def fuzz_app(database_url: str | None = None):
         state = await build_state(settings)
         try:
             async with state.db.transaction() as session:
-                await users.create_user(
+                admin = await users.create_user(
                     session,
                     UserCreate(username="fuzz-admin", password="fuzz-password", role=Role.admin),
                     SYSTEM,
                 )
                 await units.upsert_units(session, units.legacy_demo_specs(districts=2, communes=4))
-            token, _ = issue_token(state.box, "fuzz-admin", "admin", timedelta(hours=2))
+            token, _ = users.user_token(state.box, admin, timedelta(hours=2))
             return token
         finally:
             await close_state(state)

@@ -12,6 +12,26 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from tests.support.waiting import PATIENT_S, until
+
+
+def get_scope(path: str, headers: dict[str, str], query: str = "") -> dict[str, Any]:
+    """The ASGI scope of a browser's GET of ``path``."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
+
 
 async def read_events(
     app: Any, path: str, headers: dict[str, str], count: int, limit_s: float = 10.0, query: str = ""
@@ -51,20 +71,7 @@ async def read_events(
             if not message.get("more_body", False):
                 done.set()
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query.encode(),
-        "root_path": "",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-        "client": ("127.0.0.1", 5000),
-        "server": ("testserver", 80),
-    }
+    scope = get_scope(path, headers, query)
     task = asyncio.create_task(app(scope, receive, send))
     try:
         await asyncio.wait_for(done.wait(), limit_s)
@@ -105,20 +112,7 @@ async def open_stream(
             response["body"] += message.get("body", b"")
             started.set()  # the first body part: a stream has begun, or a short answer is complete
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query.encode(),
-        "root_path": "",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-        "client": ("127.0.0.1", 5000),
-        "server": ("testserver", 80),
-    }
+    scope = get_scope(path, headers, query)
     task = asyncio.create_task(app(scope, receive, send))
     try:
         await asyncio.wait_for(started.wait(), limit_s)
@@ -129,3 +123,45 @@ async def open_stream(
             await asyncio.wait_for(task, limit_s)
         except (asyncio.CancelledError, Exception):  # noqa: BLE001
             task.cancel()
+
+
+async def read_to_end(
+    app: Any,
+    path: str,
+    headers: dict[str, str],
+    limit_s: float = PATIENT_S,
+    opened: asyncio.Event | None = None,
+) -> tuple[int | None, str]:
+    """(status, whole body) of a stream that the server ends by itself; AssertionError if it
+    is still open after ``limit_s`` (then the stream is disconnected like a browser would).
+    ``opened`` is set once the response has begun."""
+    chunks: list[bytes] = []
+    status: dict[str, int] = {}
+    ended = asyncio.Event()
+    disconnect = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        if not hasattr(receive, "sent"):
+            receive.sent = True  # type: ignore[attr-defined]
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await disconnect.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            status["code"] = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+            if opened is not None:
+                opened.set()
+            if not message.get("more_body", False):
+                ended.set()
+
+    scope = get_scope(path, headers)
+    task = asyncio.create_task(app(scope, receive, send))
+    try:
+        await until(ended.is_set, seconds=limit_s, what=f"the server ends {path}")
+    finally:
+        disconnect.set()
+        await asyncio.wait_for(task, PATIENT_S)
+    return status.get("code"), b"".join(chunks).decode()

@@ -1,7 +1,7 @@
 """Cameras: ``tls_insecure`` (an rtsps:// camera's certificate is verified unless it is set).
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-06 20:40:00
 
 Chained after 0011 for now; the lead re-chains it after 0012 when the branches merge.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

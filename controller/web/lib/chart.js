@@ -16,7 +16,7 @@
  * one. Time ticks are in the browser's local time. The SVG path carries
  * `data-points` (points drawn) for tests and the figure `data-measure`.
  */
-import { h } from "./dom.js";
+import { h, useStyle } from "./dom.js";
 import { register, t, language } from "./i18n.js";
 
 register({
@@ -34,30 +34,6 @@ const DAY = 24 * HOUR;
 const STEPS = [MINUTE, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 3 * HOUR,
   6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY];
 
-const CSS = `
-.chart { margin: 0; min-width: 0; }
-.chart figcaption { display: flex; gap: .6em; align-items: baseline; margin-bottom: .3em; }
-.chart figcaption .title { font-weight: 600; }
-.chart .plot { position: relative; margin: .2em 0 1.6em 4.2em; height: 10em; }
-.chart .plot svg { position: absolute; inset: 0; width: 100%; height: 100%; overflow: visible; }
-.chart .grid-line { stroke: var(--line, #263445); stroke-width: 1; vector-effect: non-scaling-stroke; }
-.chart .threshold { stroke: var(--bad, #da3633); stroke-width: 1; stroke-dasharray: 6 4; vector-effect: non-scaling-stroke; }
-.chart .line { stroke-linecap: round; stroke-linejoin: round; }
-.chart .line.dots { stroke-width: 5; }
-.chart .ylab { position: absolute; right: calc(100% + .4em); transform: translateY(-50%); font-size: .8em; color: var(--muted, #8b9bb0); white-space: nowrap; font-variant-numeric: tabular-nums; }
-.chart .xlab { position: absolute; top: calc(100% + .2em); transform: translateX(-50%); font-size: .8em; color: var(--muted, #8b9bb0); white-space: nowrap; }
-.chart .tlab { position: absolute; right: .3em; transform: translateY(-110%); font-size: .75em; color: #ff7b72; }
-.chart .empty { position: absolute; inset: 0; display: grid; place-items: center; color: var(--muted, #8b9bb0); border: 1px dashed var(--line, #263445); border-radius: 6px; }
-.chart .cursor { position: absolute; top: 0; bottom: 0; width: 0; border-left: 1px solid var(--muted, #8b9bb0); pointer-events: none; }
-.chart .tip { position: absolute; top: -.2em; transform: translate(-50%, -100%); background: #0b1118; border: 1px solid var(--line, #263445); border-radius: 4px; padding: .1em .4em; font-size: .8em; white-space: nowrap; pointer-events: none; z-index: 2; }
-`;
-
-let styled = false;
-function ensureStyle() {
-  if (styled) return;
-  styled = true;
-  document.head.append(h("style", { "data-owner": "lib/chart.js" }, CSS));
-}
 
 function svg(tag, attrs = {}) {
   const el = document.createElementNS(SVG, tag);
@@ -160,7 +136,7 @@ function timeLabel(ms) {
 }
 
 export function lineChart({ title, unit = "", measure = "", points = [], from, to, zero = true, threshold = null, digits = 1 }) {
-  ensureStyle();
+  useStyle("lib/chart.css");
   const data = normalise(points);
   const withValue = data.filter((p) => p.value !== null);
   const suffix = unit ? ` ${unit}` : "";

@@ -1,0 +1,56 @@
+/**
+ * The full-page camera player: /console/player.html#camera=<uuid>&token=<jwt>
+ * (a module file, not an inline script: the Content-Security-Policy allows no inline code).
+ */
+import { WhepPlayer } from "./whep-player.js";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const video = document.getElementById("video");
+const statusLine = document.getElementById("status");
+const params = new URLSearchParams(location.hash.slice(1));
+const camera = params.get("camera") || "";
+const token = params.get("token") || "";
+
+window.__player = { state: "idle", decodedFrames: 0, framesReceived: 0, width: 0, height: 0, error: null };
+let message = "";
+
+function show(text, kind = "") {
+  statusLine.textContent = text;
+  statusLine.className = kind;
+}
+
+function fatal(text) {
+  window.__player = { ...window.__player, state: "failed", error: text };
+  show(text, "error");
+}
+
+if (!UUID.test(camera)) {
+  fatal("Thiếu hoặc sai mã camera trong địa chỉ (#camera=…) / Missing or invalid camera id in the URL (#camera=…)");
+} else if (!token) {
+  fatal("Thiếu mã truy cập trong địa chỉ (#token=…) / Missing access token in the URL (#token=…)");
+} else {
+  const url = new URL(`../whep/cameras/${camera}`, document.baseURI).href;
+  const player = new WhepPlayer(video, url, token, {
+    onStatus: (s) => {
+      message = s.message;
+      show(message, s.state === "failed" ? "error" : s.state === "retrying" ? "retrying" : "");
+    },
+  });
+  window.__whep = player; // for debugging and tests: window.__whep.stop()
+
+  const refresh = async () => {
+    const s = await player.stats();
+    window.__player = { camera, ...s, message };
+    if (s.state === "playing") {
+      show(
+        `Đang phát / Playing — ${s.width}×${s.height}, ${s.decodedFrames} khung hình / frames` +
+          ` (${s.framesDropped} bỏ / dropped)${s.codec ? ` — ${s.codec}` : ""}`,
+      );
+    }
+  };
+  setInterval(refresh, 500);
+  addEventListener("pagehide", () => player.stop());
+  addEventListener("hashchange", () => location.reload());
+  player.start();
+  refresh();
+}

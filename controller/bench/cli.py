@@ -144,3 +144,15 @@ def bench_mqtt(
     from controller.bench.sink_bench import run_mqtt
 
     typer.echo(json.dumps(run_mqtt(events, entities, naive_events), indent=1 if as_json else None))
+
+
+@bench_app.command("login-flood")
+def bench_login_flood(
+    endpoints: Annotated[int, typer.Option(min=1, max=500)] = 50,
+    seconds: Annotated[float, typer.Option(min=2, max=120, help="Length of each phase")] = 10,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Concurrent guessers")] = 8,
+) -> None:
+    """Liveness latency and monitor polls while logins are flooded, throttled vs not."""
+    from controller.bench.login_flood_bench import run
+
+    typer.echo(json.dumps(run(endpoints, seconds, workers), indent=1))

@@ -32,11 +32,11 @@ HIDDEN = [
     "\x1b",  # ESC (Cc)
 ]
 BAD_HOSTS = [
-    "fe80::1%eth\n0",
-    "fe80::1%eth0\x00",
-    "fe80::1%eth\u20280",
-    "fe80::1%a b",
-    "fe80::1%\u202eeth0",
+    "fd12::1%eth\n0",
+    "fd12::1%eth0\x00",
+    "fd12::1%eth\u20280",
+    "fd12::1%a b",
+    "fd12::1%\u202eeth0",
 ]
 
 
@@ -72,17 +72,17 @@ async def test_endpoint_hosts_with_control_characters_in_the_zone_are_422_on_the
 
 async def test_a_plain_zone_id_is_still_an_address(controller):
     r = await controller.client.post(
-        "/api/v1/endpoints", json=body(host="fe80::1%eth0"), headers=controller.auth(Role.technician)
+        "/api/v1/endpoints", json=body(host="fd12::1%eth0"), headers=controller.auth(Role.technician)
     )
-    assert r.status_code == 201 and r.json()["host"] == "fe80::1%eth0", r.text
+    assert r.status_code == 201 and r.json()["host"] == "fd12::1%eth0", r.text
 
 
 async def test_csv_rows_with_hidden_characters_are_row_errors_on_their_field(controller):
     rows = (
         "Xã 1\u202eexe.txt,DEMO-H01-X01,127.0.0.1,3001,admin,pw,cisco-roomos\n"
         "Xã 2\u2028Xã 3,DEMO-H01-X01,127.0.0.1,3002,admin,pw,cisco-roomos\n"
-        '"Xã 4",DEMO-H01-X01,"fe80::1%eth\r0",3003,admin,pw,cisco-roomos\n'
-        "Xã 5,DEMO-H01-X01,fe80::1%eth\u20290,3004,admin,pw,cisco-roomos\n"
+        '"Xã 4",DEMO-H01-X01,"fd12::1%eth\r0",3003,admin,pw,cisco-roomos\n'
+        "Xã 5,DEMO-H01-X01,fd12::1%eth\u20290,3004,admin,pw,cisco-roomos\n"
         "Xã 6,DEMO-H01-X01,127.0.0.1,3006,admin,pw,cisco-roomos\n"
     )
     r = await upload(controller, HEADER + rows)
@@ -122,7 +122,7 @@ async def test_camera_hosts_with_control_characters_in_the_zone_are_422(controll
 
 
 async def test_a_camera_url_with_a_plain_zone_id_is_accepted(controller):
-    cam = {"name": "Một cửa", "unit": "DEMO-H01-X01", "url": "rtsp://[fe80::1%25eth0]:554/s1"}
+    cam = {"name": "Một cửa", "unit": "DEMO-H01-X01", "url": "rtsp://[fd12::1%25eth0]:554/s1"}
     r = await controller.client.post("/api/v1/cameras", json=cam, headers=controller.auth(Role.technician))
     assert r.status_code == 201, r.text
 

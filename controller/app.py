@@ -38,7 +38,7 @@ from controller.api import (
 )
 from controller.api import metrics as metrics_api
 from controller.api.authn import Authenticate
-from controller.api.body_limits import MULTIPART_OVERHEAD, BodyLimits, login_rule, upload_rules
+from controller.api.body_limits import MULTIPART_OVERHEAD, BodyLimits, login_rule
 from controller.api.deps import AppState
 from controller.api.headers import SecurityHeaders
 from controller.cameras.hub import CameraHub
@@ -278,10 +278,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimits,
         default=settings.max_json_bytes,
-        rules=[
-            login_rule(f"{API_PREFIX}/auth/token"),
-            *upload_rules(app.routes, settings.max_csv_bytes + MULTIPART_OVERHEAD),
-        ],
+        upload=settings.max_csv_bytes + MULTIPART_OVERHEAD,
+        rules=[login_rule(f"{API_PREFIX}/auth/token")],
     )
     app.add_middleware(Authenticate)
     app.add_middleware(SecurityHeaders)  # on every answer, the middlewares' own 401/413 too

@@ -1,9 +1,12 @@
 """Request bodies are bounded before anything parses them.
 
-Each request's limit comes from its route class: a route that takes a file (the CSV
-imports) gets ``max_csv_bytes`` plus room for the multipart envelope; the login form a
-few KiB, and only as ``application/x-www-form-urlencoded`` (so no file part is ever
-spooled for an unauthenticated caller); every other request ``max_json_bytes``.
+Each request's limit comes from what it carries: a file upload (``multipart/form-data``,
+the CSV imports) gets ``max_csv_bytes`` plus room for the multipart envelope; the login
+form a few KiB, and only as ``application/x-www-form-urlencoded`` (so no file part is ever
+spooled for an unauthenticated caller); every other request ``max_json_bytes``. Judging by
+the content type, not by the route, costs nothing per app or request (finding the routes
+that take files means building every route's dependencies again), and a multipart body
+sent to a JSON route is refused by that route after at most the upload limit.
 
 A declared Content-Length over the limit is answered 413 without reading a byte; a body
 without one (chunked) is counted as it arrives and cut at the limit. Either way the
@@ -15,13 +18,10 @@ clearer answer for a file just over their limit.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from fastapi import HTTPException, params
-from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi import HTTPException
 from starlette.datastructures import Headers
-from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from controller.api.problems import problem
@@ -29,6 +29,7 @@ from controller.api.problems import problem
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and small fields beside the file
 LOGIN_FORM_LIMIT = 16 * 1024  # user name, password and the OAuth2 fields, with room to spare
 FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
 
 
 @dataclass(frozen=True)
@@ -53,19 +54,6 @@ class BodyTooLarge(HTTPException):
         self.limit = limit
 
 
-def upload_rules(routes: Iterable[BaseRoute], limit: int) -> list[Rule]:
-    """A rule for every route that takes a file (``UploadFile`` / ``File``), found in the app
-    itself so a new upload route cannot be forgotten here."""
-    rules = []
-    for context in iter_route_contexts(list(routes)):
-        route = context.original_route
-        if not isinstance(route, APIRoute):
-            continue
-        if any(isinstance(f.field_info, params.File) for f in route.dependant.body_params):
-            rules.append(Rule(context.path_regex, frozenset(context.methods or ()), limit))
-    return rules
-
-
 def login_rule(path: str) -> Rule:
     return Rule(re.compile(f"^{re.escape(path)}$"), frozenset({"POST"}), LOGIN_FORM_LIMIT, FORM)
 
@@ -73,9 +61,10 @@ def login_rule(path: str) -> Rule:
 class BodyLimits:
     """ASGI middleware: the limit per route class, checked on the headers, then counted."""
 
-    def __init__(self, app: ASGIApp, *, default: int, rules: list[Rule]) -> None:
+    def __init__(self, app: ASGIApp, *, default: int, upload: int, rules: list[Rule]) -> None:
         self.app = app
         self.default = default
+        self.upload = upload
         self.rules = rules
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -84,11 +73,11 @@ class BodyLimits:
             return
         path, method = scope["path"], scope["method"]
         rule = next((r for r in self.rules if r.matches(method, path)), None)
-        limit = rule.limit if rule else self.default
         headers = Headers(scope=scope)
+        declared_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        limit = rule.limit if rule else self.upload if declared_type == MULTIPART else self.default
         if rule and rule.content_type:
-            declared = headers.get("content-type", "").split(";")[0].strip().lower()
-            if declared != rule.content_type:
+            if declared_type != rule.content_type:
                 response = problem(
                     415,
                     "unsupported-media-type",

@@ -378,8 +378,27 @@ def validated_yaml(path: str | Path, model: type[M], error: type[Exception]) -> 
     """A YAML file read into a pydantic model; every failure is ``error`` naming the file, line, field.
 
     Endpoint and camera profiles are both data a technician writes by hand: the message
-    must point at the place to fix, never be a traceback."""
+    must point at the place to fix, never be a traceback. A file read before, unchanged since
+    (same size and modification time), is not parsed again: the models are frozen, and every
+    controller a process starts (tests start hundreds) would otherwise parse them all anew."""
     path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise error(f"{path}: cannot read: {exc.strerror}") from None
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, model)
+    cached = _VALIDATED.get(key)
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    loaded = _validate_yaml(path, model, error)
+    _VALIDATED[key] = loaded
+    return loaded
+
+
+_VALIDATED: dict[tuple[str, int, int, type], BaseModel] = {}
+
+
+def _validate_yaml(path: Path, model: type[M], error: type[Exception]) -> M:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -27,6 +27,17 @@ def controller_settings() -> dict:
     return {"device_allow_loopback": False, "webhook_backoff_base_s": 0.05, "webhook_backoff_max_s": 0.3}
 
 
+async def refused_delivery(controller) -> str:
+    """The error of the first delivery attempt the sink dispatcher made."""
+
+    async def last_error() -> str | None:
+        async with controller.state.db.transaction() as session:
+            row = await session.scalar(select(Delivery).where(Delivery.attempts > 0))
+            return row.last_error if row else None
+
+    return await until(last_error, what="a refused delivery attempt")
+
+
 REFUSED_HOSTS = [
     ("127.0.0.1", "loopback"),
     ("127.8.9.10", "loopback"),
@@ -157,12 +168,7 @@ async def test_a_webhook_name_resolving_to_loopback_is_refused_when_connecting(c
             emit(session, controller.state.signal, "endpoint.state", "endpoint", "ep-1", {"state": "online"})
         await controller.state.sinks.reconcile()
 
-        async def last_error() -> str | None:
-            async with controller.state.db.transaction() as session:
-                row = await session.scalar(select(Delivery).where(Delivery.attempts > 0))
-                return row.last_error if row else None
-
-        error = await until(last_error, what="a refused delivery attempt")
+        error = await refused_delivery(controller)
         assert "loopback" in error and "localhost" in error, error
         assert rx.received == [] and rx.refused == rx.bad_signatures == 0  # nothing reached it
 
@@ -182,12 +188,7 @@ async def test_an_mqtt_broker_name_resolving_to_loopback_is_refused_when_connect
         emit(session, controller.state.signal, "endpoint.state", "endpoint", "ep-1", {"state": "online"})
     await controller.state.sinks.reconcile()
 
-    async def last_error() -> str | None:
-        async with controller.state.db.transaction() as session:
-            row = await session.scalar(select(Delivery).where(Delivery.attempts > 0))
-            return row.last_error if row else None
-
-    error = await until(last_error, what="a refused delivery attempt")
+    error = await refused_delivery(controller)
     assert "loopback" in error, error
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from tests.support.waiting import PATIENT_S, until
@@ -33,6 +33,21 @@ def get_scope(path: str, headers: dict[str, str], query: str = "") -> dict[str, 
     }
 
 
+def browser_receive(disconnect: asyncio.Event) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """ASGI ``receive`` of a browser's GET: an empty body, then a disconnect once it is set."""
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await disconnect.wait()
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
 async def read_events(
     app: Any, path: str, headers: dict[str, str], count: int, limit_s: float = 10.0, query: str = ""
 ) -> list[tuple[str | None, str | None, Any]]:
@@ -43,12 +58,7 @@ async def read_events(
     disconnect = asyncio.Event()
     status: dict[str, int] = {}
 
-    async def receive() -> dict[str, Any]:
-        if not hasattr(receive, "sent"):
-            receive.sent = True  # type: ignore[attr-defined]
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await disconnect.wait()
-        return {"type": "http.disconnect"}
+    receive = browser_receive(disconnect)
 
     async def send(message: dict[str, Any]) -> None:
         nonlocal buffer
@@ -95,15 +105,7 @@ async def open_stream(
     started = asyncio.Event()
     disconnect = asyncio.Event()
     response: dict[str, Any] = {"body": b""}
-    sent_request = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent_request
-        if not sent_request:
-            sent_request = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await disconnect.wait()
-        return {"type": "http.disconnect"}
+    receive = browser_receive(disconnect)
 
     async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
@@ -140,12 +142,7 @@ async def read_to_end(
     ended = asyncio.Event()
     disconnect = asyncio.Event()
 
-    async def receive() -> dict[str, Any]:
-        if not hasattr(receive, "sent"):
-            receive.sent = True  # type: ignore[attr-defined]
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await disconnect.wait()
-        return {"type": "http.disconnect"}
+    receive = browser_receive(disconnect)
 
     async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":

@@ -12,10 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import re
+import uuid
 from urllib.parse import quote
 
 import pytest
+from fastapi.routing import iter_route_contexts
 from sqlalchemy import text
+from starlette.routing import Mount
 
 from camera.sim.process import CameraSimProcess
 from controller.bench.harness import free_port
@@ -40,6 +43,15 @@ def controller_settings() -> dict:
     }
 
 
+def served_gets(app) -> list[str]:
+    """Every path the application answers GET on, hidden routes included."""
+    return [
+        c.path
+        for c in iter_route_contexts(app.routes)
+        if not isinstance(c.original_route, Mount) and "GET" in (c.methods or ())
+    ]
+
+
 def leaks(texts: list[str]) -> list[str]:
     return [t[:300] for t in texts if any(n in t for n in NEEDLES)]
 
@@ -56,7 +68,7 @@ async def test_an_offline_cameras_password_is_never_shown(controller, caplog):
         async with running_receiver() as rx, subscriber(broker, mqtt_seen):
             r = await c.post("/api/v1/sinks", json={"name": "IOC", "url": rx.url}, headers=admin)
             assert r.status_code == 201, r.text
-            rx.secret = r.json()["secret"]
+            rx.secret, webhook_sink = r.json()["secret"], r.json()["id"]
             r = await c.post(
                 "/api/v1/sinks",
                 json={
@@ -134,6 +146,17 @@ async def test_an_offline_cameras_password_is_never_shown(controller, caplog):
                 for url in routes:
                     r = await c.get(url, headers=controller.auth(role))
                     bodies.append(r.text)
+            # every other route that answers GET, as the admin (who is shown the most)
+            ids = {"camera_id": cam["id"], "job_id": job, "ref": "DEMO-H01-X01", "sink_id": webhook_sink}
+            for path in served_gets(controller.app):
+                url = re.sub(r"\{(\w+)\}", lambda m: str(ids.get(m.group(1), uuid.uuid4())), path)
+                known = all(name in ids for name in re.findall(r"\{(\w+)\}", path))
+                if path.endswith("/events") and known:  # a stream: its first event is the snapshot
+                    bodies += [
+                        json.dumps(d) for _, _, d in await read_events(controller.app, url, admin, count=1)
+                    ]
+                elif not path.endswith("/events/stream"):  # read from the start below
+                    bodies.append((await c.get(url, headers=admin)).text)
             async with controller.state.db.transaction() as s:
                 events = (await s.execute(text("SELECT count(*) FROM outbox"))).scalar_one()
             sse = await read_events(

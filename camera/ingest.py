@@ -239,7 +239,11 @@ class CameraSource:
         newer_than: float | None = None,
     ) -> MediaPacket | None:
         """The latest keyframe (received after ``newer_than``, a monotonic time, if given),
-        waiting for one if needed; the source is started for it."""
+        waiting for one if needed; the source is started for it.
+
+        Only a pull that is running holds a cached keyframe (`_drop_cache`): a camera that
+        died is never answered with its last picture. Callers that need a fresh picture
+        still pass ``newer_than``, since a live pull's keyframe is as old as its GOP."""
         async with self.subscribe(queue_size=64, replay_gop=False) as sub:
             if self._gop and (newer_than is None or self._gop[0].received > newer_than):
                 return self._gop[0]
@@ -268,6 +272,7 @@ class CameraSource:
         thread, self._thread = self._thread, None
         if thread is not None:
             await asyncio.to_thread(thread.join, self.open_timeout_s + self.read_timeout_s + 1)
+        self._drop_cache()
         self.stats.state = "idle"
 
     def _schedule_idle_stop(self) -> None:
@@ -307,6 +312,7 @@ class CameraSource:
             except (av.FFmpegError, OSError, ValueError, StopIteration) as exc:
                 self.stats.last_error = describe_failure(exc, self._url)
                 failures += 1
+            self._post(self._drop_cache)  # whatever was cached came from the pull that just ended
             if self._stop.is_set():
                 break
             self.stats.reconnects += 1
@@ -350,6 +356,10 @@ class CameraSource:
                 self._post(self._dispatch, media)
 
     # -- on the event loop -------------------------------------------------------------------
+
+    def _drop_cache(self) -> None:
+        """Forget the last GOP: it belongs to a pull that ended, not to what the camera shows."""
+        self._gop = []
 
     def _dispatch(self, packet: MediaPacket) -> None:
         s = self.stats

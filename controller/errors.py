@@ -64,6 +64,16 @@ class TooManyRequests(DomainError):
         self.headers = {"Retry-After": str(retry_after)}
 
 
+class Unavailable(DomainError):
+    """Not now, maybe soon (a camera sending no picture): 503 with Retry-After."""
+
+    status, slug, title = 503, "unavailable", "Temporarily unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(detail, retry_after_s=retry_after, **extra)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class InvalidInput(DomainError):
     status, slug, title = 422, "invalid-input", "Invalid input"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from dataclasses import asdict
 from datetime import datetime
@@ -24,7 +25,7 @@ from controller.cameras.schemas import (
     CameraUpdate,
 )
 from controller.db import on_commit, release
-from controller.errors import Conflict, NotFound
+from controller.errors import NotFound, Unavailable
 from controller.models import CameraHealth, CameraSample
 from controller.roles import ALL_ROLES, Role
 from controller.schemas import ImportReport, Page
@@ -160,13 +161,25 @@ async def snapshot(
     session: Session,
     width: Annotated[int | None, Query(ge=64, le=3840, description="Scale down to this width")] = None,
 ) -> Response:
-    """A JPEG of the latest keyframe, from the shared pull (started for this if idle)."""
+    """A JPEG of the camera's picture now: a keyframe of the running pull received within
+    `camera_read_timeout_s` (a live pull's cached keyframe, or the next one). A camera that
+    sends no picture is a 503 saying since when, never its last picture."""
     cam = await registry.get_camera(session, camera_id)
     source = state.cameras.source(cam)
     await release(session)  # the wait below may take seconds: it holds no pooled connection
-    key = await source.wait_keyframe(state.settings.camera_keyframe_wait_s)
+    s = state.settings
+    fresh_after = time.monotonic() - s.camera_read_timeout_s
+    key = await source.wait_keyframe(s.camera_keyframe_wait_s, newer_than=fresh_after)
     if key is None or source.info is None:
-        raise Conflict(f"camera {cam.name} sends no picture now", camera_state=source.stats.state)
+        last = source.stats.last_packet_at
+        age = round(time.monotonic() - last, 1) if last is not None else None
+        since = f"for {age:g} s" if age is not None else "since the controller started"
+        raise Unavailable(
+            f"camera {cam.name} has sent no picture {since}",
+            retry_after=max(1, round(s.camera_sample_interval_s)),
+            camera_state=source.stats.state,
+            age_s=age,
+        )
     image = await asyncio.to_thread(decode_keyframe, key, source.info)
     jpeg = await asyncio.to_thread(to_jpeg, image, width)
     return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})

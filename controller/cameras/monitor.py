@@ -176,8 +176,11 @@ class CameraMonitor:
         source = self.hub.source(cam)
         measures: dict[str, Any] = {}
         async with source.subscribe(queue_size=8, replay_gop=False):
-            # a new keyframe each time: comparing a keyframe with itself would look frozen
-            key = await source.wait_keyframe(s.camera_keyframe_wait_s, newer_than=w.last_key_at)
+            # a new keyframe each time (comparing a keyframe with itself would look frozen), and
+            # never one older than the sample interval: the verdict is about the camera now
+            fresh_after = time.monotonic() - s.camera_sample_interval_s
+            newer_than = max(w.last_key_at or fresh_after, fresh_after)
+            key = await source.wait_keyframe(s.camera_keyframe_wait_s, newer_than=newer_than)
             if key is not None and s.camera_measure_s:
                 await asyncio.sleep(s.camera_measure_s)
             rates = source.stats.rates(window_s=max(s.camera_measure_s, 1.0))

@@ -11,7 +11,7 @@ from camera.frames import decode_keyframe, to_jpeg
 from camera.ingest import CameraSource, SourceStats
 from camera.sim.control import camera_control
 from camera.sim.process import CameraSimProcess
-from tests.support.waiting import until
+from tests.support.waiting import PATIENT_S, until
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +92,24 @@ async def test_camera_that_stops_is_retried_and_comes_back(cams):
     finally:
         await camera_control(cams.control_file, {"op": "fault", "camera": "2", "fault": "clear"})
         await src.stop()
+
+
+async def test_a_pull_that_ended_keeps_no_picture(cams):
+    """A dead camera is never answered with its last picture: the GOP cache belongs to the
+    pull that filled it and goes when that pull ends."""
+    src = source(cams, "2")
+    try:
+        assert await src.wait_keyframe(10) is not None and src.gop()
+        await camera_control(cams.control_file, {"op": "fault", "camera": "2", "fault": "stop"})
+        await until(lambda: src.stats.reconnects > 0, what="the pull ended")
+        await until(lambda: not src.gop(), what="the cache dropped")
+        assert await src.wait_keyframe(0.5) is None
+        await camera_control(cams.control_file, {"op": "fault", "camera": "2", "fault": "clear"})
+        assert await src.wait_keyframe(PATIENT_S) is not None  # a new pull, a new picture
+    finally:
+        await camera_control(cams.control_file, {"op": "fault", "camera": "2", "fault": "clear"})
+        await src.stop()
+    assert not src.gop()
 
 
 def test_rates_follow_the_stream_clock_not_the_open_burst():

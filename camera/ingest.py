@@ -80,6 +80,7 @@ class SourceStats:
     opened_at: float | None = None
     last_packet_at: float | None = None
     last_error: str | None = None
+    last_code: str | None = None  # auth_failed | not_found | None (other failures): see `failure_code`
     # (arrival, size, keyframe, media time in seconds or None), newest last
     recent: deque[tuple[float, int, bool, float | None]] = field(default_factory=lambda: deque(maxlen=600))
 
@@ -153,6 +154,19 @@ class Subscription:
             return None
 
 
+# What the camera's own answer means, for the people who fix it (the text is ours, not FFmpeg's).
+_REFUSALS: tuple[tuple[type[BaseException], str, str], ...] = (
+    (av.error.HTTPUnauthorizedError, "auth_failed", "the camera refused the username or password (RTSP 401)"),
+    (av.error.HTTPForbiddenError, "auth_failed", "the camera refused this user (RTSP 403)"),
+    (av.error.HTTPNotFoundError, "not_found", "the camera has no stream at this path (RTSP 404)"),
+)
+
+
+def failure_code(exc: BaseException) -> str | None:
+    """A stable code for a failure the camera itself answered, else None (unreachable, timeout ...)."""
+    return next((code for kind, code, _ in _REFUSALS if isinstance(exc, kind)), None)
+
+
 def describe_failure(exc: BaseException, url: str) -> str:
     """What went wrong opening or reading ``url``, fit to show anyone.
 
@@ -164,6 +178,9 @@ def describe_failure(exc: BaseException, url: str) -> str:
     where = urlsplit(url).hostname
     port = urlsplit(url).port
     place = f" ({where}:{port})" if where and port else f" ({where})" if where else ""
+    refusal = next((text for kind, _, text in _REFUSALS if isinstance(exc, kind)), None)
+    if refusal is not None:
+        return f"{refusal}{place}"
     text = f"{type(exc).__name__}: {words}{place}" if words else f"{type(exc).__name__}{place}"
     return redact(text, url)[:300]
 
@@ -311,6 +328,7 @@ class CameraSource:
                 failures = 0  # a stream that ended after playing: reopen at once
             except (av.FFmpegError, OSError, ValueError, StopIteration) as exc:
                 self.stats.last_error = describe_failure(exc, self._url)
+                self.stats.last_code = failure_code(exc)
                 failures += 1
             self._post(self._drop_cache)  # whatever was cached came from the pull that just ended
             if self._stop.is_set():
@@ -338,7 +356,7 @@ class CameraSource:
                 extradata=bytes(ctx.extradata) if ctx.extradata else None,
             )
             self.stats.state, self.stats.opened_at = "streaming", time.monotonic()
-            self.stats.last_error = None
+            self.stats.last_error = self.stats.last_code = None
             for packet in container.demux(video):
                 if self._stop.is_set():
                     return

@@ -37,6 +37,7 @@ FAULTS = ("clear", "stop", "freeze", "black", "blur", "shift", "lowfps")
 ONVIF_FAULTS = ("clear", "auth", "soap_fault", "unsupported", "timeout", "ignore_set", "skew")
 # The ONVIF service reads the cameras' password from here, not from its command line (ps shows that).
 ONVIF_PASSWORD_ENV = "DIEMCAU_SIM_ONVIF_PASSWORD"
+RTSP_PASSWORD_ENV = "DIEMCAU_SIM_RTSP_PASSWORD"  # with --auth-user: RTSP asks for credentials
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from typing import Any, Self
 
 from camera.sim.control import (
     ONVIF_PASSWORD_ENV,
+    RTSP_PASSWORD_ENV,
     CameraSimInfo,
     OnvifSimInfo,
     camera_control,
@@ -58,6 +59,8 @@ class CameraSimProcess:
     ``CameraSimProcess(3, onvif=True)`` also serves ONVIF: ``cams.onvif["1"]`` →
     ``http://127.0.0.1:<port>/onvif/device_service``, with ``cams.onvif_username`` /
     ``cams.onvif_password`` (a random password unless ``onvif_password`` is given).
+    ``rtsp_auth=("admin", "pw")`` makes RTSP answer 401 without those credentials (Digest, or
+    ``rtsp_auth_method="basic"``); the URLs stay without credentials.
     """
 
     def __init__(
@@ -82,6 +85,8 @@ class CameraSimProcess:
         onvif: bool = False,
         onvif_username: str = "admin",
         onvif_password: str | None = None,
+        rtsp_auth: tuple[str, str] | None = None,
+        rtsp_auth_method: str = "digest",
     ) -> None:
         self._tmpdir = None if control_file is not None else tempfile.mkdtemp(prefix="diemcau-cams-")
         self.control_file = (
@@ -103,6 +108,9 @@ class CameraSimProcess:
             args += ["--names", ",".join(names)]
         if control_host:
             args += ["--control-host", control_host]
+        if rtsp_auth:
+            args += ["--auth-user", rtsp_auth[0], "--auth-method", rtsp_auth_method]
+        self._rtsp_env = {**os.environ, RTSP_PASSWORD_ENV: rtsp_auth[1]} if rtsp_auth else None
         self.command = args
         self.onvif_username = onvif_username
         self.onvif_password = onvif_password or secrets.token_urlsafe(12)
@@ -165,7 +173,11 @@ class CameraSimProcess:
         deadline = time.monotonic() + self.start_timeout
         with self.log_file.open("wb") as log:
             self._proc = subprocess.Popen(
-                self.command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+                self.command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self._rtsp_env,
             )
         while not self.control_file.exists():
             self._check_starting(self._proc, "camera simulator", self.log_file, deadline)

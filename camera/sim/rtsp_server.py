@@ -76,9 +76,14 @@ from typing import Any
 import gi
 
 gi.require_version("Gst", "1.0")
+gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 gi.require_version("GstVideo", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer, GstVideo  # noqa: E402
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer, GstVideo  # noqa: E402
+
+# The password reaches the server through the environment, never its command line (ps shows that);
+# the same name as camera.sim.control.RTSP_PASSWORD_ENV (this script runs on Debian's python).
+RTSP_PASSWORD_ENV = "DIEMCAU_SIM_RTSP_PASSWORD"
 
 FAULTS = ("clear", "stop", "freeze", "black", "blur", "shift", "lowfps")
 # Static, textured, mid-bright patterns (Laplacian variance 600-6600, mean luma 90-150) that
@@ -262,8 +267,27 @@ class CameraServer:
         self.server.connect("client-connected", self._client_connected)
         self.mounts = self.server.get_mount_points()
         self.cameras = {name: Camera(name, i, opts) for i, name in enumerate(names)}
+        if opts.auth_user:
+            self._require_credentials(opts.auth_user, os.environ.get(RTSP_PASSWORD_ENV, ""), opts.auth_method)
         for cam in self.cameras.values():
             self.mounts.add_factory(cam.path, cam.factory)
+
+    def _require_credentials(self, user: str, password: str, method: str) -> None:
+        """RTSP authentication as cameras ask for it: a 401 challenge (Digest by default, as
+        Hikvision and Dahua ship; Basic when asked), only the one user may DESCRIBE and PLAY."""
+        auth = GstRtspServer.RTSPAuth()
+        token = GstRtspServer.RTSPToken()
+        token.set_string("media.factory.role", "viewer")
+        if method == "digest":
+            auth.add_digest(user, password, token)
+            auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+        else:
+            auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
+            auth.set_supported_methods(GstRtsp.RTSPAuthMethod.BASIC)
+        self.server.set_auth(auth)
+        role = "viewer, media.factory.access=(boolean)true, media.factory.construct=(boolean)true"
+        for cam in self.cameras.values():
+            cam.factory.add_role_from_structure(Gst.Structure.new_from_string(role))
 
     def attach(self) -> int:
         if self.server.attach(None) == 0:
@@ -446,6 +470,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="control socket address; default: --host, or 127.0.0.1 when --host is a wildcard",
     )
     p.add_argument("--control-port", type=int, default=0)
+    p.add_argument(
+        "--auth-user",
+        default="",
+        help=f"require this user's credentials (password from ${RTSP_PASSWORD_ENV}); default: none",
+    )
+    p.add_argument("--auth-method", choices=("digest", "basic"), default="digest")
     opts = p.parse_args(argv)
     if opts.width < 16 or opts.height < 16 or opts.fps < 1 or opts.bitrate_kbps < 1:
         p.error("width/height >= 16, fps >= 1, bitrate-kbps >= 1")

@@ -177,8 +177,9 @@ class CameraMonitor:
         measures: dict[str, Any] = {}
         async with source.subscribe(queue_size=8, replay_gop=False):
             # a new keyframe each time (comparing a keyframe with itself would look frozen), and
-            # never one older than the sample interval: the verdict is about the camera now
-            fresh_after = time.monotonic() - s.camera_sample_interval_s
+            # never one older than the sample interval (or the keyframe wait, if longer: a sample
+            # may wait that long for one): the verdict is about the camera now
+            fresh_after = time.monotonic() - max(s.camera_sample_interval_s, s.camera_keyframe_wait_s)
             newer_than = max(w.last_key_at or fresh_after, fresh_after)
             key = await source.wait_keyframe(s.camera_keyframe_wait_s, newer_than=newer_than)
             if key is not None and s.camera_measure_s:
@@ -188,7 +189,8 @@ class CameraMonitor:
             w.last_key_at = key.received
         if key is None or source.info is None:
             streaming = source.stats.state == "streaming"
-            code = "stalled" if streaming else "offline"
+            refused = not streaming and source.stats.last_code == "auth_failed"
+            code = "stalled" if streaming else "auth_failed" if refused else "offline"
             message = (
                 "the stream opens but sends no picture"
                 if streaming

@@ -39,6 +39,7 @@ SEVERITY = {
     "degraded": "minor",
     "flapping": "warning",
     "camera_offline": "major",
+    "camera_auth_failed": "major",
     "camera_stalled": "major",
     "camera_black": "major",
     "camera_frozen": "major",
@@ -50,6 +51,7 @@ SEVERITY = {
 }
 CAMERA_MESSAGES = {
     "offline": "the camera's RTSP stream cannot be opened",
+    "auth_failed": "the camera refuses the stored username or password: correct them in the registry",
     "stalled": "the camera's stream opens but sends no picture",
     "flapping": "the camera keeps going down and up",
 }
@@ -154,7 +156,7 @@ def camera_alarms(watched: dict[uuid.UUID, Any]) -> dict[str, Wanted]:
         t = w.tracker
         if t.flapping:
             found = [("flapping", CAMERA_MESSAGES["flapping"])]
-        elif t.state in ("offline", "stalled"):
+        elif t.state in ("offline", "stalled", "auth_failed"):
             found = [(t.state, t.reason or CAMERA_MESSAGES[t.state])]
         else:
             found = [(p, PROBLEM_TEXT.get(p, p)) for p in w.problems]

@@ -162,10 +162,18 @@ class Settings(BaseSettings):
         description="A larger ONVIF reply is bad_reply",
     )
     sse_max_streams_per_user: int = Field(
-        default=10, ge=1, le=1000, description="Event streams (SSE) one user or API key may hold open"
+        default=32,
+        ge=1,
+        le=1000,
+        description="Event streams (SSE) one user or API key may hold open; IOC video walls often "
+        "run a dozen screens under one account, each view holding one stream",
     )
     relay_max_viewers_per_user: int = Field(
-        default=8, ge=1, le=1000, description="WHEP viewers one user or API key may hold open"
+        default=48,
+        ge=1,
+        le=10000,
+        description="WHEP viewers one user or API key may hold open: a camera wall page plays 16 "
+        "tiles, and IOC walls run several screens under one account",
     )
 
     # --- authentication, request limits and headers ---

@@ -88,10 +88,7 @@ async def read_events(
     finally:
         disconnect.set()
         task.cancel()
-        try:
-            await task
-        except (asyncio.CancelledError, Exception):  # noqa: BLE001
-            pass
+        await end_of(task, limit_s, path)
     assert status.get("code") == 200, status
     return events
 
@@ -121,10 +118,24 @@ async def open_stream(
         yield response
     finally:
         disconnect.set()
-        try:
-            await asyncio.wait_for(task, limit_s)
-        except (asyncio.CancelledError, Exception):  # noqa: BLE001
-            task.cancel()
+        await end_of(task, limit_s, path)
+
+
+async def end_of(task: asyncio.Task[Any], limit_s: float, what: str) -> None:
+    """Wait (bounded) for an application task to end after its client left; cancel it if it
+    does not, and fail with where it is stuck if even that does not end it. Never waits forever:
+    ``asyncio.wait_for`` would, on a task that swallows its cancellation."""
+    done, _ = await asyncio.wait({task}, timeout=limit_s)
+    if not done:
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=limit_s)
+    if not done:
+        stack = "".join(
+            f"  {f.f_code.co_filename}:{f.f_lineno} {f.f_code.co_name}\n" for f in task.get_stack()
+        )
+        raise AssertionError(f"{what}: the application did not end after a disconnect and a cancel:\n{stack}")
+    if not task.cancelled():
+        task.exception()  # retrieved: a stream cut by the disconnect may end with an error
 
 
 async def read_to_end(
@@ -160,5 +171,7 @@ async def read_to_end(
         await until(ended.is_set, seconds=limit_s, what=f"the server ends {path}")
     finally:
         disconnect.set()
-        await asyncio.wait_for(task, PATIENT_S)
+        await end_of(task, PATIENT_S, path)
+    if not task.cancelled() and task.exception() is not None:
+        raise task.exception()  # type: ignore[misc]
     return status.get("code"), b"".join(chunks).decode()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import threading
 import time
@@ -35,6 +36,7 @@ from urllib.parse import urlsplit
 
 import av
 
+from camera.access_units import AccessUnits
 from camera.stream_open import StreamOpen
 from camera.urls import redact
 
@@ -68,6 +70,7 @@ class MediaPacket:
 
 
 MAX_STAMP_GAP_S = 10.0  # a larger step between two packets' timestamps is a jump, not a rate
+OPEN_BURST_S = 1.0  # an RTSP open delivers what the camera buffered this long, all at once
 
 
 @dataclass
@@ -81,36 +84,49 @@ class SourceStats:
     last_packet_at: float | None = None
     last_error: str | None = None
     last_code: str | None = None  # auth_failed | not_found | None (other failures): see `failure_code`
+    reordered: int = 0  # packets of this pull shown in another order than sent (B-frames)
+    pull_pictures: int = 0  # pictures dispatched since this pull opened
     # (arrival, size, keyframe, media time in seconds or None), newest last
     recent: deque[tuple[float, int, bool, float | None]] = field(default_factory=lambda: deque(maxlen=600))
 
     def rates(self, window_s: float = 10.0) -> dict[str, float | None]:
-        """fps, kbit/s and keyframe interval over the last ``window_s`` (packet timing, no decode).
+        """fps, kbit/s and keyframe interval of this pull over its last ``window_s`` (packet
+        timing, no decode); ``window_s`` in the answer is the stream time actually measured.
 
         Measured on the stream's own clock (decode timestamps): the first packets after an
-        RTSP open arrive in a burst, so arrival times overstate the rate of a fresh pull.
-        Arrival times are the fallback when a stream carries no usable timestamps.
+        RTSP open arrive in a burst, so arrival times overstate the rate of a fresh pull. Only
+        when the stream carries no usable timestamps are arrival times used, and then without
+        the first ``OPEN_BURST_S`` of the pull. Fewer than two keyframes in the window give no
+        interval, but a window longer than the threshold with at most one keyframe is itself
+        the finding (``keyframe_interval_over_s``: the interval is at least that long).
         """
+        none: dict[str, float | None] = {
+            "fps": None,
+            "bitrate_kbps": None,
+            "keyframe_interval_s": None,
+            "keyframe_interval_over_s": None,
+            "window_s": None,
+        }
         if not self.recent:
-            return {"fps": None, "bitrate_kbps": None, "keyframe_interval_s": None}
+            return none
         end = self.recent[-1][0]
-        inside = [r for r in self.recent if r[0] >= end - window_s]
-        if len(inside) < 2:
-            return {"fps": None, "bitrate_kbps": None, "keyframe_interval_s": None}
+        since = max(end - window_s, self.opened_at if self.opened_at is not None else -math.inf)
+        inside = [r for r in self.recent if r[0] >= since]
         # Some streams open with a packet that has no timestamp: leave it out rather than
-        # falling back to arrival times, which the open burst makes ~10x too fast.
+        # falling back to arrival times.
         stamped = [r for r in inside if r[3] is not None]
         clock = [float(r[3]) for r in stamped]  # type: ignore[arg-type]
-        media_ok = (
-            len(stamped) >= 2
-            and all(  # a reconnect restarts the clock: it goes back
-                0 < b - a <= MAX_STAMP_GAP_S for a, b in zip(clock, clock[1:], strict=False)
-            )
+        media_ok = len(stamped) >= 2 and all(  # a camera restarting its clock goes back
+            0 < b - a <= MAX_STAMP_GAP_S for a, b in zip(clock, clock[1:], strict=False)
         )
         if media_ok:
             inside, times = stamped, clock
-        else:  # no timestamps, or they jumped
+        else:  # no timestamps, or they jumped: arrival times, after the open burst
+            if self.opened_at is not None:
+                inside = [r for r in inside if r[0] >= self.opened_at + OPEN_BURST_S]
             times = [r[0] for r in inside]
+        if len(inside) < 2:
+            return none
         span = max(times[-1] - times[0], 1e-3)
         keys = [t for t, r in zip(times, inside, strict=True) if r[2]]
         interval = (keys[-1] - keys[0]) / (len(keys) - 1) if len(keys) > 1 else None
@@ -118,6 +134,8 @@ class SourceStats:
             "fps": round((len(inside) - 1) / span, 2),
             "bitrate_kbps": round(sum(r[1] for r in inside[1:]) * 8 / span / 1000, 1),
             "keyframe_interval_s": round(interval, 2) if interval else None,
+            "keyframe_interval_over_s": round(span, 2) if interval is None else None,
+            "window_s": round(span, 2),
         }
 
 
@@ -272,6 +290,20 @@ class CameraSource:
                     return packet
             return None
 
+    async def probe(self, timeout: float, pictures: int = 4) -> StreamInfo | None:  # noqa: ASYNC109
+        """What this camera sends now (codec, size), once its running pull has delivered
+        ``pictures`` pictures (enough to see B-frames reorder); None if it sends nothing in
+        ``timeout`` or its pull is failing (waiting out a retry would tell nothing more). The
+        source is started for it, like any subscriber's."""
+        async with self.subscribe(queue_size=1, replay_gop=False):
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            while self.stats.state != "streaming" or self.stats.pull_pictures < pictures:
+                if loop.time() >= deadline or self.stats.state == "retrying":
+                    return None
+                await asyncio.sleep(0.02)
+            return self.info
+
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -355,23 +387,33 @@ class CameraSource:
                 time_base=video.time_base or Fraction(1, 90000),
                 extradata=bytes(ctx.extradata) if ctx.extradata else None,
             )
+            self.stats.reordered = self.stats.pull_pictures = 0
             self.stats.state, self.stats.opened_at = "streaming", time.monotonic()
             self.stats.last_error = self.stats.last_code = None
+            pictures = AccessUnits(self.info.codec, self.info.extradata)
+            last_pts: int | None = None
             for packet in container.demux(video):
                 if self._stop.is_set():
                     return
                 if packet.size == 0:
                     continue
-                now = time.monotonic()
+                pts, dts = packet.pts, packet.dts
+                # B-frames: sent in decode order, shown in another (a later picture comes first)
+                if (pts is not None and dts is not None and pts != dts) or (
+                    pts is not None and last_pts is not None and pts < last_pts
+                ):
+                    self.stats.reordered += 1
+                last_pts = pts if pts is not None else last_pts
                 media = MediaPacket(
                     data=bytes(packet),
-                    pts=packet.pts,
-                    dts=packet.dts,
+                    pts=pts,
+                    dts=dts,
                     time_base=packet.time_base or self.info.time_base,
                     keyframe=bool(packet.is_keyframe),
-                    received=now,
+                    received=time.monotonic(),
                 )
-                self._post(self._dispatch, media)
+                for picture in pictures.push(media):
+                    self._post(self._dispatch, picture)
 
     # -- on the event loop -------------------------------------------------------------------
 
@@ -382,6 +424,7 @@ class CameraSource:
     def _dispatch(self, packet: MediaPacket) -> None:
         s = self.stats
         s.packets += 1
+        s.pull_pictures += 1
         s.bytes += len(packet.data)
         s.last_packet_at = packet.received
         stamp = packet.dts if packet.dts is not None else packet.pts

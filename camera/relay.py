@@ -16,6 +16,7 @@ freeze the browser's jitter buffer).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -26,15 +27,25 @@ from fractions import Fraction
 
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.codecs.h264 import H264Encoder
+from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpsender import RTCRtpSender
 
 from camera.ingest import CameraSource, MediaPacket, Subscription
+from camera.playability import Unplayable, judge
 
 log = logging.getLogger("diemcau.relay")
 
-__all__ = ["PacketTrack", "Relay", "RelayFull", "Viewer"]
+__all__ = ["PacketTrack", "Relay", "RelayFull", "StreamUnplayable", "Viewer"]
 
 CLOCK = Fraction(1, 90000)
+
+
+class StreamUnplayable(Exception):
+    """The camera sends what a browser cannot play over this relay (`camera.playability`)."""
+
+    def __init__(self, why: Unplayable) -> None:
+        super().__init__(why.detail)
+        self.why = why
 
 
 class RelayFull(Exception):
@@ -121,6 +132,10 @@ class PacketTrack(MediaStreamTrack):
 
     async def recv(self) -> Relayed:  # type: ignore[override]
         media = await self.sub.queue.get()
+        source = self.sub.source
+        if source.info is not None and judge(source.info.codec, source.stats.reordered) is not None:
+            self.stop()  # ends the viewer: its player asks again and is told why (StreamUnplayable)
+            raise MediaStreamError("the camera's stream cannot be played in a browser")
         self.sent += 1
         if self.first_sent_at is None:
             self.first_sent_at = time.monotonic()
@@ -156,8 +171,15 @@ class Relay:
     """The viewers of every camera, with limits per owner, per camera and in total."""
 
     def __init__(
-        self, *, max_per_camera: int = 20, max_total: int = 100, max_per_user: int = 8, queue_size: int = 256
+        self,
+        *,
+        max_per_camera: int = 20,
+        max_total: int = 100,
+        max_per_user: int = 8,
+        queue_size: int = 256,
+        probe_s: float = 3.0,
     ) -> None:
+        self.probe_s = probe_s
         self.max_per_camera = max_per_camera
         self.max_total = max_total
         self.max_per_user = max_per_user
@@ -192,6 +214,12 @@ class Relay:
             raise RelayFull("total", self.max_total)
         if self.count(camera_id) >= self.max_per_camera:
             raise RelayFull("camera", self.max_per_camera)
+        # What the camera sends decides whether a browser can play it: look before answering.
+        # A camera that sends nothing yet is answered (the viewer waits for it, and its track
+        # ends if the stream turns out unplayable: the player asks again and gets the reason).
+        info = await source.probe(self.probe_s)
+        if info is not None and (why := judge(info.codec, source.stats.reordered)) is not None:
+            raise StreamUnplayable(why)
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         stack = contextlib.AsyncExitStack()
         try:
@@ -210,6 +238,7 @@ class Relay:
             raise
         viewer = Viewer(uuid.uuid4(), camera_id, pc, track, owner=owner, closer=stack)
         self.viewers[viewer.id] = viewer
+        track.on("ended", lambda: asyncio.ensure_future(self.close(viewer.id)))
 
         @pc.on("connectionstatechange")
         async def _state() -> None:

@@ -163,6 +163,7 @@ async def build_state(settings: Settings) -> AppState:
             max_per_camera=settings.relay_max_viewers_per_camera,
             max_total=settings.relay_max_viewers,
             max_per_user=settings.relay_max_viewers_per_user,
+            probe_s=settings.relay_probe_s,
         ),
         sinks=SinkDispatcher(db, box, settings, signal),
         metrics=metrics,

@@ -84,7 +84,14 @@ class Settings(BaseSettings):
     camera_keyframe_wait_s: float = Field(
         default=8, gt=0, le=60, description="A sample waits this long for a keyframe"
     )
-    camera_measure_s: float = Field(default=2, ge=0, le=30, description="Packet timing measured per sample")
+    camera_measure_s: float = Field(
+        default=10,
+        ge=0,
+        le=60,
+        description="Stream time measured per sample for fps, bitrate and keyframe interval: at least "
+        "two keyframe intervals (the standard allows up to 10 s keyframes, and a window longer than "
+        "max_keyframe_interval_s with one keyframe is what flags rare keyframes)",
+    )
     camera_onvif_timeout_s: float = Field(
         default=8, gt=0, le=120, description="One ONVIF request to a camera (provisioning)"
     )
@@ -174,6 +181,14 @@ class Settings(BaseSettings):
         le=10000,
         description="WHEP viewers one user or API key may hold open: a camera wall page plays 16 "
         "tiles, and IOC walls run several screens under one account",
+    )
+    relay_probe_s: float = Field(
+        default=3,
+        ge=0,
+        le=30,
+        description="A WHEP offer waits this long for the camera's first pictures, to refuse a stream "
+        "browsers cannot play (H.265, B-frames) with its reason; a camera silent that long is "
+        "answered anyway and its viewer waits for the picture",
     )
 
     # --- authentication, request limits and headers ---

@@ -60,7 +60,9 @@ class CameraSimProcess:
     ``http://127.0.0.1:<port>/onvif/device_service``, with ``cams.onvif_username`` /
     ``cams.onvif_password`` (a random password unless ``onvif_password`` is given).
     ``rtsp_auth=("admin", "pw")`` makes RTSP answer 401 without those credentials (Digest, or
-    ``rtsp_auth_method="basic"``); the URLs stay without credentials.
+    ``rtsp_auth_method="basic"``); the URLs stay without credentials. ``stream`` is every
+    camera's stream kind and ``streams`` each camera's own (``{"2": "h265"}``): h264 (the
+    default), sdp-only, multi-slice, bframes, h265, aac (see the server's STREAM_KINDS).
     """
 
     def __init__(
@@ -87,6 +89,8 @@ class CameraSimProcess:
         onvif_password: str | None = None,
         rtsp_auth: tuple[str, str] | None = None,
         rtsp_auth_method: str = "digest",
+        stream: str = "h264",
+        streams: dict[str, str] | None = None,
     ) -> None:
         self._tmpdir = None if control_file is not None else tempfile.mkdtemp(prefix="diemcau-cams-")
         self.control_file = (
@@ -106,6 +110,9 @@ class CameraSimProcess:
         ]
         if names:
             args += ["--names", ",".join(names)]
+        args += ["--stream", stream]
+        if streams:
+            args += ["--streams", ",".join(f"{name}={kind}" for name, kind in streams.items())]
         if control_host:
             args += ["--control-host", control_host]
         if rtsp_auth:

@@ -85,6 +85,10 @@ from gi.repository import GLib, Gst, GstRtsp, GstRtspServer, GstVideo  # noqa: E
 # the same name as camera.sim.control.RTSP_PASSWORD_ENV (this script runs on Debian's python).
 RTSP_PASSWORD_ENV = "DIEMCAU_SIM_RTSP_PASSWORD"
 
+# What cameras at one-stop desks really send (docs/devices/ip-camera.md): plain H.264 with in-band
+# parameter sets, the same with parameter sets only in the SDP (sprop-parameter-sets), four slices
+# per picture, B-frames, H.265, and H.264 with AAC audio.
+STREAM_KINDS = ("h264", "sdp-only", "multi-slice", "bframes", "h265", "aac")
 FAULTS = ("clear", "stop", "freeze", "black", "blur", "shift", "lowfps")
 # Static, textured, mid-bright patterns (Laplacian variance 600-6600, mean luma 90-150) that
 # x264 codes the same way twice: a frozen picture gives near-identical IDRs (mean diff < 0.4).
@@ -149,6 +153,44 @@ def checked_encoder(request: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
+def encoder_tail(kind: str, e: dict[str, Any]) -> str:
+    """The encoder and payloader of one stream kind (see ``STREAM_KINDS``).
+
+    Every kind keeps the element names ``enc`` (its ``bitrate`` in kbit/s changes live) and
+    ``pay0`` (the video payloader; ``pay1`` is audio)."""
+    common = f"key-int-max={e['key_int']} bitrate={e['bitrate_kbps']}"
+    x264 = f"x264enc name=enc speed-preset=ultrafast threads=1 {common}"
+    h264_caps = f"video/x-h264,profile={e['profile']}"
+    if kind == "h265":
+        return (
+            f"x265enc name=enc tune=zerolatency speed-preset=ultrafast {common} "
+            "! video/x-h265,stream-format=byte-stream ! rtph265pay name=pay0 pt=96 config-interval=-1"
+        )
+    if kind == "sdp-only":  # avc: the parameter sets go to codec_data, i.e. the SDP, and nowhere else
+        return (
+            f"{x264} tune=zerolatency byte-stream=false option-string=repeat-headers=0 "
+            f"! {h264_caps},stream-format=avc,alignment=au "
+            "! rtph264pay name=pay0 pt=96 config-interval=0"
+        )
+    if kind == "bframes":  # main profile, 2 B-frames between references: decode order != display order
+        return (
+            f"{x264} bframes=2 b-adapt=false rc-lookahead=4 byte-stream=true "
+            "! video/x-h264,profile=main,stream-format=byte-stream "
+            "! rtph264pay name=pay0 pt=96 config-interval=-1"
+        )
+    slices = ' option-string="slices=4"' if kind == "multi-slice" else ""
+    video = (
+        f"{x264} tune=zerolatency byte-stream=true{slices} ! {h264_caps},stream-format=byte-stream "
+        "! rtph264pay name=pay0 pt=96 config-interval=-1"
+    )
+    if kind == "aac":
+        video += (
+            " audiotestsrc is-live=true wave=sine freq=440 volume=0.2 ! audioconvert ! audioresample "
+            "! audio/x-raw,rate=16000,channels=1 ! avenc_aac bitrate=32000 ! rtpmp4gpay name=pay1 pt=97"
+        )
+    return video
+
+
 class Camera:
     """One mount: its settings, its active fault and the pipeline serving it (if any)."""
 
@@ -159,6 +201,7 @@ class Camera:
         self.phase = index * 1.3
         self.opts = opts
         self.encoder = encoder_settings(opts)
+        self.stream = stream_kinds(opts).get(name, opts.stream)
         self.fault = "clear"
         self.media: GstRtspServer.RTSPMedia | None = None
         self.configured_at = 0.0
@@ -184,10 +227,7 @@ class Camera:
             f"! videoscale ! capsfilter name=blur caps=video/x-raw,{size} "
             f"! videoscale ! video/x-raw,{size},pixel-aspect-ratio=1/1 "
             f"! videorate name=rate drop-only=true max-rate={NO_RATE_LIMIT} "
-            f"! x264enc name=enc tune=zerolatency speed-preset=ultrafast threads=1 "
-            f"key-int-max={e['key_int']} bitrate={e['bitrate_kbps']} byte-stream=true "
-            f"! video/x-h264,profile={e['profile']},stream-format=byte-stream "
-            f"! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+            f"! {encoder_tail(self.stream, e)} )"
         )
 
     def _configure(self, _factory: GstRtspServer.RTSPMediaFactory, media: GstRtspServer.RTSPMedia) -> None:
@@ -394,6 +434,7 @@ class CameraServer:
             "name": cam.name,
             "url": self.url(cam, self.server.get_bound_port()),
             "fault": cam.fault,
+            "stream": cam.stream,
             "pattern": cam.pattern,
             "streaming": cam.media is not None,
             "pipelines": cam.pipelines,
@@ -462,6 +503,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--bitrate-kbps", type=int, default=800)
     p.add_argument("--key-int", type=int, default=0, help="frames between key frames; 0: 2 s worth")
     p.add_argument("--profile", choices=("baseline", "main"), default="baseline")
+    p.add_argument("--stream", choices=STREAM_KINDS, default="h264", help="every camera's stream kind")
+    p.add_argument("--streams", default="", help="per camera: NAME=KIND,... (overrides --stream)")
     p.add_argument("--lowfps", type=int, default=2, help="frame rate under the lowfps fault")
     p.add_argument("--control-file", type=Path, required=True)
     p.add_argument(
@@ -484,6 +527,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return opts
 
 
+def stream_kinds(opts: argparse.Namespace) -> dict[str, str]:
+    """Camera name → stream kind, from ``--streams 1=h265,2=bframes``."""
+    kinds: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in opts.streams.split(","))):
+        name, _, kind = item.partition("=")
+        if kind not in STREAM_KINDS:
+            raise SystemExit(f"--streams: {item!r}: the kind must be one of {', '.join(STREAM_KINDS)}")
+        kinds[name] = kind
+    return kinds
+
+
 def camera_names(opts: argparse.Namespace) -> list[str]:
     names = [n.strip() for n in opts.names.split(",") if n.strip()] or [
         str(i) for i in range(1, opts.count + 1)
@@ -497,6 +551,9 @@ def camera_names(opts: argparse.Namespace) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     opts = parse_args(argv)
     names = camera_names(opts)
+    strangers = set(stream_kinds(opts)) - set(names)
+    if strangers:
+        raise SystemExit(f"--streams names cameras that do not exist: {', '.join(sorted(strangers))}")
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # kill -USR1: where is it stuck?
     Gst.init(None)
     cams = CameraServer(opts, names)

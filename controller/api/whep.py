@@ -20,11 +20,13 @@ import uuid
 
 from fastapi import APIRouter, Request, Response, status
 
-from camera.relay import RelayFull
+from camera.playability import FIX
+from camera.relay import RelayFull, StreamUnplayable
 from controller.api.authn import credential_of
 from controller.api.deps import Actor, Session, State, route
 from controller.api.problems import problem
 from controller.cameras import registry
+from controller.db import release
 from controller.errors import Conflict, InvalidInput, NotFound
 from controller.roles import ALL_ROLES
 
@@ -81,8 +83,27 @@ async def watch_camera(
     cam = await registry.get_camera(session, camera_id)
     if not cam.enabled:
         raise Conflict(f"camera {cam.name} is disabled")
+    provisionable = cam.onvif_url is not None
+    source = state.cameras.source(cam)
+    await release(session)  # the relay may wait for the camera's first pictures: hold no connection
     try:
-        viewer, answer = await state.relay.answer(cam.id, state.cameras.source(cam), offer, owner=actor.label)
+        viewer, answer = await state.relay.answer(cam.id, source, offer, owner=actor.label)
+    except StreamUnplayable as exc:
+        # 409: the request is right, the camera's stream is what stands in the way
+        return _cors(
+            request,
+            state,
+            problem(
+                409,
+                "stream-unplayable",
+                "The camera's stream cannot be played in a browser",
+                f"{exc.why.detail}; {FIX}",
+                request.url.path,
+                camera_id=str(cam.id),
+                onvif=provisionable,
+                **exc.why.as_dict(),
+            ),
+        )
     except RelayFull as exc:
         mine = exc.scope == "user"  # this user's own viewers: 429; the relay's capacity: 503
         response = problem(

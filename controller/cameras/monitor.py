@@ -29,6 +29,7 @@ from sqlalchemy import select, update
 from camera.analytics import History, Measure, Thresholds, assess, measure, stream_problems
 from camera.frames import decode_keyframe, to_jpeg
 from camera.ingest import MediaPacket, StreamInfo
+from camera.playability import CODEC_NAMES, FIX, judge
 from controller.cameras.hub import CameraHub
 from controller.db import Database
 from controller.events import OutboxSignal, emit
@@ -49,6 +50,8 @@ PROBLEM_TEXT = {
     "moved": "scene changed: camera turned away",
     "low_fps": "frame rate too low",
     "rare_keyframes": "keyframes too rare",
+    "stream_unplayable": "browsers cannot play this stream (not H.264, or H.264 with B-frames): "
+    f"{FIX}",
 }
 
 
@@ -205,6 +208,9 @@ class CameraMonitor:
             self.sample_cpu_s += cpu + time.thread_time() - cpu0
             w.thumbnail = thumb
             problems = list(verdict.problems) + stream_problems(rates, w.thresholds)
+            unplayable = judge(source.info.codec, source.stats.reordered)
+            if unplayable is not None:
+                problems.append("stream_unplayable")
             measures = rates | {
                 "luma": verdict.luma,
                 "sharpness": verdict.sharpness,
@@ -214,6 +220,8 @@ class CameraMonitor:
                 "frame_diff": round(verdict.frame_diff, 2) if verdict.frame_diff is not None else None,
                 "width": source.info.width,
                 "height": source.info.height,
+                "codec": CODEC_NAMES.get(source.info.codec, source.info.codec.upper()),
+                "b_frames": source.stats.reordered > 0,
             }
             obs = Observation(health={"problems": problems})
         transition = w.tracker.observe(obs, asyncio.get_running_loop().time())

@@ -65,6 +65,7 @@ class CameraThresholds(Strict):
     black_luma: Annotated[float, Field(ge=0, le=255)] | None = None
     black_spread: Annotated[float, Field(ge=0, le=128)] | None = None
     blur_ratio: Annotated[float, Field(gt=0, lt=1)] | None = None
+    blur_absolute: Annotated[float, Field(ge=0, le=10000)] | None = None
     frozen_diff: Annotated[float, Field(ge=0, le=50)] | None = None
     frozen_samples: Annotated[int, Field(ge=2, le=100)] | None = None
     moved_correlation: Annotated[float, Field(ge=-1, le=1)] | None = None

@@ -47,6 +47,7 @@ SEVERITY = {
     "camera_blurred": "minor",
     "camera_low_fps": "minor",
     "camera_rare_keyframes": "warning",
+    "camera_stream_unplayable": "warning",
     "camera_flapping": "warning",
 }
 CAMERA_MESSAGES = {

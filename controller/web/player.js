@@ -33,7 +33,8 @@ if (!UUID.test(camera)) {
   const player = new WhepPlayer(video, url, token, {
     onStatus: (s) => {
       message = s.message;
-      show(message, s.state === "failed" ? "error" : s.state === "retrying" ? "retrying" : "");
+      const kind = { failed: "error", unplayable: "error", retrying: "retrying", no_picture: "retrying" }[s.state];
+      show(message, kind || "");
     },
   });
   window.__whep = player; // for debugging and tests: window.__whep.stop()

@@ -21,9 +21,15 @@
  * receive-only: no camera, microphone or STUN/TURN server is used (iceServers is empty; the
  * controller and the browser are expected to reach each other directly).
  *
- * States: "idle" → "connecting" → "playing"; on any failure "retrying" (with exponential
- * backoff, honouring Retry-After) and back to "connecting"; "failed" when retrying cannot help
- * (bad token, no such camera, no H.264 in this browser); "stopped" after stop().
+ * States: "idle" → "connecting" → "playing"; "no_picture" while connected but no frame has been
+ * shown for noPictureMs (the camera stopped sending: never "playing" over a frozen last frame),
+ * back to "playing" when frames come again, and a reconnect after stallTimeoutMs; on any failure
+ * "retrying" (with exponential backoff, honouring Retry-After) and back to "connecting";
+ * "unplayable" when the controller refuses the camera's stream as one browsers cannot play
+ * (409 stream-unplayable: H.265, B-frames; `error.problem` holds the reason, the codec and
+ * whether ONVIF provisioning can fix it), asked again every unplayableRetryMs in case someone
+ * fixed the camera; "failed" when retrying cannot help (bad token, no such camera, no H.264 in
+ * this browser); "stopped" after stop().
  * Every change is reported to onStatus({state, message, error}) and as a "status" event;
  * messages are Vietnamese first, English second.
  */
@@ -35,6 +41,7 @@ const MESSAGES = {
   idle: "Chưa phát / Not started",
   connecting: "Đang kết nối… / Connecting…",
   playing: "Đang phát / Playing",
+  no_picture: "Camera không gửi hình / The camera sends no picture",
   stopped: "Đã dừng / Stopped",
 };
 
@@ -52,17 +59,32 @@ function httpMessage(status, detail) {
   return detail ? `${why} (${detail})` : why;
 }
 
+/** The bilingual reason a camera's stream is refused (a stream-unplayable problem) and the fix. */
+export function unplayableMessage(problem) {
+  const codec = problem.codec || "?";
+  const why = problem.reason === "b_frames"
+    ? `Camera gửi H.264 có B-frame, trình duyệt hiển thị sai thứ tự / The camera sends H.264 with B-frames, which browsers show out of order`
+    : `Trình duyệt không phát được luồng ${codec} của camera / Browsers cannot play the camera's ${codec} stream`;
+  const fix = "Hãy đặt luồng phụ của camera về H.264 baseline/main, không dùng B-frame"
+    + (problem.onvif ? " (Cấu hình camera qua ONVIF làm được việc này)" : "")
+    + " / Set the camera's sub-stream to H.264 baseline/main without B-frames"
+    + (problem.onvif ? " (camera provisioning over ONVIF can do it)" : "");
+  return `${why}. ${fix}.`;
+}
+
 export class WhepError extends Error {
   /**
    * @param {string} message bilingual text, shown to the user
    * @param {{status?: number, fatal?: boolean, retryAfterMs?: number}} [info]
    */
-  constructor(message, { status = 0, fatal = false, retryAfterMs = 0 } = {}) {
+  constructor(message, { status = 0, fatal = false, retryAfterMs = 0, problem = null } = {}) {
     super(message);
     this.name = "WhepError";
     this.status = status;
     this.fatal = fatal;
     this.retryAfterMs = retryAfterMs;
+    /** the controller's problem details (RFC 9457), when it sent some */
+    this.problem = problem;
   }
 }
 
@@ -80,6 +102,10 @@ export class WhepPlayer extends EventTarget {
    * @param {number} [options.connectTimeoutMs=15000] give up an attempt not playing after this long
    * @param {number} [options.stallTimeoutMs=20000] reconnect if no frame is decoded for this long
    *        while connected (0 disables)
+   * @param {number} [options.noPictureMs=3000] leave "playing" for "no_picture" after this long
+   *        without a new frame
+   * @param {number} [options.unplayableRetryMs=60000] ask again this long after a refusal of the
+   *        camera's stream as unplayable
    */
   constructor(video, url, token, options = {}) {
     super();
@@ -93,6 +119,8 @@ export class WhepPlayer extends EventTarget {
       iceGatherTimeoutMs: 5000,
       connectTimeoutMs: 15000,
       stallTimeoutMs: 20000,
+      noPictureMs: 3000,
+      unplayableRetryMs: 60000,
       onStatus: null,
       ...options,
     };
@@ -293,11 +321,15 @@ export class WhepPlayer extends EventTarget {
     }
     if (response.status !== 201) {
       let detail = "";
+      let problem = null;
       try {
-        const body = await response.json(); // RFC 9457 problem details
-        detail = body.detail || body.title || "";
+        problem = await response.json(); // RFC 9457 problem details
+        detail = problem.detail || problem.title || "";
       } catch {
         // not JSON: the status says enough
+      }
+      if (problem && problem.type === "urn:diemcau:problem:stream-unplayable") {
+        throw new WhepError(unplayableMessage(problem), { status: response.status, problem });
       }
       const retryAfter = Number(response.headers.get("Retry-After"));
       throw new WhepError(httpMessage(response.status, detail), {
@@ -370,21 +402,24 @@ export class WhepPlayer extends EventTarget {
   }
 
   _startWatchdog(session) {
-    const stallMs = this.options.stallTimeoutMs;
-    if (!stallMs) return;
+    const { stallTimeoutMs: stallMs, noPictureMs } = this.options;
     this._lastDecoded = 0;
     this._lastProgressAt = performance.now();
     this._watchdog = setInterval(async () => {
       if (session !== this._session) return;
       const s = await this.stats();
+      if (session !== this._session) return;
       const now = performance.now();
       if (s.decodedFrames > this._lastDecoded) {
         this._lastDecoded = s.decodedFrames;
         this._lastProgressAt = now;
-      } else if (now - this._lastProgressAt > stallMs && session === this._session) {
+        if (this.state === "no_picture") this._setState("playing");
+      } else if (stallMs && now - this._lastProgressAt > stallMs) {
         this._fail(session, new WhepError("Hình ảnh bị đứng, đang kết nối lại / Video stalled, reconnecting"));
+      } else if (noPictureMs && now - this._lastProgressAt > noPictureMs && this.state === "playing") {
+        this._setState("no_picture");
       }
-    }, 1000);
+    }, 500);
   }
 
   _fail(session, err) {
@@ -396,6 +431,14 @@ export class WhepPlayer extends EventTarget {
     this._teardown();
     if (error.fatal || this.attempts >= this.options.maxRetries) {
       this._setState("failed", error);
+      return;
+    }
+    if (error.problem && error.problem.type === "urn:diemcau:problem:stream-unplayable") {
+      this._setState("unplayable", error); // no use retrying soon: the camera must be changed
+      const again = this._session;
+      this._later(() => {
+        if (again === this._session) this._connect();
+      }, this.options.unplayableRetryMs);
       return;
     }
     const { retryMinMs, retryMaxMs } = this.options;

@@ -202,9 +202,122 @@ async def _browse(out: dict, state, base: str, camera: str, token: str, profile:
     out["failed_requests"] = failed_requests
 
 
+async def kinds(names: list[str]) -> dict:
+    """Each stream kind of the simulator in the player, one camera each (cold: the first viewer
+    starts the pull): what the page shows. Then the first camera stops sending: how long the
+    player takes to leave "playing", and whether it comes back when the camera does."""
+    out: dict = {}
+    with (
+        CameraSimProcess(names=names, host=SERVER_IP, fps=25, streams={n: n for n in names}) as cams,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        settings = Settings(
+            data_dir=Path(tmp) / "data", secret_key=Fernet.generate_key().decode(), monitor_enabled=False
+        )
+        app = create_app(settings)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((SERVER_IP, 0))
+        base = f"http://{SERVER_IP}:{sock.getsockname()[1]}"
+        server, serving = await _serve(app, sock)
+        try:
+            state = app.state.diemcau
+            async with state.db.transaction() as session:
+                await units.upsert_units(session, units.legacy_demo_specs(districts=1, communes=1))
+                viewer = User(username="viewer", role="ioc_viewer", password_hash="!unused")
+                session.add(viewer)
+                ids = {}
+                for name in names:
+                    cam = await registry.create_camera(
+                        session, state.box, CameraCreate(name=name, unit="DEMO", url=cams.urls[name]), SYSTEM
+                    )
+                    ids[name] = str(cam.id)
+            token, _ = user_token(state.box, viewer, timedelta(minutes=5))
+            async with async_playwright() as pw:
+                context = await pw.chromium.launch_persistent_context(
+                    str(Path(tmp) / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+                )
+                try:
+                    page = context.pages[0] if context.pages else await context.new_page()
+                    errors: list[str] = []
+                    page.on("pageerror", lambda e: errors.append(str(e)))
+                    for name in names:
+                        out[name] = await _kind(
+                            page, f"{base}/console/player.html#camera={ids[name]}&token={token}"
+                        )
+                    out["stop"] = await _camera_stops(
+                        page,
+                        cams,
+                        names[0],
+                        f"{base}/console/player.html#camera={ids[names[0]]}&token={token}",
+                    )
+                    out["page_errors"] = errors
+                finally:
+                    await context.close()
+        finally:
+            server.should_exit = True
+            await asyncio.wait_for(serving, 15)
+    return out
+
+
+async def _player(page, until, limit_s: float) -> tuple[dict, float | None]:  # type: ignore[no-untyped-def]
+    """Poll window.__player until ``until(player)`` (bounded): the player and the seconds it took."""
+    t0 = time.monotonic()
+    player: dict = {}
+    while time.monotonic() - t0 < limit_s:
+        player = await page.evaluate("window.__player || {}")
+        if until(player):
+            return player, round(time.monotonic() - t0, 2)
+        await asyncio.sleep(0.1)
+    return player, None
+
+
+async def _kind(page, url: str) -> dict:  # type: ignore[no-untyped-def]
+    await page.goto("about:blank")
+    await page.goto(url)
+    player, took = await _player(
+        page,
+        lambda p: p.get("decodedFrames", 0) > 0 or p.get("state") in ("unplayable", "failed"),
+        FIRST_FRAME_TIMEOUT_S,
+    )
+    if player.get("state") not in ("unplayable", "failed"):
+        await asyncio.sleep(COLLECT_S)
+        player = await page.evaluate("window.__player || {}")
+    return {
+        "state": player.get("state"),
+        "first_s": took,
+        "decodedFrames": player.get("decodedFrames", 0),
+        "size": [player.get("width", 0), player.get("height", 0)],
+        "status": await page.text_content("#status"),
+    }
+
+
+async def _camera_stops(page, cams, name: str, url: str) -> dict:  # type: ignore[no-untyped-def]
+    await page.goto("about:blank")
+    await page.goto(url)
+    playing, _ = await _player(page, lambda p: p.get("state") == "playing", FIRST_FRAME_TIMEOUT_S)
+    await cams.fault(name, "stop")
+    left, left_s = await _player(page, lambda p: p.get("state") != "playing", 15)
+    status = await page.text_content("#status")
+    await cams.fault(name, "clear")
+    back, back_s = await _player(page, lambda p: p.get("state") == "playing", 40)
+    return {
+        "was": playing.get("state"),
+        "left_playing_s": left_s,
+        "state_after_stop": left.get("state"),
+        "status_after_stop": status,
+        "back_playing_s": back_s,
+    }
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--profile", choices=("baseline", "main"), default="baseline", help="the camera's H.264"
     )
-    print(json.dumps(asyncio.run(main(parser.parse_args().profile))), flush=True)
+    parser.add_argument("--kinds", default="", help="comma-separated stream kinds: play one camera of each")
+    opts = parser.parse_args()
+    if opts.kinds:
+        print(json.dumps(asyncio.run(kinds(opts.kinds.split(",")))), flush=True)
+    else:
+        print(json.dumps(asyncio.run(main(opts.profile))), flush=True)

@@ -75,3 +75,22 @@ def test_turned_away_is_moved():
     wall = live(desk_scene(seed=99), 3)
     a = assess(measure(wall), h, T)
     assert a.problems == ("moved",) and a.scene_correlation < T.moved_correlation
+
+
+def test_a_camera_blurred_since_installation_is_blurred_from_its_first_sample():
+    """No healthy history to compare with: the absolute floor flags it, and the blurred pictures
+    never become its baseline."""
+    h = History()
+    soft = cv2.GaussianBlur(desk_scene(), (0, 0), 6)  # out of focus; the encoder took the noise
+    for _ in range(5):
+        a = assess(measure(soft), h, T)
+        assert "blurred" in a.problems and a.sharpness < T.blur_absolute, a
+    assert h.baseline_sharpness is None and h.sharpness_samples == []
+    # a sharp desk scene is far above the floor, and a camera aimed at a bare wall can turn it off
+    assert measure(live(desk_scene(), 1)).sharpness > 20 * T.blur_absolute
+    assert "blurred" not in assess(measure(soft), History(), Thresholds(blur_absolute=0)).problems
+
+
+def test_a_camera_black_since_installation_is_black_from_its_first_sample():
+    a = assess(measure(np.full((360, 640, 3), 4, np.uint8)), History(), T)
+    assert a.problems == ("black",)

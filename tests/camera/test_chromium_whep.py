@@ -30,3 +30,24 @@ def test_chromium_plays_a_camera_over_whep(profile):
     assert r["relay_viewer"]["packets_sent"] > 10
     assert "H264" in r["player"]["codec"] and "packetization-mode=1" in r["player"]["codec"]
     assert r["viewers_after_shutdown"] == 0
+
+
+def test_every_stream_kind_plays_or_says_why_and_a_stopped_camera_leaves_playing():
+    """What desk cameras send, judged by Chromium: parameter sets only in the SDP, four slices
+    per picture and AAC beside the video play; H.265 and B-frames say why, in Vietnamese first."""
+    kinds = ["h264", "sdp-only", "multi-slice", "aac", "h265", "bframes"]
+    r = run_python_module("tests.camera.chromium_scenario", "--kinds", ",".join(kinds), timeout=240)
+    assert r["page_errors"] == []
+    for kind in ("h264", "sdp-only", "multi-slice", "aac"):
+        assert r[kind]["state"] == "playing" and r[kind]["decodedFrames"] > 25, (kind, r[kind])
+        assert r[kind]["size"] == [640, 360], (kind, r[kind])
+    assert r["h265"]["state"] == "unplayable" and r["h265"]["decodedFrames"] == 0
+    assert r["h265"]["status"].startswith("Trình duyệt không phát được luồng H.265"), r["h265"]
+    assert r["bframes"]["state"] == "unplayable" and "B-frame" in r["bframes"]["status"]
+    assert "H.264 baseline/main" in r["bframes"]["status"]
+    stop = r["stop"]  # the camera stops sending: never "playing" over its last picture
+    assert stop["was"] == "playing" and stop["state_after_stop"] == "no_picture", stop
+    assert stop["left_playing_s"] is not None and stop["status_after_stop"].startswith(
+        "Camera không gửi hình"
+    )
+    assert stop["back_playing_s"] is not None, stop  # and it plays again when the camera is back

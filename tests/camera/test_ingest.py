@@ -119,7 +119,13 @@ def test_rates_follow_the_stream_clock_not_the_open_burst():
         arrival = 0.05 * i if i < 15 else 1.0 + (i - 15) / 15  # the first 15 frames in 0.7 s
         stats.recent.append((arrival, 2000, i % 15 == 0, i / 15))
     rates = stats.rates(window_s=10)
-    assert rates == {"fps": 15.0, "bitrate_kbps": 240.0, "keyframe_interval_s": 1.0}
+    assert rates == {
+        "fps": 15.0,
+        "bitrate_kbps": 240.0,
+        "keyframe_interval_s": 1.0,
+        "keyframe_interval_over_s": None,
+        "window_s": 2.93,
+    }
 
 
 def test_rates_fall_back_to_arrival_when_the_clock_restarts():
@@ -135,3 +141,33 @@ def test_rates_of_a_window_that_is_all_open_burst_and_an_unstamped_first_packet(
     for i in range(1, 31):  # 2 s of 15 fps video delivered within 3 ms
         stats.recent.append((0.0001 * i, 1000, i == 15, i / 15))
     assert stats.rates(window_s=2)["fps"] == 15.0
+
+
+def test_rates_of_the_current_pull_only_and_without_the_open_burst_when_unstamped():
+    """Arrival times are the fallback for a stream without timestamps; the open burst is left out."""
+    stats = SourceStats()
+    for i in range(30):  # an earlier pull: 30 fps by arrival
+        stats.recent.append((i / 30, 1000, False, None))
+    stats.opened_at = 10.0
+    for i in range(20):  # this pull: 20 packets at once, then 5 fps for 4 s
+        stats.recent.append((10.0 + 0.001 * i, 1000, i == 0, None))
+    for i in range(1, 21):
+        stats.recent.append((11.0 + i / 5, 1000, False, None))
+    rates = stats.rates(window_s=30)
+    assert rates["fps"] == 5.0 and rates["window_s"] == 3.8, rates
+
+
+def test_one_keyframe_in_a_long_window_is_a_lower_bound_for_the_interval():
+    """A camera with a 12 s GOP, measured for 11 s from a keyframe: no interval, but at least 11 s."""
+    from camera.analytics import Thresholds, stream_problems
+
+    stats = SourceStats()
+    for i in range(11 * 15):
+        stats.recent.append((i / 15, 2000, i == 0, i / 15))
+    rates = stats.rates(window_s=30)
+    assert rates["keyframe_interval_s"] is None and rates["keyframe_interval_over_s"] == 10.93
+    assert stream_problems(rates, Thresholds()) == ["rare_keyframes"]
+    short = SourceStats()
+    for i in range(3 * 15):  # 3 s measured: one keyframe says nothing yet
+        short.recent.append((i / 15, 2000, i == 0, i / 15))
+    assert stream_problems(short.rates(window_s=30), Thresholds()) == []

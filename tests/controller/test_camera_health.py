@@ -64,7 +64,9 @@ async def test_faults_are_detected_alarmed_and_cleared(controller):
             await camera_control(cams.control_file, {"op": "fault", "camera": "1", "fault": fault})
             h = await wait_health(controller, cam_id, lambda h, p=problem: p in h["problems"])
             assert h["state"] == "degraded", h
-            await until(lambda p=problem: alarmed(controller, {f"camera_{p}"}), what=f"camera_{problem} alarm")
+            await until(
+                lambda p=problem: alarmed(controller, {f"camera_{p}"}), what=f"camera_{problem} alarm"
+            )
             await camera_control(cams.control_file, {"op": "fault", "camera": "1", "fault": "clear"})
             await wait_health(controller, cam_id, lambda h: h["state"] == "online")
 
@@ -74,3 +76,19 @@ async def test_faults_are_detected_alarmed_and_cleared(controller):
         await camera_control(cams.control_file, {"op": "fault", "camera": "1", "fault": "clear"})
         await wait_health(controller, cam_id, lambda h: h["state"] == "online")
         await until(lambda: alarmed(controller, set()), what="no active camera alarm")
+
+
+async def test_a_camera_blurred_from_its_first_frame_is_blurred(controller):
+    """Out of focus since the day it was installed: no sharp history to compare with, still flagged."""
+    with CameraSimProcess(1, fps=15, key_int=8) as cams:
+        await cams.fault("1", "blur")  # before the controller ever sees a picture
+        r = await controller.client.post(
+            "/api/v1/cameras",
+            json={"name": "Một cửa", "unit": "DEMO-H01", "url": cams.urls["1"]},
+            headers=controller.auth(Role.technician),
+        )
+        cam_id = r.json()["id"]
+        h = await wait_health(controller, cam_id, lambda h: "blurred" in h["problems"])
+        assert h["state"] == "degraded" and h["baseline_sharpness"] is None, h
+        assert h["measures"]["sharpness"] < 15, h
+        await until(lambda: alarmed(controller, {"camera_blurred"}), what="camera_blurred alarm")

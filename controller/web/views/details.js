@@ -12,7 +12,7 @@ import { register, stateName, language } from "../lib/i18n.js";
 import { stream } from "../lib/sse.js";
 import { lineChart, formatNumber } from "../lib/chart.js";
 import { WhepPlayer } from "../whep-player.js";
-import "./ioc.js"; // registers the alarm kind and severity names both views show
+import { unplayable } from "./ioc.js"; // also registers the alarm kind and severity names both views show
 
 register({
   vi: {
@@ -95,6 +95,9 @@ register({
     "details.play.retrying": "Đang thử lại…",
     "details.play.failed": "Không phát được",
     "details.play.stopped": "Đã dừng",
+    "details.play.no_picture": "Camera không gửi hình",
+    "details.play.unplayable": "Không phát được trong trình duyệt",
+    "details.problem.stream_unplayable": "Trình duyệt không phát được",
   },
   en: {
     "details.back": "← Back",
@@ -176,6 +179,9 @@ register({
     "details.play.retrying": "Retrying…",
     "details.play.failed": "Cannot play",
     "details.play.stopped": "Stopped",
+    "details.play.no_picture": "The camera sends no picture",
+    "details.play.unplayable": "Cannot play in a browser",
+    "details.problem.stream_unplayable": "Unplayable in browsers",
   },
 });
 
@@ -442,10 +448,11 @@ async function cameraView(ctx, el, id, on) {
   video.setAttribute("muted", "");
   const status = h("p", { class: "muted play-status", role: "status" });
   const player = new WhepPlayer(video, new URL(`../whep/cameras/${id}`, document.baseURI).href, api.token, {
-    onStatus: ({ state, message }) => {
+    onStatus: ({ state, message, error }) => {
       status.dataset.state = state;
-      status.textContent = t(`details.play.${state}`);
       status.title = message;
+      if (state === "unplayable") { fill(status, unplayable(ctx, error.problem)); return; }
+      status.textContent = t(`details.play.${state}`);
       if (state === "retrying" || state === "failed") status.textContent += ` — ${message}`;
     },
   });

@@ -63,6 +63,13 @@ register({
     "ioc.play.retrying": "Đang thử lại…",
     "ioc.play.failed": "Không phát được",
     "ioc.play.stopped": "Đã dừng",
+    "ioc.play.no_picture": "Camera không gửi hình",
+    "ioc.play.unplayable": "Trình duyệt không phát được luồng {codec}",
+    "ioc.unplayable.b_frames": "Luồng H.264 có B-frame: trình duyệt hiển thị sai",
+    "ioc.unplayable.fix": "Đặt luồng phụ về H.264 baseline/main, không B-frame",
+    "ioc.unplayable.provision": "Cấu hình camera",
+    "ioc.problem.stream_unplayable": "Trình duyệt không phát được",
+    "ioc.kind.camera_stream_unplayable": "Luồng camera trình duyệt không phát được",
     "ioc.sev.critical": "Nghiêm trọng",
     "ioc.sev.major": "Cao",
     "ioc.sev.minor": "Thấp",
@@ -138,6 +145,13 @@ register({
     "ioc.play.retrying": "Retrying…",
     "ioc.play.failed": "Cannot play",
     "ioc.play.stopped": "Stopped",
+    "ioc.play.no_picture": "The camera sends no picture",
+    "ioc.play.unplayable": "Browsers cannot play this {codec} stream",
+    "ioc.unplayable.b_frames": "H.264 with B-frames: browsers show it out of order",
+    "ioc.unplayable.fix": "Set the sub-stream to H.264 baseline/main without B-frames",
+    "ioc.unplayable.provision": "Provision the camera",
+    "ioc.problem.stream_unplayable": "Unplayable in browsers",
+    "ioc.kind.camera_stream_unplayable": "Camera stream browsers cannot play",
     "ioc.sev.critical": "Critical",
     "ioc.sev.major": "Major",
     "ioc.sev.minor": "Minor",
@@ -433,6 +447,20 @@ function alarmPanel(ctx, { unitCodeById, onUnit }) {
 
 // --- the camera wall ----------------------------------------------------------------------------
 
+const PROVISION_ROLES = ["admin", "technician"]; // POST /provisioning/cameras (controller/api/cameras.py)
+
+/** Why a camera's stream cannot play here and what fixes it; with the way to the fix for those
+ * who may provision cameras, when the camera has ONVIF. */
+export function unplayable(ctx, problem) {
+  const { t } = ctx;
+  const why = problem.reason === "b_frames" ? t("ioc.unplayable.b_frames") : t("ioc.play.unplayable", { codec: problem.codec });
+  const parts = [h("strong", {}, why), h("span", {}, t("ioc.unplayable.fix"))];
+  if (problem.onvif && PROVISION_ROLES.includes(ctx.user.role)) {
+    parts.push(h("a", { class: "button", href: "#/tech/provision", onclick: (ev) => ev.stopPropagation() }, t("ioc.unplayable.provision")));
+  }
+  return h("span", { class: "unplayable", "data-reason": problem.reason, "data-codec": problem.codec }, ...parts);
+}
+
 function cameraTile(ctx, cam) {
   const { api, t } = ctx;
   const video = h("video", { muted: true, autoplay: true, playsinline: true });
@@ -458,10 +486,11 @@ function cameraTile(ctx, cam) {
   setState(cam.state);
 
   const player = new WhepPlayer(video, new URL(`../whep/cameras/${cam.id}`, document.baseURI).href, api.token, {
-    onStatus: ({ state, message }) => {
+    onStatus: ({ state, message, error }) => {
       el.dataset.play = state;
-      playState.textContent = t(`ioc.play.${state}`);
       playState.title = message;
+      if (state === "unplayable") fill(playState, unplayable(ctx, error.problem));
+      else playState.textContent = t(`ioc.play.${state}`);
     },
   });
 

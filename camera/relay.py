@@ -22,14 +22,23 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.mediastreams import MediaStreamError
+from aiortc.rtcconfiguration import RTCIceTransportPolicy
 from aiortc.rtcrtpsender import RTCRtpSender
 
+from camera.ice import IceServer
 from camera.ingest import CameraSource, MediaPacket, Subscription
 from camera.playability import Unplayable, judge
 
@@ -178,8 +187,12 @@ class Relay:
         max_per_user: int = 8,
         queue_size: int = 256,
         probe_s: float = 3.0,
+        ice_servers: Sequence[IceServer] = (),
+        ice_policy: str = "all",
     ) -> None:
         self.probe_s = probe_s
+        self.ice_servers = tuple(ice_servers)
+        self.ice_policy = ice_policy
         self.max_per_camera = max_per_camera
         self.max_total = max_total
         self.max_per_user = max_per_user
@@ -220,7 +233,7 @@ class Relay:
         info = await source.probe(self.probe_s)
         if info is not None and (why := judge(info.codec, source.stats.reordered)) is not None:
             raise StreamUnplayable(why)
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pc = RTCPeerConnection(self._configuration())
         stack = contextlib.AsyncExitStack()
         try:
             sub = await stack.enter_async_context(source.subscribe(self.queue_size, replay_gop=True))
@@ -246,6 +259,27 @@ class Relay:
                 await self.close(viewer.id)
 
         return viewer, pc.localDescription.sdp
+
+    def _configuration(self) -> RTCConfiguration:
+        """The relay's own ICE: the configured servers (never aiortc's default public STUN)."""
+        servers = []
+        for server in self.ice_servers:
+            username, credential = server.credentials("relay", time.time())
+            servers.append(RTCIceServer(urls=list(server.urls), username=username, credential=credential))
+        policy = RTCIceTransportPolicy.RELAY if self.ice_policy == "relay" else RTCIceTransportPolicy.ALL
+        return RTCConfiguration(iceServers=servers, iceTransportPolicy=policy)
+
+    def ice_for(self, who: str) -> list[dict[str, object]]:
+        """The servers a viewer should use, with credentials minted for ``who``: what a WHEP
+        answer's Link headers and the console's ICE request both carry."""
+        out: list[dict[str, object]] = []
+        for server in self.ice_servers:
+            username, credential = server.credentials(who, time.time())
+            entry: dict[str, object] = {"urls": list(server.urls)}
+            if username is not None and credential is not None:
+                entry |= {"username": username, "credential": credential}
+            out.append(entry)
+        return out
 
     def stats(self) -> dict[str, object]:
         """Viewers per camera, packets sent, and encoders opened (a transcode would open one)."""

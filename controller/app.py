@@ -164,6 +164,8 @@ async def build_state(settings: Settings) -> AppState:
             max_total=settings.relay_max_viewers,
             max_per_user=settings.relay_max_viewers_per_user,
             probe_s=settings.relay_probe_s,
+            ice_servers=[entry.server() for entry in settings.relay_ice_servers],
+            ice_policy=settings.relay_ice_transport_policy,
         ),
         sinks=SinkDispatcher(db, box, settings, signal),
         metrics=metrics,

@@ -8,8 +8,9 @@ the single writer during a 250-row import.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
@@ -18,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+T = TypeVar("T")
 
 
 def _lower(value: object) -> object:
@@ -54,14 +57,46 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._finishing: set[asyncio.Task[Any]] = set()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session, session.begin():
             yield session
 
+    async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """``work`` in a transaction of its own that runs to its end even if the caller is
+        cancelled meanwhile (the caller then gets its CancelledError at once).
+
+        For long-lived streams, which are cancelled whenever their client leaves: a query
+        cancelled mid-flight makes SQLAlchemy invalidate and terminate its connection, and
+        aiosqlite's close can then wait forever on a worker thread that has already stopped
+        (seen as a controller, or a test, that never finishes shutting down). A read of a few
+        milliseconds is cheaper to finish than to abort.
+        """
+
+        async def run() -> T:
+            async with self.transaction() as session:
+                return await work(session)
+
+        task = asyncio.ensure_future(run())
+        self._finishing.add(task)
+        task.add_done_callback(_settled(self._finishing))
+        return await asyncio.shield(task)
+
     async def dispose(self) -> None:
+        if self._finishing:  # reads whose callers left: bounded, they are single queries
+            await asyncio.wait(set(self._finishing), timeout=10)
         await self.engine.dispose()
+
+
+def _settled(tasks: set[asyncio.Task[Any]]) -> Callable[[asyncio.Task[Any]], None]:
+    def done(task: asyncio.Task[Any]) -> None:
+        tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a caller that left does not want it, nobody else does
+
+    return done
 
 
 def on_commit(session: AsyncSession, callback: Callable[[], object]) -> None:

@@ -10,14 +10,52 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, SecretStr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from camera.ice import IceServer, check_url
 from camera.netpolicy import parse_network
 from controller import templates
 from controller.sessions.dialplan import validate_pattern
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class IceServerSetting(BaseModel):
+    """One STUN/TURN server for the relay and its viewers (see camera.ice): fixed credentials,
+    or coturn's shared secret to mint them per viewer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    urls: list[Annotated[str, AfterValidator(check_url)]] = Field(min_length=1, max_length=8)
+    username: str | None = Field(default=None, min_length=1, max_length=256)
+    credential: SecretStr | None = Field(
+        default=None, description="never returned by the API's settings views"
+    )
+    secret: SecretStr | None = Field(
+        default=None, description="coturn static-auth-secret: credentials minted per viewer, valid ttl_s"
+    )
+    ttl_s: int = Field(default=24 * 3600, ge=60, le=7 * 24 * 3600)
+
+    @model_validator(mode="after")
+    def _credentials(self) -> IceServerSetting:
+        fixed = self.username is not None or self.credential is not None
+        if fixed and self.secret is not None:
+            raise ValueError("give either username and credential, or secret, not both")
+        if (self.username is None) != (self.credential is None):
+            raise ValueError("username and credential go together")
+        if any(u.startswith("turn") for u in self.urls) and not (fixed or self.secret):
+            raise ValueError("a TURN server needs username and credential, or secret")
+        return self
+
+    def server(self) -> IceServer:
+        return IceServer(
+            urls=tuple(self.urls),
+            username=self.username,
+            credential=self.credential.get_secret_value() if self.credential else None,
+            secret=self.secret.get_secret_value() if self.secret else None,
+            ttl_s=self.ttl_s,
+        )
 
 
 class Settings(BaseSettings):
@@ -181,6 +219,14 @@ class Settings(BaseSettings):
         le=10000,
         description="WHEP viewers one user or API key may hold open: a camera wall page plays 16 "
         "tiles, and IOC walls run several screens under one account",
+    )
+    relay_ice_servers: list[IceServerSetting] = Field(
+        default_factory=list,
+        description="STUN/TURN servers (JSON list of {urls, username, credential} or {urls, secret}) "
+        "the relay uses and advertises to viewers (WHEP Link headers); empty: direct connections only",
+    )
+    relay_ice_transport_policy: Literal["all", "relay"] = Field(
+        default="all", description="relay: the relay's own ICE uses only TURN-relayed candidates"
     )
     relay_probe_s: float = Field(
         default=3,

@@ -38,9 +38,10 @@ fi
 /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer" \
   || { echo "GstRtspServer is not importable by /usr/bin/python3" >&2; exit 1; }
 for element in videotestsrc textoverlay timeoverlay valve imagefreeze videobalance videoscale \
-    videorate x264enc rtph264pay; do
+    videorate x264enc rtph264pay x265enc rtph265pay avenc_aac rtpmp4gpay; do
   gst-inspect-1.0 --exists "$element" || { echo "GStreamer element $element is missing" >&2; exit 1; }
 done
+command -v turnserver >/dev/null || { echo "turnserver (coturn) is missing" >&2; exit 1; }
 # WebRTC tests run in a network namespace of their own (controller/bench/netns.py)
 for tool in ip unshare nsenter runuser; do
   command -v "$tool" >/dev/null || { echo "$tool is missing (iproute2, util-linux)" >&2; exit 1; }

@@ -85,11 +85,12 @@ async def invalid_reason(state: Any, credential: Credential) -> str | None:
     """Why ``credential`` is no longer valid, or None while it is."""
     if credential.expires_at is not None and utcnow() >= credential.expires_at:
         return "the access token expired"
-    async with state.db.transaction() as session:
-        if credential.user_id is not None:
-            valid = await users.token_still_valid(session, credential.user_id, credential.version or 0)
-        else:
-            valid = await users.api_key_still_valid(session, credential.api_key_prefix or "")
+    if credential.user_id is not None:
+        user_id, version = credential.user_id, credential.version or 0
+        valid = await state.db.read(lambda s: users.token_still_valid(s, user_id, version))
+    else:
+        prefix = credential.api_key_prefix or ""
+        valid = await state.db.read(lambda s: users.api_key_still_valid(s, prefix))
     return None if valid else "the user or API key was disabled, changed or revoked"
 
 

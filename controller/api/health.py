@@ -6,12 +6,14 @@ import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller.api.deps import Actor, Offset, Session, State, route
 from controller.errors import InvalidInput, NotFound
@@ -331,6 +333,11 @@ async def acknowledge(
     return AlarmPublic.model_validate(alarm, from_attributes=True)
 
 
+async def _outbox_after(cursor: int, session: AsyncSession) -> list[OutboxEvent]:
+    query = select(OutboxEvent).where(OutboxEvent.id > cursor).order_by(OutboxEvent.id).limit(500)
+    return list(await session.scalars(query))
+
+
 @router.get("/events/stream", response_class=EventSourceResponse, **READ)
 async def event_stream(
     _slot: StreamSlot,
@@ -348,17 +355,11 @@ async def event_stream(
     prefixes = tuple(t.strip() for t in types.split(",") if t.strip()) if types else ()
     cursor = int(last_event_id) if last_event_id else after
     if cursor is None:
-        async with state.db.transaction() as session:
-            cursor = int(await session.scalar(select(func.max(OutboxEvent.id))) or 0)
+        cursor = int(await state.db.read(lambda s: s.scalar(select(func.max(OutboxEvent.id)))) or 0)
     idle = 0.0
     yield ServerSentEvent(comment="stream open")  # headers go out now, not with the first event
     while True:
-        async with state.db.transaction() as session:
-            rows = list(
-                await session.scalars(
-                    select(OutboxEvent).where(OutboxEvent.id > cursor).order_by(OutboxEvent.id).limit(500)
-                )
-            )
+        rows = await state.db.read(partial(_outbox_after, cursor))
         for row in rows:
             cursor = row.id
             if prefixes and not row.type.startswith(prefixes):

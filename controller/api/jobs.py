@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller.api.deps import Actor, Offset, Session, State, route
 from controller.cameras import registry as camera_registry
@@ -152,9 +153,11 @@ async def job_events(
     A client that reconnects simply receives a fresh snapshot, so nothing is missed.
     """
     async with state.runner.events.listen(job_id) as queue:
-        async with state.db.transaction() as session:
-            job = await jobs_query.get_job(session, job_id)
-            snapshot = await jobs_query.items(session, job_id)
+
+        async def read_snapshot(session: AsyncSession) -> tuple[Any, list[Any]]:
+            return await jobs_query.get_job(session, job_id), await jobs_query.items(session, job_id)
+
+        job, snapshot = await state.db.read(read_snapshot)
         yield ServerSentEvent(event="job", data=job.model_dump(mode="json"))
         for item in snapshot:
             yield ServerSentEvent(event="item", data=item.model_dump(mode="json", exclude={"transcript"}))
@@ -164,8 +167,7 @@ async def job_events(
             while not queue.empty():
                 message = queue.get_nowait()
                 yield ServerSentEvent(event=message["event"], id=str(message["seq"]), data=message["data"])
-            async with state.db.transaction() as session:
-                job = await jobs_query.get_job(session, job_id)
+            job = await state.db.read(lambda s: jobs_query.get_job(s, job_id))
             yield ServerSentEvent(event="end", data={"status": job.status})
             return
         while True:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller.api.deps import Actor, Offset, Session, State, route
 from controller.errors import Conflict, NotFound
@@ -273,8 +274,11 @@ async def session_events(
     A client that reconnects receives a fresh snapshot, so nothing is missed.
     """
     async with state.sessions.board.listen(session_id) as queue:
-        async with state.db.transaction() as session:
-            detail = await store.session_detail(session, await store.get_session(session, session_id))
+
+        async def read_detail(session: AsyncSession) -> Any:
+            return await store.session_detail(session, await store.get_session(session, session_id))
+
+        detail = await state.db.read(read_detail)
         yield ServerSentEvent(event="session", data=detail.model_dump(mode="json"))
         if detail.status not in ("live", "scheduled"):
             yield ServerSentEvent(event="end", data={"status": detail.status})

@@ -19,7 +19,9 @@ import logging
 import uuid
 
 from fastapi import APIRouter, Request, Response, status
+from pydantic import BaseModel
 
+from camera.ice import link_header
 from camera.playability import FIX
 from camera.relay import RelayFull, StreamUnplayable
 from controller.api.authn import credential_of
@@ -31,6 +33,16 @@ from controller.errors import Conflict, InvalidInput, NotFound
 from controller.roles import ALL_ROLES
 
 log = logging.getLogger("diemcau.relay")
+
+
+class IceServerPublic(BaseModel):
+    """An RTCIceServer as a browser takes it."""
+
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
 router = APIRouter(prefix="/whep", tags=["whep"])
 stats_router = APIRouter(tags=["whep"])
 WATCH = route(*ALL_ROLES)
@@ -43,7 +55,7 @@ def _cors(request: Request, state, response: Response) -> Response:  # type: ign
     allowed = state.settings.relay_cors_origins
     if origin and ("*" in allowed or origin in allowed):
         response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Expose-Headers"] = "Location, Accept-Patch"
+        response.headers["Access-Control-Expose-Headers"] = "Location, Accept-Patch, Link"
         response.headers["Vary"] = "Origin"
     return response
 
@@ -130,7 +142,19 @@ async def watch_camera(
         )
     response = Response(answer, status_code=status.HTTP_201_CREATED, media_type="application/sdp")
     response.headers["Location"] = f"/whep/viewers/{viewer.id}"
+    for server in state.relay.ice_for(actor.label):  # WHEP: STUN/TURN for the client, per RFC 9725 4.6
+        for url in server["urls"]:  # type: ignore[attr-defined]
+            response.headers.append(
+                "Link", link_header(url, server.get("username"), server.get("credential"))
+            )  # type: ignore[arg-type]
     return _cors(request, state, response)
+
+
+@stats_router.get("/relay/ice-servers", response_model=list[IceServerPublic], **WATCH)
+async def ice_servers(state: State, actor: Actor) -> list[dict[str, object]]:
+    """The STUN/TURN servers to give a browser's RTCPeerConnection before it makes its WHEP offer
+    (a TURN-only network needs them in the offer); credentials minted for the caller."""
+    return state.relay.ice_for(actor.label)
 
 
 @stats_router.get("/relay/stats", response_model=dict[str, object], **WATCH)

@@ -19,6 +19,19 @@ function show(text, kind = "") {
   statusLine.className = kind;
 }
 
+/** The controller's STUN/TURN servers for this user; none if it has none or cannot say. */
+async function fetchIceServers(token) {
+  try {
+    const r = await fetch(new URL("../api/v1/relay/ice-servers", document.baseURI).href, {
+      headers: { Authorization: `Bearer ${token}` },
+      cache: "no-store",
+    });
+    return r.ok ? await r.json() : [];
+  } catch {
+    return []; // the WHEP answer's Link headers still tell them, from the next attempt
+  }
+}
+
 function fatal(text) {
   window.__player = { ...window.__player, state: "failed", error: text };
   show(text, "error");
@@ -30,7 +43,10 @@ if (!UUID.test(camera)) {
   fatal("Thiếu mã truy cập trong địa chỉ (#token=…) / Missing access token in the URL (#token=…)");
 } else {
   const url = new URL(`../whep/cameras/${camera}`, document.baseURI).href;
+  const iceServers = await fetchIceServers(token);
   const player = new WhepPlayer(video, url, token, {
+    iceServers,
+    iceTransportPolicy: params.get("ice") === "relay" ? "relay" : "all",
     onStatus: (s) => {
       message = s.message;
       const kind = { failed: "error", unplayable: "error", retrying: "retrying", no_picture: "retrying" }[s.state];

@@ -18,8 +18,11 @@
  * ICE gathering is complete, and the answer carries all of the server's candidates.
  *
  * The stream is the camera's own H.264, passed through without transcoding. The video is
- * receive-only: no camera, microphone or STUN/TURN server is used (iceServers is empty; the
- * controller and the browser are expected to reach each other directly).
+ * receive-only: no camera or microphone is used. STUN/TURN servers come from the `iceServers`
+ * option (the console asks GET /api/v1/relay/ice-servers first, so a network that only lets
+ * TURN over TCP/TLS through works at the first attempt); without it, the servers a WHEP answer
+ * advertises in its `Link: <turn:...>; rel="ice-server"` headers are used from the next attempt.
+ * `iceTransportPolicy: "relay"` sends everything through TURN.
  *
  * States: "idle" → "connecting" → "playing"; "no_picture" while connected but no frame has been
  * shown for noPictureMs (the camera stopped sending: never "playing" over a frozen last frame),
@@ -57,6 +60,31 @@ function httpMessage(status, detail) {
     503: "Quá nhiều người đang xem, sẽ thử lại / Too many viewers, retrying",
   }[status] || `Máy chủ trả lỗi ${status} / Server answered ${status}`;
   return detail ? `${why} (${detail})` : why;
+}
+
+/**
+ * The RTCIceServers of WHEP `Link` headers (RFC 9725 section 4.6; fetch joins several headers
+ * with ", "): <turn:host:3478?transport=tcp>; rel="ice-server"; username="u"; credential="c"
+ */
+export function parseIceLinks(header) {
+  const servers = [];
+  if (!header) return servers;
+  const link = /<([^>]*)>((?:\s*;\s*[\w-]+\s*=\s*(?:"(?:[^"\\]|\\.)*"|[^;,\s]*))*)/g;
+  const param = /;\s*([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;,\s]*))/g;
+  for (const [, url, params] of header.matchAll(link)) {
+    const p = {};
+    for (const [, key, quoted, bare] of params.matchAll(param)) {
+      p[key.toLowerCase()] = quoted !== undefined ? quoted.replace(/\\(.)/g, "$1") : bare;
+    }
+    if (p.rel !== "ice-server") continue;
+    const server = { urls: url };
+    if (p.username !== undefined && p.credential !== undefined) {
+      server.username = p.username;
+      server.credential = p.credential;
+    }
+    servers.push(server);
+  }
+  return servers;
 }
 
 /** The bilingual reason a camera's stream is refused (a stream-unplayable problem) and the fix. */
@@ -106,6 +134,8 @@ export class WhepPlayer extends EventTarget {
    *        without a new frame
    * @param {number} [options.unplayableRetryMs=60000] ask again this long after a refusal of the
    *        camera's stream as unplayable
+   * @param {RTCIceServer[]} [options.iceServers=[]] STUN/TURN servers (see the top of this file)
+   * @param {"all"|"relay"} [options.iceTransportPolicy="all"] "relay": TURN only
    */
   constructor(video, url, token, options = {}) {
     super();
@@ -121,6 +151,8 @@ export class WhepPlayer extends EventTarget {
       stallTimeoutMs: 20000,
       noPictureMs: 3000,
       unplayableRetryMs: 60000,
+      iceServers: [],
+      iceTransportPolicy: "all",
       onStatus: null,
       ...options,
     };
@@ -138,6 +170,8 @@ export class WhepPlayer extends EventTarget {
     this._lastDecoded = 0;
     this._lastProgressAt = 0;
     this._watchdog = null;
+    /** STUN/TURN servers a WHEP answer advertised (Link headers), for the next attempt */
+    this.advertisedIceServers = [];
 
     video.muted = true;
     video.autoplay = true;
@@ -267,7 +301,8 @@ export class WhepPlayer extends EventTarget {
   }
 
   async _negotiate(session, started) {
-    const pc = new RTCPeerConnection({ iceServers: [] });
+    const iceServers = this.options.iceServers.length ? this.options.iceServers : this.advertisedIceServers;
+    const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: this.options.iceTransportPolicy });
     this.pc = pc;
     const transceiver = pc.addTransceiver("video", { direction: "recvonly" });
     this._preferH264(transceiver);
@@ -338,6 +373,7 @@ export class WhepPlayer extends EventTarget {
         retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 0,
       });
     }
+    this.advertisedIceServers = parseIceLinks(response.headers.get("Link"));
     const location = response.headers.get("Location");
     // Location is relative to the WHEP URL, which itself may be relative to the page
     this.location = location ? new URL(location, new URL(this.url, document.baseURI)).href : null;

@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import re
+import secrets
 import socket
+import subprocess
 import tempfile
 import time
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -202,6 +206,56 @@ async def _browse(out: dict, state, base: str, camera: str, token: str, profile:
     out["failed_requests"] = failed_requests
 
 
+@contextlib.asynccontextmanager
+async def _controller(cams: CameraSimProcess, tmp: Path, **settings: object) -> AsyncIterator[tuple]:
+    """A controller served on SERVER_IP with one camera per simulated camera and an IOC viewer:
+    (state, base URL, camera name -> id, the viewer's token)."""
+    app = create_app(
+        Settings(
+            data_dir=tmp / "data",
+            secret_key=Fernet.generate_key().decode(),
+            monitor_enabled=False,
+            **settings,  # type: ignore[arg-type]
+        )
+    )
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((SERVER_IP, 0))
+    base = f"http://{SERVER_IP}:{sock.getsockname()[1]}"
+    server, serving = await _serve(app, sock)
+    try:
+        state = app.state.diemcau
+        async with state.db.transaction() as session:
+            await units.upsert_units(session, units.legacy_demo_specs(districts=1, communes=1))
+            viewer = User(username="viewer", role="ioc_viewer", password_hash="!unused")
+            session.add(viewer)
+            ids = {}
+            for name, url in cams.urls.items():
+                create = CameraCreate(name=name, unit="DEMO", url=url)
+                ids[name] = str((await registry.create_camera(session, state.box, create, SYSTEM)).id)
+        token, _ = user_token(state.box, viewer, timedelta(minutes=5))
+        yield state, base, ids, token
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(serving, 15)
+
+
+@contextlib.asynccontextmanager
+async def _browser(tmp: Path) -> AsyncIterator[tuple]:
+    """Chromium's page and the errors its scripts raised."""
+    async with async_playwright() as pw:
+        context = await pw.chromium.launch_persistent_context(
+            str(tmp / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = context.pages[0] if context.pages else await context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            yield page, errors
+        finally:
+            await context.close()
+
+
 async def kinds(names: list[str]) -> dict:
     """Each stream kind of the simulator in the player, one camera each (cold: the first viewer
     starts the pull): what the page shows. Then the first camera stops sending: how long the
@@ -211,53 +265,115 @@ async def kinds(names: list[str]) -> dict:
         CameraSimProcess(names=names, host=SERVER_IP, fps=25, streams={n: n for n in names}) as cams,
         tempfile.TemporaryDirectory() as tmp,
     ):
-        settings = Settings(
-            data_dir=Path(tmp) / "data", secret_key=Fernet.generate_key().decode(), monitor_enabled=False
-        )
-        app = create_app(settings)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((SERVER_IP, 0))
-        base = f"http://{SERVER_IP}:{sock.getsockname()[1]}"
-        server, serving = await _serve(app, sock)
-        try:
-            state = app.state.diemcau
-            async with state.db.transaction() as session:
-                await units.upsert_units(session, units.legacy_demo_specs(districts=1, communes=1))
-                viewer = User(username="viewer", role="ioc_viewer", password_hash="!unused")
-                session.add(viewer)
-                ids = {}
-                for name in names:
-                    cam = await registry.create_camera(
-                        session, state.box, CameraCreate(name=name, unit="DEMO", url=cams.urls[name]), SYSTEM
-                    )
-                    ids[name] = str(cam.id)
-            token, _ = user_token(state.box, viewer, timedelta(minutes=5))
-            async with async_playwright() as pw:
-                context = await pw.chromium.launch_persistent_context(
-                    str(Path(tmp) / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-                )
-                try:
-                    page = context.pages[0] if context.pages else await context.new_page()
-                    errors: list[str] = []
-                    page.on("pageerror", lambda e: errors.append(str(e)))
-                    for name in names:
-                        out[name] = await _kind(
-                            page, f"{base}/console/player.html#camera={ids[name]}&token={token}"
-                        )
-                    out["stop"] = await _camera_stops(
-                        page,
-                        cams,
-                        names[0],
-                        f"{base}/console/player.html#camera={ids[names[0]]}&token={token}",
-                    )
-                    out["page_errors"] = errors
-                finally:
-                    await context.close()
-        finally:
-            server.should_exit = True
-            await asyncio.wait_for(serving, 15)
+        async with (
+            _controller(cams, Path(tmp)) as (_state, base, ids, token),
+            _browser(Path(tmp)) as (page, errors),
+        ):
+            for name in names:
+                out[name] = await _kind(page, f"{base}/console/player.html#camera={ids[name]}&token={token}")
+            first = f"{base}/console/player.html#camera={ids[names[0]]}&token={token}"
+            out["stop"] = await _camera_stops(page, cams, names[0], first)
+            out["page_errors"] = errors
     return out
+
+
+@contextlib.contextmanager
+def _coturn(tmp: Path) -> Iterator[tuple[int, str]]:
+    """Debian's coturn on SERVER_IP in this namespace, with time-limited credentials from a
+    shared secret (use-auth-secret): (its port, the secret)."""
+    port, secret = _free_port(), secrets.token_hex(16)
+    log = (tmp / "turnserver.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            "turnserver", "-n", "--no-cli", "--no-tls", "--no-dtls", "--fingerprint",
+            f"--listening-ip={SERVER_IP}", f"--relay-ip={SERVER_IP}", f"--listening-port={port}",
+            "--min-port=49152", "--max-port=49999", "--realm=diemcau.test",
+            "--use-auth-secret", f"--static-auth-secret={secret}", "--log-file=stdout", "--simple-log",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection((SERVER_IP, port), timeout=0.5):
+                break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"turnserver did not start: {(tmp / 'turnserver.log').read_text()[-1500:]}"
+                )
+            time.sleep(0.1)
+        yield port, secret
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((SERVER_IP, 0))
+        return s.getsockname()[1]
+
+
+async def turn() -> dict:
+    """Relay-only ICE on both sides through a TURN server (coturn, in this namespace): the
+    browser reaches it over TCP, as through a firewall that lets only TCP out; the relay takes
+    TURN credentials minted from the shared secret."""
+    with tempfile.TemporaryDirectory() as turn_tmp, _coturn(Path(turn_tmp)) as (port, secret):
+        out = await _turn(port, secret)
+        lines = (Path(turn_tmp) / "turnserver.log").read_text().splitlines()
+        out["turnserver_log"] = [line for line in lines if "allocation" in line.lower()][:20]
+        return out
+
+
+async def _turn(port: int, secret: str) -> dict:
+    # TCP only, as through a firewall that lets nothing else out (the relay uses it too)
+    ice = [{"urls": [f"turn:{SERVER_IP}:{port}?transport=tcp"], "secret": secret}]
+    out: dict = {}
+    with CameraSimProcess(1, host=SERVER_IP, fps=25) as cams, tempfile.TemporaryDirectory() as tmp:
+        async with (
+            _controller(cams, Path(tmp), relay_ice_servers=ice, relay_ice_transport_policy="relay") as (
+                state,
+                base,
+                ids,
+                token,
+            ),
+            _browser(Path(tmp)) as (page, errors),
+        ):
+            answers: list[dict] = []
+            page.on("response", lambda r: answers.append(r.headers) if r.request.method == "POST" else None)
+            out.update(
+                await _kind(page, f"{base}/console/player.html#camera={ids['1']}&token={token}&ice=relay")
+            )
+            out["pair"] = await page.evaluate(SELECTED_PAIR)
+            out["link"] = answers[0].get("link") if answers else None
+            viewers = list(state.relay.viewers.values())
+            out["relay_pair"] = _relay_pair(viewers[0].pc) if viewers else None
+            out["page_errors"] = errors
+    return out
+
+
+# The browser's selected ICE candidate pair: candidate types and the TURN relay protocol.
+SELECTED_PAIR = """async () => {
+  const report = await window.__whep.pc.getStats();
+  let pair = null;
+  report.forEach((s) => { if (s.type === "transport" && s.selectedCandidatePairId) pair = report.get(s.selectedCandidatePairId); });
+  if (!pair) report.forEach((s) => { if (s.type === "candidate-pair" && s.state === "succeeded" && s.nominated) pair = s; });
+  if (!pair) return null;
+  const local = report.get(pair.localCandidateId), remote = report.get(pair.remoteCandidateId);
+  return { local: local.candidateType, relayProtocol: local.relayProtocol || null, remote: remote.candidateType };
+}"""
+
+
+def _relay_pair(pc) -> dict | None:  # type: ignore[no-untyped-def]
+    """The relay's nominated pair: the local and remote candidate types (aioice internals)."""
+    for transceiver in pc.getTransceivers():
+        ice = transceiver.sender.transport.transport  # DTLS transport -> ICE transport
+        pair = ice._connection._nominated.get(1)  # component 1: RTP (aioice keeps it there)
+        if pair is not None:
+            return {"local": pair.local_candidate.type, "remote": pair.remote_candidate.type}
+    return None
 
 
 async def _player(page, until, limit_s: float) -> tuple[dict, float | None]:  # type: ignore[no-untyped-def]
@@ -316,8 +432,11 @@ if __name__ == "__main__":
         "--profile", choices=("baseline", "main"), default="baseline", help="the camera's H.264"
     )
     parser.add_argument("--kinds", default="", help="comma-separated stream kinds: play one camera of each")
+    parser.add_argument("--turn", action="store_true", help="relay-only ICE through coturn")
     opts = parser.parse_args()
-    if opts.kinds:
+    if opts.turn:
+        print(json.dumps(asyncio.run(turn())), flush=True)
+    elif opts.kinds:
         print(json.dumps(asyncio.run(kinds(opts.kinds.split(",")))), flush=True)
     else:
         print(json.dumps(asyncio.run(main(opts.profile))), flush=True)

@@ -51,3 +51,17 @@ def test_every_stream_kind_plays_or_says_why_and_a_stopped_camera_leaves_playing
         "Camera không gửi hình"
     )
     assert stop["back_playing_s"] is not None, stop  # and it plays again when the camera is back
+
+
+def test_relay_only_ice_through_turn_over_tcp():
+    """A network that lets only TCP out: the browser and the relay both take relay candidates
+    from Debian's coturn over TCP, with credentials the controller mints from coturn's shared
+    secret, and the browser learns the server from GET /relay/ice-servers (the WHEP answer's
+    Link headers say the same)."""
+    r = run_python_module("tests.camera.chromium_scenario", "--turn", timeout=180)
+    assert r["page_errors"] == []
+    assert r["state"] == "playing" and r["decodedFrames"] > 25 and r["size"] == [640, 360], r
+    assert r["pair"] == {"local": "relay", "relayProtocol": "tcp", "remote": "relay"}, r["pair"]
+    assert r["relay_pair"] == {"local": "relay", "remote": "relay"}, r["relay_pair"]
+    assert r["link"].startswith("<turn:10.77.0.1:") and 'rel="ice-server"' in r["link"]
+    assert ':viewer"; credential="' in r["link"] and 'credential-type="password"' in r["link"]

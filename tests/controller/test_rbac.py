@@ -79,6 +79,7 @@ MATRIX = [
     ("POST", f"/api/v1/cameras/{X}/reference", {A, T}, 404),
     ("POST", f"/whep/cameras/{X}", EVERYONE, 422),
     ("GET", "/api/v1/relay/stats", EVERYONE, 200),
+    ("GET", "/api/v1/relay/ice-servers", EVERYONE, 200),
     ("DELETE", f"/whep/viewers/{X}", EVERYONE, 404),
     ("PATCH", f"/whep/viewers/{X}", EVERYONE, 405),
     ("GET", "/metrics", {A, T, V}, 200),

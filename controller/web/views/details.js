@@ -12,7 +12,7 @@ import { register, stateName, language } from "../lib/i18n.js";
 import { stream } from "../lib/sse.js";
 import { lineChart, formatNumber } from "../lib/chart.js";
 import { WhepPlayer } from "../whep-player.js";
-import { unplayable } from "./ioc.js"; // also registers the alarm kind and severity names both views show
+import { iceServers, unplayable } from "./ioc.js"; // also registers the alarm kind and severity names both views show
 
 register({
   vi: {
@@ -521,6 +521,7 @@ async function cameraView(ctx, el, id, on) {
     await loadThumbnail();
   }
 
+  player.options.iceServers = await iceServers(api);
   player.start();
   await Promise.all([loadHealth(), alarms.load()]);
   await history.load(); // after the health: the charts draw its thresholds

@@ -447,6 +447,15 @@ function alarmPanel(ctx, { unitCodeById, onUnit }) {
 
 // --- the camera wall ----------------------------------------------------------------------------
 
+let iceServersAsked = null;
+
+/** The controller's STUN/TURN servers for WHEP players, asked once per page (none on failure:
+ * the WHEP answers' Link headers still tell them). */
+export function iceServers(api) {
+  iceServersAsked ||= api.get("relay/ice-servers").catch(() => []);
+  return iceServersAsked;
+}
+
 const PROVISION_ROLES = ["admin", "technician"]; // POST /provisioning/cameras (controller/api/cameras.py)
 
 /** Why a camera's stream cannot play here and what fixes it; with the way to the fix for those
@@ -521,7 +530,14 @@ function cameraTile(ctx, cam) {
   return {
     el,
     id: cam.id,
-    start() { player.start(); refreshHealth(); },
+    start() {
+      refreshHealth();
+      iceServers(api).then((servers) => {
+        if (stopped) return;
+        player.options.iceServers = servers;
+        player.start();
+      });
+    },
     refreshHealth,
     setState,
     stop() {

@@ -8,12 +8,12 @@ What the spec leaves to vendors is handled here, once:
 * WS-Security UsernameToken first; when the camera still refuses it and its
   refusal carries an HTTP Digest challenge (``401`` with ``WWW-Authenticate:
   Digest``), the same request once more with HTTP Digest (RFC 7616/2617) and
-  no WS-Security header. ONVIF Core 5.9.1 makes Digest the method every device
-  shall support and lets it refuse the username token (Hikvision, Dahua and
-  others can be set to "digest only"); a server that only does the username
-  token answers 400 NotAuthorized with no challenge, so Digest is not tried
-  there. Once Digest has worked, every later call goes straight to it
-  (``auth_method``);
+  no WS-Security header. ONVIF Core 5.9.1 makes Digest the method devices
+  shall use and keeps the username token for legacy devices (a Hikvision set
+  to "Digest" refuses it; docs/devices/onvif-camera.md); a server that only
+  does the username token answers 400 NotAuthorized with no challenge, so
+  Digest is not tried there. Once Digest has worked, every later call goes
+  straight to it (``auth_method``);
 * service addresses come from GetServices (GetCapabilities on old devices),
   with host and port replaced by the configured ones, because a camera behind
   NAT reports its LAN address;

@@ -1,16 +1,26 @@
-"""An async ONVIF client for one camera: device and media services over SOAP 1.2 with WS-Security.
+"""An async ONVIF client for one camera: device and media services over SOAP 1.2, WS-Security or HTTP Digest.
 
 What the spec leaves to vendors is handled here, once:
 
 * the camera's clock, not ours, signs each request: the offset comes from an
   unauthenticated GetSystemDateAndTime, is re-read after we change the
   camera's time, and once more before retrying a NotAuthorized;
+* WS-Security UsernameToken first; when the camera still refuses it and its
+  refusal carries an HTTP Digest challenge (``401`` with ``WWW-Authenticate:
+  Digest``), the same request once more with HTTP Digest (RFC 7616/2617) and
+  no WS-Security header. ONVIF Core 5.9.1 makes Digest the method devices
+  shall use and keeps the username token for legacy devices (a Hikvision set
+  to "Digest" refuses it; docs/devices/onvif-camera.md); a server that only
+  does the username token answers 400 NotAuthorized with no challenge, so
+  Digest is not tried there. Once Digest has worked, every later call goes
+  straight to it (``auth_method``);
 * service addresses come from GetServices (GetCapabilities on old devices),
   with host and port replaced by the configured ones, because a camera behind
   NAT reports its LAN address;
 * every failure is an ``OnvifError`` with a stable ``code`` for the
   technician and the last exchange as ``transcript`` (operation, body, reply
-  snippet; never the WS-Security header, so never the password or digest).
+  snippet; never the WS-Security header nor any HTTP header, so never the
+  password, a digest or an ``Authorization`` value).
 
 One ``httpx.AsyncClient`` per camera client, closed by ``aclose()`` or
 ``async with``. Proxies from the environment are ignored: cameras are reached
@@ -25,7 +35,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -54,6 +64,7 @@ __all__ = [
     "MAX_REPLY_BYTES",
     "AddressNotAllowed",
     "AuthFailed",
+    "AuthMethod",
     "BadReply",
     "DeviceFault",
     "NotSupported",
@@ -71,6 +82,9 @@ __all__ = [
 SNIPPET = 500  # characters of a SOAP reply kept in a transcript (of any other reply: none)
 REQUEST_SNIPPET = 1500
 MAX_REPLY_BYTES = 1024 * 1024  # a larger reply is bad_reply, and is not read past this
+
+# How requests are authenticated: the SOAP header (WS-Security UsernameToken) or the HTTP one (Digest).
+AuthMethod = Literal["ws-security", "digest"]
 
 
 # ---------------------------------------------------------------- errors
@@ -126,7 +140,8 @@ class OnvifTimeout(OnvifError):
 
 
 class AuthFailed(OnvifError):
-    """HTTP 401 or a NotAuthorized fault, still after re-reading the camera clock once."""
+    """HTTP 401 or a NotAuthorized fault, still after re-reading the camera clock once (and after
+    HTTP Digest, when the camera offered it)."""
 
     code = "auth_failed"
 
@@ -191,10 +206,12 @@ _FIELD_BY_OPERATION = {
 _INVALID_ARGUMENT = frozenset({"InvalidArgVal", "InvalidArgs", "InvalidArgument"})
 
 
-def _auth_message(operation: str, username: str, offset: timedelta | None) -> str:
+def _auth_message(operation: str, username: str, offset: timedelta | None, how: str | None = None) -> str:
+    """The technician's words for a refusal: the user and what to check; never the password."""
     clock = f"; camera clock is {round(offset.total_seconds()):+d} s from ours" if offset is not None else ""
+    by = f" by {how}" if how else ""
     return (
-        f"{operation}: the camera refused ONVIF user {username!r}: check the password, that it is an "
+        f"{operation}: the camera refused ONVIF user {username!r}{by}: check the password, that it is an "
         f"ONVIF user (not only a web user) and that ONVIF is enabled{clock}"
     )
 
@@ -262,10 +279,33 @@ def rewrite_xaddr(xaddr: str, configured: str) -> str:
 
 
 class _Refused(Exception):
-    """Internal: HTTP 401 or NotAuthorized, before the retry decides it is auth_failed."""
+    """Internal: HTTP 401 or NotAuthorized, before the retry decides it is auth_failed.
 
-    def __init__(self, transcript: Transcript):
+    ``digest_offered``: the refusal carried a ``WWW-Authenticate: Digest`` challenge, the
+    sign (ONVIF Core 5.9.1) that the camera takes HTTP Digest.
+    """
+
+    def __init__(self, transcript: Transcript, *, digest_offered: bool = False):
         self.transcript = transcript
+        self.digest_offered = digest_offered
+
+
+class _BadChallenge(Exception):
+    """Internal: a Digest challenge httpx cannot answer (malformed, only qop=auth-int, unknown algorithm)."""
+
+
+class _Reply(NamedTuple):
+    """One HTTP reply as ``_post`` read it: ``content`` None past ``max_reply_bytes``."""
+
+    status: int
+    content_type: str
+    content: bytes | None
+    digest_offered: bool
+
+
+def _offers_digest(response: httpx.Response) -> bool:
+    """A ``WWW-Authenticate: Digest`` challenge among the reply's headers (the header httpx answers)."""
+    return any(v.strip().lower().startswith("digest ") for v in response.headers.get_list("www-authenticate"))
 
 
 class OnvifClient:
@@ -289,6 +329,10 @@ class OnvifClient:
         self.last_exchange: Transcript | None = None
         self._username = username
         self._password = password
+        self._auth_method: AuthMethod = "ws-security"
+        # One DigestAuth per client: it keeps the camera's last challenge, so once Digest works each
+        # later request carries its Authorization at once (nc counting up) instead of being refused first.
+        self._digest = httpx.DigestAuth(username, password)
         self._encoder: EncoderRules = profile.encoder if profile else EncoderRules()
         self._time: TimeRules = profile.time if profile else TimeRules()
         self._http = httpx.AsyncClient(
@@ -324,24 +368,46 @@ class OnvifClient:
         return self._offset
 
     @property
+    def auth_method(self) -> AuthMethod:
+        """How this client authenticates now: "ws-security" until the camera refused it and took HTTP
+        Digest, "digest" from then on (for the job's record of what worked)."""
+        return self._auth_method
+
+    @property
     def xaddrs(self) -> dict[str, str] | None:
         """Service namespace -> URL (already rewritten to the configured host), once discovered."""
         return dict(self._xaddrs) if self._xaddrs is not None else None
 
     # ------------------------------------------------------------ plumbing
 
-    async def _exchange(self, op: Operation, url: str, body: str, *, auth: bool) -> tuple[Any, Transcript]:
-        """One POST: the reply's operation element and the exchange, or an OnvifError (``_Refused`` for auth)."""
+    async def _exchange(
+        self, op: Operation, url: str, body: str, *, auth: AuthMethod | None
+    ) -> tuple[Any, Transcript]:
+        """One POST: the reply's operation element and the exchange, or an OnvifError (``_Refused`` for auth).
+
+        ``auth``: None sends no credentials, "ws-security" a UsernameToken in the SOAP header,
+        "digest" no SOAP security header and HTTP Digest instead (ONVIF Core 5.9.1: a client
+        should not send both).
+        """
         header = (
             security_header(self._username, self._password, created_now(self._offset or timedelta(0)))
-            if auth
+            if auth == "ws-security"
             else ""
         )
         headers = {"Content-Type": f'application/soap+xml; charset=utf-8; action="{op.action}"'}
         request = body[:REQUEST_SNIPPET]
         where = urlsplit(url).netloc
         try:
-            status, content_type, content = await self._post(url, envelope(body, header), headers)
+            status, content_type, content, digest_offered = await self._post(
+                url, envelope(body, header), headers, digest=auth == "digest"
+            )
+        except _BadChallenge as exc:
+            self.last_exchange = transcript = Transcript(op.name, url, 401, request, "")
+            raise BadReply(
+                f"{op.name}: the camera's HTTP Digest challenge cannot be answered: {exc}",
+                operation=op.name,
+                transcript=transcript,
+            ) from None
         except AddressRefused as exc:
             transcript = Transcript(op.name, url, None, request, "")
             raise AddressNotAllowed(f"{op.name}: {exc}", operation=op.name, transcript=transcript) from None
@@ -383,7 +449,7 @@ class OnvifClient:
             # to keep or show. Its status, type and length say enough to fix the address.
             self.last_exchange = transcript = Transcript(op.name, url, status, request, "")
             if status == 401:
-                raise _Refused(transcript) from None
+                raise _Refused(transcript, digest_offered=digest_offered) from None
             raise BadReply(
                 f"{op.name}: HTTP {status}, not a SOAP reply "
                 f"({content_type or 'no content type'}, {len(content)} bytes)",
@@ -393,7 +459,7 @@ class OnvifClient:
         reply = content[:SNIPPET].decode("utf-8", "replace")
         self.last_exchange = transcript = Transcript(op.name, url, status, request, reply)
         if status == 401 or (fault is not None and "NotAuthorized" in {fault.code, *fault.subcodes}):
-            raise _Refused(transcript)
+            raise _Refused(transcript, digest_offered=status == 401 and digest_offered)
         if fault is not None:
             raise error_for_fault(fault, op.name, transcript=transcript, username=self._username)
         if not 200 <= status < 300:
@@ -402,24 +468,54 @@ class OnvifClient:
             )
         return element, transcript
 
-    async def _post(self, url: str, content: bytes, headers: dict[str, str]) -> tuple[int, str, bytes | None]:
-        """(status, content type, body) of one POST; body None past ``max_reply_bytes``, unread beyond.
+    async def _post(
+        self, url: str, content: bytes, headers: dict[str, str], *, digest: bool = False
+    ) -> _Reply:
+        """One POST, read with the cap; with ``digest``, HTTP Digest's round trip (challenge, answer).
+
+        ``httpx.DigestAuth`` writes the Authorization header, but its exchange is driven here
+        rather than by ``auth=``: httpx would read a challenge's 401 body to its end, and every
+        reply, the challenge included, must stay within ``max_reply_bytes``. The last reply is
+        returned; the DigestAuth flow sends at most two requests.
+        """
+        request = self._http.build_request("POST", url, content=content, headers=headers)
+        flow = self._digest.auth_flow(request) if digest else None
+        if flow is not None:
+            request = next(flow)  # with an Authorization already, once a challenge was answered
+        while True:
+            response = await self._http.send(request, stream=True)
+            try:
+                reply = await self._read_capped(response)
+            finally:
+                await response.aclose()
+            if flow is None or reply.content is None:
+                return reply
+            try:
+                request = flow.send(response)  # reads only the status and headers
+            except StopIteration:
+                return reply
+            except (httpx.ProtocolError, NotImplementedError, KeyError) as exc:
+                # malformed challenge / qop=auth-int only / an algorithm httpx does not know
+                raise _BadChallenge(str(exc) or type(exc).__name__) from None
+
+    async def _read_capped(self, resp: httpx.Response) -> _Reply:
+        """The reply's body up to ``max_reply_bytes`` (None past it, unread beyond).
 
         Decoded bytes are counted, so a compressed reply cannot expand past the cap either.
         """
-        async with self._http.stream("POST", url, content=content, headers=headers) as resp:
-            content_type = resp.headers.get("content-type", "").split(";", 1)[0].strip()[:80]
-            declared = resp.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self.max_reply_bytes:
-                return resp.status_code, content_type, None
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in resp.aiter_bytes():
-                size += len(chunk)
-                if size > self.max_reply_bytes:
-                    return resp.status_code, content_type, None
-                chunks.append(chunk)
-            return resp.status_code, content_type, b"".join(chunks)
+        content_type = resp.headers.get("content-type", "").split(";", 1)[0].strip()[:80]
+        offered = _offers_digest(resp)
+        declared = resp.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_reply_bytes:
+            return _Reply(resp.status_code, content_type, None, offered)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in resp.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_reply_bytes:
+                return _Reply(resp.status_code, content_type, None, offered)
+            chunks.append(chunk)
+        return _Reply(resp.status_code, content_type, b"".join(chunks), offered)
 
     @staticmethod
     def _parse(op: Operation, reply: tuple[Any, Transcript]) -> Any:
@@ -440,23 +536,59 @@ class OnvifClient:
         return url
 
     async def _call(self, name: str, body: str) -> Any:
-        """An authenticated call: retried once, after re-reading the camera clock, if refused."""
+        """An authenticated call: retried once, after re-reading the camera clock, if refused; then
+        once with HTTP Digest if the camera offered it (see ``_authenticated``)."""
         op = OPERATIONS[name]
         await self._ensure_clock()
         url = await self._service_url(op.service)
+        return self._parse(op, await self._authenticated(op, url, body, reread_clock=True))
+
+    async def _authenticated(
+        self, op: Operation, url: str, body: str, *, reread_clock: bool
+    ) -> tuple[Any, Transcript]:
+        """One exchange, authenticated the way this camera takes it, or ``AuthFailed``.
+
+        WS-Security first (and once more after re-reading the camera clock, with
+        ``reread_clock``: a clock that jumped is the usual cause of a refusal). If it is still
+        refused and a refusal offered a Digest challenge, the request goes once more with HTTP
+        Digest; when that works the client stays on Digest, so later calls cost one request, not
+        three refusals first. On Digest, a refusal is final: the camera took Digest before, so
+        WS-Security would not help.
+        """
+        if self._auth_method == "digest":
+            try:
+                return await self._exchange(op, url, body, auth="digest")
+            except _Refused as refused:
+                raise AuthFailed(
+                    _auth_message(op.name, self._username, None, "HTTP Digest"),
+                    operation=op.name,
+                    transcript=refused.transcript,
+                ) from None
         try:
-            reply = await self._exchange(op, url, body, auth=True)
-        except _Refused:
+            return await self._exchange(op, url, body, auth="ws-security")
+        except _Refused as first:
+            last, offered = first, first.digest_offered
+        if reread_clock:
             await self._reread_clock()
             try:
-                reply = await self._exchange(op, url, body, auth=True)
+                return await self._exchange(op, url, body, auth="ws-security")
             except _Refused as again:
-                raise AuthFailed(
-                    _auth_message(name, self._username, self._offset),
-                    operation=name,
-                    transcript=again.transcript,
-                ) from None
-        return self._parse(op, reply)
+                last, offered = again, offered or again.digest_offered
+        offset = self._offset if reread_clock else None
+        if not offered:
+            raise AuthFailed(
+                _auth_message(op.name, self._username, offset), operation=op.name, transcript=last.transcript
+            )
+        try:
+            reply = await self._exchange(op, url, body, auth="digest")
+        except _Refused as refused:
+            raise AuthFailed(
+                _auth_message(op.name, self._username, offset, "WS-Security and by HTTP Digest"),
+                operation=op.name,
+                transcript=refused.transcript,
+            ) from None
+        self._auth_method = "digest"
+        return reply
 
     async def _ensure_clock(self) -> None:
         if self._offset is None:
@@ -495,17 +627,12 @@ class OnvifClient:
         """The camera's time, unauthenticated (with auth if the device insists); updates the clock offset."""
         op = OPERATIONS["GetSystemDateAndTime"]
         before = datetime.now(UTC)
+        body = m.get_system_date_and_time()
         try:
-            reply = await self._exchange(op, self.device_url, m.get_system_date_and_time(), auth=False)
-        except (_Refused, DeviceFault):  # some devices want a token even here
-            try:
-                reply = await self._exchange(op, self.device_url, m.get_system_date_and_time(), auth=True)
-            except _Refused as refused:
-                raise AuthFailed(
-                    _auth_message(op.name, self._username, None),
-                    operation=op.name,
-                    transcript=refused.transcript,
-                ) from None
+            reply = await self._exchange(op, self.device_url, body, auth=None)
+        except (_Refused, DeviceFault):  # some devices want credentials even here
+            # No clock re-read: this is the read. WS-Security signed with the offset we have (or none).
+            reply = await self._authenticated(op, self.device_url, body, reread_clock=False)
         after = datetime.now(UTC)
         read: DateTime = self._parse(op, reply)
         self._offset = read.utc - (before + (after - before) / 2) if read.utc else timedelta(0)

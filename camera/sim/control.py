@@ -10,6 +10,7 @@ the ONVIF service's (every op named ``onvif_*``) in ``camera/sim/onvif_server.py
     await camera_control(cf, {"op": "fault_all", "fault": "clear"})
     await camera_control(cf, {"op": "encoder", "camera": "1", "fps": 10, "key_int": 10})
     await camera_control(cf, {"op": "onvif_fault", "camera": "1", "fault": "timeout"})
+    await camera_control(cf, {"op": "onvif_fault", "camera": "1", "fault": "digest_only"})
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ __all__ = [
 # The same tuple as rtsp_server.FAULTS, which cannot be imported from here (it loads gi);
 # tests check that the two agree.
 FAULTS = ("clear", "stop", "freeze", "black", "blur", "shift", "lowfps")
-# The ONVIF service's faults (camera/sim/onvif_server.py imports this tuple).
-ONVIF_FAULTS = ("clear", "auth", "soap_fault", "unsupported", "timeout", "ignore_set", "skew")
+# The ONVIF service's faults (camera/sim/onvif_server.py imports this tuple). "digest_only" is a
+# camera set to take HTTP Digest and refuse WS-Security, as real ones can be: not broken, but the
+# client must find the other method.
+ONVIF_FAULTS = ("clear", "auth", "soap_fault", "unsupported", "timeout", "ignore_set", "skew", "digest_only")
 # The ONVIF service reads the cameras' password from here, not from its command line (ps shows that).
 ONVIF_PASSWORD_ENV = "DIEMCAU_SIM_ONVIF_PASSWORD"
 RTSP_PASSWORD_ENV = "DIEMCAU_SIM_RTSP_PASSWORD"  # with --auth-user: RTSP asks for credentials

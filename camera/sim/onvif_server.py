@@ -17,7 +17,9 @@ so the served stream really changes (bitrate live, the rest by a pipeline rebuil
 
 Like a strict device: WS-Security PasswordDigest on everything except
 GetSystemDateAndTime, GetServices and GetCapabilities, ``Created`` within
-``TOKEN_WINDOW_S`` of the camera's own clock (skew included), a nonce is accepted once;
+``TOKEN_WINDOW_S`` of the camera's own clock (skew included), a nonce is accepted once
+(without a token: HTTP 400 NotAuthorized, what ONVIF Core 5.9.1 asks of a device that
+only does the username token); under the ``digest_only`` fault HTTP Digest instead (below);
 device operations only on the device service and media operations only on the media
 service; a SetVideoEncoderConfiguration missing a required element or asking for a value
 outside the options is refused with ``Sender/InvalidArgVal/ConfigModify`` naming the field.
@@ -27,10 +29,13 @@ Faults (one at a time per camera; a new one replaces the last, ``clear`` ends it
 the control socket (JSON lines, see ``camera.sim.control.camera_control``)::
 
     {"op": "onvif_list"}      cameras: name, device_url, fault, clock_offset_s, hostname, ntp,
-                              date_time, encoders (by token), calls (by operation)
+                              date_time, encoders (by token), calls (by operation),
+                              credentials (requests by what they carried: none, ws-security,
+                              digest, both)
     {"op": "onvif_fault", "camera": "1", "fault": "auth", "password": "other"}   -> {"ok", "camera"}
     {"op": "onvif_fault", "camera": "1", "fault": "skew", "seconds": 120}
     {"op": "onvif_fault", "camera": "1", "fault": "soap_fault" | "timeout", "operations": ["GetProfiles"]}
+    {"op": "onvif_fault", "camera": "1", "fault": "digest_only"}
     {"op": "onvif_fault_all", "fault": "clear", "cameras": ["1", "2"] | null} -> {"ok", "cameras"}
 
 ``auth``: the device expects another password (``password``, default a new random one),
@@ -39,11 +44,20 @@ ActionFailed`` on every authenticated call (or only the listed ``operations``).
 ``unsupported``: the sub stream's options shrink (no 1280x720, bitrate at most 512).
 ``timeout``: requests (all, or the listed ``operations``) are read and never answered.
 ``ignore_set``: every Set answers OK and changes nothing.  ``skew``: the camera's clock is
-off by ``seconds``.  ``clear``: the password, options and clock are back to normal.
+off by ``seconds``.  ``digest_only``: the camera is set to take HTTP Digest only (Hikvision's
+"Digest" ONVIF authentication setting): every request but GetSystemDateAndTime (stricter than
+the spec's PRE_AUTH class, so discovery needs Digest too) that carries no valid
+``Authorization: Digest`` (RFC 7616 with MD5 and qop=auth: HA1=MD5(user:realm:password),
+HA2=MD5(method:uri), response=MD5(HA1:nonce:nc:cnonce:qop:HA2); the uri must be the request's,
+the nonce one this camera issued in the last ``NONCE_MEMORY_S``, each nc used once) gets HTTP
+401, a Hikvision-like HTML page and a fresh ``WWW-Authenticate: Digest`` challenge; a
+WS-Security token is ignored, so a request carrying only one is refused the same way.
+``clear``: the password, options, clock and authentication are back to normal.
 
 Not simulated: the main stream (never served), snapshots (the snapshot URI answers 404),
 Quality, Name, Multicast and SessionTimeout (stored and read back, no effect), DHCP,
-HTTP Digest auth, events, PTZ, imaging, Media2, WS-Discovery.
+a device taking both WS-Security and HTTP Digest, Digest with SHA-256 or qop=auth-int,
+events, PTZ, imaging, Media2, WS-Discovery.
 """
 
 from __future__ import annotations
@@ -51,6 +65,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import hmac
 import ipaddress
 import json
@@ -92,6 +107,15 @@ REQUIRED_ENCODER_FIELDS = (
     *("tt:Multicast/tt:AutoStart", "tt:SessionTimeout"),
 )
 SET_OPERATIONS = {"SetNTP", "SetSystemDateAndTime", "SetHostname", "SetVideoEncoderConfiguration"}
+DIGEST_REALM = "IP Camera(diemcau-sim)"  # Hikvision's realms read "IP Camera(<serial tail>)"
+DIGEST_NONCES_MAX = 1024  # challenges remembered per camera (oldest forgotten first)
+DIGEST_PARAM = re.compile(r'([A-Za-z0-9_-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s,]*)')
+# What a Hikvision answers with a 401 (its web server's page), not SOAP.
+UNAUTHORIZED_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>Document Error: Unauthorized</title></head>\n"
+    b"<body><h2>Access Error: 401 -- Unauthorized</h2>\n<p>Authentication Error</p>\n</body>\n</html>\n"
+)
+SOAP_TYPE = "application/soap+xml; charset=utf-8"
 DEVICE_PATH, MEDIA_PATH = "/onvif/device_service", "/onvif/media_service"
 HOSTNAME_RE = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 DNS_RE = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9-]{1,63}$")
@@ -186,7 +210,9 @@ class SimCamera:
     fault_operations: frozenset[str] | None = None  # None: every operation the fault concerns
     expected_password: str = ""
     nonces: dict[bytes, float] = field(default_factory=dict)
+    digest_nonces: dict[str, tuple[float, set[int]]] = field(default_factory=dict)  # issued at, nc used
     calls: dict[str, int] = field(default_factory=dict)
+    credentials: dict[str, int] = field(default_factory=dict)  # requests by what they carried
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
@@ -247,7 +273,70 @@ class SimCamera:
             "date_time": {"type": self.date_time_type, "tz": self.tz, "dst": self.daylight_savings},
             "encoders": {token: asdict(cfg) for token, cfg in self.encoders.items()},
             "calls": dict(self.calls),
+            "credentials": dict(self.credentials),
         }
+
+    def challenge(self, *, stale: bool = False) -> str:
+        """A fresh ``WWW-Authenticate: Digest`` value; its nonce is remembered for NONCE_MEMORY_S."""
+        now = time.monotonic()
+        for nonce, (issued, _) in list(self.digest_nonces.items()):  # oldest first
+            if now - issued < NONCE_MEMORY_S and len(self.digest_nonces) < DIGEST_NONCES_MAX:
+                break
+            del self.digest_nonces[nonce]
+        nonce = secrets.token_hex(16)
+        self.digest_nonces[nonce] = (now, set())
+        return f'Digest realm="{DIGEST_REALM}", qop="auth", nonce="{nonce}", algorithm=MD5' + (
+            ', stale="true"' if stale else ""
+        )
+
+    def check_digest(self, method: str, target: str, authorization: str | None) -> None:
+        """Accept a valid ``Authorization: Digest`` for this request, or raise ``DigestRefused``.
+
+        RFC 7616 section 3.4 with MD5 and qop=auth; the uri must be the request line's (Hikvision
+        refuses "The url does not match the nonce url"), the nonce one we issued and still
+        remember, and each nonce count is taken once (a replay is refused).
+        """
+        params = digest_params(authorization or "")
+        if params is None:
+            raise DigestRefused("no HTTP Digest credentials")
+        missing = [
+            k
+            for k in ("username", "realm", "nonce", "uri", "response", "qop", "nc", "cnonce")
+            if k not in params
+        ]
+        if missing:
+            raise DigestRefused(f"Digest without {', '.join(missing)}")
+        if params.get("algorithm", "MD5").upper() != "MD5" or params["qop"] != "auth":
+            raise DigestRefused("only algorithm MD5 with qop auth")
+        if params["realm"] != DIGEST_REALM or params["uri"] != target:
+            raise DigestRefused("the realm or uri does not match the request")
+        try:
+            nc = int(params["nc"], 16)
+        except ValueError:
+            raise DigestRefused("nc is not hexadecimal") from None
+        expected = digest_response(
+            self.username,
+            DIGEST_REALM,
+            self.expected_password,
+            method,
+            params["uri"],
+            params["nonce"],
+            params["nc"],
+            params["cnonce"],
+            params["qop"],
+        )
+        right = params["username"] == self.username and hmac.compare_digest(
+            expected, params["response"].lower()
+        )
+        issued = self.digest_nonces.get(params["nonce"])
+        if issued is None or time.monotonic() - issued[0] >= NONCE_MEMORY_S:
+            # RFC 7616 3.3: stale when only the nonce is out of date, so the client need not ask the user
+            raise DigestRefused("unknown or expired nonce", stale=right)
+        if not right:
+            raise DigestRefused("wrong username or password")
+        if nc in issued[1]:
+            raise DigestRefused("nonce count used before")
+        issued[1].add(nc)
 
 
 # -- faults and small parsers ----------------------------------------------------------------
@@ -327,6 +416,48 @@ def parse_created(created: str) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+class DigestRefused(Exception):
+    """A request without acceptable HTTP Digest credentials: answered 401 with a new challenge."""
+
+    def __init__(self, why: str, *, stale: bool = False) -> None:
+        super().__init__(why)
+        self.stale = stale
+
+
+def digest_params(authorization: str) -> dict[str, str] | None:
+    """The parameters of an ``Authorization: Digest`` value (names lower-cased), or None for another scheme."""
+    scheme, _, rest = authorization.strip().partition(" ")
+    if scheme.lower() != "digest":
+        return None
+    params: dict[str, str] = {}
+    for key, value in DIGEST_PARAM.findall(rest):
+        if value.startswith('"') and value.endswith('"') and len(value) >= 2:
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        params[key.lower()] = value
+    return params
+
+
+def md5_hex(text: str) -> str:
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()  # the protocol's hash, not ours
+
+
+def digest_response(
+    username: str,
+    realm: str,
+    password: str,
+    method: str,
+    uri: str,
+    nonce: str,
+    nc: str,
+    cnonce: str,
+    qop: str,
+) -> str:
+    """RFC 7616 3.4.1 (RFC 2617 3.2.2.1) with MD5: MD5(HA1:nonce:nc:cnonce:qop:HA2)."""
+    ha1 = md5_hex(f"{username}:{realm}:{password}")
+    ha2 = md5_hex(f"{method}:{uri}")
+    return md5_hex(f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}")
+
+
 def date_time_xml(moment: datetime) -> str:
     """tt:DateTime: Time first, then Date (the schema's order)."""
     return (
@@ -400,20 +531,35 @@ class OnvifService:
 
     # -- one SOAP request ---------------------------------------------------------------------
 
-    async def respond(self, cam: SimCamera, path: str, data: bytes) -> tuple[int, bytes] | None:
-        """(HTTP status, SOAP envelope), or None for a request the camera never answers."""
+    async def respond(self, cam: SimCamera, request: HttpRequest) -> HttpReply | None:
+        """The reply to one POST (a SOAP envelope, or the 401 of HTTP Digest), or None for a request
+        the camera never answers."""
+        path = request.path
         namespace, table = {DEVICE_PATH: ("tds", DEVICE_OPS), MEDIA_PATH: ("trt", MEDIA_OPS)}[path]
         try:
             try:
-                op_el, token = read_token(data)
+                op_el, token = read_token(request.body)
             except (ET.ParseError, ValueError) as exc:
                 raise SoapFault("Sender", ["WellFormed"], f"not a SOAP envelope: {exc}") from None
             tag = op_el.tag
             name = tag.rsplit("}", 1)[-1]
             cam.calls[name] = cam.calls.get(name, 0) + 1
+            authorization = request.headers.get("authorization")
+            digest = (authorization or "").strip().lower().startswith("digest ")
+            if token is not None:
+                carried = "both" if digest else "ws-security"
+            else:
+                carried = "digest" if digest else "none"
+            cam.credentials[carried] = cam.credentials.get(carried, 0) + 1
             if cam.faulted("timeout", name):
                 return None
-            if name not in PRE_AUTH:
+            if cam.faulted("digest_only", name) and name != "GetSystemDateAndTime":
+                try:
+                    cam.check_digest(request.method, request.target, authorization)
+                except DigestRefused as refused:
+                    challenge = cam.challenge(stale=refused.stale)
+                    return HttpReply(401, UNAUTHORIZED_PAGE, "text/html", (("WWW-Authenticate", challenge),))
+            elif name not in PRE_AUTH:
                 self.authenticate(cam, token)
                 if cam.faulted("soap_fault", name):
                     raise SoapFault("Receiver", ["Action", "ActionFailed"], f"{name} failed (injected)")
@@ -421,10 +567,10 @@ class OnvifService:
             if handler is None:
                 raise SoapFault("Receiver", ["ActionNotSupported"], f"{name} is not supported on {path}")
             if name in SET_OPERATIONS and cam.faulted("ignore_set", name):
-                return 200, envelope(f"<{namespace}:{name}Response/>")
-            return 200, envelope(await handler(self, cam, op_el))
+                return HttpReply(200, envelope(f"<{namespace}:{name}Response/>"))
+            return HttpReply(200, envelope(await handler(self, cam, op_el)))
         except SoapFault as fault:
-            return (400 if fault.code == "Sender" else 500), fault_envelope(fault)
+            return HttpReply(400 if fault.code == "Sender" else 500, fault_envelope(fault))
 
     def authenticate(self, cam: SimCamera, token: UsernameToken | None) -> None:
         if token is None:
@@ -787,21 +933,23 @@ class OnvifService:
                 request = await read_http_request(reader)
                 if request is None:
                     return
-                method, path, body, keep_alive = request
-                if path not in (DEVICE_PATH, MEDIA_PATH):
-                    status, ctype, payload = 404, "text/plain", b"not found\n"
-                elif method != "POST":
-                    status, ctype, payload = 405, "text/plain", b"SOAP wants POST\n"
+                if request.path not in (DEVICE_PATH, MEDIA_PATH):
+                    reply: HttpReply | None = HttpReply(404, b"not found\n", "text/plain")
+                elif request.method != "POST":
+                    reply = HttpReply(405, b"SOAP wants POST\n", "text/plain")
                 else:
-                    reply = await self.respond(cam, path, body)
+                    reply = await self.respond(cam, request)
                     if reply is None:  # the timeout fault: hold the connection until the client leaves
                         await reader.read()
                         return
-                    status, payload = reply
-                    ctype = "application/soap+xml; charset=utf-8"
-                writer.write(http_response(status, ctype, payload, keep_alive))
+                assert reply is not None
+                writer.write(
+                    http_response(
+                        reply.status, reply.content_type, reply.payload, request.keep_alive, reply.headers
+                    )
+                )
                 await writer.drain()
-                if not keep_alive:
+                if not request.keep_alive:
                     return
         except HttpError as exc:
             writer.write(http_response(exc.status, "text/plain", f"{exc}\n".encode(), False))
@@ -862,9 +1010,28 @@ class HttpError(Exception):
         self.status = status
 
 
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    target: str  # as on the request line: what a Digest ``uri`` must equal
+    path: str  # the target without its query
+    body: bytes
+    keep_alive: bool
+    headers: dict[str, str]  # names lower-cased
+
+
+@dataclass(frozen=True)
+class HttpReply:
+    status: int
+    payload: bytes
+    content_type: str = SOAP_TYPE
+    headers: tuple[tuple[str, str], ...] = ()  # besides Content-Type, Content-Length, Connection, Server
+
+
 REASONS = {
     200: "OK",
     400: "Bad Request",
+    401: "Unauthorized",
     404: "Not Found",
     405: "Method Not Allowed",
     411: "Length Required",
@@ -873,8 +1040,8 @@ REASONS = {
 }
 
 
-async def read_http_request(reader: asyncio.StreamReader) -> tuple[str, str, bytes, bool] | None:
-    """(method, path, body, keep-alive), or None when the client closed between requests."""
+async def read_http_request(reader: asyncio.StreamReader) -> HttpRequest | None:
+    """One request, or None when the client closed between requests."""
     line = await reader.readline()
     if not line.strip():
         return None
@@ -897,14 +1064,17 @@ async def read_http_request(reader: asyncio.StreamReader) -> tuple[str, str, byt
     body = await reader.readexactly(length)
     connection = headers.get("connection", "").lower()
     keep_alive = connection != "close" if version == "HTTP/1.1" else connection == "keep-alive"
-    return method, target.split("?", 1)[0], body, keep_alive
+    return HttpRequest(method, target, target.split("?", 1)[0], body, keep_alive, headers)
 
 
-def http_response(status: int, ctype: str, payload: bytes, keep_alive: bool) -> bytes:
+def http_response(
+    status: int, ctype: str, payload: bytes, keep_alive: bool, extra: tuple[tuple[str, str], ...] = ()
+) -> bytes:
     head = (
         f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\nContent-Type: {ctype}\r\n"
         f"Content-Length: {len(payload)}\r\nConnection: {'keep-alive' if keep_alive else 'close'}\r\n"
-        "Server: diemcau-sim-onvif\r\n\r\n"
+        + "".join(f"{name}: {value}\r\n" for name, value in extra)
+        + "Server: diemcau-sim-onvif\r\n\r\n"
     )
     return head.encode("latin-1") + payload
 

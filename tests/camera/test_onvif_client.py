@@ -88,6 +88,17 @@ def tokens(sent: list[bytes]) -> list[UsernameToken]:
     return [token for _, token in map(read_token, sent) if token is not None]
 
 
+def wire_with_authorization(c: OnvifClient) -> list[tuple[bytes, str | None]]:
+    """Like ``wire``, with each request's HTTP Authorization header (None when it had none)."""
+    sent: list[tuple[bytes, str | None]] = []
+
+    async def keep(request: httpx.Request) -> None:
+        sent.append((request.content, request.headers.get("authorization")))
+
+    c._http.event_hooks = {"request": [keep], "response": []}
+    return sent
+
+
 async def sim_state(cams: CameraSimProcess, name: str) -> dict[str, Any]:
     reply = await camera_control(cams.control_file, {"op": "onvif_list"})
     return next(c for c in reply["cameras"] if c["name"] == name)
@@ -95,6 +106,11 @@ async def sim_state(cams: CameraSimProcess, name: str) -> dict[str, Any]:
 
 async def calls(cams: CameraSimProcess, name: str) -> dict[str, int]:
     return (await sim_state(cams, name))["calls"]
+
+
+async def credentials(cams: CameraSimProcess, name: str) -> dict[str, int]:
+    """Requests the camera received, by what they carried: none, ws-security, digest, both."""
+    return (await sim_state(cams, name))["credentials"]
 
 
 def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
@@ -225,6 +241,77 @@ async def test_concurrent_first_calls_read_the_clock_and_services_once(cams: Cam
         after = await calls(cams, "2")
     assert delta(before, after) == {"GetSystemDateAndTime": 1, "GetServices": 1, "GetProfiles": 12}
     assert len({t.nonce for t in tokens(sent)}) == 13  # GetServices is signed too
+
+
+# ---------------------------------------------------------------- HTTP Digest
+
+
+async def test_a_digest_only_camera_is_read_through_the_digest_fallback(cams: CameraSimProcess) -> None:
+    await fault(cams, "1", "digest_only")  # answers 401 + a Digest challenge to WS-Security
+    async with client(cams, "1") as c:
+        before = await calls(cams, "1")
+        info = await c.get_device_information()
+        assert info.manufacturer == "diemcau-sim" and info.serial_number == "DCSIM00001"
+        assert c.auth_method == "digest"
+        # WS-Security refused, the clock read again, refused again; then Digest: challenge, answer.
+        assert delta(before, await calls(cams, "1")) == {"GetSystemDateAndTime": 2, "GetDeviceInformation": 4}
+
+        sent = wire_with_authorization(c)
+        before, carried = await calls(cams, "1"), await credentials(cams, "1")
+        profiles = await c.get_profiles()  # discovery included: straight to Digest, one request each
+        assert [p.token for p in profiles] == ["Profile_1", "Profile_2"]
+        assert (await c.get_device_information()) == info
+        assert delta(before, await calls(cams, "1")) == {
+            "GetServices": 1,
+            "GetProfiles": 1,
+            "GetDeviceInformation": 1,
+        }
+        assert delta(carried, await credentials(cams, "1")) == {"digest": 3}
+        assert not tokens([body for body, _ in sent])  # no WS-Security header any more
+        assert all(auth is not None and auth.startswith("Digest ") for _, auth in sent)
+        assert c.auth_method == "digest"
+
+
+async def test_a_digest_only_camera_with_a_wrong_password_is_auth_failed_without_leaking(
+    cams: CameraSimProcess,
+) -> None:
+    wrong = "not-the-Password-42"
+    await fault(cams, "2", "digest_only")
+    async with client(cams, "2", password=wrong) as c:
+        await c.get_system_date_and_time()
+        sent = wire_with_authorization(c)
+        before = await calls(cams, "2")
+        with pytest.raises(OnvifError) as caught:
+            await c.get_device_information()
+        after = await calls(cams, "2")
+        last = c.last_exchange
+        assert c.auth_method == "ws-security"  # nothing worked, nothing to remember
+    error = caught.value
+    assert error.code == "auth_failed" and error.operation == "GetDeviceInformation"
+    assert "'admin' by WS-Security and by HTTP Digest" in error.message, error.message
+    assert delta(before, after) == {"GetDeviceInformation": 4, "GetSystemDateAndTime": 1}  # and not one more
+    answered = [auth for _, auth in sent if auth is not None]
+    assert len(answered) == 1 and answered[0].startswith("Digest ")  # one challenge answered, once
+    response = answered[0].split('response="', 1)[1].split('"', 1)[0]
+    assert error.transcript is not None and error.transcript.status == 401
+    assert error.transcript.reply == ""  # the camera's HTML page is not kept
+    for where in (repr(error.transcript), str(error), repr(last)):
+        for secret in (wrong, PASSWORD, response, answered[0], "username=", "Authorization"):
+            assert secret not in where, (secret, where)
+
+
+async def test_a_camera_that_takes_ws_security_is_never_sent_digest(cams: CameraSimProcess) -> None:
+    carried = await credentials(cams, "2")
+    async with client(cams, "2") as c:
+        assert len(await c.get_profiles()) == 2
+        assert c.auth_method == "ws-security"
+    async with client(cams, "2", password="not-the-Password-42") as c:
+        with pytest.raises(OnvifError) as caught:  # 400 NotAuthorized, no challenge: Digest is not on offer
+            await c.get_hostname()
+        assert caught.value.code == "auth_failed" and "Digest" not in caught.value.message
+    counted = delta(carried, await credentials(cams, "2"))
+    assert "digest" not in counted and "both" not in counted, counted
+    assert counted == {"none": 3, "ws-security": 4}, counted  # clock x3; services, profiles, hostname x2
 
 
 # ---------------------------------------------------------------- encoder

@@ -7,6 +7,7 @@ The encoder test checks the served RTSP stream itself, measured the way verify w
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import signal
 import subprocess
@@ -139,6 +140,11 @@ async def onvif_fault(cams: CameraSimProcess, cam: str, name: str, **params: Any
     assert reply["camera"]["fault"] == name
 
 
+async def onvif_state(cams: CameraSimProcess, cam: str) -> dict[str, Any]:
+    reply = await camera_control(cams.control_file, {"op": "onvif_list"})
+    return next(c for c in reply["cameras"] if c["name"] == cam)
+
+
 def camera_utc(response: ET.Element) -> datetime:
     base = "tds:SystemDateAndTime/tt:UTCDateTime/"
     date = [int(text(response, base + f"tt:Date/tt:{p}")) for p in ("Year", "Month", "Day")]
@@ -203,6 +209,89 @@ async def test_digest_credentials_clock_window_and_nonce_replay(cams: CameraSimP
         cams.onvif["1"], "<trt:GetProfiles/>", status=500
     )  # a media op on the device service
     assert misplaced.subcodes == ["ActionNotSupported"]
+
+
+def challenge_params(reply: httpx.Response) -> dict[str, str]:
+    """The WWW-Authenticate: Digest challenge of a 401, as name -> value (quotes removed)."""
+    scheme, _, rest = reply.headers["www-authenticate"].partition(" ")
+    assert scheme == "Digest", reply.headers
+    return {k.strip(): v.strip().strip('"') for k, v in (p.split("=", 1) for p in rest.split(","))}
+
+
+def md5(text: str) -> str:
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def digest_answer(
+    challenge: dict[str, str], password: str, uri: str, nc: str, cnonce: str = "0a4f113b"
+) -> str:
+    """An Authorization value computed by hand, RFC 2617 3.2.2.1 / RFC 7616 3.4.1 (MD5, qop=auth)."""
+    ha1 = md5(f"admin:{challenge['realm']}:{password}")
+    ha2 = md5(f"POST:{uri}")
+    response = md5(f"{ha1}:{challenge['nonce']}:{nc}:{cnonce}:auth:{ha2}")
+    return (
+        f'Digest username="admin", realm="{challenge["realm"]}", nonce="{challenge["nonce"]}", uri="{uri}", '
+        f'algorithm=MD5, qop=auth, nc={nc}, cnonce="{cnonce}", response="{response}"'
+    )
+
+
+async def test_digest_only_answers_401_with_a_challenge_and_takes_http_digest(cams: CameraSimProcess) -> None:
+    await onvif_fault(cams, "1", "digest_only")
+    device, info_body = cams.onvif["1"], "<tds:GetDeviceInformation/>"
+    device_uri = "/onvif/device_service"
+    before = (await onvif_state(cams, "1"))["credentials"]
+    await ok(device, "<tds:GetSystemDateAndTime/>", password=None)  # still unauthenticated
+    nonces = []
+    for kw in ({}, {"password": None}):  # a right WS-Security token, or nothing: both refused the same way
+        refused = await post(device, request(info_body, **kw))
+        assert refused.status_code == 401 and refused.headers["content-type"] == "text/html", kw
+        assert b"<soap" not in refused.content.lower() and b"401" in refused.content
+        challenge = challenge_params(refused)
+        assert challenge["qop"] == "auth" and challenge["algorithm"] == "MD5" and challenge["realm"]
+        nonces.append(challenge["nonce"])
+    assert len(set(nonces)) == 2  # a fresh nonce with every 401
+
+    async def send(body: bytes, authorization: str) -> httpx.Response:
+        async with httpx.AsyncClient(timeout=3) as client:
+            headers = {**SOAP_HEADERS, "Authorization": authorization}
+            return await client.post(device, content=body, headers=headers)
+
+    plain = request(info_body, password=None)  # no WS-Security: Digest alone must do
+    first = digest_answer(challenge, PASSWORD, device_uri, "00000001")
+    answered = await send(plain, first)
+    assert answered.status_code == 200, answered.text
+    assert text(soap.parse(answered.content), "tds:Manufacturer") == "diemcau-sim"
+    assert (await send(plain, first)).status_code == 401  # the same nonce count again: a replay
+    assert (await send(plain, digest_answer(challenge, PASSWORD, device_uri, "00000002"))).status_code == 200
+    not_ours = {**challenge, "nonce": "f" * 32}
+    for bad in (
+        digest_answer(challenge, "wrong", device_uri, "00000003"),
+        digest_answer(challenge, PASSWORD, "/onvif/media_service", "00000004"),  # not the request's uri
+        digest_answer(not_ours, "wrong", device_uri, "00000001"),
+        "Basic YWRtaW46eHh4eHh4eHg=",
+    ):
+        again = await send(plain, bad)
+        assert again.status_code == 401 and "stale" not in challenge_params(again), bad
+    # the right password on a nonce the camera did not issue (or forgot): stale, RFC 7616 3.3
+    stale = await send(plain, digest_answer(not_ours, PASSWORD, device_uri, "00000001"))
+    assert stale.status_code == 401 and challenge_params(stale)["stale"] == "true"
+
+    # httpx's own DigestAuth does the round trip, on the media service too
+    async with httpx.AsyncClient(timeout=3, auth=httpx.DigestAuth("admin", PASSWORD)) as client:
+        body = request("<trt:GetProfiles/>", password=None)
+        profiles = await client.post(media(device), content=body, headers=SOAP_HEADERS)
+    assert profiles.status_code == 200 and len(soap.parse(profiles.content).findall("trt:Profiles", NS)) == 2
+
+    await onvif_fault(cams, "1", "clear")  # WS-Security again, and no challenge
+    await ok(device, info_body)
+    assert "www-authenticate" not in (await post(device, request(info_body, password=None))).headers
+    after = (await onvif_state(cams, "1"))["credentials"]
+    # what each request carried, as the camera counted it (Basic counts as none)
+    assert {k: n - before.get(k, 0) for k, n in after.items() if n != before.get(k, 0)} == {
+        "none": 5,
+        "ws-security": 2,
+        "digest": 8,
+    }
 
 
 async def test_set_encoder_changes_the_served_stream(cams: CameraSimProcess) -> None:

@@ -139,3 +139,35 @@ async def test_a_device_fault_and_an_unsupported_setting_are_named(controller, c
     assert limited["status"] == "planned", limited
     assert rows(limited)["resolution"]["desired"] == "640x360"
     assert rows(limited)["bitrate_kbps"]["desired"] == 256  # within its 64..512
+
+
+async def test_a_camera_taking_only_http_digest_is_provisioned_end_to_end(controller, cams):
+    """A camera set to "digest only" answers WS-Security with 401 and a Digest challenge: the job's
+    client falls back to HTTP Digest once, stays on it, and plan, apply and verify go as usual."""
+    ids = await setup_province(controller, cams)
+    h = controller.auth(Role.technician)
+    # 640x360 at 12 fps differs from camera 1 whether another test provisioned it (320x180, 10) or not
+    for key, value in {"camera_resolution": "640x360", "camera_fps": "12"}.items():
+        r = await controller.client.put(f"/api/v1/standards/{key}", json={"value": value}, headers=h)
+        assert r.status_code == 200, r.text
+    await cams.onvif_fault("1", "digest_only")
+    try:
+        before = await onvif_credentials(cams, "1")
+        (applied,) = await run_job(controller, "apply", [ids["1"]])
+        after = await onvif_credentials(cams, "1")
+    finally:
+        await cams.onvif_fault("1", "clear")
+    assert applied["status"] == "applied", applied
+    measured = rows(applied)
+    assert measured["resolution"]["measured"] == "640x360"
+    assert 10.2 <= measured["fps"]["measured"] <= 13.8
+    carried = {k: n - before.get(k, 0) for k, n in after.items() if n != before.get(k, 0)}
+    # WS-Security refused twice (the clock read again between), then every call on Digest
+    assert carried["ws-security"] == 2 and carried["digest"] >= 8 and "both" not in carried, carried
+    assert "onvif-s3cret" not in str(applied)
+
+
+async def onvif_credentials(cams: CameraSimProcess, name: str) -> dict[str, int]:
+    """Requests the simulated camera received, by the credentials they carried."""
+    reply = await cams.request({"op": "onvif_list"})
+    return next(c for c in reply["cameras"] if c["name"] == name)["credentials"]

@@ -38,6 +38,7 @@ from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
 from aiortc.rtcrtpsender import RTCRtpSender
 
+from camera import rtp_fanout
 from camera.ice import IceServer
 from camera.ingest import CameraSource, MediaPacket, Subscription
 from camera.playability import Unplayable, judge
@@ -189,8 +190,10 @@ class Relay:
         probe_s: float = 3.0,
         ice_servers: Sequence[IceServer] = (),
         ice_policy: str = "all",
+        rtp_loop: str = "fanout",
     ) -> None:
         self.probe_s = probe_s
+        self.rtp_loop = rtp_loop
         self.ice_servers = tuple(ice_servers)
         self.ice_policy = ice_policy
         self.max_per_camera = max_per_camera
@@ -243,6 +246,8 @@ class Relay:
             transceiver = pc.addTransceiver(track, direction="sendonly")
             transceiver.setCodecPreferences(H264_CODECS)
             install_packer(transceiver.sender, self._cache(camera_id))
+            if self.rtp_loop == "fanout":
+                rtp_fanout.install(transceiver.sender)
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception:

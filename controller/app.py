@@ -166,6 +166,7 @@ async def build_state(settings: Settings) -> AppState:
             probe_s=settings.relay_probe_s,
             ice_servers=[entry.server() for entry in settings.relay_ice_servers],
             ice_policy=settings.relay_ice_transport_policy,
+            rtp_loop=settings.relay_rtp_loop,
         ),
         sinks=SinkDispatcher(db, box, settings, signal),
         metrics=metrics,

@@ -228,6 +228,11 @@ class Settings(BaseSettings):
     relay_ice_transport_policy: Literal["all", "relay"] = Field(
         default="all", description="relay: the relay's own ICE uses only TURN-relayed candidates"
     )
+    relay_rtp_loop: Literal["fanout", "aiortc"] = Field(
+        default="fanout",
+        description="fanout: each viewer rewrites the shared packets' headers, encrypts and sends "
+        "(camera.rtp_fanout); aiortc: aiortc's own RTP loop (the relay before it, for comparison)",
+    )
     relay_probe_s: float = Field(
         default=3,
         ge=0,

@@ -106,7 +106,7 @@ def bench_relay(
     measure_s: Annotated[float, typer.Option(min=3, max=120, help="Seconds of each CPU measurement")] = 10,
     width: Annotated[int, typer.Option(min=160, max=3840)] = 1280,
     height: Annotated[int, typer.Option(min=90, max=2160)] = 720,
-    fps: Annotated[int, typer.Option(min=1, max=60)] = 15,
+    fps: Annotated[int, typer.Option(min=1, max=60)] = 25,
     kbps: Annotated[int, typer.Option(min=100, max=20000)] = 1500,
     baseline: Annotated[int, typer.Option(min=0, max=10, help="Viewers of the transcoding baseline")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON only (the default output)")] = True,

@@ -14,6 +14,9 @@ that gives each frame's arrival without the relay.
   at the direct RTSP reader (frames matched by timestamp; same clock).
 - ``transcodes``: frames the relay decoded or encoded: 0 by construction (its
   track yields encoded packets only), reported from the controller's relay stats.
+- ``aiortc_loop``: the same figures with aiortc's own RTP send loop
+  (``DIEMCAU_RELAY_RTP_LOOP=aiortc``: the relay before ``camera.rtp_fanout``),
+  and ``cpu_per_viewer_vs_aiortc_loop``, the ratio of the two.
 - ``baseline_cpu_pct_per_viewer``: aiortc's ``MediaPlayer(decode=True)`` +
   ``MediaRelay``, a decode and one encode per viewer, for a few viewers.
 """
@@ -134,6 +137,62 @@ def _split(total: int, per_process: int) -> list[int]:
     return [min(per_process, total - i) for i in range(0, total, per_process)]
 
 
+def _relay(rtsp: str, viewers: int, measure_s: float, tmp: Path, rtp_loop: str) -> dict:
+    """One controller with ``viewers`` viewers of the camera: CPU, first frames, added latency."""
+    settings = {
+        "DIEMCAU_MONITOR_ENABLED": "false",
+        "DIEMCAU_CAMERA_MONITOR_ENABLED": "false",
+        "DIEMCAU_RELAY_MAX_VIEWERS_PER_CAMERA": str(viewers + 10),
+        "DIEMCAU_RELAY_MAX_VIEWERS": str(viewers + 10),
+        "DIEMCAU_RELAY_MAX_VIEWERS_PER_USER": str(viewers + 10),
+        "DIEMCAU_RELAY_RTP_LOOP": rtp_loop,
+    }
+    with ControllerProcess(host=SERVER_IP, settings=settings) as ctl:
+        token = ctl.token()
+        r = httpx.post(
+            f"{ctl.url}/api/v1/units",
+            json={"code": "B", "name": "Bench", "level": "province"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        r.raise_for_status()
+        r = httpx.post(
+            f"{ctl.url}/api/v1/cameras",
+            json={"name": "bench", "unit": "B", "url": rtsp},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        r.raise_for_status()
+        whep = f"{ctl.url}/whep/cameras/{r.json()['id']}"
+        proc = psutil.Process(ctl.proc.pid)
+        direct = DirectReader(rtsp)
+        direct.start()
+        first = _receivers(whep, token, [1], 3 * measure_s + 30, tmp)  # keeps the pull warm
+        time.sleep(2)
+        cpu_one = _cpu(proc, measure_s)
+        rest = _receivers(whep, token, _split(viewers - 1, 10), measure_s + 5, tmp)
+        cpu_all = _cpu(proc, measure_s)
+        data = _collect(rest, tmp)
+        r = httpx.get(f"{ctl.url}/api/v1/relay/stats", headers={"Authorization": f"Bearer {token}"})
+        stats = r.json() if r.status_code == 200 else {}
+        first[0].terminate()
+        first[0].wait(10)
+        direct.stop.set()
+    latencies = [x for d in data for x in added_latency(d["records"], direct.records)]
+    first_frames = [x for d in data for x in d["first_frame_s"]]
+    receiving = sum(1 for d in data for n in d["frames"] if n > 0) + 1
+    return {
+        "cpu_pct_one_viewer": round(cpu_one, 2),
+        "cpu_pct_all_viewers": round(cpu_all, 2),
+        "cpu_pct_per_viewer": round((cpu_all - cpu_one) / max(viewers - 1, 1), 3),
+        "first_frame_p95_s": round(_p95(first_frames) or -1, 3),
+        "first_frame_median_s": round(statistics.median(first_frames), 3) if first_frames else None,
+        "added_latency_p95_s": round(_p95(latencies) or -1, 4),
+        "added_latency_median_s": round(statistics.median(latencies), 4) if latencies else None,
+        "latency_frames_matched": len(latencies),
+        "transcodes": stats.get("transcodes"),
+        "viewers_receiving": receiving,
+    }
+
+
 def measure(
     viewers: int, measure_s: float, width: int, height: int, fps: int, kbps: int, baseline: int
 ) -> dict:
@@ -145,55 +204,13 @@ def measure(
     }
     with CameraSimProcess(1, host=SERVER_IP, width=width, height=height, fps=fps, bitrate_kbps=kbps) as cams:
         rtsp = cams.urls["1"]
-        settings = {
-            "DIEMCAU_MONITOR_ENABLED": "false",
-            "DIEMCAU_CAMERA_MONITOR_ENABLED": "false",
-            "DIEMCAU_RELAY_MAX_VIEWERS_PER_CAMERA": str(viewers + 10),
-            "DIEMCAU_RELAY_MAX_VIEWERS": str(viewers + 10),
-        }
-        with ControllerProcess(host=SERVER_IP, settings=settings) as ctl:
-            token = ctl.token()
-            r = httpx.post(
-                f"{ctl.url}/api/v1/units",
-                json={"code": "B", "name": "Bench", "level": "province"},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            r.raise_for_status()
-            r = httpx.post(
-                f"{ctl.url}/api/v1/cameras",
-                json={"name": "bench", "unit": "B", "url": rtsp},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            r.raise_for_status()
-            whep = f"{ctl.url}/whep/cameras/{r.json()['id']}"
-            proc = psutil.Process(ctl.proc.pid)
-            direct = DirectReader(rtsp)
-            direct.start()
-            first = _receivers(whep, token, [1], 3 * measure_s + 30, tmp)  # keeps the pull warm
-            time.sleep(2)
-            cpu_one = _cpu(proc, measure_s)
-            rest = _receivers(whep, token, _split(viewers - 1, 10), measure_s + 5, tmp)
-            cpu_all = _cpu(proc, measure_s)
-            data = _collect(rest, tmp)
-            r = httpx.get(f"{ctl.url}/api/v1/relay/stats", headers={"Authorization": f"Bearer {token}"})
-            stats = r.json() if r.status_code == 200 else {}
-            first[0].terminate()
-            direct.stop.set()
-        latencies = [x for d in data for x in added_latency(d["records"], direct.records)]
-        first_frames = [x for d in data for x in d["first_frame_s"]]
-        receiving = sum(1 for d in data for n in d["frames"] if n > 0) + 1
-        result |= {
-            "cpu_pct_one_viewer": round(cpu_one, 2),
-            "cpu_pct_all_viewers": round(cpu_all, 2),
-            "cpu_pct_per_viewer": round((cpu_all - cpu_one) / max(viewers - 1, 1), 3),
-            "first_frame_p95_s": round(_p95(first_frames) or -1, 3),
-            "first_frame_median_s": round(statistics.median(first_frames), 3) if first_frames else None,
-            "added_latency_p95_s": round(_p95(latencies) or -1, 4),
-            "added_latency_median_s": round(statistics.median(latencies), 4) if latencies else None,
-            "latency_frames_matched": len(latencies),
-            "transcodes": stats.get("transcodes"),
-            "viewers_receiving": receiving,
-        }
+        result |= _relay(rtsp, viewers, measure_s, tmp, "fanout")
+        # the same relay with aiortc's own RTP loop: the relay as it was before camera.rtp_fanout
+        before = _relay(rtsp, viewers, measure_s, tmp, "aiortc")
+        result["aiortc_loop"] = before
+        result["cpu_per_viewer_vs_aiortc_loop"] = round(
+            result["cpu_pct_per_viewer"] / max(before["cpu_pct_per_viewer"], 1e-6), 2
+        )
         if baseline:
             port = free_port()
             server = subprocess.Popen(

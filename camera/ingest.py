@@ -70,6 +70,7 @@ class MediaPacket:
 
 
 MAX_STAMP_GAP_S = 10.0  # a larger step between two packets' timestamps is a jump, not a rate
+MAX_REORDER_S = 1.0  # B-frames move a picture by a few frame intervals, never this far
 OPEN_BURST_S = 1.0  # an RTSP open delivers what the camera buffered this long, all at once
 
 
@@ -116,8 +117,11 @@ class SourceStats:
         # falling back to arrival times.
         stamped = [r for r in inside if r[3] is not None]
         clock = [float(r[3]) for r in stamped]  # type: ignore[arg-type]
-        media_ok = len(stamped) >= 2 and all(  # a camera restarting its clock goes back
-            0 < b - a <= MAX_STAMP_GAP_S for a, b in zip(clock, clock[1:], strict=False)
+        media_ok = (
+            len(stamped) >= 2
+            and all(  # a camera restarting its clock goes back
+                0 < b - a <= MAX_STAMP_GAP_S for a, b in zip(clock, clock[1:], strict=False)
+            )
         )
         if media_ok:
             inside, times = stamped, clock
@@ -398,9 +402,13 @@ class CameraSource:
                 if packet.size == 0:
                     continue
                 pts, dts = packet.pts, packet.dts
-                # B-frames: sent in decode order, shown in another (a later picture comes first)
+                # B-frames: sent in decode order, shown in another (a later picture comes first).
+                # A camera clock that jumps back also makes a pts go back, by far more than the
+                # few frames B-frames reorder: that is not counted.
                 if (pts is not None and dts is not None and pts != dts) or (
-                    pts is not None and last_pts is not None and pts < last_pts
+                    pts is not None
+                    and last_pts is not None
+                    and 0 < (last_pts - pts) * (packet.time_base or self.info.time_base) < MAX_REORDER_S
                 ):
                     self.stats.reordered += 1
                 last_pts = pts if pts is not None else last_pts

@@ -2,7 +2,8 @@
 
 The relay forwards the camera's packets without transcoding (`camera.relay`), so what the
 camera sends is what the browser must decode. Browsers' WebRTC decodes H.264 everywhere
-(RFC 7742 makes it mandatory) but H.265 only in a few builds, and its H.264 receivers
+(RFC 7742 makes it mandatory) but H.265 only in recent builds with a hardware decoder
+(Chrome 136+, Safari 18+), and aiortc, our relay, sends only VP8 and H.264; its H.264 receivers
 assume pictures arrive in display order: with B-frames the jitter buffer shows a few
 pictures per second and stutters while 25 arrive. Offering such a stream would give a black
 tile that says "Connecting…" forever, so it is refused with its reason instead, and health
@@ -19,7 +20,10 @@ __all__ = ["CODEC_NAMES", "PLAYABLE_CODECS", "Unplayable", "judge"]
 PLAYABLE_CODECS = frozenset({"h264"})
 # FFmpeg's codec names as operators know them.
 CODEC_NAMES = {"h264": "H.264", "hevc": "H.265", "mjpeg": "MJPEG", "mpeg4": "MPEG-4 Part 2"}
-FIX = "set the camera's sub-stream to H.264 baseline or main profile without B-frames"
+FIX = (
+    "set the camera's sub-stream to H.264 baseline or main profile without B-frames "
+    "(B-frames are a setting of the camera's web page: ONVIF Media1 has none)"
+)
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,9 @@ def judge(codec: str, reordered: int) -> Unplayable | None:
     """None when the relay can give the stream to a browser as it is."""
     name = CODEC_NAMES.get(codec, codec.upper())
     if codec not in PLAYABLE_CODECS:
-        return Unplayable("codec", name, f"the camera sends {name}; browsers play H.264 only")
+        return Unplayable(
+            "codec", name, f"the camera sends {name}; the relay passes H.264 only, which every browser plays"
+        )
     if reordered:
         return Unplayable(
             "b_frames", name, "the camera sends H.264 with B-frames; browsers show them out of order"

@@ -85,7 +85,7 @@ from gi.repository import GLib, Gst, GstRtsp, GstRtspServer, GstVideo  # noqa: E
 # the same name as camera.sim.control.RTSP_PASSWORD_ENV (this script runs on Debian's python).
 RTSP_PASSWORD_ENV = "DIEMCAU_SIM_RTSP_PASSWORD"
 
-# What cameras at one-stop desks really send (docs/devices/ip-camera.md): plain H.264 with in-band
+# What cameras at one-stop desks really send (docs/devices/ip-camera-streams.md): plain H.264 with in-band
 # parameter sets, the same with parameter sets only in the SDP (sprop-parameter-sets), four slices
 # per picture, B-frames, H.265, and H.264 with AAC audio.
 STREAM_KINDS = ("h264", "sdp-only", "multi-slice", "bframes", "h265", "aac")

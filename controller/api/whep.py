@@ -112,7 +112,7 @@ async def watch_camera(
                 f"{exc.why.detail}; {FIX}",
                 request.url.path,
                 camera_id=str(cam.id),
-                onvif=provisionable,
+                onvif=provisionable and exc.why.code == "codec",  # ONVIF Media1 sets the codec, not B-frames
                 **exc.why.as_dict(),
             ),
         )

@@ -50,8 +50,7 @@ PROBLEM_TEXT = {
     "moved": "scene changed: camera turned away",
     "low_fps": "frame rate too low",
     "rare_keyframes": "keyframes too rare",
-    "stream_unplayable": "browsers cannot play this stream (not H.264, or H.264 with B-frames): "
-    f"{FIX}",
+    "stream_unplayable": f"browsers cannot play this stream (not H.264, or H.264 with B-frames): {FIX}",
 }
 
 
@@ -190,7 +189,12 @@ class CameraMonitor:
             rates = source.stats.rates(window_s=max(s.camera_measure_s, 1.0))
         if key is not None:
             w.last_key_at = key.received
-        if key is None or source.info is None:
+        if key is None and source.stats.state == "streaming" and source.stats.pull_pictures > 0:
+            # pictures flow but no keyframe came within the wait: a "smart codec" GOP of many
+            # seconds, not a dead stream (a viewer joining would wait as long for a picture)
+            obs = Observation(health={"problems": ["rare_keyframes"]})
+            measures = rates
+        elif key is None or source.info is None:
             streaming = source.stats.state == "streaming"
             refused = not streaming and source.stats.last_code == "auth_failed"
             code = "stalled" if streaming else "auth_failed" if refused else "offline"

@@ -90,13 +90,16 @@ export function parseIceLinks(header) {
 /** The bilingual reason a camera's stream is refused (a stream-unplayable problem) and the fix. */
 export function unplayableMessage(problem) {
   const codec = problem.codec || "?";
-  const why = problem.reason === "b_frames"
+  const bFrames = problem.reason === "b_frames";
+  const why = bFrames
     ? `Camera gửi H.264 có B-frame, trình duyệt hiển thị sai thứ tự / The camera sends H.264 with B-frames, which browsers show out of order`
-    : `Trình duyệt không phát được luồng ${codec} của camera / Browsers cannot play the camera's ${codec} stream`;
-  const fix = "Hãy đặt luồng phụ của camera về H.264 baseline/main, không dùng B-frame"
-    + (problem.onvif ? " (Cấu hình camera qua ONVIF làm được việc này)" : "")
-    + " / Set the camera's sub-stream to H.264 baseline/main without B-frames"
-    + (problem.onvif ? " (camera provisioning over ONVIF can do it)" : "");
+    : `Không phát được luồng ${codec} của camera trong trình duyệt, bộ chuyển tiếp chỉ chuyển H.264 / The camera's ${codec} stream cannot be played in a browser: the relay passes H.264 only`;
+  const fix = bFrames
+    ? "Hãy tắt B-frame trên trang web của camera (hoặc chọn H.264 baseline) / Turn B-frames off on the camera's web page (or choose H.264 baseline)"
+    : "Hãy đặt luồng phụ của camera về H.264 baseline/main"
+      + (problem.onvif ? " (Cấu hình camera qua ONVIF làm được việc này)" : "")
+      + " / Set the camera's sub-stream to H.264 baseline/main"
+      + (problem.onvif ? " (camera provisioning over ONVIF can do it)" : "");
   return `${why}. ${fix}.`;
 }
 

@@ -92,3 +92,22 @@ async def test_a_camera_blurred_from_its_first_frame_is_blurred(controller):
         assert h["state"] == "degraded" and h["baseline_sharpness"] is None, h
         assert h["measures"]["sharpness"] < 15, h
         await until(lambda: alarmed(controller, {"camera_blurred"}), what="camera_blurred alarm")
+
+
+async def test_a_gop_longer_than_the_keyframe_wait_is_rare_keyframes_not_stalled(controller):
+    """A "smart codec" camera: pictures flow, keyframes come every 20 s. The health sample that
+    waits 4 s for a new keyframe must not call it a stream that sends nothing."""
+    with CameraSimProcess(1, fps=15, key_int=300) as cams:
+        r = await controller.client.post(
+            "/api/v1/cameras",
+            json={"name": "Một cửa", "unit": "DEMO-H01", "url": cams.urls["1"]},
+            headers=controller.auth(Role.technician),
+        )
+        cam_id = r.json()["id"]
+        h = await wait_health(controller, cam_id, lambda h: "rare_keyframes" in h["problems"])
+        assert h["state"] == "degraded", h
+        assert h["measures"]["fps"] and h["measures"]["fps"] > 10, h
+        history = await controller.client.get(
+            f"/api/v1/cameras/{cam_id}/health/history", headers=controller.auth(Role.ioc_viewer)
+        )
+        assert "stalled" not in {p.get("state") for p in history.json().get("points", [])}

@@ -64,9 +64,10 @@ register({
     "ioc.play.failed": "Không phát được",
     "ioc.play.stopped": "Đã dừng",
     "ioc.play.no_picture": "Camera không gửi hình",
-    "ioc.play.unplayable": "Trình duyệt không phát được luồng {codec}",
+    "ioc.play.unplayable": "Không phát được luồng {codec} trong trình duyệt",
     "ioc.unplayable.b_frames": "Luồng H.264 có B-frame: trình duyệt hiển thị sai",
-    "ioc.unplayable.fix": "Đặt luồng phụ về H.264 baseline/main, không B-frame",
+    "ioc.unplayable.fix": "Đặt luồng phụ về H.264 baseline/main",
+    "ioc.unplayable.fix_b_frames": "Tắt B-frame trên trang web của camera",
     "ioc.unplayable.provision": "Cấu hình camera",
     "ioc.problem.stream_unplayable": "Trình duyệt không phát được",
     "ioc.kind.camera_stream_unplayable": "Luồng camera trình duyệt không phát được",
@@ -146,9 +147,10 @@ register({
     "ioc.play.failed": "Cannot play",
     "ioc.play.stopped": "Stopped",
     "ioc.play.no_picture": "The camera sends no picture",
-    "ioc.play.unplayable": "Browsers cannot play this {codec} stream",
+    "ioc.play.unplayable": "This {codec} stream cannot play in a browser",
     "ioc.unplayable.b_frames": "H.264 with B-frames: browsers show it out of order",
-    "ioc.unplayable.fix": "Set the sub-stream to H.264 baseline/main without B-frames",
+    "ioc.unplayable.fix": "Set the sub-stream to H.264 baseline/main",
+    "ioc.unplayable.fix_b_frames": "Turn B-frames off on the camera's web page",
     "ioc.unplayable.provision": "Provision the camera",
     "ioc.problem.stream_unplayable": "Unplayable in browsers",
     "ioc.kind.camera_stream_unplayable": "Camera stream browsers cannot play",
@@ -463,7 +465,8 @@ const PROVISION_ROLES = ["admin", "technician"]; // POST /provisioning/cameras (
 export function unplayable(ctx, problem) {
   const { t } = ctx;
   const why = problem.reason === "b_frames" ? t("ioc.unplayable.b_frames") : t("ioc.play.unplayable", { codec: problem.codec });
-  const parts = [h("strong", {}, why), h("span", {}, t("ioc.unplayable.fix"))];
+  const fix = problem.reason === "b_frames" ? t("ioc.unplayable.fix_b_frames") : t("ioc.unplayable.fix");
+  const parts = [h("strong", {}, why), h("span", {}, fix)];
   if (problem.onvif && PROVISION_ROLES.includes(ctx.user.role)) {
     parts.push(h("a", { class: "button", href: "#/tech/provision", onclick: (ev) => ev.stopPropagation() }, t("ioc.unplayable.provision")));
   }

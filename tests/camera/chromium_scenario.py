@@ -82,29 +82,8 @@ async def main(profile: str = "baseline") -> dict:
         CameraSimProcess(1, host=SERVER_IP, fps=15, profile=profile) as cams,
         tempfile.TemporaryDirectory() as tmp,
     ):
-        settings = Settings(
-            data_dir=Path(tmp) / "data", secret_key=Fernet.generate_key().decode(), monitor_enabled=False
-        )
-        app = create_app(settings)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((SERVER_IP, 0))
-        port = sock.getsockname()[1]
-        server, serving = await _serve(app, sock)
-        try:
-            state = app.state.diemcau
-            async with state.db.transaction() as session:
-                await units.upsert_units(session, units.legacy_demo_specs(districts=1, communes=1))
-                viewer = User(username="viewer", role="ioc_viewer", password_hash="!unused")
-                session.add(viewer)
-                cam = await registry.create_camera(
-                    session, state.box, CameraCreate(name="Một cửa", unit="DEMO", url=cams.urls["1"]), SYSTEM
-                )
-            token, _ = user_token(state.box, viewer, timedelta(minutes=5))
-            await _browse(out, state, f"http://{SERVER_IP}:{port}", str(cam.id), token, Path(tmp) / "profile")
-        finally:
-            server.should_exit = True
-            await asyncio.wait_for(serving, 15)
+        async with _controller(cams, Path(tmp)) as (state, base, ids, token):
+            await _browse(out, state, base, ids["1"], token, Path(tmp) / "profile")
         out["viewers_after_shutdown"] = state.relay.count()
     return out
 

@@ -12,12 +12,12 @@ import time
 import uuid
 
 import pytest
-from aiortc import RTCPeerConnection
 from pydantic import ValidationError
 
 from controller.bench.harness import free_port
 from controller.roles import Role
 from controller.settings import IceServerSetting
+from tests.support.whep import sdp_offer
 
 SECRET = "coturn-shared-secret"
 ICE = [
@@ -73,14 +73,9 @@ async def test_the_whep_answer_advertises_the_servers_in_link_headers(controller
     tech = controller.auth(Role.technician)
     body = {"name": f"cam {uuid.uuid4().hex[:6]}", "unit": "DEMO", "url": f"rtsp://127.0.0.1:{free_port()}/x"}
     camera = (await controller.client.post("/api/v1/cameras", json=body, headers=tech)).json()["id"]
-    pc = RTCPeerConnection()
-    pc.addTransceiver("video", direction="recvonly")
-    await pc.setLocalDescription(await pc.createOffer())
-    offer = re.sub(r"a=candidate:[^\r\n]*\r\n|a=end-of-candidates\r\n", "", pc.localDescription.sdp)
-    await pc.close()
     r = await controller.client.post(
         f"/whep/cameras/{camera}",
-        content=offer,
+        content=await sdp_offer(),
         headers=controller.auth(Role.ioc_viewer) | {"Content-Type": "application/sdp"},
     )
     assert r.status_code == 201, r.text

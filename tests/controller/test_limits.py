@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import uuid
 
 import pytest
-from aiortc import RTCPeerConnection
 
 from controller.bench.harness import free_port
 from controller.roles import Role
 from tests.support.sse import open_stream
 from tests.support.waiting import until
+from tests.support.whep import sdp_offer
 
 LIMITS = {"sse_max_streams_per_user": 2, "relay_max_viewers_per_user": 1, "camera_keyframe_wait_s": 60}
 
@@ -64,20 +63,10 @@ async def test_job_and_session_streams_count_toward_the_same_cap(controller):
         assert unknown["status"] == 404, unknown
 
 
-async def offer() -> str:
-    """A browser's WHEP offer, without ICE candidates: the controller answers it, nothing is sent."""
-    pc = RTCPeerConnection()
-    pc.addTransceiver("video", direction="recvonly")
-    await pc.setLocalDescription(await pc.createOffer())
-    sdp = pc.localDescription.sdp
-    await pc.close()
-    return re.sub(r"a=candidate:[^\r\n]*\r\n|a=end-of-candidates\r\n", "", sdp)
-
-
 async def watch(ctl, camera: str, role: Role):
     return await ctl.client.post(
         f"/whep/cameras/{camera}",
-        content=await offer(),
+        content=await sdp_offer(),
         headers=ctl.auth(role) | {"Content-Type": "application/sdp"},
     )
 

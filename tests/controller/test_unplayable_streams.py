@@ -4,30 +4,18 @@ plain H.264 is answered as before."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from aiortc import RTCPeerConnection
 
 from camera.sim.process import CameraSimProcess
 from controller.roles import Role
 from tests.controller.camera_helpers import SAMPLING
 from tests.support.waiting import until
+from tests.support.whep import sdp_offer
 
 
 @pytest.fixture
 def controller_settings() -> dict:
     return dict(SAMPLING)
-
-
-async def offer() -> str:
-    """A browser's receive-only offer, without candidates: nothing is ever sent."""
-    pc = RTCPeerConnection()
-    pc.addTransceiver("video", direction="recvonly")
-    await pc.setLocalDescription(await pc.createOffer())
-    sdp = pc.localDescription.sdp
-    await pc.close()
-    return re.sub(r"a=candidate:[^\r\n]*\r\n|a=end-of-candidates\r\n", "", sdp)
 
 
 async def test_h265_and_b_frames_are_refused_with_their_reason_and_raised_in_health(controller):
@@ -44,7 +32,7 @@ async def test_h265_and_b_frames_are_refused_with_their_reason_and_raised_in_hea
         async def watch(name: str):
             return await controller.client.post(
                 f"/whep/cameras/{ids[name]}",
-                content=await offer(),
+                content=await sdp_offer(),
                 headers=viewer | {"Content-Type": "application/sdp"},
             )
 

@@ -53,6 +53,7 @@ CHROMIUM_ARGS = [
 ]
 FIRST_FRAME_TIMEOUT_S = 15.0
 COLLECT_S = 3.0
+KIND_COLLECT_S = 1.5  # a stream kind plays: 25 fps for this long is ~37 frames
 
 
 def _h264_fmtp(sdp: str) -> list[str]:
@@ -376,7 +377,7 @@ async def _kind(page, url: str) -> dict:  # type: ignore[no-untyped-def]
         FIRST_FRAME_TIMEOUT_S,
     )
     if player.get("state") not in ("unplayable", "failed"):
-        await asyncio.sleep(COLLECT_S)
+        await asyncio.sleep(KIND_COLLECT_S)
         player = await page.evaluate("window.__player || {}")
     return {
         "state": player.get("state"),

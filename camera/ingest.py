@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import random
@@ -67,6 +68,13 @@ class MediaPacket:
     time_base: Fraction
     keyframe: bool
     received: float
+
+    @functools.cached_property
+    def clock90(self) -> int:
+        """The presentation time on RTP's 90 kHz video clock (the decode time if there is no
+        pts), worked out once per picture for all its viewers."""
+        stamp = self.pts if self.pts is not None else self.dts
+        return int((stamp or 0) * self.time_base * 90000)
 
 
 MAX_STAMP_GAP_S = 10.0  # a larger step between two packets' timestamps is a jump, not a rate

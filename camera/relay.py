@@ -24,7 +24,6 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 from aiortc import (
     MediaStreamTrack,
@@ -46,8 +45,6 @@ from camera.playability import Unplayable, judge
 log = logging.getLogger("diemcau.relay")
 
 __all__ = ["PacketTrack", "Relay", "RelayFull", "StreamUnplayable", "Viewer"]
-
-CLOCK = Fraction(1, 90000)
 
 
 class StreamUnplayable(Exception):
@@ -130,8 +127,7 @@ class PacketTrack(MediaStreamTrack):
         self._last_out = 0
 
     def _rebase(self, packet: MediaPacket) -> int:
-        pts = packet.pts if packet.pts is not None else packet.dts
-        pts90 = int((pts or 0) * packet.time_base / CLOCK)
+        pts90 = packet.clock90
         step = pts90 - self._last_in if self._last_in is not None else None
         if self._offset is None or step is None or step < 0 or step > 5 * 90000:
             # first packet, or the source restarted its clock: continue one frame after the last

@@ -105,7 +105,8 @@ def _run_rtp(
                 if frame is None:
                     continue
                 timestamp = uint32_add(origin, frame.timestamp)
-                header.stamp((clock.current_ntp_time() >> 14) & 0x00FFFFFF)
+                now = clock.current_ntp_time()
+                header.stamp((now >> 14) & 0x00FFFFFF)
                 srtp = dtls._tx_srtp
                 pair = dtls.transport._connection._nominated.get(1)
                 if srtp is None or pair is None:
@@ -125,7 +126,7 @@ def _run_rtp(
                 dtls._RTCDtlsTransport__tx_bytes += sent
                 dtls._RTCDtlsTransport__tx_packets += last + 1
                 # what the sender reports (RTCP SR) and its stats read
-                _set_private(sender, "ntp_timestamp", clock.current_ntp_time())
+                _set_private(sender, "ntp_timestamp", now)
                 _set_private(sender, "rtp_timestamp", timestamp)
                 _set_private(sender, "octet_count", octets)
                 _set_private(sender, "packet_count", packets)

@@ -19,7 +19,7 @@ import pytest
 from camera.netpolicy import NetPolicy
 from camera.onvif.client import OnvifClient, OnvifError
 from camera.onvif.soap import SoapFault, envelope, fault_envelope
-from tests.support.http_peer import SECRET_PAGE, Peer, running_peer
+from tests.support.http_peer import SECRET_PAGE, Peer, running_peer, serving
 
 LOOPBACK = NetPolicy(allow_loopback=True)
 
@@ -147,16 +147,8 @@ class DigestPeer:
         return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-@contextlib.asynccontextmanager
-async def digest_peer(**kw: object) -> AsyncIterator[DigestPeer]:
-    p = DigestPeer(**kw)  # type: ignore[arg-type]
-    server = await asyncio.start_server(p.handle, "127.0.0.1", 0)
-    p.port = server.sockets[0].getsockname()[1]
-    try:
-        yield p
-    finally:
-        server.close()
-        await server.wait_closed()
+def digest_peer(**kw: object) -> contextlib.AbstractAsyncContextManager[DigestPeer]:
+    return serving(DigestPeer(**kw))  # type: ignore[arg-type]
 
 
 async def test_a_digest_challenge_past_the_cap_is_bad_reply_and_is_not_read_to_its_end() -> None:

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 SECRET_PAGE = b"<html><body>internal admin page: db-password=hunter2</body></html>"
 
@@ -53,13 +54,20 @@ class Peer:
             writer.close()
 
 
+P = TypeVar("P")
+
+
 @contextlib.asynccontextmanager
-async def running_peer() -> AsyncIterator[Peer]:
-    p = Peer()
-    server = await asyncio.start_server(p.handle, "127.0.0.1", 0)
-    p.port = server.sockets[0].getsockname()[1]
+async def serving(p: P) -> AsyncIterator[P]:
+    """``p`` (anything with an asyncio stream ``handle`` and a ``port``) listening on loopback."""
+    server = await asyncio.start_server(p.handle, "127.0.0.1", 0)  # type: ignore[attr-defined]
+    p.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
     try:
         yield p
     finally:
         server.close()
         await server.wait_closed()
+
+
+def running_peer() -> contextlib.AbstractAsyncContextManager[Peer]:
+    return serving(Peer())

@@ -30,7 +30,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from urllib.parse import urlsplit
@@ -152,13 +152,19 @@ class SourceStats:
 
 
 class Subscription:
-    """A consumer's view of a source: ``async for packet in sub``."""
+    """A consumer's view of a source: ``async for packet in sub``.
+
+    A consumer that serves many subscriptions from one task (the relay's fan-out, one task
+    for all viewers of a camera) sets ``listener`` and polls ``queue`` when it is called,
+    instead of a task waiting on every queue.
+    """
 
     def __init__(self, source: CameraSource, queue_size: int) -> None:
         self.source = source
         self.queue: asyncio.Queue[MediaPacket] = asyncio.Queue(queue_size)
         self.waiting_for_key = True  # a consumer always starts on a keyframe
         self.dropped = 0
+        self.listener: Callable[[], None] | None = None  # called after each packet queued
 
     def offer(self, packet: MediaPacket) -> None:
         if self.waiting_for_key and not packet.keyframe:
@@ -170,6 +176,8 @@ class Subscription:
             return
         self.waiting_for_key = False
         self.queue.put_nowait(packet)
+        if self.listener is not None:
+            self.listener()
 
     def __aiter__(self) -> Subscription:
         return self

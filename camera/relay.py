@@ -22,7 +22,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from aiortc import (
@@ -136,8 +136,7 @@ class PacketTrack(MediaStreamTrack):
         self._last_out = pts90 + self._offset
         return self._last_out
 
-    async def recv(self) -> Relayed:  # type: ignore[override]
-        media = await self.sub.queue.get()
+    def _relayed(self, media: MediaPacket) -> Relayed:
         source = self.sub.source
         if source.info is not None and judge(source.info.codec, source.stats.reordered) is not None:
             self.stop()  # ends the viewer: its player asks again and is told why (StreamUnplayable)
@@ -146,6 +145,23 @@ class PacketTrack(MediaStreamTrack):
         if self.first_sent_at is None:
             self.first_sent_at = time.monotonic()
         return Relayed(media, self._rebase(media) % (1 << 32))
+
+    async def recv(self) -> Relayed:  # type: ignore[override]
+        return self._relayed(await self.sub.queue.get())
+
+    def poll(self) -> Relayed | None:
+        """The next packet if one is queued, else None (``camera.rtp_fanout`` serves all viewers
+        of a camera from one task, woken by ``listen``)."""
+        if self.readyState != "live":
+            raise MediaStreamError("the track ended")
+        try:
+            media = self.sub.queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
+        return self._relayed(media)
+
+    def listen(self, wake: Callable[[], None] | None) -> None:
+        self.sub.listener = wake
 
 
 def install_packer(sender: RTCRtpSender, cache: PayloadCache) -> None:
@@ -198,12 +214,19 @@ class Relay:
         self.queue_size = queue_size
         self.viewers: dict[uuid.UUID, Viewer] = {}
         self._caches: dict[uuid.UUID, PayloadCache] = {}
+        self._groups: dict[uuid.UUID, rtp_fanout.Group] = {}
 
     def _cache(self, camera_id: uuid.UUID) -> PayloadCache:
         cache = self._caches.get(camera_id)
         if cache is None:
             cache = self._caches[camera_id] = PayloadCache()
         return cache
+
+    def _group(self, camera_id: uuid.UUID) -> rtp_fanout.Group:
+        group = self._groups.get(camera_id)
+        if group is None:
+            group = self._groups[camera_id] = rtp_fanout.Group()
+        return group
 
     def count(self, camera_id: uuid.UUID | None = None, owner: str | None = None) -> int:
         return sum(
@@ -243,7 +266,7 @@ class Relay:
             transceiver.setCodecPreferences(H264_CODECS)
             install_packer(transceiver.sender, self._cache(camera_id))
             if self.rtp_loop == "fanout":
-                rtp_fanout.install(transceiver.sender)
+                rtp_fanout.install(transceiver.sender, self._group(camera_id))
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception:
@@ -293,6 +316,7 @@ class Relay:
             "packets_sent": sum(v.track.sent for v in self.viewers.values()),
             "transcodes": sum(1 for v in self.viewers.values() if _encoder_opened(v.pc)),
             "payload_cache": {str(k): {"hits": c.hits, "misses": c.misses} for k, c in self._caches.items()},
+            "retransmits": sum(g.retransmits for g in self._groups.values()),
             "limits": {
                 "per_camera": self.max_per_camera,
                 "total": self.max_total,

@@ -1,21 +1,26 @@
-"""A viewer's RTP send loop for pre-packetized pictures: rewrite the header, encrypt, send.
+"""One task sends a camera's pictures to all its viewers: rewrite the header, encrypt, send.
 
-aiortc's own loop (``RTCRtpSender._run_rtp``) builds an ``RtpPacket`` object for every
-packet, reads the wall clock twice, serializes its header extensions and awaits three
-layers (DTLS, ICE, the datagram protocol) before each ``sendto``: about two thirds of what
-a relayed viewer costs. A relay sends the same payloads to every viewer of a camera
-(``PayloadCache`` packetizes each picture once), so per viewer only a few header fields
-differ. This loop keeps one header per viewer, built once by aiortc itself (so the header
-extensions it negotiated are laid out by aiortc's own code), and per packet writes the
-marker bit, sequence number and timestamp into it, and the abs-send-time once per picture;
-then SRTP (libsrtp, through aiortc's session) and the datagram transport of the nominated
-ICE pair. What the rest of aiortc reads from the sender is kept up to date: the sender
-report counters, and a history for retransmissions asked by NACK (parsed back into an
-``RtpPacket`` only then, which is rare).
+aiortc runs one RTP loop per sender (``RTCRtpSender._run_rtp``): per picture and viewer a
+task wakes, awaits the track, and per packet builds an ``RtpPacket`` object, reads the wall
+clock twice, serializes its header extensions and awaits three layers (DTLS, ICE, the
+datagram protocol) before each ``sendto``. With forty viewers of one camera that is a
+thousand task wake-ups a second for the same bytes. Here a ``Group`` per camera is woken once
+per picture and, in one pass, sends it to every viewer: the payloads are the same for all
+(``PayloadCache`` packetizes each picture once), so per viewer only the header fields differ.
+Each viewer keeps one header, built once by aiortc itself (so the header extensions it
+negotiated are laid out by aiortc's own code); per packet the marker bit, sequence number and
+timestamp are written into it, and the abs-send-time once per picture; then SRTP (libsrtp,
+through aiortc's session) and ``sendto`` on the datagram transport of the nominated ICE pair
+(what aioice's ``send_data`` does, for host and TURN pairs alike). What the rest of aiortc
+reads from the sender is kept up to date: the sender report counters, and a history for
+retransmissions asked by NACK (parsed back into an ``RtpPacket`` only then, which is rare).
 
-It replaces ``_run_rtp`` on one sender instance (``install``), before aiortc starts it.
-The aiortc internals it touches are named in ``tests/camera/test_relay_internals.py``,
-which fails first if an aiortc release moves them (pyproject pins the version).
+Each viewer's own tracks still queue its packets (a late joiner's GOP, a slow viewer skipping
+to the next keyframe); the group drains them without a task per viewer. ``install`` replaces
+``_run_rtp`` on one sender before aiortc starts it: the sender's loop joins the group and
+waits, so aiortc's ``stop()`` ends it as before. The aiortc internals touched are named in
+``tests/camera/test_relay_internals.py``, which fails first if an aiortc release moves them
+(pyproject pins the version).
 """
 
 from __future__ import annotations
@@ -23,19 +28,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
+import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from aiortc import clock
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtp import RtpPacket, wrap_rtx
-from aiortc.utils import random16, random32, uint16_add, uint32_add
+from aiortc.utils import random16, random32, uint16_add
+from pylibsrtp import SRTP_MAX_TRAILER_LEN, Session
+from pylibsrtp import _binding as _srtp_binding
 
 log = logging.getLogger("diemcau.relay")
 
-__all__ = ["install"]
+_ffi, _srtp_protect, _SRTP_OK = (
+    _srtp_binding.ffi,
+    _srtp_binding.lib.srtp_protect,
+    _srtp_binding.lib.srtp_err_status_ok,
+)
+
+__all__ = ["Group", "PolledTrack", "install"]
 
 HISTORY = 512  # packets kept for NACK: ~3 s at 1.5 Mbit/s, as aiortc's RTP_HISTORY_SIZE (128) is shorter
 _SEQ_TS = struct.Struct("!HI")  # sequence number and timestamp, at offset 2 of the RTP header
@@ -81,59 +95,201 @@ class _Header:
             self.bytes[self.abs_at : self.abs_at + 3] = abs_send_time.to_bytes(3, "big")
 
 
-def install(sender: RTCRtpSender) -> None:
-    """Give ``sender`` this loop instead of aiortc's (call before the sender starts)."""
+@runtime_checkable
+class PolledTrack(Protocol):
+    """A track the group can serve without awaiting it (``camera.relay.PacketTrack``)."""
+
+    def poll(self) -> object | None:
+        """The next item for the sender's packer, None when nothing is queued; raises
+        ``MediaStreamError`` once the track ended."""
+
+    def listen(self, wake: Callable[[], None] | None) -> None:
+        """Call ``wake`` whenever an item is queued (None: stop calling)."""
+
+
+YIELD_AFTER_S = 0.005  # a pass over many viewers gives the event loop a turn this often
+
+
+class Group:
+    """The viewers of one camera, served by one task that wakes once per picture."""
+
+    def __init__(self) -> None:
+        self._members: dict[RTCRtpSender, _Member] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.retransmits = 0  # packets sent again on a viewer's NACK: loss on its path
+
+    def __len__(self) -> int:
+        return len(self._members)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _join(self, member: _Member) -> None:
+        self._members[member.sender] = member
+        member.track.listen(self.wake)
+        if self._task is None:
+            self._task = asyncio.create_task(self._serve(), name="relay fan-out")
+        self._wake.set()  # what the viewer's queue holds already (the GOP it is replayed)
+
+    def _leave(self, member: _Member) -> None:
+        if self._members.pop(member.sender, None) is None:
+            return
+        member.track.listen(None)
+        if not self._members and self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _serve(self) -> None:
+        wake = self._wake
+        while True:
+            await wake.wait()
+            wake.clear()
+            now = clock.current_ntp_time()
+            abs_send_time = (now >> 14) & 0x00FFFFFF
+            started = time.monotonic()
+            for member in list(self._members.values()):
+                if member.ended.done():
+                    continue
+                member.drain(now, abs_send_time)
+                if time.monotonic() - started > YIELD_AFTER_S:
+                    await asyncio.sleep(0)
+                    started = time.monotonic()
+
+
+def install(sender: RTCRtpSender, group: Group) -> None:
+    """Serve ``sender`` from ``group`` instead of aiortc's own loop (call before it starts)."""
     if not hasattr(sender, "_run_rtp") or not hasattr(sender, "_RTCRtpSender__rtp_exited"):
         raise RuntimeError("this aiortc version has no RTP loop to replace; update camera.rtp_fanout")
-    history: dict[int, bytes] = {}
-    sender._run_rtp = _run_rtp(sender, history)  # type: ignore[method-assign]
-    sender._retransmit = _retransmit(sender, history)  # type: ignore[method-assign]
+    if not isinstance(sender.track, PolledTrack):
+        raise TypeError("the fan-out serves tracks that can be polled (camera.relay.PacketTrack)")
+    history: dict[int, tuple[bytes, bytes]] = {}
+    sender._run_rtp = _run_rtp(sender, group, history)  # type: ignore[method-assign]
+    sender._retransmit = _retransmit(sender, history, group)  # type: ignore[method-assign]
+
+
+# aiortc's private fields the loop keeps up to date, by their mangled names
+_NTP_TIMESTAMP = "_RTCRtpSender__ntp_timestamp"
+_RTP_TIMESTAMP = "_RTCRtpSender__rtp_timestamp"
+_OCTET_COUNT = "_RTCRtpSender__octet_count"
+_PACKET_COUNT = "_RTCRtpSender__packet_count"
+
+
+class _Member:
+    """One viewer's send state: its header, sequence, timestamp origin and counters."""
+
+    def __init__(
+        self, sender: RTCRtpSender, codec: RTCRtpCodecParameters, history: dict[int, tuple[bytes, bytes]]
+    ) -> None:
+        self.sender = sender
+        self.track: PolledTrack = sender.track  # type: ignore[assignment]
+        self.packer = _private(sender, "encoder")
+        self.header = _Header(sender, codec.payloadType)
+        self.history = history
+        self.sequence, self.origin = random16(), random32()
+        self.octets = self.packets = 0
+        self.sealer: _Sealer | None = None
+        self.ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def drain(self, now: int, abs_send_time: int) -> None:
+        """Send whatever the viewer's track has queued; a failure ends this viewer only."""
+        try:
+            while (item := self.track.poll()) is not None:
+                if not self.sender._enabled:
+                    continue  # as aiortc: a disabled sender reads its track and drops
+                payloads, timestamp = self.packer.pack(item)
+                if payloads:
+                    self._send(payloads, timestamp, now, abs_send_time)
+        except (ConnectionError, MediaStreamError):
+            self.end()
+        except Exception:  # noqa: BLE001 - as aiortc's loop: this viewer ends, the others go on
+            log.exception("relay RTP send failed")
+            self.end()
+
+    def end(self) -> None:
+        if not self.ended.done():
+            self.ended.set_result(None)
+
+    def _send(self, payloads: list[bytes], pts: int, now: int, abs_send_time: int) -> None:
+        sender, header, history = self.sender, self.header, self.history
+        dtls = sender.transport
+        srtp = dtls._tx_srtp
+        pair = dtls.transport._connection._nominated.get(1)
+        if srtp is None or pair is None:
+            raise ConnectionError("not connected")
+        sealer = self.sealer
+        if sealer is None or sealer.session is not srtp:
+            sealer = self.sealer = _Sealer(srtp)
+        seal, sendto, address = sealer.seal, pair.protocol.transport.sendto, pair.remote_addr
+        timestamp = (self.origin + pts) & 0xFFFFFFFF
+        header.stamp(abs_send_time)
+        sequence = self.sequence
+        last = len(payloads) - 1
+        sent = octets = 0
+        for i, payload in enumerate(payloads):
+            head = header.write(i == last, sequence, timestamp)
+            history[sequence % HISTORY] = (head, payload)
+            secret = seal(head, payload)
+            sendto(secret, address)
+            sent += len(secret)
+            octets += len(payload)
+            sequence = (sequence + 1) & 0xFFFF
+        self.sequence = sequence
+        self.octets += octets
+        self.packets += last + 1
+        # the transport's own counters (getStats), as its _send_rtp keeps them
+        dtls._RTCDtlsTransport__tx_bytes += sent
+        dtls._RTCDtlsTransport__tx_packets += last + 1
+        # what the sender reports (RTCP SR) and its stats read
+        setattr(sender, _NTP_TIMESTAMP, now)
+        setattr(sender, _RTP_TIMESTAMP, timestamp)
+        setattr(sender, _OCTET_COUNT, self.octets)
+        setattr(sender, _PACKET_COUNT, self.packets)
+
+
+class _Sealer:
+    """SRTP protection of header + payload straight into the session's own buffer.
+
+    ``pylibsrtp.Session.protect`` takes one ``bytes`` (so header and payload would be joined
+    first) and allocates a length cell per call; here both parts are copied into the buffer
+    the session already keeps for its calls and libsrtp is called on it. Same library, same
+    context: only the copies and allocations around the call are saved.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._context = session._srtp[0]
+        self._cdata = session._cdata
+        self._buffer = session._buffer
+        self._room = len(session._buffer) - SRTP_MAX_TRAILER_LEN
+        self._length = _ffi.new("int *")
+
+    def seal(self, head: bytes, payload: bytes) -> bytes:
+        size = len(head) + len(payload)
+        if size > self._room:
+            raise ValueError(f"RTP packet of {size} bytes does not fit SRTP's buffer")
+        buffer = self._buffer
+        buffer[0 : len(head)] = head
+        buffer[len(head) : size] = payload
+        self._length[0] = size
+        if _srtp_protect(self._context, self._cdata, self._length) != _SRTP_OK:
+            raise ConnectionError("SRTP protection failed")
+        return buffer[0 : self._length[0]]
 
 
 def _run_rtp(
-    sender: RTCRtpSender, history: dict[int, bytes]
+    sender: RTCRtpSender, group: Group, history: dict[int, tuple[bytes, bytes]]
 ) -> Callable[[RTCRtpCodecParameters], Awaitable[None]]:
     async def run(codec: RTCRtpCodecParameters) -> None:
         _private(sender, "rtp_started").set()
-        sequence, origin = random16(), random32()
-        header = _Header(sender, codec.payloadType)
-        dtls = sender.transport
-        octets = packets = 0
+        member = _Member(sender, codec, history)
+        group._join(member)
         try:
-            while True:
-                frame = await sender._next_encoded_frame(codec)
-                if frame is None:
-                    continue
-                timestamp = uint32_add(origin, frame.timestamp)
-                now = clock.current_ntp_time()
-                header.stamp((now >> 14) & 0x00FFFFFF)
-                srtp = dtls._tx_srtp
-                pair = dtls.transport._connection._nominated.get(1)
-                if srtp is None or pair is None:
-                    raise ConnectionError("not connected")
-                last = len(frame.payloads) - 1
-                sent = 0
-                for i, payload in enumerate(frame.payloads):
-                    plain = header.write(i == last, sequence, timestamp) + payload
-                    history[sequence % HISTORY] = plain
-                    secret = srtp.protect(plain)
-                    await pair.protocol.send_data(secret, pair.remote_addr)
-                    sent += len(secret)
-                    octets += len(payload)
-                    sequence = uint16_add(sequence, 1)
-                packets += last + 1
-                # the transport's own counters (getStats), as its _send_rtp keeps them
-                dtls._RTCDtlsTransport__tx_bytes += sent
-                dtls._RTCDtlsTransport__tx_packets += last + 1
-                # what the sender reports (RTCP SR) and its stats read
-                _set_private(sender, "ntp_timestamp", now)
-                _set_private(sender, "rtp_timestamp", timestamp)
-                _set_private(sender, "octet_count", octets)
-                _set_private(sender, "packet_count", packets)
-        except (asyncio.CancelledError, ConnectionError, MediaStreamError):
-            pass
-        except Exception:  # noqa: BLE001 - as aiortc's loop: rtp_exited must be set, or stop() hangs
-            log.exception("relay RTP loop failed")
+            await member.ended
+        except asyncio.CancelledError:
+            pass  # aiortc's stop(): as its own loop, end quietly with rtp_exited set
+        finally:
+            group._leave(member)
         track = _private(sender, "track")
         if track:
             track.stop()
@@ -144,12 +300,15 @@ def _run_rtp(
     return run
 
 
-def _retransmit(sender: RTCRtpSender, history: dict[int, bytes]) -> Callable[[int], Awaitable[None]]:
+def _retransmit(
+    sender: RTCRtpSender, history: dict[int, tuple[bytes, bytes]], group: Group | None = None
+) -> Callable[[int], Awaitable[None]]:
     async def retransmit(sequence_number: int) -> None:
         """A packet a NACK asked for, again (as RTX when negotiated), as aiortc's own does."""
-        plain = history.get(sequence_number % HISTORY)
-        if plain is None:
+        kept = history.get(sequence_number % HISTORY)
+        if kept is None:
             return
+        plain = kept[0] + kept[1]
         extensions = _private(sender, "rtp_header_extensions_map")
         packet = RtpPacket.parse(plain, extensions)
         if packet.sequence_number != sequence_number:
@@ -159,6 +318,8 @@ def _retransmit(sender: RTCRtpSender, history: dict[int, bytes]) -> Callable[[in
             rtx_seq = _private(sender, "rtx_sequence_number")
             packet = wrap_rtx(packet, payload_type=rtx_type, sequence_number=rtx_seq, ssrc=sender._rtx_ssrc)
             _set_private(sender, "rtx_sequence_number", uint16_add(rtx_seq, 1))
+        if group is not None:
+            group.retransmits += 1
         await sender.transport._send_rtp(packet.serialize(extensions))
 
     return retransmit

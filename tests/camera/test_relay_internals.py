@@ -100,7 +100,7 @@ async def test_a_nack_gets_the_packet_again_from_the_fanout_history():
     sender = configured_sender()
     header, history = _Header(sender, 102), {}
     for seq in (10, 11):
-        history[seq % HISTORY] = header.write(seq == 11, seq, 3000) + bytes([0x41, seq])
+        history[seq % HISTORY] = (header.write(seq == 11, seq, 3000), bytes([0x41, seq]))
     retransmit = _retransmit(sender, history)
     await retransmit(11)
     await retransmit(12)  # never sent: nothing
@@ -129,3 +129,20 @@ async def test_the_private_state_the_fanout_loop_keeps_up_to_date_is_where_it_ex
     assert "active_pair.protocol.send_data(data, active_pair.remote_addr)" in _inspect.getsource(
         Connection.sendto
     )
+
+
+def test_the_sealer_protects_as_pylibsrtp_does_and_the_receiver_can_unprotect():
+    from pylibsrtp import Policy, Session
+
+    from camera.rtp_fanout import _Sealer
+
+    def session(direction: int) -> Session:
+        key = bytes(range(28))
+        return Session(Policy(key=key, ssrc_type=direction, srtp_profile=Policy.SRTP_PROFILE_AEAD_AES_128_GCM))
+
+    head = bytes([0x80, 0xE6, 0x12, 0x34, 0, 0, 0x0B, 0xB8, 0xCA, 0xFE, 0xBA, 0xBE])
+    payload = bytes([0x7C, 0x85]) + bytes(range(256)) * 5
+    by_library = session(Policy.SSRC_ANY_OUTBOUND).protect(head + payload)
+    sealed = _Sealer(session(Policy.SSRC_ANY_OUTBOUND)).seal(head, payload)
+    assert sealed == by_library and len(sealed) == len(head) + len(payload) + 16  # the GCM tag
+    assert session(Policy.SSRC_ANY_INBOUND).unprotect(sealed) == head + payload

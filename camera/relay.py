@@ -1,10 +1,13 @@
 """WebRTC egress of a camera without transcoding: the camera's H.264 packets, repacketised.
 
-Each viewer is an aiortc ``RTCPeerConnection`` whose video track returns
-``av.Packet`` objects (aiortc packs them into RTP as they are: no decode, no
-encode, so a viewer costs packetisation and SRTP only). The packets come from
-the camera's shared source through a bounded subscription, so a slow viewer
-skips to the next keyframe and never slows the others.
+Each viewer is an aiortc ``RTCPeerConnection`` whose video track yields the
+camera's encoded pictures (no decode, no encode). Each picture is cut into RTP
+payloads once for all viewers (``PayloadCache``, ``camera.h264_payloads``) and
+one task per camera sends it to every viewer (``camera.rtp_fanout``), so a
+viewer costs a header, SRTP and a system call per run of packets
+(``camera.udp_gso``). The pictures come from the camera's shared source through
+a bounded subscription per viewer, so a slow viewer skips to the next keyframe
+and never slows the others.
 
 aiortc ignores keyframe requests (PLI/FIR) for pre-encoded media and replays
 nothing, so a new viewer is first sent the source's last GOP (keyframe with
@@ -32,12 +35,11 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
-from aiortc.codecs.h264 import H264Encoder
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
 from aiortc.rtcrtpsender import RTCRtpSender
 
-from camera import rtp_fanout
+from camera import h264_payloads, rtp_fanout
 from camera.ice import IceServer
 from camera.ingest import CameraSource, MediaPacket, Subscription
 from camera.playability import Unplayable, judge
@@ -90,7 +92,7 @@ class PayloadCache:
             self.hits += 1
             return entry[1]
         self.misses += 1
-        payloads = H264Encoder._packetize(H264Encoder._split_bitstream(media.data))
+        payloads = h264_payloads.payloads(h264_payloads.nal_units(media.data))
         self._entries[id(media)] = (media, payloads)
         if len(self._entries) > self._size:
             self._entries.popitem(last=False)

@@ -41,6 +41,8 @@ from aiortc.utils import random16, random32, uint16_add
 from pylibsrtp import SRTP_MAX_TRAILER_LEN, Session
 from pylibsrtp import _binding as _srtp_binding
 
+from camera.udp_gso import DatagramSender
+
 log = logging.getLogger("diemcau.relay")
 
 _ffi, _srtp_protect, _SRTP_OK = (
@@ -189,6 +191,7 @@ class _Member:
         self.sequence, self.origin = random16(), random32()
         self.octets = self.packets = 0
         self.sealer: _Sealer | None = None
+        self.datagrams: DatagramSender | None = None
         self.ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def drain(self, now: int, abs_send_time: int) -> None:
@@ -210,6 +213,10 @@ class _Member:
         if not self.ended.done():
             self.ended.set_result(None)
 
+    def close(self) -> None:
+        if self.datagrams is not None:
+            self.datagrams.close()
+
     def _send(self, payloads: list[bytes], pts: int, now: int, abs_send_time: int) -> None:
         sender, header, history = self.sender, self.header, self.history
         dtls = sender.transport
@@ -220,20 +227,27 @@ class _Member:
         sealer = self.sealer
         if sealer is None or sealer.session is not srtp:
             sealer = self.sealer = _Sealer(srtp)
-        seal, sendto, address = sealer.seal, pair.protocol.transport.sendto, pair.remote_addr
+        transport = pair.protocol.transport
+        datagrams = self.datagrams
+        if datagrams is None or datagrams.transport is not transport:
+            if datagrams is not None:
+                datagrams.close()
+            datagrams = self.datagrams = DatagramSender(transport)
+        seal = sealer.seal
         timestamp = (self.origin + pts) & 0xFFFFFFFF
         header.stamp(abs_send_time)
         sequence = self.sequence
         last = len(payloads) - 1
-        sent = octets = 0
+        octets = 0
+        secrets = []
         for i, payload in enumerate(payloads):
             head = header.write(i == last, sequence, timestamp)
             history[sequence % HISTORY] = (head, payload)
-            secret = seal(head, payload)
-            sendto(secret, address)
-            sent += len(secret)
+            secrets.append(seal(head, payload))
             octets += len(payload)
             sequence = (sequence + 1) & 0xFFFF
+        datagrams.send(secrets, pair.remote_addr)
+        sent = sum(map(len, secrets))
         self.sequence = sequence
         self.octets += octets
         self.packets += last + 1
@@ -290,6 +304,7 @@ def _run_rtp(
             pass  # aiortc's stop(): as its own loop, end quietly with rtp_exited set
         finally:
             group._leave(member)
+            member.close()
         track = _private(sender, "track")
         if track:
             track.stop()

@@ -27,6 +27,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from aiortc import (
     MediaStreamTrack,
@@ -65,9 +66,9 @@ class RelayFull(Exception):
         self.scope, self.limit = scope, limit
 
 
-@dataclass(frozen=True)
-class Relayed:
-    """What a viewer's track yields: the camera's packet and its timestamp for this viewer."""
+class Relayed(NamedTuple):
+    """What a viewer's track yields: the camera's packet and its timestamp for this viewer
+    (a tuple: one is made per picture and viewer)."""
 
     media: MediaPacket
     pts: int  # 90 kHz, rebased per viewer
@@ -156,11 +157,10 @@ class PacketTrack(MediaStreamTrack):
         of a camera from one task, woken by ``listen``)."""
         if self.readyState != "live":
             raise MediaStreamError("the track ended")
-        try:
-            media = self.sub.queue.get_nowait()
-        except asyncio.QueueEmpty:
+        queue = self.sub.queue
+        if queue.empty():
             return None
-        return self._relayed(media)
+        return self._relayed(queue.get_nowait())
 
     def listen(self, wake: Callable[[], None] | None) -> None:
         self.sub.listener = wake

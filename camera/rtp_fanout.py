@@ -151,8 +151,8 @@ class Group:
             abs_send_time = (now >> 14) & 0x00FFFFFF
             started = time.monotonic()
             for member in list(self._members.values()):
-                if member.ended.done():
-                    continue
+                if member.ended.done() or member.sender not in self._members:
+                    continue  # ended, or left while the loop had its turn
                 member.drain(now, abs_send_time)
                 if time.monotonic() - started > YIELD_AFTER_S:
                     await asyncio.sleep(0)

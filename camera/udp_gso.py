@@ -83,8 +83,8 @@ class DatagramSender:
     def send(self, packets: Sequence[bytes], address: tuple[str, int]) -> None:
         sendto = self.transport.sendto  # type: ignore[attr-defined]
         gso = self._socket
-        if gso is not None and self.transport.get_write_buffer_size():  # type: ignore[attr-defined]
-            gso = None  # asyncio holds packets back: the new ones queue behind them
+        if gso is not None and (self.transport.is_closing() or self.transport.get_write_buffer_size()):  # type: ignore[attr-defined]
+            gso = None  # asyncio holds packets back (the new ones queue behind them) or drops them
         for start, end in runs(packets):
             if gso is not None and end - start > 1:
                 try:

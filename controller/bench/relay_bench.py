@@ -7,7 +7,8 @@ record encoded frames, never decode) and a direct RTSP reader (this process)
 that gives each frame's arrival without the relay.
 
 - ``cpu_pct_per_viewer``: controller CPU with all viewers minus with one
-  viewer (which keeps the pull open), per added viewer, in % of one core.
+  viewer (which keeps the pull open), per added viewer, in % of one core;
+  each measured ``SETTLE_S`` after its viewers joined.
 - ``first_frame_p95_s``: from the WHEP POST to a late joiner's first frame
   (the source is warm; the GOP cache answers).
 - ``added_latency_p95_s``: each frame's arrival at a viewer minus its arrival
@@ -42,6 +43,7 @@ from controller.bench.harness import ControllerProcess, free_port
 from controller.bench.netns import SERVER_IP, run_python_module
 
 WRAP = 1 << 32
+SETTLE_S = 2.0  # after viewers join, before their CPU is measured (both figures alike)
 
 
 def _p95(values: list[float]) -> float | None:
@@ -166,9 +168,10 @@ def _relay(rtsp: str, viewers: int, measure_s: float, tmp: Path, rtp_loop: str) 
         direct = DirectReader(rtsp)
         direct.start()
         first = _receivers(whep, token, [1], 3 * measure_s + 30, tmp)  # keeps the pull warm
-        time.sleep(2)
+        time.sleep(SETTLE_S)
         cpu_one = _cpu(proc, measure_s)
-        rest = _receivers(whep, token, _split(viewers - 1, 10), measure_s + 5, tmp)
+        rest = _receivers(whep, token, _split(viewers - 1, 10), measure_s + SETTLE_S + 5, tmp)
+        time.sleep(SETTLE_S)  # as before the one-viewer figure: the last joiners' GOP replays are done
         cpu_all = _cpu(proc, measure_s)
         data = _collect(rest, tmp)
         r = httpx.get(f"{ctl.url}/api/v1/relay/stats", headers={"Authorization": f"Bearer {token}"})

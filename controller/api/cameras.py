@@ -110,12 +110,14 @@ async def camera_health(camera_id: uuid.UUID, state: State, session: Session) ->
     cam = await registry.get_camera(session, camera_id)
     row = await session.get(CameraHealth, camera_id)
     source = state.cameras.sources.get(camera_id)
+    # state, reason and problems from the one health row the monitor writes in one transaction
+    # (the camera row is a second read: a sample committed between the two would mix them)
     return CameraHealthPublic(
         camera_id=cam.id,
-        state=cam.state,
+        state=row.state if row else cam.state,
         reason=row.reason if row else None,
         problems=row.problems if row else [],
-        since=cam.state_since,
+        since=(row.since or cam.state_since) if row else cam.state_since,
         last_sample_at=row.last_sample_at if row else None,
         last_ok_at=row.last_ok_at if row else None,
         measures=row.measures if row else {},

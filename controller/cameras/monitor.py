@@ -29,11 +29,12 @@ from sqlalchemy import select, update
 from camera.analytics import History, Measure, Thresholds, assess, measure, stream_problems
 from camera.frames import decode_keyframe, to_jpeg
 from camera.ingest import MediaPacket, StreamInfo
-from camera.playability import CODEC_NAMES, FIX, judge
+from camera.playability import CODEC_NAMES, judge
 from controller.cameras.hub import CameraHub
 from controller.db import Database
 from controller.events import OutboxSignal, emit
 from controller.models import Camera, CameraHealth, CameraSample, Unit, utcnow
+from controller.monitor.catalogue import camera_problem_text
 from controller.monitor.tracker import Observation, Tracker
 from controller.monitor.tracker import Thresholds as TrackerThresholds
 from controller.settings import Settings
@@ -41,18 +42,7 @@ from controller.tasks import cancel_and_wait
 
 log = logging.getLogger("diemcau.cameras")
 
-__all__ = ["PROBLEM_TEXT", "CameraMonitor", "WatchedCamera", "classify"]
-
-PROBLEM_TEXT = {
-    "black": "picture black: lens covered or no light",
-    "frozen": "picture frozen",
-    "blurred": "picture blurred (out of focus or dirty lens)",
-    "moved": "scene changed: camera turned away",
-    "low_fps": "frame rate too low",
-    "rare_keyframes": "keyframes too rare",
-    "stream_unplayable": f"browsers cannot play this stream (not H.264, or H.264 with B-frames): {FIX}",
-}
-
+__all__ = ["CameraMonitor", "WatchedCamera", "classify"]
 
 # The numbers of ``measures`` that ``camera_samples`` keeps (its columns of the same names).
 SAMPLE_MEASURES = (
@@ -71,7 +61,7 @@ SAMPLE_MEASURES = (
 def classify(health: dict[str, Any]) -> tuple[str, str | None]:
     problems = health.get("problems") or []
     if problems:
-        return "degraded", ", ".join(PROBLEM_TEXT.get(p, p) for p in problems)
+        return "degraded", ", ".join(camera_problem_text(p) for p in problems)
     return "online", None
 
 

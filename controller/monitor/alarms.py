@@ -25,45 +25,10 @@ from sqlalchemy import select
 
 from controller.events import OutboxSignal, emit
 from controller.models import Alarm, AlarmHistory, Unit, utcnow
+from controller.monitor.catalogue import CAMERA_STATES, ENDPOINT, camera_kind, camera_problem_text, severity
 from controller.tasks import cancel_and_wait
 
 log = logging.getLogger("diemcau.alarms")
-
-SEVERITY = {
-    "hostkey_mismatch": "critical",
-    "hostkey_unpinned": "warning",
-    "uplink": "critical",
-    "unreachable": "major",
-    "offline": "major",
-    "auth_failed": "major",
-    "degraded": "minor",
-    "flapping": "warning",
-    "camera_offline": "major",
-    "camera_auth_failed": "major",
-    "camera_stalled": "major",
-    "camera_black": "major",
-    "camera_frozen": "major",
-    "camera_moved": "major",
-    "camera_blurred": "minor",
-    "camera_low_fps": "minor",
-    "camera_rare_keyframes": "warning",
-    "camera_stream_unplayable": "warning",
-    "camera_flapping": "warning",
-}
-CAMERA_MESSAGES = {
-    "offline": "the camera's RTSP stream cannot be opened",
-    "auth_failed": "the camera refuses the stored username or password: correct them in the registry",
-    "stalled": "the camera's stream opens but sends no picture",
-    "flapping": "the camera keeps going down and up",
-}
-MESSAGES = {
-    "hostkey_mismatch": "SSH host key changed: possible device swap or spoofing; connection refused",
-    "hostkey_unpinned": "no SSH host key approved (strict policy): probe the endpoint and approve its key",
-    "unreachable": "no TCP connection to the endpoint",
-    "offline": "the endpoint's port answers but its control API does not",
-    "auth_failed": "the endpoint rejects the stored credentials",
-    "flapping": "the endpoint keeps going down and up",
-}
 
 
 @dataclass(frozen=True)
@@ -131,14 +96,14 @@ def wanted_alarms(
         t = w.tracker
         under_dark = any(uuid.UUID(p) in dark for p in w.unit_path.strip("/").split("/"))
         if t.flapping:
-            kind, message = "flapping", MESSAGES["flapping"]
+            kind, message = "flapping", ENDPOINT["flapping"].text
         elif t.state == "unreachable":
             held = w.since is not None and (now - w.since).total_seconds() < correlation_s
             if under_dark or held:
                 continue
-            kind, message = "unreachable", t.reason or MESSAGES["unreachable"]
+            kind, message = "unreachable", t.reason or ENDPOINT["unreachable"].text
         elif t.state in ("offline", "auth_failed", "hostkey_mismatch", "hostkey_unpinned"):
-            kind, message = t.state, MESSAGES[t.state]
+            kind, message = t.state, ENDPOINT[t.state].text
         elif t.state == "degraded":
             kind, message = "degraded", t.reason or "degraded"
         else:
@@ -150,19 +115,17 @@ def wanted_alarms(
 
 def camera_alarms(watched: dict[uuid.UUID, Any]) -> dict[str, Wanted]:
     """One alarm per camera problem: covered and blurred are different jobs for a technician."""
-    from controller.cameras.monitor import PROBLEM_TEXT
-
     out: dict[str, Wanted] = {}
     for w in watched.values():
         t = w.tracker
         if t.flapping:
-            found = [("flapping", CAMERA_MESSAGES["flapping"])]
+            found = [("flapping", CAMERA_STATES["flapping"].text)]
         elif t.state in ("offline", "stalled", "auth_failed"):
-            found = [(t.state, t.reason or CAMERA_MESSAGES[t.state])]
+            found = [(t.state, t.reason or CAMERA_STATES[t.state].text)]
         else:
-            found = [(p, PROBLEM_TEXT.get(p, p)) for p in w.problems]
+            found = [(p, camera_problem_text(p)) for p in w.problems]
         for problem, message in found:
-            kind = f"camera_{problem}"
+            kind = camera_kind(problem)
             key = f"camera:{w.id}:{problem}"
             out[key] = Wanted(key, kind, "camera", w.id, w.name, w.unit_path, message[:500])
     return out
@@ -254,7 +217,7 @@ class AlarmEvaluator:
                         entity_name=want.entity_name,
                         unit_path=want.unit_path,
                         kind=want.kind,
-                        severity=SEVERITY[want.kind],
+                        severity=severity(want.kind),
                         status="active",
                         message=want.message,
                         first_seen=now_dt,

@@ -41,29 +41,14 @@ from aiortc.rtcconfiguration import RTCIceTransportPolicy
 from aiortc.rtcrtpsender import RTCRtpSender
 
 from camera import h264_payloads, rtp_fanout
+from camera.errors import OfferRefused, RelayFull, StreamUnplayable
 from camera.ice import IceServer
 from camera.ingest import CameraSource, MediaPacket, Subscription
-from camera.playability import Unplayable, judge
+from camera.playability import judge
 
 log = logging.getLogger("diemcau.relay")
 
-__all__ = ["PacketTrack", "Relay", "RelayFull", "StreamUnplayable", "Viewer"]
-
-
-class StreamUnplayable(Exception):
-    """The camera sends what a browser cannot play over this relay (`camera.playability`)."""
-
-    def __init__(self, why: Unplayable) -> None:
-        super().__init__(why.detail)
-        self.why = why
-
-
-class RelayFull(Exception):
-    """Viewer limits reached; ``scope`` is ``user`` (the viewer's owner), ``camera`` or ``total``."""
-
-    def __init__(self, scope: str, limit: int) -> None:
-        super().__init__(f"{scope} viewer limit ({limit}) reached")
-        self.scope, self.limit = scope, limit
+__all__ = ["OfferRefused", "PacketTrack", "Relay", "RelayFull", "StreamUnplayable", "Viewer"]
 
 
 class Relayed(NamedTuple):
@@ -269,8 +254,11 @@ class Relay:
             install_packer(transceiver.sender, self._cache(camera_id))
             if self.rtp_loop == "fanout":
                 rtp_fanout.install(transceiver.sender, self._group(camera_id))
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-            await pc.setLocalDescription(await pc.createAnswer())
+            try:
+                await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+                await pc.setLocalDescription(await pc.createAnswer())
+            except Exception as exc:  # noqa: BLE001 - aiortc's parser stops with many kinds (camera.errors)
+                raise OfferRefused(type(exc).__name__) from exc
         except Exception:
             await pc.close()
             await stack.aclose()

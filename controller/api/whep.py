@@ -21,9 +21,9 @@ import uuid
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 
+from camera.errors import OfferRefused, RelayFull, StreamUnplayable
 from camera.ice import link_header
 from camera.playability import FIX
-from camera.relay import RelayFull, StreamUnplayable
 from controller.api.authn import credential_of
 from controller.api.deps import Actor, Session, State, route
 from controller.api.problems import problem
@@ -129,9 +129,9 @@ async def watch_camera(
         )
         response.headers["Retry-After"] = "10"
         return response
-    except Exception as exc:  # noqa: BLE001 - aiortc raises many kinds on a malformed offer
-        log.warning("WHEP offer refused: %s", type(exc).__name__)
-        raise InvalidInput(f"the SDP offer cannot be answered ({type(exc).__name__})", field="body") from None
+    except OfferRefused as exc:
+        log.warning("WHEP offer refused: %s", exc.kind)
+        raise InvalidInput(str(exc), field="body") from None
     credential = credential_of(request)
     if credential is not None:  # the viewer ends with the token or key that opened it
         state.watchers.end_when_invalid(

@@ -127,7 +127,9 @@ def test_the_sealer_protects_as_pylibsrtp_does_and_the_receiver_can_unprotect():
 
     def session(direction: int) -> Session:
         key = bytes(range(28))
-        return Session(Policy(key=key, ssrc_type=direction, srtp_profile=Policy.SRTP_PROFILE_AEAD_AES_128_GCM))
+        return Session(
+            Policy(key=key, ssrc_type=direction, srtp_profile=Policy.SRTP_PROFILE_AEAD_AES_128_GCM)
+        )
 
     head = bytes([0x80, 0xE6, 0x12, 0x34, 0, 0, 0x0B, 0xB8, 0xCA, 0xFE, 0xBA, 0xBE])
     payload = bytes([0x7C, 0x85]) + bytes(range(256)) * 5

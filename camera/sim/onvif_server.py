@@ -83,7 +83,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from camera.onvif.soap import (
+from camera.sim.control import ONVIF_FAULTS, ONVIF_PASSWORD_ENV, camera_control, read_camera_control_file
+from camera.sim.soap import (
     NS,
     SoapFault,
     UsernameToken,
@@ -92,7 +93,6 @@ from camera.onvif.soap import (
     password_digest,
     read_token,
 )
-from camera.sim.control import ONVIF_FAULTS, ONVIF_PASSWORD_ENV, camera_control, read_camera_control_file
 
 __all__ = ["main"]
 

@@ -1,0 +1,122 @@
+"""Who may import whom, read from the source (``ast``), so the layering cannot drift quietly.
+
+- The libraries (``endpoints``, ``camera``) import no service code: they are usable, and
+  testable, without the controller.
+- A simulator imports only itself: it is written from the vendor's documents, and one that
+  shared the driver's code (its quoting, its digest, its parser) could only agree with it.
+- ``camera`` uses ``endpoints`` only where the table says so.
+- A router (a module of ``controller/api`` that declares an ``APIRouter``) is imported by
+  ``controller/app.py`` alone: what two routers or the CLI share belongs in a service.
+
+``KNOWN`` lists the imports that break the table today, each to be removed by the move into
+feature folders (issue 18); the test fails on any new one, and on an entry that is gone (so
+the list only shrinks).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# package (longest prefix wins) -> prefixes of first-party modules it may import
+MAY_IMPORT: dict[str, tuple[str, ...]] = {
+    "endpoints": ("endpoints",),
+    "endpoints.sim": ("endpoints.sim",),
+    "camera": ("camera",),
+    "camera.sim": ("camera.sim",),
+    "controller": ("controller", "camera", "endpoints"),
+}
+FIRST_PARTY = ("endpoints", "camera", "controller", "firmware_profiles", "tests")
+# a package's own subpackage that it must not import (the library must not lean on its simulator)
+NOT_INTO = {"endpoints": ("endpoints.sim",), "camera": ("camera.sim",)}
+ALLOWED: set[tuple[str, str]] = {
+    # ONVIF camera profiles are YAML validated with the same rules as endpoint firmware profiles
+    ("camera.onvif.profiles", "endpoints.profiles"),
+}
+KNOWN: set[tuple[str, str]] = {
+    ("controller.api.cameras", "controller.api.health"),
+    ("controller.api.firmware", "controller.api.jobs"),
+    ("controller.cli_provisioning", "controller.api.jobs"),
+    ("controller.cli_provisioning", "controller.api.standards"),
+}
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """First-party modules imported anywhere in the file (functions included)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return {name for name in found if name.split(".")[0] in FIRST_PARTY}
+
+
+def _within(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def _sources() -> dict[str, Path]:
+    return {
+        _module(p): p
+        for package in ("endpoints", "camera", "controller")
+        for p in (ROOT / package).rglob("*.py")
+        if "migrations" not in p.parts
+    }
+
+
+def _routers() -> set[str]:
+    return {
+        _module(p)
+        for p in (ROOT / "controller" / "api").glob("*.py")
+        if "APIRouter(" in p.read_text(encoding="utf-8")
+    }
+
+
+def _existing(imported: str, sources: dict[str, Path]) -> str | None:
+    """The module an import names (``from x import y`` may name a module or an attribute)."""
+    if imported in sources:
+        return imported
+    parent = imported.rsplit(".", 1)[0]
+    return parent if parent in sources else None
+
+
+def violations() -> set[tuple[str, str]]:
+    sources, routers = _sources(), _routers()
+    out: set[tuple[str, str]] = set()
+    for module, path in sources.items():
+        package = max((p for p in MAY_IMPORT if _within(module, p)), key=len)
+        for imported in _imports(path):
+            target = _existing(imported, sources) or imported
+            if target == module or (module, target) in ALLOWED:
+                continue
+            if not any(_within(target, p) for p in MAY_IMPORT[package]) or any(
+                _within(target, p) for p in NOT_INTO.get(package, ())
+            ):
+                out.add((module, target))
+            if target in routers and module != "controller.app":
+                out.add((module, target))
+    return out
+
+
+def test_the_scan_sees_imports():
+    sources = _sources()
+    assert "controller.app" in sources and "camera.sim.onvif_server" in sources
+    assert "controller.api.endpoints" in _routers() and "controller.api.deps" not in _routers()
+    assert "camera.sim.soap" in {_existing(i, sources) for i in _imports(sources["camera.sim.onvif_server"])}
+
+
+def test_every_import_keeps_to_the_table():
+    assert sorted(violations() - KNOWN) == []
+
+
+def test_the_known_exceptions_still_exist_so_the_list_only_shrinks():
+    assert sorted(KNOWN - violations()) == []

@@ -89,7 +89,7 @@ def provision(
     concurrency: Annotated[int, typer.Option(min=1, max=1000)] = 250,
 ) -> None:
     """Bring endpoints to the province standard: --plan shows the diff, --apply writes it."""
-    from controller.api.jobs import select_endpoints
+    from controller.jobs import targets
     from controller.schemas import ProvisionCreate
 
     if plan and apply:
@@ -100,7 +100,10 @@ def provision(
     )
 
     async def select(session):  # type: ignore[no-untyped-def]
-        return {"endpoints": await select_endpoints(session, target)}
+        chosen = await targets.select_endpoints(
+            session, unit=target.unit, endpoints=target.endpoints, profile=target.profile
+        )
+        return {"endpoints": chosen}
 
     _job_with_bar(
         "provision",
@@ -202,8 +205,7 @@ def provision_cameras(
     concurrency: Annotated[int, typer.Option(min=1, max=500)] = 50,
 ) -> None:
     """Bring cameras to the stream standard over ONVIF: --plan shows the diff, --apply writes and verifies."""
-    from controller.cameras import registry
-    from controller.services.units import unit_from_body
+    from controller.jobs import targets
 
     if plan and apply:
         raise typer.BadParameter("choose --plan or --apply")
@@ -212,14 +214,7 @@ def provision_cameras(
     mode = "apply" if apply else "plan"
 
     async def select(session):  # type: ignore[no-untyped-def]
-        root = await unit_from_body(session, unit) if unit else None
-        cams, _ = await registry.list_cameras(
-            session, registry.CameraFilter(unit=root), limit=100_000, offset=0
-        )
-        cams = [c for c in cams if not camera or c.id in set(camera)]
-        if not cams:
-            raise typer.BadParameter("the target selects no cameras")
-        return {"cameras": cams}
+        return {"cameras": await targets.select_cameras(session, unit=unit, cameras=camera)}
 
     target = {"unit": unit, "cameras": [str(c) for c in camera or []]}
     _job_with_bar("camera_provision", mode, target, concurrency, select)
@@ -232,8 +227,7 @@ def standards_set(
     unit: Annotated[str | None, typer.Option(help="Unit code; omit for the whole province")] = None,
 ) -> None:
     """Set one key of the standard (placeholders: {name} {slug} {unit_code} {unit_name} {sip_uri} {host})."""
-    from controller.api.standards import settable_keys
-    from controller.cameras.standard import check_camera_value
+    from controller.cameras.standard import check_camera_value, settable_keys
     from controller.services import standards
     from controller.services.units import unit_from_body
 
@@ -242,7 +236,7 @@ def standards_set(
             target = await unit_from_body(session, unit) if unit else None
             check_camera_value(key, value)  # the API's checks: one way to set a standard
             await standards.set_value(
-                session, target, key, value, settable_keys(state), cli_actor(), state.profiles
+                session, target, key, value, settable_keys(state.profiles), cli_actor(), state.profiles
             )
 
     _run(go())

@@ -37,9 +37,6 @@ ALLOWED: set[tuple[str, str]] = {
 }
 KNOWN: set[tuple[str, str]] = {
     ("controller.api.cameras", "controller.api.health"),
-    ("controller.api.firmware", "controller.api.jobs"),
-    ("controller.cli_provisioning", "controller.api.jobs"),
-    ("controller.cli_provisioning", "controller.api.standards"),
 }
 
 

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from controller.api.deps import Actor, Session, State, route
-from controller.api.jobs import select_endpoints
 from controller.db import on_commit
 from controller.errors import Conflict, InvalidInput
+from controller.jobs import targets
 from controller.jobs.firmware import assign_waves
 from controller.roles import ALL_ROLES, Role
 from controller.schemas import CampaignCreate, EndpointPublic, JobPublic
@@ -45,7 +45,9 @@ async def create_campaign(data: CampaignCreate, state: State, session: Session, 
     firmware.zone(data.timezone)
     if data.window:
         Window(data.window, data.timezone)
-    eps = await select_endpoints(session, data)
+    eps = await targets.select_endpoints(
+        session, unit=data.unit, endpoints=data.endpoints, profile=data.profile
+    )
     waves = assign_waves(len(eps), data.canary, data.wave_size)
     params = data.model_dump(mode="json", exclude={"unit", "endpoints"})
     params["version"] = data.version or profile.firmware.target

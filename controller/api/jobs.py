@@ -11,15 +11,12 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller.api.deps import Actor, Offset, Session, State, route
-from controller.cameras import registry as camera_registry
-from controller.cameras.registry import CameraFilter
 from controller.db import on_commit
-from controller.errors import InvalidInput
+from controller.jobs import targets
 from controller.limits import StreamSlot
 from controller.roles import ALL_ROLES, Role
 from controller.schemas import CameraProvisionCreate, JobItemPublic, JobPublic, Page, ProvisionCreate
-from controller.services import audit, jobs_query, registry
-from controller.services.units import unit_from_body
+from controller.services import audit, jobs_query
 
 router = APIRouter(tags=["jobs"])
 JOB_ENDS = frozenset({"done", "cancelled", "failed", "halted"})
@@ -30,26 +27,14 @@ WRITE = route(Role.admin, Role.technician)
 SEES_TRANSCRIPTS = frozenset({Role.admin, Role.technician})
 
 
-async def select_endpoints(session, target) -> list:
-    if not (target.unit or target.endpoints or target.profile):
-        raise InvalidInput("name a unit, a list of endpoints, or a profile", field="unit")
-    flt = registry.EndpointFilter(
-        unit=await unit_from_body(session, target.unit) if target.unit else None,
-        profile=target.profile,
-        ids=tuple(target.endpoints) if target.endpoints else None,
-    )
-    rows, _ = await registry.list_endpoints(session, flt, limit=100_000, offset=0)
-    if not rows:
-        raise InvalidInput("the target selects no endpoints", field="unit")
-    return rows
-
-
 @router.post("/provisioning/jobs", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED, **WRITE)
 async def create_provisioning_job(
     data: ProvisionCreate, state: State, session: Session, actor: Actor
 ) -> JobPublic:
     """Plan (read and diff) or apply (write what differs, then verify) the standard."""
-    eps = await select_endpoints(session, data)
+    eps = await targets.select_endpoints(
+        session, unit=data.unit, endpoints=data.endpoints, profile=data.profile
+    )
     job = await state.runner.create(
         session,
         kind="provision",
@@ -69,14 +54,7 @@ async def create_camera_provisioning_job(
 ) -> JobPublic:
     """Plan (read over ONVIF and diff) or apply (write what differs, read back, measure the stream)
     the stream standard on cameras; the same jobs, progress and audit as endpoint provisioning."""
-    if not (data.unit or data.cameras):
-        raise InvalidInput("name a unit or a list of cameras", field="unit")
-    flt = CameraFilter(unit=await unit_from_body(session, data.unit) if data.unit else None)
-    cams, _ = await camera_registry.list_cameras(session, flt, limit=100_000, offset=0)
-    if data.cameras:
-        cams = [c for c in cams if c.id in set(data.cameras)]
-    if not cams:
-        raise InvalidInput("the target selects no cameras", field="unit")
+    cams = await targets.select_cameras(session, unit=data.unit, cameras=data.cameras)
     job = await state.runner.create(
         session,
         kind="camera_provision",

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, status
 
 from controller.api.deps import Actor, Session, State, route
-from controller.cameras.standard import CAMERA_KEYS, check_camera_value
+from controller.cameras.standard import check_camera_value, settable_keys
 from controller.roles import ALL_ROLES, Role
 from controller.schemas import StandardPublic, StandardValue
 from controller.services import standards
@@ -19,11 +19,6 @@ UnitQ = Annotated[
     str | None,
     Query(max_length=64, description="Unit code or id; omit for the province-wide value"),
 ]
-
-
-def settable_keys(state) -> set[str]:
-    """Every endpoint profile's keys and the cameras' stream keys."""
-    return {k for p in state.profiles.values() for k in p.config} | set(CAMERA_KEYS)
 
 
 @router.get("", response_model=list[StandardPublic], **route(*ALL_ROLES))
@@ -39,11 +34,13 @@ async def set_standard(
 ) -> StandardPublic:
     target = await unit_from_body(session, unit) if unit else None
     check_camera_value(key, data.value)
-    await standards.set_value(session, target, key, data.value, settable_keys(state), actor, state.profiles)
+    await standards.set_value(
+        session, target, key, data.value, settable_keys(state.profiles), actor, state.profiles
+    )
     return StandardPublic(unit=target.code if target else "*", key=key, value=data.value)
 
 
 @router.delete("/{key}", status_code=status.HTTP_204_NO_CONTENT, **route(Role.admin, Role.technician))
 async def unset_standard(key: Key, state: State, session: Session, actor: Actor, unit: UnitQ = None) -> None:
     target = await unit_from_body(session, unit) if unit else None
-    await standards.set_value(session, target, key, None, settable_keys(state), actor)
+    await standards.set_value(session, target, key, None, settable_keys(state.profiles), actor)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from controller.errors import InvalidInput
@@ -24,6 +25,7 @@ __all__ = [
     "StreamStandard",
     "camera_facts",
     "check_camera_value",
+    "settable_keys",
     "stream_standard",
 ]
 
@@ -96,6 +98,13 @@ CAMERA_KEYS: dict[str, Callable[[str], object]] = {
     "camera_time_zone": _time_zone,
     "camera_name": _name,
 }
+
+
+def settable_keys(profiles: Mapping[str, Any]) -> set[str]:
+    """The keys a standard may set: every endpoint profile's config keys and the cameras' own
+    (the API's standards routes and the CLI check against the same set)."""
+    return {k for p in profiles.values() for k in p.config} | set(CAMERA_KEYS)
+
 
 # The one-stop desks' sub stream to the IOC: small enough for a commune uplink, a keyframe
 # every second so a viewer's first frame comes fast.

@@ -13,7 +13,6 @@ from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
 from camera.frames import decode_keyframe, to_jpeg
 from controller.api.deps import Actor, Offset, Session, State, read_upload, route
-from controller.api.health import history_range
 from controller.cameras import registry
 from controller.cameras.monitor import SAMPLE_MEASURES
 from controller.cameras.schemas import (
@@ -27,6 +26,7 @@ from controller.cameras.schemas import (
 from controller.db import on_commit, release
 from controller.errors import NotFound, Unavailable
 from controller.models import CameraHealth, CameraSample
+from controller.monitor.history import history_range
 from controller.roles import ALL_ROLES, Role
 from controller.schemas import ImportReport, Page
 from controller.services import audit, history

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Annotated, Any, Literal
 
@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller.api.deps import Actor, Offset, Session, State, route
-from controller.errors import InvalidInput, NotFound
+from controller.errors import NotFound
 from controller.events import emit
 from controller.limits import StreamSlot
 from controller.models import (
@@ -32,6 +32,7 @@ from controller.models import (
     utcnow,
 )
 from controller.monitor.alarms import alarm_view
+from controller.monitor.history import history_range
 from controller.roles import ALL_ROLES, Role
 from controller.schemas import Page, free_text
 from controller.services import audit, history
@@ -135,28 +136,6 @@ async def endpoint_health(endpoint_id: uuid.UUID, session: Session) -> HealthPub
     if row is None:
         raise NotFound(f"no health known for endpoint {endpoint_id}")
     return _health(*row)
-
-
-def history_range(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
-    """The range of a history query, in UTC: the last 24 h unless told.
-
-    A naive time would be read in the server's zone, which the IOC in another zone
-    cannot know, so it is refused. Times at the ends of the calendar overflow on the
-    way to UTC; they are the client's input too, so a 422 rather than a 500.
-    """
-    try:
-        until = until or utcnow()
-        since = since or until - timedelta(hours=24)
-        if since.tzinfo is None or until.tzinfo is None:
-            raise InvalidInput(
-                "since and until need a time zone (e.g. 2026-11-24T08:00:00+07:00)", field="since"
-            )
-        since, until = since.astimezone(UTC), until.astimezone(UTC)
-    except OverflowError:
-        raise InvalidInput("since and until must be between the years 1 and 9999", field="since") from None
-    if since >= until:
-        raise InvalidInput("since must be before until", field="since")
-    return since, until
 
 
 @router.get("/endpoints/{endpoint_id}/health/history", **READ)

@@ -1,121 +1,26 @@
-"""`diemcau` command line: the same operations as the API, for the server's operator.
-
-CLI commands work on the database directly (like a `manage.py`), acting as
-``cli:<os user>`` with the admin role; every mutation is audited as such.
-"""
+"""`diemcau users|units|endpoints|cameras ...`: the registries, as the API has them."""
 
 from __future__ import annotations
 
-import asyncio
-import getpass
 import json
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from controller.api.deps import AppState
-from controller.errors import DomainError, ImportRejected
-from controller.principal import Principal
+from controller.cli.common import cli_actor, console, controller_state, err_console, run
 from controller.roles import Role
-from controller.settings import Settings
 
-T = TypeVar("T")
-app = typer.Typer(help="diemcau: điểm cầu controller", no_args_is_help=True)
-db_app = typer.Typer(help="Database schema", no_args_is_help=True)
+__all__ = ["cam_app", "ep_app", "units_app", "users_app"]
+
 users_app = typer.Typer(help="Users of the console and API", no_args_is_help=True)
 units_app = typer.Typer(help="Administrative units (the tree)", no_args_is_help=True)
 ep_app = typer.Typer(help="Endpoint registry", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(users_app, name="users")
-app.add_typer(units_app, name="units")
-app.add_typer(ep_app, name="endpoints")
 cam_app = typer.Typer(help="Camera registry", no_args_is_help=True)
-app.add_typer(cam_app, name="cameras")
-
-console = Console()
-err_console = Console(stderr=True)
-
-
-def _run(coro: Awaitable[T]) -> T:
-    """Run a coroutine; domain errors become a one-line message and exit code 1."""
-    try:
-        return asyncio.run(coro)  # type: ignore[arg-type]
-    except ImportRejected as exc:
-        err_console.print(f"[red]error:[/red] {exc.detail}")
-        for e in exc.extra.get("errors", []):
-            err_console.print(f"  line {e['line']}: {e['field'] or '-'}: {e['reason']}")
-        raise typer.Exit(1) from None
-    except DomainError as exc:
-        err_console.print(f"[red]error:[/red] {exc.detail}")
-        raise typer.Exit(1) from None
-
-
-def cli_actor() -> Principal:
-    return Principal(name=getpass.getuser(), role=Role.admin, kind="cli")
-
-
-@asynccontextmanager
-async def controller_state() -> AsyncIterator[AppState]:
-    from controller.app import build_state, close_state
-
-    state = await build_state(Settings())
-    try:
-        yield state
-    finally:
-        await close_state(state)
-
-
-@app.command()
-def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-) -> None:
-    """Run the controller (API and console)."""
-    import uvicorn
-
-    from controller.app import create_app
-
-    settings = Settings()
-    # The client address (per-address login limits, logs) is the peer's, unless the peer is
-    # one of the reverse proxies named in DIEMCAU_FORWARDED_ALLOW_IPS: then X-Forwarded-For's.
-    proxies = settings.forwarded_allow_ips
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level="info",
-        proxy_headers=bool(proxies),
-        forwarded_allow_ips=proxies or None,
-    )
-
-
-@db_app.command("upgrade")
-def db_upgrade() -> None:
-    """Apply all schema migrations (the server also does this on start)."""
-
-    async def go() -> list[str]:
-        from controller.db import Database
-        from controller.migrate import current_tables, upgrade
-
-        settings = Settings()
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        db = Database(settings.effective_database_url)
-        try:
-            await upgrade(db)
-            return await current_tables(db)
-        finally:
-            await db.dispose()
-
-    tables = _run(go())
-    console.print(f"schema is current: {', '.join(tables)}")
 
 
 @users_app.command("add")
@@ -141,7 +46,7 @@ def users_add(
             await users.create_user(session, data, cli_actor())
 
     try:
-        _run(go())
+        run(go())
     except ValueError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
@@ -169,7 +74,7 @@ def units_import(
             )
             return created, updated, specs[0].name
 
-    created, updated, name = _run(go())
+    created, updated, name = run(go())
     console.print(f"{name}: {created} unit(s) created, {updated} updated")
 
 
@@ -182,7 +87,7 @@ def units_demo_tree() -> None:
         async with controller_state() as state, state.db.transaction() as session:
             return await units.upsert_units(session, units.legacy_demo_specs())
 
-    created, updated = _run(go())
+    created, updated = run(go())
     console.print(f"demo tree: {created} unit(s) created, {updated} updated")
 
 
@@ -201,7 +106,7 @@ def units_list(
             return [(u.code, u.name, u.level, u.depth) for u in rows]
 
     table = Table("code", "name", "level")
-    for code, name, lvl, depth in _run(go()):
+    for code, name, lvl, depth in run(go()):
         table.add_row(code, "  " * depth + name, lvl)
     console.print(table)
 
@@ -227,7 +132,7 @@ def endpoints_import(
                 source=csv_file.name,
             )
 
-    _print_import(_run(go()))
+    _print_import(run(go()))
 
 
 def _print_import(report) -> None:  # type: ignore[no-untyped-def]
@@ -256,7 +161,7 @@ def cameras_import(
                 max_rows=state.settings.max_csv_rows,
             )
 
-    _print_import(_run(go()))
+    _print_import(run(go()))
 
 
 @ep_app.command("add")
@@ -300,7 +205,7 @@ def endpoints_add(
             ep = await registry.create_endpoint(session, state.box, state.profiles, data, cli_actor())
             return ep.id
 
-    console.print(f"endpoint {name} registered as {_run(go())}")
+    console.print(f"endpoint {name} registered as {run(go())}")
 
 
 @ep_app.command("list")
@@ -326,7 +231,7 @@ def endpoints_list(
             rows, total = await registry.list_endpoints(session, flt, limit=100000, offset=0)
             return [registry.to_public(e) for e in rows], total
 
-    rows, total = _run(go())
+    rows, total = run(go())
     if as_json:
         sys.stdout.write(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=1))
         return
@@ -345,7 +250,7 @@ def endpoints_show(endpoint_id: uuid.UUID) -> None:
         async with controller_state() as state, state.db.transaction() as session:
             return registry.to_public(await registry.get_endpoint(session, endpoint_id))
 
-    sys.stdout.write(_run(go()).model_dump_json(indent=1) + "\n")
+    sys.stdout.write(run(go()).model_dump_json(indent=1) + "\n")
 
 
 @ep_app.command("update")
@@ -390,7 +295,7 @@ def endpoints_update(
             ep = await registry.get_endpoint(session, endpoint_id)
             await registry.update_endpoint(session, state.box, state.profiles, ep, data, cli_actor())
 
-    _run(go())
+    run(go())
     console.print(f"endpoint {endpoint_id} updated: {', '.join(sorted(changes)) or 'nothing'}")
 
 
@@ -405,28 +310,5 @@ def endpoints_delete(endpoint_id: uuid.UUID) -> None:
                 session, await registry.get_endpoint(session, endpoint_id), cli_actor()
             )
 
-    _run(go())
+    run(go())
     console.print(f"endpoint {endpoint_id} deleted")
-
-
-def _mount_subcommands() -> None:
-    from camera.sim.cli import camera_fault_command, cameras_command
-    from controller.bench.cli import bench_app
-    from controller.cli_provisioning import jobs_app, provision, provision_cameras, standards_app
-    from controller.demo import demo
-    from endpoints.sim.cli import sim_app
-
-    sim_app.command("cameras")(cameras_command)  # the endpoint simulator knows nothing of cameras
-    sim_app.command("camera-fault")(camera_fault_command)
-    app.add_typer(sim_app, name="sim", help="Simulated fleets for tests and the demo")
-    app.add_typer(bench_app, name="bench", help="Benchmarks that print JSON")
-    app.command("demo")(demo)
-    app.command("provision")(provision)
-    app.command("provision-cameras")(provision_cameras)
-    app.add_typer(jobs_app, name="jobs")
-    app.add_typer(standards_app, name="standards")
-
-
-def main() -> None:
-    _mount_subcommands()
-    app()

@@ -14,7 +14,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from controller.cli import _run, cli_actor, console, controller_state
+from controller.cli.common import cli_actor, console, controller_state, run
 from controller.jobs.runner import FINAL_ITEM
 
 jobs_app = typer.Typer(help="Background jobs (provisioning, firmware)", no_args_is_help=True)
@@ -136,7 +136,7 @@ def _job_with_bar(kind: str, mode: str, target: dict, concurrency: int, select) 
             async with state.db.transaction() as session:
                 return await jobs_query.get_job(session, job.id), await jobs_query.items(session, job.id)
 
-    job, items = _run(go())
+    job, items = run(go())
     _report(job, items, show_plan=(mode == "plan"))
     if job.counts.get("error"):
         raise typer.Exit(2)
@@ -152,7 +152,7 @@ def jobs_list(kind: Annotated[str | None, typer.Option()] = None) -> None:
             return (await jobs_query.list_jobs(session, kind=kind, limit=50, offset=0))[0]
 
     table = Table("id", "kind", "mode", "status", "created", "counts")
-    for j in _run(go()):
+    for j in run(go()):
         table.add_row(
             str(j.id),
             j.kind,
@@ -173,7 +173,7 @@ def jobs_show(job_id: uuid.UUID) -> None:
         async with controller_state() as state, state.db.transaction() as session:
             return await jobs_query.get_job(session, job_id), await jobs_query.items(session, job_id)
 
-    job, items = _run(go())
+    job, items = run(go())
     _report(job, items, show_plan=job.mode == "plan")
 
 
@@ -191,7 +191,7 @@ def jobs_resume(job_id: uuid.UUID) -> None:
             async with state.db.transaction() as session:
                 return await jobs_query.get_job(session, job_id), await jobs_query.items(session, job_id)
 
-    job, items = _run(go())
+    job, items = run(go())
     _report(job, items, show_plan=False)
 
 
@@ -239,7 +239,7 @@ def standards_set(
                 session, target, key, value, settable_keys(state.profiles), cli_actor(), state.profiles
             )
 
-    _run(go())
+    run(go())
     console.print(f"{unit or '*'}: {key} = {value}")
 
 
@@ -253,6 +253,6 @@ def standards_list() -> None:
             return [(u.code if u else "*", s.key, s.value) for u, s in await standards.list_values(session)]
 
     table = Table("unit", "key", "value")
-    for row in sorted(_run(go())):
+    for row in sorted(run(go())):
         table.add_row(*row)
     console.print(table)

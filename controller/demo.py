@@ -21,36 +21,10 @@ from camera.sim.process import CameraSimProcess
 from controller.principal import SYSTEM
 from controller.roles import Role
 from controller.schemas import UserCreate
+from controller.services.units import DEMO_CAMERAS, camera_units, demo_units
 from controller.settings import Settings
 
 console = Console()
-
-# 250 endpoints: 31 at the province (hall + departments), one per district, one per commune.
-PROVINCE_ENDPOINTS = 31
-
-
-def demo_units(count: int = 250) -> list[str]:
-    """The unit of each of ``count`` endpoints. 250 is the province: 31 at the province
-    office (hall and departments), one per district, one per commune; fewer fill the
-    province office first (so a small demo's endpoints keep their names, DEMO-vc001...)."""
-    from controller.services.units import legacy_demo_specs
-
-    specs = legacy_demo_specs()
-    districts = [s.code for s in specs if s.level == "district"]
-    communes = [s.code for s in specs if s.level == "commune"]
-    full = ["DEMO"] * PROVINCE_ENDPOINTS + districts + communes
-    return full[:count] or ["DEMO"]
-
-
-DEMO_CAMERAS = 12  # one-stop desks with a camera: the province's and a district's communes
-
-
-def camera_units() -> list[str]:
-    """Where the demo's cameras hang: the province office, then communes."""
-    from controller.services.units import legacy_demo_specs
-
-    communes = [s.code for s in legacy_demo_specs() if s.level == "commune"]
-    return ["DEMO", *communes][:DEMO_CAMERAS]
 
 
 async def _prepare(

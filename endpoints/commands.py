@@ -19,6 +19,7 @@ dropped or truncated.
 
 from __future__ import annotations
 
+import json
 import re
 import string
 from collections.abc import Mapping
@@ -29,7 +30,7 @@ from endpoints.errors import UnsafeValue
 if TYPE_CHECKING:
     from endpoints.profiles import Escaping
 
-__all__ = ["quote", "render", "template_fields", "unquote"]
+__all__ = ["json_unescape", "quote", "render", "template_fields", "unquote"]
 
 _FORMATTER = string.Formatter()
 _SPECS = ("", "q", "word", "int")
@@ -61,6 +62,14 @@ def quote(value: str, escaping: Escaping) -> str:
     if q in value and q not in escaping.escapes:
         raise UnsafeValue(value, f"contains the quote character {q!r}")
     return f"{q}{escaped}{q}"
+
+
+def json_unescape(text: str) -> str:
+    """A string captured from compact JSON (between its quotes), decoded."""
+    try:
+        return str(json.loads(f'"{text}"'))
+    except json.JSONDecodeError:
+        return text
 
 
 def unquote(text: str, escaping: Escaping) -> str:

@@ -25,10 +25,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from endpoints.commands import json_unescape
 from endpoints.framing import Response
 from endpoints.profiles import Session
 
-__all__ = ["JsonFramer", "compact", "json_unescape"]
+__all__ = ["JsonFramer", "compact"]
 
 _SIGNIFICANT = re.compile(r'[{}"\\]')  # the characters that change a scanner's state
 _BRACE_OR_ESCAPE = re.compile(r"[{}\\]")
@@ -37,14 +38,6 @@ _BRACE_OR_ESCAPE = re.compile(r"[{}\\]")
 def compact(value: object) -> str:
     """The one spelling of a JSON value that rules and regexes are written against."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def json_unescape(text: str) -> str:
-    """A string captured from compact JSON (between its quotes), decoded."""
-    try:
-        return str(json.loads(f'"{text}"'))
-    except json.JSONDecodeError:
-        return text
 
 
 @dataclass
@@ -105,7 +98,12 @@ class JsonFramer:
         line = line.rstrip("\r")
         if self._depth == 0 and not line.lstrip().startswith("{"):
             self._text(line)
-        elif self._depth > 0 and not self._in_string and not _BRACE_OR_ESCAPE.search(line) and line.count('"') % 2 == 0:
+        elif (
+            self._depth > 0
+            and not self._in_string
+            and not _BRACE_OR_ESCAPE.search(line)
+            and line.count('"') % 2 == 0
+        ):
             self._doc.append(line)  # most lines of a document: a name and a value, no brace
         else:
             self._scan(line)

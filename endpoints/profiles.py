@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from endpoints.commands import template_fields, unquote
+from endpoints.commands import json_unescape, template_fields, unquote
 from endpoints.errors import ProfileError
 
 M = TypeVar("M", bound=BaseModel)
@@ -366,8 +366,6 @@ class Profile(_Strict):
 
     def _unquoted(self, text: str) -> str:
         if self.session.format == "json":  # captured from compact JSON, between its quotes
-            from endpoints.json_framing import json_unescape
-
             return json_unescape(text)
         q = self.escaping.quote
         quoted = len(text) >= 2 and text.startswith(q) and text.endswith(q)

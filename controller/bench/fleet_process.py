@@ -78,9 +78,9 @@ async def simulated_province(
     from cryptography.fernet import Fernet
 
     from controller.app import build_state, close_state
-    from controller.demo import demo_units
     from controller.principal import SYSTEM
     from controller.services import csv_import, units
+    from controller.services.units import demo_units
     from controller.settings import Settings
 
     options = {

@@ -10,9 +10,10 @@ import json
 
 import pytest
 
+from endpoints.commands import json_unescape
 from endpoints.errors import ParseError
 from endpoints.framing import Response
-from endpoints.json_framing import JsonFramer, json_unescape
+from endpoints.json_framing import JsonFramer
 from endpoints.parsing import apply_rule, select
 from endpoints.profiles import Rule, Session
 
@@ -77,7 +78,9 @@ ILLEGAL_VALUE = (
 )
 # Cisco LAB-1451 (WebexCC-SA/LAB-1451 rxp_xapi_ssh.md): `xStatus Audio Volume` in JSON mode,
 # braces on lines of their own
-VOLUME = '{\n  "Status": {\n    "Audio": {\n      "Volume": {\n        "Value": "50"\n      }\n    }\n  }\n}\n'
+VOLUME = (
+    '{\n  "Status": {\n    "Audio": {\n      "Volume": {\n        "Value": "50"\n      }\n    }\n  }\n}\n'
+)
 # roomos.cisco.com doc/TechDocs/xAPI.md: a call that ends is a ghost in JSON feedback
 GHOST = '{"Status":{"Call":[{"ghost":"True","id":"3"}]}}\n'
 
@@ -145,7 +148,7 @@ def test_a_terminal_mode_answer_fails_its_own_command() -> None:
 def test_untagged_documents_are_feedback_even_between_a_request_and_its_answer() -> None:
     f, feedback = framer()
     f.expect("xStatus Audio Volume", "request-1", "vol")
-    out = run(f, GHOST + VOLUME.replace('}\n}\n', '},"ResultId":"request-1"\n}\n'))
+    out = run(f, GHOST + VOLUME.replace("}\n}\n", '},"ResultId":"request-1"\n}\n'))
     assert [r.key for r in out] == ["vol"]
     assert feedback == ['{"Status":{"Call":[{"ghost":"True","id":"3"}]}}']
 
@@ -193,7 +196,9 @@ def test_paths_visit_every_instance_and_ids() -> None:
     assert apply_rule(Rule(path="Status/Call/*/Status", match="Connected", aggregate="any"), raw) is True
     assert apply_rule(Rule(path="Status/Call/*/@id", match="(?P<value>\\d+)", type="int"), raw) == 27
     version = Rule(path="Status/SystemUnit/Software/Version", match=r"ce(?P<value>\d+(?:\.\d+)+)\.[0-9a-f]+")
-    sw = json.dumps({"Status": {"SystemUnit": {"Software": {"Version": {"Value": "ce11.14.2.3.2a1b9c8d7e6"}}}}})
+    sw = json.dumps(
+        {"Status": {"SystemUnit": {"Software": {"Version": {"Value": "ce11.14.2.3.2a1b9c8d7e6"}}}}}
+    )
     assert apply_rule(version, sw) == "11.14.2.3"
     with pytest.raises(ParseError):
         apply_rule(Rule(path="Status/SystemUnit/Uptime"), "*s SystemUnit Uptime: 5")  # not JSON

@@ -58,21 +58,12 @@ def units_import(
     province: Annotated[str, typer.Option(help="e.g. 'Tuyên Quang' or 'Thành phố Huế'")],
 ) -> None:
     """Load a real province and its communes from vietnam-provinces (2025 structure)."""
-    from controller.services import audit, units
+    from controller.services import units
 
     async def go() -> tuple[int, int, str]:
         async with controller_state() as state, state.db.transaction() as session:
-            specs = units.province_specs(province)
-            created, updated = await units.upsert_units(session, specs)
-            audit.record(
-                session,
-                cli_actor(),
-                "unit.import",
-                "unit",
-                specs[0].code,
-                {"province": specs[0].name, "created": created, "updated": updated},
-            )
-            return created, updated, specs[0].name
+            created, updated, root = await units.import_province(session, province, cli_actor())
+            return created, updated, root.name
 
     created, updated, name = run(go())
     console.print(f"{name}: {created} unit(s) created, {updated} updated")

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller.errors import Conflict, InvalidInput, NotFound
 from controller.models import Endpoint, Unit
+from controller.principal import Principal
+from controller.schemas import UnitNode
+from controller.services import audit
 
 
 def new_unit(code: str, name: str, level: str, parent: Unit | None) -> Unit:
@@ -65,17 +70,28 @@ async def unit_from_body(session: AsyncSession, ref: str, field: str = "unit") -
 
 
 async def create_unit(
-    session: AsyncSession, *, code: str, name: str, level: str, parent: Unit | None
+    session: AsyncSession, *, code: str, name: str, level: str, parent: Unit | None, actor: Principal
 ) -> Unit:
     if await session.scalar(select(Unit.id).where(Unit.code == code)):
         raise Conflict(f"a unit with code {code!r} already exists", field="code")
     unit = new_unit(code, name, level, parent)
     session.add(unit)
     await session.flush()
+    details = {"code": code, "name": name, "level": level, "parent": parent.code if parent else None}
+    audit.record(session, actor, "unit.create", "unit", str(unit.id), details)
     return unit
 
 
-async def delete_unit(session: AsyncSession, unit: Unit) -> None:
+async def update_unit(session: AsyncSession, unit: Unit, changes: dict[str, Any], actor: Principal) -> Unit:
+    """Rename or re-level a unit (its place in the tree does not move)."""
+    for key, value in changes.items():
+        setattr(unit, key, value)
+    await session.flush()
+    audit.record(session, actor, "unit.update", "unit", str(unit.id), {"code": unit.code} | changes)
+    return unit
+
+
+async def delete_unit(session: AsyncSession, unit: Unit, actor: Principal) -> None:
     children = await session.scalar(select(func.count()).where(Unit.parent_id == unit.id))
     endpoints = await session.scalar(select(func.count()).where(Endpoint.unit_id == unit.id))
     if children or endpoints:
@@ -85,6 +101,7 @@ async def delete_unit(session: AsyncSession, unit: Unit) -> None:
             endpoints=endpoints,
         )
     await session.delete(unit)
+    audit.record(session, actor, "unit.delete", "unit", str(unit.id), {"code": unit.code, "name": unit.name})
 
 
 async def list_units(
@@ -214,3 +231,37 @@ def camera_units() -> list[str]:
     """Where the demo's cameras hang: the province office, then communes."""
     communes = [s.code for s in legacy_demo_specs() if s.level == "commune"]
     return ["DEMO", *communes][:DEMO_CAMERAS]
+
+
+async def tree(session: AsyncSession, root: Unit | None = None) -> list[UnitNode]:
+    """The tree (or one subtree) with endpoint counts summed over each subtree."""
+    query = select(Unit)
+    if root is not None:
+        query = query.where(subtree_filter(root))
+    all_units = list(await session.scalars(query.order_by(Unit.depth, Unit.code)))
+    direct = dict(
+        (await session.execute(select(Endpoint.unit_id, func.count()).group_by(Endpoint.unit_id))).all()
+    )
+    nodes = {
+        u.id: UnitNode(id=u.id, code=u.code, name=u.name, level=u.level, endpoints=direct.get(u.id, 0))
+        for u in all_units
+    }
+    children: dict[uuid.UUID | None, list[UnitNode]] = defaultdict(list)
+    for u in all_units:
+        children[u.parent_id if u.parent_id in nodes else None].append(nodes[u.id])
+    for u in reversed(all_units):  # deepest first: add each subtree into its parent
+        node = nodes[u.id]
+        node.children = children.get(u.id, [])
+        node.endpoints += sum(c.endpoints for c in node.children)
+    return children[None]
+
+
+async def import_province(session: AsyncSession, province: str, actor: Principal) -> tuple[int, int, Unit]:
+    """Load a real province and its communes (2025 two-level structure) by name: units
+    created, units updated, and the province's unit."""
+    specs = province_specs(province)
+    created, updated = await upsert_units(session, specs)
+    root = await get_unit(session, specs[0].code)
+    details = {"province": root.name, "created": created, "updated": updated}
+    audit.record(session, actor, "unit.import", "unit", str(root.id), details)
+    return created, updated, root

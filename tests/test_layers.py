@@ -204,7 +204,6 @@ ROUTER_SQL: dict[str, int] = {
     "controller.api.jobs": 1,
     "controller.api.sessions": 25,
     "controller.api.sinks": 18,
-    "controller.api.users": 4,
 }
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, status
-from sqlalchemy import select
 
 from controller.api.deps import Actor, Session, route
 from controller.models import ApiKey, User
@@ -26,7 +25,7 @@ ADMIN = route(Role.admin)
 
 @router.get("/users", response_model=list[UserPublic], **ADMIN)
 async def list_users(session: Session) -> list[User]:
-    return list(await session.scalars(select(User).order_by(User.username)))
+    return await users.list_users(session)
 
 
 @router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED, **ADMIN)
@@ -51,7 +50,7 @@ async def delete_user(user_id: uuid.UUID, session: Session, actor: Actor) -> Non
 
 @router.get("/api-keys", response_model=list[ApiKeyPublic], **ADMIN)
 async def list_api_keys(session: Session) -> list[ApiKey]:
-    return list(await session.scalars(select(ApiKey).order_by(ApiKey.created_at)))
+    return await users.list_api_keys(session)
 
 
 @router.post("/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED, **ADMIN)

@@ -199,7 +199,6 @@ SESSION_CALLS = {
 # Statements still written in routers; the move into feature services takes them out (issue 18).
 # The test fails when a router gains one, and when one is moved but still listed here.
 ROUTER_SQL: dict[str, int] = {
-    "controller.api.cameras": 2,
     "controller.api.health": 24,
     "controller.api.jobs": 1,
     "controller.api.sessions": 25,

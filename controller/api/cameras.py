@@ -25,11 +25,11 @@ from controller.cameras.schemas import (
 )
 from controller.db import on_commit, release
 from controller.errors import NotFound, Unavailable
-from controller.models import CameraHealth, CameraSample
+from controller.models import CameraSample
 from controller.monitor.history import history_range
 from controller.roles import ALL_ROLES, Role
 from controller.schemas import ImportReport, Page
-from controller.services import audit, history
+from controller.services import history
 from controller.services.units import get_unit
 
 router = APIRouter(prefix="/cameras", tags=["cameras"])
@@ -108,7 +108,7 @@ async def delete_camera(camera_id: uuid.UUID, state: State, session: Session, ac
 async def camera_health(camera_id: uuid.UUID, state: State, session: Session) -> CameraHealthPublic:
     """What the last sample found: state, problems, fps, bitrate, keyframe interval, picture measures."""
     cam = await registry.get_camera(session, camera_id)
-    row = await session.get(CameraHealth, camera_id)
+    row = await state.camera_monitor.health_row(session, camera_id)
     source = state.cameras.sources.get(camera_id)
     # state, reason and problems from the one health row the monitor writes in one transaction
     # (the camera row is a second read: a sample committed between the two would mix them)
@@ -205,9 +205,5 @@ async def reset_reference(
 ) -> dict[str, str]:
     """After re-aiming a camera: its next healthy sample becomes the scene it is compared with."""
     cam = await registry.get_camera(session, camera_id)
-    await session.execute(
-        CameraHealth.__table__.update().where(CameraHealth.camera_id == cam.id).values(reference=None)
-    )
-    state.camera_monitor.reset_reference(cam.id)
-    audit.record(session, actor, "camera.reference.reset", "camera", str(cam.id), {"name": cam.name})
+    await state.camera_monitor.reset_reference(session, cam, actor)
     return {"status": "the next healthy sample becomes the reference"}

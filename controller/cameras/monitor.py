@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from camera.analytics import History, Measure, Thresholds, assess, measure, stream_problems
 from camera.frames import decode_keyframe, to_jpeg
@@ -37,6 +38,8 @@ from controller.models import Camera, CameraHealth, CameraSample, Unit, utcnow
 from controller.monitor.catalogue import camera_problem_text
 from controller.monitor.tracker import Observation, Tracker
 from controller.monitor.tracker import Thresholds as TrackerThresholds
+from controller.principal import Principal
+from controller.services import audit
 from controller.settings import Settings
 from controller.tasks import cancel_and_wait
 
@@ -263,13 +266,21 @@ class CameraMonitor:
                     unit_path=w.unit_path,
                 )
 
-    def reset_reference(self, camera_id: uuid.UUID) -> bool:
-        """After re-aiming: the next healthy sample becomes the scene reference."""
-        w = self.watched.get(camera_id)
-        if w is None:
-            return False
-        w.history.reference = None
-        return True
+    async def reset_reference(self, session: AsyncSession, cam: Camera, actor: Principal) -> None:
+        """After re-aiming: the next healthy sample becomes the scene reference (stored and
+        in memory alike, so a restart does not bring the old scene back)."""
+        await session.execute(
+            update(CameraHealth).where(CameraHealth.camera_id == cam.id).values(reference=None)
+        )
+        w = self.watched.get(cam.id)
+        if w is not None:
+            w.history.reference = None
+        audit.record(session, actor, "camera.reference.reset", "camera", str(cam.id), {"name": cam.name})
+
+    @staticmethod
+    async def health_row(session: AsyncSession, camera_id: uuid.UUID) -> CameraHealth | None:
+        """What the last sample stored: state, reason and problems written together."""
+        return await session.get(CameraHealth, camera_id)
 
 
 def _picture(key: MediaPacket, info: StreamInfo) -> tuple[Measure, bytes, float]:

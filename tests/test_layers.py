@@ -202,7 +202,6 @@ ROUTER_SQL: dict[str, int] = {
     "controller.api.health": 24,
     "controller.api.jobs": 1,
     "controller.api.sessions": 25,
-    "controller.api.sinks": 18,
 }
 
 

@@ -130,7 +130,7 @@ class Group:
     def _join(self, member: _Member) -> None:
         self._members[member.sender] = member
         member.track.listen(self.wake)
-        if self._task is None:
+        if self._task is None or self._task.done():  # done: it ended on an error
             self._task = asyncio.create_task(self._serve(), name="relay fan-out")
         self._wake.set()  # what the viewer's queue holds already (the GOP it is replayed)
 

@@ -200,7 +200,6 @@ SESSION_CALLS = {
 # The test fails when a router gains one, and when one is moved but still listed here.
 ROUTER_SQL: dict[str, int] = {
     "controller.api.health": 24,
-    "controller.api.jobs": 1,
     "controller.api.sessions": 25,
 }
 

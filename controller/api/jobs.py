@@ -113,7 +113,6 @@ async def resume_job(job_id: uuid.UUID, state: State, session: Session, actor: A
     """Run what an interrupted, halted or cancelled job left undone."""
     await state.runner.resume(session, job_id, actor)
     on_commit(session, lambda: state.runner.start(job_id))
-    await session.flush()
     return await jobs_query.get_job(session, job_id)
 
 

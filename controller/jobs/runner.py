@@ -266,6 +266,7 @@ class JobRunner:
         job.status = "queued"
         job.finished_at = None
         audit.record(session, actor, f"job.{job.kind}.resume", "job", str(job.id), {})
+        await session.flush()  # what the caller reads back next (the job's counts) sees the resume
         return job
 
     async def recover(self, stale_s: float = 0.0) -> int:

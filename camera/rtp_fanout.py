@@ -121,9 +121,6 @@ class Group:
         self._task: asyncio.Task[None] | None = None
         self.retransmits = 0  # packets sent again on a viewer's NACK: loss on its path
 
-    def __len__(self) -> int:
-        return len(self._members)
-
     def wake(self) -> None:
         self._wake.set()
 

@@ -19,49 +19,44 @@ from fastapi.staticfiles import StaticFiles
 from camera.onvif.profiles import load_camera_profiles
 from camera.relay import Relay
 from controller import netpolicy
-from controller.api import (
-    auth,
-    cameras,
-    docs,
-    endpoints,
-    firmware,
-    health,
-    jobs,
-    misc,
-    problems,
-    sessions,
-    sinks,
-    standards,
-    units,
-    users,
-    whep,
-)
-from controller.api import metrics as metrics_api
+from controller.api import catalogues_api, docs, problems
 from controller.api.authn import Authenticate
 from controller.api.body_limits import MULTIPART_OVERHEAD, BodyLimits, login_rule
 from controller.api.deps import AppState
 from controller.api.headers import SecurityHeaders
+from controller.cameras import api as cameras_api
+from controller.cameras import whep_api
 from controller.cameras.hub import CameraHub
 from controller.cameras.monitor import CameraMonitor
 from controller.db import Database
 from controller.events import OutboxSignal
+from controller.fleet import api as fleet_api
+from controller.fleet.hostkeys import HostKeys
+from controller.fleet.poller import Monitor
+from controller.health import api as health_api
+from controller.health.alarms import AlarmEvaluator
+from controller.health.retention import Retention
+from controller.health.tracker import Thresholds
+from controller.ioc import api as ioc_api
+from controller.ioc import metrics_api
 from controller.ioc.dispatcher import SinkDispatcher
 from controller.ioc.metrics import Metrics
-from controller.jobs.camera_provision import CameraProvisionWork
-from controller.jobs.firmware import FirmwareWork
-from controller.jobs.provision import ProvisionWork
-from controller.jobs.runner import HEARTBEAT_S, JobRunner
 from controller.limits import PerPrincipal
 from controller.migrate import upgrade
-from controller.monitor.alarms import AlarmEvaluator
-from controller.monitor.retention import Retention
-from controller.monitor.service import Monitor
-from controller.monitor.tracker import Thresholds
+from controller.provisioning import api as jobs_api
+from controller.provisioning import firmware_api, standards_api
+from controller.provisioning.camera_work import CameraProvisionWork
+from controller.provisioning.campaign import FirmwareWork
+from controller.provisioning.endpoint_work import ProvisionWork
+from controller.provisioning.runner import HEARTBEAT_S, JobRunner
 from controller.security import SecretBox, load_or_create_key
-from controller.services.hostkeys import HostKeys
-from controller.services.logins import LoginThrottle
+from controller.sessions import api as sessions_api
 from controller.sessions.manager import SessionManager
 from controller.settings import Settings
+from controller.units import api as units_api
+from controller.users import api as users_api
+from controller.users import auth_api
+from controller.users.logins import LoginThrottle
 from endpoints.pool import SessionPool
 from endpoints.profiles import load_profiles
 
@@ -249,24 +244,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return await call_next(request)
 
+    # Each feature's router; the routers hold no rules of their own (tests/test_layers.py).
     for module in (
-        auth,
-        users,
-        units,
-        endpoints,
-        cameras,
-        standards,
-        jobs,
-        firmware,
-        health,
-        sessions,
-        sinks,
-        misc,
+        auth_api,
+        users_api,
+        units_api,
+        fleet_api,
+        cameras_api,
+        standards_api,
+        jobs_api,
+        firmware_api,
+        health_api,
+        sessions_api,
+        ioc_api,
+        catalogues_api,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
 
-    app.include_router(whep.router)  # WHEP lives at /whep, where players expect it
-    app.include_router(whep.stats_router, prefix=API_PREFIX)
+    app.include_router(whep_api.router)  # WHEP lives at /whep, where players expect it
+    app.include_router(whep_api.stats_router, prefix=API_PREFIX)
     app.include_router(metrics_api.router)  # /metrics, where Prometheus looks by default
     # The browser console: static files, nothing built at run time. Pages hold no data;
     # everything they show comes from the API with the user's token.

@@ -20,9 +20,9 @@ from rich.console import Console
 from camera.sim.process import CameraSimProcess
 from controller.principal import SYSTEM
 from controller.roles import Role
-from controller.schemas import UserCreate
-from controller.services.units import DEMO_CAMERAS, camera_units, demo_units
 from controller.settings import Settings
+from controller.units.service import DEMO_CAMERAS, camera_units, demo_units
+from controller.users.schemas import UserCreate
 
 console = Console()
 
@@ -38,9 +38,12 @@ async def _prepare(
     from controller.app import build_state, close_state
     from controller.cameras import registry
     from controller.cameras.schemas import CameraCreate
-    from controller.cameras.standard import CAMERA_KEYS, DEMO_CAMERA_STANDARD
+    from controller.fleet import csv_import
     from controller.models import JobItem
-    from controller.services import csv_import, standards, units, users
+    from controller.provisioning import standards
+    from controller.provisioning.camera_standard import CAMERA_KEYS, DEMO_CAMERA_STANDARD
+    from controller.units import service as units
+    from controller.users import service as users
 
     state = await build_state(settings)
     try:

@@ -21,9 +21,9 @@ from controller.migrate import upgrade
 from controller.models import User
 from controller.roles import Role
 from controller.security import hash_password
-from controller.services import units
-from controller.services.users import user_token
 from controller.settings import Settings
+from controller.units import service as units
+from controller.users.service import user_token
 from tests.support.postgres import shared_server
 
 PASSWORD = "correct horse battery"

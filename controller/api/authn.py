@@ -35,7 +35,7 @@ from controller.api.problems import problem
 from controller.models import utcnow
 from controller.principal import Principal
 from controller.security import API_KEY_PREFIX, read_token, split_api_key
-from controller.services import users
+from controller.users import service as users
 
 log = logging.getLogger("diemcau.auth")
 

@@ -31,10 +31,10 @@ class AppState:
     box: SecretBox
     profiles: dict[str, Any]
     pool: Any  # endpoints.pool.SessionPool
-    runner: Any  # controller.jobs.runner.JobRunner
-    monitor: Any = None  # controller.monitor.service.Monitor
-    alarms: Any = None  # controller.monitor.alarms.AlarmEvaluator
-    retention: Any = None  # controller.monitor.retention.Retention
+    runner: Any  # controller.provisioning.runner.JobRunner
+    monitor: Any = None  # controller.fleet.poller.Monitor
+    alarms: Any = None  # controller.health.alarms.AlarmEvaluator
+    retention: Any = None  # controller.health.retention.Retention
     signal: Any = None  # controller.events.OutboxSignal
     sessions: Any = None  # controller.sessions.manager.SessionManager
     cameras: Any = None  # controller.cameras.hub.CameraHub
@@ -44,7 +44,7 @@ class AppState:
     metrics: Any = None  # controller.ioc.metrics.Metrics
     sse_streams: Any = None  # controller.limits.PerPrincipal: event streams held per user
     watchers: authn.Watchers = field(default_factory=authn.Watchers)  # access outliving its request
-    logins: Any = None  # controller.services.logins.LoginThrottle
+    logins: Any = None  # controller.users.logins.LoginThrottle
 
 
 def get_state(request: Request) -> AppState:

@@ -27,8 +27,8 @@ from controller.app import build_state, close_state
 from controller.cameras import registry
 from controller.cameras.schemas import CameraCreate
 from controller.principal import SYSTEM
-from controller.services import units
 from controller.settings import Settings
+from controller.units import service as units
 
 
 def _naive(url: str, seconds: float) -> tuple[float, int]:

@@ -23,11 +23,12 @@ from camera.sim.process import CameraSimProcess
 from controller.app import build_state, close_state
 from controller.cameras import registry
 from controller.cameras.schemas import CameraCreate
-from controller.cameras.standard import CAMERA_KEYS, DEMO_CAMERA_STANDARD
 from controller.models import Camera, JobItem
 from controller.principal import SYSTEM
-from controller.services import standards, units
+from controller.provisioning import standards
+from controller.provisioning.camera_standard import CAMERA_KEYS, DEMO_CAMERA_STANDARD
 from controller.settings import Settings
+from controller.units import service as units
 
 # Small enough that 50 simulated encoders fit on the bench machine's 2 cores while verify
 # measures them all at once (real cameras encode on their own hardware).

@@ -78,10 +78,11 @@ async def simulated_province(
     from cryptography.fernet import Fernet
 
     from controller.app import build_state, close_state
+    from controller.fleet import csv_import
     from controller.principal import SYSTEM
-    from controller.services import csv_import, units
-    from controller.services.units import demo_units
     from controller.settings import Settings
+    from controller.units import service as units
+    from controller.units.service import demo_units
 
     options = {
         "data_dir": Path(tempfile.mkdtemp(prefix="diemcau-bench-")),

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import endpoints
 from controller.bench.fleet_process import open_row, simulated_province
+from controller.fleet import registry
 from controller.principal import SYSTEM
-from controller.services import jobs_query, registry, standards
+from controller.provisioning import jobs_query, standards
 from endpoints.sim.control import control_request
 
 # Every value differs from the simulator's factory settings, so all 8 keys are written.

@@ -28,9 +28,9 @@ from sqlalchemy import select
 
 import endpoints
 from controller.bench.fleet_process import open_row, simulated_province
+from controller.fleet.devices import device_target
 from controller.models import Endpoint, SessionEvent, utcnow
 from controller.principal import SYSTEM
-from controller.services.devices import device_target
 from controller.sessions.schemas import SessionCreate
 from controller.sessions.scope import Scope, ScopeUnit
 from endpoints.sim.control import control_request

@@ -31,15 +31,15 @@ from camera.analytics import History, Measure, Thresholds, assess, measure, stre
 from camera.frames import decode_keyframe, to_jpeg
 from camera.ingest import MediaPacket, StreamInfo
 from camera.playability import CODEC_NAMES, judge
+from controller import audit
 from controller.cameras.hub import CameraHub
 from controller.db import Database
 from controller.events import OutboxSignal, emit
+from controller.health.catalogue import camera_problem_text
+from controller.health.tracker import Observation, Tracker
+from controller.health.tracker import Thresholds as TrackerThresholds
 from controller.models import Camera, CameraHealth, CameraSample, Unit, utcnow
-from controller.monitor.catalogue import camera_problem_text
-from controller.monitor.tracker import Observation, Tracker
-from controller.monitor.tracker import Thresholds as TrackerThresholds
 from controller.principal import Principal
-from controller.services import audit
 from controller.settings import Settings
 from controller.tasks import cancel_and_wait
 

@@ -13,16 +13,16 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from camera.urls import split_url
+from controller import audit
 from controller.cameras.schemas import CameraCreate, CameraPublic, CameraUpdate
+from controller.csv_rows import CsvSpec, ParsedFile, Row, Unique, decode, parse
 from controller.errors import Conflict, InvalidInput, NotFound
+from controller.fields import ImportReport, RowError, UnitBrief
 from controller.models import Camera, Unit
 from controller.principal import Principal
-from controller.schemas import ImportReport, RowError, UnitBrief
+from controller.repoint import require_password_when_moved, url_address
 from controller.security import SecretBox
-from controller.services import audit
-from controller.services.csv_rows import CsvSpec, ParsedFile, Row, Unique, decode, parse
-from controller.services.repoint import require_password_when_moved, url_address
-from controller.services.units import subtree_filter, unit_from_body
+from controller.units.service import subtree_filter, unit_from_body
 
 AUDITED_FIELDS = ("name", "unit", "site", "username", "description", "enabled", "onvif_url", "tls_insecure")
 

@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
 from camera.urls import check_onvif_url, split_url
+from controller.fields import DevicePassword, Name, Strict, Text, UnitBrief, UnitRef, no_control
 from controller.netpolicy import allowed_url_host
-from controller.schemas import DevicePassword, Name, Strict, Text, UnitBrief, UnitRef, no_control
 
 
 def _url(value: str) -> str:

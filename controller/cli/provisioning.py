@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from controller.cli.common import cli_actor, console, controller_state, run
-from controller.jobs.runner import FINAL_ITEM
+from controller.provisioning.runner import FINAL_ITEM
 
 jobs_app = typer.Typer(help="Background jobs (provisioning, firmware)", no_args_is_help=True)
 standards_app = typer.Typer(help="The province standard configuration", no_args_is_help=True)
@@ -89,8 +89,8 @@ def provision(
     concurrency: Annotated[int, typer.Option(min=1, max=1000)] = 250,
 ) -> None:
     """Bring endpoints to the province standard: --plan shows the diff, --apply writes it."""
-    from controller.jobs import targets
-    from controller.schemas import ProvisionCreate
+    from controller.provisioning import targets
+    from controller.provisioning.schemas import ProvisionCreate
 
     if plan and apply:
         raise typer.BadParameter("choose --plan or --apply")
@@ -117,7 +117,7 @@ def provision(
 def _job_with_bar(kind: str, mode: str, target: dict, concurrency: int, select) -> None:  # type: ignore[no-untyped-def]
     """Create a job over what ``select`` picks, run it here under a Rich bar, print the result table;
     exit 2 when any item failed (a script can tell)."""
-    from controller.services import jobs_query
+    from controller.provisioning import jobs_query
 
     async def go():
         async with controller_state() as state:
@@ -145,7 +145,7 @@ def _job_with_bar(kind: str, mode: str, target: dict, concurrency: int, select) 
 @jobs_app.command("list")
 def jobs_list(kind: Annotated[str | None, typer.Option()] = None) -> None:
     """Recent jobs with their counts."""
-    from controller.services import jobs_query
+    from controller.provisioning import jobs_query
 
     async def go():
         async with controller_state() as state, state.db.transaction() as session:
@@ -167,7 +167,7 @@ def jobs_list(kind: Annotated[str | None, typer.Option()] = None) -> None:
 @jobs_app.command("show")
 def jobs_show(job_id: uuid.UUID) -> None:
     """One job, endpoint by endpoint."""
-    from controller.services import jobs_query
+    from controller.provisioning import jobs_query
 
     async def go():
         async with controller_state() as state, state.db.transaction() as session:
@@ -180,7 +180,7 @@ def jobs_show(job_id: uuid.UUID) -> None:
 @jobs_app.command("resume")
 def jobs_resume(job_id: uuid.UUID) -> None:
     """Finish an interrupted, halted or cancelled job."""
-    from controller.services import jobs_query
+    from controller.provisioning import jobs_query
 
     async def go():
         async with controller_state() as state:
@@ -205,7 +205,7 @@ def provision_cameras(
     concurrency: Annotated[int, typer.Option(min=1, max=500)] = 50,
 ) -> None:
     """Bring cameras to the stream standard over ONVIF: --plan shows the diff, --apply writes and verifies."""
-    from controller.jobs import targets
+    from controller.provisioning import targets
 
     if plan and apply:
         raise typer.BadParameter("choose --plan or --apply")
@@ -227,9 +227,9 @@ def standards_set(
     unit: Annotated[str | None, typer.Option(help="Unit code; omit for the whole province")] = None,
 ) -> None:
     """Set one key of the standard (placeholders: {name} {slug} {unit_code} {unit_name} {sip_uri} {host})."""
-    from controller.cameras.standard import check_camera_value, settable_keys
-    from controller.services import standards
-    from controller.services.units import unit_from_body
+    from controller.provisioning import standards
+    from controller.provisioning.camera_standard import check_camera_value, settable_keys
+    from controller.units.service import unit_from_body
 
     async def go() -> None:
         async with controller_state() as state, state.db.transaction() as session:
@@ -246,7 +246,7 @@ def standards_set(
 @standards_app.command("list")
 def standards_list() -> None:
     """Every key of the standard, province-wide (*) and per unit."""
-    from controller.services import standards
+    from controller.provisioning import standards
 
     async def go():
         async with controller_state() as state, state.db.transaction() as session:

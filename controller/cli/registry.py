@@ -33,8 +33,8 @@ def users_add(
     ] = None,
 ) -> None:
     """Create a user (the first admin is made this way)."""
-    from controller.schemas import UserCreate
-    from controller.services import users
+    from controller.users import service as users
+    from controller.users.schemas import UserCreate
 
     password = os.environ.get(password_env, "") if password_env else None
     if password is None:
@@ -58,7 +58,7 @@ def units_import(
     province: Annotated[str, typer.Option(help="e.g. 'Tuyên Quang' or 'Thành phố Huế'")],
 ) -> None:
     """Load a real province and its communes from vietnam-provinces (2025 structure)."""
-    from controller.services import units
+    from controller.units import service as units
 
     async def go() -> tuple[int, int, str]:
         async with controller_state() as state, state.db.transaction() as session:
@@ -72,7 +72,7 @@ def units_import(
 @units_app.command("demo-tree")
 def units_demo_tree() -> None:
     """Build the seeds' legacy 4-level example: central, 1 province, 10 districts, 209 communes."""
-    from controller.services import units
+    from controller.units import service as units
 
     async def go() -> tuple[int, int]:
         async with controller_state() as state, state.db.transaction() as session:
@@ -88,7 +88,7 @@ def units_list(
     level: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """List units (a subtree, a level)."""
-    from controller.services import units
+    from controller.units import service as units
 
     async def go() -> list[tuple[str, str, str, int]]:
         async with controller_state() as state, state.db.transaction() as session:
@@ -108,7 +108,7 @@ def endpoints_import(
     valid_only: Annotated[bool, typer.Option(help="Import the valid rows even if others are bad")] = False,
 ) -> None:
     """Register endpoints from a CSV file (all-or-nothing unless --valid-only)."""
-    from controller.services import csv_import
+    from controller.fleet import csv_import
 
     async def go():
         async with controller_state() as state, state.db.transaction() as session:
@@ -170,8 +170,8 @@ def endpoints_add(
     """Register one endpoint."""
     from pydantic import ValidationError
 
-    from controller.schemas import EndpointCreate
-    from controller.services import registry
+    from controller.fleet import registry
+    from controller.fleet.schemas import EndpointCreate
 
     password = (
         os.environ.get(password_env, "") if password_env else typer.prompt("Device password", hide_input=True)
@@ -208,8 +208,8 @@ def endpoints_list(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List endpoints with filters."""
-    from controller.services import registry
-    from controller.services.units import get_unit
+    from controller.fleet import registry
+    from controller.units.service import get_unit
 
     async def go():
         async with controller_state() as state, state.db.transaction() as session:
@@ -235,7 +235,7 @@ def endpoints_list(
 @ep_app.command("show")
 def endpoints_show(endpoint_id: uuid.UUID) -> None:
     """Show one endpoint as JSON (never its password)."""
-    from controller.services import registry
+    from controller.fleet import registry
 
     async def go():
         async with controller_state() as state, state.db.transaction() as session:
@@ -260,8 +260,8 @@ def endpoints_update(
     """Change an endpoint's registration (only the options given)."""
     from pydantic import ValidationError
 
-    from controller.schemas import EndpointUpdate
-    from controller.services import registry
+    from controller.fleet import registry
+    from controller.fleet.schemas import EndpointUpdate
 
     given = {
         "name": name,
@@ -293,7 +293,7 @@ def endpoints_update(
 @ep_app.command("delete")
 def endpoints_delete(endpoint_id: uuid.UUID) -> None:
     """Remove an endpoint from the registry."""
-    from controller.services import registry
+    from controller.fleet import registry
 
     async def go() -> None:
         async with controller_state() as state, state.db.transaction() as session:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
-from controller.schemas import Name, Strict, no_control
+from controller.fields import Name, Strict, no_control
 
 EventType = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z_]+(\.[a-z_]+)*$")]
 SinkUrl = Annotated[str, StringConstraints(min_length=8, max_length=1000), AfterValidator(no_control)]

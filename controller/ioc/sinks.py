@@ -11,15 +11,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from camera.netpolicy import AddressRefused, NetPolicy
+from controller import audit
 from controller.errors import Conflict, InvalidInput, NotFound
+from controller.fields import Page
 from controller.ioc import signing
 from controller.ioc.mqtt import parse_mqtt_url
 from controller.ioc.schemas import DeliveryPublic, SinkCreate, SinkCreated, SinkPublic, SinkUpdate
 from controller.models import Delivery, OutboxEvent, Sink, utcnow
 from controller.principal import Principal
-from controller.schemas import Page
 from controller.security import SecretBox
-from controller.services import audit
 
 __all__ = [
     "check_url",

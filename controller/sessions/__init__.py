@@ -7,4 +7,5 @@ store         database reads and writes (capacity, conflicts, attendance)
 conductor     one live session: every participant dials, is watched, redialled
 manager       all live sessions, the schedule, feedback routing, recovery
 attendance    join/leave records as JSON and CSV
+api           the thin router
 """

@@ -31,9 +31,9 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller.fanout import Fanout
-from controller.jobs.recorder import Recorder
+from controller.health.tracker import DEFINITIVE
 from controller.models import Participant, SessionEvent, utcnow
-from controller.monitor.tracker import DEFINITIVE
+from controller.provisioning.recorder import Recorder
 from controller.sessions.dialplan import is_session_call
 from controller.sessions.store import HOLDING
 from controller.settings import Settings

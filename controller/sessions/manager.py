@@ -18,16 +18,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from controller import audit
 from controller.db import Database, on_commit
 from controller.errors import Conflict, InvalidInput, NotFound
 from controller.events import OutboxSignal, emit
 from controller.fanout import Fanout
-from controller.jobs.recorder import Recorder
+from controller.fleet.devices import device_target
 from controller.models import Bridge, ConferenceSession, Endpoint, Participant, utcnow
 from controller.principal import SYSTEM, Principal
+from controller.provisioning.recorder import Recorder
 from controller.security import SecretBox
-from controller.services import audit
-from controller.services.devices import device_target
 from controller.sessions import store
 from controller.sessions.conductor import Call, Conductor, Part
 from controller.sessions.dialplan import dial_string, new_conference_id

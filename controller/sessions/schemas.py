@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from controller.schemas import Name, Strict, Text, no_control
+from controller.fields import Name, Strict, Text, no_control
 from controller.sessions.dialplan import CONFERENCE_ID, validate_pattern
 from controller.sessions.scope import Scope
 

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
 from controller.errors import InvalidInput
+from controller.fields import UnitRef
 from controller.models import Endpoint, Unit
-from controller.schemas import UnitRef
-from controller.services.units import unit_from_body
+from controller.units.service import unit_from_body
 
 __all__ = ["Scope", "ScopeUnit", "resolve"]
 

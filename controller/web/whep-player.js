@@ -12,7 +12,7 @@
  *   console.log(await player.stats());   // {decodedFrames, framesReceived, width, height, state, ...}
  *   await player.stop();                  // DELETEs the viewer on the controller
  *
- * The protocol (see controller/api/whep.py): POST the SDP offer as application/sdp with
+ * The protocol (see controller/cameras/whep_api.py): POST the SDP offer as application/sdp with
  * "Authorization: Bearer <token>"; 201 brings the SDP answer and a Location to DELETE at the end.
  * The server does not support trickle ICE (PATCH answers 405), so the offer is sent only once
  * ICE gathering is complete, and the answer carries all of the server's candidates.

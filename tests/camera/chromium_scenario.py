@@ -37,9 +37,9 @@ from controller.cameras import registry
 from controller.cameras.schemas import CameraCreate
 from controller.models import User
 from controller.principal import SYSTEM
-from controller.services import units
-from controller.services.users import user_token
 from controller.settings import Settings
+from controller.units import service as units
+from controller.users.service import user_token
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

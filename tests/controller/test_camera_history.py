@@ -15,9 +15,9 @@ from sqlalchemy import func, select, update
 
 from camera.sim.control import camera_control
 from camera.sim.process import CameraSimProcess
+from controller.health.history import MAX_POINTS as MAX_HISTORY_POINTS
 from controller.models import Camera, CameraSample, utcnow
 from controller.roles import Role
-from controller.services.history import MAX_POINTS as MAX_HISTORY_POINTS
 from tests.controller.camera_helpers import SAMPLING
 
 

@@ -7,11 +7,11 @@ from sqlalchemy import select
 
 from controller.cameras import registry
 from controller.cameras.schemas import CameraCreate
-from controller.cameras.standard import CAMERA_KEYS, camera_facts, stream_standard
 from controller.models import Camera
 from controller.principal import SYSTEM
+from controller.provisioning.camera_standard import CAMERA_KEYS, camera_facts, stream_standard
+from controller.provisioning.standards import StandardResolver
 from controller.roles import Role
-from controller.services.standards import StandardResolver
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ import pytest
 from controller.bench.fleet_process import FleetProcess
 from controller.bench.harness import ControllerProcess, free_port
 from controller.ioc.signing import new_secret
-from controller.services.units import demo_units
+from controller.units.service import demo_units
 from endpoints.sim.control import control_request
 
 COUNT = 250

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from controller.cameras.standard import check_camera_value
 from controller.errors import InvalidInput
+from controller.provisioning.camera_standard import check_camera_value
 from controller.roles import Role
 from controller.sessions.dialplan import dial_string, validate_pattern
 from tests.controller.test_csv_import import HEADER, upload

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from controller.provisioning.firmware import Window, bucket, version_key
 from controller.roles import Role
-from controller.services.firmware import Window, bucket, version_key
 from endpoints.sim import Fleet
 from tests.controller.fleet_helpers import UNITS, finish, register_fleet, run_job
 

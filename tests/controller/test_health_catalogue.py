@@ -14,10 +14,10 @@ from pathlib import Path
 
 from camera.analytics import History
 from controller.cameras.monitor import WatchedCamera
-from controller.monitor.alarms import camera_alarms, wanted_alarms
-from controller.monitor.catalogue import CAMERA_PROBLEMS, CAMERA_STATES, ENDPOINT, _entry, severity
-from controller.monitor.service import Watched
-from controller.monitor.tracker import DOWN, UP, Tracker
+from controller.fleet.poller import Watched
+from controller.health.alarms import camera_alarms, wanted_alarms
+from controller.health.catalogue import CAMERA_PROBLEMS, CAMERA_STATES, ENDPOINT, _entry, severity
+from controller.health.tracker import DOWN, UP, Tracker
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKS = ("camera/analytics.py", "controller/cameras/monitor.py")

@@ -17,9 +17,9 @@ import uuid
 import pytest
 from sqlalchemy import update
 
+from controller.fleet.hostkeys import HostKeys
 from controller.models import Endpoint
 from controller.roles import Role
-from controller.services.hostkeys import HostKeys
 from endpoints import HostKeyMismatch
 from endpoints.pool import SessionPool
 from endpoints.sim import Fleet
@@ -144,7 +144,7 @@ async def test_a_key_pinned_elsewhere_meanwhile_wins(controller, tmp_path):
         ep_id = uuid.UUID(ids[name])
         async with controller.state.db.transaction() as s:
             ep = await s.get(Endpoint, ep_id)
-        from controller.services.devices import device_target
+        from controller.fleet.devices import device_target
 
         target = device_target(ep, controller.state.box, controller.state.profiles)
         assert target.host_key is None

@@ -178,7 +178,11 @@ async def test_unit_uplink_alarm_replaces_its_endpoints_alarms(controller, tmp_p
 
         async def only_the_uplink_alarm() -> list[dict] | None:  # after the correlation hold
             active = await alarms(controller)
-            return active if [(a["kind"], a["entity_type"], a["entity_name"]) for a in active] == expected else None
+            return (
+                active
+                if [(a["kind"], a["entity_type"], a["entity_name"]) for a in active] == expected
+                else None
+            )
 
         active = await until(only_the_uplink_alarm, what=f"active alarms are {expected}")
         assert "all 3 endpoints" in active[0]["message"]
@@ -227,7 +231,9 @@ async def test_calls_are_seen_at_once_through_device_feedback(controller, tmp_pa
         controller.state.monitor.interval_s = 600.0
         slowed = datetime.now(UTC)
         # each loop's next wait is 600 s once it has polled after the change
-        await wait_for(controller, lambda s: all(datetime.fromisoformat(h["last_poll_at"]) > slowed for h in s.values()))
+        await wait_for(
+            controller, lambda s: all(datetime.fromisoformat(h["last_poll_at"]) > slowed for h in s.values())
+        )
         for name in sorted(ids):  # one Cisco, one Poly
             fleet[name].start_call("sip:tinh@mcu.example")
             await wait_for(controller, lambda s, name=name: s[name]["state"] == "in_call")
@@ -236,9 +242,9 @@ async def test_calls_are_seen_at_once_through_device_feedback(controller, tmp_pa
 def test_flapping_endpoint_gets_one_flapping_alarm_and_no_down_alarm():
     import uuid
 
-    from controller.monitor.alarms import wanted_alarms
-    from controller.monitor.service import Watched
-    from controller.monitor.tracker import Tracker
+    from controller.fleet.poller import Watched
+    from controller.health.alarms import wanted_alarms
+    from controller.health.tracker import Tracker
 
     root, unit = uuid.uuid4(), uuid.uuid4()
     path = f"/{root}/{unit}/"
@@ -267,7 +273,9 @@ async def test_model_and_firmware_are_read_on_every_reconnect(controller, tmp_pa
             return ep if ep["firmware_version"] == firmware else None
 
         for ep in fleet.endpoints:
-            got = await until(lambda ep=ep: identified(ep.state.name, ep.state.firmware), what="identity read")
+            got = await until(
+                lambda ep=ep: identified(ep.state.name, ep.state.firmware), what="identity read"
+            )
             assert got["model"] == ep.state.model
         cisco = fleet.endpoints[0]
         cisco.state.firmware = "ce11.20.1.3"  # upgraded by someone else, e.g. by hand on the codec

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from controller.models import User
 from controller.roles import Role
-from controller.services.users import user_token
+from controller.users.service import user_token
 from tests.support.sse import read_to_end
 from tests.support.waiting import until
 

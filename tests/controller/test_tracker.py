@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from controller.monitor.tracker import Observation, Thresholds, Tracker
+from controller.health.tracker import Observation, Thresholds, Tracker
 
 OK = Observation(health={"in_call": False, "camera_connected": True, "sip_registered": True})
 DOWN = Observation(code="unreachable", message="refused")

@@ -15,9 +15,9 @@ from pydantic import ValidationError
 from controller.errors import InvalidInput
 from controller.models import ConfigStandard, Unit
 from controller.principal import SYSTEM
+from controller.provisioning import standards
+from controller.provisioning.standards import StandardResolver, facts
 from controller.roles import Role
-from controller.services import standards
-from controller.services.standards import StandardResolver, facts
 from controller.sessions.dialplan import dial_string, validate_pattern
 from controller.settings import Settings
 from controller.templates import MAX_RENDERED, TemplateError, check, render

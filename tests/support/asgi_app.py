@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 from controller.app import build_state, close_state, create_app
 from controller.principal import SYSTEM
 from controller.roles import Role
-from controller.schemas import UserCreate
-from controller.services import units, users
 from controller.settings import Settings
+from controller.units import service as units
+from controller.users import service as users
+from controller.users.schemas import UserCreate
 
 # WHEP offers are SDP text: fuzz them with offer-like text as well as arbitrary bytes.
 _OFFER = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"

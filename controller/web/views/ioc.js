@@ -189,7 +189,7 @@ const SEVERITIES = ["critical", "major", "minor", "warning"];
 /** Worst first, so the eye lands on what needs a technician. */
 const STATE_ORDER = ["hostkey_mismatch", "hostkey_unpinned", "unreachable", "offline", "stalled", "auth_failed", "degraded",
   "hostkey_pending", "unknown", "in_call", "online"];
-const ACK_ROLES = ["admin", "technician"]; // POST /alarms/{id}/ack (controller/api/health.py)
+const ACK_ROLES = ["admin", "technician"]; // POST /alarms/{id}/ack (controller/health/api.py)
 
 /** The text to show for a failed request: the problem's detail, never a stack. */
 function describe(err) {
@@ -458,7 +458,7 @@ export function iceServers(api) {
   return iceServersAsked;
 }
 
-const PROVISION_ROLES = ["admin", "technician"]; // POST /provisioning/cameras (controller/api/cameras.py)
+const PROVISION_ROLES = ["admin", "technician"]; // POST /provisioning/cameras (controller/cameras/api.py)
 
 /** Why a camera's stream cannot play here and what fixes it; with the way to the fix for those
  * who may provision cameras, when the camera has ONVIF. */

@@ -9,7 +9,7 @@ import { t, stateName, language } from "../lib/i18n.js";
 import { unitOptions } from "../lib/units.js";
 import { field, showErrors, clearErrors, clearOnEdit, values, number } from "./tech-forms.js";
 
-/** Endpoint states the monitor sets (controller/monitor/tracker.py). */
+/** Endpoint states the monitor sets (controller/health/tracker.py). */
 export const ENDPOINT_STATES = ["online", "in_call", "degraded", "offline", "unreachable", "auth_failed", "hostkey_mismatch", "hostkey_unpinned", "unknown"];
 const PAGE_SIZES = [25, 50, 100, 200];
 

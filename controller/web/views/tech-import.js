@@ -6,7 +6,7 @@
 import { h, fill, download } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
 
-/** The importer's columns (controller/services/csv_import.py SPEC): required first. */
+/** The importer's columns (controller/fleet/csv_import.py SPEC): required first. */
 export const CSV_REQUIRED = ["name", "unit", "host", "port", "username", "password", "profile"];
 export const CSV_OPTIONAL = ["host_key", "sip_uri", "description"];
 

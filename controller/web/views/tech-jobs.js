@@ -11,7 +11,7 @@ import { h, fill, when, badge } from "../lib/dom.js";
 import { stream } from "../lib/sse.js";
 import { t, stateName, language } from "../lib/i18n.js";
 
-/** Item statuses that will not change any more (controller/jobs/runner.py FINAL_ITEM). */
+/** Item statuses that will not change any more (controller/provisioning/runner.py FINAL_ITEM). */
 export const ITEM_FINAL = new Set(["planned", "unchanged", "applied", "upgraded", "deferred", "skipped", "error", "cancelled", "held"]);
 const JOB_LIVE = new Set(["queued", "running", "waiting"]);
 const RESUMABLE = new Set(["interrupted", "halted", "failed", "cancelled"]);

@@ -1,0 +1,104 @@
+"""Firmware compliance and upgrade campaigns; approving a held host key."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+
+from controller import audit
+from controller.api.deps import Actor, Session, State, route
+from controller.db import on_commit
+from controller.errors import Conflict, InvalidInput
+from controller.fleet import registry
+from controller.fleet.schemas import EndpointPublic
+from controller.provisioning import firmware, jobs_query, targets
+from controller.provisioning.campaign import assign_waves
+from controller.provisioning.firmware import Window
+from controller.provisioning.schemas import CampaignCreate, JobPublic
+from controller.roles import ALL_ROLES, Role
+from controller.units.service import get_unit
+
+router = APIRouter(tags=["firmware"])
+
+
+@router.get("/firmware/compliance", **route(*ALL_ROLES))
+async def compliance(
+    state: State, session: Session, unit: Annotated[str | None, Query(max_length=64)] = None
+) -> list[dict[str, Any]]:
+    """Per profile: endpoints below minimum, below target, at target (from the last contact)."""
+    root = await get_unit(session, unit) if unit else None
+    return await firmware.compliance(session, state.profiles, root)
+
+
+@router.post(
+    "/firmware/campaigns",
+    response_model=JobPublic,
+    status_code=status.HTTP_202_ACCEPTED,
+    **route(Role.admin, Role.technician),
+)
+async def create_campaign(data: CampaignCreate, state: State, session: Session, actor: Actor) -> JobPublic:
+    profile = state.profiles.get(data.profile)
+    if profile is None:
+        raise InvalidInput(f"unknown profile {data.profile!r}", field="profile")
+    if profile.firmware.upgrade is None:
+        raise InvalidInput(f"profile {data.profile} has no upgrade command", field="profile")
+    firmware.zone(data.timezone)
+    if data.window:
+        Window(data.window, data.timezone)
+    eps = await targets.select_endpoints(
+        session, unit=data.unit, endpoints=data.endpoints, profile=data.profile
+    )
+    waves = assign_waves(len(eps), data.canary, data.wave_size)
+    params = data.model_dump(mode="json", exclude={"unit", "endpoints"})
+    params["version"] = data.version or profile.firmware.target
+    params["url"] = state.settings.firmware_url_template
+    params["timeout_s"] = data.timeout_s or profile.firmware.reboot_seconds * 2 + 600
+    job = await state.runner.create(
+        session,
+        kind="firmware",
+        mode="upgrade",
+        target=data.model_dump(mode="json", include={"unit", "endpoints", "profile"}),
+        params=params,
+        endpoints=eps,
+        actor=actor,
+        waves={ep.id: w for ep, w in zip(eps, waves, strict=True)},
+    )
+    if data.hostkey_policy == "accept":  # a choice that weakens pinning: easy to find in the trail
+        audit.record(
+            session,
+            actor,
+            "firmware.hostkey_accept",
+            "job",
+            str(job.id),
+            {"profile": data.profile, "endpoints": len(eps), "version": params["version"]},
+        )
+    on_commit(session, lambda: state.runner.start(job.id))
+    return jobs_query.public(job, {"pending": len(eps)})
+
+
+@router.post(
+    "/endpoints/{endpoint_id}/host-key/approve",
+    response_model=EndpointPublic,
+    **route(Role.admin, Role.technician),
+)
+async def approve_host_key(
+    endpoint_id: uuid.UUID, state: State, session: Session, actor: Actor
+) -> EndpointPublic:
+    """Pin the new host key an endpoint presented after an upgrade (policy `hold`)."""
+    ep = await registry.get_endpoint(session, endpoint_id)
+    if not ep.pending_host_key:
+        raise Conflict("this endpoint has no host key awaiting approval")
+    old = ep.host_key
+    ep.host_key, ep.host_key_source, ep.pending_host_key = ep.pending_host_key, "approved", None
+    audit.record(
+        session,
+        actor,
+        "endpoint.hostkey_approved",
+        "endpoint",
+        str(ep.id),
+        {"name": ep.name, "old": (old or "").split(" ")[0], "new": ep.host_key.split(" ")[0]},
+    )
+    await state.pool.drop(str(ep.id))
+    return registry.to_public(ep)

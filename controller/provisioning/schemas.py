@@ -1,0 +1,99 @@
+"""Jobs, standards and firmware campaigns: request and response models."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+
+from controller.fields import ProfileId, Strict, UnitRef, no_control
+
+
+class JobTarget(Strict):
+    unit: UnitRef | None = Field(default=None, description="A unit's whole subtree (id or code)")
+    endpoints: list[uuid.UUID] | None = Field(default=None, max_length=5000)
+    profile: ProfileId | None = None
+
+
+class ProvisionCreate(JobTarget):
+    mode: Literal["plan", "apply"] = "plan"
+    concurrency: int = Field(default=250, ge=1, le=1000)
+
+
+class CameraProvisionCreate(Strict):
+    """Cameras to bring to the stream standard: a unit's subtree and/or listed cameras."""
+
+    unit: UnitRef | None = Field(default=None, description="A unit's whole subtree (id or code)")
+    cameras: list[uuid.UUID] | None = Field(default=None, max_length=5000)
+    mode: Literal["plan", "apply"] = "plan"
+    concurrency: int = Field(default=50, ge=1, le=500)
+
+
+class JobPublic(BaseModel):
+    id: uuid.UUID
+    kind: str
+    mode: str
+    status: str
+    target: dict[str, Any]
+    params: dict[str, Any]
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    message: str | None
+    total: int
+    counts: dict[str, int]
+
+
+class JobItemPublic(BaseModel):
+    id: uuid.UUID
+    endpoint_id: uuid.UUID | None
+    camera_id: uuid.UUID | None = Field(default=None, description="Set on a camera provisioning item")
+    endpoint_name: str = Field(description="The endpoint's or the camera's name")
+    wave: int
+    status: str
+    plan: list[dict[str, Any]]
+    written: list[str]
+    message: str | None
+    error_code: str | None
+    transcript: str | None = Field(description="The device exchange; admin and technician only (else null)")
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class StandardValue(Strict):
+    value: Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(no_control)]
+
+
+class StandardPublic(BaseModel):
+    unit: str = Field(description="Unit code, or * for the whole province")
+    key: str
+    value: str
+
+
+class CampaignCreate(JobTarget):
+    profile: ProfileId = Field(description="A campaign upgrades one firmware family")
+    version: Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")] | None = Field(
+        default=None, description="Default: the profile's target"
+    )
+    canary: int = Field(default=3, ge=1, le=50)
+    wave_size: int = Field(default=25, ge=1, le=250)
+    max_failure_rate: float = Field(default=0.2, ge=0, le=1)
+    canary_max_failures: int = Field(default=0, ge=0, le=50)
+    window: Annotated[str, StringConstraints(pattern=r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$")] | None = Field(
+        default=None, description="Daily maintenance window in local time, e.g. 22:00-05:00"
+    )
+    timezone: Annotated[str, StringConstraints(max_length=64)] = "Asia/Ho_Chi_Minh"
+    per_unit_level: Annotated[str, StringConstraints(max_length=32, pattern=r"^[a-z_]+$")] | None = Field(
+        default=None, description="Share download slots per unit of this level (e.g. district)"
+    )
+    per_unit_limit: int = Field(default=1, ge=1, le=50)
+    hostkey_policy: Literal["accept", "hold"] = Field(
+        default="hold",
+        description="A host key that changed across the upgrade: hold it for approval (default), "
+        "or accept it (an impostor that reports the target version would be pinned; audited)",
+    )
+    timeout_s: float | None = Field(default=None, gt=0, le=7200)
+    poll_s: float = Field(default=5, gt=0, le=300)

@@ -1,0 +1,291 @@
+"""Conference sessions, saved scopes and bridges.
+
+Hosts (and admins) run sessions; technicians and IOC viewers watch them.
+Bridges are configured by admins. Every action is audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from controller import audit
+from controller.api.deps import Actor, Offset, Session, State, route
+from controller.errors import Conflict, NotFound
+from controller.fields import Page
+from controller.limits import StreamSlot
+from controller.models import Bridge, ConferenceSession, SavedScope, SessionEvent
+from controller.roles import ALL_ROLES, Role
+from controller.sessions import attendance, store
+from controller.sessions.schemas import (
+    Attendance,
+    BridgeCreate,
+    BridgePublic,
+    BridgeUpdate,
+    MuteRequest,
+    ParticipantAdd,
+    ScopeCreate,
+    ScopePublic,
+    SessionCreate,
+    SessionDetail,
+    SessionPublic,
+    TimelineEntry,
+)
+from controller.sessions.scope import Scope, resolve
+
+router = APIRouter(tags=["sessions"])
+WATCH = route(*ALL_ROLES)
+RUN = route(Role.admin, Role.host)
+CONFIGURE = route(Role.admin)
+SessionStatus = Literal["scheduled", "live", "ended", "cancelled"]
+
+# -- bridges -------------------------------------------------------------------------------
+
+
+@router.get("/bridges", response_model=list[BridgePublic], **WATCH)
+async def list_bridges(session: Session) -> list[BridgePublic]:
+    in_use = await store.ports_in_use(session)
+    rows = (await session.scalars(select(Bridge).order_by(Bridge.name))).all()
+    return [store.bridge_public(b, in_use.get(b.id, 0)) for b in rows]
+
+
+@router.post("/bridges", response_model=BridgePublic, status_code=status.HTTP_201_CREATED, **CONFIGURE)
+async def create_bridge(data: BridgeCreate, session: Session, actor: Actor) -> BridgePublic:
+    if await session.scalar(select(Bridge.id).where(Bridge.name == data.name)):
+        raise Conflict(f"a bridge named {data.name!r} exists", field="name")
+    bridge = Bridge(**data.model_dump())
+    session.add(bridge)
+    await session.flush()
+    audit.record(session, actor, "bridge.create", "bridge", str(bridge.id), data.model_dump())
+    return store.bridge_public(bridge, 0)
+
+
+@router.patch("/bridges/{bridge_id}", response_model=BridgePublic, **CONFIGURE)
+async def update_bridge(
+    bridge_id: uuid.UUID, data: BridgeUpdate, session: Session, actor: Actor
+) -> BridgePublic:
+    bridge = await store.get_bridge(session, bridge_id)
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("name") and changes["name"] != bridge.name:
+        if await session.scalar(select(Bridge.id).where(Bridge.name == changes["name"])):
+            raise Conflict(f"a bridge named {changes['name']!r} exists", field="name")
+    in_use = await store.ports_held(session, bridge.id)
+    if changes.get("ports") is not None and changes["ports"] < in_use:
+        raise Conflict(f"{in_use} ports are in use by live sessions", in_use=in_use, field="ports")
+    for key, value in changes.items():
+        setattr(bridge, key, value)
+    audit.record(session, actor, "bridge.update", "bridge", str(bridge.id), changes)
+    return store.bridge_public(bridge, in_use)
+
+
+@router.delete("/bridges/{bridge_id}", status_code=status.HTTP_204_NO_CONTENT, **CONFIGURE)
+async def delete_bridge(bridge_id: uuid.UUID, session: Session, actor: Actor) -> Response:
+    bridge = await store.get_bridge(session, bridge_id)
+    used = await session.scalar(
+        select(func.count()).select_from(ConferenceSession).where(ConferenceSession.bridge_id == bridge.id)
+    )
+    if used:
+        raise Conflict(f"{used} session(s) used this bridge; their records keep it", sessions=used)
+    await session.delete(bridge)
+    audit.record(session, actor, "bridge.delete", "bridge", str(bridge.id), {"name": bridge.name})
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# -- saved scopes --------------------------------------------------------------------------
+
+
+def _scope_public(row: SavedScope) -> ScopePublic:
+    return ScopePublic(
+        id=row.id, name=row.name, scope=Scope.model_validate(row.spec), created_by=row.created_by
+    )
+
+
+@router.get("/scopes", response_model=list[ScopePublic], **WATCH)
+async def list_scopes(session: Session) -> list[ScopePublic]:
+    return [
+        _scope_public(r) for r in (await session.scalars(select(SavedScope).order_by(SavedScope.name))).all()
+    ]
+
+
+@router.post("/scopes", response_model=ScopePublic, status_code=status.HTTP_201_CREATED, **RUN)
+async def create_scope(data: ScopeCreate, session: Session, actor: Actor) -> ScopePublic:
+    if await session.scalar(select(SavedScope.id).where(SavedScope.name == data.name)):
+        raise Conflict(f"a saved scope named {data.name!r} exists", field="name")
+    await resolve(session, data.scope)  # unknown units or endpoints are refused now, not at the meeting
+    row = SavedScope(name=data.name, spec=data.scope.model_dump(mode="json"), created_by=actor.label)
+    session.add(row)
+    await session.flush()
+    audit.record(session, actor, "scope.create", "scope", str(row.id), {"name": row.name})
+    return _scope_public(row)
+
+
+@router.delete("/scopes/{scope_id}", status_code=status.HTTP_204_NO_CONTENT, **RUN)
+async def delete_scope(scope_id: uuid.UUID, session: Session, actor: Actor) -> Response:
+    row = await session.get(SavedScope, scope_id)
+    if row is None:
+        raise NotFound(f"no saved scope {scope_id}")
+    await session.delete(row)
+    audit.record(session, actor, "scope.delete", "scope", str(scope_id), {"name": row.name})
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# -- sessions ------------------------------------------------------------------------------
+
+
+@router.post("/sessions", response_model=SessionDetail, status_code=status.HTTP_201_CREATED, **RUN)
+async def create_session(data: SessionCreate, state: State, actor: Actor) -> SessionDetail:
+    """Start now (every available participant dials at once) or schedule.
+
+    409 when the bridge lacks free ports (with `ports`, `in_use`, `requested`,
+    `free`); offline endpoints and endpoints in another live session join as
+    `unavailable` with the reason, and the session starts for the rest.
+    """
+    return await state.sessions.create(data, actor)
+
+
+@router.get("/sessions", response_model=Page[SessionPublic], **WATCH)
+async def list_sessions(
+    session: Session,
+    status_: Annotated[SessionStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+) -> Page[SessionPublic]:
+    query = select(ConferenceSession)
+    if status_:
+        query = query.where(ConferenceSession.status == status_)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = (
+        await session.scalars(query.order_by(ConferenceSession.created_at.desc()).limit(limit).offset(offset))
+    ).all()
+    counts = await store.state_counts(session, [r.id for r in rows])
+    items = [store.session_public(r, counts[r.id]) for r in rows]
+    return Page[SessionPublic](items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/sessions/{session_id}", response_model=SessionDetail, **WATCH)
+async def get_session(session_id: uuid.UUID, session: Session) -> SessionDetail:
+    return await store.session_detail(session, await store.get_session(session, session_id))
+
+
+@router.post("/sessions/{session_id}/end", response_model=SessionDetail, **RUN)
+async def end_session(session_id: uuid.UUID, state: State, actor: Actor) -> SessionDetail:
+    """Hang up every participant and confirm each is idle; a scheduled session is cancelled."""
+    return await state.sessions.end(session_id, actor)
+
+
+@router.post("/sessions/{session_id}/participants", response_model=SessionDetail, **RUN)
+async def add_participant(
+    session_id: uuid.UUID, data: ParticipantAdd, state: State, actor: Actor
+) -> SessionDetail:
+    return await state.sessions.add(session_id, data.endpoint, actor)
+
+
+@router.delete(
+    "/sessions/{session_id}/participants/{endpoint_id}", status_code=status.HTTP_204_NO_CONTENT, **RUN
+)
+async def remove_participant(
+    session_id: uuid.UUID, endpoint_id: uuid.UUID, state: State, actor: Actor
+) -> Response:
+    """Hang the endpoint up and take it out of the session (it is not redialled)."""
+    await state.sessions.remove(session_id, endpoint_id, actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/sessions/{session_id}/participants/{endpoint_id}/redial",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=dict[str, str],
+    **RUN,
+)
+async def redial_participant(
+    session_id: uuid.UUID, endpoint_id: uuid.UUID, state: State, actor: Actor
+) -> dict[str, str]:
+    """Dial again from attempt 1 (a failed, unavailable or dropped participant, or a bad call)."""
+    await state.sessions.redial(session_id, endpoint_id, actor)
+    return {"status": "redialling"}
+
+
+@router.post("/sessions/{session_id}/mute", response_model=dict[str, str | None], **RUN)
+async def mute(session_id: uuid.UUID, data: MuteRequest, state: State, actor: Actor) -> dict[str, str | None]:
+    """Mute or unmute one participant or every connected one; per endpoint null or the failure."""
+    return await state.sessions.mute(session_id, data.on, data.endpoint, actor)
+
+
+@router.get("/sessions/{session_id}/timeline", response_model=list[TimelineEntry], **WATCH)
+async def timeline(
+    session_id: uuid.UUID,
+    session: Session,
+    after: Annotated[int, Query(ge=0, le=2**62, description="Entries with a larger id")] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> list[TimelineEntry]:
+    await store.get_session(session, session_id)
+    rows = await session.scalars(
+        select(SessionEvent)
+        .where(SessionEvent.session_id == session_id, SessionEvent.id > after)
+        .order_by(SessionEvent.id)
+        .limit(limit)
+    )
+    return [TimelineEntry.model_validate(r) for r in rows.all()]
+
+
+@router.get(
+    "/sessions/{session_id}/attendance",
+    response_model=Attendance,
+    responses={200: {"content": {"text/csv": {}}}},
+    **WATCH,
+)
+async def get_attendance(
+    session_id: uuid.UUID,
+    session: Session,
+    format_: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
+) -> Attendance | Response:
+    """Per participant: join and leave times, connected time, drops (CSV for the minutes)."""
+    row = await store.get_session(session, session_id)
+    att = attendance.build(row, await store.participants(session, session_id))
+    if format_ == "csv":
+        return Response(
+            attendance.to_csv(att),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="attendance-{row.conference_id}.csv"'},
+        )
+    return att
+
+
+async def existing_session(session_id: uuid.UUID, session: Session) -> ConferenceSession:
+    """Checked before a stream starts, so an unknown id is a 404, not a broken stream."""
+    return await store.get_session(session, session_id)
+
+
+@router.get("/sessions/{session_id}/events", response_class=EventSourceResponse, **WATCH)
+async def session_events(
+    _slot: StreamSlot,
+    session_id: uuid.UUID,
+    state: State,
+    _row: Annotated[ConferenceSession, Depends(existing_session)],
+) -> AsyncIterator[ServerSentEvent]:
+    """The live board: the whole session first, then each participant change as it happens.
+
+    A client that reconnects receives a fresh snapshot, so nothing is missed.
+    """
+    async with state.sessions.board.listen(session_id) as queue:
+
+        async def read_detail(session: AsyncSession) -> Any:
+            return await store.session_detail(session, await store.get_session(session, session_id))
+
+        detail = await state.db.read(read_detail)
+        yield ServerSentEvent(event="session", data=detail.model_dump(mode="json"))
+        if detail.status not in ("live", "scheduled"):
+            yield ServerSentEvent(event="end", data={"status": detail.status})
+            return
+        while True:
+            message = await queue.get()
+            yield ServerSentEvent(event=message["event"], id=str(message["seq"]), data=message["data"])
+            if message["event"] == "session" and message["data"].get("status") in ("ended", "cancelled"):
+                yield ServerSentEvent(event="end", data={"status": message["data"]["status"]})
+                return

@@ -1,0 +1,190 @@
+"""Users, logins and API keys."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from controller import audit
+from controller.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from controller.models import ApiKey, User, utcnow
+from controller.principal import Principal
+from controller.roles import Role
+from controller.security import (
+    DUMMY_HASH,
+    SecretBox,
+    TokenClaims,
+    api_key_digest,
+    hash_password_async,
+    issue_token,
+    new_api_key,
+    split_api_key,
+    verify_password_async,
+)
+from controller.users.schemas import ApiKeyCreate, UserCreate, UserUpdate
+
+
+async def create_user(session: AsyncSession, data: UserCreate, actor: Principal) -> User:
+    if await session.scalar(select(User.id).where(User.username == data.username)):
+        raise Conflict(f"user {data.username!r} already exists", field="username")
+    user = User(
+        username=data.username,
+        full_name=data.full_name,
+        role=data.role.value,
+        password_hash=await hash_password_async(data.password),
+    )
+    session.add(user)
+    await session.flush()
+    audit.record(
+        session,
+        actor,
+        "user.create",
+        "user",
+        str(user.id),
+        {"username": user.username, "role": user.role},
+    )
+    return user
+
+
+async def list_users(session: AsyncSession) -> list[User]:
+    return list(await session.scalars(select(User).order_by(User.username)))
+
+
+async def list_api_keys(session: AsyncSession) -> list[ApiKey]:
+    return list(await session.scalars(select(ApiKey).order_by(ApiKey.created_at)))
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist")
+    return user
+
+
+async def _active_admins(session: AsyncSession) -> int:
+    return int(
+        await session.scalar(
+            select(func.count()).where(User.role == Role.admin.value, User.disabled.is_(False))
+        )
+        or 0
+    )
+
+
+async def update_user(session: AsyncSession, user: User, data: UserUpdate, actor: Principal) -> User:
+    changes = data.model_dump(exclude_unset=True)
+    demoting = user.role == Role.admin.value and (
+        changes.get("role", Role.admin) != Role.admin or changes.get("disabled") is True
+    )
+    if demoting and not user.disabled and await _active_admins(session) <= 1:
+        raise Conflict("this is the last active admin; create another admin first")
+    summary: dict[str, object] = {}
+    for key, value in changes.items():
+        if value is None and key != "full_name":
+            raise InvalidInput(f"{key} cannot be cleared", field=key)
+        if key == "password":
+            user.password_hash = await hash_password_async(value)
+            user.token_version += 1  # every token issued with the old password is refused
+            summary["password_changed"] = True
+        elif key == "disabled":
+            if value and not user.disabled:
+                user.token_version += 1  # enabling the account again does not revive them
+            user.disabled = value
+            summary[key] = value
+        elif key == "role":
+            user.role = Role(value).value
+            summary["role"] = user.role
+        else:
+            setattr(user, key, value)
+            summary[key] = value
+    await session.flush()
+    audit.record(session, actor, "user.update", "user", str(user.id), {"username": user.username} | summary)
+    return user
+
+
+async def delete_user(session: AsyncSession, user: User, actor: Principal) -> None:
+    if user.role == Role.admin.value and not user.disabled and await _active_admins(session) <= 1:
+        raise Conflict("this is the last active admin; create another admin first")
+    audit.record(session, actor, "user.delete", "user", str(user.id), {"username": user.username})
+    await session.delete(user)
+
+
+async def login(
+    session: AsyncSession, box: SecretBox, username: str, password: str, ttl: timedelta
+) -> tuple[str, int, Role]:
+    user = await session.scalar(select(User).where(User.username == username))
+    ok = await verify_password_async(user.password_hash if user else DUMMY_HASH, password)
+    if user is None or not ok or user.disabled:
+        raise Unauthorized("wrong user name or password, or the account is disabled")
+    token, _ = user_token(box, user, ttl)
+    return token, int(ttl.total_seconds()), Role(user.role)
+
+
+def user_token(box: SecretBox, user: User, ttl: timedelta) -> tuple[str, datetime]:
+    """An access token for ``user`` as it is now: its id and token version go into the token."""
+    return issue_token(box, user.username, user.role, ttl, user_id=user.id, version=user.token_version)
+
+
+async def principal_from_token(session: AsyncSession, claims: TokenClaims) -> Principal | None:
+    """Re-read the user so that disabling, re-roling or a new password takes effect at once."""
+    user = await session.get(User, claims.user_id)
+    if user is None or user.disabled or user.token_version != claims.version:
+        return None
+    return Principal(name=user.username, role=Role(user.role))
+
+
+async def token_still_valid(session: AsyncSession, user_id: uuid.UUID, version: int) -> bool:
+    """Whether a token issued to ``user_id`` at ``version`` would still be accepted (its expiry aside)."""
+    row = (
+        await session.execute(select(User.disabled, User.token_version).where(User.id == user_id))
+    ).one_or_none()
+    return row is not None and not row.disabled and row.token_version == version
+
+
+async def api_key_still_valid(session: AsyncSession, prefix: str) -> bool:
+    revoked = (await session.execute(select(ApiKey.revoked_at).where(ApiKey.prefix == prefix))).one_or_none()
+    return revoked is not None and revoked.revoked_at is None
+
+
+async def principal_from_api_key(session: AsyncSession, key: str) -> Principal | None:
+    prefix = split_api_key(key)
+    if prefix is None:
+        return None
+    row = await session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if row is None or row.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(row.key_hash, api_key_digest(key)):
+        return None
+    now = utcnow()
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+        row.last_used_at = now
+    return Principal(name=row.name, role=Role(row.role), kind="api_key")
+
+
+async def create_api_key(session: AsyncSession, data: ApiKeyCreate, actor: Principal) -> tuple[ApiKey, str]:
+    key, prefix, digest = new_api_key()
+    row = ApiKey(name=data.name, prefix=prefix, key_hash=digest, role=data.role.value, created_by=actor.label)
+    session.add(row)
+    await session.flush()
+    audit.record(
+        session,
+        actor,
+        "api_key.create",
+        "api_key",
+        str(row.id),
+        {"name": row.name, "role": row.role, "prefix": prefix},
+    )
+    return row, key
+
+
+async def revoke_api_key(session: AsyncSession, key_id: uuid.UUID, actor: Principal) -> ApiKey:
+    row = await session.get(ApiKey, key_id)
+    if row is None:
+        raise NotFound(f"API key {key_id} does not exist")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record(session, actor, "api_key.revoke", "api_key", str(row.id), {"name": row.name})
+    return row

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller.db import on_commit
@@ -55,3 +56,14 @@ def emit(
     if signal is not None:
         on_commit(session, signal.notify)
     return row
+
+
+async def outbox_after(cursor: int, session: AsyncSession, limit: int = 500) -> list[OutboxEvent]:
+    """The next events after ``cursor``, in order: what a stream reader sends next."""
+    query = select(OutboxEvent).where(OutboxEvent.id > cursor).order_by(OutboxEvent.id).limit(limit)
+    return list(await session.scalars(query))
+
+
+async def last_event_id(session: AsyncSession) -> int:
+    """Where a stream without a resume point starts: after everything already written."""
+    return int(await session.scalar(select(func.max(OutboxEvent.id))) or 0)

@@ -22,10 +22,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from controller import audit
+from controller.errors import NotFound
 from controller.events import OutboxSignal, emit
 from controller.health.catalogue import CAMERA_STATES, ENDPOINT, camera_kind, camera_problem_text, severity
 from controller.models import Alarm, AlarmHistory, Unit, utcnow
+from controller.principal import Principal
 from controller.tasks import cancel_and_wait
 
 log = logging.getLogger("diemcau.alarms")
@@ -58,6 +62,33 @@ def alarm_view(a: Alarm) -> dict[str, Any]:
         "raised_at": a.raised_at.isoformat(),
         "cleared_at": a.cleared_at.isoformat() if a.cleared_at else None,
     }
+
+
+async def acknowledge(
+    session: AsyncSession, signal: OutboxSignal | None, actor: Principal, alarm_id: uuid.UUID, comment: str
+) -> Alarm:
+    """A person has seen the alarm and says what they did: recorded on the alarm, in its
+    history, in the outbox (the IOC's systems see who took it) and in the audit trail.
+    Acknowledging does not clear: the alarm stays until its condition is gone."""
+    alarm = await session.get(Alarm, alarm_id)
+    if alarm is None:
+        raise NotFound(f"alarm {alarm_id} does not exist")
+    now = utcnow()
+    alarm.acknowledged_by, alarm.acknowledged_at, alarm.ack_comment = actor.label, now, comment
+    session.add(
+        AlarmHistory(alarm_id=alarm.id, at=now, action="acknowledged", actor=actor.label, message=comment)
+    )
+    emit(
+        session,
+        signal,
+        "alarm.acknowledged",
+        alarm.entity_type,
+        str(alarm.entity_id),
+        alarm_view(alarm) | {"acknowledged_by": actor.label, "comment": comment},
+        unit_path=alarm.unit_path,
+    )
+    audit.record(session, actor, "alarm.acknowledge", "alarm", str(alarm.id), {"comment": comment})
+    return alarm
 
 
 def wanted_alarms(

@@ -12,17 +12,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from controller import audit
 from controller.api.deps import Actor, Offset, Session, State, route
-from controller.errors import Conflict, NotFound
 from controller.fields import Page
 from controller.limits import StreamSlot
-from controller.models import Bridge, ConferenceSession, SavedScope, SessionEvent
+from controller.models import ConferenceSession
 from controller.roles import ALL_ROLES, Role
-from controller.sessions import attendance, store
+from controller.sessions import attendance, bridges, saved_scopes, store
 from controller.sessions.schemas import (
     Attendance,
     BridgeCreate,
@@ -37,7 +34,6 @@ from controller.sessions.schemas import (
     SessionPublic,
     TimelineEntry,
 )
-from controller.sessions.scope import Scope, resolve
 
 router = APIRouter(tags=["sessions"])
 WATCH = route(*ALL_ROLES)
@@ -50,88 +46,44 @@ SessionStatus = Literal["scheduled", "live", "ended", "cancelled"]
 
 @router.get("/bridges", response_model=list[BridgePublic], **WATCH)
 async def list_bridges(session: Session) -> list[BridgePublic]:
-    in_use = await store.ports_in_use(session)
-    rows = (await session.scalars(select(Bridge).order_by(Bridge.name))).all()
-    return [store.bridge_public(b, in_use.get(b.id, 0)) for b in rows]
+    return await bridges.list_bridges(session)
 
 
 @router.post("/bridges", response_model=BridgePublic, status_code=status.HTTP_201_CREATED, **CONFIGURE)
 async def create_bridge(data: BridgeCreate, session: Session, actor: Actor) -> BridgePublic:
-    if await session.scalar(select(Bridge.id).where(Bridge.name == data.name)):
-        raise Conflict(f"a bridge named {data.name!r} exists", field="name")
-    bridge = Bridge(**data.model_dump())
-    session.add(bridge)
-    await session.flush()
-    audit.record(session, actor, "bridge.create", "bridge", str(bridge.id), data.model_dump())
-    return store.bridge_public(bridge, 0)
+    return await bridges.create_bridge(session, actor, data)
 
 
 @router.patch("/bridges/{bridge_id}", response_model=BridgePublic, **CONFIGURE)
 async def update_bridge(
     bridge_id: uuid.UUID, data: BridgeUpdate, session: Session, actor: Actor
 ) -> BridgePublic:
-    bridge = await store.get_bridge(session, bridge_id)
-    changes = data.model_dump(exclude_unset=True)
-    if changes.get("name") and changes["name"] != bridge.name:
-        if await session.scalar(select(Bridge.id).where(Bridge.name == changes["name"])):
-            raise Conflict(f"a bridge named {changes['name']!r} exists", field="name")
-    in_use = await store.ports_held(session, bridge.id)
-    if changes.get("ports") is not None and changes["ports"] < in_use:
-        raise Conflict(f"{in_use} ports are in use by live sessions", in_use=in_use, field="ports")
-    for key, value in changes.items():
-        setattr(bridge, key, value)
-    audit.record(session, actor, "bridge.update", "bridge", str(bridge.id), changes)
-    return store.bridge_public(bridge, in_use)
+    return await bridges.update_bridge(session, actor, bridge_id, data)
 
 
 @router.delete("/bridges/{bridge_id}", status_code=status.HTTP_204_NO_CONTENT, **CONFIGURE)
 async def delete_bridge(bridge_id: uuid.UUID, session: Session, actor: Actor) -> Response:
-    bridge = await store.get_bridge(session, bridge_id)
-    used = await session.scalar(
-        select(func.count()).select_from(ConferenceSession).where(ConferenceSession.bridge_id == bridge.id)
-    )
-    if used:
-        raise Conflict(f"{used} session(s) used this bridge; their records keep it", sessions=used)
-    await session.delete(bridge)
-    audit.record(session, actor, "bridge.delete", "bridge", str(bridge.id), {"name": bridge.name})
+    await bridges.delete_bridge(session, actor, bridge_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 # -- saved scopes --------------------------------------------------------------------------
 
 
-def _scope_public(row: SavedScope) -> ScopePublic:
-    return ScopePublic(
-        id=row.id, name=row.name, scope=Scope.model_validate(row.spec), created_by=row.created_by
-    )
-
-
 @router.get("/scopes", response_model=list[ScopePublic], **WATCH)
 async def list_scopes(session: Session) -> list[ScopePublic]:
-    return [
-        _scope_public(r) for r in (await session.scalars(select(SavedScope).order_by(SavedScope.name))).all()
-    ]
+    return await saved_scopes.list_scopes(session)
 
 
 @router.post("/scopes", response_model=ScopePublic, status_code=status.HTTP_201_CREATED, **RUN)
 async def create_scope(data: ScopeCreate, session: Session, actor: Actor) -> ScopePublic:
-    if await session.scalar(select(SavedScope.id).where(SavedScope.name == data.name)):
-        raise Conflict(f"a saved scope named {data.name!r} exists", field="name")
-    await resolve(session, data.scope)  # unknown units or endpoints are refused now, not at the meeting
-    row = SavedScope(name=data.name, spec=data.scope.model_dump(mode="json"), created_by=actor.label)
-    session.add(row)
-    await session.flush()
-    audit.record(session, actor, "scope.create", "scope", str(row.id), {"name": row.name})
-    return _scope_public(row)
+    """Unknown units or endpoints are refused now, not when the meeting starts."""
+    return await saved_scopes.create_scope(session, actor, data)
 
 
 @router.delete("/scopes/{scope_id}", status_code=status.HTTP_204_NO_CONTENT, **RUN)
 async def delete_scope(scope_id: uuid.UUID, session: Session, actor: Actor) -> Response:
-    row = await session.get(SavedScope, scope_id)
-    if row is None:
-        raise NotFound(f"no saved scope {scope_id}")
-    await session.delete(row)
-    audit.record(session, actor, "scope.delete", "scope", str(scope_id), {"name": row.name})
+    await saved_scopes.delete_scope(session, actor, scope_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -156,15 +108,7 @@ async def list_sessions(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> Page[SessionPublic]:
-    query = select(ConferenceSession)
-    if status_:
-        query = query.where(ConferenceSession.status == status_)
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = (
-        await session.scalars(query.order_by(ConferenceSession.created_at.desc()).limit(limit).offset(offset))
-    ).all()
-    counts = await store.state_counts(session, [r.id for r in rows])
-    items = [store.session_public(r, counts[r.id]) for r in rows]
+    items, total = await store.list_sessions(session, status_, limit, offset)
     return Page[SessionPublic](items=items, total=total, limit=limit, offset=offset)
 
 
@@ -224,14 +168,7 @@ async def timeline(
     after: Annotated[int, Query(ge=0, le=2**62, description="Entries with a larger id")] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> list[TimelineEntry]:
-    await store.get_session(session, session_id)
-    rows = await session.scalars(
-        select(SessionEvent)
-        .where(SessionEvent.session_id == session_id, SessionEvent.id > after)
-        .order_by(SessionEvent.id)
-        .limit(limit)
-    )
-    return [TimelineEntry.model_validate(r) for r in rows.all()]
+    return await store.timeline_after(session, session_id, after, limit)
 
 
 @router.get(

@@ -23,7 +23,13 @@ from controller.models import (
     SessionEvent,
     utcnow,
 )
-from controller.sessions.schemas import BridgePublic, ParticipantPublic, SessionDetail, SessionPublic
+from controller.sessions.schemas import (
+    BridgePublic,
+    ParticipantPublic,
+    SessionDetail,
+    SessionPublic,
+    TimelineEntry,
+)
 from controller.settings import Settings
 
 HOLDING = frozenset({"waiting", "dialling", "ringing", "connected", "dropped", "redialling"})
@@ -162,6 +168,35 @@ async def get_saved_scope(
     if row is None:
         raise InvalidInput(f"no saved scope {scope_id}", field=field)
     return row
+
+
+async def list_sessions(
+    session: AsyncSession, status: str | None, limit: int, offset: int
+) -> tuple[list[SessionPublic], int]:
+    """One page of sessions, newest first, each with its participants counted by state."""
+    query = select(ConferenceSession)
+    if status:
+        query = query.where(ConferenceSession.status == status)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = (
+        await session.scalars(query.order_by(ConferenceSession.created_at.desc()).limit(limit).offset(offset))
+    ).all()
+    counts = await state_counts(session, [r.id for r in rows])
+    return [session_public(r, counts[r.id]) for r in rows], int(total)
+
+
+async def timeline_after(
+    session: AsyncSession, session_id: uuid.UUID, after: int, limit: int
+) -> list[TimelineEntry]:
+    """A session's timeline entries after ``after``, in order (a board catching up)."""
+    await get_session(session, session_id)
+    rows = await session.scalars(
+        select(SessionEvent)
+        .where(SessionEvent.session_id == session_id, SessionEvent.id > after)
+        .order_by(SessionEvent.id)
+        .limit(limit)
+    )
+    return [TimelineEntry.model_validate(r) for r in rows.all()]
 
 
 async def participants(session: AsyncSession, session_id: uuid.UUID) -> list[Participant]:

@@ -1,0 +1,222 @@
+"""What the health API reads: endpoint health, its history, the tree summary, alarms.
+
+Everything here answers from the monitor's rows (written by `writer` and `alarms`), never
+from a device, so a screen full of health costs the database a few queries, not the fleet
+a poll.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from controller.errors import NotFound
+from controller.health import history
+from controller.health.schemas import AlarmPublic, HealthPublic
+from controller.models import (
+    Alarm,
+    Camera,
+    Endpoint,
+    EndpointHealth,
+    HealthRollup,
+    HealthSample,
+    Unit,
+    utcnow,
+)
+from controller.units.service import get_unit, subtree_filter
+
+__all__ = ["endpoint_health", "endpoint_history", "list_alarms", "list_health", "summary"]
+
+
+def _health(row: EndpointHealth, ep: Endpoint, unit: Unit) -> HealthPublic:
+    return HealthPublic(
+        endpoint_id=ep.id,
+        name=ep.name,
+        unit=unit.code,
+        state=row.state,
+        reason=row.reason,
+        since=row.since,
+        flapping=row.flapping,
+        last_poll_at=row.last_poll_at,
+        last_ok_at=row.last_ok_at,
+        poll_latency_ms=row.poll_latency_ms,
+        health=row.health or {},
+    )
+
+
+def _with_endpoint() -> Any:
+    return (
+        select(EndpointHealth, Endpoint, Unit)
+        .join(Endpoint, EndpointHealth.endpoint_id == Endpoint.id)
+        .join(Unit, Endpoint.unit_id == Unit.id)
+    )
+
+
+async def list_health(
+    session: AsyncSession, *, unit: str | None, state: str | None, limit: int, offset: int
+) -> tuple[list[HealthPublic], int]:
+    """One page of endpoint health, by unit code then name, and the total matching."""
+    query = _with_endpoint()
+    if unit:
+        query = query.where(subtree_filter(await get_unit(session, unit)))
+    if state:
+        query = query.where(EndpointHealth.state == state)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = (await session.execute(query.order_by(Unit.code, Endpoint.name).limit(limit).offset(offset))).all()
+    return [_health(*r) for r in rows], int(total or 0)
+
+
+async def endpoint_health(session: AsyncSession, endpoint_id: uuid.UUID) -> HealthPublic:
+    row = (await session.execute(_with_endpoint().where(Endpoint.id == endpoint_id))).first()
+    if row is None:
+        raise NotFound(f"no health known for endpoint {endpoint_id}")
+    return _health(*row)
+
+
+async def endpoint_history(
+    session: AsyncSession,
+    endpoint_id: uuid.UUID,
+    since: datetime | None,
+    until: datetime | None,
+    *,
+    raw_retention_h: float,
+) -> dict[str, Any]:
+    """Raw samples for ranges within the raw retention; hourly rollups beyond (the raw rows
+    are gone by then, see `retention`)."""
+    if await session.get(Endpoint, endpoint_id) is None:
+        raise NotFound(f"endpoint {endpoint_id} does not exist")
+    since, until = history.history_range(since, until)
+    if since < utcnow() - timedelta(hours=raw_retention_h):
+        rows = await session.scalars(
+            select(HealthRollup)
+            .where(
+                HealthRollup.endpoint_id == endpoint_id, HealthRollup.hour >= since, HealthRollup.hour < until
+            )
+            .order_by(HealthRollup.hour)
+        )
+        points = [
+            {
+                "at": r.hour,
+                "samples": r.samples,
+                "availability": r.ok_samples / r.samples if r.samples else None,
+                "in_call_share": r.in_call_samples / r.samples if r.samples else None,
+                "latency_ms": r.avg_latency_ms,
+                "loss_pct_avg": r.avg_loss_pct,
+                "loss_pct_max": r.max_loss_pct,
+                "temperature_c_avg": r.avg_temperature_c,
+                "temperature_c_max": r.max_temperature_c,
+            }
+            for r in rows
+        ]
+        return {"resolution": "1h", "points": points}
+    H = HealthSample
+    columns = [H.at, H.state, H.ok, H.latency_ms, H.in_call, H.packet_loss_pct, H.temperature_c]
+    where = (H.endpoint_id == endpoint_id, H.at >= since, H.at < until)
+    points = [
+        {
+            "at": r.at,
+            "state": r.state,
+            "ok": r.ok,
+            "latency_ms": r.latency_ms,
+            "in_call": r.in_call,
+            "loss_pct": r.packet_loss_pct,
+            "temperature_c": r.temperature_c,
+        }
+        for r in await history.thinned(session, columns, where, H.at, H.state)
+    ]
+    return {"resolution": "raw", "points": points}
+
+
+def _subtree_counts(units: list[Unit], rows: Iterable[Any]) -> dict[uuid.UUID, dict[str, int]]:
+    """(unit_id, state, n) rows summed into every listed ancestor: a district counts its communes'."""
+    by_id = {u.id: u for u in units}
+    totals: dict[uuid.UUID, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for unit_id, st, n in rows:
+        u = by_id.get(unit_id)
+        if u is None:  # outside the asked subtree
+            continue
+        for part in u.path.strip("/").split("/"):
+            pid = uuid.UUID(part)
+            if pid in by_id:
+                totals[pid][st] += n
+    return totals
+
+
+async def summary(session: AsyncSession, unit: str | None) -> dict[str, Any]:
+    """Counts by state for a unit and each unit below it (the IOC's tree view).
+
+    ``counts``/``total`` are endpoints, ``cameras``/``cameras_total`` cameras, both over the
+    unit's whole subtree; a disabled camera counts in the state it was last seen in.
+    """
+    root = await get_unit(session, unit) if unit else None
+    query = select(Unit)
+    if root is not None:
+        query = query.where(subtree_filter(root))
+    units = list(await session.scalars(query))
+    endpoints = _subtree_counts(
+        units,
+        await session.execute(
+            select(Endpoint.unit_id, Endpoint.state, func.count()).group_by(Endpoint.unit_id, Endpoint.state)
+        ),
+    )
+    cameras = _subtree_counts(
+        units,
+        await session.execute(
+            select(Camera.unit_id, Camera.state, func.count()).group_by(Camera.unit_id, Camera.state)
+        ),
+    )
+    out = [
+        {
+            "unit": u.code,
+            "name": u.name,
+            "level": u.level,
+            "parent": str(u.parent_id) if u.parent_id else None,
+            "id": str(u.id),
+            "counts": dict(endpoints.get(u.id, {})),
+            "total": sum(endpoints.get(u.id, {}).values()),
+            "cameras": dict(cameras.get(u.id, {})),
+            "cameras_total": sum(cameras.get(u.id, {}).values()),
+        }
+        for u in sorted(units, key=lambda u: (u.depth, u.code))
+    ]
+    return {"units": out}
+
+
+async def list_alarms(
+    session: AsyncSession,
+    *,
+    status: Literal["active", "cleared", "all"],
+    severity: str | None,
+    kind: str | None,
+    unit: str | None,
+    acknowledged: bool | None,
+    entity_id: uuid.UUID | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[AlarmPublic], int]:
+    """One page of alarms, newest raised first, and the total matching."""
+    query = select(Alarm)
+    if entity_id is not None:
+        query = query.where(Alarm.entity_id == entity_id)
+    if status != "all":
+        query = query.where(Alarm.status == status)
+    if severity:
+        query = query.where(Alarm.severity == severity)
+    if kind:
+        query = query.where(Alarm.kind == kind)
+    if unit:
+        root = await get_unit(session, unit)
+        query = query.where(Alarm.unit_path.startswith(root.path, autoescape=True))
+    if acknowledged is not None:
+        query = query.where(
+            Alarm.acknowledged_at.is_not(None) if acknowledged else Alarm.acknowledged_at.is_(None)
+        )
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(query.order_by(Alarm.raised_at.desc()).limit(limit).offset(offset))
+    return [AlarmPublic.model_validate(a, from_attributes=True) for a in rows], int(total or 0)

@@ -1,0 +1,51 @@
+"""Health and alarms: the API's response models and the acknowledgement body."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+
+from controller.fields import free_text
+
+
+class HealthPublic(BaseModel):
+    endpoint_id: uuid.UUID
+    name: str
+    unit: str
+    state: str
+    reason: str | None
+    since: datetime | None
+    flapping: bool
+    last_poll_at: datetime | None
+    last_ok_at: datetime | None
+    poll_latency_ms: float | None
+    health: dict[str, Any]
+
+
+class AlarmPublic(BaseModel):
+    id: uuid.UUID
+    dedupe_key: str
+    kind: str
+    severity: str
+    status: str
+    entity_type: str
+    entity_id: uuid.UUID
+    entity_name: str
+    message: str
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+    raised_at: datetime
+    cleared_at: datetime | None
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    ack_comment: str | None
+
+
+class AckBody(BaseModel):
+    comment: Annotated[str, StringConstraints(min_length=1, max_length=1000), AfterValidator(free_text)] = (
+        Field(description="What the technician did or found")
+    )

@@ -41,7 +41,7 @@ from controller.health.tracker import Thresholds as TrackerThresholds
 from controller.models import Camera, CameraHealth, CameraSample, Unit, utcnow
 from controller.principal import Principal
 from controller.settings import Settings
-from controller.tasks import cancel_and_wait
+from controller.tasks import Row, Supervisor
 
 log = logging.getLogger("diemcau.cameras")
 
@@ -81,7 +81,6 @@ class WatchedCamera:
     thumbnail: bytes | None = None
     last_key_at: float | None = None  # monotonic receive time of the last sampled keyframe
     thresholds: Thresholds = field(default_factory=Thresholds)
-    task: asyncio.Task[None] | None = None
 
 
 class CameraMonitor:
@@ -94,28 +93,35 @@ class CameraMonitor:
         self.thresholds = Thresholds()
         self.watched: dict[uuid.UUID, WatchedCamera] = {}
         self.changes = 0
-        self.version = 0
         self.samples = 0
         self.sample_cpu_s = 0.0  # CPU of decode + analytics, for the benchmark
-        self._task: asyncio.Task[None] | None = None
+        self._rows: Supervisor[uuid.UUID, tuple[Camera, str, CameraHealth | None]] = Supervisor(
+            "cameras",
+            self._read,
+            self._loop,
+            every_s=5.0,
+            log=log,
+            prepare=self._prepare,
+            on_stop=self._forget,
+        )
 
     async def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._reconcile_loop(), name="cameras:reconcile")
+        await self._rows.start()
 
     async def stop(self) -> None:
-        await cancel_and_wait([self._task, *(w.task for w in self.watched.values())])
+        await self._rows.stop()
         self.watched.clear()
 
-    async def _reconcile_loop(self) -> None:
-        while True:
-            try:
-                await self.reconcile()
-            except Exception as exc:  # noqa: BLE001 - keep watching whatever one pass did
-                log.error("camera reconcile failed: %s", type(exc).__name__)
-            await asyncio.sleep(5)
+    @property
+    def version(self) -> int:
+        """Changes when the set of watched cameras does (the alarm evaluator's cache key)."""
+        return self._rows.passes
 
     async def reconcile(self) -> None:
         """Follow the registry: a loop per enabled camera, restarted when its row changes."""
+        await self._rows.reconcile()
+
+    async def _read(self) -> dict[uuid.UUID, Row[tuple[Camera, str, CameraHealth | None]]]:
         async with self.db.transaction() as session:
             rows = (
                 await session.execute(
@@ -126,27 +132,24 @@ class CameraMonitor:
             ).all()
             health = {h.camera_id: h for h in await session.scalars(select(CameraHealth))}
             session.expunge_all()
-        seen = set()
-        for cam, path in rows:
-            seen.add(cam.id)
-            w = self.watched.get(cam.id)
-            if w is not None and w.version == cam.updated_at:
-                continue
-            if w is not None and w.task is not None:
-                w.task.cancel()
-                await self.hub.forget(cam.id)
-            tracker = w.tracker if w else self._tracker(cam.state)
-            history = w.history if w else _history(health.get(cam.id))
-            w = WatchedCamera(cam.id, cam.name, path, cam.updated_at, tracker, history, since=cam.state_since)
-            w.thresholds = self.thresholds_for(cam)
-            self.watched[cam.id] = w
-            w.task = asyncio.get_running_loop().create_task(self._loop(w, cam), name=f"camera-{cam.name}")
-        for cam_id in set(self.watched) - seen:
-            w = self.watched.pop(cam_id)
-            if w.task is not None:
-                w.task.cancel()
-            await self.hub.forget(cam_id)
-        self.version += 1
+        return {cam.id: Row(cam.updated_at, cam.name, (cam, path, health.get(cam.id))) for cam, path in rows}
+
+    def _prepare(self, cam_id: uuid.UUID, row: tuple[Camera, str, CameraHealth | None]) -> None:
+        """The loop's view of its camera; an edited camera keeps its state machine and what
+        was learned of its picture (sharpness baseline, scene reference)."""
+        cam, path, health = row
+        old = self.watched.get(cam_id)
+        tracker = old.tracker if old else self._tracker(cam.state)
+        history = old.history if old else _history(health)
+        w = WatchedCamera(cam.id, cam.name, path, cam.updated_at, tracker, history, since=cam.state_since)
+        w.thresholds = self.thresholds_for(cam)
+        self.watched[cam_id] = w
+
+    async def _forget(self, cam_id: uuid.UUID, gone: bool) -> None:
+        """The hub's pull of an edited camera is dropped too: its URL or credentials may be new."""
+        if gone:
+            self.watched.pop(cam_id, None)
+        await self.hub.forget(cam_id)
 
     def thresholds_for(self, cam: Camera) -> Thresholds:
         """The defaults with this camera's overrides (a bare wall needs another blur ratio)."""
@@ -156,7 +159,8 @@ class CameraMonitor:
         th = TrackerThresholds(fail_after=self.settings.camera_fail_after, recover_after=2)
         return Tracker(th, state=state, classify=classify)
 
-    async def _loop(self, w: WatchedCamera, cam: Camera) -> None:
+    async def _loop(self, cam_id: uuid.UUID, row: tuple[Camera, str, CameraHealth | None]) -> None:
+        cam, w = row[0], self.watched[cam_id]
         interval = self.settings.camera_sample_interval_s
         await asyncio.sleep(random.uniform(0, min(interval, 2.0)))  # spread a fleet's first samples
         while True:

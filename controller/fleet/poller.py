@@ -34,7 +34,7 @@ from controller.health.tracker import UP, Observation, Thresholds, Tracker, Tran
 from controller.health.writer import HealthWriter
 from controller.models import Endpoint, EndpointHealth, Unit, utcnow
 from controller.security import SecretBox
-from controller.tasks import cancel_and_wait
+from controller.tasks import Row, Supervisor
 from endpoints.errors import Backoff
 
 log = logging.getLogger("diemcau.monitor")
@@ -51,7 +51,6 @@ class Watched:
     version: datetime
     tracker: Tracker
     since: datetime | None = None
-    task: asyncio.Task[None] | None = None
     wake: asyncio.Event | None = None
     auth_failed_at: float = 0.0
     full_due: bool = True
@@ -94,22 +93,32 @@ class Monitor:
         self.polls = 0
         self.changes = 0  # state transitions seen (the alarm evaluator skips quiet passes)
         self._rng = rng or random.Random()
-        self._tasks: list[asyncio.Task[None]] = []
         self._keys: dict[str, uuid.UUID] = {}
         self._profile_of: dict[uuid.UUID, str] = {}
-        self._reconciling = asyncio.Lock()
         self._fingerprint: tuple[Any, ...] | None = None
-        self.version = 0  # bumped when the set of watched endpoints changes (alarm evaluator cache)
+        self._rows: Supervisor[uuid.UUID, tuple[Endpoint, str, str]] = Supervisor(
+            "monitor",
+            self._read,
+            self._loop,
+            every_s=reconcile_s,
+            log=log,
+            prepare=self._prepare,
+            on_stop=self._forget,
+        )
 
     # -- lifecycle ------------------------------------------------------------------
     async def start(self) -> None:
-        await self.reconcile()
-        self._tasks.append(asyncio.get_running_loop().create_task(self._reconcile_loop()))
+        await self._rows.start(first_now=True)
 
     async def stop(self) -> None:
-        await cancel_and_wait([*self._tasks, *(w.task for w in self.watched.values())])
+        await self._rows.stop()
         self.watched.clear()
         await self.writer.close()
+
+    @property
+    def version(self) -> int:
+        """Changes when the set of watched endpoints does (the alarm evaluator's cache key)."""
+        return self._rows.passes
 
     def on_feedback(self, key: str, line: str) -> None:
         """Pool callback: a state-feedback line from a device wakes that endpoint's loop."""
@@ -122,27 +131,18 @@ class Monitor:
             w.full_due = True
             w.wake.set()
 
-    async def _reconcile_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.reconcile_s)
-            try:
-                await self.reconcile()
-            except Exception:  # noqa: BLE001 - the monitor must outlive a bad moment
-                log.exception("monitor reconcile failed")
-
     async def reconcile(self) -> None:
         """Start loops for new endpoints, restart changed ones, stop removed ones."""
-        async with self._reconciling:  # two passes at once would start two loops per endpoint
-            await self._reconcile()
+        await self._rows.reconcile()
 
-    async def _reconcile(self) -> None:
+    async def _read(self) -> dict[uuid.UUID, Row[tuple[Endpoint, str, str]]] | None:
         async with self.db.transaction() as session:
             # Cheap check first: the registry is unchanged most of the time.
             fingerprint = tuple(
                 (await session.execute(select(func.count(Endpoint.id), func.max(Endpoint.updated_at)))).one()
             )
             if fingerprint == self._fingerprint:
-                return
+                return None
             self._fingerprint = fingerprint
             rows = (
                 await session.execute(
@@ -155,34 +155,29 @@ class Monitor:
                     session.add(EndpointHealth(endpoint_id=ep.id, state=ep.state, since=ep.state_since))
             await session.flush()
             session.expunge_all()
-        seen = set()
-        for ep, code, path in rows:
-            seen.add(ep.id)
-            w = self.watched.get(ep.id)
-            if w is not None and w.version == ep.updated_at:
-                continue
-            if w is not None:
-                self._stop_loop(w)
-            tracker = w.tracker if w else Tracker(self.thresholds, state=ep.state)
-            old = w
-            w = Watched(ep.id, ep.name, code, path, ep.updated_at, tracker, since=ep.state_since)
-            if old is not None:  # the registration changed: keep what we knew of the device
-                w.since, w.last_ok_at, w.health = old.since, old.last_ok_at, old.health
-            self.watched[ep.id] = w
-            self._keys[str(ep.id)] = ep.id
-            self._profile_of[ep.id] = ep.profile
-            w.wake = asyncio.Event()
-            w.task = asyncio.get_running_loop().create_task(self._loop(w, ep), name=f"monitor-{ep.name}")
-        for ep_id in set(self.watched) - seen:
-            self._stop_loop(self.watched.pop(ep_id))
-        self.version += 1
+        return {ep.id: Row(ep.updated_at, ep.name, (ep, code, path)) for ep, code, path in rows}
 
-    def _stop_loop(self, w: Watched) -> None:
-        if w.task is not None:
-            w.task.cancel()
+    def _prepare(self, ep_id: uuid.UUID, row: tuple[Endpoint, str, str]) -> None:
+        """The loop's view of its endpoint; a changed registration keeps what we knew of the
+        device (its state, since when, its last health)."""
+        ep, code, path = row
+        old = self.watched.get(ep_id)
+        tracker = old.tracker if old else Tracker(self.thresholds, state=ep.state)
+        w = Watched(ep.id, ep.name, code, path, ep.updated_at, tracker, since=ep.state_since)
+        if old is not None:
+            w.since, w.last_ok_at, w.health = old.since, old.last_ok_at, old.health
+        w.wake = asyncio.Event()
+        self.watched[ep_id] = w
+        self._keys[str(ep_id)] = ep_id
+        self._profile_of[ep_id] = ep.profile
+
+    async def _forget(self, ep_id: uuid.UUID, gone: bool) -> None:
+        if gone:
+            self.watched.pop(ep_id, None)
 
     # -- one endpoint -----------------------------------------------------------------
-    async def _loop(self, w: Watched, ep: Endpoint) -> None:
+    async def _loop(self, ep_id: uuid.UUID, row: tuple[Endpoint, str, str]) -> None:
+        ep, w = row[0], self.watched[ep_id]
         if ep.profile not in self.profiles:
             return
         target = device_target(ep, self.box, self.profiles)

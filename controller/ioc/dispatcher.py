@@ -23,7 +23,7 @@ import asyncio
 import logging
 import random
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol
 
 import httpx
@@ -38,7 +38,7 @@ from controller.ioc.webhook import WebhookSender
 from controller.models import Delivery, OutboxEvent, Sink, utcnow
 from controller.security import SecretBox
 from controller.settings import Settings
-from controller.tasks import cancel_and_wait
+from controller.tasks import Row, Supervisor
 
 log = logging.getLogger("diemcau.ioc")
 
@@ -60,9 +60,9 @@ class Sender(Protocol):
 class SinkDispatcher:
     def __init__(self, db: Database, box: SecretBox, settings: Settings, signal: OutboxSignal | None) -> None:
         self.db, self.box, self.settings, self.signal = db, box, settings, signal
-        self.tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
-        self._versions: dict[uuid.UUID, datetime] = {}
-        self._watch: asyncio.Task[None] | None = None
+        self._rows: Supervisor[uuid.UUID, Sink] = Supervisor(
+            "sinks", self._read, self._run, every_s=5.0, log=log, prepare=self._prepare, halt=self._halt
+        )
         self._client: httpx.AsyncClient | None = None
         self._wake: dict[uuid.UUID, asyncio.Event] = {}
         self._stopping: dict[uuid.UUID, asyncio.Event] = {}
@@ -74,12 +74,10 @@ class SinkDispatcher:
         # connects only where the network policy allows, to the address it checked (no env proxies)
         transport = guarded_transport(netpolicy.policy(self.settings), limits=limits)
         self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, transport=transport)
-        self._watch = asyncio.get_running_loop().create_task(self._reconcile_loop(), name="sinks")
+        await self._rows.start()
 
     async def stop(self) -> None:
-        await cancel_and_wait([self._watch])
-        for sid in list(self.tasks):
-            await self._halt(sid)
+        await self._rows.stop()
         if self._client is not None:
             await self._client.aclose()
 
@@ -89,45 +87,31 @@ class SinkDispatcher:
             if sink_id is None or sid == sink_id:
                 event.set()
 
-    async def _halt(self, sink_id: uuid.UUID) -> None:
+    async def _halt(self, sink_id: uuid.UUID, task: asyncio.Task[None]) -> None:
         """Stop a sink's loop between passes, so no transaction is cut in the middle
-        (a cancelled SQLite write could hold the database lock); cancel only if it hangs."""
-        task = self.tasks.pop(sink_id, None)
+        (a cancelled SQLite write could hold the database lock); cancelled only if it hangs."""
         self._stopping[sink_id].set()
         self._wake[sink_id].set()
-        if task is None:
-            return
         try:
             await asyncio.wait_for(asyncio.shield(task), self.settings.webhook_timeout_s + 5)
         except TimeoutError:
-            await cancel_and_wait([task])
+            pass  # the supervisor cancels it
         except Exception:  # noqa: BLE001 - it was logged in the loop
             pass
 
-    async def _reconcile_loop(self) -> None:
-        while True:
-            try:
-                await self.reconcile()
-            except Exception as exc:  # noqa: BLE001 - keep delivering whatever one pass did
-                log.error("sink reconcile failed: %s", type(exc).__name__)
-            await asyncio.sleep(5)
-
     async def reconcile(self) -> None:
+        """Follow the enabled sinks: a delivery loop each, restarted when a sink is edited."""
+        await self._rows.reconcile()
+
+    async def _read(self) -> dict[uuid.UUID, Row[Sink]]:
         async with self.db.transaction() as session:
             sinks = (await session.scalars(select(Sink).where(Sink.enabled.is_(True)))).all()
             session.expunge_all()
-        wanted = {s.id: s for s in sinks}
-        for sid in list(self.tasks):
-            if sid not in wanted or self._versions.get(sid) != wanted[sid].updated_at:
-                await self._halt(sid)
-        for sid, sink in wanted.items():
-            if sid not in self.tasks:
-                self._versions[sid] = sink.updated_at
-                self._wake[sid] = asyncio.Event()
-                self._stopping[sid] = asyncio.Event()
-                self.tasks[sid] = asyncio.get_running_loop().create_task(
-                    self._run(sink), name=f"sink-{sink.name}"
-                )
+        return {s.id: Row(s.updated_at, s.name, s) for s in sinks}
+
+    def _prepare(self, sink_id: uuid.UUID, sink: Sink) -> None:
+        self._wake[sink_id] = asyncio.Event()
+        self._stopping[sink_id] = asyncio.Event()
 
     def _sender(self, sink: Sink) -> Sender:
         assert self._client is not None
@@ -143,7 +127,7 @@ class SinkDispatcher:
             )
         return WebhookSender(sink.url, secret or "", self._client)
 
-    async def _run(self, sink: Sink) -> None:
+    async def _run(self, sink_id: uuid.UUID, sink: Sink) -> None:
         sender = self._sender(sink)
         wake, stopping = self._wake[sink.id], self._stopping[sink.id]
         try:

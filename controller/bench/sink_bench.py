@@ -28,7 +28,7 @@ from controller.app import build_state, close_state
 from controller.bench.harness import free_port
 from controller.bench.mosquitto import PASSWORD, MosquittoBroker
 from controller.events import emit
-from controller.ioc.dispatcher import Sender
+from controller.ioc.kinds import Sender
 from controller.ioc.mqtt import MqttSender, parse_mqtt_url
 from controller.ioc.signing import new_secret
 from controller.ioc.webhook import WebhookSender

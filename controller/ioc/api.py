@@ -11,7 +11,8 @@ from controller import netpolicy
 from controller.api.deps import Actor, Offset, Session, State, route
 from controller.fields import Page
 from controller.ioc import sinks
-from controller.ioc.schemas import DeliveryPublic, SinkCreate, SinkCreated, SinkPublic, SinkUpdate
+from controller.ioc.schemas import DeliveryPublic, SinkCreated, SinkPublic, SinkUpdate
+from controller.ioc.senders import SinkCreate
 from controller.roles import Role
 
 router = APIRouter(prefix="/sinks", tags=["sinks"])

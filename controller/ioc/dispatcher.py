@@ -24,7 +24,7 @@ import logging
 import random
 import uuid
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 from sqlalchemy import func, select, update
@@ -33,8 +33,8 @@ from camera.guarded_http import guarded_transport
 from controller import netpolicy
 from controller.db import Database
 from controller.events import OutboxSignal
-from controller.ioc.mqtt import MqttSender, parse_mqtt_url
-from controller.ioc.webhook import WebhookSender
+from controller.ioc.kinds import Sender, SenderContext
+from controller.ioc.senders import KINDS
 from controller.models import Delivery, OutboxEvent, Sink, utcnow
 from controller.security import SecretBox
 from controller.settings import Settings
@@ -47,14 +47,6 @@ __all__ = ["SinkDispatcher"]
 ENQUEUE_BATCH = 2000
 DELIVER_BATCH = 2000
 IDLE_S = 5.0  # a safety net: new events wake the sink at once
-
-
-class Sender(Protocol):
-    """One way to deliver an event (webhook POST, MQTT publish); the dispatcher owns order and retries."""
-
-    async def send(self, event: OutboxEvent) -> tuple[bool, int | None, str | None]: ...
-
-    async def aclose(self) -> None: ...
 
 
 class SinkDispatcher:
@@ -116,16 +108,8 @@ class SinkDispatcher:
     def _sender(self, sink: Sink) -> Sender:
         assert self._client is not None
         secret = self.box.decrypt(sink.secret_enc) if sink.secret_enc else None
-        if sink.kind == "mqtt":
-            return MqttSender(
-                parse_mqtt_url(sink.url),
-                secret,
-                client_id=f"diemcau-{sink.id.hex[:12]}",
-                timeout_s=self.settings.webhook_timeout_s,
-                inflight=self.settings.webhook_concurrency,
-                policy=netpolicy.policy(self.settings),
-            )
-        return WebhookSender(sink.url, secret or "", self._client)
+        context = SenderContext(self._client, self.settings, netpolicy.policy(self.settings))
+        return KINDS[sink.kind].sender(sink, secret, context)
 
     async def _run(self, sink_id: uuid.UUID, sink: Sink) -> None:
         sender = self._sender(sink)

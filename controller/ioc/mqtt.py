@@ -26,16 +26,28 @@ import logging
 import re
 import ssl
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 import aiomqtt
+from pydantic import Field
 
 from camera.netpolicy import AddressRefused, NetPolicy
 from camera.urls import redact
+from controller.ioc.kinds import Address, SenderContext, SinkKind
+from controller.ioc.schemas import MqttPassword, SinkCreateBase
 from controller.ioc.webhook import event_body
-from controller.models import OutboxEvent
+from controller.models import OutboxEvent, Sink
 
-__all__ = ["DEFAULT_PREFIX", "MqttSender", "MqttTarget", "parse_mqtt_url", "topic_for"]
+__all__ = [
+    "DEFAULT_PREFIX",
+    "KIND",
+    "MqttSender",
+    "MqttSinkCreate",
+    "MqttTarget",
+    "parse_mqtt_url",
+    "topic_for",
+]
 
 DEFAULT_PREFIX = "diemcau"
 SCHEMES = {"mqtt": 1883, "mqtts": 8883}
@@ -174,3 +186,40 @@ class MqttSender:
 
     async def aclose(self) -> None:
         await self._drop(self._client)
+
+
+class MqttSinkCreate(SinkCreateBase):
+    kind: Literal["mqtt"]
+    password: MqttPassword | None = Field(default=None, description="the broker password")
+
+
+def _address(url: str) -> Address:
+    target = parse_mqtt_url(url)
+    return Address(target.host, not target.tls)
+
+
+def _secret(data: MqttSinkCreate) -> tuple[str | None, None]:
+    """The broker password, if the broker wants one; never shown again."""
+    return data.password, None
+
+
+def _sender(sink: Sink, secret: str | None, ctx: SenderContext) -> MqttSender:
+    return MqttSender(
+        parse_mqtt_url(sink.url),
+        secret,
+        client_id=f"diemcau-{sink.id.hex[:12]}",
+        timeout_s=ctx.settings.webhook_timeout_s,
+        inflight=ctx.settings.webhook_concurrency,
+        policy=ctx.policy,
+    )
+
+
+KIND = SinkKind(
+    name="mqtt",
+    create=MqttSinkCreate,
+    secure_scheme="mqtts",
+    address=_address,
+    secret=_secret,
+    sender=_sender,
+    password_field=True,
+)

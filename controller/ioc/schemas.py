@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
@@ -13,20 +13,17 @@ from controller.fields import Name, Strict, no_control
 EventType = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z_]+(\.[a-z_]+)*$")]
 SinkUrl = Annotated[str, StringConstraints(min_length=8, max_length=1000), AfterValidator(no_control)]
 MqttPassword = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(no_control)]
-Secret = Annotated[str, StringConstraints(min_length=10, max_length=200, pattern=r"^whsec_[A-Za-z0-9+/=]+$")]
 
 
-class SinkCreate(Strict):
+class SinkCreateBase(Strict):
+    """What every kind of sink has; each kind's model (in its sender module) adds its
+    ``kind`` tag and its secret, and `controller.ioc.senders.SinkCreate` is their union."""
+
     name: Name
-    kind: Literal["webhook", "mqtt"] = "webhook"
     url: SinkUrl = Field(
         description="webhook: https://host/path; mqtt: mqtts://[user@]broker[:8883][/topic prefix]. "
         "Plain http:// or mqtt:// only to loopback unless DIEMCAU_SINK_ALLOW_PLAINTEXT"
     )
-    secret: Secret | None = Field(
-        default=None, description="webhook: whsec_<base64>; absent: one is generated"
-    )
-    password: MqttPassword | None = Field(default=None, description="mqtt: the broker password")
     event_types: Annotated[list[EventType], Field(max_length=50)] = Field(
         default_factory=list, description="e.g. endpoint.state, alarm.raised; empty: all"
     )

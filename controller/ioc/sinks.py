@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,9 +13,8 @@ from camera.netpolicy import AddressRefused, NetPolicy
 from controller import audit
 from controller.errors import Conflict, InvalidInput, NotFound
 from controller.fields import Page
-from controller.ioc import signing
-from controller.ioc.mqtt import parse_mqtt_url
-from controller.ioc.schemas import DeliveryPublic, SinkCreate, SinkCreated, SinkPublic, SinkUpdate
+from controller.ioc.schemas import DeliveryPublic, SinkCreated, SinkPublic, SinkUpdate
+from controller.ioc.senders import KINDS, SinkCreate
 from controller.models import Delivery, OutboxEvent, Sink, utcnow
 from controller.principal import Principal
 from controller.security import SecretBox
@@ -42,23 +40,20 @@ def _is_loopback(host: str) -> bool:
 
 
 def check_url(kind: str, url: str, allow_plaintext: bool, policy: NetPolicy) -> None:
-    """A webhook is https://, an MQTT broker mqtts://; plaintext only to loopback unless allowed;
-    the host one the controller may connect to (its name is checked again when connecting)."""
-    if kind == "mqtt":
-        try:
-            target = parse_mqtt_url(url)
-        except ValueError as exc:
-            raise InvalidInput(f"the URL {exc}", field="url") from None
-        host, plaintext, secure = target.host, not target.tls, "mqtts"
-    else:
-        parts = urlsplit(url)
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise InvalidInput("the URL must be https://host/...", field="url")
-        host, plaintext, secure = parts.hostname, parts.scheme == "http", "https"
-    if plaintext and not allow_plaintext and not _is_loopback(host):
-        raise InvalidInput(f"plaintext is allowed only to loopback; use {secure}://", field="url")
+    """The URL as its kind reads it (a webhook https://, a broker mqtts://); plaintext only
+    to loopback unless allowed; the host one the controller may connect to (its name is
+    checked again when connecting)."""
+    sink_kind = KINDS[kind]
     try:
-        policy.check_host(host)
+        address = sink_kind.address(url)
+    except ValueError as exc:
+        raise InvalidInput(f"the URL {exc}", field="url") from None
+    if address.plaintext and not allow_plaintext and not _is_loopback(address.host):
+        raise InvalidInput(
+            f"plaintext is allowed only to loopback; use {sink_kind.secure_scheme}://", field="url"
+        )
+    try:
+        policy.check_host(address.host)
     except AddressRefused as exc:
         raise InvalidInput(str(exc), field="url") from None
 
@@ -105,11 +100,7 @@ async def create_sink(
     check_url(data.kind, data.url, allow_plaintext, policy)
     if await session.scalar(select(Sink.id).where(Sink.name == data.name)):
         raise Conflict(f"a sink named {data.name!r} exists", field="name")
-    if data.kind == "mqtt" and data.secret:
-        raise InvalidInput("an MQTT sink has no signing secret; give the broker's password", field="secret")
-    if data.kind == "webhook" and data.password:
-        raise InvalidInput("a webhook has no password; it is signed with its secret", field="password")
-    secret = data.password if data.kind == "mqtt" else data.secret or signing.new_secret()
+    secret, shown = KINDS[data.kind].secret(data)
     cursor = 0 if data.from_start else (await session.scalar(select(func.max(OutboxEvent.id))) or 0)
     sink = Sink(
         name=data.name,
@@ -124,7 +115,6 @@ async def create_sink(
     session.add(sink)
     await session.flush()
     audit.record(session, actor, "sink.create", "sink", str(sink.id), {"name": sink.name, "url": sink.url})
-    shown = secret if data.kind == "webhook" else None  # a password is never returned
     return SinkCreated(**(await public(session, sink)).model_dump(), secret=shown)
 
 
@@ -143,8 +133,8 @@ async def update_sink(
         check_url(sink.kind, changes["url"], allow_plaintext, policy)
     password = changes.pop("password", None)
     if password is not None:
-        if sink.kind != "mqtt":
-            raise InvalidInput("only an MQTT sink has a password", field="password")
+        if not KINDS[sink.kind].password_field:
+            raise InvalidInput(f"a {sink.kind} sink has no password", field="password")
         sink.secret_enc = box.encrypt(password)
     for key, value in changes.items():
         if value is not None:

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import httpx
+from pydantic import Field, StringConstraints
 
 from camera.netpolicy import AddressRefused
 from camera.urls import redact
+from controller.ioc import signing
+from controller.ioc.kinds import Address, SenderContext, SinkKind
+from controller.ioc.schemas import SinkCreateBase
 from controller.ioc.signing import signature_headers
-from controller.models import OutboxEvent
+from controller.models import OutboxEvent, Sink
 
-__all__ = ["WebhookSender", "event_body"]
+__all__ = ["KIND", "WebhookSender", "WebhookSinkCreate", "event_body"]
+
+Secret = Annotated[str, StringConstraints(min_length=10, max_length=200, pattern=r"^whsec_[A-Za-z0-9+/=]+$")]
 
 
 def event_body(event: OutboxEvent) -> bytes:
@@ -52,3 +59,35 @@ class WebhookSender:
 
     async def aclose(self) -> None:
         """The HTTP client is the dispatcher's, shared by every webhook sink."""
+
+
+class WebhookSinkCreate(SinkCreateBase):
+    kind: Literal["webhook"] = "webhook"
+    secret: Secret | None = Field(default=None, description="whsec_<base64>; absent: one is generated")
+
+
+def _address(url: str) -> Address:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError("must be https://host/...")
+    return Address(parts.hostname, parts.scheme == "http")
+
+
+def _secret(data: WebhookSinkCreate) -> tuple[str, str]:
+    """The signing secret: the one given, or a new one; shown once so the receiver can verify."""
+    secret = data.secret or signing.new_secret()
+    return secret, secret
+
+
+def _sender(sink: Sink, secret: str | None, ctx: SenderContext) -> WebhookSender:
+    return WebhookSender(sink.url, secret or "", ctx.client)
+
+
+KIND = SinkKind(
+    name="webhook",
+    create=WebhookSinkCreate,
+    secure_scheme="https",
+    address=_address,
+    secret=_secret,
+    sender=_sender,
+)

@@ -21,7 +21,7 @@ from controller.health.tracker import DOWN, UP, Tracker
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKS = ("camera/analytics.py", "controller/cameras/monitor.py")
-CONSOLE = ("controller/web/views/details.js", "controller/web/views/ioc.js")
+CONSOLE = "controller/web/lib/vocabulary.js"
 
 
 def _strings(node: ast.AST) -> set[str]:
@@ -128,18 +128,16 @@ def test_a_kind_missing_from_the_catalogue_is_still_raised_as_a_warning():
 
 def console_keys() -> dict[str, int]:
     counts: dict[str, int] = {}
-    for path in CONSOLE:
-        for key in re.findall(
-            r'"((?:ioc|details)\.(?:kind|problem)\.[a-z_]+)"\s*:', (ROOT / path).read_text()
-        ):
-            counts[key] = counts.get(key, 0) + 1
+    for key in re.findall(r'"((?:alarm|problem|severity)\.[a-z_]+)"\s*:', (ROOT / CONSOLE).read_text()):
+        counts[key] = counts.get(key, 0) + 1
     return counts
 
 
 def test_the_console_words_every_code_in_vietnamese_and_english():
     keys = console_keys()
-    wanted = [f"ioc.kind.{k}" for k in ENDPOINT]
-    wanted += [f"ioc.kind.camera_{k}" for k in (*CAMERA_STATES, *CAMERA_PROBLEMS)]
-    wanted += [f"{view}.problem.{k}" for view in ("ioc", "details") for k in CAMERA_PROBLEMS]
+    wanted = [f"alarm.{k}" for k in ENDPOINT]
+    wanted += [f"alarm.camera_{k}" for k in (*CAMERA_STATES, *CAMERA_PROBLEMS)]
+    wanted += [f"problem.{k}" for k in CAMERA_PROBLEMS]
+    wanted += [f"severity.{s}" for s in ("critical", "major", "minor", "warning")]
     missing = [k for k in wanted if keys.get(k, 0) < 2]  # one per language
     assert missing == []

@@ -65,3 +65,25 @@ export function stream(api, path, onEvent, { query = {}, onState = () => {}, ret
 
   return () => { stopped = true; controller.abort(); };
 }
+
+/**
+ * Call `fn` soon, once for any number of calls within `ms`; a call arriving
+ * while `fn` runs schedules one more run, so the last change is never missed.
+ */
+export function coalesce(fn, ms) {
+  let timer = null;
+  let running = false;
+  let again = false;
+  const fire = async () => {
+    timer = null;
+    if (running) { again = true; return; }
+    running = true;
+    try { await fn(); } finally {
+      running = false;
+      if (again) { again = false; schedule(); }
+    }
+  };
+  function schedule() { if (!timer) timer = setTimeout(fire, ms); }
+  schedule.cancel = () => { clearTimeout(timer); timer = null; again = false; };
+  return schedule;
+}

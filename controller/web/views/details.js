@@ -12,7 +12,9 @@ import { register, stateName, language } from "../lib/i18n.js";
 import { stream } from "../lib/sse.js";
 import { lineChart, formatNumber } from "../lib/chart.js";
 import { WhepPlayer } from "../whep-player.js";
-import { iceServers, unplayable } from "./ioc.js"; // also registers the alarm kind and severity names both views show
+import { iceServers, unplayable } from "../lib/playback.js";
+import { alarmName, problemName, severityName } from "../lib/vocabulary.js";
+import { describe, uptime } from "../lib/format.js";
 
 register({
   vi: {
@@ -83,12 +85,6 @@ register({
     "details.col.cleared": "Hết lúc",
     "details.col.count": "Số lần",
     "details.col.ack": "Xác nhận",
-    "details.problem.black": "Hình đen",
-    "details.problem.frozen": "Đóng băng",
-    "details.problem.blurred": "Mờ",
-    "details.problem.moved": "Lệch hướng",
-    "details.problem.low_fps": "FPS thấp",
-    "details.problem.rare_keyframes": "Ít keyframe",
     "details.play.idle": "Chưa phát",
     "details.play.connecting": "Đang kết nối…",
     "details.play.playing": "Đang phát",
@@ -97,7 +93,6 @@ register({
     "details.play.stopped": "Đã dừng",
     "details.play.no_picture": "Camera không gửi hình",
     "details.play.unplayable": "Không phát được trong trình duyệt",
-    "details.problem.stream_unplayable": "Trình duyệt không phát được",
   },
   en: {
     "details.back": "← Back",
@@ -167,12 +162,6 @@ register({
     "details.col.cleared": "Cleared",
     "details.col.count": "Count",
     "details.col.ack": "Acknowledged",
-    "details.problem.black": "Black",
-    "details.problem.frozen": "Frozen",
-    "details.problem.blurred": "Blurred",
-    "details.problem.moved": "Moved",
-    "details.problem.low_fps": "Low FPS",
-    "details.problem.rare_keyframes": "Rare keyframes",
     "details.play.idle": "Not started",
     "details.play.connecting": "Connecting…",
     "details.play.playing": "Playing",
@@ -181,7 +170,6 @@ register({
     "details.play.stopped": "Stopped",
     "details.play.no_picture": "The camera sends no picture",
     "details.play.unplayable": "Cannot play in a browser",
-    "details.problem.stream_unplayable": "Unplayable in browsers",
   },
 });
 
@@ -207,10 +195,6 @@ const CHARTS = {
   ],
 };
 
-function describe(err) {
-  return typeof err?.describe === "function" ? err.describe() : String(err?.message || err);
-}
-
 /** A definition list from [label, value] pairs; empty values are left out. */
 function facts(pairs) {
   return h("dl", { class: "facts" }, pairs.filter(([, v]) => v !== undefined && v !== null && v !== "")
@@ -221,12 +205,6 @@ function facts(pairs) {
 function yesNo(t, v, wanted = null) {
   if (v === null || v === undefined) return null;
   return h("span", { class: wanted !== null && v !== wanted ? "fault" : "" }, t(v ? "details.yes" : "details.no"));
-}
-
-function duration(s, lang) {
-  if (s === null || s === undefined) return null;
-  const d = Math.floor(s / 86400), hh = Math.floor((s % 86400) / 3600), mm = Math.floor((s % 3600) / 60);
-  return lang === "vi" ? `${d ? `${d} ngày ` : ""}${hh} giờ ${mm} phút` : `${d ? `${d} d ` : ""}${hh} h ${mm} min`;
 }
 
 /**
@@ -336,12 +314,11 @@ function alarmsPanel(ctx, id, unitCode) {
     }
     const mine = page.items;
     if (!mine.length) { fill(body, h("p", { class: "muted" }, t("details.no_alarms"))); return; }
-    const kindName = (k) => { const s = t(`ioc.kind.${k}`); return s.startsWith("ioc.kind.") ? k : s; };
     fill(body, h("table", {},
       h("thead", {}, h("tr", {}, ["severity", "kind", "message", "raised", "cleared", "count", "ack"].map((c) => h("th", {}, t(`details.col.${c}`))))),
       h("tbody", {}, mine.map((a) => h("tr", { "data-alarm-id": a.id, "data-status": a.status },
-        h("td", {}, h("span", { class: `badge s-${a.severity}` }, t(`ioc.sev.${a.severity}`).startsWith("ioc.") ? a.severity : t(`ioc.sev.${a.severity}`))),
-        h("td", {}, kindName(a.kind), " ", badge(a.status, stateName(a.status))),
+        h("td", {}, h("span", { class: `badge s-${a.severity}` }, severityName(a.severity))),
+        h("td", {}, alarmName(a.kind), " ", badge(a.status, stateName(a.status))),
         h("td", { class: "message" }, a.message),
         h("td", {}, when(a.raised_at, lang)),
         h("td", {}, a.cleared_at ? when(a.cleared_at, lang) : "—"),
@@ -365,7 +342,7 @@ function header(ctx, title) {
     set({ state, reason: why, since, flapping = false, problems = [] }) {
       el.dataset.state = state;
       fill(stateEl, badge(state, stateName(state)), flapping ? badge("flapping", t("details.flapping")) : null,
-        problems.map((p) => h("span", { class: "badge s-degraded", "data-problem": p }, t(`details.problem.${p}`))));
+        problems.map((p) => h("span", { class: "badge s-degraded", "data-problem": p }, problemName(p))));
       reason.textContent = [why, since ? t("details.since", { time: when(since, language()) }) : ""].filter(Boolean).join(" · ");
     },
   };
@@ -411,7 +388,7 @@ async function endpointView(ctx, el, id, on) {
       [t("details.last_poll"), hl.last_poll_at && when(hl.last_poll_at, lang)],
       [t("details.last_ok"), hl.last_ok_at && when(hl.last_ok_at, lang)],
       [t("details.poll_latency"), hl.poll_latency_ms !== null ? `${formatNumber(hl.poll_latency_ms, 0)} ms` : null],
-      [t("details.uptime"), duration(x.uptime_s, lang)],
+      [t("details.uptime"), uptime(x.uptime_s)],
       [t("details.in_call"), yesNo(t, x.in_call)],
       [t("details.remote"), x.remote],
       [t("details.sip_registered"), yesNo(t, x.sip_registered, true)],

@@ -7,6 +7,7 @@ import { h, fill, when, badge } from "../lib/dom.js";
 import { stream } from "../lib/sse.js";
 import { t, stateName, language } from "../lib/i18n.js";
 import { unitOptions } from "../lib/units.js";
+import { timeOfDay } from "../lib/format.js";
 import { field, showErrors, clearErrors, clearOnEdit, values, number } from "./tech-forms.js";
 
 /** Endpoint states the monitor sets (controller/health/tracker.py). */
@@ -18,7 +19,7 @@ function seen(iso) {
   if (!iso) return "—";
   const d = new Date(iso);
   const today = new Date().toDateString() === d.toDateString();
-  return today ? d.toLocaleTimeString(language() === "vi" ? "vi-VN" : "en-GB", { hour12: false }) : when(iso, language());
+  return today ? timeOfDay(d) : when(iso, language());
 }
 
 export function profileName(profiles, id) {

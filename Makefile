@@ -28,6 +28,7 @@ demo: setup
 	$(BIN)/diemcau demo
 
 test: setup
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 screenshots: setup  # the console's views at 1920x1080 and 1366x768, as in README
@@ -47,6 +48,7 @@ bench: setup
 
 lint: setup
 	$(BIN)/ruff check controller endpoints camera tests
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

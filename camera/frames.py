@@ -7,9 +7,12 @@ however long the GOP is. CPU-bound: callers run these off the event loop.
 
 from __future__ import annotations
 
+from typing import cast
+
 import av
 import cv2
 import numpy as np
+from av.video.codeccontext import VideoCodecContext
 
 from camera.ingest import MediaPacket, StreamInfo
 
@@ -18,7 +21,8 @@ __all__ = ["decode_keyframe", "to_jpeg"]
 
 def decode_keyframe(packet: MediaPacket, info: StreamInfo) -> np.ndarray:
     """The keyframe as a BGR image; ValueError when it does not decode."""
-    ctx = av.CodecContext.create(info.codec, "r")
+    # A camera's video stream: its codec (h264, hevc) makes a video decoder.
+    ctx = cast(VideoCodecContext, av.CodecContext.create(info.codec, "r"))
     if info.extradata:
         ctx.extradata = info.extradata
     ctx.skip_frame = "NONKEY"

@@ -17,6 +17,9 @@ smear its picture) instead of growing memory or slowing the others. The last
 GOP (from the last keyframe; SPS/PPS ride in-band before every IDR, and the
 stream's extradata is kept too) is replayed to a new subscriber, so a late
 viewer has a picture at once.
+
+Long because: one upstream pull per camera: the demux thread, the reopen backoff, the fan-
+out to subscribers and the stream statistics share the source's state.
 """
 
 from __future__ import annotations

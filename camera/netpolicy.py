@@ -31,6 +31,8 @@ __all__ = ["ANY_NETWORK", "AddressRefused", "NetPolicy", "parse_network"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# One getaddrinfo answer: (family, type, proto, canonname, sockaddr), the address first in sockaddr.
+AddrInfo = tuple[object, object, object, object, tuple[object, ...]]
 
 ANY_NETWORK: tuple[IPNetwork, ...] = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 _THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")  # "this host on this network": Linux connects to itself
@@ -117,7 +119,7 @@ class NetPolicy:
         if address is not None and (why := self.refusal(address)) is not None:
             raise AddressRefused(host, host, why)
 
-    def _checked(self, host: str, infos: list[tuple]) -> list[str]:
+    def _checked(self, host: str, infos: Iterable[AddrInfo]) -> list[str]:
         addresses: list[str] = []
         for info in infos:
             text = str(info[4][0])

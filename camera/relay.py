@@ -155,7 +155,7 @@ def install_packer(sender: RTCRtpSender, cache: PayloadCache) -> None:
     """Give a sender the shared packer (aiortc creates its encoder lazily, only if unset)."""
     if not hasattr(sender, "_RTCRtpSender__encoder"):
         raise RuntimeError("this aiortc version has no sender encoder slot; update camera.relay")
-    sender._RTCRtpSender__encoder = SharedPacker(cache)  # type: ignore[attr-defined]
+    sender._RTCRtpSender__encoder = SharedPacker(cache)
 
 
 @dataclass

@@ -29,7 +29,7 @@ import asyncio
 import logging
 import struct
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, runtime_checkable
 
 from aiortc import clock
@@ -172,6 +172,8 @@ _NTP_TIMESTAMP = "_RTCRtpSender__ntp_timestamp"
 _RTP_TIMESTAMP = "_RTCRtpSender__rtp_timestamp"
 _OCTET_COUNT = "_RTCRtpSender__octet_count"
 _PACKET_COUNT = "_RTCRtpSender__packet_count"
+_TX_BYTES = "_RTCDtlsTransport__tx_bytes"
+_TX_PACKETS = "_RTCDtlsTransport__tx_packets"
 
 
 class _Member:
@@ -183,6 +185,8 @@ class _Member:
         self.sender = sender
         self.track: PolledTrack = sender.track  # type: ignore[assignment]
         self.packer = _private(sender, "encoder")
+        if codec.payloadType is None:  # aiortc sends with negotiated codecs: they all have one
+            raise ValueError(f"codec {codec.mimeType} has no payload type")
         self.header = _Header(sender, codec.payloadType)
         self.history = history
         self.sequence, self.origin = random16(), random32()
@@ -249,8 +253,8 @@ class _Member:
         self.octets += octets
         self.packets += last + 1
         # the transport's own counters (getStats), as its _send_rtp keeps them
-        dtls._RTCDtlsTransport__tx_bytes += sent
-        dtls._RTCDtlsTransport__tx_packets += last + 1
+        setattr(dtls, _TX_BYTES, getattr(dtls, _TX_BYTES) + sent)
+        setattr(dtls, _TX_PACKETS, getattr(dtls, _TX_PACKETS) + last + 1)
         # what the sender reports (RTCP SR) and its stats read
         setattr(sender, _NTP_TIMESTAMP, now)
         setattr(sender, _RTP_TIMESTAMP, timestamp)
@@ -285,12 +289,23 @@ class _Sealer:
         self._length[0] = size
         if _srtp_protect(self._context, self._cdata, self._length) != _SRTP_OK:
             raise ConnectionError("SRTP protection failed")
-        return buffer[0 : self._length[0]]
+        sealed: bytes = buffer[0 : self._length[0]]
+        return sealed
 
 
-def _run_rtp(
-    sender: RTCRtpSender, group: Group, history: dict[int, tuple[bytes, bytes]]
-) -> Callable[[RTCRtpCodecParameters], Awaitable[None]]:
+class _RunRtp(Protocol):
+    """What stands in for ``RTCRtpSender._run_rtp``: its signature, as aiortc calls it."""
+
+    def __call__(self, codec: RTCRtpCodecParameters) -> Coroutine[Any, Any, None]: ...
+
+
+class _Retransmit(Protocol):
+    """What stands in for ``RTCRtpSender._retransmit``."""
+
+    def __call__(self, sequence_number: int) -> Coroutine[Any, Any, None]: ...
+
+
+def _run_rtp(sender: RTCRtpSender, group: Group, history: dict[int, tuple[bytes, bytes]]) -> _RunRtp:
     async def run(codec: RTCRtpCodecParameters) -> None:
         _private(sender, "rtp_started").set()
         member = _Member(sender, codec, history)
@@ -314,7 +329,7 @@ def _run_rtp(
 
 def _retransmit(
     sender: RTCRtpSender, history: dict[int, tuple[bytes, bytes]], group: Group | None = None
-) -> Callable[[int], Awaitable[None]]:
+) -> _Retransmit:
     async def retransmit(sequence_number: int) -> None:
         """A packet a NACK asked for, again (as RTX when negotiated), as aiortc's own does."""
         kept = history.get(sequence_number % HISTORY)

@@ -7,12 +7,11 @@ run several (SQLite and PostgreSQL) in one process.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -74,9 +73,14 @@ async def build_state(settings: Settings) -> AppState:
     box = SecretBox(load_or_create_key(settings))
     db = Database(settings.effective_database_url)
     await upgrade(db)
-    profiles: dict[str, Any] = load_profiles(settings.profiles_dir)
+    profiles = load_profiles(settings.profiles_dir)
     log.info("database ready; %d firmware profiles loaded", len(profiles))
     feedback_sink: list[Monitor | SessionManager] = []
+
+    def on_feedback(key: str, line: str) -> None:
+        for m in feedback_sink:
+            m.on_feedback(key, line)
+
     pool = SessionPool(
         max_handshakes=settings.ssh_max_handshakes,
         connect_timeout=settings.ssh_connect_timeout_s,
@@ -84,7 +88,7 @@ async def build_state(settings: Settings) -> AppState:
         backoff_base=settings.ssh_backoff_base_s,
         # Retries of a dead device never wait longer than one poll interval.
         backoff_max=settings.monitor_interval_s,
-        on_feedback=lambda key, line: [m.on_feedback(key, line) for m in feedback_sink],
+        on_feedback=on_feedback,
         host_keys=HostKeys(db, settings.ssh_host_key_policy),
         address=netpolicy.endpoint_address(netpolicy.policy(settings)),
     )
@@ -232,7 +236,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     docs.install(app)
 
     @app.middleware("http")
-    async def reject_nul_in_query(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def reject_nul_in_query(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         """PostgreSQL cannot store NUL; refuse it at the edge, same answer on every backend."""
         if b"%00" in request.scope.get("query_string", b"") or "\x00" in request.url.path:
             return problems.problem(

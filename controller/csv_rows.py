@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -64,7 +64,7 @@ class ParsedFile(Generic[M]):
             )
 
 
-def shown(spec: CsvSpec, column: str | None, value: str | None) -> str | None:
+def shown(spec: CsvSpec[M], column: str | None, value: str | None) -> str | None:
     if column in spec.secret or value is None:
         return None
     return value if len(value) <= 80 else value[:77] + "..."
@@ -80,7 +80,7 @@ def decode(raw: bytes) -> str:
         ) from None
 
 
-def _header(reader: csv.Reader, spec: CsvSpec) -> list[str]:
+def _header(reader: Iterator[list[str]], spec: CsvSpec[M]) -> list[str]:
     try:
         header = next(reader)
     except StopIteration:

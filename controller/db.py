@@ -30,14 +30,14 @@ def _lower(value: object) -> object:
 def make_engine(url: str) -> AsyncEngine:
     """Create the engine; SQLite connections get the pragmas the schema relies on."""
     is_sqlite = url.startswith("sqlite")
-    kwargs: dict = {"pool_pre_ping": not is_sqlite}
+    kwargs: dict[str, Any] = {"pool_pre_ping": not is_sqlite}
     if is_sqlite:
         kwargs["connect_args"] = {"timeout": 30}
     engine = create_async_engine(url, **kwargs)
     if is_sqlite:
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:  # pragma: no cover - trivial
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")

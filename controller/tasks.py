@@ -21,7 +21,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 __all__ = ["Row", "Supervisor", "cancel_and_wait"]
 
@@ -29,7 +29,7 @@ K = TypeVar("K", bound=Hashable)
 R = TypeVar("R")
 
 
-async def cancel_and_wait(tasks: Iterable[asyncio.Task | None]) -> None:
+async def cancel_and_wait(tasks: Iterable[asyncio.Task[Any] | None]) -> None:
     """Cancel the tasks and wait until each has finished; their errors are not re-raised
     (a stopping service has nobody left to report them to — they were logged where raised)."""
     live = [t for t in tasks if t is not None and not t.done()]

@@ -130,9 +130,9 @@ class EndpointSession:
                 for line in lines:
                     for resp in self._framer.feed(line):
                         self._deliver(resp)
-                if (resp := self._framer.feed_partial(partial)) is not None:
+                if (tail := self._framer.feed_partial(partial)) is not None:
                     partial = ""
-                    self._deliver(resp)
+                    self._deliver(tail)
         except (asyncssh.Error, OSError):
             pass
         self._fail(ConnectionLost("connection closed by device", endpoint=self.endpoint))

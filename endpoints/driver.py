@@ -164,7 +164,9 @@ class EndpointDriver:
         raw = await self.session.run(command)
         if calls.dial_call_id is None:
             return None
-        call_id = apply_rule(calls.dial_call_id, raw, name="calls.dial_call_id", escaping=self.profile.escaping)
+        call_id = apply_rule(
+            calls.dial_call_id, raw, name="calls.dial_call_id", escaping=self.profile.escaping
+        )
         return int(call_id) if call_id is not None else None
 
     async def call_status(self) -> CallStatus:
@@ -175,9 +177,9 @@ class EndpointDriver:
             raise ProfileError(f"profile {self.profile.id}: no calls.status query")
         (fields,) = await self._queries([("calls.status", query)])
         return CallStatus(
-            state=fields["call_state"],  # type: ignore[arg-type]
-            remote=fields.get("remote"),  # type: ignore[arg-type]
-            call_id=fields.get("call_id"),  # type: ignore[arg-type]
+            state=fields["call_state"],
+            remote=fields.get("remote"),
+            call_id=fields.get("call_id"),
         )
 
     async def hangup(self, call_id: int | None = None) -> None:

@@ -97,6 +97,8 @@ class Framer:
         s = self.session
         if self._tag_line is None:
             tag = None
+        done: re.Pattern[str] | None
+        prompt: re.Pattern[str] | None
         if command is None:
             done = prompt = self._ready
         else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from endpoints.commands import unquote
@@ -149,7 +149,7 @@ def apply_query(
     }
 
 
-def merge(results: list[Mapping[str, Any]]) -> dict[str, Any]:
+def merge(results: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Merge per-query results; a later query does not erase an earlier non-None value."""
     out: dict[str, Any] = {}
     for result in results:

@@ -3,6 +3,9 @@
 A new vendor or firmware line should be a new YAML file plus fixtures, never a
 new ``if vendor == ...`` branch.  These models are the schema of that file;
 ``extra="forbid"`` makes a typo a load error instead of a silently ignored key.
+
+Long because: the schema of a firmware profile file, one model per section; they are
+validated together so an error names the file and the field path.
 """
 
 from __future__ import annotations

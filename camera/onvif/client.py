@@ -27,6 +27,10 @@ One ``httpx.AsyncClient`` per camera client, closed by ``aclose()`` or
 directly, and only at addresses the network policy allows (``camera.netpolicy``:
 the name is resolved and checked on every new connection, so a camera's name
 cannot be pointed at the controller's own host after it was saved).
+
+Long because: what the specification leaves to vendors (the camera's clock, WS-Security then
+HTTP Digest, faults) is handled once for every operation; the operations share one
+connection and one clock offset.
 """
 
 from __future__ import annotations
@@ -651,22 +655,27 @@ class OnvifClient:
         return dict(self._xaddrs)
 
     async def get_services(self) -> tuple[Service, ...]:
-        return await self._call("GetServices", m.get_services())
+        reply: tuple[Service, ...] = await self._call("GetServices", m.get_services())
+        return reply
 
     async def get_capabilities(self) -> tuple[Service, ...]:
-        return await self._call("GetCapabilities", m.get_capabilities())
+        reply: tuple[Service, ...] = await self._call("GetCapabilities", m.get_capabilities())
+        return reply
 
     async def get_device_information(self) -> DeviceInfo:
-        return await self._call("GetDeviceInformation", m.get_device_information())
+        reply: DeviceInfo = await self._call("GetDeviceInformation", m.get_device_information())
+        return reply
 
     async def get_hostname(self) -> Hostname:
-        return await self._call("GetHostname", m.get_hostname())
+        reply: Hostname = await self._call("GetHostname", m.get_hostname())
+        return reply
 
     async def set_hostname(self, name: str) -> None:
         await self._call("SetHostname", m.set_hostname(name))
 
     async def get_ntp(self) -> NtpInfo:
-        return await self._call("GetNTP", m.get_ntp())
+        reply: NtpInfo = await self._call("GetNTP", m.get_ntp())
+        return reply
 
     async def set_ntp(self, servers: Sequence[str], *, from_dhcp: bool = False) -> None:
         await self._call("SetNTP", m.set_ntp(servers, from_dhcp=from_dhcp))
@@ -727,19 +736,27 @@ class OnvifClient:
     # ------------------------------------------------------------ media service
 
     async def get_profiles(self) -> tuple[Profile, ...]:
-        return await self._call("GetProfiles", m.get_profiles())
+        reply: tuple[Profile, ...] = await self._call("GetProfiles", m.get_profiles())
+        return reply
 
     async def get_video_encoder_configurations(self) -> tuple[EncoderConfig, ...]:
-        return await self._call("GetVideoEncoderConfigurations", m.get_video_encoder_configurations())
+        reply: tuple[EncoderConfig, ...] = await self._call(
+            "GetVideoEncoderConfigurations", m.get_video_encoder_configurations()
+        )
+        return reply
 
     async def get_video_encoder_configuration(self, token: str) -> EncoderConfig:
-        return await self._call("GetVideoEncoderConfiguration", m.get_video_encoder_configuration(token))
+        reply: EncoderConfig = await self._call(
+            "GetVideoEncoderConfiguration", m.get_video_encoder_configuration(token)
+        )
+        return reply
 
     async def get_video_encoder_configuration_options(
         self, config_token: str | None = None, profile_token: str | None = None
     ) -> EncoderOptions:
         body = m.get_video_encoder_configuration_options(config_token, profile_token)
-        return await self._call("GetVideoEncoderConfigurationOptions", body)
+        reply: EncoderOptions = await self._call("GetVideoEncoderConfigurationOptions", body)
+        return reply
 
     async def set_video_encoder_configuration(
         self, read: EncoderConfig, changes: Mapping[str, Any], *, options: EncoderOptions | None = None
@@ -766,7 +783,9 @@ class OnvifClient:
         return config
 
     async def get_stream_uri(self, profile_token: str) -> MediaUri:
-        return await self._call("GetStreamUri", m.get_stream_uri(profile_token))
+        reply: MediaUri = await self._call("GetStreamUri", m.get_stream_uri(profile_token))
+        return reply
 
     async def get_snapshot_uri(self, profile_token: str) -> MediaUri:
-        return await self._call("GetSnapshotUri", m.get_snapshot_uri(profile_token))
+        reply: MediaUri = await self._call("GetSnapshotUri", m.get_snapshot_uri(profile_token))
+        return reply

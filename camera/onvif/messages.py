@@ -13,6 +13,9 @@ normally ``dataclasses.replace(read, ...)`` of the one just read: every field
 the plan does not change, including the raw Multicast block, goes back to the
 device as it came (strict devices refuse a partial configuration, and
 inventing Multicast values breaks others).
+
+Long because: one small builder and one parser per ONVIF operation provisioning uses; they
+share the namespace table and the lenient readers, and each is short.
 """
 
 from __future__ import annotations

@@ -294,7 +294,9 @@ def match_profile(
     profiles: Mapping[str, CameraProfile] | Iterable[CameraProfile], device: DeviceInfo
 ) -> CameraProfile:
     """The first specific profile (by id) whose ``match`` fits the device, else the generic one."""
-    candidates = sorted(profiles.values() if isinstance(profiles, Mapping) else profiles, key=lambda p: p.id)
+    candidates: list[CameraProfile] = sorted(
+        profiles.values() if isinstance(profiles, Mapping) else profiles, key=lambda p: p.id
+    )
     for profile in candidates:
         if not profile.generic and profile.match.matches(device):
             return profile

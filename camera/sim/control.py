@@ -115,6 +115,7 @@ async def camera_control(
         line = await asyncio.wait_for(reader.readline(), timeout)
         if not line:
             raise ConnectionError("camera simulator closed the control connection")
-        return json.loads(line)
+        reply: dict[str, Any] = json.loads(line)
+        return reply
     finally:
         writer.close()

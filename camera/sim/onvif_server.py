@@ -58,6 +58,10 @@ Not simulated: the main stream (never served), snapshots (the snapshot URI answe
 Quality, Name, Multicast and SessionTimeout (stored and read back, no effect), DHCP,
 a device taking both WS-Security and HTTP Digest, Digest with SHA-256 or qop=auth-int,
 events, PTZ, imaging, Media2, WS-Discovery.
+
+Long because: a camera's device and media services with the simulator's own SOAP handling,
+kept together as a camera ships them: the services share each camera's settings, clock and
+credentials.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -723,7 +728,8 @@ class OnvifService:
                 "Time/tt:Second",
             )
             try:
-                moment = datetime(*(int(_text(utc, f"tt:{p}") or "") for p in paths), tzinfo=UTC)
+                year, month, day, hour, minute, second = (int(_text(utc, f"tt:{p}") or "") for p in paths)
+                moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
             except ValueError:
                 raise invalid_arg("InvalidDateTime", "UTCDateTime is not a valid date and time") from None
             offset = (moment - datetime.now(UTC)).total_seconds()
@@ -1136,7 +1142,7 @@ async def run(opts: argparse.Namespace, password: str) -> None:
     url_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
     servers = []
     for cam in cams.values():
-        server = await asyncio.start_server(lambda r, w, c=cam: service.serve_http(c, r, w), host, 0)
+        server = await asyncio.start_server(functools.partial(service.serve_http, cam), host, 0)
         cam.host, cam.port = url_host, server.sockets[0].getsockname()[1]
         servers.append(server)
     control = await asyncio.start_server(service.serve_control, rtsp.host, 0)

@@ -92,10 +92,12 @@ class CameraSimProcess:
         stream: str = "h264",
         streams: dict[str, str] | None = None,
     ) -> None:
-        self._tmpdir = None if control_file is not None else tempfile.mkdtemp(prefix="diemcau-cams-")
-        self.control_file = (
-            Path(control_file) if control_file is not None else Path(self._tmpdir) / "cams.json"
-        )
+        self._tmpdir: str | None = None
+        if control_file is not None:
+            self.control_file = Path(control_file)
+        else:
+            self._tmpdir = tempfile.mkdtemp(prefix="diemcau-cams-")
+            self.control_file = Path(self._tmpdir) / "cams.json"
         self.log_file = self.control_file.with_name(self.control_file.name + ".log")
         self.onvif_log_file = self.control_file.with_name(self.control_file.name + ".onvif.log")
         self.start_timeout = start_timeout

@@ -54,12 +54,16 @@ Replies are ``{"ok": true, ...}`` or ``{"ok": false, "error": "..."}``.  When re
 server writes the control file (atomically) ``{"host", "port", "rtsp_host", "rtsp_port",
 "cameras": {name: url}, "pid"}`` and removes it on SIGTERM/SIGINT (the ONVIF service,
 when it runs, adds its own ``onvif`` section).
+
+Long because: it runs under Debian's interpreter (PyGObject) and imports only the standard
+library and gi, so it is one file that starts as a script without the package.
 """
 
 from __future__ import annotations
 
 import argparse
 import faulthandler
+import functools
 import json
 import math
 import os
@@ -242,6 +246,8 @@ class Camera:
         media.connect("unprepared", self._unprepared)
         self.apply(first_frame=True)
         valve = self.element("freeze")
+        if valve is None:
+            return  # torn down already by a leaving client: nothing to watch
         valve.get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, self._first_frame, valve)
 
     def _first_frame(self, _pad: Gst.Pad, _info: Gst.PadProbeInfo, valve: Gst.Element) -> Gst.PadProbeReturn:
@@ -261,10 +267,9 @@ class Camera:
     def apply(self, first_frame: bool = False) -> None:
         """Set every fault-bearing property from ``self.fault`` (normal values for the others)."""
         names = ("src", "freeze", "balance", "blur", "rate")
-        found = {name: self.element(name) for name in names}
-        if any(element is None for element in found.values()):
+        src, valve, balance, blur, rate = (self.element(name) for name in names)
+        if src is None or valve is None or balance is None or blur is None or rate is None:
             return  # no pipeline, or one being torn down by a leaving client: nothing to set
-        src, valve, balance, blur, rate = (found[name] for name in names)
         o, fault = self.opts, self.fault
         width, height = self.encoder["width"], self.encoder["height"]
         src.set_property("pattern", SHIFT_PATTERN if fault == "shift" else self.pattern)
@@ -333,7 +338,8 @@ class CameraServer:
         if self.server.attach(None) == 0:
             raise OSError(f"cannot listen on {self.opts.host}:{self.opts.port}")
         GLib.timeout_add(WALK_TICK_MS, self._walk)
-        return self.server.get_bound_port()
+        port: int = self.server.get_bound_port()
+        return port
 
     def _walk(self) -> bool:
         now = time.monotonic()
@@ -449,7 +455,7 @@ def on_main_loop(fn: Callable[[], dict[str, Any]], timeout: float = 5.0) -> dict
     RTSP server's mounts and clients are changed from that one thread, while the control
     socket is served by other threads."""
     done = threading.Event()
-    box: dict[str, Any] = {}
+    box: dict[str, dict[str, Any]] = {}
 
     def run() -> bool:
         try:
@@ -473,7 +479,7 @@ def control_server(cams: CameraServer, host: str, port: int) -> socketserver.Thr
                     request = json.loads(line)
                     if not isinstance(request, dict):
                         raise TypeError("a request is a JSON object")
-                    reply = on_main_loop(lambda r=request: cams.handle(r))
+                    reply = on_main_loop(functools.partial(cams.handle, request))
                 except (ValueError, TypeError) as exc:
                     reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
                 self.wfile.write(json.dumps(reply).encode() + b"\n")

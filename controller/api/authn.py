@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -154,7 +154,8 @@ class Watchers:
 
 
 def _protected(scope: Scope) -> bool:
-    method, path = scope["method"], scope["path"]
+    method: str = scope["method"]
+    path: str = scope["path"]
     if method == "OPTIONS" or (method, path) in PUBLIC_ROUTES:
         return False  # CORS preflights carry no credentials, by the CORS rules
     return path.startswith(PROTECTED_PREFIXES)
@@ -225,7 +226,8 @@ async def _run_guarded(
 
 
 def _is_event_stream(message: Message) -> bool:
-    for key, value in message.get("headers", ()):
+    headers: Iterable[tuple[bytes, bytes]] = message.get("headers", ())
+    for key, value in headers:
         if key.lower() == b"content-type":
             return value.split(b";")[0].strip().lower() == b"text/event-stream"
     return False

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from fastapi import HTTPException
+from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -126,7 +127,7 @@ class BodyLimits:
             await _too_large(limit, path)(scope, receive, send)
 
 
-def _too_large(limit: int, path: str):  # type: ignore[no-untyped-def]
+def _too_large(limit: int, path: str) -> JSONResponse:
     return problem(
         413, "payload-too-large", "Payload too large", f"the request body is larger than {limit} bytes", path
     )

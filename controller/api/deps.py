@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Query, Request, UploadFile
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -23,32 +23,54 @@ from controller.roles import Role
 from controller.security import SecretBox
 from controller.settings import Settings
 
+if TYPE_CHECKING:
+    from camera.relay import Relay
+    from controller.cameras.hub import CameraHub
+    from controller.cameras.monitor import CameraMonitor
+    from controller.events import OutboxSignal
+    from controller.fleet.poller import Monitor
+    from controller.health.alarms import AlarmEvaluator
+    from controller.health.retention import Retention
+    from controller.ioc.dispatcher import SinkDispatcher
+    from controller.ioc.metrics import Metrics
+    from controller.limits import PerPrincipal
+    from controller.provisioning.runner import JobRunner
+    from controller.sessions.manager import SessionManager
+    from controller.users.logins import LoginThrottle
+    from endpoints.pool import SessionPool
+    from endpoints.profiles import Profile
+
 
 @dataclass
 class AppState:
+    """Everything a request may reach, built once per controller by `controller.app.build_state`
+    (the types are imported for checking only: the features import this module, not the
+    other way round)."""
+
     settings: Settings
     db: Database
     box: SecretBox
-    profiles: dict[str, Any]
-    pool: Any  # endpoints.pool.SessionPool
-    runner: Any  # controller.provisioning.runner.JobRunner
-    monitor: Any = None  # controller.fleet.poller.Monitor
-    alarms: Any = None  # controller.health.alarms.AlarmEvaluator
-    retention: Any = None  # controller.health.retention.Retention
-    signal: Any = None  # controller.events.OutboxSignal
-    sessions: Any = None  # controller.sessions.manager.SessionManager
-    cameras: Any = None  # controller.cameras.hub.CameraHub
-    camera_monitor: Any = None  # controller.cameras.monitor.CameraMonitor
-    relay: Any = None  # camera.relay.Relay
-    sinks: Any = None  # controller.ioc.dispatcher.SinkDispatcher
-    metrics: Any = None  # controller.ioc.metrics.Metrics
-    sse_streams: Any = None  # controller.limits.PerPrincipal: event streams held per user
+    profiles: dict[str, Profile]
+    pool: SessionPool
+    runner: JobRunner
+    monitor: Monitor
+    alarms: AlarmEvaluator
+    retention: Retention
+    signal: OutboxSignal
+    sessions: SessionManager
+    cameras: CameraHub
+    camera_monitor: CameraMonitor
+    relay: Relay
+    sinks: SinkDispatcher
+    metrics: Metrics
+    sse_streams: PerPrincipal  # event streams held per user
+    logins: LoginThrottle
     watchers: authn.Watchers = field(default_factory=authn.Watchers)  # access outliving its request
-    logins: Any = None  # controller.users.logins.LoginThrottle
 
 
 def get_state(request: Request) -> AppState:
-    return request.app.state.diemcau
+    state: AppState = request.app.state.diemcau
+    return state
 
 
 State = Annotated[AppState, Depends(get_state)]

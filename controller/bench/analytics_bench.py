@@ -16,6 +16,7 @@ import asyncio
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import av
 from cryptography.fernet import Fernet
@@ -47,7 +48,9 @@ def _naive(url: str, seconds: float) -> tuple[float, int]:
     return time.thread_time() - cpu0, frames
 
 
-async def _run(count: int, interval: float, duration: float, default_interval: float, naive: int) -> dict:
+async def _run(
+    count: int, interval: float, duration: float, default_interval: float, naive: int
+) -> dict[str, Any]:
     with CameraSimProcess(count, fps=15) as cams, tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
             data_dir=Path(tmp),
@@ -107,5 +110,5 @@ async def _run(count: int, interval: float, duration: float, default_interval: f
     }
 
 
-def run(count: int, interval: float, duration: float, default_interval: float, naive: int) -> dict:
+def run(count: int, interval: float, duration: float, default_interval: float, naive: int) -> dict[str, Any]:
     return asyncio.run(_run(count, interval, duration, default_interval, naive))

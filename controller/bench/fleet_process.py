@@ -6,10 +6,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from controller.api.deps import AppState
+    from endpoints.connection import EndpointSession
+    from endpoints.profiles import Profile
 
 
 class FleetProcess:
@@ -23,7 +28,7 @@ class FleetProcess:
     ) -> None:
         self.dir = workdir or Path(tempfile.mkdtemp(prefix="diemcau-fleet-"))
         self.count, self.latency_ms, self.units, self.extra = count, latency_ms, units, extra
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def inventory(self) -> Path:
@@ -72,7 +77,7 @@ class FleetProcess:
 @asynccontextmanager
 async def simulated_province(
     count: int, latency_ms: int, extra: tuple[str, ...] = (), **settings: Any
-) -> AsyncIterator[tuple[Any, FleetProcess]]:
+) -> AsyncIterator[tuple[AppState, FleetProcess]]:
     """A fleet in its own process, registered over the demo tree in a fresh controller state
     (in this process, so its CPU is the controller's)."""
     from cryptography.fernet import Fernet
@@ -84,7 +89,7 @@ async def simulated_province(
     from controller.units import service as units
     from controller.units.service import demo_units
 
-    options = {
+    options: dict[str, Any] = {
         "data_dir": Path(tempfile.mkdtemp(prefix="diemcau-bench-")),
         "secret_key": Fernet.generate_key().decode(),
         "device_allow_loopback": True,  # the simulated fleet listens on loopback
@@ -108,7 +113,9 @@ async def simulated_province(
             await close_state(state)
 
 
-async def open_row(row: dict[str, str], profiles: dict[str, Any], timeout_s: float = 10) -> Any:
+async def open_row(
+    row: dict[str, str], profiles: Mapping[str, Profile], timeout_s: float = 10
+) -> EndpointSession:
     """A fresh SSH session to the device of one inventory row: how the naive baselines connect."""
     import endpoints
 

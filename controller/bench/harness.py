@@ -23,7 +23,8 @@ from cryptography.fernet import Fernet
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 @dataclass
@@ -35,7 +36,7 @@ class ControllerProcess:
     host: str = "127.0.0.1"
     settings: dict[str, str] = field(default_factory=dict)  # extra DIEMCAU_* variables
     admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
-    proc: subprocess.Popen | None = None
+    proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -101,7 +102,8 @@ class ControllerProcess:
             data={"username": "admin", "password": self.admin_password},
         )
         r.raise_for_status()
-        return r.json()["access_token"]
+        token: str = r.json()["access_token"]
+        return token
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from typing import Any
 
 import asyncssh
 import httpx
@@ -30,7 +31,7 @@ def make_csv(rows: int, round_: int, keys: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(rows: int = 250, repeats: int = 3) -> dict:
+def run(rows: int = 250, repeats: int = 3) -> dict[str, Any]:
     keys = [
         asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode().strip()
         for _ in range(min(rows, 50))
@@ -38,6 +39,7 @@ def run(rows: int = 250, repeats: int = 3) -> dict:
     with ControllerProcess() as ctl:
         ctl.cli("units", "demo-tree")
         headers = {"Authorization": f"Bearer {ctl.token()}"}
+        assert ctl.proc is not None  # started on entering
         proc = psutil.Process(ctl.proc.pid)
         rss_start = proc.memory_info().rss
         with httpx.Client(base_url=ctl.url, headers=headers, timeout=120) as client:

@@ -114,7 +114,9 @@ def _register(ctl: ControllerProcess, fleet: FleetProcess) -> None:
         r.raise_for_status()
 
 
-def _controller_run(fleet: FleetProcess, settings: dict[str, str], seconds: float, workers: int) -> dict:
+def _controller_run(
+    fleet: FleetProcess, settings: dict[str, str], seconds: float, workers: int
+) -> dict[str, Any]:
     base = {"DIEMCAU_MONITOR_INTERVAL_S": "2", "DIEMCAU_MONITOR_FULL_EVERY": "1"}
     with ControllerProcess(settings=base | settings) as ctl:
         _register(ctl, fleet)
@@ -124,7 +126,7 @@ def _controller_run(fleet: FleetProcess, settings: dict[str, str], seconds: floa
     return {"quiet": quiet, "flood": flood}
 
 
-def run(endpoints_count: int = 50, seconds: float = 10, workers: int = 8) -> dict:
+def run(endpoints_count: int = 50, seconds: float = 10, workers: int = 8) -> dict[str, Any]:
     stored = hash_password("the right one")
     t0 = time.perf_counter()
     for _ in range(5):

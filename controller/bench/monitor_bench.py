@@ -11,19 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
 import endpoints
 from controller.bench.fleet_process import open_row, simulated_province
 from controller.models import Alarm
+from endpoints.profiles import Profile
 from endpoints.sim.control import control_request
+
+if TYPE_CHECKING:
+    from controller.fleet.poller import Monitor
 
 UP = {"online", "in_call", "degraded"}
 DOWN = {"offline", "unreachable"}
 
 
-async def _wait_states(monitor, names: set[str], wanted: set[str], limit_s: float) -> float | None:
+async def _wait_states(monitor: Monitor, names: set[str], wanted: set[str], limit_s: float) -> float | None:
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < limit_s:
         states = {w.name: w.tracker.state for w in monitor.watched.values() if w.name in names}
@@ -33,7 +39,7 @@ async def _wait_states(monitor, names: set[str], wanted: set[str], limit_s: floa
     return None
 
 
-async def _naive_poll_cpu(rows: list[dict], profiles: dict, sample: int) -> float:
+async def _naive_poll_cpu(rows: list[dict[str, str]], profiles: Mapping[str, Profile], sample: int) -> float:
     """CPU seconds per poll when every poll opens a new SSH connection (no pool)."""
     cpu0 = time.process_time()
     for row in rows[:sample]:
@@ -42,7 +48,7 @@ async def _naive_poll_cpu(rows: list[dict], profiles: dict, sample: int) -> floa
     return (time.process_time() - cpu0) / sample
 
 
-async def _run(count: int, interval: float, duration: float, kill: int, flaky_pct: float) -> dict:
+async def _run(count: int, interval: float, duration: float, kill: int, flaky_pct: float) -> dict[str, Any]:
     import csv
 
     async with simulated_province(
@@ -116,5 +122,5 @@ async def _run(count: int, interval: float, duration: float, kill: int, flaky_pc
 
 def run(
     count: int = 250, interval: float = 10, duration: float = 60, kill: int = 10, flaky_pct: float = 2.0
-) -> dict:
+) -> dict[str, Any]:
     return asyncio.run(_run(count, interval, duration, kill, flaky_pct))

@@ -55,7 +55,8 @@ class MosquittoBroker:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"mosquitto exited: {self.proc.stderr.read().decode()[-500:]}")  # type: ignore[union-attr]
+                assert self.proc.stderr is not None  # a pipe, asked for above
+                raise RuntimeError(f"mosquitto exited: {self.proc.stderr.read().decode()[-500:]}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     return

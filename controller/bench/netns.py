@@ -44,4 +44,5 @@ def run_python_module(module: str, *args: str, timeout: float = 120) -> dict[str
         raise AssertionError(
             f"{module} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
         )
-    return json.loads(lines[-1])
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result

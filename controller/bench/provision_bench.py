@@ -13,14 +13,20 @@ import asyncio
 import os
 import statistics
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import endpoints
 from controller.bench.fleet_process import open_row, simulated_province
 from controller.fleet import registry
 from controller.principal import SYSTEM
 from controller.provisioning import jobs_query, standards
+from endpoints.profiles import Profile
 from endpoints.sim.control import control_request
+
+if TYPE_CHECKING:
+    from controller.api.deps import AppState
 
 # Every value differs from the simulator's factory settings, so all 8 keys are written.
 BENCH_STANDARD = {
@@ -41,7 +47,7 @@ async def _writes(control_file: Path) -> int:
     return sum(s["config_writes"] for s in reply["stats"].values())
 
 
-async def _job(state, mode: str) -> dict:
+async def _job(state: AppState, mode: str) -> dict[str, Any]:
     async with state.db.transaction() as session:
         eps, _ = await registry.list_endpoints(session, registry.EndpointFilter(), limit=100_000, offset=0)
         job = await state.runner.create(
@@ -76,7 +82,9 @@ async def _job(state, mode: str) -> dict:
     }
 
 
-async def _baseline(rows: list[dict], profiles: dict, sample: int, timeout_s: float) -> float:
+async def _baseline(
+    rows: list[dict[str, str]], profiles: Mapping[str, Profile], sample: int, timeout_s: float
+) -> float:
     """One endpoint at a time; for every key: connect, read; connect, set; connect, read back."""
     t0 = time.perf_counter()
     for row in rows[:sample]:
@@ -103,7 +111,7 @@ async def _baseline(rows: list[dict], profiles: dict, sample: int, timeout_s: fl
     return (time.perf_counter() - t0) / sample
 
 
-async def _run(count: int, latency_ms: int, sample: int) -> dict:
+async def _run(count: int, latency_ms: int, sample: int) -> dict[str, Any]:
     import csv
 
     async with simulated_province(count, latency_ms) as (state, fleet):
@@ -141,5 +149,5 @@ async def _run(count: int, latency_ms: int, sample: int) -> dict:
     }
 
 
-def run(endpoints_count: int = 250, latency_ms: int = 20, sample: int = 3) -> dict:
+def run(endpoints_count: int = 250, latency_ms: int = 20, sample: int = 3) -> dict[str, Any]:
     return asyncio.run(_run(endpoints_count, latency_ms, sample))

@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import av
 import httpx
@@ -58,7 +59,9 @@ class DirectReader(threading.Thread):
 
     def __init__(self, url: str) -> None:
         super().__init__(daemon=True)
-        self.url, self.records, self.stop = url, [], threading.Event()
+        self.url = url
+        self.records: list[tuple[int, float, bool]] = []
+        self.stop = threading.Event()
 
     def run(self) -> None:
         options = {"rtsp_transport": "tcp", "protocol_whitelist": PROTOCOLS}
@@ -72,7 +75,7 @@ class DirectReader(threading.Thread):
                     self.records.append((pts90 % WRAP, time.monotonic(), bool(packet.is_keyframe)))
 
 
-def added_latency(whep: list[list], direct: list[tuple[int, float, bool]]) -> list[float]:
+def added_latency(whep: list[list[Any]], direct: list[tuple[int, float, bool]]) -> list[float]:
     """Per matched frame: arrival at the viewer minus arrival at the direct reader.
 
     Frames are evenly spaced, so timestamps alone match at any whole number of
@@ -98,11 +101,14 @@ def _cpu(proc: psutil.Process, seconds: float) -> float:
     """% of one core over ``seconds``."""
     t0, c0 = time.monotonic(), sum(proc.cpu_times()[:2])
     time.sleep(seconds)
-    return (sum(proc.cpu_times()[:2]) - c0) / (time.monotonic() - t0) * 100
+    pct: float = (sum(proc.cpu_times()[:2]) - c0) / (time.monotonic() - t0) * 100
+    return pct
 
 
-def _receivers(url: str, token: str, counts: list[int], seconds: float, tmp: Path) -> list[subprocess.Popen]:
-    procs = []
+def _receivers(
+    url: str, token: str, counts: list[int], seconds: float, tmp: Path
+) -> list[subprocess.Popen[str]]:
+    procs: list[subprocess.Popen[str]] = []
     for i, n in enumerate(counts):
         out = tmp / f"rx{i}.json"
         procs.append(
@@ -123,11 +129,12 @@ def _receivers(url: str, token: str, counts: list[int], seconds: float, tmp: Pat
             )
         )
     for p in procs:  # each prints one line once all its viewers joined
+        assert p.stdout is not None  # a pipe, asked for above
         p.stdout.readline()
     return procs
 
 
-def _collect(procs: list[subprocess.Popen], tmp: Path) -> list[dict]:
+def _collect(procs: list[subprocess.Popen[str]], tmp: Path) -> list[dict[str, Any]]:
     out = []
     for i, p in enumerate(procs):
         p.wait(120)
@@ -139,7 +146,7 @@ def _split(total: int, per_process: int) -> list[int]:
     return [min(per_process, total - i) for i in range(0, total, per_process)]
 
 
-def _relay(rtsp: str, viewers: int, measure_s: float, tmp: Path, rtp_loop: str) -> dict:
+def _relay(rtsp: str, viewers: int, measure_s: float, tmp: Path, rtp_loop: str) -> dict[str, Any]:
     """One controller with ``viewers`` viewers of the camera: CPU, first frames, added latency."""
     settings = {
         "DIEMCAU_MONITOR_ENABLED": "false",
@@ -164,6 +171,7 @@ def _relay(rtsp: str, viewers: int, measure_s: float, tmp: Path, rtp_loop: str) 
         )
         r.raise_for_status()
         whep = f"{ctl.url}/whep/cameras/{r.json()['id']}"
+        assert ctl.proc is not None  # started on entering
         proc = psutil.Process(ctl.proc.pid)
         direct = DirectReader(rtsp)
         direct.start()
@@ -198,9 +206,9 @@ def _relay(rtsp: str, viewers: int, measure_s: float, tmp: Path, rtp_loop: str) 
 
 def measure(
     viewers: int, measure_s: float, width: int, height: int, fps: int, kbps: int, baseline: int
-) -> dict:
+) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="diemcau-relay-"))
-    result: dict = {
+    result: dict[str, Any] = {
         "bench": "relay",
         "viewers": viewers,
         "video": f"{width}x{height}@{fps} ~{kbps} kbps H.264",
@@ -240,7 +248,9 @@ def measure(
     return result
 
 
-def run(viewers: int, measure_s: float, width: int, height: int, fps: int, kbps: int, baseline: int) -> dict:
+def run(
+    viewers: int, measure_s: float, width: int, height: int, fps: int, kbps: int, baseline: int
+) -> dict[str, Any]:
     """Run the benchmark in a fresh network namespace and return its JSON."""
     args = [str(v) for v in (viewers, measure_s, width, height, fps, kbps, baseline)]
     return run_python_module("controller.bench.relay_bench", *args, timeout=900)

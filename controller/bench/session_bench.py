@@ -22,7 +22,9 @@ import asyncio
 import csv
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -33,12 +35,16 @@ from controller.models import Endpoint, SessionEvent, utcnow
 from controller.principal import SYSTEM
 from controller.sessions.schemas import SessionCreate
 from controller.sessions.scope import Scope, ScopeUnit
+from endpoints.profiles import Profile
 from endpoints.sim.control import control_request
+
+if TYPE_CHECKING:
+    from controller.api.deps import AppState
 
 BRIDGE = "sip:{conference}@bridge.sim"
 
 
-async def _until(predicate, limit_s: float) -> bool:
+async def _until(predicate: Callable[[], bool], limit_s: float) -> bool:
     for _ in range(int(limit_s / 0.01)):
         if predicate():
             return True
@@ -46,7 +52,7 @@ async def _until(predicate, limit_s: float) -> bool:
     return False
 
 
-async def _timeline(state, session_id: uuid.UUID) -> list[SessionEvent]:
+async def _timeline(state: AppState, session_id: uuid.UUID) -> list[SessionEvent]:
     async with state.db.transaction() as session:
         rows = await session.scalars(
             select(SessionEvent)
@@ -61,7 +67,7 @@ def _last(events: list[SessionEvent], state: str, after: datetime) -> float | No
     return (max(times) - after).total_seconds() if times else None
 
 
-async def _naive_dials(rows: list[dict], profiles: dict, sample: int) -> float:
+async def _naive_dials(rows: list[dict[str, str]], profiles: Mapping[str, Profile], sample: int) -> float:
     """Seconds per endpoint: connect, dial, disconnect, one after another."""
     t0 = time.perf_counter()
     for row in rows[:sample]:
@@ -76,7 +82,7 @@ async def _naive_dials(rows: list[dict], profiles: dict, sample: int) -> float:
 
 async def _run(
     count: int, latency_ms: int, ring_ms: int, answer_ms: int, drop_pct: float, sample: int
-) -> dict:
+) -> dict[str, Any]:
     settings = {"monitor_enabled": False, "bridge_sip_pattern": BRIDGE, "bridge_ports": max(250, count)}
     extra = (
         "--ring-delay-ms",
@@ -148,5 +154,7 @@ async def _run(
     }
 
 
-def run(count: int, latency_ms: int, ring_ms: int, answer_ms: int, drop_pct: float, sample: int) -> dict:
+def run(
+    count: int, latency_ms: int, ring_ms: int, answer_ms: int, drop_pct: float, sample: int
+) -> dict[str, Any]:
     return asyncio.run(_run(count, latency_ms, ring_ms, answer_ms, drop_pct, sample))

@@ -119,7 +119,8 @@ async def _wait_http(url: str) -> dict[str, int]:
     async with httpx.AsyncClient() as client:
         for _ in range(100):
             try:
-                return (await client.get(url)).json()
+                counts: dict[str, int] = (await client.get(url)).json()
+                return counts
             except httpx.HTTPError:
                 await asyncio.sleep(0.1)
     raise RuntimeError(f"{url} did not answer")

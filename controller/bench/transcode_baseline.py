@@ -30,6 +30,7 @@ async def whep(name: str, request: Request) -> Response:
         player = MediaPlayer(sys.argv[1], options={"rtsp_transport": "tcp"}, decode=True)
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     peers.append(pc)
+    assert player.video is not None  # the benchmark's camera always sends video
     pc.addTrack(relay.subscribe(player.video))
     await pc.setRemoteDescription(RTCSessionDescription(sdp=(await request.body()).decode(), type="offer"))
     await pc.setLocalDescription(await pc.createAnswer())

@@ -14,6 +14,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
@@ -27,7 +28,7 @@ class Receiver:
     secret: str = ""
     down: bool = False
     delay_s: float = 0.0  # the IOC's own processing and network time per request
-    received: list[dict] = field(default_factory=list)  # accepted events, in arrival order
+    received: list[dict[str, Any]] = field(default_factory=list)  # accepted events, in arrival order
     ids: list[str] = field(default_factory=list)
     bad_signatures: int = 0
     refused: int = 0
@@ -89,7 +90,7 @@ def main(secret: str, port: int, delay_ms: float = 0) -> None:
         }
 
     @app.get("/received")
-    async def received() -> list[list]:
+    async def received() -> list[list[Any]]:
         """[entity, event id] per accepted delivery, in arrival order (duplicates included)."""
         return [[f"{e['entity']['type']}:{e['entity']['id']}", e["id"]] for e in receiver.received]
 

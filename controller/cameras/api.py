@@ -7,7 +7,7 @@ import time
 import uuid
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
@@ -153,7 +153,7 @@ async def camera_health_history(
     )
 
 
-JPEG = {200: {"content": {"image/jpeg": {}}}}
+JPEG: dict[int | str, dict[str, Any]] = {200: {"content": {"image/jpeg": {}}}}
 
 
 @router.get("/{camera_id}/snapshot", response_class=Response, responses=JPEG, **READ)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
@@ -53,7 +53,7 @@ class _Credentials(Strict):
     password: DevicePassword | None = None
 
     @model_validator(mode="after")
-    def _once(self):  # type: ignore[no-untyped-def]
+    def _once(self) -> Self:
         if self.url is not None and split_url(self.url).username and (self.username or self.password):
             raise ValueError("credentials are given twice: in the URL and as username/password")
         return self
@@ -76,7 +76,7 @@ class CameraThresholds(Strict):
 class CameraCreate(_Credentials):
     name: Name
     unit: UnitRef = Field(description="Unit code or id")
-    url: CameraUrlField  # type: ignore[assignment]
+    url: CameraUrlField
     site: Site | None = Field(default=None, description="e.g. Bộ phận một cửa")
     description: Text | None = None
     enabled: bool = True

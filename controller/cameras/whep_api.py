@@ -25,7 +25,7 @@ from camera.errors import OfferRefused, RelayFull, StreamUnplayable
 from camera.ice import link_header
 from camera.playability import FIX
 from controller.api.authn import credential_of
-from controller.api.deps import Actor, Session, State, route
+from controller.api.deps import Actor, AppState, Session, State, route
 from controller.api.problems import problem
 from controller.cameras import registry
 from controller.db import release
@@ -50,7 +50,7 @@ MAX_OFFER = 64 * 1024
 SDP_BODY = {"content": {"application/sdp": {"schema": {"type": "string"}}}, "required": True}
 
 
-def _cors(request: Request, state, response: Response) -> Response:  # type: ignore[no-untyped-def]
+def _cors(request: Request, state: AppState, response: Response) -> Response:
     origin = request.headers.get("origin")
     allowed = state.settings.relay_cors_origins
     if origin and ("*" in allowed or origin in allowed):
@@ -118,7 +118,7 @@ async def watch_camera(
         )
     except RelayFull as exc:
         mine = exc.scope == "user"  # this user's own viewers: 429; the relay's capacity: 503
-        response = problem(
+        full = problem(
             429 if mine else 503,
             "too-many-requests" if mine else "relay-full",
             "Too many viewers",
@@ -127,8 +127,8 @@ async def watch_camera(
             scope=exc.scope,
             limit=exc.limit,
         )
-        response.headers["Retry-After"] = "10"
-        return response
+        full.headers["Retry-After"] = "10"
+        return full
     except OfferRefused as exc:
         log.warning("WHEP offer refused: %s", exc.kind)
         raise InvalidInput(str(exc), field="body") from None
@@ -142,11 +142,10 @@ async def watch_camera(
         )
     response = Response(answer, status_code=status.HTTP_201_CREATED, media_type="application/sdp")
     response.headers["Location"] = f"/whep/viewers/{viewer.id}"
-    for server in state.relay.ice_for(actor.label):  # WHEP: STUN/TURN for the client, per RFC 9725 4.6
-        for url in server["urls"]:  # type: ignore[attr-defined]
-            response.headers.append(
-                "Link", link_header(url, server.get("username"), server.get("credential"))
-            )  # type: ignore[arg-type]
+    for entry in state.relay.ice_for(actor.label):  # WHEP: STUN/TURN for the client, per RFC 9725 4.6
+        server = IceServerPublic.model_validate(entry)
+        for url in server.urls:
+            response.headers.append("Link", link_header(url, server.username, server.credential))
     return _cors(request, state, response)
 
 

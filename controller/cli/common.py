@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -26,10 +26,10 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def run(coro: Awaitable[T]) -> T:
+def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine; domain errors become a one-line message and exit code 1."""
     try:
-        return asyncio.run(coro)  # type: ignore[arg-type]
+        return asyncio.run(coro)
     except ImportRejected as exc:
         err_console.print(f"[red]error:[/red] {exc.detail}")
         for e in exc.extra.get("errors", []):

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypedDict
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from controller.api.deps import AppState
 from controller.cli.common import cli_actor, console, controller_state, run
+from controller.models import Camera, Endpoint
 from controller.provisioning.runner import FINAL_ITEM
+from controller.provisioning.schemas import JobItemPublic, JobPublic
 
 jobs_app = typer.Typer(help="Background jobs (provisioning, firmware)", no_args_is_help=True)
 standards_app = typer.Typer(help="The province standard configuration", no_args_is_help=True)
@@ -32,7 +37,14 @@ STATUS_STYLE = {
 }
 
 
-async def _follow(state, job_id: uuid.UUID, total: int) -> None:
+class _Targets(TypedDict, total=False):
+    """What a job is created over (`JobRunner.create`'s keywords): endpoints or cameras."""
+
+    endpoints: list[Endpoint]
+    cameras: list[Camera]
+
+
+async def _follow(state: AppState, job_id: uuid.UUID, total: int) -> None:
     """Start the job and advance a bar as endpoints finish."""
     columns = (
         TextColumn("[bold]{task.description}"),
@@ -45,7 +57,7 @@ async def _follow(state, job_id: uuid.UUID, total: int) -> None:
         task = bar.add_task("provisioning", total=total, last="")
         async with state.runner.events.listen(job_id) as queue:
             runner_task = state.runner.start(job_id)
-            done = set()
+            done: set[str] = set()
             while not (runner_task.done() and queue.empty()):
                 try:
                     msg = await asyncio.wait_for(queue.get(), 0.2)
@@ -58,7 +70,7 @@ async def _follow(state, job_id: uuid.UUID, total: int) -> None:
             await runner_task
 
 
-def _report(job, items, show_plan: bool) -> None:
+def _report(job: JobPublic, items: list[JobItemPublic], show_plan: bool) -> None:
     table = Table("device", "status", "to set", "message", title=f"job {job.id} — {job.status}")
     for it in items:
         to_set = [p["key"] for p in it.plan if p["action"] == "set"]
@@ -99,7 +111,7 @@ def provision(
         unit=unit, profile=profile, endpoints=endpoint, mode=mode, concurrency=concurrency
     )
 
-    async def select(session):  # type: ignore[no-untyped-def]
+    async def select(session: AsyncSession) -> _Targets:
         chosen = await targets.select_endpoints(
             session, unit=target.unit, endpoints=target.endpoints, profile=target.profile
         )
@@ -114,12 +126,18 @@ def provision(
     )
 
 
-def _job_with_bar(kind: str, mode: str, target: dict, concurrency: int, select) -> None:  # type: ignore[no-untyped-def]
+def _job_with_bar(
+    kind: str,
+    mode: str,
+    target: dict[str, Any],
+    concurrency: int,
+    select: Callable[[AsyncSession], Awaitable[_Targets]],
+) -> None:
     """Create a job over what ``select`` picks, run it here under a Rich bar, print the result table;
     exit 2 when any item failed (a script can tell)."""
     from controller.provisioning import jobs_query
 
-    async def go():
+    async def go() -> tuple[JobPublic, list[JobItemPublic]]:
         async with controller_state() as state:
             async with state.db.transaction() as session:
                 targets = await select(session)
@@ -132,7 +150,7 @@ def _job_with_bar(kind: str, mode: str, target: dict, concurrency: int, select) 
                     actor=cli_actor(),
                     **targets,
                 )
-            await _follow(state, job.id, sum(len(v) for v in targets.values()))
+            await _follow(state, job.id, len(targets.get("endpoints", [])) + len(targets.get("cameras", [])))
             async with state.db.transaction() as session:
                 return await jobs_query.get_job(session, job.id), await jobs_query.items(session, job.id)
 
@@ -147,7 +165,7 @@ def jobs_list(kind: Annotated[str | None, typer.Option()] = None) -> None:
     """Recent jobs with their counts."""
     from controller.provisioning import jobs_query
 
-    async def go():
+    async def go() -> list[JobPublic]:
         async with controller_state() as state, state.db.transaction() as session:
             return (await jobs_query.list_jobs(session, kind=kind, limit=50, offset=0))[0]
 
@@ -169,7 +187,7 @@ def jobs_show(job_id: uuid.UUID) -> None:
     """One job, endpoint by endpoint."""
     from controller.provisioning import jobs_query
 
-    async def go():
+    async def go() -> tuple[JobPublic, list[JobItemPublic]]:
         async with controller_state() as state, state.db.transaction() as session:
             return await jobs_query.get_job(session, job_id), await jobs_query.items(session, job_id)
 
@@ -182,7 +200,7 @@ def jobs_resume(job_id: uuid.UUID) -> None:
     """Finish an interrupted, halted or cancelled job."""
     from controller.provisioning import jobs_query
 
-    async def go():
+    async def go() -> tuple[JobPublic, list[JobItemPublic]]:
         async with controller_state() as state:
             async with state.db.transaction() as session:
                 await state.runner.resume(session, job_id, cli_actor())
@@ -213,7 +231,7 @@ def provision_cameras(
         raise typer.BadParameter("name a --unit or a --camera")
     mode = "apply" if apply else "plan"
 
-    async def select(session):  # type: ignore[no-untyped-def]
+    async def select(session: AsyncSession) -> _Targets:
         return {"cameras": await targets.select_cameras(session, unit=unit, cameras=camera)}
 
     target = {"unit": unit, "cameras": [str(c) for c in camera or []]}
@@ -248,7 +266,7 @@ def standards_list() -> None:
     """Every key of the standard, province-wide (*) and per unit."""
     from controller.provisioning import standards
 
-    async def go():
+    async def go() -> list[tuple[str, str, str]]:
         async with controller_state() as state, state.db.transaction() as session:
             return [(u.code if u else "*", s.key, s.value) for u, s in await standards.list_values(session)]
 

@@ -7,13 +7,17 @@ import os
 import sys
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from controller.cli.common import cli_actor, console, controller_state, err_console, run
 from controller.roles import Role
+
+if TYPE_CHECKING:
+    from controller.fields import ImportReport
+    from controller.fleet.schemas import EndpointPublic
 
 __all__ = ["cam_app", "ep_app", "units_app", "users_app"]
 
@@ -110,7 +114,7 @@ def endpoints_import(
     """Register endpoints from a CSV file (all-or-nothing unless --valid-only)."""
     from controller.fleet import csv_import
 
-    async def go():
+    async def go() -> ImportReport:
         async with controller_state() as state, state.db.transaction() as session:
             return await csv_import.import_csv(
                 session,
@@ -126,7 +130,7 @@ def endpoints_import(
     _print_import(run(go()))
 
 
-def _print_import(report) -> None:  # type: ignore[no-untyped-def]
+def _print_import(report: ImportReport) -> None:
     """Every bad row on stderr by line and field, the count on stdout (endpoints and cameras alike)."""
     for e in report.errors:
         err_console.print(f"  line {e.line}: {e.field or '-'}: {e.reason}")
@@ -141,7 +145,7 @@ def cameras_import(
     """Register cameras from a CSV file: name,unit,url[,username,password,site,description,enabled,onvif_url,tls_insecure]."""
     from controller.cameras import registry
 
-    async def go():
+    async def go() -> ImportReport:
         async with controller_state() as state, state.db.transaction() as session:
             return await registry.import_csv(
                 session,
@@ -211,7 +215,7 @@ def endpoints_list(
     from controller.fleet import registry
     from controller.units.service import get_unit
 
-    async def go():
+    async def go() -> tuple[list[EndpointPublic], int]:
         async with controller_state() as state, state.db.transaction() as session:
             flt = registry.EndpointFilter(
                 unit=await get_unit(session, unit) if unit else None,
@@ -237,7 +241,7 @@ def endpoints_show(endpoint_id: uuid.UUID) -> None:
     """Show one endpoint as JSON (never its password)."""
     from controller.fleet import registry
 
-    async def go():
+    async def go() -> EndpointPublic:
         async with controller_state() as state, state.db.transaction() as session:
             return registry.to_public(await registry.get_endpoint(session, endpoint_id))
 

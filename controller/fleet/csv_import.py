@@ -54,10 +54,10 @@ async def check_against_db(
         taken_names = {(c, n) for c, n in rows}
     taken_addrs: set[tuple[str, int]] = set()
     if addrs:
-        rows = await session.execute(
+        addr_rows = await session.execute(
             select(Endpoint.host, Endpoint.port).where(tuple_(Endpoint.host, Endpoint.port).in_(addrs))
         )
-        taken_addrs = {(h, p) for h, p in rows}
+        taken_addrs = {(h, p) for h, p in addr_rows}
     good: list[Row[EndpointCreate]] = []
     for row in parsed.rows:
         d = row.data

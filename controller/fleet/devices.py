@@ -6,14 +6,15 @@ only inside the `Target` handed to the session pool.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from controller.models import Endpoint
 from controller.security import SecretBox
 from endpoints.pool import Target
+from endpoints.profiles import Profile
 
 
-def device_target(ep: Endpoint, box: SecretBox, profiles: dict[str, Any]) -> Target:
+def device_target(ep: Endpoint, box: SecretBox, profiles: Mapping[str, Profile]) -> Target:
     return Target(
         key=str(ep.id),
         host=ep.host,

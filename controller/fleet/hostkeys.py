@@ -16,9 +16,9 @@ key is pinned by whichever path reaches a device first, not only by a technician
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from controller import audit
 from controller.db import Database
@@ -62,10 +62,13 @@ class HostKeys:
         if ep_id is None:
             return presented
         async with self.db.transaction() as session:
-            claimed = await session.execute(
-                update(Endpoint)
-                .where(Endpoint.id == ep_id, Endpoint.host_key.is_(None))
-                .values(host_key=presented, host_key_source="tofu")
+            claimed = cast(
+                CursorResult[Any],
+                await session.execute(
+                    update(Endpoint)
+                    .where(Endpoint.id == ep_id, Endpoint.host_key.is_(None))
+                    .values(host_key=presented, host_key_source="tofu")
+                ),
             )
             if claimed.rowcount == 1:
                 name = await session.scalar(select(Endpoint.name).where(Endpoint.id == ep_id))

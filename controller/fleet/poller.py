@@ -36,6 +36,7 @@ from controller.models import Endpoint, EndpointHealth, Unit, utcnow
 from controller.security import SecretBox
 from controller.tasks import Row, Supervisor
 from endpoints.errors import Backoff
+from endpoints.profiles import Profile
 
 log = logging.getLogger("diemcau.monitor")
 
@@ -65,7 +66,7 @@ class Monitor:
         self,
         db: Any,
         box: SecretBox,
-        profiles: dict[str, Any],
+        profiles: dict[str, Profile],
         pool: Any,
         *,
         interval_s: float = 15.0,
@@ -123,7 +124,9 @@ class Monitor:
     def on_feedback(self, key: str, line: str) -> None:
         """Pool callback: a state-feedback line from a device wakes that endpoint's loop."""
         ep_id = self._keys.get(key)
-        w = self.watched.get(ep_id) if ep_id else None
+        if ep_id is None:
+            return
+        w = self.watched.get(ep_id)
         if w is None or w.wake is None:
             return
         profile = self.profiles.get(self._profile_of.get(ep_id, ""))

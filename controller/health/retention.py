@@ -50,7 +50,7 @@ async def rollup(session: Any, until: datetime) -> int:
                     S.endpoint_id,
                     func.count(),
                     func.sum(case((S.ok, 1), else_=0)),
-                    func.sum(case((S.in_call, 1), else_=0)),
+                    func.sum(case((S.in_call.is_(True), 1), else_=0)),
                     func.avg(S.latency_ms),
                     func.avg(S.packet_loss_pct),
                     func.max(S.packet_loss_pct),

@@ -23,7 +23,7 @@ import asyncio
 import logging
 import random
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -122,7 +122,10 @@ class SinkDispatcher:
     async def _loop(self, sink: Sink, sender: Sender, wake: asyncio.Event, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
             # Listen before the pass: an event committed during it must not wait for the timeout.
-            waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stopping.wait())]
+            waiters: list[asyncio.Task[bool | None]] = [
+                asyncio.ensure_future(wake.wait()),
+                asyncio.ensure_future(stopping.wait()),
+            ]
             if self.signal is not None:
                 waiters.append(asyncio.ensure_future(self.signal.wait(IDLE_S)))
             wake.clear()
@@ -205,7 +208,7 @@ class SinkDispatcher:
         if not pending:
             return IDLE_S
         if not due:
-            soonest = min(rows[0].next_attempt_at for rows in chains.values())
+            soonest: datetime = min(rows[0].next_attempt_at for rows in chains.values())
             return max(0.05, (soonest - now).total_seconds())
         sem = asyncio.Semaphore(self.settings.webhook_concurrency)
         results: list[tuple[Any, tuple[bool, int | None, str | None]]] = []
@@ -226,7 +229,9 @@ class SinkDispatcher:
         await self._record(results, missing=set(wanted) - set(events))
         return 0 if len(pending) == DELIVER_BATCH else 0.05
 
-    async def _record(self, results: list, missing: set[int]) -> None:
+    async def _record(
+        self, results: list[tuple[Any, tuple[bool, int | None, str | None]]], missing: set[int]
+    ) -> None:
         """Successes in one statement; failures (few) one by one with their next attempt."""
         now = utcnow()
         retry_for = timedelta(hours=self.settings.webhook_retry_hours)

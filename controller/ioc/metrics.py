@@ -12,7 +12,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller.models import (
@@ -53,7 +53,7 @@ class Metrics:
     async def render(self, session: AsyncSession, state: Any) -> bytes:
         families = await _families(session, state)
         registry = CollectorRegistry()
-        registry.register(_Snapshot(families))  # type: ignore[arg-type]
+        registry.register(_Snapshot(families))
         return generate_latest(self.registry) + generate_latest(registry)
 
 
@@ -65,12 +65,14 @@ def _gauge(name: str, doc: str, labels: list[str], rows: Any) -> GaugeMetricFami
 
 
 async def _families(session: AsyncSession, state: Any) -> list[Any]:
-    by_unit = lambda model: (  # noqa: E731
-        select(Unit.code, model.state, func.count())
-        .join(Unit, model.unit_id == Unit.id)
-        .group_by(Unit.code, model.state)
-        .order_by(Unit.code)
-    )
+    def by_unit(model: type[Endpoint] | type[Camera]) -> Select[str, str, int]:
+        return (
+            select(Unit.code, model.state, func.count())
+            .join(Unit, model.unit_id == Unit.id)
+            .group_by(Unit.code, model.state)
+            .order_by(Unit.code)
+        )
+
     endpoints = (await session.execute(by_unit(Endpoint))).all()
     cameras = (await session.execute(by_unit(Camera))).all()
     alarms = (

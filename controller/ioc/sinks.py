@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from camera.netpolicy import AddressRefused, NetPolicy
@@ -174,14 +175,17 @@ async def replay(
     """Queue again the dead letters (or already delivered events) from ``from_event`` on;
     returns how many (the caller wakes the dispatcher)."""
     await get_sink(session, sink_id)
-    result = await session.execute(
-        update(Delivery)
-        .where(Delivery.sink_id == sink_id, Delivery.status == status, Delivery.event_id >= from_event)
-        .values(
-            status="pending", attempts=0, first_attempt_at=None, next_attempt_at=utcnow(), last_error=None
-        )
+    result = cast(
+        CursorResult[Any],
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.sink_id == sink_id, Delivery.status == status, Delivery.event_id >= from_event)
+            .values(
+                status="pending", attempts=0, first_attempt_at=None, next_attempt_at=utcnow(), last_error=None
+            )
+        ),
     )
     audit.record(
         session, actor, "sink.replay", "sink", str(sink_id), {"status": status, "from_event": from_event}
     )
-    return result.rowcount or 0  # type: ignore[attr-defined]
+    return result.rowcount or 0

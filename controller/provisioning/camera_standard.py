@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from controller.errors import InvalidInput
@@ -28,6 +28,8 @@ __all__ = [
     "settable_keys",
     "stream_standard",
 ]
+
+_V = TypeVar("_V")
 
 _RESOLUTION = re.compile(r"^(\d{2,4})x(\d{2,4})$")
 _HOST = re.compile(
@@ -87,13 +89,17 @@ def _name(value: str) -> str:
     return value  # a template: rendered per camera; escaped in the SOAP message
 
 
+_fps = _int_in(1, 60)
+_keyframe_s = _float_in(0.2, 10)
+_bitrate_kbps = _int_in(64, 16384)
+
 # key → parser; the parser's ValueError is the technician's message
 CAMERA_KEYS: dict[str, Callable[[str], object]] = {
     "camera_codec": _codec,
     "camera_resolution": _resolution,
-    "camera_fps": _int_in(1, 60),
-    "camera_keyframe_s": _float_in(0.2, 10),
-    "camera_bitrate_kbps": _int_in(64, 16384),
+    "camera_fps": _fps,
+    "camera_keyframe_s": _keyframe_s,
+    "camera_bitrate_kbps": _bitrate_kbps,
     "camera_ntp_server": _host,
     "camera_time_zone": _time_zone,
     "camera_name": _name,
@@ -155,18 +161,23 @@ class StreamStandard:
 
 def stream_standard(values: Mapping[str, str]) -> StreamStandard:
     """The typed standard from a camera's resolved values (already rendered and checked when set)."""
-    parsed = {k: CAMERA_KEYS[k](v) for k, v in values.items() if k in CAMERA_KEYS}
-    width, height = parsed.get("camera_resolution", (None, None))  # type: ignore[misc]
+
+    def parsed(key: str, parse: Callable[[str], _V]) -> _V | None:
+        value = values.get(key)
+        return None if value is None else parse(value)
+
+    resolution = parsed("camera_resolution", _resolution)
+    width, height = resolution if resolution is not None else (None, None)
     return StreamStandard(
-        codec=parsed.get("camera_codec"),  # type: ignore[arg-type]
+        codec=parsed("camera_codec", _codec),
         width=width,
         height=height,
-        fps=parsed.get("camera_fps"),  # type: ignore[arg-type]
-        keyframe_s=parsed.get("camera_keyframe_s"),  # type: ignore[arg-type]
-        bitrate_kbps=parsed.get("camera_bitrate_kbps"),  # type: ignore[arg-type]
-        ntp_server=parsed.get("camera_ntp_server"),  # type: ignore[arg-type]
-        time_zone=parsed.get("camera_time_zone"),  # type: ignore[arg-type]
-        name=parsed.get("camera_name"),  # type: ignore[arg-type]
+        fps=parsed("camera_fps", _fps),
+        keyframe_s=parsed("camera_keyframe_s", _keyframe_s),
+        bitrate_kbps=parsed("camera_bitrate_kbps", _bitrate_kbps),
+        ntp_server=parsed("camera_ntp_server", _host),
+        time_zone=parsed("camera_time_zone", _time_zone),
+        name=parsed("camera_name", _name),
     )
 
 

@@ -18,6 +18,7 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import endpoints
 from controller import audit, templates
@@ -47,8 +48,11 @@ class FirmwareWork:
             ).all()
             levels = dict((await session.execute(select(Unit.id, Unit.level))).all())
             session.expunge_all()
-        eps = {ep.id: ep for ep, _ in rows}
-        slot_of = {ep.id: self._slot(unit, p.get("per_unit_level"), levels) for ep, unit in rows}
+        # looked up by each item's endpoint id, which is None once its endpoint was deleted
+        eps: dict[uuid.UUID | None, Endpoint] = {ep.id: ep for ep, _ in rows}
+        slot_of: dict[uuid.UUID | None, str] = {
+            ep.id: self._slot(unit, p.get("per_unit_level"), levels) for ep, unit in rows
+        }
         slots: dict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(int(p.get("per_unit_limit", 1)))
         )
@@ -230,12 +234,12 @@ class FirmwareWork:
         ctx: JobContext,
         ep_id: uuid.UUID,
         values: dict[str, Any],
-        audit_entry: tuple[str, dict] | None = None,
+        audit_entry: tuple[str, dict[str, Any]] | None = None,
     ) -> None:
         """Change the endpoint's row (and audit it) through the job's group-commit recorder."""
         stmt = update(Endpoint).where(Endpoint.id == ep_id).values(**values)
 
-        async def op(session) -> None:
+        async def op(session: AsyncSession) -> None:
             await session.execute(stmt)
             if audit_entry is not None:
                 audit.record(session, SYSTEM, audit_entry[0], "endpoint", str(ep_id), audit_entry[1])

@@ -10,6 +10,7 @@ A second run finds nothing to write.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -64,7 +65,9 @@ def error_fields(exc: endpoints.EndpointError) -> dict[str, Any]:
     }
 
 
-async def defer_if_in_call(ctx: JobContext, item: JobItem, driver: endpoints.EndpointDriver, started) -> bool:
+async def defer_if_in_call(
+    ctx: JobContext, item: JobItem, driver: endpoints.EndpointDriver, started: datetime
+) -> bool:
     """An endpoint in a meeting is never touched: record it as deferred and say so."""
     if not await driver.in_call():
         return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from controller.errors import InvalidInput
 from controller.models import Endpoint, Unit
 from controller.units.service import subtree_filter
+from endpoints.profiles import Profile
 
 
 def version_key(version: str) -> tuple[int, ...]:
@@ -32,7 +34,7 @@ def bucket(version: str | None, minimum: str, target: str) -> str:
 
 
 async def compliance(
-    session: AsyncSession, profiles: dict[str, Any], root: Unit | None
+    session: AsyncSession, profiles: Mapping[str, Profile], root: Unit | None
 ) -> list[dict[str, Any]]:
     query = select(Endpoint.id, Endpoint.name, Endpoint.profile, Endpoint.firmware_version).join(
         Unit, Endpoint.unit_id == Unit.id

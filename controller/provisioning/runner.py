@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller import audit
+from controller.db import Database
 from controller.errors import Conflict, NotFound
 from controller.fanout import Fanout
 from controller.models import Camera, Endpoint, Job, JobItem, utcnow
@@ -29,6 +30,8 @@ from controller.principal import Principal
 from controller.provisioning.recorder import Recorder
 from controller.security import SecretBox
 from controller.tasks import cancel_and_wait
+from endpoints.pool import SessionPool
+from endpoints.profiles import Profile
 
 log = logging.getLogger("diemcau.jobs")
 
@@ -121,7 +124,7 @@ def item_view(item: JobItem) -> dict[str, Any]:
 
 
 class JobRunner:
-    def __init__(self, db: Any, box: SecretBox, profiles: dict[str, Any], pool: Any) -> None:
+    def __init__(self, db: Database, box: SecretBox, profiles: dict[str, Profile], pool: SessionPool) -> None:
         self.db = db
         self.box = box
         self.profiles = profiles

@@ -15,6 +15,9 @@ as the participant row plus a timeline event, then published to the board.
 
 A controller that stops does not hang anyone up: the meeting goes on, and
 on restart ``adopt`` finds each device already in the session's call.
+
+Long because: one live session's participants are one state machine (dial, watch, redial,
+hang up) whose steps share the call bookkeeping and the recorder.
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ free ports: the capacity check and the participant rows commit together.
 The scheduler starts a scheduled session at its time and ends a session
 whose duration has passed. At start-up, sessions still ``live`` are taken up
 again without redialling anyone already in the call (``adopt``).
+
+Long because: every host action (start, add, remove, redial, mute, end) takes the same start
+lock and writes the same rows under the capacity rule; split by action, that rule would be
+spread over several modules.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ import asyncio
 import logging
 import uuid
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +39,7 @@ from controller.sessions.scope import Scope, resolve
 from controller.settings import Settings
 from controller.tasks import cancel_and_wait
 from endpoints.pool import SessionPool
+from endpoints.profiles import Profile
 
 log = logging.getLogger("diemcau.sessions")
 
@@ -47,7 +51,7 @@ class SessionManager:
         self,
         db: Database,
         box: SecretBox,
-        profiles: dict[str, Any],
+        profiles: dict[str, Profile],
         pool: SessionPool,
         settings: Settings,
         signal: OutboxSignal | None = None,
@@ -136,6 +140,7 @@ class SessionManager:
                 if now_start:
                     launch = await self._start_rows(session, row, bridge, endpoints, actor, strict=True)
                 else:
+                    assert data.start_at is not None  # not starting now: it has a start time
                     store.check_capacity(bridge, 0, len(endpoints))  # could never fit
                     store.timeline(session, row.id, "scheduled", start_at=data.start_at.isoformat())
                 audit.record(

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller import audit
@@ -39,7 +39,7 @@ def new_unit(code: str, name: str, level: str, parent: Unit | None) -> Unit:
     )
 
 
-def subtree_filter(root: Unit):
+def subtree_filter(root: Unit) -> ColumnElement[bool]:
     """SQL condition: the unit itself and every descendant."""
     return Unit.path.startswith(root.path, autoescape=True)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from controller import audit
 from controller.errors import TooManyRequests, Unauthorized
@@ -26,6 +27,9 @@ from controller.roles import Role
 from controller.settings import Settings
 from controller.throttle import FailureWindow
 from controller.users import service as users
+
+if TYPE_CHECKING:
+    from controller.api.deps import AppState
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ class LoginThrottle:
         return lockouts
 
 
-async def login(state, username: str, password: str, client: str) -> tuple[str, int, Role]:  # type: ignore[no-untyped-def]
+async def login(state: AppState, username: str, password: str, client: str) -> tuple[str, int, Role]:
     """(token, seconds valid, role) for the right password; TooManyRequests while throttled;
     Unauthorized otherwise."""
     throttle: LoginThrottle = state.logins
@@ -91,7 +95,7 @@ async def login(state, username: str, password: str, client: str) -> tuple[str, 
             await _audit(state, lockouts, throttle)
 
 
-async def _audit(state, lockouts: list[Lockout], throttle: LoginThrottle) -> None:  # type: ignore[no-untyped-def]
+async def _audit(state: AppState, lockouts: list[Lockout], throttle: LoginThrottle) -> None:
     async with state.db.transaction() as session:
         for lockout in lockouts:
             window = throttle.users if lockout.kind == "user" else throttle.clients

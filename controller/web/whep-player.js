@@ -35,6 +35,9 @@
  * this browser); "stopped" after stop().
  * Every change is reported to onStatus({state, message, error}) and as a "status" event;
  * messages are Vietnamese first, English second.
+ *
+ * Long because: player.html loads it alone, with no other module: the WHEP exchange, the
+ * retries, the statistics and the verdict on an unplayable stream are one dependency-free file.
  */
 
 /** Statuses that another attempt with the same token and URL cannot fix. */

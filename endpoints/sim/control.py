@@ -217,6 +217,7 @@ async def control_request(
     try:
         writer.write(json.dumps(request).encode() + b"\n")
         await writer.drain()
-        return json.loads(await asyncio.wait_for(reader.readline(), timeout))
+        reply: dict[str, Any] = json.loads(await asyncio.wait_for(reader.readline(), timeout))
+        return reply
     finally:
         writer.close()

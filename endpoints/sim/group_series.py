@@ -113,6 +113,10 @@ Behaviour, source, and what is INFERRED (no source shows it; chosen and marked h
   around a line that is no Polycom reply, and runs nothing.
 * Not simulated (they answer ``error: command not found``): the rest of the command set
   (camera, volume, addrbook, answer, ...).
+
+Long because: one codec family's shell as Poly's manuals and public drivers show it, each
+behaviour next to its source; the commands share the prompt, echo and notification state of
+one session.
 """
 
 from __future__ import annotations

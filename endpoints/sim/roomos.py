@@ -131,6 +131,10 @@ Class attributes: ``firmware`` is the release as Cisco names packages (``ce11.14
 appends an 11-hex build id when printing, from the release notes' table when known, else derived
 from the version: INFERRED). ``reboot_seconds`` = 900 is a guess: no Cisco source gives reboot or
 upgrade time (research §15.10).
+
+Long because: one codec family's shell as Cisco documents it (echo, banners, reply orders,
+value spaces, feedback), each behaviour next to the source it cites; split by command, a
+reader would lose the shared session state those behaviours depend on.
 """
 
 from __future__ import annotations
@@ -1350,7 +1354,7 @@ class RoomOSShell(DeviceShell):
                    (old[path].value != leaf.value and not _ticks(path))]  # fmt: skip
         gone = {_instance(p) for p in old if p not in new} - {_instance(p) for p in new}
         ghosts = [Leaf(g, attr="ghost") for g in gone if g is not None]
-        batches: dict[tuple[str, str], list[Leaf]] = {}
+        batches: dict[tuple[str, ...], list[Leaf]] = {}
         for leaf in [*changed, *ghosts]:
             if self._registered(leaf.path, ghost=leaf.attr == "ghost"):
                 batches.setdefault(leaf.path[:2], []).append(leaf._replace(path=leaf.path[1:]))

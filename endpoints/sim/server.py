@@ -42,6 +42,9 @@ Fault ``flaky`` (a lossy WAN link): each batch of input is, with probability
 ``pct``/100, never answered (the client times out) or answered ``delay_ms``
 late, half and half, drawn from an RNG seeded with (``seed``, endpoint name)
 when the fault is set, so a run is reproducible.
+
+Long because: the device around the shell (SSH server, transport faults, calls, the bridge,
+reboots, upgrades) is driven by one control API and shares one device state.
 """
 
 from __future__ import annotations
@@ -53,8 +56,9 @@ import random
 import re
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 import asyncssh
 
@@ -223,8 +227,8 @@ class SimEndpoint:
             sock.close()
         self._stalled.clear()
 
-    def _spawn(self, coro: object) -> asyncio.Task[None]:
-        task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
@@ -284,9 +288,9 @@ class SimEndpoint:
         return DeviceHooks(
             dial=self._place,
             hangup=self._hangup,
-            upgrade=lambda url: self._spawn(self.upgrade(url)),  # type: ignore[arg-type,return-value]
+            upgrade=lambda url: self._spawn(self.upgrade(url)),
             # a task: the shell's answer to the reboot command is written first
-            reboot=lambda: self._spawn(self.reboot(self.reboot_seconds())),  # type: ignore[arg-type,return-value]
+            reboot=lambda: self._spawn(self.reboot(self.reboot_seconds())),
         )
 
     def _hangup(self, call_id: int | None) -> bool:

@@ -48,8 +48,8 @@ class DeviceHooks:
 
     dial: Callable[[CallState], None]
     hangup: Callable[[int | None], bool]
-    upgrade: Callable[[str], None]
-    reboot: Callable[[], None]
+    upgrade: Callable[[str], object]  # what they return (the device's task) is not used
+    reboot: Callable[[], object]
 
 
 class DeviceShell:
@@ -71,7 +71,9 @@ class DeviceShell:
     ) -> None:
         unknown = set(variants) - set(self.VARIANTS)
         if unknown:
-            raise ValueError(f"unknown {self.family} variant(s) {sorted(unknown)}; have {sorted(self.VARIANTS)}")
+            raise ValueError(
+                f"unknown {self.family} variant(s) {sorted(unknown)}; have {sorted(self.VARIANTS)}"
+            )
         self.state = state
         self.hooks = hooks
         self.variants = variants

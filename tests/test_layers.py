@@ -204,6 +204,8 @@ SESSION_CALLS = {
     "merge",
     "refresh",
 }
+
+
 def sql_in(path: Path) -> int:
     """SQLAlchemy statements built, and session calls made, in one module."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -237,3 +239,17 @@ def test_the_sql_count_sees_statements():
 def test_routers_write_no_sql():
     counts = {m: n for m in sorted(_routers()) if (n := sql_in(_sources()[m]))}
     assert counts == {}
+
+
+def test_stored_secrets_are_decrypted_in_one_place_each():
+    """A device password, a camera password and a sink secret each have one function that
+    decrypts it for the connection that needs it; a new ``.decrypt(`` elsewhere is a second
+    path a secret could leak along."""
+    sites = {
+        module
+        for module, path in _sources().items()
+        if module != "controller.security"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "decrypt"
+    }
+    assert sites == {"controller.fleet.devices", "controller.cameras.hub", "controller.ioc.dispatcher"}

@@ -19,7 +19,13 @@ from controller.models import Camera
 from controller.security import SecretBox
 from controller.settings import Settings
 
-__all__ = ["CameraHub"]
+__all__ = ["CameraHub", "camera_password"]
+
+
+def camera_password(cam: Camera, box: SecretBox) -> str | None:
+    """The one place a stored camera password is decrypted: for the RTSP pull here and for
+    the ONVIF session of provisioning; the plaintext goes straight into that connection."""
+    return box.decrypt(cam.password_enc) if cam.password_enc else None
 
 
 class CameraHub:
@@ -31,7 +37,7 @@ class CameraHub:
     def source(self, cam: Camera) -> CameraSource:
         src = self.sources.get(cam.id)
         if src is None:
-            password = self.box.decrypt(cam.password_enc) if cam.password_enc else None
+            password = camera_password(cam, self.box)
             s = self.settings
             src = CameraSource(
                 cam.name,

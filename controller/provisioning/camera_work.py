@@ -30,7 +30,7 @@ from camera.onvif.client import MAX_REPLY_BYTES, OnvifClient, OnvifError
 from camera.onvif.messages import EncoderConfig, EncoderOptions
 from camera.onvif.profiles import CameraProfile, match_profile
 from camera.onvif.tz import same_zone, to_posix
-from controller.cameras.hub import CameraHub
+from controller.cameras.hub import CameraHub, camera_password
 from controller.models import Camera, Job, JobItem, utcnow
 from controller.provisioning.camera_standard import CAMERA_KEYS, StreamStandard, camera_facts, stream_standard
 from controller.provisioning.runner import JobContext
@@ -91,7 +91,7 @@ class CameraProvisionWork:
         self, ctx: JobContext, job: Job, item: JobItem, cam: Camera, want: StreamStandard
     ) -> None:
         started = utcnow()
-        password = ctx.box.decrypt(cam.password_enc) if cam.password_enc else ""
+        password = camera_password(cam, ctx.box) or ""
         try:
             async with OnvifClient(
                 cam.onvif_url or "",

@@ -23,6 +23,7 @@ from controller.api.authn import Authenticate
 from controller.api.body_limits import MULTIPART_OVERHEAD, BodyLimits, login_rule
 from controller.api.deps import AppState
 from controller.api.headers import SecurityHeaders
+from controller.api.request_ids import RequestIds
 from controller.cameras import api as cameras_api
 from controller.cameras import whep_api
 from controller.cameras.hub import CameraHub
@@ -289,4 +290,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(Authenticate)
     app.add_middleware(SecurityHeaders)  # on every answer, the middlewares' own 401/413 too
+    app.add_middleware(RequestIds)  # outermost: every line and problem of a request carries its id
     return app

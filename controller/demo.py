@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 from camera.sim.process import CameraSimProcess
+from controller import logs
 from controller.principal import SYSTEM
 from controller.roles import Role
 from controller.settings import Settings
@@ -177,7 +178,9 @@ def demo(
             f"{cameras} cameras; break one: diemcau sim camera-fault --control-file "
             f"{workdir}/cameras-control.json --camera 3 --fault black"
         )
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        logs.configure(settings.log_level, settings.log_format)
+        # state changes and warnings, not a line per console request
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
     finally:
         cams.stop()
         fleet.__exit__(None, None, None)

@@ -1,20 +1,27 @@
 """State changes are events: written to the outbox in the change's own transaction.
 
 `emit` adds the row and, once the transaction commits, wakes whoever streams
-the outbox (SSE now, webhook and MQTT sinks later). A rolled-back change emits
-nothing; a crash after commit loses nothing, because the row is the event.
+the outbox (SSE, the webhook and MQTT sinks) and writes the change's one log line
+(`logs.state_change`: what an operator greps for). A rolled-back change emits
+nothing, not even its log line; a crash after commit loses nothing, because the row
+is the event.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from controller import logs
 from controller.db import on_commit
 from controller.models import OutboxEvent, utcnow
+
+log = logging.getLogger("diemcau.events")
+_LOGGED_FIELDS = 20  # scalar payload fields on the line (a payload's lists stay in the outbox)
 
 
 class OutboxSignal:
@@ -53,9 +60,27 @@ def emit(
         payload=payload,
     )
     session.add(row)
-    if signal is not None:
-        on_commit(session, signal.notify)
+
+    def committed() -> None:
+        _log_line(type_, entity_type, entity_id, payload)
+        if signal is not None:
+            signal.notify()
+
+    on_commit(session, committed)
     return row
+
+
+def _log_line(type_: str, entity_type: str, entity_id: str, payload: dict[str, Any]) -> None:
+    name = payload.get("name") or payload.get("entity_name") or entity_id
+    change = f" {payload['old']} -> {payload['new']}" if "old" in payload and "new" in payload else ""
+    scalars = [
+        (k, v[:200] if isinstance(v, str) else v)
+        for k, v in payload.items()
+        if isinstance(v, str | int | float | bool) or v is None
+    ]
+    fields: dict[str, Any] = {"entity": entity_type, "entity_id": entity_id}
+    fields.update(scalars[:_LOGGED_FIELDS])
+    logs.state_change(log, type_, f"{entity_type} {name}{change}", fields)
 
 
 async def outbox_after(cursor: int, session: AsyncSession, limit: int = 500) -> list[OutboxEvent]:

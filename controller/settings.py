@@ -73,7 +73,12 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
     max_csv_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     max_csv_rows: int = Field(default=5000, ge=1)
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Lowest level written (DIEMCAU_LOG_LEVEL; any case)"
+    )
+    log_format: Literal["kv", "json"] = Field(
+        default="kv", description="kv: key=value lines for a terminal; json: one object per line"
+    )
     firmware_url_template: str = Field(
         default="http://firmware.tinh.example/{profile}/{version}.pkg",
         description="Where endpoints download images; {profile} and {version} are filled in.",
@@ -275,6 +280,11 @@ class Settings(BaseSettings):
     )
 
     # --- value templates ---
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_any_case(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
     @field_validator("firmware_url_template")
     @classmethod
     def _firmware_url_placeholders(cls, value: str) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from controller.errors import DomainError
+from controller.logs import REQUEST_ID
 
 log = logging.getLogger("diemcau.api")
 PROBLEM_JSON = "application/problem+json"
@@ -47,6 +48,9 @@ def problem(
     if instance:
         body["instance"] = instance
     body.update(extra)
+    # the id of this request in the server's log lines (controller.api.request_ids)
+    if (request_id := REQUEST_ID.get()) is not None:
+        body["request_id"] = request_id
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 

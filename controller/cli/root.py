@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from controller import logs
 from controller.cli.common import console, run
 from controller.cli.registry import cam_app, ep_app, units_app, users_app
 from controller.settings import Settings
@@ -37,6 +38,7 @@ def serve(
     from controller.app import create_app
 
     settings = Settings()
+    logs.configure(settings.log_level, settings.log_format)
     # The client address (per-address login limits, logs) is the peer's, unless the peer is
     # one of the reverse proxies named in DIEMCAU_FORWARDED_ALLOW_IPS: then X-Forwarded-For's.
     proxies = settings.forwarded_allow_ips
@@ -44,7 +46,7 @@ def serve(
         create_app(settings),
         host=host,
         port=port,
-        log_level="info",
+        log_config=None,  # keep logs.configure's one setup (levels, format, redaction)
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or None,
     )

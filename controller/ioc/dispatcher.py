@@ -30,7 +30,7 @@ import httpx
 from sqlalchemy import func, select, update
 
 from camera.guarded_http import guarded_transport
-from controller import netpolicy
+from controller import logs, netpolicy
 from controller.db import Database
 from controller.events import OutboxSignal
 from controller.ioc.kinds import Sender, SenderContext
@@ -240,6 +240,7 @@ class SinkDispatcher:
             if ok:
                 ok_by_status.setdefault(status, []).append(row.id)
         failed = [(row, status, error) for row, (ok, status, error) in results if not ok]
+        dead: list[dict[str, Any]] = []
         async with self.db.transaction() as session:
             for status, ids in ok_by_status.items():
                 await session.execute(
@@ -264,8 +265,20 @@ class SinkDispatcher:
                 d.last_status, d.last_error = status, error
                 if row.event_id in missing or now - d.first_attempt_at >= retry_for:
                     d.status = "dead"
+                    dead.append(
+                        {
+                            "sink_id": str(d.sink_id),
+                            "event_id": d.event_id,
+                            "attempts": d.attempts,
+                            "error": error,
+                        }
+                    )
                 else:
                     d.next_attempt_at = now + timedelta(seconds=self.backoff(d.attempts))
+        for letter in dead:  # committed: a dead letter waits for an admin's replay
+            logs.state_change(
+                log, "delivery.dead", f"event {letter['event_id']} to sink {letter['sink_id']}", letter
+            )
 
     def backoff(self, attempts: int) -> float:
         s = self.settings

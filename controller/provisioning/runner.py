@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from controller import audit
+from controller import audit, logs
 from controller.db import Database
 from controller.errors import Conflict, NotFound
 from controller.fanout import Fanout
@@ -224,6 +224,8 @@ class JobRunner:
         await ctx.update_job(
             status="running", started_at=job.started_at or utcnow(), message=None, heartbeat_at=utcnow()
         )
+        facts = {"job_id": str(job.id), "kind": job.kind, "mode": job.mode, "items": len(items)}
+        logs.state_change(log, "job.running", f"{job.kind} job of {len(items)} item(s)", facts)
         try:
             status = await work.run(ctx, job, items)
         except asyncio.CancelledError:
@@ -232,6 +234,7 @@ class JobRunner:
         except Exception as exc:  # noqa: BLE001 - a job failure must be recorded, not lost
             log.exception("job %s failed", ctx.job_id)
             await ctx.update_job(status="failed", finished_at=utcnow(), message=type(exc).__name__)
+            logs.state_change(log, "job.failed", f"{job.kind} job", facts | {"error": type(exc).__name__})
             return
         if ctx.cancelled.is_set():
             status = "cancelled"
@@ -243,6 +246,7 @@ class JobRunner:
             await self.recorder.write(op)
         final = {"finished_at": utcnow()} if status not in ("halted", "waiting") else {}
         await ctx.update_job(status=status, **final)
+        logs.state_change(log, f"job.{status}", f"{job.kind} job", facts)
 
     async def cancel(self, job_id: uuid.UUID) -> None:
         entry = self._tasks.get(job_id)

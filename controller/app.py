@@ -286,7 +286,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodyLimits,
         default=settings.max_json_bytes,
         upload=settings.max_csv_bytes + MULTIPART_OVERHEAD,
-        rules=[login_rule(f"{API_PREFIX}/auth/token")],
+        rules=[login_rule(f"{API_PREFIX}/auth/token"), login_rule(f"{API_PREFIX}/auth/logout")],
     )
     app.add_middleware(Authenticate)
     app.add_middleware(SecurityHeaders)  # on every answer, the middlewares' own 401/413 too

@@ -49,6 +49,7 @@ _SECRETS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/:@]+):[^\s/@]+@"), r"\1:***@"),
     (re.compile(r"\bwhsec_[A-Za-z0-9+/=]{4,}"), "whsec_***"),
     (re.compile(r"\bdck_[A-Za-z0-9_-]{4,}"), "dck_***"),
+    (re.compile(r"\bdrt_[A-Za-z0-9_-]{4,}"), "drt_***"),
     (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer ***"),
     (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"), "***jwt***"),
     (

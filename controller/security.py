@@ -114,14 +114,22 @@ class TokenClaims:
     expires_at: datetime
     user_id: uuid.UUID  # a user deleted and created again under the same name has a new id
     version: int  # the user's `token_version` when the token was issued
+    session_id: uuid.UUID | None = None  # the sign-in (refresh family) it was issued from
 
 
 def issue_token(
-    box: SecretBox, subject: str, role: str, ttl: timedelta, *, user_id: uuid.UUID, version: int
+    box: SecretBox,
+    subject: str,
+    role: str,
+    ttl: timedelta,
+    *,
+    user_id: uuid.UUID,
+    version: int,
+    session_id: uuid.UUID | None = None,
 ) -> tuple[str, datetime]:
     now = datetime.now(UTC)
     expires = now + ttl
-    payload = {
+    payload: dict[str, object] = {
         "sub": subject,
         "uid": str(user_id),
         "ver": version,
@@ -129,7 +137,10 @@ def issue_token(
         "exp": expires,
         "iat": now,
         "typ": "access",
+        "jti": secrets.token_hex(8),  # two tokens issued in the same second still differ
     }
+    if session_id is not None:
+        payload["sid"] = str(session_id)
     return jwt.encode(payload, box.jwt_key, algorithm="HS256"), expires
 
 
@@ -147,6 +158,7 @@ def read_token(box: SecretBox, token: str) -> TokenClaims | None:
             options={"require": ["exp", "sub", "role", "uid", "ver"]},
         )
         user_id = uuid.UUID(str(data["uid"]))
+        session_id = uuid.UUID(str(data["sid"])) if "sid" in data else None
     except (jwt.PyJWTError, ValueError):
         return None
     version = data["ver"]
@@ -158,7 +170,21 @@ def read_token(box: SecretBox, token: str) -> TokenClaims | None:
         expires_at=datetime.fromtimestamp(data["exp"], UTC),
         user_id=user_id,
         version=version,
+        session_id=session_id,
     )
+
+
+REFRESH_PREFIX = "drt_"
+
+
+def new_refresh_token() -> tuple[str, str]:
+    """(token given to the client once, digest to store)."""
+    token = REFRESH_PREFIX + secrets.token_urlsafe(32)
+    return token, refresh_digest(token)
+
+
+def refresh_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def new_api_key() -> tuple[str, str, str]:

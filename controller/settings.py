@@ -70,7 +70,15 @@ class Settings(BaseSettings):
         description="Fernet key (urlsafe base64). Default: data_dir/secret.key, created 0600.",
     )
     profiles_dir: Path = Field(default=REPO_ROOT / "firmware_profiles")
-    token_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    token_ttl_minutes: float = Field(
+        default=60, ge=0.25, le=24 * 60, description="Access token lifetime; the console renews it silently"
+    )
+    refresh_idle_hours: float = Field(
+        default=72, gt=0, le=24 * 90, description="A refresh token unused this long is no longer good"
+    )
+    session_max_days: float = Field(
+        default=30, gt=0, le=365, description="A sign-in lasts at most this long, however often it is renewed"
+    )
     max_csv_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     max_csv_rows: int = Field(default=5000, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(

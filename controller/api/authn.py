@@ -36,11 +36,12 @@ from controller.models import utcnow
 from controller.principal import Principal
 from controller.security import API_KEY_PREFIX, read_token, split_api_key
 from controller.users import service as users
+from controller.users import sessions as auth_sessions
 
 log = logging.getLogger("diemcau.auth")
 
 PROTECTED_PREFIXES = ("/api/", "/whep/", "/metrics")
-PUBLIC_ROUTES = frozenset({("POST", "/api/v1/auth/token")})
+PUBLIC_ROUTES = frozenset({("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/logout")})
 SCOPE_KEY = "diemcau.credential"
 
 
@@ -53,6 +54,7 @@ class Credential:
     user_id: uuid.UUID | None = None
     version: int | None = None
     api_key_prefix: str | None = None
+    session_id: uuid.UUID | None = None  # the sign-in a token was issued from
 
 
 def bearer(headers: Headers) -> str | None:
@@ -74,17 +76,30 @@ async def authenticate(state: Any, secret: str) -> Credential | None:
         principal = await users.principal_from_token(session, claims)
         if principal is None:
             return None
-        return Credential(principal, claims.expires_at, claims.user_id, claims.version)
+        return Credential(
+            principal, claims.expires_at, claims.user_id, claims.version, session_id=claims.session_id
+        )
 
 
 def credential_of(request: Request) -> Credential | None:
     return request.scope.get(SCOPE_KEY)
 
 
-async def invalid_reason(state: Any, credential: Credential) -> str | None:
-    """Why ``credential`` is no longer valid, or None while it is."""
-    if credential.expires_at is not None and utcnow() >= credential.expires_at:
+def _follows_session(credential: Credential, follow_session: bool) -> bool:
+    return follow_session and credential.session_id is not None
+
+
+async def invalid_reason(state: Any, credential: Credential, follow_session: bool = False) -> str | None:
+    """Why ``credential`` is no longer valid, or None while it is. ``follow_session``: a token
+    from a sign-in stays good past its expiry for as long as the sign-in does (a viewer the
+    console keeps renewing the tokens of), ended by a sign-out, not by the clock."""
+    session_id = credential.session_id if _follows_session(credential, follow_session) else None
+    if session_id is None and credential.expires_at is not None and utcnow() >= credential.expires_at:
         return "the access token expired"
+    if session_id is not None and not await state.db.read(
+        lambda s: auth_sessions.session_valid(s, session_id)
+    ):
+        return "the sign-in ended"
     if credential.user_id is not None:
         user_id, version = credential.user_id, credential.version or 0
         valid = await state.db.read(lambda s: users.token_still_valid(s, user_id, version))
@@ -95,21 +110,21 @@ async def invalid_reason(state: Any, credential: Credential) -> str | None:
 
 
 async def wait_until_invalid(
-    state: Any, credential: Credential, alive: Callable[[], bool] = lambda: True
+    state: Any, credential: Credential, alive: Callable[[], bool] = lambda: True, follow_session: bool = False
 ) -> str | None:
     """Returns the reason once ``credential`` stops being valid: at its expiry at the latest,
     or at the first re-check that finds it revoked; None as soon as ``alive()`` is False
     (what it guards ended by itself, so no more checks are spent on it)."""
     while True:
         delay = state.settings.auth_recheck_s
-        if credential.expires_at is not None:
+        if credential.expires_at is not None and not _follows_session(credential, follow_session):
             delay = min(delay, (credential.expires_at - utcnow()).total_seconds())
         if delay > 0:
             await asyncio.sleep(delay)
         if not alive():
             return None
         try:
-            reason = await invalid_reason(state, credential)
+            reason = await invalid_reason(state, credential, follow_session)
         except Exception as exc:  # noqa: BLE001 - a check that cannot run must not keep access open
             log.warning("credential re-check failed: %s", type(exc).__name__)
             reason = "the credentials could not be checked"
@@ -130,12 +145,15 @@ class Watchers:
         credential: Credential,
         end: Callable[[str], Awaitable[object]],
         alive: Callable[[], bool],
+        follow_session: bool = True,
     ) -> None:
         """Call ``end(reason)`` when ``credential`` stops being valid; stop watching once
-        ``alive()`` is False (the thing ended by itself), at the next check."""
+        ``alive()`` is False (the thing ended by itself), at the next check. A viewer opened
+        with a token from a sign-in lasts as long as the sign-in (``follow_session``): the
+        video keeps playing while the console renews its tokens."""
 
         async def watch() -> None:
-            reason = await wait_until_invalid(state, credential, alive)
+            reason = await wait_until_invalid(state, credential, alive, follow_session)
             if reason is not None:
                 log.info("ending %s's access: %s", credential.principal.label, reason)
                 await end(reason)

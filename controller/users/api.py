@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from controller.api.deps import Actor, Session, route
 from controller.models import ApiKey, User
@@ -46,6 +46,13 @@ async def update_user(user_id: uuid.UUID, data: UserUpdate, session: Session, ac
 @router.delete("/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT, **ADMIN)
 async def delete_user(user_id: uuid.UUID, session: Session, actor: Actor) -> None:
     await users.delete_user(session, await users.get_user(session, user_id), actor)
+
+
+@router.post("/users/{user_id}/sign-out", status_code=status.HTTP_204_NO_CONTENT, **ADMIN)
+async def sign_out_user(user_id: uuid.UUID, session: Session, actor: Actor) -> Response:
+    """End every sign-in of the user on every device (a lost laptop, someone leaving)."""
+    await users.sign_out_everywhere(session, await users.get_user(session, user_id), actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/api-keys", response_model=list[ApiKeyPublic], **ADMIN)

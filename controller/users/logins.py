@@ -17,16 +17,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller import audit
 from controller.errors import TooManyRequests, Unauthorized
-from controller.principal import SYSTEM
+from controller.models import User
+from controller.principal import SYSTEM, Principal
 from controller.roles import Role
 from controller.settings import Settings
 from controller.throttle import FailureWindow
 from controller.users import service as users
+from controller.users import sessions as auth_sessions
+from controller.users.sessions import Tokens
 
 if TYPE_CHECKING:
     from controller.api.deps import AppState
@@ -74,18 +79,18 @@ class LoginThrottle:
         return lockouts
 
 
-async def login(state: AppState, username: str, password: str, client: str) -> tuple[str, int, Role]:
-    """(token, seconds valid, role) for the right password; TooManyRequests while throttled;
+async def login(state: AppState, username: str, password: str, client: str) -> Tokens:
+    """A new sign-in's tokens for the right password; TooManyRequests while throttled;
     Unauthorized otherwise."""
     throttle: LoginThrottle = state.logins
     throttle.admit(username, client)
     failed = succeeded = False
     try:
-        ttl = timedelta(minutes=state.settings.token_ttl_minutes)
         async with state.db.transaction() as session:
-            result = await users.login(session, state.box, username, password, ttl)
+            user = await users.verify_login(session, username, password)
+            tokens = await auth_sessions.start(session, state.box, state.settings, user, client)
         succeeded = True
-        return result
+        return tokens
     except Unauthorized:
         failed = True
         raise
@@ -112,3 +117,31 @@ async def _audit(state: AppState, lockouts: list[Lockout], throttle: LoginThrott
                     "retry_after_s": lockout.retry_after_s,
                 },
             )
+
+
+async def renew(state: AppState, presented: str) -> Tokens:
+    """The next tokens for a refresh token; Unauthorized with the reason otherwise. A refused
+    reuse has revoked the session by then (committed before the 401 goes out)."""
+    async with state.db.transaction() as session:
+        outcome = await auth_sessions.rotate(session, state.box, state.settings, presented)
+    if isinstance(outcome, auth_sessions.Refused):
+        raise Unauthorized(outcome.reason)
+    return outcome
+
+
+async def logout(state: AppState, presented: str) -> None:
+    async with state.db.transaction() as session:
+        ended = await auth_sessions.revoke_by_refresh_token(session, presented)
+        user = await session.get(User, ended.user_id) if ended is not None else None
+        if ended is not None and user is not None:
+            actor = Principal(name=user.username, role=Role(user.role))
+            audit.record(
+                session, actor, "auth.logout", "auth_session", str(ended.id), {"username": user.username}
+            )
+
+
+async def sign_out_everywhere(session: AsyncSession, actor: Principal) -> int:
+    user = await session.scalar(select(User).where(User.username == actor.name))
+    if user is None:
+        raise Unauthorized("the user no longer exists")
+    return await users.sign_out_everywhere(session, user, actor)

@@ -67,6 +67,8 @@ class TokenResponse(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
+    refresh_token: str = Field(description="Works once: exchange it for the next tokens before it expires")
+    refresh_expires_in: int
     role: Role
 
 

@@ -25,6 +25,7 @@ from controller.security import (
     split_api_key,
     verify_password_async,
 )
+from controller.users import sessions as auth_sessions
 from controller.users.schemas import ApiKeyCreate, UserCreate, UserUpdate
 
 
@@ -88,10 +89,12 @@ async def update_user(session: AsyncSession, user: User, data: UserUpdate, actor
         if key == "password":
             user.password_hash = await hash_password_async(value)
             user.token_version += 1  # every token issued with the old password is refused
+            await auth_sessions.revoke_all(session, user.id, "password_changed")
             summary["password_changed"] = True
         elif key == "disabled":
             if value and not user.disabled:
                 user.token_version += 1  # enabling the account again does not revive them
+                await auth_sessions.revoke_all(session, user.id, "disabled")
             user.disabled = value
             summary[key] = value
         elif key == "role":
@@ -112,15 +115,29 @@ async def delete_user(session: AsyncSession, user: User, actor: Principal) -> No
     await session.delete(user)
 
 
-async def login(
-    session: AsyncSession, box: SecretBox, username: str, password: str, ttl: timedelta
-) -> tuple[str, int, Role]:
+async def verify_login(session: AsyncSession, username: str, password: str) -> User:
+    """The user a name and password prove, else Unauthorized (the same time and words for an
+    unknown name, a wrong password and a disabled account)."""
     user = await session.scalar(select(User).where(User.username == username))
     ok = await verify_password_async(user.password_hash if user else DUMMY_HASH, password)
     if user is None or not ok or user.disabled:
         raise Unauthorized("wrong user name or password, or the account is disabled")
-    token, _ = user_token(box, user, ttl)
-    return token, int(ttl.total_seconds()), Role(user.role)
+    return user
+
+
+async def sign_out_everywhere(session: AsyncSession, user: User, actor: Principal) -> int:
+    """Every sign-in of the user ends and every access token issued to it is refused."""
+    user.token_version += 1
+    ended = await auth_sessions.revoke_all(session, user.id, "signed_out_everywhere")
+    audit.record(
+        session,
+        actor,
+        "user.sign_out_everywhere",
+        "user",
+        str(user.id),
+        {"username": user.username, "sessions": ended},
+    )
+    return ended
 
 
 def user_token(box: SecretBox, user: User, ttl: timedelta) -> tuple[str, datetime]:
@@ -129,9 +146,12 @@ def user_token(box: SecretBox, user: User, ttl: timedelta) -> tuple[str, datetim
 
 
 async def principal_from_token(session: AsyncSession, claims: TokenClaims) -> Principal | None:
-    """Re-read the user so that disabling, re-roling or a new password takes effect at once."""
+    """Re-read the user so that disabling, re-roling or a new password takes effect at once,
+    and the sign-in the token came from, so that a sign-out does too."""
     user = await session.get(User, claims.user_id)
     if user is None or user.disabled or user.token_version != claims.version:
+        return None
+    if claims.session_id is not None and not await auth_sessions.session_valid(session, claims.session_id):
         return None
     return Principal(name=user.username, role=Role(user.role))
 

@@ -24,6 +24,7 @@ from controller.settings import Settings
         ("open rtsp://admin:Cam-Pass-77@10.0.0.5/stream failed", "Cam-Pass-77"),
         ("sink secret whsec_MTIzNDU2Nzg5MGFiY2RlZg== made", "MTIzNDU2Nzg5MGFiY2RlZg"),
         ("api key dck_AbCdEf123456_xyz used", "AbCdEf123456_xyz"),
+        ("refresh drt_Zm9vYmFyYmF6cXV4 rotated", "Zm9vYmFyYmF6cXV4"),
         ("header Authorization: Bearer abc.def-ghi", "abc.def-ghi"),
         ("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl seen", "c2lnbmF0dXJl"),
         ('xConfiguration password="Dev1ce-Pw" sent', "Dev1ce-Pw"),

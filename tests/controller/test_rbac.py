@@ -21,6 +21,8 @@ X = uuid.UUID("396cb83e-3e81-4a23-bef3-ebbb37a275cc")
 # (method, path, roles allowed, status for an allowed role)
 MATRIX = [
     ("GET", "/api/v1/auth/me", EVERYONE, 200),
+    ("POST", "/api/v1/auth/sign-out-everywhere", EVERYONE, 204),
+    ("POST", f"/api/v1/users/{X}/sign-out", {A}, 404),
     ("GET", "/api/v1/users", {A}, 200),
     ("POST", "/api/v1/users", {A}, 422),
     ("GET", f"/api/v1/users/{X}", {A}, 404),
@@ -113,6 +115,7 @@ MATRIX = [
 # preflights (they carry no credentials, by the CORS rules) and the static console.
 PUBLIC = {
     ("POST", "/api/v1/auth/token"),
+    ("POST", "/api/v1/auth/logout"),
     ("GET", "/healthz"),
     ("GET", "/openapi.json"),
     ("GET", "/docs"),

@@ -12,6 +12,7 @@ class Principal:
     name: str
     role: Role
     kind: str = "user"  # "user" | "api_key" | "system"
+    view: str | None = None  # a wall display's key: the one console view it opens
 
     @property
     def label(self) -> str:

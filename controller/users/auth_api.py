@@ -87,4 +87,4 @@ async def sign_out_everywhere(session: Session, actor: Actor) -> Response:
 
 @router.get("/me", response_model=Me, **route(*ALL_ROLES))
 async def me(actor: Actor) -> Me:
-    return Me(name=actor.name, role=actor.role, kind=actor.kind)
+    return Me(name=actor.name, role=actor.role, kind=actor.kind, view=actor.view)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
 from controller.fields import Strict, no_control
 from controller.roles import Role
@@ -46,6 +46,16 @@ class ApiKeyCreate(Strict):
         AfterValidator(no_control),
     ]
     role: Role
+    view: Literal["ioc"] | None = Field(
+        default=None,
+        description="A wall display's key: the one console view it shows (read-only, ioc_viewer only)",
+    )
+
+    @model_validator(mode="after")
+    def _a_view_is_read_only(self) -> ApiKeyCreate:
+        if self.view is not None and self.role != Role.ioc_viewer:
+            raise ValueError("a key bound to a view is a wall display's: its role must be ioc_viewer")
+        return self
 
 
 class ApiKeyPublic(BaseModel):
@@ -57,6 +67,7 @@ class ApiKeyPublic(BaseModel):
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    view: str | None = None
 
 
 class ApiKeyCreated(ApiKeyPublic):
@@ -76,3 +87,4 @@ class Me(BaseModel):
     name: str
     role: Role
     kind: str
+    view: str | None = Field(default=None, description="The one view a wall display's key may open")

@@ -181,12 +181,19 @@ async def principal_from_api_key(session: AsyncSession, key: str) -> Principal |
     now = utcnow()
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
         row.last_used_at = now
-    return Principal(name=row.name, role=Role(row.role), kind="api_key")
+    return Principal(name=row.name, role=Role(row.role), kind="api_key", view=row.view)
 
 
 async def create_api_key(session: AsyncSession, data: ApiKeyCreate, actor: Principal) -> tuple[ApiKey, str]:
     key, prefix, digest = new_api_key()
-    row = ApiKey(name=data.name, prefix=prefix, key_hash=digest, role=data.role.value, created_by=actor.label)
+    row = ApiKey(
+        name=data.name,
+        prefix=prefix,
+        key_hash=digest,
+        role=data.role.value,
+        created_by=actor.label,
+        view=data.view,
+    )
     session.add(row)
     await session.flush()
     audit.record(
@@ -195,7 +202,7 @@ async def create_api_key(session: AsyncSession, data: ApiKeyCreate, actor: Princ
         "api_key.create",
         "api_key",
         str(row.id),
-        {"name": row.name, "role": row.role, "prefix": prefix},
+        {"name": row.name, "role": row.role, "prefix": prefix, "view": row.view},
     )
     return row, key
 

@@ -24,7 +24,8 @@ const bar = document.getElementById("bar");
 let user = null;
 let cleanup = null;
 
-const api = new Api(() => { if (user) signOut(t("app.expired")); });
+// The controller refused the credentials even after a renewal: the sign-in is over.
+const api = new Api(() => { if (user) endSession(t("app.expired")); });
 
 function toast(text, kind = "info") {
   const el = document.getElementById("toast");
@@ -40,12 +41,25 @@ function go(route) {
   else location.hash = `#/${route}`;
 }
 
-function signOut(message = "") {
-  api.setToken("");
+function endSession(message = "") {
+  api.clear();
   user = null;
   bar.hidden = true;
   if (cleanup) { cleanup(); cleanup = null; }
   showLogin(message);
+}
+
+/** The user's own sign-out: the controller ends this sign-in too (its tokens stop working). */
+async function signOut() {
+  if (cleanup) { cleanup(); cleanup = null; }
+  await api.logout();
+  endSession();
+}
+
+/** The routes this user may open: a wall display's key opens its one view only. */
+function allowed(route) {
+  if (!ROUTES[route] || !ROUTES[route][1].includes(user.role)) return false;
+  return !user.view || route === user.view;
 }
 
 function showLogin(message = "") {
@@ -68,14 +82,31 @@ function showLogin(message = "") {
     h("label", {}, t("app.password"), password),
     h("button", { type: "submit", class: "primary" }, t("app.login")),
     error,
+    wallKeyForm(error),
   );
   fill(main, form);
   username.focus();
 }
 
+/** A wall display signs in once with its device key (an admin makes one per screen). */
+function wallKeyForm(error) {
+  const key = h("input", { name: "wall-key", id: "wall-key", type: "password", autocomplete: "off", placeholder: "dck_…" });
+  const use = h("button", { type: "button", id: "wall-key-use", onclick: async () => {
+    error.textContent = "";
+    api.useWallKey(key.value.trim());
+    try {
+      await start(true);
+    } catch (err) {
+      api.clear();
+      error.textContent = err instanceof ApiError && err.status === 401 ? t("app.wall_key_bad") : err.message;
+    }
+  } }, t("app.wall_key_use"));
+  return h("details", { class: "wall-key" }, h("summary", {}, t("app.wall_key")), h("label", {}, t("app.wall_key_label"), key), use);
+}
+
 function renderBar() {
   bar.hidden = false;
-  fill(document.getElementById("nav"), NAV.filter((r) => ROUTES[r][1].includes(user.role)).map((r) =>
+  fill(document.getElementById("nav"), NAV.filter(allowed).map((r) =>
     h("a", { href: `#/${r}`, "data-route": r, class: location.hash.startsWith(`#/${r}`) ? "current" : "" }, t(`nav.${r}`))));
   document.getElementById("who").textContent = `${user.name} · ${t(`role.${user.role}`)}`;
   document.getElementById("logout").textContent = t("app.logout");
@@ -88,12 +119,13 @@ async function render() {
   if (!user) return;
   const mine = ++generation;
   const [route, ...params] = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean);
-  const name = route && ROUTES[route] ? route : HOME[user.role];
+  const home = user.view || HOME[user.role];
+  const name = route && ROUTES[route] ? route : home;
   if (!route || !ROUTES[route]) { history.replaceState(null, "", `#/${name}`); }
   renderBar();
   if (cleanup) { cleanup(); cleanup = null; }
-  const [module, roles] = ROUTES[name];
-  if (!roles.includes(user.role)) { fill(main, h("p", { class: "error" }, t("app.no_access"))); return; }
+  const [module] = ROUTES[name];
+  if (!allowed(name)) { fill(main, h("p", { class: "error" }, t("app.no_access"))); return; }
   fill(main, h("p", { class: "muted" }, t("app.loading")));
   const view = await import(module);
   if (mine !== generation) return;
@@ -104,11 +136,14 @@ async function render() {
   cleanup = done;
 }
 
-async function start() {
+/** Who is signed in, then the view; ``strict``: a failure is the caller's to show (a wrong
+ * wall key), else it returns to the login page. */
+async function start(strict = false) {
   try {
     user = await api.get("auth/me");
-  } catch {
-    signOut();
+  } catch (err) {
+    if (strict) throw err;
+    endSession();
     return;
   }
   await render();

@@ -126,7 +126,9 @@ export class WhepPlayer extends EventTarget {
   /**
    * @param {HTMLVideoElement} video where the camera is shown
    * @param {string} url WHEP endpoint, e.g. "/whep/cameras/<uuid>"
-   * @param {string} token bearer token (JWT) of the user watching
+   * @param {string|(() => string|Promise<string>)} token bearer token of the user watching, or a
+   *        function giving the current one (the console renews its tokens: a reconnect after
+   *        an hour must not send the token it started with)
    * @param {object} [options]
    * @param {(s: {state: string, message: string, error: Error|null}) => void} [options.onStatus]
    * @param {number} [options.retryMinMs=1000] first retry delay
@@ -148,6 +150,7 @@ export class WhepPlayer extends EventTarget {
     this.video = video;
     this.url = url;
     this.token = token;
+    this.lastToken = typeof token === "function" ? "" : token;
     this.options = {
       retryMinMs: 1000,
       retryMaxMs: 30000,
@@ -351,9 +354,10 @@ export class WhepPlayer extends EventTarget {
 
     let response;
     try {
+      const token = await this._bearer();
       response = await fetch(this.url, {
         method: "POST",
-        headers: { "Content-Type": "application/sdp", Authorization: `Bearer ${this.token}` },
+        headers: { "Content-Type": "application/sdp", Authorization: `Bearer ${token}` },
         body: pc.localDescription.sdp,
         cache: "no-store",
       });
@@ -516,14 +520,22 @@ export class WhepPlayer extends EventTarget {
     if (pc) pc.close();
   }
 
+  /** The token to send now (a function's answer, else the one given). */
+  async _bearer() {
+    if (typeof this.token === "function") this.lastToken = await this.token();
+    return this.lastToken;
+  }
+
   async _deleteViewer(location) {
     if (!location) return;
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), 3000); // an unreachable server must not hold stop()
+    // the current token (the offer's may have expired since), unless a renewal keeps it waiting
+    const token = await Promise.race([this._bearer(), new Promise((r) => setTimeout(() => r(this.lastToken), 1000))]);
     try {
       await fetch(location, {
         method: "DELETE",
-        headers: { Authorization: `Bearer ${this.token}` },
+        headers: { Authorization: `Bearer ${token}` },
         keepalive: true, // still sent when the page is being closed
         signal: abort.signal,
       });

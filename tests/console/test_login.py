@@ -72,3 +72,49 @@ def test_the_console_runs_under_its_content_security_policy(browser, province):
     assert page.evaluate("window.__csp") == []
     assert page.errors == []  # type: ignore[attr-defined]
     page.context.close()
+
+
+def test_sign_out_ends_the_sign_in_on_the_controller(browser, province):
+    """The sign-out button does not just forget the token: the controller refuses it after."""
+    page = open_console(browser, province, "technician")
+    token = page.evaluate("sessionStorage.getItem('diemcau.token')")
+    refresh = page.evaluate("sessionStorage.getItem('diemcau.refresh')")
+    assert token and refresh.startswith("drt_")
+    me = httpx.get(f"{province.url}/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
+    page.click("#logout")
+    page.wait_for_selector("#login")
+    assert page.evaluate("sessionStorage.getItem('diemcau.token')") is None
+    me = httpx.get(f"{province.url}/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 401
+    renew = httpx.post(
+        f"{province.url}/api/v1/auth/token", data={"grant_type": "refresh_token", "refresh_token": refresh}
+    )
+    assert renew.status_code == 401
+    page.context.close()
+
+
+def test_a_wall_display_signs_in_with_its_key_and_opens_only_its_view(browser, province):
+    admin = province.api("admin")
+    made = admin.post("/api-keys", json={"name": "Tường IOC tầng 3", "role": "ioc_viewer", "view": "ioc"}).json()
+    context = browser.new_context(viewport=LAPTOP, locale="vi-VN")
+    page = context.new_page()
+    page.goto(f"{province.url}/console/")
+    page.click("details.wall-key summary")
+    page.fill("#wall-key", "dck_not-a-real-key")
+    page.click("#wall-key-use")
+    page.wait_for_selector("#login-error:text('Khóa thiết bị không đúng hoặc đã bị thu hồi')")
+    page.fill("#wall-key", made["key"])
+    page.click("#wall-key-use")
+    page.wait_for_url("**/console/#/ioc")
+    page.wait_for_selector("#ioc-wall")
+    assert page.eval_on_selector_all("#nav a", "els => els.map(e => e.dataset.route)") == ["ioc"]
+    page.reload()  # a wall reboots: the key is kept
+    page.wait_for_selector("#ioc-wall")
+    page.goto(f"{province.url}/console/#/endpoint/00000000-0000-0000-0000-000000000000")
+    page.wait_for_selector("main .error")  # bound to the IOC view: nothing else opens
+    admin.delete(f"/api-keys/{made['id']}")  # revoked: the wall is back at the login page
+    page.goto(f"{province.url}/console/#/ioc")
+    page.reload()
+    page.wait_for_selector("#login")
+    context.close()

@@ -167,3 +167,26 @@ async def test_a_viewer_follows_the_sign_in_not_the_access_token(controller):
         credential.principal, None, credential.user_id, credential.version, session_id=uuid.uuid4()
     )
     assert await invalid_reason(state, unknown, follow_session=True) == "the sign-in ended"
+
+
+async def test_a_wall_displays_key_is_read_only_and_bound_to_its_view(controller):
+    c, admin = controller.client, controller.auth(Role.admin)
+    r = await c.post(
+        "/api/v1/api-keys", json={"name": "Tường IOC 1", "role": "ioc_viewer", "view": "ioc"}, headers=admin
+    )
+    assert r.status_code == 201 and r.json()["view"] == "ioc"
+    key, key_id = r.json()["key"], r.json()["id"]
+    me = (await c.get("/api/v1/auth/me", headers=_bearer(key))).json()
+    assert me == {"name": "Tường IOC 1", "role": "ioc_viewer", "kind": "api_key", "view": "ioc"}
+    assert (await c.get("/api/v1/health/summary", headers=_bearer(key))).status_code == 200
+    assert (await c.post("/api/v1/endpoints", json={}, headers=_bearer(key))).status_code == 403
+    r = await c.post(
+        "/api/v1/api-keys", json={"name": "x", "role": "technician", "view": "ioc"}, headers=admin
+    )
+    assert r.status_code == 422 and "ioc_viewer" in r.text
+    r = await c.post(
+        "/api/v1/api-keys", json={"name": "x", "role": "ioc_viewer", "view": "tech"}, headers=admin
+    )
+    assert r.status_code == 422
+    await c.delete(f"/api/v1/api-keys/{key_id}", headers=admin)
+    assert (await c.get("/api/v1/auth/me", headers=_bearer(key))).status_code == 401

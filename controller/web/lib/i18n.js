@@ -44,6 +44,10 @@ register({
   vi: {
     "app.login": "Đăng nhập",
     "app.logout": "Đăng xuất",
+    "app.wall_key": "Màn hình giám sát: dùng khóa thiết bị",
+    "app.wall_key_label": "Khóa thiết bị",
+    "app.wall_key_use": "Mở màn hình",
+    "app.wall_key_bad": "Khóa thiết bị không đúng hoặc đã bị thu hồi",
     "app.username": "Tên đăng nhập",
     "app.password": "Mật khẩu",
     "app.login_failed": "Sai tên đăng nhập hoặc mật khẩu",
@@ -111,6 +115,10 @@ register({
   en: {
     "app.login": "Sign in",
     "app.logout": "Sign out",
+    "app.wall_key": "Wall display: use a device key",
+    "app.wall_key_label": "Device key",
+    "app.wall_key_use": "Open the display",
+    "app.wall_key_bad": "The device key is wrong or was revoked",
     "app.username": "Username",
     "app.password": "Password",
     "app.login_failed": "Wrong username or password",

@@ -156,7 +156,7 @@ async function cameraView(ctx, el, id, on) {
   const video = h("video", { muted: true, autoplay: true, playsinline: true, controls: false });
   video.setAttribute("muted", "");
   const status = h("p", { class: "muted play-status", role: "status" });
-  const player = new WhepPlayer(video, new URL(`../whep/cameras/${id}`, document.baseURI).href, api.token, {
+  const player = new WhepPlayer(video, new URL(`../whep/cameras/${id}`, document.baseURI).href, () => api.freshToken(), {
     onStatus: ({ state, message, error }) => {
       status.dataset.state = state;
       status.title = message;

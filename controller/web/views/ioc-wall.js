@@ -34,7 +34,7 @@ function cameraTile(ctx, cam) {
   }
   setState(cam.state);
 
-  const player = new WhepPlayer(video, new URL(`../whep/cameras/${cam.id}`, document.baseURI).href, api.token, {
+  const player = new WhepPlayer(video, new URL(`../whep/cameras/${cam.id}`, document.baseURI).href, () => api.freshToken(), {
     onStatus: ({ state, message, error }) => {
       el.dataset.play = state;
       playState.title = message;

@@ -29,15 +29,18 @@ def in_netns(argv: list[str]) -> list[str]:
     return ["unshare", "--net", "--", "bash", "-c", SETUP, "netns", *argv]
 
 
-def run_python_module(module: str, *args: str, timeout: float = 120) -> dict[str, Any]:
-    """Run ``python -m module`` in a fresh namespace; its last stdout line is JSON."""
+def run_python_module(
+    module: str, *args: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Run ``python -m module`` in a fresh namespace (``env`` added to this process's
+    environment); its last stdout line is JSON."""
     proc = subprocess.run(
         in_netns([sys.executable, "-m", module, *args]),
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=os.environ | {"PYTHONPATH": str(REPO)},
+        env=os.environ | (env or {}) | {"PYTHONPATH": str(REPO)},
     )
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:

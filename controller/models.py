@@ -126,6 +126,26 @@ class User(Timestamped, Base):
     # In every access token; raised by a password change or a disable, so each token issued
     # before is refused (a re-created user has a new id, which the token also carries).
     token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # What the user may do where; ``role`` is the first grant's, kept for display and audit.
+    grants: Mapped[list[Grant]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="Grant.created_at"
+    )
+
+
+class Grant(Base):
+    """A role over a unit's subtree (no unit: the whole province). A user may hold several:
+    a district's technician who also hosts the province's meetings has two."""
+
+    __tablename__ = "grants"
+    __table_args__ = (UniqueConstraint("user_id", "role", "unit_id", name="uq_grants_user_role_unit"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    # RESTRICT: a unit somebody is responsible for is not deleted from under them
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    unit: Mapped[Unit | None] = relationship(lazy="selectin")
 
 
 class ApiKey(Base):
@@ -142,6 +162,8 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A wall device's key is bound to the one console view it shows (``ioc``); None: any.
     view: Mapped[str | None] = mapped_column(String(16))
+    # The subtree the key's role covers (a district's own integration); None: the province.
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"))
 
 
 class AuthSession(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from controller.roles import Role
+from controller.scope import Grant, UnitScope
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,17 @@ class Principal:
     role: Role
     kind: str = "user"  # "user" | "api_key" | "system"
     view: str | None = None  # a wall display's key: the one console view it opens
+    # What the principal may do where; ``role`` above is the first grant's (what people see).
+    # Empty: ``role`` province-wide (the system, and principals made in code).
+    grants: tuple[Grant, ...] = ()
+
+    @property
+    def held(self) -> tuple[Grant, ...]:
+        return self.grants or (Grant(self.role),)
+
+    def scope(self, *roles: Role) -> UnitScope:
+        """The units in which this principal holds one of ``roles``."""
+        return UnitScope.of(self.held, roles)
 
     @property
     def label(self) -> str:

@@ -18,7 +18,7 @@ from cryptography.fernet import Fernet
 from controller.app import create_app
 from controller.db import Database
 from controller.migrate import upgrade
-from controller.models import User
+from controller.models import Grant, User
 from controller.roles import Role
 from controller.security import hash_password
 from controller.settings import Settings
@@ -128,7 +128,12 @@ async def controller(
         state = app.state.diemcau
         async with state.db.transaction() as session:
             logins = {
-                role: User(username=f"{role.value}1", role=role.value, password_hash=PASSWORD_HASH)
+                role: User(
+                    username=f"{role.value}1",
+                    role=role.value,
+                    password_hash=PASSWORD_HASH,
+                    grants=[Grant(role=role.value)],
+                )
                 for role in Role
             }
             session.add_all(logins.values())

@@ -20,6 +20,7 @@ from controller.db import Database
 from controller.errors import Forbidden, PayloadTooLarge, Unauthorized
 from controller.principal import Principal
 from controller.roles import Role
+from controller.scope import EVERYWHERE, UnitScope
 from controller.security import SecretBox
 from controller.settings import Settings
 
@@ -113,12 +114,24 @@ class _RoleGate:
         self.roles = roles
 
     async def __call__(self, actor: Actor) -> Principal:
-        if actor.role not in self.roles:
+        if actor.scope(*self.roles).paths == frozenset():
+            held = ", ".join(sorted({g.role.value for g in actor.held}))
             raise Forbidden(
-                f"role {actor.role.value} may not do this; allowed: "
-                + ", ".join(sorted(r.value for r in self.roles))
+                f"role {held} may not do this; allowed: " + ", ".join(sorted(r.value for r in self.roles))
             )
         return actor
+
+
+def current_scope(request: Request, actor: Actor) -> UnitScope:
+    """The units the caller may touch through this route: where they hold one of the roles the
+    route allows (``route()`` records them on the route). A route without roles: everywhere."""
+    route = request.scope.get("route")
+    extra = getattr(route, "openapi_extra", None) or {}
+    roles = [Role(r) for r in extra.get("x-roles", []) if r in Role.__members__]
+    return actor.scope(*roles) if roles else EVERYWHERE
+
+
+Scope = Annotated[UnitScope, Depends(current_scope)]
 
 
 def allow(*roles: Role) -> Any:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller import audit
 from controller.errors import Conflict, InvalidInput, NotFound
-from controller.models import Endpoint, Unit
+from controller.models import ApiKey, Endpoint, Grant, Unit
 from controller.principal import Principal
 from controller.units.schemas import UnitNode
 
@@ -99,6 +99,14 @@ async def delete_unit(session: AsyncSession, unit: Unit, actor: Principal) -> No
             f"unit {unit.code} still has {children} child unit(s) and {endpoints} endpoint(s)",
             children=children,
             endpoints=endpoints,
+        )
+    grants = await session.scalar(select(func.count()).where(Grant.unit_id == unit.id))
+    keys = await session.scalar(select(func.count()).where(ApiKey.unit_id == unit.id))
+    if grants or keys:
+        raise Conflict(
+            f"unit {unit.code} is the scope of {grants} user grant(s) and {keys} API key(s); change them first",
+            grants=grants,
+            api_keys=keys,
         )
     await session.delete(unit)
     audit.record(session, actor, "unit.delete", "unit", str(unit.id), {"code": unit.code, "name": unit.name})

@@ -8,8 +8,27 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
-from controller.fields import Strict, no_control
+from controller.fields import Strict, UnitBrief, UnitRef, no_control
 from controller.roles import Role
+
+
+class GrantIn(Strict):
+    role: Role
+    unit: UnitRef | None = Field(
+        default=None, description="Unit code or id: its whole subtree; none: the province"
+    )
+
+
+class GrantPublic(BaseModel):
+    role: Role
+    unit: UnitBrief | None
+
+
+def _one_way(role: Role | None, grants: list[GrantIn] | None, required: bool) -> None:
+    if role is not None and grants is not None:
+        raise ValueError("give either role (with an optional unit) or grants, not both")
+    if required and role is None and not grants:
+        raise ValueError("a user needs a role or at least one grant")
 
 
 class UserCreate(Strict):
@@ -18,22 +37,44 @@ class UserCreate(Strict):
         StringConstraints(strip_whitespace=True, min_length=2, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$"),
     ]
     password: Annotated[str, StringConstraints(min_length=8, max_length=256)]
-    role: Role
+    role: Role | None = Field(default=None, description="One grant: this role over `unit` (or the province)")
+    unit: UnitRef | None = None
+    grants: Annotated[list[GrantIn], Field(min_length=1, max_length=50)] | None = None
     full_name: Annotated[str, StringConstraints(max_length=200), AfterValidator(no_control)] | None = None
+
+    @model_validator(mode="after")
+    def _role_or_grants(self) -> UserCreate:
+        _one_way(self.role, self.grants, required=True)
+        if self.unit is not None and self.role is None:
+            raise ValueError("unit goes with role; in grants, each grant names its unit")
+        return self
+
+    def wanted_grants(self) -> list[GrantIn]:
+        return self.grants or [GrantIn(role=self.role or Role.ioc_viewer, unit=self.unit)]
 
 
 class UserUpdate(Strict):
     password: Annotated[str, StringConstraints(min_length=8, max_length=256)] | None = None
-    role: Role | None = None
+    role: Role | None = Field(default=None, description="Replaces the grants with this role over `unit`")
+    unit: UnitRef | None = None
+    grants: Annotated[list[GrantIn], Field(min_length=1, max_length=50)] | None = None
     full_name: Annotated[str, StringConstraints(max_length=200), AfterValidator(no_control)] | None = None
     disabled: bool | None = None
+
+    @model_validator(mode="after")
+    def _role_or_grants(self) -> UserUpdate:
+        _one_way(self.role, self.grants, required=False)
+        if self.unit is not None and self.role is None:
+            raise ValueError("unit goes with role; in grants, each grant names its unit")
+        return self
 
 
 class UserPublic(BaseModel):
     id: uuid.UUID
     username: str
     full_name: str | None
-    role: Role
+    role: Role = Field(description="The first grant's role")
+    grants: list[GrantPublic]
     disabled: bool
     created_at: datetime
     updated_at: datetime
@@ -46,6 +87,7 @@ class ApiKeyCreate(Strict):
         AfterValidator(no_control),
     ]
     role: Role
+    unit: UnitRef | None = Field(default=None, description="The subtree the key covers; none: the province")
     view: Literal["ioc"] | None = Field(
         default=None,
         description="A wall display's key: the one console view it shows (read-only, ioc_viewer only)",

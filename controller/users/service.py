@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller import audit
 from controller.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from controller.models import ApiKey, User, utcnow
+from controller.models import ApiKey, Grant, Unit, User, utcnow
 from controller.principal import Principal
 from controller.roles import Role
+from controller.scope import Grant as ScopeGrant
 from controller.security import (
     DUMMY_HASH,
     SecretBox,
@@ -25,18 +26,35 @@ from controller.security import (
     split_api_key,
     verify_password_async,
 )
+from controller.units.service import unit_from_body
 from controller.users import sessions as auth_sessions
-from controller.users.schemas import ApiKeyCreate, UserCreate, UserUpdate
+from controller.users.schemas import ApiKeyCreate, GrantIn, UserCreate, UserUpdate
+
+
+async def _grant_rows(session: AsyncSession, wanted: list[GrantIn], field: str) -> list[Grant]:
+    """Grant rows for the wanted (role, unit) pairs; an unknown unit is the caller's input."""
+    rows: dict[tuple[str, uuid.UUID | None], Grant] = {}
+    for i, g in enumerate(wanted):
+        unit = await unit_from_body(session, g.unit, field=f"{field}.{i}.unit") if g.unit else None
+        key = (g.role.value, unit.id if unit else None)
+        rows.setdefault(key, Grant(role=g.role.value, unit_id=key[1], unit=unit))
+    return list(rows.values())
+
+
+def _summary(grants: list[Grant]) -> list[str]:
+    return [f"{g.role}@{g.unit.code if g.unit else 'province'}" for g in grants]
 
 
 async def create_user(session: AsyncSession, data: UserCreate, actor: Principal) -> User:
     if await session.scalar(select(User.id).where(User.username == data.username)):
         raise Conflict(f"user {data.username!r} already exists", field="username")
+    grants = await _grant_rows(session, data.wanted_grants(), "grants" if data.grants else "role")
     user = User(
         username=data.username,
         full_name=data.full_name,
-        role=data.role.value,
+        role=grants[0].role,
         password_hash=await hash_password_async(data.password),
+        grants=grants,
     )
     session.add(user)
     await session.flush()
@@ -46,7 +64,7 @@ async def create_user(session: AsyncSession, data: UserCreate, actor: Principal)
         "user.create",
         "user",
         str(user.id),
-        {"username": user.username, "role": user.role},
+        {"username": user.username, "role": user.role, "grants": _summary(grants)},
     )
     return user
 
@@ -66,10 +84,17 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
     return user
 
 
+def _province_admin(grants: list[Grant]) -> bool:
+    return any(g.role == Role.admin.value and g.unit_id is None for g in grants)
+
+
 async def _active_admins(session: AsyncSession) -> int:
+    """Enabled users who administer the whole province (who can still fix anything)."""
     return int(
         await session.scalar(
-            select(func.count()).where(User.role == Role.admin.value, User.disabled.is_(False))
+            select(func.count(func.distinct(Grant.user_id)))
+            .join(User, User.id == Grant.user_id)
+            .where(Grant.role == Role.admin.value, Grant.unit_id.is_(None), User.disabled.is_(False))
         )
         or 0
     )
@@ -77,13 +102,24 @@ async def _active_admins(session: AsyncSession) -> int:
 
 async def update_user(session: AsyncSession, user: User, data: UserUpdate, actor: Principal) -> User:
     changes = data.model_dump(exclude_unset=True)
-    demoting = user.role == Role.admin.value and (
-        changes.get("role", Role.admin) != Role.admin or changes.get("disabled") is True
+    new_grants: list[Grant] | None = None
+    if data.grants is not None:
+        new_grants = await _grant_rows(session, data.grants, "grants")
+    elif data.role is not None:
+        new_grants = await _grant_rows(session, [GrantIn(role=data.role, unit=data.unit)], "role")
+    losing_admin = _province_admin(user.grants) and (
+        (new_grants is not None and not _province_admin(new_grants)) or changes.get("disabled") is True
     )
-    if demoting and not user.disabled and await _active_admins(session) <= 1:
+    if losing_admin and not user.disabled and await _active_admins(session) <= 1:
         raise Conflict("this is the last active admin; create another admin first")
     summary: dict[str, object] = {}
+    if new_grants is not None:
+        user.grants = new_grants
+        user.role = new_grants[0].role
+        summary["grants"] = _summary(new_grants)
     for key, value in changes.items():
+        if key in ("grants", "role", "unit"):
+            continue
         if value is None and key != "full_name":
             raise InvalidInput(f"{key} cannot be cleared", field=key)
         if key == "password":
@@ -97,9 +133,6 @@ async def update_user(session: AsyncSession, user: User, data: UserUpdate, actor
                 await auth_sessions.revoke_all(session, user.id, "disabled")
             user.disabled = value
             summary[key] = value
-        elif key == "role":
-            user.role = Role(value).value
-            summary["role"] = user.role
         else:
             setattr(user, key, value)
             summary[key] = value
@@ -109,7 +142,7 @@ async def update_user(session: AsyncSession, user: User, data: UserUpdate, actor
 
 
 async def delete_user(session: AsyncSession, user: User, actor: Principal) -> None:
-    if user.role == Role.admin.value and not user.disabled and await _active_admins(session) <= 1:
+    if _province_admin(user.grants) and not user.disabled and await _active_admins(session) <= 1:
         raise Conflict("this is the last active admin; create another admin first")
     audit.record(session, actor, "user.delete", "user", str(user.id), {"username": user.username})
     await session.delete(user)
@@ -153,7 +186,16 @@ async def principal_from_token(session: AsyncSession, claims: TokenClaims) -> Pr
         return None
     if claims.session_id is not None and not await auth_sessions.session_valid(session, claims.session_id):
         return None
-    return Principal(name=user.username, role=Role(user.role))
+    return user_principal(user)
+
+
+def user_principal(user: User) -> Principal:
+    """The user as the controller authorises them: each grant's role over its unit's subtree."""
+    grants = tuple(
+        ScopeGrant(Role(g.role), g.unit.path if g.unit else None, g.unit.code if g.unit else None)
+        for g in user.grants
+    )
+    return Principal(name=user.username, role=Role(user.role), grants=grants)
 
 
 async def token_still_valid(session: AsyncSession, user_id: uuid.UUID, version: int) -> bool:
@@ -181,7 +223,9 @@ async def principal_from_api_key(session: AsyncSession, key: str) -> Principal |
     now = utcnow()
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
         row.last_used_at = now
-    return Principal(name=row.name, role=Role(row.role), kind="api_key", view=row.view)
+    unit = await session.get(Unit, row.unit_id) if row.unit_id else None
+    grant = ScopeGrant(Role(row.role), unit.path if unit else None, unit.code if unit else None)
+    return Principal(name=row.name, role=Role(row.role), kind="api_key", view=row.view, grants=(grant,))
 
 
 async def create_api_key(session: AsyncSession, data: ApiKeyCreate, actor: Principal) -> tuple[ApiKey, str]:

@@ -35,7 +35,7 @@ from controller.app import create_app
 from controller.bench.netns import SERVER_IP
 from controller.cameras import registry
 from controller.cameras.schemas import CameraCreate
-from controller.models import User
+from controller.models import Grant, User
 from controller.principal import SYSTEM
 from controller.settings import Settings
 from controller.units import service as units
@@ -207,7 +207,12 @@ async def _controller(cams: CameraSimProcess, tmp: Path, **settings: object) -> 
         state = app.state.diemcau
         async with state.db.transaction() as session:
             await units.upsert_units(session, units.legacy_demo_specs(districts=1, communes=1))
-            viewer = User(username="viewer", role="ioc_viewer", password_hash="!unused")
+            viewer = User(
+                username="viewer",
+                role="ioc_viewer",
+                password_hash="!unused",
+                grants=[Grant(role="ioc_viewer")],
+            )
             session.add(viewer)
             ids = {}
             for name, url in cams.urls.items():

@@ -22,7 +22,7 @@ from controller.app import create_app
 from controller.bench.netns import SERVER_IP
 from controller.cameras import registry
 from controller.cameras.schemas import CameraCreate
-from controller.models import User
+from controller.models import Grant, User
 from controller.principal import SYSTEM
 from controller.settings import Settings
 from controller.units import service as units
@@ -82,7 +82,12 @@ async def main() -> dict:
             state = app.state.diemcau
             async with state.db.transaction() as session:
                 await units.upsert_units(session, units.legacy_demo_specs(districts=1, communes=1))
-                viewer = User(username="viewer", role="ioc_viewer", password_hash="!unused")
+                viewer = User(
+                    username="viewer",
+                    role="ioc_viewer",
+                    password_hash="!unused",
+                    grants=[Grant(role="ioc_viewer")],
+                )
                 session.add(viewer)
                 cam = await registry.create_camera(
                     session, state.box, CameraCreate(name="Một cửa", unit="DEMO", url=cams.urls["1"]), SYSTEM

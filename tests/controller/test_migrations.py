@@ -139,3 +139,47 @@ async def test_credentials_stored_by_earlier_versions_are_scrubbed_and_republish
         ("alarm.raised", "cam-1", {"kind": "camera_offline", "message": item.message}),
     ]
     assert rows[5].payload == {"title": "rtsp://***@y is just text@here"}
+
+
+async def test_users_keep_their_role_as_a_province_wide_grant(database_url):
+    """Revision 0016: every user existing before grants gets one, their role over the province."""
+    db = Database(database_url)
+    try:
+        await upgrade(db, "0015")
+        now = datetime.now(UTC)
+        ids = {role: uuid.uuid4() for role in ("admin", "technician")}
+        users = sa.table(
+            "users",
+            sa.column("id", sa.Uuid()),
+            sa.column("username", sa.String()),
+            sa.column("role", sa.String()),
+            sa.column("password_hash", sa.String()),
+            sa.column("disabled", sa.Boolean()),
+            sa.column("token_version", sa.Integer()),
+            sa.column("created_at", sa.DateTime(timezone=True)),
+            sa.column("updated_at", sa.DateTime(timezone=True)),
+        )
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                users.insert(),
+                [
+                    {
+                        "id": i,
+                        "username": r,
+                        "role": r,
+                        "password_hash": "x",
+                        "disabled": False,
+                        "token_version": 0,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for r, i in ids.items()
+                ],
+            )
+        await upgrade(db)
+        async with db.engine.connect() as conn:
+            rows = (await conn.execute(sa.text("SELECT user_id, role, unit_id FROM grants"))).all()
+        got = {(uuid.UUID(str(u)), role, unit) for u, role, unit in rows}
+        assert got == {(i, r, None) for r, i in ids.items()}
+    finally:
+        await db.dispose()

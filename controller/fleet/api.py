@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile, status
 
-from controller.api.deps import Actor, Offset, Session, State, read_upload, route
+from controller.api.deps import Actor, Offset, Scope, Session, State, read_upload, route
 from controller.errors import InvalidInput
 from controller.fields import ImportReport, Page
 from controller.fleet import csv_import, probe, registry
@@ -24,6 +24,7 @@ WRITE = route(Role.admin, Role.technician)
 @router.get("", response_model=Page[EndpointPublic], **READ)
 async def list_endpoints(
     session: Session,
+    scope: Scope,
     unit: Annotated[
         str | None, Query(max_length=64, description="Unit id or code: its whole subtree")
     ] = None,
@@ -36,7 +37,7 @@ async def list_endpoints(
     flt = registry.EndpointFilter(
         unit=await get_unit(session, unit) if unit else None, state=state, profile=profile, q=q
     )
-    rows, total = await registry.list_endpoints(session, flt, limit=limit, offset=offset)
+    rows, total = await registry.list_endpoints(session, flt, limit=limit, offset=offset, scope=scope)
     return Page[EndpointPublic](
         items=[registry.to_public(e) for e in rows], total=total, limit=limit, offset=offset
     )
@@ -44,9 +45,9 @@ async def list_endpoints(
 
 @router.post("", response_model=EndpointPublic, status_code=status.HTTP_201_CREATED, **WRITE)
 async def create_endpoint(
-    data: EndpointCreate, state: State, session: Session, actor: Actor
+    data: EndpointCreate, state: State, session: Session, actor: Actor, scope: Scope
 ) -> EndpointPublic:
-    ep = await registry.create_endpoint(session, state.box, state.profiles, data, actor)
+    ep = await registry.create_endpoint(session, state.box, state.profiles, data, actor, scope)
     return registry.to_public(ep)
 
 
@@ -55,6 +56,7 @@ async def import_endpoints(
     state: State,
     session: Session,
     actor: Actor,
+    scope: Scope,
     file: Annotated[
         UploadFile,
         File(
@@ -73,32 +75,35 @@ async def import_endpoints(
         valid_only=valid_only,
         max_rows=state.settings.max_csv_rows,
         source=file.filename or "upload",
+        scope=scope,
     )
 
 
 @router.get("/{endpoint_id}", response_model=EndpointPublic, **READ)
-async def get_endpoint(endpoint_id: uuid.UUID, session: Session) -> EndpointPublic:
-    return registry.to_public(await registry.get_endpoint(session, endpoint_id))
+async def get_endpoint(endpoint_id: uuid.UUID, session: Session, scope: Scope) -> EndpointPublic:
+    return registry.to_public(await registry.get_endpoint(session, endpoint_id, scope))
 
 
 @router.patch("/{endpoint_id}", response_model=EndpointPublic, **WRITE)
 async def update_endpoint(
-    endpoint_id: uuid.UUID, data: EndpointUpdate, state: State, session: Session, actor: Actor
+    endpoint_id: uuid.UUID, data: EndpointUpdate, state: State, session: Session, actor: Actor, scope: Scope
 ) -> EndpointPublic:
-    ep = await registry.get_endpoint(session, endpoint_id)
-    ep = await registry.update_endpoint(session, state.box, state.profiles, ep, data, actor)
+    ep = await registry.get_endpoint(session, endpoint_id, scope)
+    ep = await registry.update_endpoint(session, state.box, state.profiles, ep, data, actor, scope)
     return registry.to_public(ep)
 
 
 @router.delete("/{endpoint_id}", status_code=status.HTTP_204_NO_CONTENT, **WRITE)
-async def delete_endpoint(endpoint_id: uuid.UUID, session: Session, actor: Actor) -> None:
-    await registry.delete_endpoint(session, await registry.get_endpoint(session, endpoint_id), actor)
+async def delete_endpoint(endpoint_id: uuid.UUID, session: Session, actor: Actor, scope: Scope) -> None:
+    await registry.delete_endpoint(session, await registry.get_endpoint(session, endpoint_id, scope), actor)
 
 
 @router.post("/{endpoint_id}/probe", response_model=ProbeResult, **WRITE)
-async def probe_endpoint(endpoint_id: uuid.UUID, state: State, session: Session, actor: Actor) -> ProbeResult:
+async def probe_endpoint(
+    endpoint_id: uuid.UUID, state: State, session: Session, actor: Actor, scope: Scope
+) -> ProbeResult:
     """Contact the device now: identify it, and pin its host key on first contact."""
-    ep = await registry.get_endpoint(session, endpoint_id)
+    ep = await registry.get_endpoint(session, endpoint_id, scope)
     profile = state.profiles.get(ep.profile)
     if profile is None:
         raise InvalidInput(f"profile {ep.profile!r} is no longer installed", field="profile")

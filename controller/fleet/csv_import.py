@@ -19,6 +19,7 @@ from controller.fleet.schemas import EndpointCreate
 from controller.models import Endpoint, Unit
 from controller.principal import Principal
 from controller.provisioning.standards import StandardResolver, device_problems, facts
+from controller.scope import EVERYWHERE, UnitScope
 from controller.security import SecretBox
 from endpoints import Profile
 
@@ -34,7 +35,10 @@ SPEC: CsvSpec[EndpointCreate] = CsvSpec(
 
 
 async def check_against_db(
-    session: AsyncSession, parsed: ParsedFile[EndpointCreate], profiles: Mapping[str, Profile]
+    session: AsyncSession,
+    parsed: ParsedFile[EndpointCreate],
+    profiles: Mapping[str, Profile],
+    scope: UnitScope = EVERYWHERE,
 ) -> dict[str, Unit]:
     """Unknown units/profiles, clashes with registered endpoints and names that would make
     the province standard exceed the device's limits become row errors."""
@@ -65,6 +69,15 @@ async def check_against_db(
         if d.unit not in units:
             problems.append(
                 RowError(line=row.line, field="unit", value=d.unit, reason="no unit with this code")
+            )
+        elif not scope.covers(units[d.unit].path):
+            problems.append(
+                RowError(
+                    line=row.line,
+                    field="unit",
+                    value=d.unit,
+                    reason="outside the units you are responsible for",
+                )
             )
         if d.profile not in known_profiles:
             problems.append(
@@ -120,9 +133,10 @@ async def import_csv(
     valid_only: bool,
     max_rows: int,
     source: str = "upload",
+    scope: UnitScope = EVERYWHERE,
 ) -> ImportReport:
     parsed = parse(decode(raw), SPEC, max_rows)
-    units = await check_against_db(session, parsed, profiles)
+    units = await check_against_db(session, parsed, profiles, scope)
     parsed.reject_or_keep(valid_only)
     endpoints = [
         Endpoint(

@@ -21,6 +21,7 @@ from controller.models import Endpoint, Unit
 from controller.principal import Principal
 from controller.provisioning.standards import check_endpoint_within_limits
 from controller.repoint import require_password_when_moved
+from controller.scope import EVERYWHERE, UnitScope
 from controller.security import SecretBox
 from controller.units.service import subtree_filter, unit_from_body
 from endpoints import Profile
@@ -95,9 +96,11 @@ async def create_endpoint(
     profiles: Mapping[str, Profile],
     data: EndpointCreate,
     actor: Principal,
+    scope: UnitScope = EVERYWHERE,
 ) -> Endpoint:
     check_profile(data.profile, profiles)
     unit = await unit_from_body(session, data.unit)
+    scope.check(unit.path, f"unit {unit.code}")
     await _check_unique(session, unit_id=unit.id, name=data.name, host=data.host, port=data.port, skip=None)
     ep = Endpoint(
         name=data.name,
@@ -127,17 +130,20 @@ async def create_endpoint(
     return ep
 
 
-async def get_endpoint(session: AsyncSession, endpoint_id: uuid.UUID) -> Endpoint:
+async def get_endpoint(
+    session: AsyncSession, endpoint_id: uuid.UUID, scope: UnitScope = EVERYWHERE
+) -> Endpoint:
+    """The endpoint; one outside the caller's units is as unknown to them as a missing one."""
     ep = await session.get(Endpoint, endpoint_id)
-    if ep is None:
+    if ep is None or not scope.covers(ep.unit.path):
         raise NotFound(f"endpoint {endpoint_id} does not exist")
     return ep
 
 
 async def list_endpoints(
-    session: AsyncSession, flt: EndpointFilter, *, limit: int, offset: int
+    session: AsyncSession, flt: EndpointFilter, *, limit: int, offset: int, scope: UnitScope = EVERYWHERE
 ) -> tuple[list[Endpoint], int]:
-    query = select(Endpoint).join(Unit, Endpoint.unit_id == Unit.id)
+    query = select(Endpoint).join(Unit, Endpoint.unit_id == Unit.id).where(scope.where(Unit.path))
     if flt.unit is not None:
         query = query.where(subtree_filter(flt.unit))
     if flt.state:
@@ -167,6 +173,7 @@ async def update_endpoint(
     ep: Endpoint,
     data: EndpointUpdate,
     actor: Principal,
+    scope: UnitScope = EVERYWHERE,
 ) -> Endpoint:
     changes = data.model_dump(exclude_unset=True)
     if not changes:
@@ -182,6 +189,7 @@ async def update_endpoint(
         has_password=bool(ep.password_enc),
     )
     unit = await unit_from_body(session, changes["unit"]) if "unit" in changes else ep.unit
+    scope.check(unit.path, f"unit {unit.code}")
     await _check_unique(
         session,
         unit_id=unit.id,

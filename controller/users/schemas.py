@@ -110,6 +110,7 @@ class ApiKeyPublic(BaseModel):
     last_used_at: datetime | None
     revoked_at: datetime | None
     view: str | None = None
+    unit_id: uuid.UUID | None = None
 
 
 class ApiKeyCreated(ApiKeyPublic):

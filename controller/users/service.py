@@ -230,6 +230,7 @@ async def principal_from_api_key(session: AsyncSession, key: str) -> Principal |
 
 async def create_api_key(session: AsyncSession, data: ApiKeyCreate, actor: Principal) -> tuple[ApiKey, str]:
     key, prefix, digest = new_api_key()
+    unit = await unit_from_body(session, data.unit) if data.unit else None
     row = ApiKey(
         name=data.name,
         prefix=prefix,
@@ -237,6 +238,7 @@ async def create_api_key(session: AsyncSession, data: ApiKeyCreate, actor: Princ
         role=data.role.value,
         created_by=actor.label,
         view=data.view,
+        unit_id=unit.id if unit else None,
     )
     session.add(row)
     await session.flush()
@@ -246,7 +248,13 @@ async def create_api_key(session: AsyncSession, data: ApiKeyCreate, actor: Princ
         "api_key.create",
         "api_key",
         str(row.id),
-        {"name": row.name, "role": row.role, "prefix": prefix, "view": row.view},
+        {
+            "name": row.name,
+            "role": row.role,
+            "prefix": prefix,
+            "view": row.view,
+            "unit": unit.code if unit else None,
+        },
     )
     return row, key
 

@@ -1,0 +1,127 @@
+"""A district's people act on their district: reads are filtered to their units, writes
+outside them refused, and what lies outside is as unknown to them as what does not exist."""
+
+from __future__ import annotations
+
+import httpx
+
+from controller.roles import Role
+from tests.conftest import PASSWORD
+
+
+async def _user(ctl, username: str, grants: list[dict]) -> dict[str, str]:
+    c = ctl.client
+    r = await c.post(
+        "/api/v1/users",
+        json={"username": username, "password": PASSWORD, "grants": grants},
+        headers=ctl.auth(Role.admin),
+    )
+    assert r.status_code == 201, r.text
+    r = await c.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def _endpoint(name: str, unit: str, port: int) -> dict:
+    return {
+        "name": name,
+        "unit": unit,
+        "host": "127.0.0.1",
+        "port": port,
+        "username": "admin",
+        "password": "S3cret-9",
+        "profile": "cisco-roomos",
+    }
+
+
+async def _fleet(ctl) -> dict[str, str]:
+    """Two endpoints in district H01 (one in a commune), one in H02: name -> id."""
+    ids = {}
+    for i, (name, unit) in enumerate(
+        [("H01-hall", "DEMO-H01"), ("H01-X01-room", "DEMO-H01-X01"), ("H02-hall", "DEMO-H02")]
+    ):
+        r = await ctl.client.post(
+            "/api/v1/endpoints", json=_endpoint(name, unit, 3000 + i), headers=ctl.auth(Role.admin)
+        )
+        assert r.status_code == 201, r.text
+        ids[name] = r.json()["id"]
+    return ids
+
+
+async def test_a_district_technician_sees_and_changes_only_the_district(controller):
+    c = controller.client
+    ids = await _fleet(controller)
+    tech = await _user(controller, "kt.h01", [{"role": "technician", "unit": "DEMO-H01"}])
+
+    listed = (await c.get("/api/v1/endpoints", headers=tech)).json()
+    assert sorted(e["name"] for e in listed["items"]) == ["H01-X01-room", "H01-hall"] and listed["total"] == 2
+    assert (await c.get(f"/api/v1/endpoints/{ids['H01-hall']}", headers=tech)).status_code == 200
+    # outside: as unknown as a missing one, for reads and writes alike
+    for method in ("GET", "PATCH", "DELETE"):
+        r = await c.request(
+            method,
+            f"/api/v1/endpoints/{ids['H02-hall']}",
+            headers=tech,
+            json={} if method == "PATCH" else None,
+        )
+        assert r.status_code == 404, (method, r.text)
+    assert (await c.post(f"/api/v1/endpoints/{ids['H02-hall']}/probe", headers=tech)).status_code == 404
+
+    r = await c.post("/api/v1/endpoints", json=_endpoint("new", "DEMO-H02-X01", 3100), headers=tech)
+    assert r.status_code == 403 and "outside the units" in r.json()["detail"]
+    r = await c.post("/api/v1/endpoints", json=_endpoint("new", "DEMO-H01-X02", 3101), headers=tech)
+    assert r.status_code == 201
+    # moving one of the district's endpoints out of it is a write outside
+    r = await c.patch(f"/api/v1/endpoints/{ids['H01-hall']}", json={"unit": "DEMO-H02"}, headers=tech)
+    assert r.status_code == 403
+    still = (await c.get(f"/api/v1/endpoints/{ids['H01-hall']}", headers=controller.auth(Role.admin))).json()
+    assert still["unit"]["code"] == "DEMO-H01"
+
+
+async def test_a_csv_row_outside_the_district_is_a_row_error(controller):
+    c = controller.client
+    tech = await _user(controller, "kt.h01", [{"role": "technician", "unit": "DEMO-H01"}])
+    csv = (
+        "name,unit,host,port,username,password,profile\n"
+        "a,DEMO-H01-X01,127.0.0.1,4001,admin,pw-123456,cisco-roomos\n"
+        "b,DEMO-H02-X01,127.0.0.1,4002,admin,pw-123456,cisco-roomos\n"
+    )
+    files = {"file": ("f.csv", csv.encode(), "text/csv")}
+    r = await c.post("/api/v1/endpoints/import", files=files, headers=tech)
+    problem = r.json()
+    assert r.status_code == 422 and "nothing was imported" in problem["detail"]  # all or nothing
+    assert [(e["line"], e["field"], e["value"]) for e in problem["errors"]] == [(3, "unit", "DEMO-H02-X01")]
+    assert "outside the units" in problem["errors"][0]["reason"]
+    r = await c.post("/api/v1/endpoints/import", params={"valid_only": "true"}, files=files, headers=tech)
+    assert r.json()["imported"] == 1
+
+
+async def test_a_role_held_in_a_district_does_not_lend_its_scope_to_another_role(controller):
+    """A district technician who hosts province-wide meetings reads the whole province but
+    registers endpoints in the district only: each route's scope comes from its own roles."""
+    c = controller.client
+    await _fleet(controller)
+    both = await _user(
+        controller, "kt.chu.tri", [{"role": "technician", "unit": "DEMO-H01"}, {"role": "host"}]
+    )
+    listed = (await c.get("/api/v1/endpoints", headers=both)).json()
+    assert listed["total"] == 3  # reading is allowed to hosts too, and the host grant is province-wide
+    r = await c.post("/api/v1/endpoints", json=_endpoint("x", "DEMO-H02", 3200), headers=both)
+    assert r.status_code == 403  # writing is the technicians', and that grant is the district's
+
+
+async def test_province_wide_grants_work_as_before(controller):
+    await _fleet(controller)
+    r = await controller.client.get("/api/v1/endpoints", headers=controller.auth(Role.technician))
+    assert r.json()["total"] == 3
+
+
+async def test_a_district_api_key_is_scoped_too(controller):
+    c, admin = controller.client, controller.auth(Role.admin)
+    await _fleet(controller)
+    r = await c.post(
+        "/api/v1/api-keys", json={"name": "H01 bus", "role": "ioc_viewer", "unit": "DEMO-H02"}, headers=admin
+    )
+    assert r.status_code == 201, r.text
+    key = httpx.Headers({"Authorization": f"Bearer {r.json()['key']}"})
+    listed = (await c.get("/api/v1/endpoints", headers=key)).json()
+    assert [e["name"] for e in listed["items"]] == ["H02-hall"]

@@ -248,6 +248,8 @@ class Job(Timestamped, Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message: Mapped[str | None] = mapped_column(Text)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the deepest unit holding every target (scope.common_path): whose people see the job
+    unit_path: Mapped[str | None] = mapped_column(String(2000), index=True)
 
 
 class JobItem(Base):
@@ -437,6 +439,8 @@ class ConferenceSession(Timestamped, Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_by: Mapped[str | None] = mapped_column(String(128))
+    # the deepest unit holding every participant (scope.common_path): whose people see it
+    unit_path: Mapped[str | None] = mapped_column(String(2000), index=True)
 
 
 class Participant(Base):

@@ -24,7 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from controller.errors import Forbidden
 from controller.roles import Role
 
-__all__ = ["EVERYWHERE", "Grant", "UnitScope"]
+__all__ = ["EVERYWHERE", "Grant", "UnitScope", "common_path"]
 
 
 @dataclass(frozen=True)
@@ -79,3 +79,17 @@ class UnitScope:
 
 
 EVERYWHERE = UnitScope(None)
+
+
+def common_path(paths: Iterable[str]) -> str | None:
+    """The deepest unit that holds every one of ``paths`` (a job's or a session's home: the
+    people responsible for it see it); None for none, or when they share no unit."""
+    split = [p.strip("/").split("/") for p in paths]
+    if not split:
+        return None
+    shared: list[str] = []
+    for parts in zip(*split, strict=False):
+        if any(part != parts[0] for part in parts):
+            break
+        shared.append(parts[0])
+    return f"/{'/'.join(shared)}/" if shared else None

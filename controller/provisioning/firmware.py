@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller.errors import InvalidInput
 from controller.models import Endpoint, Unit
+from controller.scope import EVERYWHERE, UnitScope
 from controller.units.service import subtree_filter
 from endpoints.profiles import Profile
 
@@ -34,10 +35,12 @@ def bucket(version: str | None, minimum: str, target: str) -> str:
 
 
 async def compliance(
-    session: AsyncSession, profiles: Mapping[str, Profile], root: Unit | None
+    session: AsyncSession, profiles: Mapping[str, Profile], root: Unit | None, scope: UnitScope = EVERYWHERE
 ) -> list[dict[str, Any]]:
-    query = select(Endpoint.id, Endpoint.name, Endpoint.profile, Endpoint.firmware_version).join(
-        Unit, Endpoint.unit_id == Unit.id
+    query = (
+        select(Endpoint.id, Endpoint.name, Endpoint.profile, Endpoint.firmware_version)
+        .join(Unit, Endpoint.unit_id == Unit.id)
+        .where(scope.where(Unit.path))
     )
     if root is not None:
         query = query.where(subtree_filter(root))

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from controller import audit
-from controller.api.deps import Actor, Session, State, route
+from controller.api.deps import Actor, Scope, Session, State, route
 from controller.db import on_commit
 from controller.errors import Conflict, InvalidInput
 from controller.fleet import registry
@@ -25,11 +25,11 @@ router = APIRouter(tags=["firmware"])
 
 @router.get("/firmware/compliance", **route(*ALL_ROLES))
 async def compliance(
-    state: State, session: Session, unit: Annotated[str | None, Query(max_length=64)] = None
+    state: State, session: Session, scope: Scope, unit: Annotated[str | None, Query(max_length=64)] = None
 ) -> list[dict[str, Any]]:
     """Per profile: endpoints below minimum, below target, at target (from the last contact)."""
     root = await get_unit(session, unit) if unit else None
-    return await firmware.compliance(session, state.profiles, root)
+    return await firmware.compliance(session, state.profiles, root, scope)
 
 
 @router.post(
@@ -38,7 +38,9 @@ async def compliance(
     status_code=status.HTTP_202_ACCEPTED,
     **route(Role.admin, Role.technician),
 )
-async def create_campaign(data: CampaignCreate, state: State, session: Session, actor: Actor) -> JobPublic:
+async def create_campaign(
+    data: CampaignCreate, state: State, session: Session, actor: Actor, scope: Scope
+) -> JobPublic:
     profile = state.profiles.get(data.profile)
     if profile is None:
         raise InvalidInput(f"unknown profile {data.profile!r}", field="profile")
@@ -48,7 +50,7 @@ async def create_campaign(data: CampaignCreate, state: State, session: Session, 
     if data.window:
         Window(data.window, data.timezone)
     eps = await targets.select_endpoints(
-        session, unit=data.unit, endpoints=data.endpoints, profile=data.profile
+        session, unit=data.unit, endpoints=data.endpoints, profile=data.profile, scope=scope
     )
     waves = assign_waves(len(eps), data.canary, data.wave_size)
     params = data.model_dump(mode="json", exclude={"unit", "endpoints"})
@@ -84,10 +86,10 @@ async def create_campaign(data: CampaignCreate, state: State, session: Session, 
     **route(Role.admin, Role.technician),
 )
 async def approve_host_key(
-    endpoint_id: uuid.UUID, state: State, session: Session, actor: Actor
+    endpoint_id: uuid.UUID, state: State, session: Session, actor: Actor, scope: Scope
 ) -> EndpointPublic:
     """Pin the new host key an endpoint presented after an upgrade (policy `hold`)."""
-    ep = await registry.get_endpoint(session, endpoint_id)
+    ep = await registry.get_endpoint(session, endpoint_id, scope)
     if not ep.pending_host_key:
         raise Conflict("this endpoint has no host key awaiting approval")
     old = ep.host_key

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from controller.errors import NotFound
 from controller.models import Job, JobItem
 from controller.provisioning.schemas import JobItemPublic, JobPublic
+from controller.scope import EVERYWHERE, UnitScope
 
 
 async def counts(session: AsyncSession, job_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
@@ -42,18 +43,19 @@ def public(job: Job, by_status: dict[str, int]) -> JobPublic:
     )
 
 
-async def get_job(session: AsyncSession, job_id: uuid.UUID) -> JobPublic:
+async def get_job(session: AsyncSession, job_id: uuid.UUID, scope: UnitScope = EVERYWHERE) -> JobPublic:
+    """A job; one outside the caller's units is as unknown to them as a missing one."""
     job = await session.get(Job, job_id)
-    if job is None:
+    if job is None or not scope.covers(job.unit_path):
         raise NotFound(f"job {job_id} does not exist")
     await session.refresh(job)
     return public(job, (await counts(session, [job.id]))[job.id])
 
 
 async def list_jobs(
-    session: AsyncSession, *, kind: str | None, limit: int, offset: int
+    session: AsyncSession, *, kind: str | None, limit: int, offset: int, scope: UnitScope = EVERYWHERE
 ) -> tuple[list[JobPublic], int]:
-    query = select(Job)
+    query = select(Job).where(scope.where(Job.unit_path))
     if kind:
         query = query.where(Job.kind == kind)
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
@@ -68,3 +70,8 @@ async def items(session: AsyncSession, job_id: uuid.UUID, status: str | None = N
         query = query.where(JobItem.status == status)
     rows = await session.scalars(query.order_by(JobItem.wave, JobItem.seq))
     return [JobItemPublic.model_validate(r, from_attributes=True) for r in rows]
+
+
+async def home(session: AsyncSession, job_id: uuid.UUID) -> str | None:
+    """The unit path a job belongs to (the deepest unit holding all its targets)."""
+    return await session.scalar(select(Job.unit_path).where(Job.id == job_id))

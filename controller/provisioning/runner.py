@@ -28,6 +28,7 @@ from controller.fanout import Fanout
 from controller.models import Camera, Endpoint, Job, JobItem, utcnow
 from controller.principal import Principal
 from controller.provisioning.recorder import Recorder
+from controller.scope import common_path
 from controller.security import SecretBox
 from controller.tasks import cancel_and_wait
 from endpoints.pool import SessionPool
@@ -152,6 +153,7 @@ class JobRunner:
         waves: dict[uuid.UUID, int] | None = None,
         cameras: Iterable[Camera] = (),
     ) -> Job:
+        endpoints, cameras = list(endpoints), list(cameras)
         job = Job(
             kind=kind,
             mode=mode,
@@ -159,6 +161,7 @@ class JobRunner:
             target=target,
             params=params,
             created_by=actor.label,
+            unit_path=common_path([e.unit.path for e in endpoints] + [c.unit.path for c in cameras]),
         )
         session.add(job)
         await session.flush()

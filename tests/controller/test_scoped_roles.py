@@ -125,3 +125,47 @@ async def test_a_district_api_key_is_scoped_too(controller):
     key = httpx.Headers({"Authorization": f"Bearer {r.json()['key']}"})
     listed = (await c.get("/api/v1/endpoints", headers=key)).json()
     assert [e["name"] for e in listed["items"]] == ["H02-hall"]
+
+
+async def test_a_district_technician_provisions_only_the_district(controller):
+    c, admin = controller.client, controller.auth(Role.admin)
+    ids = await _fleet(controller)
+    tech = await _user(controller, "kt.h01", [{"role": "technician", "unit": "DEMO-H01"}])
+    plan = {"mode": "plan"}
+    r = await c.post("/api/v1/provisioning/jobs", json=plan | {"unit": "DEMO-H02"}, headers=tech)
+    assert r.status_code == 403
+    r = await c.post(
+        "/api/v1/provisioning/jobs",
+        json=plan | {"endpoints": [ids["H01-hall"], ids["H02-hall"]]},
+        headers=tech,
+    )
+    assert r.status_code == 422 and "outside the units" in r.json()["detail"]
+    r = await c.post("/api/v1/provisioning/jobs", json=plan | {"unit": "DEMO-H01"}, headers=tech)
+    assert r.status_code == 202, r.text
+    mine = r.json()["id"]
+    r = await c.post("/api/v1/provisioning/jobs", json=plan | {"endpoints": [ids["H02-hall"]]}, headers=admin)
+    theirs = r.json()["id"]
+    listed = (await c.get("/api/v1/jobs", headers=tech)).json()
+    assert [j["id"] for j in listed["items"]] == [mine]
+    assert (await c.get(f"/api/v1/jobs/{theirs}", headers=tech)).status_code == 404
+    assert (await c.get(f"/api/v1/jobs/{theirs}/items", headers=tech)).status_code == 404
+    assert (await c.post(f"/api/v1/jobs/{theirs}/cancel", headers=tech)).status_code == 404
+    assert {j["id"] for j in (await c.get("/api/v1/jobs", headers=admin)).json()["items"]} == {mine, theirs}
+    # the district's firmware compliance counts the district's endpoints
+    report = (await c.get("/api/v1/firmware/compliance", headers=tech)).json()
+    assert sum(sum(p["counts"].values()) for p in report) == 2
+
+
+async def test_standards_are_set_for_the_units_one_is_responsible_for(controller):
+    c = controller.client
+    tech = await _user(controller, "kt.h01", [{"role": "technician", "unit": "DEMO-H01"}])
+    value = {"value": "ntp.h01.example"}
+    assert (
+        await c.put("/api/v1/standards/ntp_server", json=value, params={"unit": "DEMO-H01"}, headers=tech)
+    ).status_code == 200
+    r = await c.put("/api/v1/standards/ntp_server", json=value, params={"unit": "DEMO-H02"}, headers=tech)
+    assert r.status_code == 403
+    r = await c.put("/api/v1/standards/ntp_server", json=value, headers=tech)  # province-wide
+    assert r.status_code == 403 and "province-wide" in r.json()["detail"]
+    r = await c.delete("/api/v1/standards/ntp_server", params={"unit": "DEMO-H02"}, headers=tech)
+    assert r.status_code == 403

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from controller.api.deps import Actor, Offset, Session, State, route
+from controller.api.deps import Actor, Offset, Scope, Session, State, route
 from controller.fields import Page
 from controller.limits import StreamSlot
 from controller.models import ConferenceSession
@@ -40,6 +40,15 @@ WATCH = route(*ALL_ROLES)
 RUN = route(Role.admin, Role.host)
 CONFIGURE = route(Role.admin)
 SessionStatus = Literal["scheduled", "live", "ended", "cancelled"]
+
+
+async def existing_session(session_id: uuid.UUID, session: Session, scope: Scope) -> ConferenceSession:
+    """Checked before a stream starts or a host acts, so an unknown id (or one outside the
+    caller's units) is a 404, not a broken stream or an action on someone else's meeting."""
+    return await store.get_session(session, session_id, scope)
+
+
+InScope = Annotated[ConferenceSession, Depends(existing_session)]
 
 # -- bridges -------------------------------------------------------------------------------
 
@@ -91,50 +100,51 @@ async def delete_scope(scope_id: uuid.UUID, session: Session, actor: Actor) -> R
 
 
 @router.post("/sessions", response_model=SessionDetail, status_code=status.HTTP_201_CREATED, **RUN)
-async def create_session(data: SessionCreate, state: State, actor: Actor) -> SessionDetail:
+async def create_session(data: SessionCreate, state: State, actor: Actor, scope: Scope) -> SessionDetail:
     """Start now (every available participant dials at once) or schedule.
 
     409 when the bridge lacks free ports (with `ports`, `in_use`, `requested`,
     `free`); offline endpoints and endpoints in another live session join as
     `unavailable` with the reason, and the session starts for the rest.
     """
-    return await state.sessions.create(data, actor)
+    return await state.sessions.create(data, actor, scope)
 
 
 @router.get("/sessions", response_model=Page[SessionPublic], **WATCH)
 async def list_sessions(
     session: Session,
+    scope: Scope,
     status_: Annotated[SessionStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> Page[SessionPublic]:
-    items, total = await store.list_sessions(session, status_, limit, offset)
+    items, total = await store.list_sessions(session, status_, limit, offset, scope)
     return Page[SessionPublic](items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/sessions/{session_id}", response_model=SessionDetail, **WATCH)
-async def get_session(session_id: uuid.UUID, session: Session) -> SessionDetail:
-    return await store.session_detail(session, await store.get_session(session, session_id))
+async def get_session(session_id: uuid.UUID, session: Session, scope: Scope) -> SessionDetail:
+    return await store.session_detail(session, await store.get_session(session, session_id, scope))
 
 
 @router.post("/sessions/{session_id}/end", response_model=SessionDetail, **RUN)
-async def end_session(session_id: uuid.UUID, state: State, actor: Actor) -> SessionDetail:
+async def end_session(session_id: uuid.UUID, state: State, actor: Actor, _row: InScope) -> SessionDetail:
     """Hang up every participant and confirm each is idle; a scheduled session is cancelled."""
     return await state.sessions.end(session_id, actor)
 
 
 @router.post("/sessions/{session_id}/participants", response_model=SessionDetail, **RUN)
 async def add_participant(
-    session_id: uuid.UUID, data: ParticipantAdd, state: State, actor: Actor
+    session_id: uuid.UUID, data: ParticipantAdd, state: State, actor: Actor, scope: Scope
 ) -> SessionDetail:
-    return await state.sessions.add(session_id, data.endpoint, actor)
+    return await state.sessions.add(session_id, data.endpoint, actor, scope)
 
 
 @router.delete(
     "/sessions/{session_id}/participants/{endpoint_id}", status_code=status.HTTP_204_NO_CONTENT, **RUN
 )
 async def remove_participant(
-    session_id: uuid.UUID, endpoint_id: uuid.UUID, state: State, actor: Actor
+    session_id: uuid.UUID, endpoint_id: uuid.UUID, state: State, actor: Actor, _row: InScope
 ) -> Response:
     """Hang the endpoint up and take it out of the session (it is not redialled)."""
     await state.sessions.remove(session_id, endpoint_id, actor)
@@ -148,7 +158,7 @@ async def remove_participant(
     **RUN,
 )
 async def redial_participant(
-    session_id: uuid.UUID, endpoint_id: uuid.UUID, state: State, actor: Actor
+    session_id: uuid.UUID, endpoint_id: uuid.UUID, state: State, actor: Actor, _row: InScope
 ) -> dict[str, str]:
     """Dial again from attempt 1 (a failed, unavailable or dropped participant, or a bad call)."""
     await state.sessions.redial(session_id, endpoint_id, actor)
@@ -156,7 +166,9 @@ async def redial_participant(
 
 
 @router.post("/sessions/{session_id}/mute", response_model=dict[str, str | None], **RUN)
-async def mute(session_id: uuid.UUID, data: MuteRequest, state: State, actor: Actor) -> dict[str, str | None]:
+async def mute(
+    session_id: uuid.UUID, data: MuteRequest, state: State, actor: Actor, _row: InScope
+) -> dict[str, str | None]:
     """Mute or unmute one participant or every connected one; per endpoint null or the failure."""
     return await state.sessions.mute(session_id, data.on, data.endpoint, actor)
 
@@ -165,10 +177,11 @@ async def mute(session_id: uuid.UUID, data: MuteRequest, state: State, actor: Ac
 async def timeline(
     session_id: uuid.UUID,
     session: Session,
+    scope: Scope,
     after: Annotated[int, Query(ge=0, le=2**62, description="Entries with a larger id")] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> list[TimelineEntry]:
-    return await store.timeline_after(session, session_id, after, limit)
+    return await store.timeline_after(session, session_id, after, limit, scope)
 
 
 @router.get(
@@ -180,10 +193,10 @@ async def timeline(
 async def get_attendance(
     session_id: uuid.UUID,
     session: Session,
+    row: InScope,
     format_: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
 ) -> Attendance | Response:
     """Per participant: join and leave times, connected time, drops (CSV for the minutes)."""
-    row = await store.get_session(session, session_id)
     att = attendance.build(row, await store.participants(session, session_id))
     if format_ == "csv":
         return Response(
@@ -194,17 +207,12 @@ async def get_attendance(
     return att
 
 
-async def existing_session(session_id: uuid.UUID, session: Session) -> ConferenceSession:
-    """Checked before a stream starts, so an unknown id is a 404, not a broken stream."""
-    return await store.get_session(session, session_id)
-
-
 @router.get("/sessions/{session_id}/events", response_class=EventSourceResponse, **WATCH)
 async def session_events(
     _slot: StreamSlot,
     session_id: uuid.UUID,
     state: State,
-    _row: Annotated[ConferenceSession, Depends(existing_session)],
+    _row: InScope,
 ) -> AsyncIterator[ServerSentEvent]:
     """The live board: the whole session first, then each participant change as it happens.
 

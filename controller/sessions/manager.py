@@ -23,13 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller import audit
 from controller.db import Database, on_commit
-from controller.errors import Conflict, InvalidInput, NotFound
+from controller.errors import Conflict, Forbidden, InvalidInput, NotFound
 from controller.events import OutboxSignal, emit
 from controller.fanout import Fanout
 from controller.fleet.devices import device_target
 from controller.models import Bridge, ConferenceSession, Endpoint, Participant, utcnow
 from controller.principal import SYSTEM, Principal
 from controller.provisioning.recorder import Recorder
+from controller.scope import EVERYWHERE, UnitScope, common_path
 from controller.security import SecretBox
 from controller.sessions import store
 from controller.sessions.conductor import Call, Conductor, Part
@@ -90,8 +91,11 @@ class SessionManager:
 
     # -- create / start ---------------------------------------------------------------------
 
-    async def create(self, data: SessionCreate, actor: Principal) -> SessionDetail:
-        """A session now (started before this returns) or at ``start_at``."""
+    async def create(
+        self, data: SessionCreate, actor: Principal, allowed: UnitScope = EVERYWHERE
+    ) -> SessionDetail:
+        """A session now (started before this returns) or at ``start_at``; every endpoint it
+        selects must be inside ``allowed`` (a commune's host invites the commune)."""
         if data.start_at is not None and data.start_at.tzinfo is None:
             raise InvalidInput("start_at needs a time zone (e.g. +07:00)", field="start_at")
         if (data.scope is None) == (data.saved_scope is None):
@@ -113,6 +117,12 @@ class SessionManager:
                 endpoints = await resolve(session, scope)
                 if not endpoints:
                     raise InvalidInput("the scope selects no endpoints", field="scope")
+                outside = [e.name for e in endpoints if not allowed.covers(e.unit.path)]
+                if outside:
+                    raise Forbidden(
+                        f"{len(outside)} of the selected endpoints are outside the units you are "
+                        f"responsible for: {', '.join(outside[:10])}"
+                    )
                 conference = data.conference_id or await self._free_conference_id(session, bridge.id)
                 await self._check_conference_free(session, bridge.id, conference)
                 try:
@@ -133,6 +143,7 @@ class SessionManager:
                     status="scheduled",
                     start_at=data.start_at,
                     duration_s=data.duration_min * 60 if data.duration_min else None,
+                    unit_path=common_path([e.unit.path for e in endpoints]),
                 )
                 session.add(row)
                 now_start = data.start_at is None or data.start_at <= utcnow()
@@ -342,14 +353,17 @@ class SessionManager:
             raise NotFound(f"endpoint {endpoint_id} is not a participant of session {session_id}")
         return part
 
-    async def add(self, session_id: uuid.UUID, endpoint_id: uuid.UUID, actor: Principal) -> SessionDetail:
+    async def add(
+        self, session_id: uuid.UUID, endpoint_id: uuid.UUID, actor: Principal, allowed: UnitScope = EVERYWHERE
+    ) -> SessionDetail:
         async with self._lock:
             async with self.db.transaction() as session:
-                row = await store.get_session(session, session_id)
-                conductor = self._conductor(row)
+                row = await store.get_session(session, session_id, allowed)
                 ep = await session.get(Endpoint, endpoint_id)
                 if ep is None:
                     raise InvalidInput(f"no endpoint {endpoint_id}", field="endpoint")
+                allowed.check(ep.unit.path, f"endpoint {ep.name}")
+                conductor = self._conductor(row)
                 existing = await session.scalar(
                     select(Participant).where(
                         Participant.session_id == row.id, Participant.endpoint_id == ep.id
@@ -367,6 +381,8 @@ class SessionManager:
                     await session.flush()
                 new = store.new_participant(row.id, ep, "waiting", None)
                 session.add(new)
+                # the session now reaches this endpoint's unit too: its people see it
+                row.unit_path = common_path([p for p in (row.unit_path, ep.unit.path) if p])
                 store.timeline(session, row.id, "action", ep.name, action="add", by=actor.label)
                 audit.record(
                     session, actor, "session.participant.add", "session", str(row.id), {"endpoint": ep.name}

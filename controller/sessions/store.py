@@ -23,6 +23,7 @@ from controller.models import (
     SessionEvent,
     utcnow,
 )
+from controller.scope import EVERYWHERE, UnitScope
 from controller.sessions.schemas import (
     BridgePublic,
     ParticipantPublic,
@@ -154,9 +155,12 @@ def timeline(
     )
 
 
-async def get_session(session: AsyncSession, session_id: uuid.UUID) -> ConferenceSession:
+async def get_session(
+    session: AsyncSession, session_id: uuid.UUID, scope: UnitScope = EVERYWHERE
+) -> ConferenceSession:
+    """A session; one outside the caller's units is as unknown to them as a missing one."""
     row = await session.get(ConferenceSession, session_id)
-    if row is None:
+    if row is None or not scope.covers(row.unit_path):
         raise NotFound(f"no session {session_id}")
     return row
 
@@ -171,10 +175,10 @@ async def get_saved_scope(
 
 
 async def list_sessions(
-    session: AsyncSession, status: str | None, limit: int, offset: int
+    session: AsyncSession, status: str | None, limit: int, offset: int, scope: UnitScope = EVERYWHERE
 ) -> tuple[list[SessionPublic], int]:
     """One page of sessions, newest first, each with its participants counted by state."""
-    query = select(ConferenceSession)
+    query = select(ConferenceSession).where(scope.where(ConferenceSession.unit_path))
     if status:
         query = query.where(ConferenceSession.status == status)
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -186,10 +190,10 @@ async def list_sessions(
 
 
 async def timeline_after(
-    session: AsyncSession, session_id: uuid.UUID, after: int, limit: int
+    session: AsyncSession, session_id: uuid.UUID, after: int, limit: int, scope: UnitScope = EVERYWHERE
 ) -> list[TimelineEntry]:
     """A session's timeline entries after ``after``, in order (a board catching up)."""
-    await get_session(session, session_id)
+    await get_session(session, session_id, scope)
     rows = await session.scalars(
         select(SessionEvent)
         .where(SessionEvent.session_id == session_id, SessionEvent.id > after)

@@ -169,3 +169,42 @@ async def test_standards_are_set_for_the_units_one_is_responsible_for(controller
     assert r.status_code == 403 and "province-wide" in r.json()["detail"]
     r = await c.delete("/api/v1/standards/ntp_server", params={"unit": "DEMO-H02"}, headers=tech)
     assert r.status_code == 403
+
+
+async def test_a_commune_host_runs_the_communes_meetings_only(controller):
+    """Scheduled sessions (nothing dials): who may create, see and end them."""
+    c = controller.client
+    ids = await _fleet(controller)
+    host = await _user(controller, "chu.tri.x01", [{"role": "host", "unit": "DEMO-H01-X01"}])
+    later = {"title": "Giao ban xã", "start_at": "2030-01-01T08:00:00+07:00"}
+    r = await c.post(
+        "/api/v1/sessions", json=later | {"scope": {"units": [{"unit": "DEMO-H01"}]}}, headers=host
+    )
+    assert r.status_code == 403 and "H01-hall" in r.json()["detail"]
+    r = await c.post(
+        "/api/v1/sessions", json=later | {"scope": {"units": [{"unit": "DEMO-H01-X01"}]}}, headers=host
+    )
+    assert r.status_code == 201, r.text
+    mine = r.json()["id"]
+    province = await c.post(
+        "/api/v1/sessions",
+        json=later | {"title": "Giao ban tỉnh", "scope": {"endpoints": list(ids.values())}},
+        headers=controller.auth(Role.host),
+    )
+    theirs = province.json()["id"]
+    listed = (await c.get("/api/v1/sessions", headers=host)).json()
+    assert [s["id"] for s in listed["items"]] == [mine]
+    # the province's meeting: not theirs to see, end, or read the attendance of
+    assert (await c.get(f"/api/v1/sessions/{theirs}", headers=host)).status_code == 404
+    assert (await c.post(f"/api/v1/sessions/{theirs}/end", headers=host)).status_code == 404
+    assert (await c.get(f"/api/v1/sessions/{theirs}/attendance", headers=host)).status_code == 404
+    assert (await c.get(f"/api/v1/sessions/{theirs}/timeline", headers=host)).status_code == 404
+    # adding the district's hall to the commune's meeting reaches outside
+    r = await c.post(
+        f"/api/v1/sessions/{mine}/participants", json={"endpoint": ids["H01-hall"]}, headers=host
+    )
+    assert r.status_code == 403
+    r = await c.post(f"/api/v1/sessions/{mine}/end", headers=host)
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+    listed = (await c.get("/api/v1/sessions", headers=controller.auth(Role.host))).json()
+    assert {s["id"] for s in listed["items"]} == {mine, theirs}

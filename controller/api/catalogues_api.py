@@ -33,7 +33,7 @@ async def get_profile(profile_id: str, state: State) -> ProfilePublic:
     return ProfilePublic(id=profile_id, summary=_summary(state.profiles[profile_id]))
 
 
-@router.get("/audit", response_model=Page[AuditPublic], tags=["audit"], **route(Role.admin))
+@router.get("/audit", response_model=Page[AuditPublic], tags=["audit"], **route(Role.admin, province=True))
 async def list_audit(
     session: Session,
     action: Annotated[str | None, Query(max_length=64)] = None,

@@ -110,15 +110,18 @@ Actor = Annotated[Principal, Depends(current_principal)]
 
 
 class _RoleGate:
-    def __init__(self, roles: frozenset[Role]) -> None:
+    def __init__(self, roles: frozenset[Role], province: bool = False) -> None:
         self.roles = roles
+        self.province = province
 
     async def __call__(self, actor: Actor) -> Principal:
-        if actor.scope(*self.roles).paths == frozenset():
+        scope = actor.scope(*self.roles)
+        allowed = ", ".join(sorted(r.value for r in self.roles))
+        if scope.paths == frozenset():
             held = ", ".join(sorted({g.role.value for g in actor.held}))
-            raise Forbidden(
-                f"role {held} may not do this; allowed: " + ", ".join(sorted(r.value for r in self.roles))
-            )
+            raise Forbidden(f"role {held} may not do this; allowed: {allowed}")
+        if self.province and not scope.everywhere:
+            raise Forbidden(f"this is done by a province-wide {allowed}, not by a unit's")
         return actor
 
 
@@ -134,16 +137,18 @@ def current_scope(request: Request, actor: Actor) -> UnitScope:
 Scope = Annotated[UnitScope, Depends(current_scope)]
 
 
-def allow(*roles: Role) -> Any:
-    return Depends(_RoleGate(frozenset(roles)))
+def allow(*roles: Role, province: bool = False) -> Any:
+    return Depends(_RoleGate(frozenset(roles), province))
 
 
-def route(*roles: Role) -> dict[str, Any]:
-    """Keyword arguments for a route decorator: the role gate plus its OpenAPI record."""
-    return {
-        "dependencies": [allow(*roles)],
-        "openapi_extra": {"x-roles": sorted(r.value for r in roles)},
-    }
+def route(*roles: Role, province: bool = False) -> dict[str, Any]:
+    """Keyword arguments for a route decorator: the role gate plus its OpenAPI record.
+    ``province``: only a province-wide grant of one of the roles will do (accounts, keys,
+    sinks, bridges, the audit trail: things that are the province's, not a unit's)."""
+    extra: dict[str, Any] = {"x-roles": sorted(r.value for r in roles)}
+    if province:
+        extra["x-province"] = True
+    return {"dependencies": [allow(*roles, province=province)], "openapi_extra": extra}
 
 
 async def read_upload(file: UploadFile, limit: int) -> bytes:

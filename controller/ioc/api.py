@@ -16,7 +16,7 @@ from controller.ioc.senders import SinkCreate
 from controller.roles import Role
 
 router = APIRouter(prefix="/sinks", tags=["sinks"])
-ADMIN = route(Role.admin)
+ADMIN = route(Role.admin, province=True)
 
 
 @router.get("", response_model=list[SinkPublic], **ADMIN)

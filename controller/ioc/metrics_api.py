@@ -1,4 +1,6 @@
-"""Prometheus scrape endpoint; a bearer token (an API key for the scraper) like every route."""
+"""Prometheus scrape endpoint; a bearer token (an API key for the scraper) like every route.
+
+The figures are the whole province's, so a province-wide grant is needed to read them."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ router = APIRouter(tags=["metrics"])
     "/metrics",
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}}},
-    **route(Role.admin, Role.technician, Role.ioc_viewer),
+    **route(Role.admin, Role.technician, Role.ioc_viewer, province=True),
 )
 async def metrics(state: State, session: Session) -> Response:
     """Endpoint and camera states per unit, poll latency, alarms, relay viewers, outbox backlog."""

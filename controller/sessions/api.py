@@ -38,7 +38,7 @@ from controller.sessions.schemas import (
 router = APIRouter(tags=["sessions"])
 WATCH = route(*ALL_ROLES)
 RUN = route(Role.admin, Role.host)
-CONFIGURE = route(Role.admin)
+CONFIGURE = route(Role.admin, province=True)
 SessionStatus = Literal["scheduled", "live", "ended", "cancelled"]
 
 

@@ -22,6 +22,7 @@ from controller import audit
 from controller.errors import Conflict, InvalidInput, NotFound
 from controller.models import ApiKey, Endpoint, Grant, Unit
 from controller.principal import Principal
+from controller.scope import EVERYWHERE, UnitScope
 from controller.units.schemas import UnitNode
 
 
@@ -120,8 +121,9 @@ async def list_units(
     q: str | None = None,
     limit: int = 1000,
     offset: int = 0,
+    scope: UnitScope = EVERYWHERE,
 ) -> tuple[list[Unit], int]:
-    query = select(Unit)
+    query = select(Unit).where(scope.where(Unit.path))
     if root is not None:
         query = query.where(subtree_filter(root))
     if level:
@@ -241,9 +243,12 @@ def camera_units() -> list[str]:
     return ["DEMO", *communes][:DEMO_CAMERAS]
 
 
-async def tree(session: AsyncSession, root: Unit | None = None) -> list[UnitNode]:
-    """The tree (or one subtree) with endpoint counts summed over each subtree."""
-    query = select(Unit)
+async def tree(
+    session: AsyncSession, root: Unit | None = None, scope: UnitScope = EVERYWHERE
+) -> list[UnitNode]:
+    """The tree (or one subtree) with endpoint counts summed over each subtree; for a unit's
+    people, their units are the roots."""
+    query = select(Unit).where(scope.where(Unit.path))
     if root is not None:
         query = query.where(subtree_filter(root))
     all_units = list(await session.scalars(query.order_by(Unit.depth, Unit.code)))

@@ -20,7 +20,7 @@ from controller.users.schemas import (
 )
 
 router = APIRouter(tags=["users"])
-ADMIN = route(Role.admin)
+ADMIN = route(Role.admin, province=True)
 
 
 @router.get("/users", response_model=list[UserPublic], **ADMIN)

@@ -208,3 +208,42 @@ async def test_a_commune_host_runs_the_communes_meetings_only(controller):
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
     listed = (await c.get("/api/v1/sessions", headers=controller.auth(Role.host))).json()
     assert {s["id"] for s in listed["items"]} == {mine, theirs}
+
+
+async def test_a_districts_people_see_their_units_as_the_tree(controller):
+    c = controller.client
+    tech = await _user(controller, "kt.h01", [{"role": "technician", "unit": "DEMO-H01"}])
+    tree = (await c.get("/api/v1/units/tree", headers=tech)).json()
+    assert [n["code"] for n in tree] == ["DEMO-H01"] and len(tree[0]["children"]) == 3
+    listed = (await c.get("/api/v1/units", headers=tech)).json()
+    assert listed["total"] == 4 and all(u["code"].startswith("DEMO-H01") for u in listed["items"])
+    assert (await c.get("/api/v1/units/DEMO-H02", headers=tech)).status_code == 404
+    new = {"code": "DEMO-H01-X99", "name": "Xã mới", "level": "commune", "parent": "DEMO-H01"}
+    assert (await c.post("/api/v1/units", json=new, headers=tech)).status_code == 201
+    r = await c.post("/api/v1/units", json=new | {"code": "DEMO-H02-X99", "parent": "DEMO-H02"}, headers=tech)
+    assert r.status_code == 403
+    assert (await c.patch("/api/v1/units/DEMO-H02-X01", json={"name": "x"}, headers=tech)).status_code == 404
+
+
+async def test_the_provinces_own_things_need_a_province_wide_grant(controller):
+    """Accounts, keys, sinks, bridges, the audit trail and the metrics are the province's:
+    a district's admin may run the district, not hand out province-wide access."""
+    c = controller.client
+    district_admin = await _user(controller, "qt.h01", [{"role": "admin", "unit": "DEMO-H01"}])
+    for method, path in [
+        ("GET", "/api/v1/users"),
+        ("POST", "/api/v1/users"),
+        ("GET", "/api/v1/api-keys"),
+        ("GET", "/api/v1/sinks"),
+        ("POST", "/api/v1/bridges"),
+        ("GET", "/api/v1/audit"),
+        ("GET", "/metrics"),
+        ("POST", "/api/v1/units/import"),
+    ]:
+        r = await c.request(method, path, headers=district_admin, json={} if method == "POST" else None)
+        assert r.status_code == 403 and "province-wide" in r.json()["detail"], (method, path, r.text)
+    # the district itself: theirs to run
+    assert (await c.get("/api/v1/endpoints", headers=district_admin)).status_code == 200
+    spec = controller.app.openapi()
+    assert spec["paths"]["/api/v1/users"]["get"]["x-province"] is True
+    assert "x-province" not in spec["paths"]["/api/v1/endpoints"]["get"]

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
 from camera.frames import decode_keyframe, to_jpeg
-from controller.api.deps import Actor, Offset, Session, State, read_upload, route
+from controller.api.deps import Actor, Offset, Scope, Session, State, read_upload, route
 from controller.cameras import registry
 from controller.cameras.monitor import SAMPLE_MEASURES
 from controller.cameras.schemas import (
@@ -40,6 +40,7 @@ WRITE = route(Role.admin, Role.technician)
 @router.get("", response_model=Page[CameraPublic], **READ)
 async def list_cameras(
     session: Session,
+    scope: Scope,
     unit: Annotated[
         str | None, Query(max_length=64, description="Unit id or code: its whole subtree")
     ] = None,
@@ -49,16 +50,18 @@ async def list_cameras(
     offset: Offset = 0,
 ) -> Page[CameraPublic]:
     flt = registry.CameraFilter(unit=await get_unit(session, unit) if unit else None, state=state, q=q)
-    rows, total = await registry.list_cameras(session, flt, limit=limit, offset=offset)
+    rows, total = await registry.list_cameras(session, flt, limit=limit, offset=offset, scope=scope)
     return Page[CameraPublic](
         items=[registry.to_public(c) for c in rows], total=total, limit=limit, offset=offset
     )
 
 
 @router.post("", response_model=CameraPublic, status_code=status.HTTP_201_CREATED, **WRITE)
-async def create_camera(data: CameraCreate, state: State, session: Session, actor: Actor) -> CameraPublic:
+async def create_camera(
+    data: CameraCreate, state: State, session: Session, actor: Actor, scope: Scope
+) -> CameraPublic:
     """Only rtsp:// and rtsps:// URLs; credentials in the URL are split out and encrypted."""
-    return registry.to_public(await registry.create_camera(session, state.box, data, actor))
+    return registry.to_public(await registry.create_camera(session, state.box, data, actor, scope))
 
 
 @router.post("/import", response_model=ImportReport, **WRITE)
@@ -66,6 +69,7 @@ async def import_cameras(
     state: State,
     session: Session,
     actor: Actor,
+    scope: Scope,
     file: Annotated[
         UploadFile,
         File(
@@ -76,21 +80,27 @@ async def import_cameras(
 ) -> ImportReport:
     raw = await read_upload(file, state.settings.max_csv_bytes)
     return await registry.import_csv(
-        session, state.box, raw, actor, valid_only=valid_only, max_rows=state.settings.max_csv_rows
+        session,
+        state.box,
+        raw,
+        actor,
+        valid_only=valid_only,
+        max_rows=state.settings.max_csv_rows,
+        scope=scope,
     )
 
 
 @router.get("/{camera_id}", response_model=CameraPublic, **READ)
-async def get_camera(camera_id: uuid.UUID, session: Session) -> CameraPublic:
-    return registry.to_public(await registry.get_camera(session, camera_id))
+async def get_camera(camera_id: uuid.UUID, session: Session, scope: Scope) -> CameraPublic:
+    return registry.to_public(await registry.get_camera(session, camera_id, scope))
 
 
 @router.patch("/{camera_id}", response_model=CameraPublic, **WRITE)
 async def update_camera(
-    camera_id: uuid.UUID, data: CameraUpdate, state: State, session: Session, actor: Actor
+    camera_id: uuid.UUID, data: CameraUpdate, state: State, session: Session, actor: Actor, scope: Scope
 ) -> CameraPublic:
-    cam = await registry.get_camera(session, camera_id)
-    cam = await registry.update_camera(session, state.box, cam, data, actor)
+    cam = await registry.get_camera(session, camera_id, scope)
+    cam = await registry.update_camera(session, state.box, cam, data, actor, scope)
     on_commit(
         session, lambda: asyncio.ensure_future(state.cameras.forget(camera_id))
     )  # reopen with the new URL
@@ -98,16 +108,20 @@ async def update_camera(
 
 
 @router.delete("/{camera_id}", status_code=status.HTTP_204_NO_CONTENT, **WRITE)
-async def delete_camera(camera_id: uuid.UUID, state: State, session: Session, actor: Actor) -> Response:
-    await registry.delete_camera(session, await registry.get_camera(session, camera_id), actor)
+async def delete_camera(
+    camera_id: uuid.UUID, state: State, session: Session, actor: Actor, scope: Scope
+) -> Response:
+    await registry.delete_camera(session, await registry.get_camera(session, camera_id, scope), actor)
     on_commit(session, lambda: asyncio.ensure_future(state.cameras.forget(camera_id)))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{camera_id}/health", response_model=CameraHealthPublic, **READ)
-async def camera_health(camera_id: uuid.UUID, state: State, session: Session) -> CameraHealthPublic:
+async def camera_health(
+    camera_id: uuid.UUID, state: State, session: Session, scope: Scope
+) -> CameraHealthPublic:
     """What the last sample found: state, problems, fps, bitrate, keyframe interval, picture measures."""
-    cam = await registry.get_camera(session, camera_id)
+    cam = await registry.get_camera(session, camera_id, scope)
     row = await state.camera_monitor.health_row(session, camera_id)
     source = state.cameras.sources.get(camera_id)
     # state, reason and problems from the one health row the monitor writes in one transaction
@@ -133,6 +147,7 @@ async def camera_health(camera_id: uuid.UUID, state: State, session: Session) ->
 async def camera_health_history(
     camera_id: uuid.UUID,
     session: Session,
+    scope: Scope,
     since: Annotated[datetime | None, Query(description="Default: 24 h ago")] = None,
     until: Annotated[datetime | None, Query()] = None,
 ) -> CameraHistory:
@@ -142,7 +157,7 @@ async def camera_health_history(
     keeping every sample whose state differs from the one before: a minute of black
     picture must not fall between two kept points.
     """
-    await registry.get_camera(session, camera_id)
+    await registry.get_camera(session, camera_id, scope)
     since, until = history_range(since, until)
     S = CameraSample
     columns = [S.at, S.state, *(getattr(S, m) for m in SAMPLE_MEASURES)]
@@ -161,12 +176,13 @@ async def snapshot(
     camera_id: uuid.UUID,
     state: State,
     session: Session,
+    scope: Scope,
     width: Annotated[int | None, Query(ge=64, le=3840, description="Scale down to this width")] = None,
 ) -> Response:
     """A JPEG of the camera's picture now: a keyframe of the running pull received within
     `camera_read_timeout_s` (a live pull's cached keyframe, or the next one). A camera that
     sends no picture is a 503 saying since when, never its last picture."""
-    cam = await registry.get_camera(session, camera_id)
+    cam = await registry.get_camera(session, camera_id, scope)
     source = state.cameras.source(cam)
     await release(session)  # the wait below may take seconds: it holds no pooled connection
     s = state.settings
@@ -188,9 +204,9 @@ async def snapshot(
 
 
 @router.get("/{camera_id}/thumbnail", response_class=Response, responses=JPEG, **READ)
-async def thumbnail(camera_id: uuid.UUID, state: State, session: Session) -> Response:
+async def thumbnail(camera_id: uuid.UUID, state: State, session: Session, scope: Scope) -> Response:
     """The thumbnail of the last health sample (320 px wide), for camera walls; costs no decode."""
-    await registry.get_camera(session, camera_id)
+    await registry.get_camera(session, camera_id, scope)
     w = state.camera_monitor.watched.get(camera_id)
     if w is None or w.thumbnail is None:
         raise NotFound("no thumbnail yet: the camera has not been sampled")
@@ -201,9 +217,9 @@ async def thumbnail(camera_id: uuid.UUID, state: State, session: Session) -> Res
     "/{camera_id}/reference", status_code=status.HTTP_202_ACCEPTED, response_model=dict[str, str], **WRITE
 )
 async def reset_reference(
-    camera_id: uuid.UUID, state: State, session: Session, actor: Actor
+    camera_id: uuid.UUID, state: State, session: Session, actor: Actor, scope: Scope
 ) -> dict[str, str]:
     """After re-aiming a camera: its next healthy sample becomes the scene it is compared with."""
-    cam = await registry.get_camera(session, camera_id)
+    cam = await registry.get_camera(session, camera_id, scope)
     await state.camera_monitor.reset_reference(session, cam, actor)
     return {"status": "the next healthy sample becomes the reference"}

@@ -21,6 +21,7 @@ from controller.fields import ImportReport, RowError, UnitBrief
 from controller.models import Camera, Unit
 from controller.principal import Principal
 from controller.repoint import require_password_when_moved, url_address
+from controller.scope import EVERYWHERE, UnitScope
 from controller.security import SecretBox
 from controller.units.service import subtree_filter, unit_from_body
 
@@ -100,9 +101,10 @@ def _new_camera(data: CameraCreate, unit: Unit, box: SecretBox) -> Camera:
 
 
 async def create_camera(
-    session: AsyncSession, box: SecretBox, data: CameraCreate, actor: Principal
+    session: AsyncSession, box: SecretBox, data: CameraCreate, actor: Principal, scope: UnitScope = EVERYWHERE
 ) -> Camera:
     unit = await unit_from_body(session, data.unit)
+    scope.check(unit.path, f"unit {unit.code}")
     cam = _new_camera(data, unit, box)
     await _check_unique(session, unit_id=unit.id, name=cam.name, url=cam.url, skip=None)
     session.add(cam)
@@ -112,17 +114,18 @@ async def create_camera(
     return cam
 
 
-async def get_camera(session: AsyncSession, camera_id: uuid.UUID) -> Camera:
+async def get_camera(session: AsyncSession, camera_id: uuid.UUID, scope: UnitScope = EVERYWHERE) -> Camera:
+    """The camera; one outside the caller's units is as unknown to them as a missing one."""
     cam = await session.get(Camera, camera_id)
-    if cam is None:
+    if cam is None or not scope.covers(cam.unit.path):
         raise NotFound(f"camera {camera_id} does not exist")
     return cam
 
 
 async def list_cameras(
-    session: AsyncSession, flt: CameraFilter, *, limit: int, offset: int
+    session: AsyncSession, flt: CameraFilter, *, limit: int, offset: int, scope: UnitScope = EVERYWHERE
 ) -> tuple[list[Camera], int]:
-    query = select(Camera).join(Unit, Camera.unit_id == Unit.id)
+    query = select(Camera).join(Unit, Camera.unit_id == Unit.id).where(scope.where(Unit.path))
     if flt.unit is not None:
         query = query.where(subtree_filter(flt.unit))
     if flt.state:
@@ -142,13 +145,19 @@ async def list_cameras(
 
 
 async def update_camera(
-    session: AsyncSession, box: SecretBox, cam: Camera, data: CameraUpdate, actor: Principal
+    session: AsyncSession,
+    box: SecretBox,
+    cam: Camera,
+    data: CameraUpdate,
+    actor: Principal,
+    scope: UnitScope = EVERYWHERE,
 ) -> Camera:
     changes = data.model_dump(exclude_unset=True)
     for key in ("name", "unit", "url", "enabled", "tls_insecure"):
         if key in changes and changes[key] is None:
             raise InvalidInput(f"{key} cannot be cleared", field=key)
     unit = await unit_from_body(session, changes["unit"]) if "unit" in changes else cam.unit
+    scope.check(unit.path, f"unit {unit.code}")
     url = split_url(changes["url"]) if "url" in changes else None
     await _check_unique(
         session,
@@ -198,7 +207,9 @@ async def delete_camera(session: AsyncSession, cam: Camera, actor: Principal) ->
     await session.delete(cam)
 
 
-async def _check_csv_against_db(session: AsyncSession, parsed: ParsedFile[CameraCreate]) -> dict[str, Unit]:
+async def _check_csv_against_db(
+    session: AsyncSession, parsed: ParsedFile[CameraCreate], scope: UnitScope = EVERYWHERE
+) -> dict[str, Unit]:
     codes = {r.data.unit for r in parsed.rows}
     units = {u.code: u for u in await session.scalars(select(Unit).where(Unit.code.in_(codes)))}
     urls = {split_url(r.data.url).url for r in parsed.rows}
@@ -220,6 +231,15 @@ async def _check_csv_against_db(session: AsyncSession, parsed: ParsedFile[Camera
         if d.unit not in units:
             problems.append(
                 RowError(line=row.line, field="unit", value=d.unit, reason="no unit with this code")
+            )
+        elif not scope.covers(units[d.unit].path):
+            problems.append(
+                RowError(
+                    line=row.line,
+                    field="unit",
+                    value=d.unit,
+                    reason="outside the units you are responsible for",
+                )
             )
         if (d.unit, d.name) in taken_names:
             problems.append(
@@ -248,11 +268,18 @@ async def _check_csv_against_db(session: AsyncSession, parsed: ParsedFile[Camera
 
 
 async def import_csv(
-    session: AsyncSession, box: SecretBox, raw: bytes, actor: Principal, *, valid_only: bool, max_rows: int
+    session: AsyncSession,
+    box: SecretBox,
+    raw: bytes,
+    actor: Principal,
+    *,
+    valid_only: bool,
+    max_rows: int,
+    scope: UnitScope = EVERYWHERE,
 ) -> ImportReport:
     """``name,unit,url[,username,password,site,description,enabled,onvif_url,tls_insecure]``; every bad row by line and field."""
     parsed = parse(decode(raw), CSV, max_rows)
-    units = await _check_csv_against_db(session, parsed)
+    units = await _check_csv_against_db(session, parsed, scope)
     parsed.reject_or_keep(valid_only)
     cams = [_new_camera(r.data, units[r.data.unit], box) for r in parsed.rows]
     session.add_all(cams)

@@ -25,7 +25,7 @@ from camera.errors import OfferRefused, RelayFull, StreamUnplayable
 from camera.ice import link_header
 from camera.playability import FIX
 from controller.api.authn import credential_of
-from controller.api.deps import Actor, AppState, Session, State, route
+from controller.api.deps import Actor, AppState, Scope, Session, State, route
 from controller.api.problems import problem
 from controller.cameras import registry
 from controller.db import release
@@ -79,7 +79,7 @@ async def preflight(request: Request, state: State) -> Response:
     **(WATCH | {"openapi_extra": WATCH["openapi_extra"] | {"requestBody": SDP_BODY}}),
 )
 async def watch_camera(
-    camera_id: uuid.UUID, request: Request, state: State, session: Session, actor: Actor
+    camera_id: uuid.UUID, request: Request, state: State, session: Session, actor: Actor, scope: Scope
 ) -> Response:
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/sdp":
         raise InvalidInput("the offer must be sent as application/sdp", field="content-type")
@@ -92,7 +92,7 @@ async def watch_camera(
         raise InvalidInput("the offer is not UTF-8 text", field="body") from None
     if not offer.startswith("v=0") or "m=video" not in offer or "\x00" in offer:
         raise InvalidInput("not an SDP offer with a video section", field="body")
-    cam = await registry.get_camera(session, camera_id)
+    cam = await registry.get_camera(session, camera_id, scope)  # outside the caller's units: 404
     if not cam.enabled:
         raise Conflict(f"camera {cam.name} is disabled")
     provisionable = cam.onvif_url is not None

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from controller import events
-from controller.api.deps import Actor, Offset, Session, State, route
+from controller.api.deps import Actor, Offset, Scope, Session, State, route
 from controller.fields import Page
 from controller.health import alarms, queries
 from controller.health.schemas import AckBody, AlarmPublic, HealthPublic
@@ -27,18 +27,21 @@ UnitQ = Annotated[str | None, Query(max_length=64, description="Unit id or code:
 @router.get("/health/endpoints", response_model=Page[HealthPublic], **READ)
 async def list_health(
     session: Session,
+    scope: Scope,
     unit: UnitQ = None,
     state: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 250,
     offset: Offset = 0,
 ) -> Page[HealthPublic]:
-    items, total = await queries.list_health(session, unit=unit, state=state, limit=limit, offset=offset)
+    items, total = await queries.list_health(
+        session, unit=unit, state=state, limit=limit, offset=offset, scope=scope
+    )
     return Page[HealthPublic](items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/endpoints/{endpoint_id}/health", response_model=HealthPublic, **READ)
-async def endpoint_health(endpoint_id: uuid.UUID, session: Session) -> HealthPublic:
-    return await queries.endpoint_health(session, endpoint_id)
+async def endpoint_health(endpoint_id: uuid.UUID, session: Session, scope: Scope) -> HealthPublic:
+    return await queries.endpoint_health(session, endpoint_id, scope)
 
 
 @router.get("/endpoints/{endpoint_id}/health/history", **READ)
@@ -46,28 +49,36 @@ async def health_history(
     endpoint_id: uuid.UUID,
     session: Session,
     state: State,
+    scope: Scope,
     since: Annotated[datetime | None, Query(description="Default: 24 h ago")] = None,
     until: Annotated[datetime | None, Query()] = None,
 ) -> dict[str, Any]:
     """Raw samples for ranges within the raw retention; hourly rollups beyond."""
     return await queries.endpoint_history(
-        session, endpoint_id, since, until, raw_retention_h=state.settings.health_raw_retention_h
+        session,
+        endpoint_id,
+        since,
+        until,
+        raw_retention_h=state.settings.health_raw_retention_h,
+        scope=scope,
     )
 
 
 @router.get("/health/summary", **READ)
-async def summary(session: Session, unit: UnitQ = None) -> dict[str, Any]:
+async def summary(session: Session, scope: Scope, unit: UnitQ = None) -> dict[str, Any]:
     """Counts by state for a unit and each unit below it (the IOC's tree view).
 
     ``counts``/``total`` are endpoints, ``cameras``/``cameras_total`` cameras, both over the
-    unit's whole subtree; a disabled camera counts in the state it was last seen in.
+    unit's whole subtree; a disabled camera counts in the state it was last seen in. Only the
+    caller's units are listed: the top of a district's tree is the district.
     """
-    return await queries.summary(session, unit)
+    return await queries.summary(session, unit, scope)
 
 
 @router.get("/alarms", response_model=Page[AlarmPublic], **READ)
 async def list_alarms(
     session: Session,
+    scope: Scope,
     status: Annotated[Literal["active", "cleared", "all"], Query()] = "active",
     severity: Annotated[str | None, Query(max_length=16)] = None,
     kind: Annotated[str | None, Query(max_length=32)] = None,
@@ -87,14 +98,16 @@ async def list_alarms(
         entity_id=entity_id,
         limit=limit,
         offset=offset,
+        scope=scope,
     )
     return Page[AlarmPublic](items=items, total=total, limit=limit, offset=offset)
 
 
 @router.post("/alarms/{alarm_id}/ack", response_model=AlarmPublic, **route(Role.admin, Role.technician))
 async def acknowledge(
-    alarm_id: uuid.UUID, body: AckBody, session: Session, state: State, actor: Actor
+    alarm_id: uuid.UUID, body: AckBody, session: Session, state: State, actor: Actor, scope: Scope
 ) -> AlarmPublic:
+    await queries.get_alarm(session, alarm_id, scope)  # outside the caller's units: as unknown as missing
     alarm = await alarms.acknowledge(session, state.signal, actor, alarm_id, body.comment)
     return AlarmPublic.model_validate(alarm, from_attributes=True)
 
@@ -103,6 +116,7 @@ async def acknowledge(
 async def event_stream(
     _slot: StreamSlot,
     state: State,
+    scope: Scope,
     last_event_id: Annotated[
         str | None, Header(alias="Last-Event-ID", max_length=20, pattern=r"^\d+$")
     ] = None,
@@ -111,7 +125,8 @@ async def event_stream(
 ) -> AsyncIterator[ServerSentEvent]:
     """Every state and alarm change from the outbox, in order; resumes with Last-Event-ID.
 
-    Without a resume point the stream starts with what happens next.
+    Without a resume point the stream starts with what happens next. Only the events of the
+    caller's units are sent; an event of no unit (a session's) only to a province-wide caller.
     """
     prefixes = tuple(t.strip() for t in types.split(",") if t.strip()) if types else ()
     cursor = int(last_event_id) if last_event_id else after
@@ -124,6 +139,8 @@ async def event_stream(
         for row in rows:
             cursor = row.id
             if prefixes and not row.type.startswith(prefixes):
+                continue
+            if not scope.covers(row.unit_path):
                 continue
             yield ServerSentEvent(
                 id=str(row.id),

@@ -29,9 +29,10 @@ from controller.models import (
     Unit,
     utcnow,
 )
+from controller.scope import EVERYWHERE, UnitScope
 from controller.units.service import get_unit, subtree_filter
 
-__all__ = ["endpoint_health", "endpoint_history", "list_alarms", "list_health", "summary"]
+__all__ = ["endpoint_health", "endpoint_history", "get_alarm", "list_alarms", "list_health", "summary"]
 
 
 def _health(row: EndpointHealth, ep: Endpoint, unit: Unit) -> HealthPublic:
@@ -59,10 +60,16 @@ def _with_endpoint() -> Any:
 
 
 async def list_health(
-    session: AsyncSession, *, unit: str | None, state: str | None, limit: int, offset: int
+    session: AsyncSession,
+    *,
+    unit: str | None,
+    state: str | None,
+    limit: int,
+    offset: int,
+    scope: UnitScope = EVERYWHERE,
 ) -> tuple[list[HealthPublic], int]:
     """One page of endpoint health, by unit code then name, and the total matching."""
-    query = _with_endpoint()
+    query = _with_endpoint().where(scope.where(Unit.path))
     if unit:
         query = query.where(subtree_filter(await get_unit(session, unit)))
     if state:
@@ -72,8 +79,12 @@ async def list_health(
     return [_health(*r) for r in rows], int(total or 0)
 
 
-async def endpoint_health(session: AsyncSession, endpoint_id: uuid.UUID) -> HealthPublic:
-    row = (await session.execute(_with_endpoint().where(Endpoint.id == endpoint_id))).first()
+async def endpoint_health(
+    session: AsyncSession, endpoint_id: uuid.UUID, scope: UnitScope = EVERYWHERE
+) -> HealthPublic:
+    """One endpoint's health; one outside the caller's units is as unknown as a missing one."""
+    query = _with_endpoint().where(Endpoint.id == endpoint_id, scope.where(Unit.path))
+    row = (await session.execute(query)).first()
     if row is None:
         raise NotFound(f"no health known for endpoint {endpoint_id}")
     return _health(*row)
@@ -86,10 +97,12 @@ async def endpoint_history(
     until: datetime | None,
     *,
     raw_retention_h: float,
+    scope: UnitScope = EVERYWHERE,
 ) -> dict[str, Any]:
     """Raw samples for ranges within the raw retention; hourly rollups beyond (the raw rows
-    are gone by then, see `retention`)."""
-    if await session.get(Endpoint, endpoint_id) is None:
+    are gone by then, see `retention`). An endpoint outside the caller's units: NotFound."""
+    ep = await session.get(Endpoint, endpoint_id)
+    if ep is None or not scope.covers(ep.unit.path):
         raise NotFound(f"endpoint {endpoint_id} does not exist")
     since, until = history.history_range(since, until)
     if since < utcnow() - timedelta(hours=raw_retention_h):
@@ -148,14 +161,23 @@ def _subtree_counts(units: list[Unit], rows: Iterable[Any]) -> dict[uuid.UUID, d
     return totals
 
 
-async def summary(session: AsyncSession, unit: str | None) -> dict[str, Any]:
+def _parent_path(path: str) -> str | None:
+    """The materialised path of the unit above the one at ``path`` (None for the top)."""
+    parts = path.strip("/").split("/")
+    return f"/{'/'.join(parts[:-1])}/" if len(parts) > 1 else None
+
+
+async def summary(session: AsyncSession, unit: str | None, scope: UnitScope = EVERYWHERE) -> dict[str, Any]:
     """Counts by state for a unit and each unit below it (the IOC's tree view).
 
     ``counts``/``total`` are endpoints, ``cameras``/``cameras_total`` cameras, both over the
     unit's whole subtree; a disabled camera counts in the state it was last seen in.
+
+    Only the units inside ``scope`` are listed, each counting what lies inside it: a district's
+    people get their district, with no parent, as the top of their tree.
     """
     root = await get_unit(session, unit) if unit else None
-    query = select(Unit)
+    query = select(Unit).where(scope.where(Unit.path))
     if root is not None:
         query = query.where(subtree_filter(root))
     units = list(await session.scalars(query))
@@ -176,7 +198,8 @@ async def summary(session: AsyncSession, unit: str | None) -> dict[str, Any]:
             "unit": u.code,
             "name": u.name,
             "level": u.level,
-            "parent": str(u.parent_id) if u.parent_id else None,
+            # a parent outside the scope is not shown: the unit is the top of the caller's tree
+            "parent": str(u.parent_id) if u.parent_id and scope.covers(_parent_path(u.path)) else None,
             "id": str(u.id),
             "counts": dict(endpoints.get(u.id, {})),
             "total": sum(endpoints.get(u.id, {}).values()),
@@ -199,9 +222,10 @@ async def list_alarms(
     entity_id: uuid.UUID | None,
     limit: int,
     offset: int,
+    scope: UnitScope = EVERYWHERE,
 ) -> tuple[list[AlarmPublic], int]:
     """One page of alarms, newest raised first, and the total matching."""
-    query = select(Alarm)
+    query = select(Alarm).where(scope.where(Alarm.unit_path))
     if entity_id is not None:
         query = query.where(Alarm.entity_id == entity_id)
     if status != "all":
@@ -220,3 +244,11 @@ async def list_alarms(
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.scalars(query.order_by(Alarm.raised_at.desc()).limit(limit).offset(offset))
     return [AlarmPublic.model_validate(a, from_attributes=True) for a in rows], int(total or 0)
+
+
+async def get_alarm(session: AsyncSession, alarm_id: uuid.UUID, scope: UnitScope = EVERYWHERE) -> Alarm:
+    """The alarm; one outside the caller's units is as unknown to them as a missing one."""
+    alarm = await session.get(Alarm, alarm_id)
+    if alarm is None or not scope.covers(alarm.unit_path):
+        raise NotFound(f"alarm {alarm_id} does not exist")
+    return alarm

@@ -259,6 +259,7 @@ class SessionManager:
                 "invited": len(rows),
                 "unavailable": unavailable,
             },
+            unit_path=row.unit_path,  # a district's hosts see their district's meetings start
         )
         return rows, endpoints
 
@@ -337,6 +338,7 @@ class SessionManager:
                 "session",
                 str(row.id),
                 {"title": row.title, "counts": detail.counts, "unconfirmed": unconfirmed},
+                unit_path=row.unit_path,
             )
         self.board.publish(session_id, "session", {"id": str(session_id), "status": "ended"})
         return detail

@@ -11,7 +11,7 @@ from controller.api.deps import Actor, Session, State, route
 from controller.errors import Conflict, InvalidInput
 from controller.roles import ALL_ROLES
 from controller.users import logins
-from controller.users.schemas import Me, TokenResponse
+from controller.users.schemas import Me, MyGrant, TokenResponse
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -87,4 +87,5 @@ async def sign_out_everywhere(session: Session, actor: Actor) -> Response:
 
 @router.get("/me", response_model=Me, **route(*ALL_ROLES))
 async def me(actor: Actor) -> Me:
-    return Me(name=actor.name, role=actor.role, kind=actor.kind, view=actor.view)
+    grants = [MyGrant(role=g.role, unit=g.unit_code) for g in actor.held]
+    return Me(name=actor.name, role=actor.role, kind=actor.kind, view=actor.view, grants=grants)

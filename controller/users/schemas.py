@@ -126,8 +126,14 @@ class TokenResponse(BaseModel):
     role: Role
 
 
+class MyGrant(BaseModel):
+    role: Role
+    unit: str | None = Field(description="The unit's code; none: the whole province")
+
+
 class Me(BaseModel):
     name: str
     role: Role
     kind: str
+    grants: list[MyGrant] = Field(default_factory=list, description="What the caller may do where")
     view: str | None = Field(default=None, description="The one view a wall display's key may open")

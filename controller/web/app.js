@@ -56,9 +56,11 @@ async function signOut() {
   endSession();
 }
 
-/** The routes this user may open: a wall display's key opens its one view only. */
+/** The routes this user may open: by any role they hold somewhere (the controller keeps each
+ * role to its units); a wall display's key opens its one view only. */
 function allowed(route) {
-  if (!ROUTES[route] || !ROUTES[route][1].includes(user.role)) return false;
+  const held = new Set((user.grants || []).map((g) => g.role).concat(user.role));
+  if (!ROUTES[route] || !ROUTES[route][1].some((r) => held.has(r))) return false;
   return !user.view || route === user.view;
 }
 
@@ -108,7 +110,8 @@ function renderBar() {
   bar.hidden = false;
   fill(document.getElementById("nav"), NAV.filter(allowed).map((r) =>
     h("a", { href: `#/${r}`, "data-route": r, class: location.hash.startsWith(`#/${r}`) ? "current" : "" }, t(`nav.${r}`))));
-  document.getElementById("who").textContent = `${user.name} · ${t(`role.${user.role}`)}`;
+  const where = (user.grants || []).map((g) => `${t(`role.${g.role}`)}${g.unit ? ` ${g.unit}` : ""}`);
+  document.getElementById("who").textContent = `${user.name} · ${where.join(", ") || t(`role.${user.role}`)}`;
   document.getElementById("logout").textContent = t("app.logout");
   document.getElementById("lang").value = language();
 }

@@ -96,7 +96,9 @@ def test_sign_out_ends_the_sign_in_on_the_controller(browser, province):
 
 def test_a_wall_display_signs_in_with_its_key_and_opens_only_its_view(browser, province):
     admin = province.api("admin")
-    made = admin.post("/api-keys", json={"name": "Tường IOC tầng 3", "role": "ioc_viewer", "view": "ioc"}).json()
+    made = admin.post(
+        "/api-keys", json={"name": "Tường IOC tầng 3", "role": "ioc_viewer", "view": "ioc"}
+    ).json()
     context = browser.new_context(viewport=LAPTOP, locale="vi-VN")
     page = context.new_page()
     page.goto(f"{province.url}/console/")
@@ -118,3 +120,54 @@ def test_a_wall_display_signs_in_with_its_key_and_opens_only_its_view(browser, p
     page.reload()
     page.wait_for_selector("#login")
     context.close()
+
+
+def test_a_district_technician_works_on_the_district(browser, province):
+    """Scoped grants in the console: the bar says where, the registry lists the unit's only."""
+    admin = province.api("admin")
+    unit = "DEMO-H01"  # the small demo's endpoints are all at the province office: give the district one
+    added = admin.post(
+        "/endpoints",
+        json={
+            "name": "Huyện 1 hội trường",
+            "unit": "DEMO-H01-X01",
+            "host": "127.0.0.1",
+            "port": 2999,
+            "username": "admin",
+            "password": "S3cret-9",
+            "profile": "cisco-roomos",
+        },
+    )
+    added.raise_for_status()
+    user = admin.post(
+        "/users",
+        json={
+            "username": "kt.don.vi",
+            "password": "Mat-khau-2026",
+            "grants": [{"role": "technician", "unit": unit}],
+        },
+    )
+    user.raise_for_status()
+    try:
+        _district_view(browser, province, admin, unit)
+    finally:  # the province is shared by the console tests: leave it as it was
+        admin.delete(f"/endpoints/{added.json()['id']}")
+        admin.delete(f"/users/{user.json()['id']}")
+
+
+def _district_view(browser, province, admin, unit: str) -> None:
+    page = browser.new_page(viewport=LAPTOP)
+    page.goto(f"{province.url}/console/")
+    page.fill("#username", "kt.don.vi")
+    page.fill("#password", "Mat-khau-2026")
+    page.click("#login button[type=submit]")
+    page.wait_for_selector("#bar:not([hidden])")
+    assert unit in page.inner_text("#who")
+    assert page.eval_on_selector_all("#nav a", "els => els.map(e => e.dataset.route)") == ["ioc", "tech"]
+    page.goto(f"{province.url}/console/#/tech")
+    page.wait_for_selector("#ep-table tbody tr")
+    shown = page.eval_on_selector_all("#ep-table tbody tr", "trs => trs.map(tr => tr.dataset.name)")
+    inside = admin.get("/endpoints", params={"unit": unit, "limit": 1000}).json()
+    everything = admin.get("/endpoints", params={"limit": 1}).json()["total"]
+    assert sorted(shown) == sorted(e["name"] for e in inside["items"]) and inside["total"] < everything
+    page.close()

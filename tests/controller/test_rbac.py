@@ -221,7 +221,13 @@ async def test_api_keys_authenticate_machines_and_can_be_revoked(controller):
     key, key_id = r.json()["key"], r.json()["id"]
     h = {"Authorization": f"Bearer {key}"}
     me = (await controller.client.get("/api/v1/auth/me", headers=h)).json()
-    assert me == {"name": "IOC bus", "role": "ioc_viewer", "kind": "api_key", "view": None}
+    assert me == {
+        "name": "IOC bus",
+        "role": "ioc_viewer",
+        "kind": "api_key",
+        "view": None,
+        "grants": [{"role": "ioc_viewer", "unit": None}],
+    }
     assert (await controller.client.post("/api/v1/endpoints", json={}, headers=h)).status_code == 403
     listed = (await controller.client.get("/api/v1/api-keys", headers=controller.auth(Role.admin))).json()
     assert "key" not in listed[0] and listed[0]["last_used_at"] is not None

@@ -177,7 +177,13 @@ async def test_a_wall_displays_key_is_read_only_and_bound_to_its_view(controller
     assert r.status_code == 201 and r.json()["view"] == "ioc"
     key, key_id = r.json()["key"], r.json()["id"]
     me = (await c.get("/api/v1/auth/me", headers=_bearer(key))).json()
-    assert me == {"name": "Tường IOC 1", "role": "ioc_viewer", "kind": "api_key", "view": "ioc"}
+    assert me == {
+        "name": "Tường IOC 1",
+        "role": "ioc_viewer",
+        "kind": "api_key",
+        "view": "ioc",
+        "grants": [{"role": "ioc_viewer", "unit": None}],
+    }
     assert (await c.get("/api/v1/health/summary", headers=_bearer(key))).status_code == 200
     assert (await c.post("/api/v1/endpoints", json={}, headers=_bearer(key))).status_code == 403
     r = await c.post(

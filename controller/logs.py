@@ -166,10 +166,11 @@ def configure(level: str = "INFO", fmt: Literal["kv", "json"] = "kv") -> None:
             },
             "root": {"level": level.upper(), "handlers": ["stderr"]},
             "loggers": {
-                # uvicorn's own handlers would print a second, unredacted copy
-                "uvicorn": {"handlers": [], "propagate": True},
-                "uvicorn.error": {"handlers": [], "propagate": True},
-                "uvicorn.access": {"handlers": [], "propagate": True},
+                # uvicorn's own handlers would print a second, unredacted copy; its levels
+                # follow ours (an earlier uvicorn.Config in this process may have set them)
+                "uvicorn": {"handlers": [], "propagate": True, "level": "NOTSET"},
+                "uvicorn.error": {"handlers": [], "propagate": True, "level": "NOTSET"},
+                "uvicorn.access": {"handlers": [], "propagate": True, "level": "NOTSET"},
                 # asyncssh logs every channel at INFO: a fleet's polls would drown the rest
                 "asyncssh": {"level": "WARNING"},
                 "aiortc": {"level": "WARNING"},

@@ -16,12 +16,12 @@ def controller_settings() -> dict:
     return dict(SAMPLING)
 
 
-async def wait_health(ctl, cam_id: str, predicate) -> dict:
+async def wait_health(ctl, cam_id: str, predicate, seconds: float = 30) -> dict:
     async def matched() -> dict | None:
         r = await ctl.client.get(f"/api/v1/cameras/{cam_id}/health", headers=ctl.auth(Role.ioc_viewer))
         return r.json() if predicate(r.json()) else None
 
-    return await until(matched, every=0.2, what="camera health matches")
+    return await until(matched, every=0.2, seconds=seconds, what="camera health matches")
 
 
 async def active_alarms(ctl) -> set[str]:
@@ -74,7 +74,9 @@ async def test_faults_are_detected_alarmed_and_cleared(controller):
         h = await wait_health(controller, cam_id, lambda h: h["state"] in ("offline", "stalled"))
         await until(lambda: alarmed(controller, {"camera_offline", "camera_stalled"}), what="offline alarm")
         await camera_control(cams.control_file, {"op": "fault", "camera": "1", "fault": "clear"})
-        await wait_health(controller, cam_id, lambda h: h["state"] == "online")
+        # after an outage the pull is retried with backoff growing to 30 s (camera.ingest), so a
+        # camera back on line may wait that long for its next attempt, then two good samples
+        await wait_health(controller, cam_id, lambda h: h["state"] == "online", seconds=75)
         await until(lambda: alarmed(controller, set()), what="no active camera alarm")
 
 

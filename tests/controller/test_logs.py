@@ -114,6 +114,8 @@ def test_configure_routes_uvicorn_and_ours_through_one_redacting_handler(capsys)
         for n in ("uvicorn", "uvicorn.error", "uvicorn.access", "asyncssh")
     }
     try:
+        # a uvicorn.Config made earlier in the process (a test's receiver) leaves its level behind
+        logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
         logs.configure("INFO", "kv")
         logging.getLogger("uvicorn.error").info("Started server process with %s", "Bearer tok-123")
         logging.getLogger("diemcau.x").debug("not shown at INFO")

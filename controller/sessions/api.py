@@ -85,14 +85,14 @@ async def list_scopes(session: Session) -> list[ScopePublic]:
 
 
 @router.post("/scopes", response_model=ScopePublic, status_code=status.HTTP_201_CREATED, **RUN)
-async def create_scope(data: ScopeCreate, session: Session, actor: Actor) -> ScopePublic:
+async def create_scope(data: ScopeCreate, session: Session, actor: Actor, scope: Scope) -> ScopePublic:
     """Unknown units or endpoints are refused now, not when the meeting starts."""
-    return await saved_scopes.create_scope(session, actor, data)
+    return await saved_scopes.create_scope(session, actor, data, scope)
 
 
 @router.delete("/scopes/{scope_id}", status_code=status.HTTP_204_NO_CONTENT, **RUN)
-async def delete_scope(scope_id: uuid.UUID, session: Session, actor: Actor) -> Response:
-    await saved_scopes.delete_scope(session, actor, scope_id)
+async def delete_scope(scope_id: uuid.UUID, session: Session, actor: Actor, scope: Scope) -> Response:
+    await saved_scopes.delete_scope(session, actor, scope_id, scope)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -581,6 +581,8 @@ class Sink(Timestamped, Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     cursor: Mapped[int] = mapped_column(BigInteger, default=0)
     created_by: Mapped[str] = mapped_column(String(128))
+    # the subtree whose events it receives (a district's own operations room); None: all
+    unit_path: Mapped[str | None] = mapped_column(String(2000))
 
 
 class Delivery(Base):

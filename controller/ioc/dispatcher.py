@@ -36,6 +36,7 @@ from controller.events import OutboxSignal
 from controller.ioc.kinds import Sender, SenderContext
 from controller.ioc.senders import KINDS
 from controller.models import Delivery, OutboxEvent, Sink, utcnow
+from controller.scope import EVERYWHERE, UnitScope
 from controller.security import SecretBox
 from controller.settings import Settings
 from controller.tasks import Row, Supervisor
@@ -130,7 +131,7 @@ class SinkDispatcher:
                 waiters.append(asyncio.ensure_future(self.signal.wait(IDLE_S)))
             wake.clear()
             try:
-                await self.enqueue(sink.id, sink.event_types)
+                await self.enqueue(sink.id, sink.event_types, sink.unit_path)
                 next_due = await self.deliver(sink.id, sender)
             except Exception as exc:  # noqa: BLE001 - a bad pass must not end delivery
                 log.error("sink %s: delivery pass failed: %s", sink.name, type(exc).__name__)
@@ -140,15 +141,22 @@ class SinkDispatcher:
             for w in waiters:
                 w.cancel()
 
-    async def enqueue(self, sink_id: uuid.UUID, event_types: list[str]) -> int:
-        """Outbox rows after the cursor become deliveries; the cursor moves in the same transaction."""
+    async def enqueue(self, sink_id: uuid.UUID, event_types: list[str], unit_path: str | None = None) -> int:
+        """Outbox rows after the cursor become deliveries; the cursor moves in the same transaction.
+        A sink of one subtree (``unit_path``) gets that subtree's events only."""
         async with self.db.transaction() as session:
             sink = await session.get(Sink, sink_id, with_for_update=True)
             if sink is None:
                 return 0
             rows = (
                 await session.execute(
-                    select(OutboxEvent.id, OutboxEvent.type, OutboxEvent.entity_type, OutboxEvent.entity_id)
+                    select(
+                        OutboxEvent.id,
+                        OutboxEvent.type,
+                        OutboxEvent.entity_type,
+                        OutboxEvent.entity_id,
+                        OutboxEvent.unit_path,
+                    )
                     .where(OutboxEvent.id > sink.cursor)
                     .order_by(OutboxEvent.id)
                     .limit(ENQUEUE_BATCH)
@@ -157,7 +165,10 @@ class SinkDispatcher:
             if not rows:
                 return 0
             now = utcnow()
-            wanted = [r for r in rows if not event_types or r.type in event_types]
+            scope = UnitScope(frozenset({unit_path})) if unit_path else EVERYWHERE
+            wanted = [
+                r for r in rows if (not event_types or r.type in event_types) and scope.covers(r.unit_path)
+            ]
             if wanted:
                 await session.execute(
                     Delivery.__table__.insert(),

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
-from controller.fields import Name, Strict, no_control
+from controller.fields import Name, Strict, UnitRef, no_control
 
 EventType = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z_]+(\.[a-z_]+)*$")]
 SinkUrl = Annotated[str, StringConstraints(min_length=8, max_length=1000), AfterValidator(no_control)]
@@ -28,6 +28,9 @@ class SinkCreateBase(Strict):
         default_factory=list, description="e.g. endpoint.state, alarm.raised; empty: all"
     )
     enabled: bool = True
+    unit: UnitRef | None = Field(
+        default=None, description="Only this unit's subtree's events (a district's room); none: all"
+    )
     from_start: bool = Field(
         default=False, description="Deliver the outbox from its oldest event, not from now"
     )
@@ -43,6 +46,7 @@ class SinkUpdate(Strict):
 class SinkPublic(BaseModel):
     id: uuid.UUID
     name: str
+    unit: str | None = Field(default=None, description="The subtree whose events it receives; none: all")
     kind: str
     url: str
     event_types: list[str]

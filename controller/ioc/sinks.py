@@ -16,9 +16,10 @@ from controller.errors import Conflict, InvalidInput, NotFound
 from controller.fields import Page
 from controller.ioc.schemas import DeliveryPublic, SinkCreated, SinkPublic, SinkUpdate
 from controller.ioc.senders import KINDS, SinkCreate
-from controller.models import Delivery, OutboxEvent, Sink, utcnow
+from controller.models import Delivery, OutboxEvent, Sink, Unit, utcnow
 from controller.principal import Principal
 from controller.security import SecretBox
+from controller.units.service import unit_from_body
 
 __all__ = [
     "check_url",
@@ -64,9 +65,13 @@ async def public(session: AsyncSession, sink: Sink) -> SinkPublic:
     rows = await session.execute(
         select(Delivery.status, func.count()).where(Delivery.sink_id == sink.id).group_by(Delivery.status)
     )
+    unit = (
+        await session.scalar(select(Unit.code).where(Unit.path == sink.unit_path)) if sink.unit_path else None
+    )
     return SinkPublic(
         id=sink.id,
         name=sink.name,
+        unit=unit,
         kind=sink.kind,
         url=sink.url,
         event_types=sink.event_types,
@@ -102,6 +107,7 @@ async def create_sink(
     if await session.scalar(select(Sink.id).where(Sink.name == data.name)):
         raise Conflict(f"a sink named {data.name!r} exists", field="name")
     secret, shown = KINDS[data.kind].secret(data)
+    unit = await unit_from_body(session, data.unit) if data.unit else None
     cursor = 0 if data.from_start else (await session.scalar(select(func.max(OutboxEvent.id))) or 0)
     sink = Sink(
         name=data.name,
@@ -112,10 +118,18 @@ async def create_sink(
         enabled=data.enabled,
         cursor=cursor,
         created_by=actor.label,
+        unit_path=unit.path if unit else None,
     )
     session.add(sink)
     await session.flush()
-    audit.record(session, actor, "sink.create", "sink", str(sink.id), {"name": sink.name, "url": sink.url})
+    audit.record(
+        session,
+        actor,
+        "sink.create",
+        "sink",
+        str(sink.id),
+        {"name": sink.name, "url": sink.url, "unit": unit.code if unit else None},
+    )
     return SinkCreated(**(await public(session, sink)).model_dump(), secret=shown)
 
 

@@ -3,6 +3,8 @@ outside them refused, and what lies outside is as unknown to them as what does n
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 
 from controller.roles import Role
@@ -247,3 +249,35 @@ async def test_the_provinces_own_things_need_a_province_wide_grant(controller):
     spec = controller.app.openapi()
     assert spec["paths"]["/api/v1/users"]["get"]["x-province"] is True
     assert "x-province" not in spec["paths"]["/api/v1/endpoints"]["get"]
+
+
+async def test_a_districts_sink_receives_the_districts_events_only(controller):
+    """The IOC of one district gets its own events, as a district's people get theirs."""
+    from sqlalchemy import select
+
+    from controller.events import emit
+    from controller.models import Delivery, OutboxEvent, Unit
+
+    c, admin = controller.client, controller.auth(Role.admin)
+    r = await c.post(
+        "/api/v1/sinks",
+        json={"name": "IOC huyện 2", "url": "http://127.0.0.1:9/hook", "unit": "DEMO-H02"},
+        headers=admin,
+    )
+    assert r.status_code == 201, r.text
+    sink = r.json()
+    assert sink["unit"] == "DEMO-H02"
+    state = controller.state
+    async with state.db.transaction() as session:
+        paths = {u.code: u.path for u in await session.scalars(select(Unit))}
+        for name, unit in (("in", "DEMO-H02-X01"), ("out", "DEMO-H01-X01"), ("none", None)):
+            emit(session, None, "camera.state", "camera", name, {"name": name}, unit_path=paths.get(unit))
+    # (the dispatcher's own loop may have queued them already: either way, once)
+    await state.sinks.enqueue(uuid.UUID(sink["id"]), [], paths["DEMO-H02"])
+    async with state.db.transaction() as session:
+        rows = (
+            await session.execute(
+                select(OutboxEvent.entity_id).join(Delivery, Delivery.event_id == OutboxEvent.id)
+            )
+        ).all()
+    assert [r[0] for r in rows] == ["in"]

@@ -12,7 +12,7 @@ import csv
 import io
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -92,15 +92,34 @@ def _header(reader: Iterator[list[str]], spec: CsvSpec[M]) -> list[str]:
     unknown = [c for c in columns if c not in spec.required + spec.optional]
     dupes = sorted({c for c in columns if columns.count(c) > 1})
     header_errors = (
-        [RowError(line=1, field=c, reason="required column is missing") for c in missing]
-        + [RowError(line=1, field=c or None, reason="unknown column", value=c) for c in unknown]
-        + [RowError(line=1, field=c, reason="column appears more than once") for c in dupes]
+        [
+            RowError(line=1, field=c, reason="required column is missing", code="column.missing")
+            for c in missing
+        ]
+        + [
+            RowError(line=1, field=c or None, reason="unknown column", value=c, code="column.unknown")
+            for c in unknown
+        ]
+        + [
+            RowError(line=1, field=c, reason="column appears more than once", code="column.repeated")
+            for c in dupes
+        ]
     )
     if header_errors:
         raise ImportRejected(
             "the header line is not valid", errors=[e.model_dump() for e in header_errors], rows=0
         )
     return columns
+
+
+def _params(ctx: dict[str, Any] | None) -> dict[str, str | int | float]:
+    """A validation error's details that a console can word (limits, expected values)."""
+    out: dict[str, str | int | float] = {}
+    for key, value in (ctx or {}).items():
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            continue
+        out[key] = value
+    return out
 
 
 def parse(text: str, spec: CsvSpec[M], max_rows: int) -> ParsedFile[M]:
@@ -119,7 +138,15 @@ def parse(text: str, spec: CsvSpec[M], max_rows: int) -> ParsedFile[M]:
         except StopIteration:
             break
         except csv.Error as exc:
-            out.errors.append(RowError(line=start, field=None, reason=f"cannot parse CSV: {exc}"))
+            out.errors.append(
+                RowError(
+                    line=start,
+                    field=None,
+                    reason=f"cannot parse CSV: {exc}",
+                    code="csv.unreadable",
+                    params={"detail": str(exc)},
+                )
+            )
             break
         line = reader.line_num
         if not values or all(not v.strip() for v in values):
@@ -130,7 +157,11 @@ def parse(text: str, spec: CsvSpec[M], max_rows: int) -> ParsedFile[M]:
         if len(values) != len(columns):
             out.errors.append(
                 RowError(
-                    line=start, field=None, reason=f"expected {len(columns)} fields, found {len(values)}"
+                    line=start,
+                    field=None,
+                    reason=f"expected {len(columns)} fields, found {len(values)}",
+                    code="row.field_count",
+                    params={"expected": len(columns), "found": len(values)},
                 )
             )
             continue
@@ -147,6 +178,8 @@ def parse(text: str, spec: CsvSpec[M], max_rows: int) -> ParsedFile[M]:
                         field=col,
                         reason=err["msg"],
                         value=shown(spec, col, record.get(col or "")),
+                        code=f"value.{err['type']}",
+                        params=_params(err.get("ctx")),
                     )
                 )
             continue
@@ -162,7 +195,12 @@ def parse(text: str, spec: CsvSpec[M], max_rows: int) -> ParsedFile[M]:
             u, first = clash
             out.errors.append(
                 RowError(
-                    line=start, field=u.field, value=u.shown(data), reason=f"same {u.what} as line {first}"
+                    line=start,
+                    field=u.field,
+                    value=u.shown(data),
+                    reason=f"same {u.what} as line {first}",
+                    code="row.repeated",
+                    params={"line": first},
                 )
             )
             continue

@@ -24,6 +24,7 @@ from pydantic import (
     Field,
     StringConstraints,
 )
+from pydantic_core import PydanticCustomError
 
 from controller.netpolicy import allowed_host
 
@@ -50,9 +51,11 @@ def _hidden(value: str, allowed: str = "") -> str | None:
 
 def _refuse_hidden(value: str, allowed: str) -> str:
     if (c := _hidden(value, allowed)) is not None:
-        raise ValueError(
+        raise PydanticCustomError(
+            "text_hidden",
             "must not contain control characters or invisible formatting: newlines, tabs, line"
-            f" separators, bidi overrides (found U+{ord(c):04X} {unicodedata.name(c, unicodedata.category(c))})"
+            " separators, bidi overrides (found {char})",
+            {"char": f"U+{ord(c):04X} {unicodedata.name(c, unicodedata.category(c))}"},
         )
     return value
 
@@ -82,23 +85,29 @@ def _host(value: str) -> str:
     else:
         zone = getattr(address, "scope_id", None)
         if zone is not None and not ZONE_ID.fullmatch(zone):
-            raise ValueError("an IPv6 zone id (after %) must be an interface name such as eth0")
+            raise PydanticCustomError(
+                "host_zone_invalid", "an IPv6 zone id (after %) must be an interface name such as eth0"
+            )
         return str(address)
     if _HOSTNAME.fullmatch(value) and not value.replace(".", "").isdigit():
         return value.lower().rstrip(".")
-    raise ValueError("must be an IPv4/IPv6 address or a DNS host name")
+    raise PydanticCustomError("host_invalid", "must be an IPv4/IPv6 address or a DNS host name")
 
 
 def _host_key(value: str) -> str:
     parts = value.strip().split()
     if len(parts) < 2 or parts[0] not in _KEY_TYPES:
-        raise ValueError(f"must be an OpenSSH public key line ({', '.join(_KEY_TYPES)} <base64>)")
+        raise PydanticCustomError(
+            "host_key_format",
+            "must be an OpenSSH public key line ({types} <base64>)",
+            {"types": ", ".join(_KEY_TYPES)},
+        )
     try:
         blob = base64.b64decode(parts[1], validate=True)
     except (binascii.Error, ValueError):
-        raise ValueError("the key's base64 part is not valid base64") from None
+        raise PydanticCustomError("host_key_base64", "the key's base64 part is not valid base64") from None
     if parts[0].encode() not in blob[:40]:
-        raise ValueError("the key's type does not match its base64 body")
+        raise PydanticCustomError("host_key_type", "the key's type does not match its base64 body")
     return f"{parts[0]} {parts[1]}"
 
 
@@ -108,7 +117,7 @@ def _sip_uri(value: str) -> str:
         return value
     if re.fullmatch(r"\+?\d{2,20}", value):  # H.323 E.164 alias
         return value
-    raise ValueError("must be a SIP URI (sip:user@domain) or an E.164 number")
+    raise PydanticCustomError("sip_uri_invalid", "must be a SIP URI (sip:user@domain) or an E.164 number")
 
 
 Name = Annotated[
@@ -161,8 +170,12 @@ class Page(BaseModel, Generic[T]):
 class RowError(BaseModel):
     line: int = Field(description="Line number in the file (the header is line 1)")
     field: str | None
-    reason: str
+    reason: str = Field(description="In English; a console words `code` with `params` instead")
     value: str | None = Field(default=None, description="The offending value (never for secrets)")
+    code: str = Field(
+        default="invalid", description="Stable: what is wrong (e.g. unit.unknown, value.string_too_long)"
+    )
+    params: dict[str, str | int | float] = Field(default_factory=dict, description="The code's details")
 
 
 class ImportReport(BaseModel):

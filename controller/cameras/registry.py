@@ -230,7 +230,13 @@ async def _check_csv_against_db(
         d, problems = row.data, []
         if d.unit not in units:
             problems.append(
-                RowError(line=row.line, field="unit", value=d.unit, reason="no unit with this code")
+                RowError(
+                    line=row.line,
+                    field="unit",
+                    value=d.unit,
+                    reason="no unit with this code",
+                    code="unit.unknown",
+                )
             )
         elif not scope.covers(units[d.unit].path):
             problems.append(
@@ -239,6 +245,7 @@ async def _check_csv_against_db(
                     field="unit",
                     value=d.unit,
                     reason="outside the units you are responsible for",
+                    code="unit.outside_scope",
                 )
             )
         if (d.unit, d.name) in taken_names:
@@ -248,6 +255,7 @@ async def _check_csv_against_db(
                     field="name",
                     value=d.name,
                     reason="a camera with this name exists in the unit",
+                    code="camera.name_taken",
                 )
             )
         if split_url(d.url).url in taken_urls:
@@ -257,6 +265,7 @@ async def _check_csv_against_db(
                     field="url",
                     value=split_url(d.url).url,
                     reason="a camera with this URL is registered",
+                    code="camera.url_taken",
                 )
             )
         if problems:

@@ -68,7 +68,13 @@ async def check_against_db(
         problems = []
         if d.unit not in units:
             problems.append(
-                RowError(line=row.line, field="unit", value=d.unit, reason="no unit with this code")
+                RowError(
+                    line=row.line,
+                    field="unit",
+                    value=d.unit,
+                    reason="no unit with this code",
+                    code="unit.unknown",
+                )
             )
         elif not scope.covers(units[d.unit].path):
             problems.append(
@@ -77,6 +83,7 @@ async def check_against_db(
                     field="unit",
                     value=d.unit,
                     reason="outside the units you are responsible for",
+                    code="unit.outside_scope",
                 )
             )
         if d.profile not in known_profiles:
@@ -86,6 +93,8 @@ async def check_against_db(
                     field="profile",
                     value=d.profile,
                     reason=f"unknown profile; known: {', '.join(sorted(known_profiles))}",
+                    code="profile.unknown",
+                    params={"known": ", ".join(sorted(known_profiles))},
                 )
             )
         if (d.unit, d.name) in taken_names:
@@ -95,6 +104,7 @@ async def check_against_db(
                     field="name",
                     value=d.name,
                     reason="an endpoint with this name already exists in the unit",
+                    code="endpoint.name_taken",
                 )
             )
         if (d.host, d.port) in taken_addrs:
@@ -104,12 +114,18 @@ async def check_against_db(
                     field="host",
                     value=f"{d.host}:{d.port}",
                     reason="an endpoint at this host and port is already registered",
+                    code="endpoint.address_taken",
                 )
             )
         if not problems and (unit := units.get(d.unit)) is not None:
             problems = [
                 RowError(
-                    line=row.line, field="name", value=d.name, reason=f"the province standard's {problem}"
+                    line=row.line,
+                    field="name",
+                    value=d.name,
+                    reason=f"the province standard's {problem}",
+                    code="standard.limit",
+                    params={"problem": problem},
                 )
                 for problem in device_problems(
                     resolver, unit, facts(d.name, unit, d.sip_uri, d.host), profiles.get(d.profile)

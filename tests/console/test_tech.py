@@ -247,13 +247,18 @@ def test_csv_import_lists_bad_rows_then_imports_valid_only(browser, province):
             "#import-errors tbody tr", "trs => trs.map(tr => [Number(tr.dataset.line), tr.dataset.field])"
         )
         assert bad == [[3, "host"], [4, "unit"]]
-        reasons = page.eval_on_selector_all(
-            "#import-errors tbody tr td:last-child", "tds => tds.map(td => td.textContent)"
+        shown = page.eval_on_selector_all(
+            "#import-errors tbody tr td:last-child", "tds => tds.map(td => [td.dataset.code, td.textContent])"
         )
-        # The same report the API gives for the same file, reason for reason.
+        # The same report the API gives for the same file, code for code, in Vietnamese words.
         r = api.post("/endpoints/import", files={"file": ("kiem-ke.csv", data, "text/csv")})
         assert r.status_code == 422
-        assert reasons == [e["reason"] for e in r.json()["errors"]]
+        assert [code for code, _ in shown] == [e["code"] for e in r.json()["errors"]]
+        assert [text for _, text in shown] == [
+            "Phải là địa chỉ IPv4/IPv6 hoặc tên miền",
+            "Không có đơn vị mã này",
+        ]
+        assert not {text for _, text in shown} & {e["reason"] for e in r.json()["errors"]}  # no English
         assert by_name(api, good) is None  # all or nothing: nothing imported
         screenshot(page, "tech-import-errors")
 

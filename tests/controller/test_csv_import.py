@@ -154,3 +154,40 @@ async def test_host_keys_in_csv_are_pinned(controller):
     r = await controller.client.get("/api/v1/endpoints", headers=controller.auth(Role.admin))
     (ep,) = r.json()["items"]
     assert ep["host_key"] == " ".join(key.split()[:2]) and ep["host_key_source"] == "registered"
+
+
+async def test_every_row_error_carries_a_stable_code_and_its_params(controller):
+    """A console words each problem in its own language from ``code`` and ``params``."""
+    csv = (
+        "name,unit,host,port,username,password,profile,extra\n"
+        "a,DEMO-H01-X01,127.0.0.1,2001,admin,pw-123456,cisco-roomos,x\n"
+    )
+    r = await controller.client.post(
+        "/api/v1/endpoints/import",
+        files={"file": ("f.csv", csv.encode(), "text/csv")},
+        headers=controller.auth(Role.admin),
+    )
+    assert [(e["code"], e["field"]) for e in r.json()["errors"]] == [("column.unknown", "extra")]
+    csv = (
+        "name,unit,host,port,username,password,profile\n"
+        "a,NOPE,127.0.0.1,2001,admin,pw-123456,cisco-roomos\n"
+        "b,DEMO-H01-X01,not a host,2002,admin,pw-123456,cisco-roomos\n"
+        "c,DEMO-H01-X01,127.0.0.1,70000,admin,pw-123456,cisco-roomos\n"
+        "d,DEMO-H01-X01,127.0.0.1,2004,admin,pw-123456,nope\n"
+        "e,DEMO-H01-X01,127.0.0.1,2005,admin,pw-123456\n"
+        "a,DEMO-H01-X02,127.0.0.1,2001,admin,pw-123456,cisco-roomos\n"
+    )
+    r = await controller.client.post(
+        "/api/v1/endpoints/import",
+        files={"file": ("f.csv", csv.encode(), "text/csv")},
+        headers=controller.auth(Role.admin),
+    )
+    got = [(e["line"], e["code"], e["params"]) for e in r.json()["errors"]]
+    assert got == [
+        (2, "unit.unknown", {}),
+        (3, "value.host_invalid", {}),
+        (4, "value.less_than_equal", {"le": 65535}),
+        (5, "profile.unknown", {"known": "cisco-roomos, poly-group"}),
+        (6, "row.field_count", {"expected": 7, "found": 6}),
+        (7, "row.repeated", {"line": 2}),
+    ]

@@ -1,10 +1,11 @@
 /**
  * The "Nhập CSV" tab: upload an inventory file to `POST endpoints/import` and
  * show the report, every bad row with its line, field, value and the API's
- * reason exactly as sent. All-or-nothing unless "only the valid rows" is ticked.
+ * reason in the console's language (lib/row-errors.js words each code). All-or-nothing unless "only the valid rows" is ticked.
  */
 import { h, fill, download } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
+import { rowErrorText } from "../lib/row-errors.js";
 
 /** The importer's columns (controller/fleet/csv_import.py SPEC): required first. */
 export const CSV_REQUIRED = ["name", "unit", "host", "port", "username", "password", "profile"];
@@ -84,7 +85,7 @@ export function importTab(ctx, shared) {
           h("td", { class: "num" }, e.line),
           h("td", {}, e.field ? h("code", {}, e.field) : "—"),
           h("td", { class: "value" }, e.value ?? ""),
-          h("td", {}, e.reason)))))) : null);
+          h("td", { "data-code": e.code ?? "" }, rowErrorText(e))))))) : null);
   }
 
   const el = h("div", { class: "tech-import" },

@@ -112,7 +112,7 @@ def _header(reader: Iterator[list[str]], spec: CsvSpec[M]) -> list[str]:
     return columns
 
 
-def _params(ctx: dict[str, Any] | None) -> dict[str, str | int | float]:
+def scalar_params(ctx: dict[str, Any] | None) -> dict[str, str | int | float]:
     """A validation error's details that a console can word (limits, expected values)."""
     out: dict[str, str | int | float] = {}
     for key, value in (ctx or {}).items():
@@ -179,7 +179,7 @@ def parse(text: str, spec: CsvSpec[M], max_rows: int) -> ParsedFile[M]:
                         reason=err["msg"],
                         value=shown(spec, col, record.get(col or "")),
                         code=f"value.{err['type']}",
-                        params=_params(err.get("ctx")),
+                        params=scalar_params(err.get("ctx")),
                     )
                 )
             continue

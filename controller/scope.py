@@ -75,7 +75,9 @@ class UnitScope:
     def check(self, unit_path: str | None, what: str) -> None:
         """Forbidden unless ``unit_path`` is inside: a write outside the caller's units."""
         if not self.covers(unit_path):
-            raise Forbidden(f"{what} is outside the units you are responsible for")
+            raise Forbidden(
+                f"{what} is outside the units you are responsible for", code="unit.outside_scope", what=what
+            )
 
 
 EVERYWHERE = UnitScope(None)

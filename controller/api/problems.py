@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from controller.csv_rows import scalar_params
 from controller.errors import DomainError
 from controller.logs import REQUEST_ID
 
@@ -47,6 +48,7 @@ def problem(
     }
     if instance:
         body["instance"] = instance
+    body["code"] = slug  # a domain error may name a finer one in ``extra`` (unit.outside_scope)
     body.update(extra)
     # the id of this request in the server's log lines (controller.api.request_ids)
     if (request_id := REQUEST_ID.get()) is not None:
@@ -56,10 +58,19 @@ def problem(
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Each complaint with where, an English reason, and a stable ``code`` with its
+    ``params`` (the same codes as a spreadsheet's row errors) for a console to word."""
     out = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ())]
-        out.append({"location": ".".join(loc), "reason": err.get("msg", "invalid")})
+        out.append(
+            {
+                "location": ".".join(loc),
+                "reason": err.get("msg", "invalid"),
+                "code": f"value.{err.get('type', 'invalid')}",
+                "params": scalar_params(err.get("ctx")),
+            }
+        )
     return out
 
 

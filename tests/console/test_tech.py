@@ -189,7 +189,8 @@ def test_register_shows_field_errors_then_creates(browser, province):
         page.click("#reg-submit")
 
         host_error = page.locator(".field[data-field=host] .field-error")
-        expect(host_error).to_have_text(re.compile("IPv4/IPv6 address or a DNS host name"), timeout=LIMIT)
+        # the complaint in the console's language (the API sends a code; its English reason is not shown)
+        expect(host_error).to_have_text("Phải là địa chỉ IPv4/IPv6 hoặc tên miền", timeout=LIMIT)
         expect(page.locator(".field[data-field=host]")).to_have_class(re.compile("invalid"))
         assert page.locator(".field[data-field=name] .field-error").inner_text() == ""
         assert page.input_value("#reg-name") == name  # what was typed is kept
@@ -373,7 +374,7 @@ def test_firmware_compliance_validation_and_a_campaign(browser, province):
         page.fill("#fw-canary", "0")
         page.click("#fw-start")
         expect(page.locator(".field[data-field=canary] .field-error")).to_contain_text(
-            "greater than or equal to 1", timeout=LIMIT
+            "Phải từ 1 trở lên", timeout=LIMIT
         )
         page.fill("#fw-canary", "1")
         page.fill("#fw-window", "25:00-26:00")

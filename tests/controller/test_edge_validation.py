@@ -10,6 +10,8 @@ whole, so a trailing newline cannot ride on a ``$``.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from controller.errors import InvalidInput
@@ -194,3 +196,29 @@ def test_camera_standard_values_are_matched_whole(key, value):
         check_camera_value(key, value)
     assert caught.value.extra == {"field": "value"}
     check_camera_value(key, value.rstrip("\n"))
+
+
+async def test_problems_carry_stable_codes_beside_the_english_text(controller):
+    """RFC 9457 extension members a console words in its own language: ``code`` on every
+    problem, ``code`` and ``params`` on each field complaint."""
+    c, h = controller.client, controller.auth(Role.admin)
+    r = await c.post(
+        "/api/v1/endpoints",
+        json={
+            "name": "x",
+            "unit": "DEMO-H01",
+            "host": "not a host",
+            "port": 0,
+            "username": "a",
+            "password": "pw",
+            "profile": "cisco-roomos",
+        },
+        headers=h,
+    )
+    problem = r.json()
+    assert problem["code"] == "invalid-input"
+    got = {e["location"]: (e["code"], e["params"]) for e in problem["errors"]}
+    assert got["body.host"] == ("value.host_invalid", {})
+    assert got["body.port"] == ("value.greater_than_equal", {"ge": 1})
+    r = await c.get(f"/api/v1/endpoints/{uuid.uuid4()}", headers=h)
+    assert r.json()["code"] == "not-found"

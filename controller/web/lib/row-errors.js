@@ -71,8 +71,10 @@ register({
   },
 });
 
-/** A row error in words: its code's, filled with its params; else the controller's reason. */
+/** A row error or a form field's complaint in words: its code's, filled with its params;
+ * else the controller's English reason. */
 export function rowErrorText(error) {
+  if (!error?.code) return error?.reason ?? "";
   const key = `row.${error.code}`;
   const text = t(key, error.params || {});
   return text === key ? error.reason : text;

@@ -3,6 +3,7 @@ import { h, fill, when, badge } from "../lib/dom.js";
 import { t, stateName, language } from "../lib/i18n.js";
 import { ApiError } from "../lib/api.js";
 import { fold } from "../lib/format.js";
+import { rowErrorText } from "../lib/row-errors.js";
 import "./host-i18n.js";
 
 /** Participant states that hold a bridge port (controller/sessions/store.py HOLDING). */
@@ -36,7 +37,7 @@ export function problemFields(err) {
   const out = new Map();
   if (!(err instanceof ApiError)) return out;
   const top = (loc) => loc.replace(/^body\.?/, "").split(/[.[]/)[0];
-  for (const e of err.errors) out.set(top(e.location) || "form", e.reason);
+  for (const e of err.errors) out.set(top(e.location) || "form", rowErrorText(e));
   if (err.problem.field) out.set(top(err.problem.field), err.problem.detail);
   if (err.status === 409 && err.problem.ports !== undefined) out.set("bridge", problemText(err));
   return out;

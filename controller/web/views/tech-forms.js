@@ -6,6 +6,7 @@
  */
 import { h } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
+import { rowErrorText } from "../lib/row-errors.js";
 import { unitOptions } from "../lib/units.js";
 
 /** <label> with the input and an error slot found by `data-error-for`. */
@@ -46,7 +47,7 @@ export function showErrors(form, err, general, aliases = {}) {
   clearErrors(form, general);
   const problem = err?.problem || {};
   const list = err?.errors?.length
-    ? err.errors.map((e) => [errorField(e.location ?? e.field), tidy(e.reason)])
+    ? err.errors.map((e) => [errorField(e.location ?? e.field), e.code ? rowErrorText(e) : tidy(e.reason)])
     : [[problem.field || "", problem.detail || err?.message || String(err)]];
   const unplaced = [];
   let first = null;

@@ -61,6 +61,7 @@ class ParsedFile(Generic[M]):
                 f"{len(self.errors)} problem(s) in {self.total} row(s); nothing was imported",
                 errors=[e.model_dump() for e in self.errors],
                 rows=self.total,
+                code="import.rejected",
             )
 
 
@@ -107,7 +108,10 @@ def _header(reader: Iterator[list[str]], spec: CsvSpec[M]) -> list[str]:
     )
     if header_errors:
         raise ImportRejected(
-            "the header line is not valid", errors=[e.model_dump() for e in header_errors], rows=0
+            "the header line is not valid",
+            errors=[e.model_dump() for e in header_errors],
+            rows=0,
+            code="import.header",
         )
     return columns
 

@@ -56,7 +56,8 @@ export function importTab(ctx, shared) {
       }
     } catch (err) {
       // A rejected file is a 422 whose `errors` are the bad rows; anything else is shown as the API said it.
-      if (err.status === 422 && Array.isArray(err.problem?.errors)) show({ rows: err.problem.rows, imported: 0, errors: err.problem.errors, detail: err.message }, true);
+      // (its English detail only counts what the summary and the rows already say)
+      if (err.status === 422 && Array.isArray(err.problem?.errors)) show({ rows: err.problem.rows, imported: 0, errors: err.problem.errors, detail: err.problem.errors.length ? null : err.message }, true);
       else show({ rows: null, imported: 0, errors: [], detail: err.describe?.() || String(err) }, true);
     } finally {
       run.disabled = !file.files[0];

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -18,6 +18,8 @@ from pydantic import BaseModel, ValidationError
 
 from controller.errors import ImportRejected, InvalidInput
 from controller.fields import RowError
+from controller.models import Unit
+from controller.scope import UnitScope
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -212,3 +214,25 @@ def parse(text: str, spec: CsvSpec[M], max_rows: int) -> ParsedFile[M]:
             seen_u[u.key(data)] = start
         out.rows.append(Row(start, data))
     return out
+
+
+def unit_problems(line: int, code: str, units: Mapping[str, Unit], scope: UnitScope) -> list[RowError]:
+    """What is wrong with a row's unit: it does not exist, or lies outside the caller's units
+    (endpoints and cameras alike)."""
+    if code not in units:
+        return [
+            RowError(
+                line=line, field="unit", value=code, reason="no unit with this code", code="unit.unknown"
+            )
+        ]
+    if not scope.covers(units[code].path):
+        return [
+            RowError(
+                line=line,
+                field="unit",
+                value=code,
+                reason="outside the units you are responsible for",
+                code="unit.outside_scope",
+            )
+        ]
+    return []

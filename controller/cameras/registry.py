@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from camera.urls import split_url
 from controller import audit
 from controller.cameras.schemas import CameraCreate, CameraPublic, CameraUpdate
-from controller.csv_rows import CsvSpec, ParsedFile, Row, Unique, decode, parse
+from controller.csv_rows import CsvSpec, ParsedFile, Row, Unique, decode, parse, unit_problems
 from controller.errors import Conflict, InvalidInput, NotFound
 from controller.fields import ImportReport, RowError, UnitBrief
 from controller.models import Camera, Unit
@@ -227,27 +227,9 @@ async def _check_csv_against_db(
         taken_names = {(c, n) for c, n in rows}
     good: list[Row[CameraCreate]] = []
     for row in parsed.rows:
-        d, problems = row.data, []
-        if d.unit not in units:
-            problems.append(
-                RowError(
-                    line=row.line,
-                    field="unit",
-                    value=d.unit,
-                    reason="no unit with this code",
-                    code="unit.unknown",
-                )
-            )
-        elif not scope.covers(units[d.unit].path):
-            problems.append(
-                RowError(
-                    line=row.line,
-                    field="unit",
-                    value=d.unit,
-                    reason="outside the units you are responsible for",
-                    code="unit.outside_scope",
-                )
-            )
+        d = row.data
+        problems: list[RowError] = []
+        problems += unit_problems(row.line, d.unit, units, scope)
         if (d.unit, d.name) in taken_names:
             problems.append(
                 RowError(

@@ -13,7 +13,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller import audit
-from controller.csv_rows import CsvSpec, ParsedFile, Row, Unique, decode, parse
+from controller.csv_rows import CsvSpec, ParsedFile, Row, Unique, decode, parse, unit_problems
 from controller.fields import ImportReport, RowError
 from controller.fleet.schemas import EndpointCreate
 from controller.models import Endpoint, Unit
@@ -65,27 +65,8 @@ async def check_against_db(
     good: list[Row[EndpointCreate]] = []
     for row in parsed.rows:
         d = row.data
-        problems = []
-        if d.unit not in units:
-            problems.append(
-                RowError(
-                    line=row.line,
-                    field="unit",
-                    value=d.unit,
-                    reason="no unit with this code",
-                    code="unit.unknown",
-                )
-            )
-        elif not scope.covers(units[d.unit].path):
-            problems.append(
-                RowError(
-                    line=row.line,
-                    field="unit",
-                    value=d.unit,
-                    reason="outside the units you are responsible for",
-                    code="unit.outside_scope",
-                )
-            )
+        problems: list[RowError] = []
+        problems += unit_problems(row.line, d.unit, units, scope)
         if d.profile not in known_profiles:
             problems.append(
                 RowError(

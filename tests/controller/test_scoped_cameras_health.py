@@ -12,7 +12,7 @@ from sqlalchemy import select
 from controller import events
 from controller.models import Alarm, EndpointHealth, Unit, utcnow
 from controller.roles import Role
-from tests.conftest import PASSWORD
+from tests.controller.test_scoped_roles import _user
 from tests.support.sse import read_events
 
 STREAM = "/api/v1/events/stream"
@@ -22,18 +22,6 @@ OFFER = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RT
 @pytest.fixture
 def controller_settings() -> dict:
     return {"camera_monitor_enabled": False}
-
-
-async def _user(ctl, username: str, grants: list[dict]) -> dict[str, str]:
-    c = ctl.client
-    r = await c.post(
-        "/api/v1/users",
-        json={"username": username, "password": PASSWORD, "grants": grants},
-        headers=ctl.auth(Role.admin),
-    )
-    assert r.status_code == 201, r.text
-    r = await c.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 def _camera(name: str, unit: str, n: int) -> dict:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller.errors import NotFound
@@ -51,7 +51,7 @@ def _health(row: EndpointHealth, ep: Endpoint, unit: Unit) -> HealthPublic:
     )
 
 
-def _with_endpoint() -> Any:
+def _with_endpoint() -> Select[EndpointHealth, Endpoint, Unit]:
     return (
         select(EndpointHealth, Endpoint, Unit)
         .join(Endpoint, EndpointHealth.endpoint_id == Endpoint.id)
@@ -76,7 +76,7 @@ async def list_health(
         query = query.where(EndpointHealth.state == state)
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = (await session.execute(query.order_by(Unit.code, Endpoint.name).limit(limit).offset(offset))).all()
-    return [_health(*r) for r in rows], int(total or 0)
+    return [_health(h, ep, unit) for h, ep, unit in rows], int(total or 0)
 
 
 async def endpoint_health(
@@ -87,7 +87,8 @@ async def endpoint_health(
     row = (await session.execute(query)).first()
     if row is None:
         raise NotFound(f"no health known for endpoint {endpoint_id}")
-    return _health(*row)
+    health, ep, unit = row
+    return _health(health, ep, unit)
 
 
 async def endpoint_history(

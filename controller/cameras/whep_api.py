@@ -156,9 +156,10 @@ async def ice_servers(state: State, actor: Actor) -> list[dict[str, object]]:
     return state.relay.ice_for(actor.label)
 
 
-@stats_router.get("/relay/stats", response_model=dict[str, object], **WATCH)
+@stats_router.get("/relay/stats", response_model=dict[str, object], **route(*ALL_ROLES, province=True))
 async def relay_stats(state: State) -> dict[str, object]:
-    """Viewers per camera, packets relayed, and transcodes (0: the relay never decodes or encodes)."""
+    """Viewers per camera, packets relayed, and transcodes (0: the relay never decodes or encodes):
+    the whole relay's figures, so the province's people's."""
     return state.relay.stats()
 
 

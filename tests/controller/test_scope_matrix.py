@@ -92,7 +92,7 @@ SCOPE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/cameras/{id}/thumbnail"): OUTSIDE,
     ("POST", "/api/v1/cameras/{id}/reference"): OUTSIDE,
     ("POST", "/whep/cameras/{id}"): OUTSIDE,
-    ("GET", "/api/v1/relay/stats"): NONE,
+    ("GET", "/api/v1/relay/stats"): PROVINCE,
     ("GET", "/api/v1/relay/ice-servers"): NONE,
     ("DELETE", "/whep/viewers/{id}"): NONE,
     ("PATCH", "/whep/viewers/{id}"): NONE,

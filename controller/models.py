@@ -126,6 +126,9 @@ class User(Timestamped, Base):
     # In every access token; raised by a password change or a disable, so each token issued
     # before is refused (a re-created user has a new id, which the token also carries).
     token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # "local" (a password here: the break-glass admin), "ldap" or "oidc": a directory user has
+    # no password here and gets its grants from its directory groups at each sign-in.
+    source: Mapped[str] = mapped_column(String(16), default="local", server_default="local")
     # What the user may do where; ``role`` is the first grant's, kept for display and audit.
     grants: Mapped[list[Grant]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="Grant.created_at"

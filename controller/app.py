@@ -55,8 +55,12 @@ from controller.sessions.manager import SessionManager
 from controller.settings import Settings
 from controller.units import api as units_api
 from controller.users import api as users_api
-from controller.users import auth_api
+from controller.users import auth_api, sso_api
+from controller.users.directory import Directory
+from controller.users.group_map import GroupMap
+from controller.users.ldap_directory import LdapDirectory
 from controller.users.logins import LoginThrottle
+from controller.users.oidc import OidcClient
 from endpoints.pool import SessionPool
 from endpoints.profiles import load_profiles
 
@@ -172,6 +176,19 @@ async def build_state(settings: Settings) -> AppState:
         metrics=metrics,
         sse_streams=PerPrincipal("event streams", settings.sse_max_streams_per_user),
         logins=LoginThrottle(settings),
+        directory=_directory(settings, box),
+    )
+
+
+def _directory(settings: Settings, box: SecretBox) -> Directory:
+    """The configured directory; a wrong group file stops the start with the line at fault."""
+    if settings.ldap is None and settings.oidc is None:
+        return Directory()
+    assert settings.directory_groups_file is not None  # Settings requires it with ldap or oidc
+    return Directory(
+        ldap=LdapDirectory(settings.ldap) if settings.ldap else None,
+        oidc=OidcClient(settings.oidc, box) if settings.oidc else None,
+        groups=GroupMap.load(settings.directory_groups_file),
     )
 
 
@@ -254,6 +271,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Each feature's router; the routers hold no rules of their own (tests/test_layers.py).
     for module in (
         auth_api,
+        sso_api,
         users_api,
         units_api,
         fleet_api,

@@ -57,6 +57,7 @@ class SecretBox:
 
     def __init__(self, key: bytes) -> None:
         self._fernet = Fernet(key)
+        self._fernet_key = key
         self._jwt_key = hmac.new(key, b"diemcau-jwt-v1", hashlib.sha256).digest()
 
     def encrypt(self, plaintext: str) -> str:
@@ -71,6 +72,11 @@ class SecretBox:
     @property
     def jwt_key(self) -> bytes:
         return self._jwt_key
+
+    def derived_key(self, purpose: str) -> bytes:
+        """A key of its own for one purpose (the SSO sign-in's state cookie): a value signed
+        for one purpose can never pass as another's, such as an access token."""
+        return hmac.new(self._fernet_key, f"diemcau-{purpose}-v1".encode(), hashlib.sha256).digest()
 
 
 def hash_password(password: str) -> str:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from controller.limits import PerPrincipal
     from controller.provisioning.runner import JobRunner
     from controller.sessions.manager import SessionManager
+    from controller.users.directory import Directory
     from controller.users.logins import LoginThrottle
     from endpoints.pool import SessionPool
     from endpoints.profiles import Profile
@@ -66,6 +67,7 @@ class AppState:
     metrics: Metrics
     sse_streams: PerPrincipal  # event streams held per user
     logins: LoginThrottle
+    directory: Directory  # LDAP/AD and the SSO portal, when configured
     watchers: authn.Watchers = field(default_factory=authn.Watchers)  # access outliving its request
 
 

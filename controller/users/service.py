@@ -148,14 +148,25 @@ async def delete_user(session: AsyncSession, user: User, actor: Principal) -> No
     await session.delete(user)
 
 
+WRONG_LOGIN = "wrong user name or password, or the account is disabled"
+
+
 async def verify_login(session: AsyncSession, username: str, password: str) -> User:
-    """The user a name and password prove, else Unauthorized (the same time and words for an
-    unknown name, a wrong password and a disabled account)."""
+    """The local user a name and password prove, else Unauthorized (the same time and words
+    for an unknown name, a wrong password, a disabled account and a directory user, who has
+    no password here)."""
     user = await session.scalar(select(User).where(User.username == username))
-    ok = await verify_password_async(user.password_hash if user else DUMMY_HASH, password)
-    if user is None or not ok or user.disabled:
-        raise Unauthorized("wrong user name or password, or the account is disabled")
+    local = user is not None and user.source == "local"
+    ok = await verify_password_async(user.password_hash if user and local else DUMMY_HASH, password)
+    if user is None or not local or not ok or user.disabled:
+        raise Unauthorized(WRONG_LOGIN)
     return user
+
+
+async def is_local_account(session: AsyncSession, username: str) -> bool:
+    """Whether this name is a local account (checked here, never by the directory)."""
+    source = await session.scalar(select(User.source).where(User.username == username))
+    return source == "local"
 
 
 async def sign_out_everywhere(session: AsyncSession, user: User, actor: Principal) -> int:

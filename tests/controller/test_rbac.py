@@ -116,6 +116,10 @@ MATRIX = [
 PUBLIC = {
     ("POST", "/api/v1/auth/token"),
     ("POST", "/api/v1/auth/logout"),
+    # single sign-on: the sign-in page's choices, and the browser's trip to the portal and back
+    ("GET", "/api/v1/auth/methods"),
+    ("GET", "/api/v1/auth/oidc/start"),
+    ("GET", "/api/v1/auth/oidc/callback"),
     ("GET", "/healthz"),
     ("GET", "/openapi.json"),
     ("GET", "/docs"),

@@ -1,0 +1,223 @@
+"""Sign-in with the province's directory, against a real OpenLDAP server (Debian slapd).
+
+People sign in with their directory password; their grants come from their groups through
+the province's group file at each sign-in; the local break-glass admin signs in whatever
+the directory does; a directory that is down or hung is a clear 503, never a wrong password.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from controller.bench.harness import free_port
+from controller.errors import Unauthorized
+from controller.models import AuditRecord, User
+from controller.roles import Role
+from controller.settings import LdapSettings, Settings
+from controller.users import service as users
+from controller.users.directory import DirectoryUnavailable
+from controller.users.group_map import GroupMap, GroupMapError
+from controller.users.ldap_directory import LdapDirectory
+from tests.conftest import PASSWORD as LOCAL_PASSWORD
+from tests.support.ldap_server import PASSWORD, SERVICE_DN, SERVICE_PASSWORD, SUFFIX, group_dn, ldap_server
+
+GROUPS = f"""
+groups:
+  - group: {group_dn("ioc-tinh")}
+    grants: [{{role: ioc_viewer}}]
+  - group: "CN=KyThuat-H01, OU=Groups, DC=tinh, DC=vn"   # case and spaces as AD tools write DNs
+    grants: [{{role: technician, unit: DEMO-H01}}, {{role: host, unit: DEMO-H01}}]
+"""
+
+
+@pytest.fixture(scope="module")
+def directory():
+    with ldap_server() as server:
+        yield server
+
+
+def _ldap(url: str, **extra) -> dict:
+    return {
+        "url": url,
+        "bind_dn": SERVICE_DN,
+        "bind_password": SERVICE_PASSWORD,
+        "user_base": f"ou=people,{SUFFIX}",
+        "group_base": f"ou=groups,{SUFFIX}",
+        "timeout_s": 1,
+    } | extra
+
+
+@pytest.fixture
+def controller_settings(directory, tmp_path) -> dict:
+    groups = tmp_path / "groups.yaml"
+    groups.write_text(GROUPS, encoding="utf-8")
+    return {"ldap": _ldap(directory.url), "directory_groups_file": groups}
+
+
+async def _sign_in(c, username: str, password: str = PASSWORD):
+    return await c.post("/api/v1/auth/token", data={"username": username, "password": password})
+
+
+async def test_people_sign_in_with_the_directory_and_get_their_groups_grants(controller):
+    c = controller.client
+    r = await _sign_in(c, "minh")
+    assert r.status_code == 200, r.text
+    me = (
+        await c.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+    ).json()
+    assert me["name"] == "minh"
+    assert sorted((g["role"], g["unit"]) for g in me["grants"]) == [
+        ("host", "DEMO-H01"),
+        ("ioc_viewer", None),
+        ("technician", "DEMO-H01"),
+    ]
+    async with controller.state.db.transaction() as session:
+        user = await session.scalar(select(User).where(User.username == "minh"))
+        assert (user.source, user.full_name) == ("ldap", "Trần Văn Minh")
+        audit = await session.scalar(select(AuditRecord).where(AuditRecord.action == "login.directory"))
+        assert audit.summary["source"] == "ldap" and "technician@DEMO-H01" in audit.summary["grants"]
+    # the refresh token works as for anyone
+    r = await c.post(
+        "/api/v1/auth/token", data={"grant_type": "refresh_token", "refresh_token": r.json()["refresh_token"]}
+    )
+    assert r.status_code == 200
+
+
+async def test_a_wrong_password_and_an_unknown_name_look_the_same(controller):
+    c = controller.client
+    wrong, unknown = await _sign_in(c, "lan", "not-it"), await _sign_in(c, "nobody")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json()["detail"] == unknown.json()["detail"]
+
+
+async def test_someone_in_no_mapped_group_is_told_so_and_it_is_audited(controller):
+    r = await _sign_in(controller.client, "hoa")
+    assert r.status_code == 403
+    assert r.json()["code"] == "directory.no_access"
+    async with controller.state.db.transaction() as session:
+        audit = await session.scalar(select(AuditRecord).where(AuditRecord.action == "login.no_access"))
+        assert audit.summary["username"] == "hoa"
+        assert audit.summary["groups"] == [group_dn("ketoan")]
+        assert await session.scalar(select(User).where(User.username == "hoa")) is None
+
+
+async def test_leaving_the_groups_ends_the_access_at_the_next_sign_in(controller, directory):
+    c = controller.client
+    first = (await _sign_in(c, "lan")).json()
+    directory.leave_group("lan", "ioc-tinh")
+    try:
+        r = await _sign_in(c, "lan")
+        assert r.status_code == 403 and r.json()["code"] == "directory.no_access"
+        # and the sign-in made while still in the group is over: its refresh token is refused
+        r = await c.post(
+            "/api/v1/auth/token",
+            data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
+        )
+        assert r.status_code == 401
+        r = await c.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {first['access_token']}"})
+        assert r.status_code == 401
+    finally:
+        directory.join_group("lan", "ioc-tinh")
+
+
+async def test_a_hung_directory_is_a_clear_503_and_the_local_admin_still_signs_in(controller, directory):
+    c = controller.client
+    directory.pause()  # connections are accepted, nothing answers
+    try:
+        r = await _sign_in(c, "lan")
+        assert r.status_code == 503
+        assert r.json()["code"] == "directory.unavailable" and r.headers["Retry-After"] == "30"
+        assert "Traceback" not in r.text and SERVICE_PASSWORD not in r.text
+        r = await _sign_in(c, "admin1", LOCAL_PASSWORD)  # the break-glass account
+        assert r.status_code == 200
+    finally:
+        directory.resume()
+    assert (await _sign_in(c, "lan")).status_code == 200
+
+
+async def test_a_directory_that_is_down_is_a_clear_503():
+    down = LdapDirectory(LdapSettings(**_ldap(f"ldap://127.0.0.1:{free_port()}")))
+    with pytest.raises(DirectoryUnavailable) as raised:
+        await down.authenticate("lan", PASSWORD)
+    assert raised.value.status == 503 and "Connection refused" in raised.value.why
+
+
+async def test_names_cannot_widen_the_search_and_two_matches_are_no_one(directory, caplog):
+    ldap = LdapDirectory(LdapSettings(**_ldap(directory.url, user_base=SUFFIX)))
+    assert await ldap.authenticate("*", PASSWORD) is None  # escaped: (uid=\2a) matches nobody
+    assert await ldap.authenticate("lan)(uid=*", PASSWORD) is None
+    assert await ldap.authenticate("lan", "") is None  # an unauthenticated bind would succeed
+    with caplog.at_level(logging.WARNING):
+        assert await ldap.authenticate("twin", PASSWORD) is None  # two entries have uid=twin
+    assert "matches 2 entries" in caplog.text
+    person = await ldap.authenticate("lan", PASSWORD)
+    assert person is not None and person.full_name == "Nguyễn Thị Lan"
+    assert person.groups == (group_dn("ioc-tinh"),)
+
+
+async def test_a_wrong_service_password_is_an_outage_not_a_wrong_password(directory):
+    ldap = LdapDirectory(LdapSettings(**_ldap(directory.url, bind_password="wrong")))
+    with pytest.raises(DirectoryUnavailable) as raised:
+        await ldap.authenticate("lan", PASSWORD)
+    assert "service account" in raised.value.why
+
+
+async def test_a_directory_name_never_takes_over_a_local_account(controller):
+    c = controller.client
+    r = await c.post(
+        "/api/v1/users",
+        json={"username": "lan", "password": LOCAL_PASSWORD, "role": "host"},
+        headers=controller.auth(Role.admin),
+    )
+    assert r.status_code == 201
+    assert (await _sign_in(c, "lan")).status_code == 401  # the directory's password is not asked
+    r = await _sign_in(c, "lan", LOCAL_PASSWORD)
+    assert r.status_code == 200 and r.json()["role"] == "host"
+
+
+async def test_a_directory_user_has_no_password_here(controller):
+    """Signed in once through the directory, the account cannot be used with a password
+    once the directory is no longer asked (its row holds no usable hash)."""
+    assert (await _sign_in(controller.client, "lan")).status_code == 200
+    async with controller.state.db.transaction() as session:
+        with pytest.raises(Unauthorized):
+            await users.verify_login(session, "lan", PASSWORD)
+
+
+def test_settings_refuse_a_clear_text_directory_and_filters_without_their_placeholder():
+    base = _ldap("ldap://ldap.tinh.vn")
+    with pytest.raises(ValueError, match="in clear"):
+        LdapSettings(**base)
+    assert LdapSettings(**base | {"start_tls": True}).start_tls
+    assert LdapSettings(**base | {"url": "ldaps://ldap.tinh.vn"})
+    with pytest.raises(ValueError, match="username"):
+        LdapSettings(**base | {"url": "ldaps://x", "user_filter": "(uid=admin)"})
+    with pytest.raises(ValueError, match="file:"):
+        LdapSettings(**base | {"url": "file:///etc/passwd"})
+    with pytest.raises(ValueError, match="directory_groups_file"):
+        Settings(ldap=base | {"url": "ldaps://x"})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("groups:\n  - group: cn=a\n    grants: [{role: god}]\n", "groups.0.grants.0.role"),
+        ("groups:\n  - group: cn=a\n    grants: []\n", "groups.0.grants"),
+        (
+            "groups: [{group: CN=A, grants: [{role: host}]}, {group: cn=a, grants: [{role: host}]}]",
+            "listed twice",
+        ),
+        ("groups: [\n", "not YAML"),
+        ("groups:\n  - group: cn=a\n    grants: [{role: host, place: H01}]\n", "place"),
+    ],
+)
+def test_a_wrong_group_file_names_the_place(tmp_path: Path, text: str, message: str):
+    path = tmp_path / "groups.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(GroupMapError, match=message) as raised:
+        GroupMap.load(path)
+    assert str(path) in str(raised.value)

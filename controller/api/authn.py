@@ -41,7 +41,16 @@ from controller.users import sessions as auth_sessions
 log = logging.getLogger("diemcau.auth")
 
 PROTECTED_PREFIXES = ("/api/", "/whep/", "/metrics")
-PUBLIC_ROUTES = frozenset({("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/logout")})
+PUBLIC_ROUTES = frozenset(
+    {
+        ("POST", "/api/v1/auth/token"),
+        ("POST", "/api/v1/auth/logout"),
+        # single sign-on: the browser arrives here before it has any token
+        ("GET", "/api/v1/auth/methods"),
+        ("GET", "/api/v1/auth/oidc/start"),
+        ("GET", "/api/v1/auth/oidc/callback"),
+    }
+)
 SCOPE_KEY = "diemcau.credential"
 
 

@@ -11,7 +11,11 @@ PG_USER := diemcau-pg
 
 .PHONY: setup system demo test bench lint clean screenshots
 
-setup: system $(STAMP)
+# the OpenID Connect provider the SSO tests start, pinned by its lock file
+OIDC := tests/support/oidc
+OIDC_STAMP := $(OIDC)/node_modules/.installed
+
+setup: system $(STAMP) $(OIDC_STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +24,10 @@ $(STAMP): pyproject.toml
 	@# the node runtime inside the playwright wheel must start (it needs libatomic1)
 	$(BIN)/python -m playwright --version >/dev/null
 	@touch $(STAMP)
+
+$(OIDC_STAMP): $(OIDC)/package-lock.json
+	cd $(OIDC) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(OIDC_STAMP)
 
 system:
 	@bash scripts/install-system-deps.sh $(PG_USER) $(APT_LIST)
@@ -51,4 +59,4 @@ lint: setup
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) var build *.egg-info
+	rm -rf $(VENV) var build *.egg-info $(OIDC)/node_modules

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages listed in LIST (one a line: name, then why), only
-# those missing, and say which are installed and why; then create the
+# those missing (neither installed nor a command of that name on PATH), and say which are installed and why; then create the
 # unprivileged user that runs servers refusing root (PostgreSQL's initdb).
 # Afterwards check that the parts the tests start really work: a half-installed
 # GStreamer, a chromium that cannot start or a missing `ip` would otherwise show
@@ -17,7 +17,10 @@ done < "$list"
 
 missing=()
 for pkg in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  # present: installed by dpkg, or a command of that name (NodeSource's nodejs bundles npm,
+  # and Debian's npm package would conflict with it)
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+    || command -v "$pkg" >/dev/null || missing+=("$pkg")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "Debian packages: all ${#packages[@]} of $list are installed"
@@ -29,6 +32,8 @@ else
   fi
   echo "Debian packages: installing ${#missing[@]} of the ${#packages[@]} in $list"
   for pkg in "${missing[@]}"; do printf '  %-28s %s\n' "$pkg" "${why[$pkg]}"; done
+  # answers to the packages' install questions (slapd: no system directory of its own)
+  $sudo debconf-set-selections < "$(dirname "$0")/debconf-selections.txt"
   # another apt (unattended-upgrades on a new machine) may hold the lock for a while: wait for it
   apt=(apt-get -qq -o DPkg::Lock::Timeout=600)
   $sudo "${apt[@]}" update
@@ -49,6 +54,9 @@ done
 # the console and WHEP tests drive Debian's chromium through Playwright (no downloaded browser)
 /usr/bin/chromium --headless --no-sandbox --disable-gpu --version >/dev/null 2>&1 \
   || { echo "/usr/bin/chromium does not run" >&2; exit 1; }
+# the directory sign-in tests start their own slapd; the SSO tests run oidc-provider under node
+[ -x /usr/sbin/slapd ] && [ -x /usr/sbin/slapadd ] || { echo "slapd is missing" >&2; exit 1; }
+command -v node >/dev/null && command -v npm >/dev/null || { echo "node or npm is missing" >&2; exit 1; }
 if [ "$(id -u)" -eq 0 ] && ! id "$pg_user" >/dev/null 2>&1; then
   useradd --system --no-create-home --shell /usr/sbin/nologin "$pg_user"
 fi

@@ -4,9 +4,10 @@
  * `mount(el, ctx, ...params)` that returns a cleanup function; ctx is
  * { api, t, user, go, toast } and is all a view needs.
  */
-import { Api, ApiError } from "./lib/api.js";
+import { Api } from "./lib/api.js";
 import { h, fill } from "./lib/dom.js";
 import { t, language, setLanguage, onLanguage } from "./lib/i18n.js";
+import { showLogin as showLoginPage, takeSsoFragment } from "./views/login.js";
 
 /** Route → [module, roles that may open it]. */
 const ROUTES = {
@@ -64,46 +65,8 @@ function allowed(route) {
   return !user.view || route === user.view;
 }
 
-function showLogin(message = "") {
-  const error = h("p", { class: "error", role: "alert", id: "login-error" }, message);
-  const username = h("input", { name: "username", autocomplete: "username", required: true, id: "username" });
-  const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true, id: "password" });
-  const form = h("form", { class: "login", id: "login",
-    onsubmit: async (ev) => {
-      ev.preventDefault();
-      error.textContent = "";
-      try {
-        await api.login(username.value.trim(), password.value);
-        await start();
-      } catch (err) {
-        error.textContent = err instanceof ApiError && err.status === 401 ? t("app.login_failed") : err.message;
-      }
-    } },
-    h("h1", {}, "diemcau"),
-    h("label", {}, t("app.username"), username),
-    h("label", {}, t("app.password"), password),
-    h("button", { type: "submit", class: "primary" }, t("app.login")),
-    error,
-    wallKeyForm(error),
-  );
-  fill(main, form);
-  username.focus();
-}
-
-/** A wall display signs in once with its device key (an admin makes one per screen). */
-function wallKeyForm(error) {
-  const key = h("input", { name: "wall-key", id: "wall-key", type: "password", autocomplete: "off", placeholder: "dck_…" });
-  const use = h("button", { type: "button", id: "wall-key-use", onclick: async () => {
-    error.textContent = "";
-    api.useWallKey(key.value.trim());
-    try {
-      await start(true);
-    } catch (err) {
-      api.clear();
-      error.textContent = err instanceof ApiError && err.status === 401 ? t("app.wall_key_bad") : err.message;
-    }
-  } }, t("app.wall_key_use"));
-  return h("details", { class: "wall-key" }, h("summary", {}, t("app.wall_key")), h("label", {}, t("app.wall_key_label"), key), use);
+function showLogin(message = "", errorCode = "") {
+  showLoginPage(main, { api, onSignedIn: start, message, errorCode });
 }
 
 function renderBar() {
@@ -157,4 +120,13 @@ document.getElementById("logout").addEventListener("click", () => signOut());
 document.getElementById("lang").addEventListener("change", (ev) => setLanguage(ev.target.value));
 onLanguage(() => (user ? render() : showLogin()));
 document.documentElement.lang = language();
-if (api.token) start(); else showLogin();
+
+/** Back from the province's portal: its sign-in, or why there is none. */
+async function boot() {
+  const sso = takeSsoFragment();
+  if (sso?.token) {
+    try { await api.fromSso(sso.token); } catch { showLogin("", "oidc.exchange_failed"); return; }
+  } else if (sso?.error) { showLogin("", sso.error); return; }
+  if (api.token) start(); else showLogin();
+}
+boot();

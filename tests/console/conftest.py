@@ -63,12 +63,17 @@ class Province:
 
 
 def start_demo(
-    host: str = "127.0.0.1", count: int = 24, cameras: int = 2
+    host: str = "127.0.0.1",
+    count: int = 24,
+    cameras: int = 2,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen, Province]:
-    """`diemcau demo` in its own process (the same path `make demo` takes), calm: no random faults."""
+    """`diemcau demo` in its own process (the same path `make demo` takes), calm: no random
+    faults; ``env``: more settings (a directory to sign in with)."""
     data_dir = Path(tempfile.mkdtemp(prefix="diemcau-console-")) / "demo"
-    port = free_port()
-    env = dict(os.environ, DIEMCAU_CAMERA_SAMPLE_INTERVAL_S="5", DIEMCAU_MONITOR_INTERVAL_S="3")
+    port = port or free_port()
+    env = dict(os.environ, DIEMCAU_CAMERA_SAMPLE_INTERVAL_S="5", DIEMCAU_MONITOR_INTERVAL_S="3") | (env or {})
     proc = subprocess.Popen(
         [
             sys.executable,

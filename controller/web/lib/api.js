@@ -107,6 +107,20 @@ export class Api {
     return data;
   }
 
+  /** A sign-in the province's portal made: the one-time refresh token the controller put in
+   * the URL fragment is swapped at once for this console's own tokens. */
+  async fromSso(refreshToken) {
+    this.clear();
+    this.refreshToken = refreshToken;
+    await this.renew();
+  }
+
+  /** How one may sign in here (public: asked before any sign-in). */
+  async signInMethods() {
+    const r = await fetch("../api/v1/auth/methods");
+    return r.ok ? r.json() : null;
+  }
+
   /** A wall display signs in with its device key (checked by the caller with auth/me). */
   useWallKey(key) {
     this.clear();

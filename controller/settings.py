@@ -376,6 +376,12 @@ class Settings(BaseSettings):
     )
     ldap: LdapSettings | None = Field(default=None, description="Sign in with the province's LDAP/AD")
     oidc: OidcSettings | None = Field(default=None, description="Sign in with the province's SSO portal")
+    directory_session_hours: float = Field(
+        default=12,
+        gt=0,
+        le=24 * 30,
+        description="A directory sign-in lasts at most this long: then the directory is asked again",
+    )
     directory_groups_file: Path | None = Field(
         default=None, description="YAML: directory groups -> (role, unit) grants (controller.users.group_map)"
     )

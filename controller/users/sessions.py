@@ -6,7 +6,9 @@ works once: using it gives a new access token and the family's next refresh toke
 one presented again was copied (a stolen token racing its owner), so the whole session is
 revoked and both holders must sign in again. A session also ends when its user signs out,
 signs out everywhere, changes password or is disabled, when it has not been renewed for
-``refresh_idle_hours``, and ``session_max_days`` after sign-in whatever happens.
+``refresh_idle_hours``, and ``session_max_days`` after sign-in whatever happens (for someone
+the directory vouched for, ``directory_session_hours``: a change of groups there reaches
+the controller at the next sign-in).
 
 Access tokens carry their session's id (``sid``) and are refused once it is revoked, so a
 sign-out takes effect at the next request, not at the token's expiry.
@@ -102,6 +104,8 @@ async def start(
     """A new sign-in for ``user`` (already authenticated by the caller)."""
     now = utcnow()
     _, _, longest = _lifetimes(settings)
+    if user.source != "local":  # groups change in the directory: ask it again after a working day
+        longest = min(longest, timedelta(hours=settings.directory_session_hours))
     auth = AuthSession(
         id=uuid.uuid4(),
         user_id=user.id,

@@ -66,6 +66,8 @@ async def test_people_sign_in_with_the_directory_and_get_their_groups_grants(con
     c = controller.client
     r = await _sign_in(c, "minh")
     assert r.status_code == 200, r.text
+    # a directory sign-in lasts a working day (directory_session_hours), then the directory is asked
+    assert 11.9 * 3600 < r.json()["refresh_expires_in"] <= 12 * 3600
     me = (
         await c.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
     ).json()
@@ -221,3 +223,24 @@ def test_a_wrong_group_file_names_the_place(tmp_path: Path, text: str, message: 
     with pytest.raises(GroupMapError, match=message) as raised:
         GroupMap.load(path)
     assert str(path) in str(raised.value)
+
+
+async def test_directory_passwords_reach_no_log_and_no_answer(controller, directory, caplog):
+    """The service account's password and the person's are in no log line (ldap3's own
+    included) and no answer, whether the sign-in works, fails or the directory hangs."""
+    caplog.set_level(logging.DEBUG)
+    c = controller.client
+    answers = [await _sign_in(c, "lan"), await _sign_in(c, "lan", "Wrong-Pa55-xyz"), await _sign_in(c, "hoa")]
+    directory.pause()
+    try:
+        answers.append(await _sign_in(c, "minh"))
+    finally:
+        directory.resume()
+    assert [r.status_code for r in answers] == [200, 401, 403, 503]
+    seen = caplog.text + "".join(r.text for r in answers)
+    audit = await c.get("/api/v1/audit", headers=controller.auth(Role.admin))
+    assert audit.status_code == 200 and "login.no_access" in audit.text
+    seen += audit.text
+    for secret in (SERVICE_PASSWORD, PASSWORD, "Wrong-Pa55-xyz"):
+        assert secret not in seen
+    assert "directory sign-in unavailable" in caplog.text  # the operator does see the outage

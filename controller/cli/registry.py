@@ -57,6 +57,32 @@ def users_add(
     console.print(f"user {username} created with role {role.value}")
 
 
+@users_app.command("directory-check")
+def users_directory_check(username: str) -> None:
+    """How USERNAME would sign in with the LDAP directory: found or not, their groups, and the
+    grants the group file gives (no password asked: the service account looks)."""
+    from controller.users import directory_signin
+
+    async def go() -> directory_signin.DirectoryCheck:
+        async with controller_state() as state:
+            return await directory_signin.check_directory_user(state, username)
+
+    check = run(go())
+    if check.person is None:
+        err_console.print(f"[red]not found:[/red] the directory has no single entry for {username!r}")
+        raise typer.Exit(1)
+    console.print(f"{username}: {check.person.full_name or '-'}")
+    for group in check.person.groups:
+        console.print(f"  group  {group}")
+    for grant in check.grants:
+        console.print(f"  grant  {grant}")
+    for unit in check.unknown_units:
+        console.print(f"  [yellow]skipped[/yellow] unit {unit} is mapped but does not exist here")
+    if not check.grants:
+        err_console.print("[red]no access:[/red] none of these groups is in the group file")
+        raise typer.Exit(2)
+
+
 @units_app.command("import")
 def units_import(
     province: Annotated[str, typer.Option(help="e.g. 'Tuyên Quang' or 'Thành phố Huế'")],

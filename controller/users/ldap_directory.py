@@ -27,7 +27,7 @@ from ldap3.core.exceptions import LDAPException
 from ldap3.utils.conv import escape_filter_chars
 
 from controller import templates
-from controller.settings import LdapSettings
+from controller.directory_settings import LdapSettings
 from controller.users.directory import DirectoryPerson, DirectoryUnavailable
 
 __all__ = ["LdapDirectory"]
@@ -85,7 +85,12 @@ class LdapDirectory:
             raise DirectoryUnavailable(f"StartTLS refused by {self.settings.url}: {conn.result}")
         return conn
 
-    def _authenticate(self, username: str, password: str) -> DirectoryPerson | None:
+    async def lookup(self, username: str) -> DirectoryPerson | None:
+        """The person with this name and their groups, as the service account sees them (no
+        password: what an administrator checks the group file with)."""
+        return await asyncio.to_thread(self._authenticate, username, None)
+
+    def _authenticate(self, username: str, password: str | None) -> DirectoryPerson | None:
         cfg = self.settings
         try:
             service = self._open(
@@ -100,7 +105,7 @@ class LdapDirectory:
                 if found is None:
                     return None
                 dn, attributes = found
-                if not self._password_ok(dn, password):
+                if password is not None and not self._password_ok(dn, password):
                     return None
                 groups = self._groups(service, dn, attributes)
             finally:

@@ -18,24 +18,22 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller import audit
-from controller.errors import NotFound, TooManyRequests, Unauthorized
+from controller.errors import TooManyRequests, Unauthorized
 from controller.models import User
 from controller.principal import SYSTEM, Principal
 from controller.roles import Role
 from controller.settings import Settings
 from controller.throttle import FailureWindow
-from controller.users import directory_users
+from controller.users import directory_signin
 from controller.users import service as users
 from controller.users import sessions as auth_sessions
-from controller.users.directory import DirectoryPerson, DirectoryUnavailable
-from controller.users.oidc import OidcClient, OidcRefused
+from controller.users.directory import DirectoryUnavailable
 from controller.users.sessions import Tokens
 
 if TYPE_CHECKING:
@@ -120,22 +118,10 @@ async def _check(state: AppState, username: str, password: str, client: str) -> 
                 raise
             if person is None:
                 raise Unauthorized(users.WRONG_LOGIN)
-            return await directory_sign_in(state, person, client)
+            return await directory_signin.sign_in(state, person, client)
     async with state.db.transaction() as session:
         user = await users.verify_login(session, username, password)
         return await auth_sessions.start(session, state.box, state.settings, user, client)
-
-
-async def directory_sign_in(state: AppState, person: DirectoryPerson, client: str) -> Tokens:
-    """A new sign-in for someone the directory vouched for (a password bind, or the SSO
-    portal's ID token); NoAccess, audited, when none of their groups is mapped."""
-    assert state.directory.groups is not None  # configured with any directory
-    async with state.db.transaction() as session:
-        outcome = await directory_users.sign_in(session, person, state.directory.groups)
-        if not isinstance(outcome, directory_users.NoAccess):
-            return await auth_sessions.start(session, state.box, state.settings, outcome, client)
-    log.info("directory user %s has no mapped group (%s)", person.username, outcome.extra["code"])
-    raise outcome
 
 
 async def _audit(state: AppState, lockouts: list[Lockout], throttle: LoginThrottle) -> None:
@@ -183,53 +169,3 @@ async def sign_out_everywhere(session: AsyncSession, actor: Principal) -> int:
     if user is None:
         raise Unauthorized("the user no longer exists")
     return await users.sign_out_everywhere(session, user, actor)
-
-
-def sign_in_methods(state: AppState) -> dict[str, object]:
-    """What the console's sign-in page offers: the password form (local accounts, and the
-    directory's when LDAP is on) and, with a portal, its button."""
-    oidc = state.directory.oidc
-    return {
-        "password": True,
-        "directory": state.directory.ldap is not None,
-        "sso": {"label": oidc.settings.label} if oidc is not None else None,
-    }
-
-
-def _sso(state: AppState) -> OidcClient:
-    if state.directory.oidc is None:
-        raise NotFound("single sign-on is not configured")
-    return state.directory.oidc
-
-
-def sso_cookie(state: AppState) -> dict[str, Any]:
-    """Where the sign-in cookie goes: only to the callback, only over https when the portal
-    sends browsers back over https, never to scripts, and along a top-level redirect."""
-    target = urlsplit(_sso(state).settings.redirect_uri)
-    return {"path": target.path, "secure": target.scheme == "https", "httponly": True, "samesite": "lax"}
-
-
-async def sso_begin(state: AppState) -> tuple[str, str]:
-    """The portal's address to send the browser to, and the cookie for the way back."""
-    try:
-        return await _sso(state).begin()
-    except DirectoryUnavailable as exc:
-        log.warning("sso portal unavailable: %s", exc.why)
-        raise
-
-
-async def sso_finish(state: AppState, cookie: str | None, params: dict[str, str], client: str) -> Tokens:
-    """A new sign-in for the portal's answer; every refusal is audited with its code."""
-    try:
-        person = await _sso(state).finish(cookie, params)
-    except OidcRefused as exc:
-        async with state.db.transaction() as session:
-            audit.record(
-                session, SYSTEM, "login.sso_refused", "auth", None, {"code": exc.code, "client": client}
-            )
-        log.warning("sso sign-in refused (%s): %s", exc.code, exc.detail)
-        raise
-    except DirectoryUnavailable as exc:
-        log.warning("sso portal unavailable: %s", exc.why)
-        raise
-    return await directory_sign_in(state, person, client)

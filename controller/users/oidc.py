@@ -31,7 +31,7 @@ import jwt
 
 from controller.errors import DomainError
 from controller.security import SecretBox
-from controller.settings import OidcSettings
+from controller.directory_settings import OidcSettings
 from controller.users.directory import DirectoryPerson, DirectoryUnavailable
 
 __all__ = ["COOKIE", "OidcClient", "OidcRefused"]

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse
 
 from controller.api.deps import State
 from controller.errors import DomainError
-from controller.users import logins
+from controller.users import directory_signin
 from controller.users.oidc import COOKIE, COOKIE_TTL_S
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -40,7 +40,7 @@ def _back(fragment: str) -> RedirectResponse:
 @router.get("/methods", openapi_extra=PUBLIC)
 async def methods(state: State) -> dict[str, object]:
     """How one may sign in here (the console's sign-in page reads it)."""
-    return logins.sign_in_methods(state)
+    return directory_signin.sign_in_methods(state)
 
 
 @router.get("/oidc/start", status_code=303, openapi_extra=PUBLIC)
@@ -48,11 +48,11 @@ async def sso_start(state: State) -> RedirectResponse:
     """Send the browser to the province's portal; back to the console with the reason if the
     portal cannot be reached."""
     try:
-        url, cookie = await logins.sso_begin(state)
+        url, cookie = await directory_signin.sso_begin(state)
     except DomainError as exc:
         return _back(f"sso-error={quote(str(exc.extra.get('code', exc.slug)))}")
     response = RedirectResponse(url, status_code=303)
-    response.set_cookie(COOKIE, cookie, max_age=COOKIE_TTL_S, **logins.sso_cookie(state))
+    response.set_cookie(COOKIE, cookie, max_age=COOKIE_TTL_S, **directory_signin.sso_cookie(state))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -68,9 +68,11 @@ async def sso_callback(
     """Where the portal sends the browser back: a new sign-in, or the console's error page."""
     params = {k: v for k, v in (("code", code), ("state", state_), ("error", error)) if v is not None}
     try:
-        tokens = await logins.sso_finish(state, request.cookies.get(COOKIE), params, _client(request))
+        tokens = await directory_signin.sso_finish(
+            state, request.cookies.get(COOKIE), params, _client(request)
+        )
         response = _back(f"sso={tokens.refresh_token}")
     except DomainError as exc:
         response = _back(f"sso-error={quote(str(exc.extra.get('code', exc.slug)))}")
-    response.delete_cookie(COOKIE, **logins.sso_cookie(state))
+    response.delete_cookie(COOKIE, **directory_signin.sso_cookie(state))
     return response

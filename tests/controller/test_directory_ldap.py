@@ -7,17 +7,23 @@ the directory does; a directory that is down or hung is a clear 503, never a wro
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from controller.bench.harness import free_port
+from controller.directory_settings import LdapSettings
 from controller.errors import Unauthorized
 from controller.models import AuditRecord, User
 from controller.roles import Role
-from controller.settings import LdapSettings, Settings
+from controller.settings import Settings
 from controller.users import service as users
 from controller.users.directory import DirectoryUnavailable
 from controller.users.group_map import GroupMap, GroupMapError
@@ -244,3 +250,40 @@ async def test_directory_passwords_reach_no_log_and_no_answer(controller, direct
     for secret in (SERVICE_PASSWORD, PASSWORD, "Wrong-Pa55-xyz"):
         assert secret not in seen
     assert "directory sign-in unavailable" in caplog.text  # the operator does see the outage
+
+
+def test_an_administrator_checks_a_name_against_the_directory_from_the_cli(directory, tmp_path):
+    """`diemcau users directory-check NAME`: what the directory and the group file make of a
+    name, without its password; a mapped unit that does not exist here is pointed out."""
+    groups = tmp_path / "groups.yaml"
+    groups.write_text(
+        GROUPS.replace(
+            "unit: DEMO-H01}, {role: host", "unit: DEMO-H01}, {role: host, unit: NOPE}, {role: host"
+        ),
+        "utf-8",
+    )
+    env = dict(
+        os.environ,
+        DIEMCAU_DATA_DIR=str(tmp_path),
+        DIEMCAU_SECRET_KEY=Fernet.generate_key().decode(),
+        DIEMCAU_LDAP=json.dumps(_ldap(directory.url)),
+        DIEMCAU_DIRECTORY_GROUPS_FILE=str(groups),
+        COLUMNS="200",
+    )
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "controller", *args], env=env, capture_output=True, text=True, timeout=120
+        )
+
+    assert cli("db", "upgrade").returncode == 0
+    assert cli("units", "demo-tree").returncode == 0
+    minh = cli("users", "directory-check", "minh")
+    assert minh.returncode == 0, minh.stderr
+    assert "Trần Văn Minh" in minh.stdout and f"group  {group_dn('kythuat-h01')}" in minh.stdout
+    assert "grant  technician@DEMO-H01" in minh.stdout and "grant  ioc_viewer@province" in minh.stdout
+    assert "unit NOPE is mapped but does not exist here" in minh.stdout
+    hoa = cli("users", "directory-check", "hoa")
+    assert hoa.returncode == 2 and "no access" in hoa.stderr
+    nobody = cli("users", "directory-check", "nobody")
+    assert nobody.returncode == 1 and "not found" in nobody.stderr and "Traceback" not in nobody.stderr

@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from controller.bench.harness import free_port
+from controller.directory_settings import OidcSettings
 from controller.models import AuditRecord, User
 from controller.roles import Role
-from controller.settings import OidcSettings
 from controller.users.oidc import COOKIE, OidcClient
 from tests.conftest import PASSWORD
 from tests.support.oidc_provider import CLIENT_ID, CLIENT_SECRET, oidc_provider, sign_in_at_portal

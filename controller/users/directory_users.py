@@ -33,19 +33,22 @@ log = logging.getLogger(__name__)
 NO_PASSWORD = "!directory"  # never a valid Argon2 hash: a directory user has no password here
 
 
-class NoAccess(Forbidden):
-    """The directory vouched for the person, but none of their groups gives a grant here."""
+_WHY = {
+    "directory.no_access": "you are signed in with the directory, but none of your groups gives access "
+    "to diemcau; ask the province's administrator to add your group",
+    "directory.name_taken": "a local account already has this name; ask the province's administrator",
+    "directory.disabled": "an administrator has disabled this account in diemcau",
+}
 
-    def __init__(self, username: str, groups: tuple[str, ...], *, code: str = "directory.no_access") -> None:
-        detail = (
-            "you are signed in with the directory, but none of your groups gives access to diemcau; "
-            "ask the province's administrator to add your group"
-            if code == "directory.no_access"
-            else "a local account already has this name; ask the province's administrator"
-        )
-        super().__init__(detail, code=code, username=username)
-        self.username = username
-        self.groups = groups
+
+class NoAccess(Forbidden):
+    """The directory vouched for the person, but they may not in: no mapped group, a name
+    that is a local account's, or an account an administrator disabled here."""
+
+    def __init__(self, person: DirectoryPerson, *, code: str = "directory.no_access") -> None:
+        super().__init__(_WHY[code], code=code, username=person.username)
+        self.username = person.username
+        self.groups = person.groups
 
 
 async def _grants(session: AsyncSession, person: DirectoryPerson, groups: GroupMap) -> list[Grant]:
@@ -91,16 +94,15 @@ async def sign_in(session: AsyncSession, person: DirectoryPerson, groups: GroupM
     end of their earlier sign-ins) is committed."""
     user = await session.scalar(select(User).where(User.username == person.username))
     if user is not None and user.source == "local":
-        return _refused(
-            session, person, NoAccess(person.username, person.groups, code="directory.name_taken")
-        )
+        return _refused(session, person, NoAccess(person, code="directory.name_taken"))
+    if user is not None and user.disabled:  # an administrator locked the account here
+        return _refused(session, person, NoAccess(person, code="directory.disabled"))
     grants = await _grants(session, person, groups)
     if not grants:
-        if user is not None and not user.disabled:
-            user.disabled = True
+        if user is not None:  # its grants stay on the row, unused: no sign-in reaches them
             user.token_version += 1
             await auth_sessions.revoke_all(session, user.id, "directory_no_access")
-        return _refused(session, person, NoAccess(person.username, person.groups))
+        return _refused(session, person, NoAccess(person))
     if user is None:
         user = User(username=person.username, role=grants[0].role, password_hash=NO_PASSWORD, grants=grants)
         session.add(user)
@@ -109,7 +111,6 @@ async def sign_in(session: AsyncSession, person: DirectoryPerson, groups: GroupM
         user.role = grants[0].role
     user.source = person.source
     user.full_name = person.full_name or user.full_name
-    user.disabled = False
     await session.flush()
     actor = Principal(name=person.username, role=Role(user.role))
     audit.record(

@@ -29,9 +29,9 @@ from urllib.parse import quote_plus, urlencode
 import httpx
 import jwt
 
+from controller.directory_settings import OidcSettings
 from controller.errors import DomainError
 from controller.security import SecretBox
-from controller.directory_settings import OidcSettings
 from controller.users.directory import DirectoryPerson, DirectoryUnavailable
 
 __all__ = ["COOKIE", "OidcClient", "OidcRefused"]

@@ -76,6 +76,9 @@ class UserPublic(BaseModel):
     role: Role = Field(description="The first grant's role")
     grants: list[GrantPublic]
     disabled: bool
+    source: Literal["local", "ldap", "oidc"] = Field(
+        description="local: a password here; ldap, oidc: the directory, whose groups set the grants"
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -102,6 +102,13 @@ async def _active_admins(session: AsyncSession) -> int:
 
 async def update_user(session: AsyncSession, user: User, data: UserUpdate, actor: Principal) -> User:
     changes = data.model_dump(exclude_unset=True)
+    directory_owned = {"password", "grants", "role", "unit"} & changes.keys()
+    if user.source != "local" and directory_owned:
+        raise Conflict(
+            f"{user.username} signs in with the directory ({user.source}): the password and the grants "
+            "come from there (its groups, through the group file); only full_name and disabled change here",
+            field=sorted(directory_owned)[0],
+        )
     new_grants: list[Grant] | None = None
     if data.grants is not None:
         new_grants = await _grant_rows(session, data.grants, "grants")

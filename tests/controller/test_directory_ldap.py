@@ -287,3 +287,22 @@ def test_an_administrator_checks_a_name_against_the_directory_from_the_cli(direc
     assert hoa.returncode == 2 and "no access" in hoa.stderr
     nobody = cli("users", "directory-check", "nobody")
     assert nobody.returncode == 1 and "not found" in nobody.stderr and "Traceback" not in nobody.stderr
+
+
+async def test_an_administrator_disables_a_directory_user_here_and_it_sticks(controller):
+    c = controller.client
+    admin = controller.auth(Role.admin)
+    assert (await _sign_in(c, "minh")).status_code == 200
+    users = (await c.get("/api/v1/users", headers=admin)).json()
+    minh = next(u for u in users if u["username"] == "minh")
+    assert minh["source"] == "ldap" and next(u for u in users if u["username"] == "admin1")["source"] == "local"
+    # the directory owns the password and the grants
+    for change in ({"password": "New-Pa55-word"}, {"grants": [{"role": "admin"}]}):
+        r = await c.patch(f"/api/v1/users/{minh['id']}", json=change, headers=admin)
+        assert r.status_code == 409 and "signs in with the directory" in r.json()["detail"]
+    assert (await c.patch(f"/api/v1/users/{minh['id']}", json={"disabled": True}, headers=admin)).status_code == 200
+    for _ in range(2):  # the directory still vouches for minh; the lock here holds
+        r = await _sign_in(c, "minh")
+        assert r.status_code == 403 and r.json()["code"] == "directory.disabled"
+    assert (await c.patch(f"/api/v1/users/{minh['id']}", json={"disabled": False}, headers=admin)).status_code == 200
+    assert (await _sign_in(c, "minh")).status_code == 200

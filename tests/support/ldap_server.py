@@ -14,10 +14,8 @@ import base64
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from dataclasses import dataclass
 import ldap3
 
 from controller.bench.harness import free_port
+from tests.support.servers import stop, wait_listening
 
 SUFFIX = "dc=tinh,dc=vn"
 SERVICE_DN = f"cn=diemcau,ou=services,{SUFFIX}"
@@ -157,21 +156,9 @@ def ldap_server() -> Iterator[LdapServer]:
     )
     server = LdapServer(url, proc)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("slapd did not start") from None
-                time.sleep(0.05)
+        wait_listening(proc, port, "slapd")
         yield server
     finally:
         server.resume()
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         shutil.rmtree(base, ignore_errors=True)

@@ -24,6 +24,7 @@ from urllib.parse import urljoin
 import httpx
 
 from controller.bench.harness import free_port
+from tests.support.servers import stop
 
 HERE = Path(__file__).parent / "oidc"
 CLIENT_ID = "diemcau"
@@ -71,11 +72,7 @@ def oidc_provider(redirect_uri: str) -> Iterator[Portal]:
             raise RuntimeError(f"oidc-provider did not start (exit {proc.poll()})")
         yield Portal(line.split()[1], proc)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         Path(f.name).unlink(missing_ok=True)
 
 

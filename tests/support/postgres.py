@@ -9,7 +9,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -17,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from controller.bench.harness import free_port
+from tests.support.servers import stop, wait_listening
 
 PG_USER = "diemcau-pg"
 
@@ -85,23 +85,11 @@ def postgres_server() -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("PostgreSQL did not start") from None
-                time.sleep(0.1)
+        wait_listening(proc, port, "PostgreSQL")
         time.sleep(0.3)
         yield f"postgresql://postgres@127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         shutil.rmtree(base, ignore_errors=True)
 
 

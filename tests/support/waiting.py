@@ -37,7 +37,9 @@ async def until(
         await asyncio.sleep(every)
 
 
-def until_sync(check: Callable[[], T], *, seconds: float = PATIENT_S, every: float = 0.05, what: str = "") -> T:
+def until_sync(
+    check: Callable[[], T], *, seconds: float = PATIENT_S, every: float = 0.05, what: str = ""
+) -> T:
     """``until`` for code without an event loop (browser tests, subprocess scenarios)."""
     deadline = time.monotonic() + seconds
     while True:

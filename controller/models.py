@@ -277,6 +277,7 @@ class JobItem(Base):
     written: Mapped[list[str]] = mapped_column(JSON, default=list)
     message: Mapped[str | None] = mapped_column(Text)
     error_code: Mapped[str | None] = mapped_column(String(32))
+    error_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # beside error_code
     transcript: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -291,7 +292,8 @@ class EndpointHealth(Base):
         ForeignKey("endpoints.id", ondelete="CASCADE"), primary_key=True
     )
     state: Mapped[str] = mapped_column(String(32), default="unknown")
-    reason: Mapped[str | None] = mapped_column(String(500))
+    reason: Mapped[str | None] = mapped_column(String(500))  # English; the state + params for other words
+    reason_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     flapping: Mapped[bool] = mapped_column(Boolean, default=False)
     last_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -351,7 +353,9 @@ class Alarm(Base):
     kind: Mapped[str] = mapped_column(String(32), index=True)
     severity: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), index=True)
-    message: Mapped[str] = mapped_column(String(500))
+    message: Mapped[str] = mapped_column(String(500))  # English; `code` + `params` for other words
+    code: Mapped[str] = mapped_column(String(32), default="")  # health/catalogue.py: the kind
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -528,6 +532,7 @@ class CameraHealth(Base):
     )
     state: Mapped[str] = mapped_column(String(32), default="unknown")
     reason: Mapped[str | None] = mapped_column(String(500))
+    reason_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # see EndpointHealth
     problems: Mapped[list[str]] = mapped_column(JSON, default=list)
     since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_sample_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -13,7 +13,9 @@ Host keys are pinned: with ``known_host_key`` any other key is refused with
 from __future__ import annotations
 
 import asyncio
+import errno
 import itertools
+import socket
 from collections.abc import Callable
 from types import TracebackType
 
@@ -270,6 +272,28 @@ class EndpointSession:
         await self.close()
 
 
+_ERRNO_CAUSES = {
+    errno.ECONNREFUSED: "connection_refused",
+    errno.ECONNRESET: "connection_reset",
+    errno.EHOSTUNREACH: "host_unreachable",
+    errno.ENETUNREACH: "network_unreachable",
+}
+
+
+def _cause(exc: BaseException) -> str:
+    """A failed connect named for ``ConnectFailed.cause`` (errors.CONNECT_CAUSES): by errno,
+    not by the exception's words, which differ between Python versions and platforms."""
+    if isinstance(exc, socket.gaierror):
+        return "name_unresolved"
+    if isinstance(exc, OSError) and exc.errno in _ERRNO_CAUSES:
+        return _ERRNO_CAUSES[exc.errno]
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection_refused"
+    if isinstance(exc, ConnectionResetError):
+        return "connection_reset"
+    return "ssh_handshake" if isinstance(exc, asyncssh.Error) else "connection_failed"
+
+
 async def read_host_key(host: str, port: int, *, timeout: float = 10) -> str:  # noqa: ASYNC109 - bounded by design
     """The host key a device presents, read without logging in (no password is sent).
 
@@ -283,9 +307,9 @@ async def read_host_key(host: str, port: int, *, timeout: float = 10) -> str:  #
         raise EndpointTimeout(f"connect timed out after {timeout}s", endpoint=endpoint) from None
     except (asyncssh.Error, OSError) as exc:
         reason = getattr(exc, "reason", None) or exc.__class__.__name__
-        raise ConnectFailed(f"cannot connect: {reason}", endpoint=endpoint) from None
+        raise ConnectFailed(f"cannot connect: {reason}", endpoint=endpoint, cause=_cause(exc)) from None
     if key is None:
-        raise ConnectFailed("the device presented no host key", endpoint=endpoint)
+        raise ConnectFailed("the device presented no host key", endpoint=endpoint, cause="no_host_key")
     return _key_line(key)
 
 
@@ -346,7 +370,7 @@ async def open_session(
         raise HostKeyMismatch(known_host_key or "", presented, endpoint=endpoint) from None
     except (asyncssh.Error, OSError) as exc:
         reason = getattr(exc, "reason", None) or exc.__class__.__name__
-        raise ConnectFailed(f"cannot connect: {reason}", endpoint=endpoint) from None
+        raise ConnectFailed(f"cannot connect: {reason}", endpoint=endpoint, cause=_cause(exc)) from None
     host_key = _key_line(client.presented) if client.presented else (known_host_key or "")
     session = EndpointSession(
         conn,

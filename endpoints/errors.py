@@ -21,11 +21,17 @@ into this tree, so nothing above the SSH layer depends on asyncssh.
     └── UnsafeValue                a value cannot be escaped safely for the dialect
 
 Messages never contain passwords: nothing here is ever given one.
+
+Beside its English message each error has ``params``: the few stable facts a caller may
+show in its own words (the controller's console is Vietnamese first), e.g. a refused
+connection is ``code == "unreachable"`` with ``params == {"cause": "connection_refused"}``.
+A param is a code, a number or the device's own words, never an English sentence of ours.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "CONNECT_CAUSES",
     "AuthFailed",
     "Backoff",
     "CommandFailed",
@@ -40,6 +46,20 @@ __all__ = [
 ]
 
 
+# Why a connection could not be made (``ConnectFailed.cause``): the socket's errno, named.
+CONNECT_CAUSES = (
+    "connection_refused",  # nothing listens on the port (or a firewall rejects)
+    "connection_reset",  # the peer or a middlebox reset the connection
+    "host_unreachable",  # no route to the device (ARP or ICMP said so)
+    "network_unreachable",  # no route to its network
+    "name_unresolved",  # the device's DNS name does not resolve
+    "ssh_handshake",  # TCP connected but the SSH handshake failed
+    "connection_failed",  # any other socket failure (e.g. every address of a name failed)
+    "no_host_key",  # the device presented no host key
+    "pool_closed",  # the controller is shutting down
+)
+
+
 class EndpointError(Exception):
     """Root of the tree; ``endpoint`` is ``host:port`` when known."""
 
@@ -49,6 +69,11 @@ class EndpointError(Exception):
         self.endpoint = endpoint
         super().__init__(f"{endpoint}: {message}" if endpoint else message)
 
+    @property
+    def params(self) -> dict[str, str]:
+        """Stable facts beside ``code`` for a caller's own words; none by default."""
+        return {}
+
 
 class ProfileError(EndpointError):
     """A profile file is unreadable or invalid; the message names file and field path."""
@@ -57,9 +82,20 @@ class ProfileError(EndpointError):
 
 
 class ConnectFailed(EndpointError):
-    """The TCP connection or SSH handshake failed (refused, reset, unreachable)."""
+    """The TCP connection or SSH handshake failed (refused, reset, unreachable).
+
+    ``cause`` is one of ``CONNECT_CAUSES`` when the failure says which.
+    """
 
     code = "unreachable"
+
+    def __init__(self, message: str, *, endpoint: str | None = None, cause: str | None = None) -> None:
+        self.cause = cause
+        super().__init__(message, endpoint=endpoint)
+
+    @property
+    def params(self) -> dict[str, str]:
+        return {"cause": self.cause} if self.cause else {}
 
 
 class AddressRefused(ConnectFailed):
@@ -103,6 +139,10 @@ class HostKeyMismatch(EndpointError):
             endpoint=endpoint,
         )
 
+    @property
+    def params(self) -> dict[str, str]:
+        return {"expected": fingerprint(self.expected), "presented": fingerprint(self.presented)}
+
 
 class HostKeyUnpinned(EndpointError):
     """No host key is pinned for the device and the policy forbids learning one on first use.
@@ -128,6 +168,10 @@ class Backoff(EndpointError):
         self.retry_in = retry_in
         super().__init__(f"backing off after {last_code}: next attempt in {retry_in:.1f}s", endpoint=endpoint)
 
+    @property
+    def params(self) -> dict[str, str]:
+        return {"last_code": self.last_code}
+
 
 class CommandFailed(EndpointError):
     """The device refused a command; ``device_message`` is its own words."""
@@ -140,6 +184,11 @@ class CommandFailed(EndpointError):
         self.device_message = device_message
         super().__init__(f"command {command!r} failed: {device_message}", endpoint=endpoint)
 
+    @property
+    def params(self) -> dict[str, str]:
+        """The command and the device's own words (quoted, not translated)."""
+        return {"command": self.command[:200], "device_message": self.device_message[:300]}
+
 
 class ParseError(EndpointError):
     """Output did not satisfy a parse rule; ``raw`` keeps the text for the log/fixture."""
@@ -150,6 +199,10 @@ class ParseError(EndpointError):
         self.rule = rule
         self.raw = raw
         super().__init__(f"cannot parse with rule {rule}: {raw[:200]!r}", endpoint=endpoint)
+
+    @property
+    def params(self) -> dict[str, str]:
+        return {"rule": self.rule[:200]}
 
 
 class UnsafeValue(EndpointError):

@@ -147,7 +147,7 @@ class SessionPool:
     async def session(self, target: Target, *, accept_new_host_key: bool = False) -> EndpointSession:
         """The open session for ``target.key``, connecting (once, shared) when needed."""
         if self._closed:
-            raise ConnectFailed("session pool is closed", endpoint=target.endpoint)
+            raise ConnectFailed("session pool is closed", endpoint=target.endpoint, cause="pool_closed")
         entry = self._entries.setdefault(target.key, _Entry())
         while True:
             s = entry.session

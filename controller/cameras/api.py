@@ -130,6 +130,7 @@ async def camera_health(
         camera_id=cam.id,
         state=row.state if row else cam.state,
         reason=row.reason if row else None,
+        reason_params=row.reason_params or {} if row else {},
         problems=row.problems if row else [],
         since=(row.since or cam.state_since) if row else cam.state_since,
         last_sample_at=row.last_sample_at if row else None,

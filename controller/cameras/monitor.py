@@ -36,7 +36,7 @@ from controller.cameras.hub import CameraHub
 from controller.db import Database
 from controller.events import OutboxSignal, emit
 from controller.health.catalogue import camera_problem_text
-from controller.health.tracker import Observation, Tracker
+from controller.health.tracker import Observation, Tracker, Verdict
 from controller.health.tracker import Thresholds as TrackerThresholds
 from controller.models import Camera, CameraHealth, CameraSample, Unit, utcnow
 from controller.principal import Principal
@@ -61,11 +61,12 @@ SAMPLE_MEASURES = (
 )
 
 
-def classify(health: dict[str, Any]) -> tuple[str, str | None]:
+def classify(health: dict[str, Any]) -> Verdict:
+    """A camera's healthy sample: degraded by its problems (their codes are the reason's params)."""
     problems = health.get("problems") or []
     if problems:
-        return "degraded", ", ".join(camera_problem_text(p) for p in problems)
-    return "online", None
+        return "degraded", ", ".join(camera_problem_text(p) for p in problems), {"problems": list(problems)}
+    return "online", None, {}
 
 
 @dataclass
@@ -200,7 +201,11 @@ class CameraMonitor:
                 if streaming
                 else (source.stats.last_error or "no stream")
             )
-            obs = Observation(code=code, message=message[:500])
+            # the camera's own answer when it gave one (auth_failed, not_found); else the state says it
+            answered = source.stats.last_code if not streaming else None
+            obs = Observation(
+                code=code, message=message[:500], params={"error": answered} if answered else {}
+            )
         else:
             m, thumb, cpu = await asyncio.to_thread(_picture, key, source.info)
             cpu0 = time.thread_time()
@@ -238,6 +243,7 @@ class CameraMonitor:
                 row = CameraHealth(camera_id=w.id)
                 session.add(row)
             row.state, row.reason, row.problems, row.last_sample_at = t.state, t.reason, list(w.problems), now
+            row.reason_params = dict(t.reason_params)
             if measures:
                 row.measures, row.last_ok_at = measures, now
             row.baseline_sharpness = w.history.baseline_sharpness
@@ -265,6 +271,7 @@ class CameraMonitor:
                         "old": transition.old,
                         "new": transition.new,
                         "reason": transition.reason,
+                        "reason_params": transition.params,  # the reason's code is `new` (catalogue.py)
                         "problems": list(w.problems),  # black, frozen...: a wall badge needs no re-read
                     },
                     unit_path=w.unit_path,

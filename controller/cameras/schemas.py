@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
@@ -121,6 +121,9 @@ class CameraHealthPublic(BaseModel):
     camera_id: uuid.UUID
     state: str
     reason: str | None
+    reason_params: dict[str, Any] = Field(
+        default_factory=dict, description="The reason's params; its code is `state` (health/catalogue.py)"
+    )
     problems: list[str]
     since: datetime | None
     last_sample_at: datetime | None

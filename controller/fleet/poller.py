@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 import endpoints
 from controller.events import OutboxSignal
 from controller.fleet.devices import device_target
+from controller.health.catalogue import failure_params
 from controller.health.tracker import UP, Observation, Thresholds, Tracker, Transition
 from controller.health.writer import HealthWriter
 from controller.models import Endpoint, EndpointHealth, Unit, utcnow
@@ -246,12 +247,13 @@ class Monitor:
         except Backoff:
             return None
         except (endpoints.AuthFailed, endpoints.HostKeyMismatch, endpoints.HostKeyUnpinned) as exc:
-            return Observation(code=exc.code, message=str(exc))
+            return Observation(code=exc.code, message=str(exc), params=failure_params(exc))
         except endpoints.AddressRefused as exc:  # no probe either: the policy forbids the address
-            return Observation(code="unreachable", message=str(exc))
+            return Observation(code="unreachable", message=str(exc), params=failure_params(exc))
         except endpoints.EndpointError as exc:
             reachable = await endpoints.tcp_probe(target.host, target.port, self.tcp_timeout_s)
-            return Observation(code="offline" if reachable else "unreachable", message=str(exc))
+            code = "offline" if reachable else "unreachable"
+            return Observation(code=code, message=str(exc), params=failure_params(exc))
 
     def _record(self, w: Watched, obs: Observation, change: Transition | None, latency: float) -> None:
         now = utcnow()
@@ -275,6 +277,7 @@ class Monitor:
                     "old": change.old,
                     "new": change.new,
                     "reason": change.reason,
+                    "reason_params": change.params,  # the reason's code is `new` (catalogue.py)
                     "at": now.isoformat(),
                 },
             }
@@ -283,6 +286,7 @@ class Monitor:
                 "b_id": w.id,
                 "b_state": w.tracker.state,
                 "b_reason": w.tracker.reason,
+                "b_reason_params": w.tracker.reason_params,
                 "b_since": w.since,
                 "b_flapping": w.tracker.flapping,
                 "b_last_poll_at": now,

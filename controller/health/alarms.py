@@ -9,6 +9,9 @@ endpoints' own `unreachable` alarms are withheld; an endpoint's unreachable
 alarm waits `correlation_s` so that a unit going down endpoint by endpoint
 within one poll interval is seen as one event, not a storm. A flapping
 endpoint gets one `flapping` alarm instead of offline/online ones.
+
+Each alarm carries `code` (its kind) and `params` beside the English `message`, so the
+console and the IOC's systems can word it themselves (the scheme is in `catalogue`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import asyncio
 import logging
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +47,7 @@ class Wanted:
     entity_name: str
     unit_path: str
     message: str
+    params: dict[str, Any] = field(default_factory=dict)  # the code is the kind
 
 
 def alarm_view(a: Alarm) -> dict[str, Any]:
@@ -57,6 +61,8 @@ def alarm_view(a: Alarm) -> dict[str, Any]:
         "entity_id": str(a.entity_id),
         "entity_name": a.entity_name,
         "message": a.message,
+        "code": a.code,
+        "params": a.params or {},
         "count": a.count,
         "first_seen": a.first_seen.isoformat(),
         "raised_at": a.raised_at.isoformat(),
@@ -122,25 +128,27 @@ def wanted_alarms(
             name,
             path,
             f"all {total[u]} endpoints under {name} are unreachable: check the unit's uplink",
+            {"unit": name, "total": total[u]},
         )
     for w in watched.values():
         t = w.tracker
         under_dark = any(uuid.UUID(p) in dark for p in w.unit_path.strip("/").split("/"))
+        params: dict[str, Any] = {}
         if t.flapping:
             kind, message = "flapping", ENDPOINT["flapping"].text
         elif t.state == "unreachable":
             held = w.since is not None and (now - w.since).total_seconds() < correlation_s
             if under_dark or held:
                 continue
-            kind, message = "unreachable", t.reason or ENDPOINT["unreachable"].text
+            kind, message, params = "unreachable", t.reason or ENDPOINT["unreachable"].text, t.reason_params
         elif t.state in ("offline", "auth_failed", "hostkey_mismatch", "hostkey_unpinned"):
-            kind, message = t.state, ENDPOINT[t.state].text
+            kind, message, params = t.state, ENDPOINT[t.state].text, t.reason_params
         elif t.state == "degraded":
-            kind, message = "degraded", t.reason or "degraded"
+            kind, message, params = "degraded", t.reason or "degraded", t.reason_params
         else:
             continue
         key = f"endpoint:{w.id}:{kind}"
-        out[key] = Wanted(key, kind, "endpoint", w.id, w.name, w.unit_path, message[:500])
+        out[key] = Wanted(key, kind, "endpoint", w.id, w.name, w.unit_path, message[:500], dict(params))
     return out
 
 
@@ -149,16 +157,17 @@ def camera_alarms(watched: dict[uuid.UUID, Any]) -> dict[str, Wanted]:
     out: dict[str, Wanted] = {}
     for w in watched.values():
         t = w.tracker
+        found: list[tuple[str, str, dict[str, Any]]]
         if t.flapping:
-            found = [("flapping", CAMERA_STATES["flapping"].text)]
+            found = [("flapping", CAMERA_STATES["flapping"].text, {})]
         elif t.state in ("offline", "stalled", "auth_failed"):
-            found = [(t.state, t.reason or CAMERA_STATES[t.state].text)]
+            found = [(t.state, t.reason or CAMERA_STATES[t.state].text, t.reason_params)]
         else:
-            found = [(p, camera_problem_text(p)) for p in w.problems]
-        for problem, message in found:
+            found = [(p, camera_problem_text(p), {}) for p in w.problems]
+        for problem, message, params in found:
             kind = camera_kind(problem)
             key = f"camera:{w.id}:{problem}"
-            out[key] = Wanted(key, kind, "camera", w.id, w.name, w.unit_path, message[:500])
+            out[key] = Wanted(key, kind, "camera", w.id, w.name, w.unit_path, message[:500], dict(params))
     return out
 
 
@@ -251,6 +260,8 @@ class AlarmEvaluator:
                         severity=severity(want.kind),
                         status="active",
                         message=want.message,
+                        code=want.kind,
+                        params=want.params,
                         first_seen=now_dt,
                         last_seen=now_dt,
                         raised_at=now_dt,
@@ -261,6 +272,7 @@ class AlarmEvaluator:
                 else:
                     alarm.status, alarm.raised_at, alarm.last_seen = "active", now_dt, now_dt
                     alarm.cleared_at, alarm.message, alarm.count = None, want.message, alarm.count + 1
+                    alarm.code, alarm.params = want.kind, want.params
                     alarm.acknowledged_by = alarm.acknowledged_at = alarm.ack_comment = None
                 session.add(AlarmHistory(alarm_id=alarm.id, at=now_dt, action="raised", message=want.message))
                 emit(
@@ -275,11 +287,13 @@ class AlarmEvaluator:
                 raised += 1
             for key, alarm in active.items():
                 if key in wanted:
+                    want = wanted[key]
                     if (
-                        wanted[key].message != alarm.message
+                        want.message != alarm.message
+                        or want.params != alarm.params
                         or (now_dt - alarm.last_seen).total_seconds() > 60
                     ):
-                        alarm.message, alarm.last_seen = wanted[key].message, now_dt
+                        alarm.message, alarm.params, alarm.last_seen = want.message, want.params, now_dt
                     continue
                 alarm.status, alarm.cleared_at, alarm.last_seen = "cleared", now_dt, now_dt
                 session.add(AlarmHistory(alarm_id=alarm.id, at=now_dt, action="cleared"))

@@ -2,21 +2,42 @@
 
 A problem a check reports (camera picture analytics, stream timing, browser playability, an
 endpoint's or camera's state machine) is named here once. Alarms take their severity and
-message from it, the camera monitor its reason text, and the console shows each code under
-the keys ``ioc.kind.<kind>`` and ``details.problem.<code>`` / ``ioc.problem.<code>`` in both
-languages. ``tests/controller/test_health_catalogue.py`` reads the checks' source for every code
+message from it, the camera monitor its reason text, and the console words each code in both
+languages (``web/lib/vocabulary.js``: ``alarm.<kind>``, ``problem.<code>``;
+``web/lib/alarm-text.js``: ``says.<kind>``, ``degraded.<code>``; ``web/lib/failure-text.js``:
+``failure.<code>``, ``cause.<cause>``). ``tests/controller/test_health_catalogue.py`` reads the checks' source for every code
 they can emit and fails when one has no entry here or no words in the console, so a new check
 cannot ship half-named. A kind that is somehow missing still raises its alarm (``severity``
 falls back to a warning and says so in the log) instead of stopping every alarm pass.
+
+Codes and params, for words in any language. Beside its English ``message`` every alarm has
+a ``code`` and ``params`` (JSON); an endpoint's or camera's health has ``reason_params``
+beside its English ``reason``. The console words them (``web/lib/alarm-text.js``), the
+English text stays for logs, sinks and older clients:
+
+- an alarm's ``code`` is its kind (``unreachable``, ``uplink``, ``camera_black`` ...), and a
+  health reason's code is the state it explains (``unreachable``, ``degraded`` ...);
+- a failure's params are ``{"error": <code>, ...}``: the ``code`` of the ``EndpointError``
+  (``endpoints/errors.py``: ``unreachable``, ``timeout``, ``auth_failed``, ``command_failed``,
+  ``bad_reply``, ``address_refused``, ``connection_lost`` ...) with that error's own
+  ``params`` (``cause`` for a connect: ``connection_refused``, ``host_unreachable`` ...,
+  ``errors.CONNECT_CAUSES``; ``command`` and ``device_message`` for a refused command), or
+  the camera's answer (``FAILURE_CODES``);
+- ``degraded`` has ``{"problems": [...]}``: ``ENDPOINT_PROBLEMS`` codes with the limits
+  ``temperature_c`` and ``loss_pct`` for an endpoint, ``CAMERA_PROBLEMS`` codes for a camera;
+- ``uplink`` has ``{"unit": <name>, "total": <endpoints>}``; the others have none.
+
+Provisioning job items use the same failure codes in ``error_code``/``error_params``.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from camera.playability import FIX
+from endpoints.errors import EndpointError
 
 log = logging.getLogger("diemcau.alarms")
 
@@ -24,9 +45,12 @@ __all__ = [
     "CAMERA_PROBLEMS",
     "CAMERA_STATES",
     "ENDPOINT",
+    "ENDPOINT_PROBLEMS",
+    "FAILURE_CODES",
     "Entry",
     "camera_kind",
     "camera_problem_text",
+    "failure_params",
     "severity",
 ]
 
@@ -55,6 +79,47 @@ ENDPOINT: dict[str, Entry] = {
     "flapping": Entry("warning", "the endpoint keeps going down and up"),
 }
 
+# Why an endpoint is degraded (the tracker's `problems`), English; the limits are params.
+ENDPOINT_PROBLEMS: dict[str, str] = {
+    "camera_disconnected": "camera disconnected",
+    "microphone_disconnected": "microphone disconnected",
+    "sip_unregistered": "SIP not registered",
+    "temperature_high": "temperature above {temperature_c:g} °C",
+    "packet_loss_high": "packet loss above {loss_pct:g} %",
+}
+
+# The `error` param of a failed reading or job item, as the console words it: the endpoint
+# library's codes (EndpointError.code), the ONVIF client's (camera.onvif.client) and the
+# stream's (camera.ingest `last_code`), and what jobs themselves conclude.
+FAILURE_CODES = frozenset(
+    {
+        # endpoints (endpoints/errors.py)
+        "unreachable",
+        "address_refused",
+        "connection_lost",
+        "timeout",
+        "auth_failed",
+        "hostkey_mismatch",
+        "hostkey_unpinned",
+        "command_failed",
+        "bad_reply",
+        "unsafe_value",
+        "profile_error",
+        "endpoint_error",
+        "backoff",  # a job met the pool's wait after a failure: params {"last_code": <that code>}
+        # cameras (ONVIF and RTSP)
+        "unsupported_setting",
+        "not_supported",
+        "device_fault",
+        "not_found",
+        "onvif_error",
+        "no_stream",
+        # jobs
+        "verify_failed",
+        "upgrade_failed",
+    }
+)
+
 # A camera's states that are alarms of their own (its stream, not its picture).
 CAMERA_STATES: dict[str, Entry] = {
     "offline": Entry("major", "the camera's RTSP stream cannot be opened"),
@@ -78,6 +143,12 @@ CAMERA_PROBLEMS: dict[str, Entry] = {
         "warning", f"browsers cannot play this stream (not H.264, or H.264 with B-frames): {FIX}"
     ),
 }
+
+
+def failure_params(exc: EndpointError) -> dict[str, Any]:
+    """A device failure's params for an alarm, a health reason or a job item: its code as
+    ``error`` and the error's own stable facts (cause, command, device words)."""
+    return {"error": exc.code, **exc.params}
 
 
 def camera_kind(code: str) -> str:

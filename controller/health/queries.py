@@ -42,6 +42,7 @@ def _health(row: EndpointHealth, ep: Endpoint, unit: Unit) -> HealthPublic:
         unit=unit.code,
         state=row.state,
         reason=row.reason,
+        reason_params=row.reason_params or {},
         since=row.since,
         flapping=row.flapping,
         last_poll_at=row.last_poll_at,

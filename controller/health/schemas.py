@@ -17,6 +17,9 @@ class HealthPublic(BaseModel):
     unit: str
     state: str
     reason: str | None
+    reason_params: dict[str, Any] = Field(
+        default_factory=dict, description="The reason's params; its code is `state` (health/catalogue.py)"
+    )
     since: datetime | None
     flapping: bool
     last_poll_at: datetime | None
@@ -34,7 +37,9 @@ class AlarmPublic(BaseModel):
     entity_type: str
     entity_id: uuid.UUID
     entity_name: str
-    message: str
+    message: str = Field(description="English; `code` and `params` say it for other words")
+    code: str = Field(description="Stable: the alarm's kind (health/catalogue.py)")
+    params: dict[str, Any] = Field(description="The specifics: failure, problems, unit (health/catalogue.py)")
     count: int
     first_seen: datetime
     last_seen: datetime

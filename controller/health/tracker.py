@@ -18,6 +18,10 @@ auth_failed, hostkey_mismatch, hostkey_unpinned (down). Thresholds and why:
   hovering at the threshold does not flap.
 - `flap_transitions` up/down changes within `flap_window_s` mark the endpoint
   flapping: one flapping alarm replaces the storm of offline/online ones.
+
+Every reason comes with `reason_params` (JSON): the reason's code is the state itself, the
+params say which failure or which problems (`catalogue.py` documents them), so the console
+words a reason in its own language and the English `reason` stays for logs and old clients.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from controller.health.catalogue import ENDPOINT_PROBLEMS
 
 UP = frozenset({"online", "in_call", "degraded"})
 # "stalled": a camera whose stream opens but sends no picture.
@@ -50,6 +56,7 @@ class Observation:
     health: dict[str, Any] | None = None
     code: str | None = None  # unreachable | offline | auth_failed | hostkey_mismatch
     message: str | None = None
+    params: dict[str, Any] | None = None  # the failure's facts: {"error": code, "cause": ...}
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,11 @@ class Transition:
     old: str
     new: str
     reason: str | None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+# What a healthy answer means: (state, English reason, the reason's params).
+Verdict = tuple[str, str | None, dict[str, Any]]
 
 
 @dataclass
@@ -64,11 +76,12 @@ class Tracker:
     thresholds: Thresholds = field(default_factory=Thresholds)
     state: str = "unknown"
     reason: str | None = None
+    reason_params: dict[str, Any] = field(default_factory=dict)
     failures: int = 0
     successes: int = 0
     flapping: bool = False
     # What a healthy answer means (state, reason); endpoints by default, cameras pass their own.
-    classify: Callable[[dict[str, Any]], tuple[str, str | None]] | None = None
+    classify: Callable[[dict[str, Any]], Verdict] | None = None
     _flips: deque[float] = field(default_factory=deque)
 
     def observe(self, obs: Observation, now: float) -> Transition | None:
@@ -83,52 +96,60 @@ class Tracker:
         code = obs.code or "unreachable"
         self.successes = 0
         self.failures += 1
+        params = dict(obs.params or {})
         if code in DEFINITIVE:
-            return self._move(code, obs.message, now)
+            return self._move(code, obs.message, now, params)
         if self.state in DOWN - DEFINITIVE:
             # Already down: follow the layer that fails now (offline <-> unreachable).
-            return self._move(code, obs.message, now) if code != self.state else None
+            return self._move(code, obs.message, now, params) if code != self.state else None
         if self.failures >= self.thresholds.fail_after:
-            return self._move(code, obs.message, now)
+            return self._move(code, obs.message, now, params)
         return None
 
     # -- successes --------------------------------------------------------------
     def _success(self, health: dict[str, Any], now: float) -> Transition | None:
         self.failures = 0
         self.successes += 1
-        target, reason = (self.classify or self._classify)(health)
+        target, reason, params = (self.classify or self._classify)(health)
         if self.state in DOWN - DEFINITIVE and self.successes < self.thresholds.recover_after:
             return None
         if target == self.state and reason == self.reason:
             return None
-        return self._move(target, reason, now)
+        return self._move(target, reason, now, params)
 
-    def _classify(self, h: dict[str, Any]) -> tuple[str, str | None]:
+    def _classify(self, h: dict[str, Any]) -> Verdict:
         t = self.thresholds
         problems = []
         if h.get("camera_connected") is False:
-            problems.append("camera disconnected")
+            problems.append("camera_disconnected")
         if h.get("microphones_connected") is False:
-            problems.append("microphone disconnected")
+            problems.append("microphone_disconnected")
         if h.get("sip_registered") is False:
-            problems.append("SIP not registered")
+            problems.append("sip_unregistered")
         temp = h.get("temperature_c")
         if temp is not None and temp > t.temperature_c:
-            problems.append(f"temperature above {t.temperature_c:g} °C")
+            problems.append("temperature_high")
         loss = h.get("packet_loss_pct")
         if h.get("in_call") and loss is not None:
-            was_lossy = self.state == "degraded" and "packet loss" in (self.reason or "")
+            was_lossy = self.state == "degraded" and "packet_loss_high" in self.reason_params.get(
+                "problems", ()
+            )
             limit = t.loss_pct * (0.6 if was_lossy else 1.0)
             if loss > limit:
-                problems.append(f"packet loss above {t.loss_pct:g} %")
+                problems.append("packet_loss_high")
         if problems:
-            return "degraded", ", ".join(problems)
+            # the limits, not the measured values: a changing value is not a new reason
+            limits = {"temperature_c": t.temperature_c, "loss_pct": t.loss_pct}
+            text = ", ".join(ENDPOINT_PROBLEMS[p].format(**limits) for p in problems)
+            return "degraded", text, {"problems": problems, **limits}
         if h.get("in_call"):
-            return "in_call", None
-        return "online", None
+            return "in_call", None, {}
+        return "online", None, {}
 
     # -- bookkeeping ------------------------------------------------------------
-    def _move(self, new: str, reason: str | None, now: float) -> Transition | None:
+    def _move(
+        self, new: str, reason: str | None, now: float, params: dict[str, Any] | None = None
+    ) -> Transition | None:
         if new == self.state and reason == self.reason:
             return None
         old = self.state
@@ -137,7 +158,8 @@ class Tracker:
             if len(self._flips) >= self.thresholds.flap_transitions:
                 self.flapping = True
         self.state, self.reason = new, reason
-        return Transition(old, new, reason)
+        self.reason_params = dict(params or {})
+        return Transition(old, new, reason, dict(self.reason_params))
 
     def _expire_flips(self, now: float) -> None:
         window = self.thresholds.flap_window_s

@@ -33,6 +33,7 @@ _UPDATE_HEALTH = (
     .values(
         state=bindparam("b_state"),
         reason=bindparam("b_reason"),
+        reason_params=bindparam("b_reason_params"),
         since=bindparam("b_since"),
         flapping=bindparam("b_flapping"),
         last_poll_at=bindparam("b_last_poll_at"),

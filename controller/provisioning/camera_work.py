@@ -43,6 +43,17 @@ FPS_TOLERANCE = 0.15  # measured frame rate within 15 % of the limit
 BITRATE_OVERSHOOT = 1.25  # x264 overshoots for a moment after a rebuild
 
 
+def onvif_params(exc: OnvifError) -> dict[str, str]:
+    """An ONVIF failure's stable facts beside its code: the operation, and for a refused value
+    the field and what the camera allows (the camera's own words, not ours)."""
+    facts = {
+        "operation": exc.operation,
+        "field": getattr(exc, "field", None),
+        "allowed": getattr(exc, "allowed", None),
+    }
+    return {k: str(v)[:200] for k, v in facts.items() if v}
+
+
 @dataclass
 class Reading:
     """What the camera has now, for the plan and for verify."""
@@ -137,6 +148,7 @@ class CameraProvisionWork:
                 item,
                 status="error",
                 error_code=exc.code,
+                error_params=onvif_params(exc),
                 message=str(exc),
                 transcript=str(exc.transcript) if exc.transcript else None,
                 started_at=started,
@@ -163,6 +175,9 @@ class CameraProvisionWork:
             item,
             status="error" if problems else "applied",
             error_code="verify_failed" if problems else None,
+            error_params={"keys": sorted({p["key"] for p in plan if p["action"] == "set"})}
+            if problems
+            else {},
             plan=plan,
             message="; ".join(problems) if problems else f"verified: {_measured_text(measured)}",
             finished_at=utcnow(),

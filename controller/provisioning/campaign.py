@@ -194,6 +194,7 @@ class FirmwareWork:
                     item,
                     status="held",
                     error_code=exc.code,
+                    error_params=exc.params,
                     finished_at=utcnow(),
                     message="came back with a new host key; approve it to finish",
                 )
@@ -217,6 +218,7 @@ class FirmwareWork:
                     item,
                     status="error",
                     error_code="upgrade_failed",
+                    error_params={"version": version, "wanted": wanted},
                     finished_at=utcnow(),
                     message=f"rebooted but still runs {version} (wanted {wanted})",
                 )
@@ -225,6 +227,7 @@ class FirmwareWork:
             item,
             status="error",
             error_code="timeout",
+            error_params={"wanted": wanted, "timeout_s": job.params["timeout_s"]},
             finished_at=utcnow(),
             message=f"{wanted} not seen within {job.params['timeout_s']}s",
         )

@@ -51,7 +51,8 @@ def make_plan(
 
 
 def error_fields(exc: endpoints.EndpointError) -> dict[str, Any]:
-    """Item fields for a failure: the device's own words and the raw exchange."""
+    """Item fields for a failure: the device's own words and the raw exchange; its code and
+    stable params (cause, command, device words) for the console's own words."""
     transcript = None
     if isinstance(exc, endpoints.CommandFailed):
         transcript = f"> {exc.command}\n{exc.raw}"
@@ -60,6 +61,7 @@ def error_fields(exc: endpoints.EndpointError) -> dict[str, Any]:
     return {
         "status": "error",
         "error_code": exc.code,
+        "error_params": exc.params,
         "message": str(exc),
         "transcript": transcript,
     }
@@ -179,6 +181,12 @@ class ProvisionWork:
                 error_code=next(
                     (e.code for e in refused.values()), "verify_failed" if wrong else "command_failed"
                 ),
+                # which keys, by what went wrong: the English message has the device's words
+                error_params={
+                    "refused": sorted(refused),
+                    "unreadable": [p["key"] for p in refused_reads],
+                    "wrong": wrong,
+                },
                 message="; ".join(parts),
                 transcript=transcript,
                 finished_at=utcnow(),

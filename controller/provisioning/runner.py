@@ -121,6 +121,7 @@ def item_view(item: JobItem) -> dict[str, Any]:
         "written": item.written,
         "message": item.message,
         "error_code": item.error_code,
+        "error_params": item.error_params or {},
     }
 
 

@@ -57,7 +57,11 @@ class JobItemPublic(BaseModel):
     plan: list[dict[str, Any]]
     written: list[str]
     message: str | None
-    error_code: str | None
+    error_code: str | None = Field(description="Stable (health/catalogue.py FAILURE_CODES); null: no failure")
+    error_params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The failure's specifics beside error_code (cause, command, keys ...)",
+    )
     transcript: str | None = Field(description="The device exchange; admin and technician only (else null)")
     started_at: datetime | None
     finished_at: datetime | None

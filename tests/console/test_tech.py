@@ -159,7 +159,10 @@ def test_endpoint_list_filters_and_live_state(browser, province):
         ep = by_name(api, name)
         health = api.get(f"/endpoints/{ep['id']}/health").json()
         assert ep["state"] == "degraded"
-        assert row.locator(".reason").inner_text() == health["reason"]
+        # the reason as a code and params, worded by the console (the English stays in the API)
+        assert health["reason"] == "camera disconnected"
+        assert health["reason_params"]["problems"] == ["camera_disconnected"]
+        assert row.locator(".reason").inner_text() == "Chất lượng suy giảm: mất kết nối camera"
         assert row.locator(".badge").inner_text() == "Suy giảm"
     finally:
         sim(province, {"op": "set", "endpoint": name, "camera_connected": True})

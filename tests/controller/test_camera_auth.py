@@ -31,12 +31,16 @@ async def test_refused_credentials_are_auth_failed_and_recover(controller):
         refused = await until(lambda: health("auth_failed"), what="auth_failed")
         assert "refused the username or password (RTSP 401)" in refused["reason"], refused
         assert "Error" not in refused["reason"] and "wrong" not in refused["reason"], refused
+        assert refused["reason_params"] == {"error": "auth_failed"}  # what the console words
 
         async def alarm(kind: str) -> bool:
             r = await controller.client.get("/api/v1/alarms", params={"status": "active"}, headers=h)
             return any(a["kind"] == kind for a in r.json()["items"])
 
         await until(lambda: alarm("camera_auth_failed"), what="camera_auth_failed alarm")
+        r = await controller.client.get("/api/v1/alarms", params={"kind": "camera_auth_failed"}, headers=h)
+        (raised,) = r.json()["items"]
+        assert (raised["code"], raised["params"]) == ("camera_auth_failed", {"error": "auth_failed"})
         r = await controller.client.patch(
             f"/api/v1/cameras/{cam}", json={"password": "Cam-Pw-1"}, headers=tech
         )

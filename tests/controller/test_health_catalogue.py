@@ -17,7 +17,7 @@ from controller.cameras.monitor import WatchedCamera
 from controller.fleet.poller import Watched
 from controller.health.alarms import camera_alarms, wanted_alarms
 from controller.health.catalogue import CAMERA_PROBLEMS, CAMERA_STATES, ENDPOINT, _entry, severity
-from controller.health.tracker import DOWN, UP, Tracker
+from controller.health.tracker import DOWN, UP, Observation, Tracker
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKS = ("camera/analytics.py", "controller/cameras/monitor.py")
@@ -141,3 +141,78 @@ def test_the_console_words_every_code_in_vietnamese_and_english():
     wanted += [f"severity.{s}" for s in ("critical", "major", "minor", "warning")]
     missing = [k for k in wanted if keys.get(k, 0) < 2]  # one per language
     assert missing == []
+
+
+def _words(path: str, prefix: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for key in re.findall(rf'"({re.escape(prefix)}\.[a-z_]+)"\s*:', (ROOT / path).read_text()):
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def test_the_console_says_every_alarm_failure_cause_and_endpoint_problem_in_both_languages():
+    """Alarms, health reasons and job items come as code + params: each code has its sentence."""
+    import endpoints
+    from controller.health.catalogue import ENDPOINT_PROBLEMS, FAILURE_CODES
+    from endpoints.errors import CONNECT_CAUSES
+
+    says = _words("controller/web/lib/alarm-text.js", "says")
+    degraded = _words("controller/web/lib/alarm-text.js", "degraded")
+    failures = _words("controller/web/lib/failure-text.js", "failure")
+    causes = _words("controller/web/lib/failure-text.js", "cause")
+    kinds = [*ENDPOINT, *(f"camera_{k}" for k in (*CAMERA_STATES, *CAMERA_PROBLEMS))]
+    missing = [f"says.{k}" for k in kinds if says.get(f"says.{k}", 0) < 2]
+    missing += [f"degraded.{p}" for p in ENDPOINT_PROBLEMS if degraded.get(f"degraded.{p}", 0) < 2]
+    missing += [f"failure.{c}" for c in FAILURE_CODES if failures.get(f"failure.{c}", 0) < 2]
+    missing += [f"cause.{c}" for c in CONNECT_CAUSES if causes.get(f"cause.{c}", 0) < 2]
+    assert missing == []
+    # every error the endpoint library raises to a caller is a failure the console can word
+    raised = {
+        cls.code
+        for cls in vars(endpoints.errors).values()
+        if isinstance(cls, type) and issubclass(cls, endpoints.EndpointError)
+    }
+    assert raised <= FAILURE_CODES
+
+
+def test_a_degraded_endpoint_says_which_problems_by_code_with_its_limits():
+    t = Tracker()
+    change = t.observe(Observation(health={"sip_registered": False, "temperature_c": 90}), 0)
+    assert change is not None and change.new == "degraded"
+    assert change.reason == "SIP not registered, temperature above 75 °C"
+    assert change.params == {
+        "problems": ["sip_unregistered", "temperature_high"],
+        "temperature_c": 75.0,
+        "loss_pct": 5.0,
+    }
+    now = datetime.now(UTC)
+    unit = uuid.uuid4()
+    w = Watched(uuid.uuid4(), "d", "X", f"/{unit}/", now, t)
+    (alarm,) = wanted_alarms({w.id: w}, {unit: ("U", f"/{unit}/")}, now, 0.0).values()
+    assert (alarm.kind, alarm.params["problems"]) == ("degraded", ["sip_unregistered", "temperature_high"])
+
+
+def test_an_uplink_alarm_names_its_unit_and_count_as_params():
+    now = datetime.now(UTC)
+    unit = uuid.uuid4()
+    dark = [Watched(uuid.uuid4(), n, "X", f"/{unit}/", now, Tracker(state="unreachable")) for n in "abc"]
+    (alarm,) = wanted_alarms({w.id: w for w in dark}, {unit: ("Xã A", f"/{unit}/")}, now, 0.0).values()
+    assert (alarm.kind, alarm.params) == ("uplink", {"unit": "Xã A", "total": 3})
+
+
+def test_every_problem_the_endpoint_tracker_reports_is_in_the_catalogue():
+    from controller.health.catalogue import ENDPOINT_PROBLEMS
+
+    tree = ast.parse((ROOT / "controller/health/tracker.py").read_text())
+    appended = {
+        s
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "append"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "problems"
+        for s in _strings(node.args[0])
+    }
+    assert {"camera_disconnected", "packet_loss_high"} <= appended  # the scan works
+    assert appended == set(ENDPOINT_PROBLEMS)

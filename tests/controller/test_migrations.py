@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -181,5 +182,50 @@ async def test_users_keep_their_role_as_a_province_wide_grant(database_url):
             rows = (await conn.execute(sa.text("SELECT user_id, role, unit_id FROM grants"))).all()
         got = {(uuid.UUID(str(u)), role, unit) for u, role, unit in rows}
         assert got == {(i, r, None) for r, i in ids.items()}
+    finally:
+        await db.dispose()
+
+
+async def test_alarms_raised_before_codes_get_their_kind_as_code(database_url):
+    """Revision 0020: an existing alarm's code is its kind, its params empty; existing health
+    rows and job items get empty params (the console then words them by state and kind)."""
+    db = Database(database_url)
+    try:
+        await upgrade(db, "0019")
+        now = datetime.now(UTC)
+        alarm_id = uuid.uuid4()
+        alarms = sa.table(
+            "alarms",
+            *(sa.column(c, sa.String()) for c in ("dedupe_key", "entity_type", "entity_name", "unit_path")),
+            *(sa.column(c, sa.String()) for c in ("kind", "severity", "status", "message")),
+            sa.column("id", sa.Uuid()),
+            sa.column("entity_id", sa.Uuid()),
+            sa.column("count", sa.Integer()),
+            *(sa.column(c, sa.DateTime(timezone=True)) for c in ("first_seen", "last_seen", "raised_at")),
+        )
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                alarms.insert().values(
+                    id=alarm_id,
+                    dedupe_key="camera:x:black",
+                    entity_type="camera",
+                    entity_id=uuid.uuid4(),
+                    entity_name="cam",
+                    unit_path="/u/",
+                    kind="camera_black",
+                    severity="major",
+                    status="active",
+                    message="picture black: lens covered or no light",
+                    count=1,
+                    first_seen=now,
+                    last_seen=now,
+                    raised_at=now,
+                )
+            )
+        await upgrade(db)
+        async with db.engine.connect() as conn:
+            row = (await conn.execute(sa.text("SELECT code, params FROM alarms"))).one()
+        params = row.params if isinstance(row.params, dict) else json.loads(row.params)
+        assert (row.code, params) == ("camera_black", {})
     finally:
         await db.dispose()

@@ -281,3 +281,25 @@ async def test_model_and_firmware_are_read_on_every_reconnect(controller, tmp_pa
         cisco.state.firmware = "ce11.20.1.3"  # upgraded by someone else, e.g. by hand on the codec
         await kill(controller, fleet, cisco.state.name, ids, seconds=0.5)  # ... and rebooted
         await until(lambda: identified(cisco.state.name, "ce11.20.1.3"), what="the new firmware read")
+
+
+async def test_a_refused_connection_is_an_alarm_with_code_and_params(controller, tmp_path):
+    """What the IOC wall shows comes with its code and params: the console words it itself."""
+    async with Fleet(2, units=UNITS, latency_ms=0) as fleet:
+        ids = await register_fleet(controller, fleet, tmp_path)
+        await controller.state.monitor.reconcile()
+        await wait_for(controller, lambda s: len(s) == 2 and all(h["state"] == "online" for h in s.values()))
+        victim = sorted(ids)[0]
+        await fleet[victim].inject("refuse")
+        await controller.state.pool.drop(ids[victim])
+
+        async def raised() -> dict | None:
+            return next((a for a in await alarms(controller) if a["entity_name"] == victim), None)
+
+        alarm = await until(raised, what=f"an alarm on {victim}")
+        assert alarm["kind"] == alarm["code"] == "unreachable"
+        assert alarm["params"] == {"error": "unreachable", "cause": "connection_refused"}
+        assert "cannot connect" in alarm["message"]  # the English text stays beside them
+        health = (await states(controller))[victim]
+        assert health["state"] == "unreachable" and health["reason_params"] == alarm["params"]
+        await fleet[victim].inject("clear")

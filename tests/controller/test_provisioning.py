@@ -42,7 +42,9 @@ async def test_plan_then_apply_then_nothing_to_do(controller, tmp_path):
         for item in items:
             plan = {p["key"]: p for p in item["plan"]}
             ep = fleet[item["endpoint_name"]]
-            assert {k for k, p in plan.items() if p["action"] != "unsupported"} == settable[ep.state.name], item
+            assert {k for k, p in plan.items() if p["action"] != "unsupported"} == settable[ep.state.name], (
+                item
+            )
             assert set(plan) == set(STANDARD) and plan["display_name"]["action"] == "set", item
             assert plan["display_name"]["desired"] == f"ĐC {ep.state.name}"
             assert plan["display_name"]["current"] == stored(ep, "display_name")
@@ -103,7 +105,10 @@ async def test_hostile_names_cannot_inject_commands(controller, tmp_path):
             sim = fleet[name].state
             assert stored(fleet[name], "display_name") == hostile + name[-3:]  # stored literally
             ran = sim.commands[before[name] :]
-            assert not any(("Boot" in c or "reboot" in c) and "SystemUnit Name" not in c and "systemname" not in c for c in ran)
+            assert not any(
+                ("Boot" in c or "reboot" in c) and "SystemUnit Name" not in c and "systemname" not in c
+                for c in ran
+            )
             assert fleet.stats()[name]["upgrades"] == 0
 
 
@@ -120,8 +125,11 @@ async def test_device_errors_are_recorded_with_transcript(controller, tmp_path):
         assert by_name[names[0]]["status"] == "error" and by_name[names[0]]["error_code"] == "bad_reply"
         assert by_name[names[0]]["transcript"]
         assert by_name[names[1]]["error_code"] == "unreachable"
-        assert by_name[names[2]]["error_code"] == "auth_failed"
-        assert by_name[names[3]]["status"] == "applied"
+        # the console words a failure from its code and params, never from the English message
+        assert by_name[names[1]]["error_params"] == {"cause": "connection_refused"}
+        assert by_name[names[0]]["error_params"]["rule"]
+        assert by_name[names[2]]["error_code"] == "auth_failed" and by_name[names[2]]["error_params"] == {}
+        assert by_name[names[3]]["status"] == "applied" and by_name[names[3]]["error_params"] == {}
         assert job["status"] == "done" and job["counts"] == {"error": 3, "applied": 1}
 
 
@@ -261,21 +269,31 @@ async def test_a_refused_read_and_a_key_the_family_lacks_are_rows_of_their_own(c
         poly = fleet.endpoints[1]
         profiles = controller.state.profiles
         original = profiles["poly-group"]
-        h323 = original.config["h323_name"].model_copy(update={"read": "h323name fetch"})  # refused by the device
-        profiles["poly-group"] = original.model_copy(update={"config": {**original.config, "h323_name": h323}})
+        h323 = original.config["h323_name"].model_copy(
+            update={"read": "h323name fetch"}
+        )  # refused by the device
+        profiles["poly-group"] = original.model_copy(
+            update={"config": {**original.config, "h323_name": h323}}
+        )
         try:
             await set_standard(controller, STANDARD)
-            job, items = await run_job(controller, "/api/v1/provisioning/jobs", {"unit": "TW", "mode": "plan"})
+            job, items = await run_job(
+                controller, "/api/v1/provisioning/jobs", {"unit": "TW", "mode": "plan"}
+            )
             item = next(i for i in items if i["endpoint_name"] == poly.state.name)
             rows = {p["key"]: p for p in item["plan"]}
-            assert rows["h323_name"]["action"] == "refused" and "refused to read" in rows["h323_name"]["message"]
+            assert (
+                rows["h323_name"]["action"] == "refused" and "refused to read" in rows["h323_name"]["message"]
+            )
             assert {k for k, p in rows.items() if p["action"] == "unsupported"} == {
                 "ntp_server", "ntp_mode", "time_zone", "default_call_rate", "auto_answer"
             }  # fmt: skip
             assert rows["display_name"]["action"] == "set" and item["status"] == "planned"
             assert "1 refused, 5 not settable" in item["message"]
 
-            job, items = await run_job(controller, "/api/v1/provisioning/jobs", {"unit": "TW", "mode": "apply"})
+            job, items = await run_job(
+                controller, "/api/v1/provisioning/jobs", {"unit": "TW", "mode": "apply"}
+            )
             item = next(i for i in items if i["endpoint_name"] == poly.state.name)
             assert item["status"] == "error" and "h323_name: the device refused to read it" in item["message"]
             assert stored(poly, "display_name") == f"ĐC {poly.state.name}"  # the others were written

@@ -14,6 +14,7 @@ import { formatNumber } from "../lib/chart.js";
 import { WhepPlayer } from "../whep-player.js";
 import { iceServers, unplayable } from "../lib/playback.js";
 import { alarmName, problemName, severityName } from "../lib/vocabulary.js";
+import { alarmText, reasonText } from "../lib/alarm-text.js";
 import { describe, uptime } from "../lib/format.js";
 import "./details-i18n.js";
 import { historyPanel } from "./details-history.js";
@@ -51,7 +52,7 @@ function alarmsPanel(ctx, id, unitCode) {
       h("tbody", {}, mine.map((a) => h("tr", { "data-alarm-id": a.id, "data-status": a.status },
         h("td", {}, h("span", { class: `badge s-${a.severity}` }, severityName(a.severity))),
         h("td", {}, alarmName(a.kind), " ", badge(a.status, stateName(a.status))),
-        h("td", { class: "message" }, a.message),
+        h("td", { class: "message", "data-code": a.code }, alarmText(a)),
         h("td", {}, when(a.raised_at, lang)),
         h("td", {}, a.cleared_at ? when(a.cleared_at, lang) : "—"),
         h("td", {}, a.count),
@@ -60,7 +61,7 @@ function alarmsPanel(ctx, id, unitCode) {
   return { el, load };
 }
 
-function header(ctx, title) {
+function header(ctx, title, entity) {
   const { t } = ctx;
   const stateEl = h("span", { class: "state", id: "details-state" });
   const reason = h("span", { class: "reason muted", id: "details-reason" });
@@ -71,7 +72,8 @@ function header(ctx, title) {
     el,
     sub,
     /** State badge, flapping flag, problems and the reason, from a health reading. */
-    set({ state, reason: why, since, flapping = false, problems = [] }) {
+    set({ state, reason: english, reason_params, since, flapping = false, problems = [] }) {
+      const why = reasonText(entity, { state, reason: english, reason_params });
       el.dataset.state = state;
       fill(stateEl, badge(state, stateName(state)), flapping ? badge("flapping", t("details.flapping")) : null,
         problems.map((p) => h("span", { class: "badge s-degraded", "data-problem": p }, problemName(p))));
@@ -86,7 +88,7 @@ async function endpointView(ctx, el, id, on) {
   const { api, t } = ctx;
   const lang = language();
   const ep = await api.get(`endpoints/${id}`);
-  const head = header(ctx, ep.name);
+  const head = header(ctx, ep.name, "endpoint");
   head.set({ state: ep.state });
   fill(head.sub, `${ep.unit.name} (${ep.unit.code}) · ${ep.host}:${ep.port} · ${ep.profile}`);
   const now = h("div", {});
@@ -146,7 +148,7 @@ async function cameraView(ctx, el, id, on) {
   const { api, t } = ctx;
   const lang = language();
   const cam = await api.get(`cameras/${id}`);
-  const head = header(ctx, cam.name);
+  const head = header(ctx, cam.name, "camera");
   head.set({ state: cam.state, since: cam.state_since });
   fill(head.sub, [`${cam.unit.name} (${cam.unit.code})`, cam.site, cam.url].filter(Boolean).join(" · "));
   let health = null;

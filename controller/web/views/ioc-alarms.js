@@ -6,6 +6,7 @@ import { h, fill, when } from "../lib/dom.js";
 import { language } from "../lib/i18n.js";
 import { coalesce } from "../lib/sse.js";
 import { SEVERITIES, alarmName, severityName } from "../lib/vocabulary.js";
+import { alarmText } from "../lib/alarm-text.js";
 import { describe } from "../lib/format.js";
 import "./ioc-i18n.js";
 
@@ -94,7 +95,7 @@ export function alarmPanel(ctx, { unitCodeById, onUnit }) {
           entityLink(a),
           a.count > 1 ? h("span", { class: "count muted", title: t("ioc.times", { n: a.count }) }, `×${a.count}`) : null,
           h("time", { class: "muted", datetime: a.raised_at, title: t("ioc.raised", { time: when(a.raised_at, lang) }) }, when(a.raised_at, lang)));
-        fill(body, h("strong", {}, alarmName(a.kind)), " ", h("span", { class: "muted message" }, a.message));
+        fill(body, h("strong", {}, alarmName(a.kind)), " ", h("span", { class: "muted message", "data-code": a.code }, alarmText(a)));
         const ackLine = a.acknowledged_at
           ? h("span", { class: "acked-by" }, t("ioc.acked_by", { who: a.acknowledged_by, time: when(a.acknowledged_at, lang) }),
             a.ack_comment ? h("span", { class: "muted" }, ` — ${a.ack_comment}`) : null)

@@ -8,6 +8,7 @@ import { stream } from "../lib/sse.js";
 import { t, stateName, language } from "../lib/i18n.js";
 import { unitOptions } from "../lib/units.js";
 import { timeOfDay } from "../lib/format.js";
+import { reasonText } from "../lib/alarm-text.js";
 import { field, showErrors, clearErrors, clearOnEdit, values, number } from "./tech-forms.js";
 
 /** Endpoint states the monitor sets (controller/health/tracker.py). */
@@ -93,7 +94,7 @@ export function endpointsTab(ctx, shared) {
 
   function renderRow(r) {
     const { ep, health } = r;
-    const reason = health?.reason;
+    const reason = reasonText("endpoint", { ...health, state: health?.state ?? ep.state });
     const box = h("input", { type: "checkbox", "aria-label": ep.name, checked: shared.selection.has(ep.id),
       onclick: (ev) => ev.stopPropagation(), onchange: (ev) => { select(ep, ev.target.checked); shared.selectionChanged(); } });
     r.tr.dataset.state = ep.state;
@@ -104,7 +105,7 @@ export function endpointsTab(ctx, shared) {
       h("td", {}, profileName(shared.profiles, ep.profile)),
       h("td", { class: "addr" }, `${ep.host}:${ep.port}`),
       h("td", { class: "state" }, badge(ep.state, stateName(ep.state)),
-        reason ? h("div", { class: "reason muted", title: reason }, reason) : null),
+        reason ? h("div", { class: "reason muted" }, reason) : null),
       h("td", { title: ep.model || "" }, ep.firmware_version || "—"),
       h("td", { class: "seen" }, seen(health?.last_ok_at || ep.last_contact_at)));
   }
@@ -162,7 +163,7 @@ export function endpointsTab(ctx, shared) {
     if (!r && filters.state && data.new === filters.state) stale.hidden = false;
     if (!r) return;
     r.ep = { ...r.ep, state: data.new };
-    r.health = { ...(r.health || {}), reason: data.reason, ...(["online", "in_call", "degraded"].includes(data.new) ? { last_ok_at: data.at } : {}) };
+    r.health = { ...(r.health || {}), state: data.new, reason: data.reason, reason_params: data.reason_params || {}, ...(["online", "in_call", "degraded"].includes(data.new) ? { last_ok_at: data.at } : {}) };
     renderRow(r);
     r.tr.classList.remove("flash");
     void r.tr.offsetWidth; // restart the highlight animation

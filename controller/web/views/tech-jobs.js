@@ -10,6 +10,7 @@
 import { h, fill, when, badge } from "../lib/dom.js";
 import { stream } from "../lib/sse.js";
 import { t, stateName, language } from "../lib/i18n.js";
+import { itemText } from "../lib/failure-text.js";
 
 /** Item statuses that will not change any more (controller/provisioning/runner.py FINAL_ITEM). */
 export const ITEM_FINAL = new Set(["planned", "unchanged", "applied", "upgraded", "deferred", "skipped", "error", "cancelled", "held"]);
@@ -125,7 +126,7 @@ export function jobProgress(ctx, { onUpdate = () => {}, actions = [] } = {}) {
       h("td", { class: "name" }, itemLink(item)),
       job?.kind === "firmware" ? h("td", { class: "num" }, item.wave === 0 ? t("tech.canary") : item.wave) : null,
       h("td", {}, badge(item.status, stateName(item.status))),
-      h("td", { class: "message" }, item.message || "", item.error_code ? h("span", { class: "muted" }, ` (${item.error_code})`) : null,
+      h("td", { class: "message", "data-code": item.error_code || "" }, itemText(item), item.error_code ? h("span", { class: "muted" }, ` (${item.error_code})`) : null,
         // The raw exchange with the device, for errors (read with the final record; the stream omits it).
         item.transcript ? h("details", { class: "transcript" }, h("summary", {}, t("tech.transcript")), h("pre", {}, item.transcript)) : null),
       job?.kind === "firmware" ? null : h("td", {}, changes(item)));

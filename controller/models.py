@@ -250,6 +250,9 @@ class Job(Timestamped, Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message: Mapped[str | None] = mapped_column(Text)
+    # the message as a stable code and its params (controller.provisioning.notes)
+    message_code: Mapped[str | None] = mapped_column(String(40))
+    message_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # the deepest unit holding every target (scope.common_path): whose people see the job
     unit_path: Mapped[str | None] = mapped_column(String(2000), index=True)
@@ -276,6 +279,8 @@ class JobItem(Base):
     plan: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     written: Mapped[list[str]] = mapped_column(JSON, default=list)
     message: Mapped[str | None] = mapped_column(Text)
+    message_code: Mapped[str | None] = mapped_column(String(40))  # progress (notes.py); failures: error_code
+    message_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error_code: Mapped[str | None] = mapped_column(String(32))
     error_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # beside error_code
     transcript: Mapped[str | None] = mapped_column(Text)

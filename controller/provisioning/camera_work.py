@@ -33,6 +33,7 @@ from camera.onvif.tz import same_zone, to_posix
 from controller.cameras.hub import CameraHub, camera_password
 from controller.models import Camera, Job, JobItem, utcnow
 from controller.provisioning.camera_standard import CAMERA_KEYS, StreamStandard, camera_facts, stream_standard
+from controller.provisioning.notes import note
 from controller.provisioning.runner import JobContext
 from controller.provisioning.standards import StandardResolver
 
@@ -89,8 +90,8 @@ class CameraProvisionWork:
         async def one(item: JobItem) -> None:
             cam = cams.get(item.camera_id) if item.camera_id else None
             if cam is None or not cam.onvif_url:
-                why = "camera no longer registered" if cam is None else "no ONVIF address registered"
-                await ctx.update_item(item, status="skipped", message=why, finished_at=utcnow())
+                why = note("camera_gone" if cam is None else "no_onvif")
+                await ctx.update_item(item, status="skipped", finished_at=utcnow(), **why)
                 return
             want = stream_standard(resolver.rendered(cam.unit, camera_facts(cam), CAMERA_KEYS))
             await self._camera(ctx, job, item, cam, want)
@@ -122,15 +123,20 @@ class CameraProvisionWork:
                         item,
                         status="planned" if job.mode == "plan" else "unchanged",
                         plan=plan,
-                        message=f"{len(changes)} to set, {len(plan) - len(changes)} already right "
-                        f"(profile {profile.id}, stream {before.profile_token})",
                         started_at=started,
                         finished_at=utcnow(),
+                        **note(
+                            "plan",
+                            to_set=len(changes),
+                            right=len(plan) - len(changes),
+                            profile=profile.id,
+                            stream=before.profile_token,
+                        ),
                     )
                     return
                 written = [p["key"] for p in changes]
                 await ctx.update_item(
-                    item, status="running", plan=plan, written=written, message="writing", started_at=started
+                    item, status="running", plan=plan, written=written, started_at=started, **note("writing")
                 )
                 if encoder_changes:
                     await client.set_video_encoder_configuration(
@@ -171,17 +177,17 @@ class CameraProvisionWork:
         plan = [
             p | {"after": _value(after, p["key"], profile), "measured": measured.get(p["key"])} for p in plan
         ]
-        await ctx.update_item(
-            item,
-            status="error" if problems else "applied",
-            error_code="verify_failed" if problems else None,
-            error_params={"keys": sorted({p["key"] for p in plan if p["action"] == "set"})}
-            if problems
-            else {},
-            plan=plan,
-            message="; ".join(problems) if problems else f"verified: {_measured_text(measured)}",
-            finished_at=utcnow(),
-        )
+        if problems:
+            outcome: dict[str, Any] = {
+                "status": "error",
+                "error_code": "verify_failed",
+                "error_params": {"keys": sorted({p["key"] for p in plan if p["action"] == "set"})},
+                "message": "; ".join(problems),
+            }
+        else:
+            facts = ("resolution", "fps", "keyframe_s", "bitrate_kbps")
+            outcome = {"status": "applied", **note("camera_applied", **{k: measured.get(k) for k in facts})}
+        await ctx.update_item(item, plan=plan, finished_at=utcnow(), **outcome)
 
     async def _read(self, client: OnvifClient, profile: CameraProfile) -> Reading:
         stream = profile.ioc_stream.pick(await client.get_profiles())
@@ -359,10 +365,3 @@ def stream_problems(measured: dict[str, Any], after: Reading, profile: CameraPro
     if cap and rate is not None and rate > BITRATE_OVERSHOOT * cap:
         problems.append(f"stream carries {rate} kbit/s, capped at {cap}")
     return problems
-
-
-def _measured_text(m: dict[str, Any]) -> str:
-    return (
-        f"{m.get('resolution')} at {m.get('fps')} fps, a keyframe every {m.get('keyframe_s')} s, "
-        f"{m.get('bitrate_kbps')} kbit/s"
-    )

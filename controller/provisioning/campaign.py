@@ -27,6 +27,7 @@ from controller.models import Endpoint, Job, JobItem, Unit, utcnow
 from controller.principal import SYSTEM
 from controller.provisioning.endpoint_work import defer_if_in_call, error_fields
 from controller.provisioning.firmware import Window, version_key
+from controller.provisioning.notes import note
 from controller.provisioning.runner import JobContext
 from endpoints.errors import Backoff
 
@@ -64,14 +65,12 @@ class FirmwareWork:
             if ctx.cancelled.is_set():
                 return "cancelled"
             if window is not None and not window.is_open(utcnow()):
-                await ctx.update_job(
-                    status="waiting", message=f"waiting for the maintenance window {p['window']}"
-                )
+                await ctx.update_job(status="waiting", **note("waiting_window", window=p["window"]))
                 while not window.is_open(utcnow()):
                     if ctx.cancelled.is_set():
                         return "cancelled"
                     await asyncio.sleep(float(p.get("poll_s", 5)))
-                await ctx.update_job(status="running", message=None)
+                await ctx.update_job(status="running", message=None, message_code=None, message_params=None)
             await asyncio.gather(
                 *(
                     self._endpoint(
@@ -86,7 +85,7 @@ class FirmwareWork:
             )
             verdict = await self._verdict(ctx, job, wave)
             if verdict:
-                await ctx.update_job(status="halted", message=verdict)
+                await ctx.update_job(status="halted", **verdict)
                 return "halted"
         return "done"
 
@@ -100,7 +99,7 @@ class FirmwareWork:
                     return part
         return parts[-1]
 
-    async def _verdict(self, ctx: JobContext, job: Job, wave: int) -> str | None:
+    async def _verdict(self, ctx: JobContext, job: Job, wave: int) -> dict[str, Any] | None:
         async with ctx.runner.db.transaction() as session:
             statuses = list(
                 await session.scalars(
@@ -112,11 +111,11 @@ class FirmwareWork:
         if wave == 0:
             limit = int(job.params.get("canary_max_failures", 0))
             if failed > limit:
-                return f"canary wave: {failed} of {tried} upgrade(s) failed; campaign halted, nothing more started"
+                return note("halted_canary", failed=failed, tried=tried)
             return None
         rate = failed / tried if tried else 0.0
         if rate > float(job.params.get("max_failure_rate", 0.2)):
-            return f"wave {wave}: {failed} of {tried} failed ({rate:.0%}); campaign halted"
+            return note("halted_wave", wave=wave, failed=failed, tried=tried, percent=round(rate * 100))
         return None
 
     async def _endpoint(
@@ -125,13 +124,13 @@ class FirmwareWork:
         if ctx.cancelled.is_set():
             return
         if ep is None:
-            await ctx.update_item(item, status="skipped", message="endpoint no longer registered")
+            await ctx.update_item(item, status="skipped", **note("endpoint_gone"))
             return
         runner = ctx.runner
         profile = runner.profiles.get(ep.profile)
         target_version: str = job.params["version"]
         if profile is None or profile.firmware.upgrade is None:
-            await ctx.update_item(item, status="skipped", message="the profile has no upgrade command")
+            await ctx.update_item(item, status="skipped", **note("no_upgrade"))
             return
         target = device_target(ep, ctx.box, runner.profiles)
         started = utcnow()
@@ -145,9 +144,9 @@ class FirmwareWork:
                 await ctx.update_item(
                     item,
                     status="skipped",
-                    message=f"already at {before}",
                     started_at=started,
                     finished_at=utcnow(),
+                    **note("already_at", version=before),
                 )
                 return
             async with slot:
@@ -157,7 +156,7 @@ class FirmwareWork:
                     status="running",
                     written=["firmware"],
                     started_at=started,
-                    message=f"upgrading {before} -> {target_version}",
+                    **note("upgrading", version=before, wanted=target_version),
                 )
                 await driver.upgrade_firmware(url)
                 await runner.pool.drop(target.key)
@@ -196,7 +195,7 @@ class FirmwareWork:
                     error_code=exc.code,
                     error_params=exc.params,
                     finished_at=utcnow(),
-                    message="came back with a new host key; approve it to finish",
+                    **note("host_key_held"),
                 )
                 return
             except (endpoints.ConnectFailed, endpoints.EndpointTimeout):
@@ -209,7 +208,10 @@ class FirmwareWork:
                     await self._rotate_host_key(ctx, ep, session.host_key, changed_from)
                 await self._store_version(ctx, ep.id, version)
                 await ctx.update_item(
-                    item, status="upgraded", message=f"{before} -> {version}", finished_at=utcnow()
+                    item,
+                    status="upgraded",
+                    finished_at=utcnow(),
+                    **note("upgraded", before=before, version=version),
                 )
                 return
             if went_away:

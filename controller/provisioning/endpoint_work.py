@@ -19,6 +19,7 @@ import endpoints
 from controller.fleet.devices import device_target
 from controller.models import Endpoint, Job, JobItem, utcnow
 from controller.provisioning.camera_standard import CAMERA_KEYS
+from controller.provisioning.notes import note
 from controller.provisioning.runner import JobContext
 from controller.provisioning.standards import StandardResolver
 
@@ -74,7 +75,7 @@ async def defer_if_in_call(
     if not await driver.in_call():
         return False
     await ctx.update_item(
-        item, status="deferred", message="in a call: not touched", started_at=started, finished_at=utcnow()
+        item, status="deferred", started_at=started, finished_at=utcnow(), **note("in_call")
     )
     return True
 
@@ -91,9 +92,7 @@ class ProvisionWork:
         async def one(item: JobItem) -> None:
             ep = eps.get(item.endpoint_id) if item.endpoint_id else None
             if ep is None:
-                await ctx.update_item(
-                    item, status="skipped", message="endpoint no longer registered", finished_at=utcnow()
-                )
+                await ctx.update_item(item, status="skipped", finished_at=utcnow(), **note("endpoint_gone"))
                 return
             await self._endpoint(ctx, job, item, ep, resolver)
 
@@ -109,8 +108,8 @@ class ProvisionWork:
             await ctx.update_item(
                 item,
                 status="skipped",
-                message=f"profile {ep.profile} not installed",
                 finished_at=utcnow(),
+                **note("profile_missing", profile=ep.profile),
             )
             return
         everything = resolver.desired(ep, set(resolver.templates_for(ep.unit)))
@@ -128,19 +127,19 @@ class ProvisionWork:
             changes = {p["key"]: p["desired"] for p in plan if p["action"] == "set"}
             refused_reads = [p for p in plan if p["action"] == "refused"]
             if job.mode == "plan" or not changes:
-                right = sum(p["action"] == "ok" for p in plan)
-                note = "".join(
-                    f", {n} {what}"
-                    for n, what in ((len(refused_reads), "refused"), (len(unsupported), "not settable"))
-                    if n
-                )
                 await ctx.update_item(
                     item,
                     status="planned" if job.mode == "plan" else "unchanged",
                     plan=plan,
-                    message=f"{len(changes)} to set, {right} already right{note}",
                     started_at=started,
                     finished_at=utcnow(),
+                    **note(
+                        "plan",
+                        to_set=len(changes),
+                        right=sum(p["action"] == "ok" for p in plan),
+                        refused=len(refused_reads),
+                        unsettable=len(unsupported),
+                    ),
                 )
                 return
             # Durable intent before the first write: nothing written goes unrecorded.
@@ -149,8 +148,8 @@ class ProvisionWork:
                 status="running",
                 plan=plan,
                 written=sorted(changes),
-                message="writing",
                 started_at=started,
+                **note("writing"),
             )
             results = await driver.set_config_many(changes)
             after = await driver.read_config(list(changes))
@@ -195,8 +194,8 @@ class ProvisionWork:
         await ctx.update_item(
             item,
             status="applied",
-            message=f"{len(changes)} key(s) set and verified",
             finished_at=utcnow(),
+            **note("applied", count=len(changes)),
         )
 
 

@@ -38,6 +38,8 @@ def public(job: Job, by_status: dict[str, int]) -> JobPublic:
         started_at=job.started_at,
         finished_at=job.finished_at,
         message=job.message,
+        message_code=job.message_code,
+        message_params=job.message_params,
         total=sum(by_status.values()),
         counts=by_status,
     )

@@ -27,6 +27,7 @@ from controller.errors import Conflict, NotFound
 from controller.fanout import Fanout
 from controller.models import Camera, Endpoint, Job, JobItem, utcnow
 from controller.principal import Principal
+from controller.provisioning.notes import note
 from controller.provisioning.recorder import Recorder
 from controller.scope import common_path
 from controller.security import SecretBox
@@ -71,7 +72,9 @@ class JobContext:
         return self.runner.box
 
     async def update_item(self, item: JobItem, **values: Any) -> None:
-        """Persist (durably, before returning) and publish an item change."""
+        """Persist (durably, before returning) and publish an item change. A new message
+        without a code (a failure's: its error_code says it) drops the earlier note's code."""
+        values = _with_message_code(values)
         for key, value in values.items():
             setattr(item, key, value)
         stmt = update(JobItem).where(JobItem.id == item.id).values(**values)
@@ -96,6 +99,7 @@ class JobContext:
         await asyncio.gather(*(one(i) for i in items))
 
     async def update_job(self, **values: Any) -> None:
+        values = _with_message_code(values)
         stmt = update(Job).where(Job.id == self.job_id).values(**values)
 
         async def op(session: AsyncSession) -> None:
@@ -103,6 +107,12 @@ class JobContext:
 
         await self.runner.recorder.write(op)
         self.runner.events.publish(self.job_id, "job", {"id": str(self.job_id), **_jsonable(values)})
+
+
+def _with_message_code(values: dict[str, Any]) -> dict[str, Any]:
+    if "message" in values and "message_code" not in values:
+        return values | {"message_code": None, "message_params": None}
+    return values
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
@@ -120,6 +130,8 @@ def item_view(item: JobItem) -> dict[str, Any]:
         "plan": item.plan,
         "written": item.written,
         "message": item.message,
+        "message_code": item.message_code,
+        "message_params": item.message_params or {},
         "error_code": item.error_code,
         "error_params": item.error_params or {},
     }
@@ -237,7 +249,9 @@ class JobRunner:
             raise
         except Exception as exc:  # noqa: BLE001 - a job failure must be recorded, not lost
             log.exception("job %s failed", ctx.job_id)
-            await ctx.update_job(status="failed", finished_at=utcnow(), message=type(exc).__name__)
+            await ctx.update_job(
+                status="failed", finished_at=utcnow(), **note("job_crashed", error=type(exc).__name__)
+            )
             logs.state_change(log, "job.failed", f"{job.kind} job", facts | {"error": type(exc).__name__})
             return
         if ctx.cancelled.is_set():
@@ -245,7 +259,7 @@ class JobRunner:
             cancel = update(JobItem).where(JobItem.job_id == ctx.job_id, JobItem.status == "pending")
 
             async def op(session: AsyncSession) -> None:
-                await session.execute(cancel.values(status="cancelled", message="job cancelled"))
+                await session.execute(cancel.values(status="cancelled", **note("item_cancelled")))
 
             await self.recorder.write(op)
         final = {"finished_at": utcnow()} if status not in ("halted", "waiting") else {}
@@ -298,16 +312,13 @@ class JobRunner:
             ]
             for job in live:
                 job.status = "interrupted"
-                job.message = "the controller stopped while this job ran; resume to finish it"
+                for key, value in note("job_interrupted").items():
+                    setattr(job, key, value)
             if live:
                 await session.execute(
                     update(JobItem)
                     .where(JobItem.job_id.in_([j.id for j in live]), JobItem.status == "running")
-                    .values(
-                        status="interrupted",
-                        message="interrupted mid-way; the writes listed were planned and may have "
-                        "been applied; resume re-reads the device before writing",
-                    )
+                    .values(status="interrupted", **note("item_interrupted"))
                 )
         return len(live)
 

@@ -43,6 +43,10 @@ class JobPublic(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     message: str | None
+    message_code: str | None = Field(
+        default=None, description="The message as a stable code (provisioning/notes.py)"
+    )
+    message_params: dict[str, Any] | None = Field(default=None, description="Its params, beside message_code")
     total: int
     counts: dict[str, int]
 
@@ -57,6 +61,11 @@ class JobItemPublic(BaseModel):
     plan: list[dict[str, Any]]
     written: list[str]
     message: str | None
+    message_code: str | None = Field(
+        default=None,
+        description="A progress note as a stable code (provisioning/notes.py); failures: error_code",
+    )
+    message_params: dict[str, Any] | None = Field(default=None, description="Its params, beside message_code")
     error_code: str | None = Field(description="Stable (health/catalogue.py FAILURE_CODES); null: no failure")
     error_params: dict[str, Any] = Field(
         default_factory=dict,

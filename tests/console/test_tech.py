@@ -23,6 +23,7 @@ from playwright.sync_api import Page, expect
 
 from endpoints.sim.control import read_control_file
 from tests.console.conftest import LAPTOP, WALL, Province, open_console, screenshot
+from tests.support.waiting import until_sync
 
 LIMIT = 30_000  # ms: an upper bound for waits, never a timing assertion
 # A 422 the test provokes on purpose is logged by Chromium as a failed resource load.
@@ -317,7 +318,12 @@ def test_provisioning_plan_then_apply_with_live_progress(browser, province):
             for name, item in items.items():
                 row = job.locator(f"tr[data-endpoint='{name}']")
                 assert row.get_attribute("data-status") == item["status"] == "planned"
-                assert row.locator("td.message").inner_text().startswith(item["message"])
+                # the note in Vietnamese from its code and counts, not the server's English
+                counts = item["message_params"]
+                assert row.locator("td.message").get_attribute("data-code") == item["message_code"] == "plan"
+                assert row.locator("td.message").inner_text().startswith(
+                    f"{counts['to_set']} mục cần đặt, {counts['right']} mục đã đúng"
+                )
                 to_set = [p for p in item["plan"] if p["action"] == "set"]
                 shown = row.locator(".change").evaluate_all("cs => cs.map(c => c.dataset.key)")
                 assert shown == [p["key"] for p in to_set]
@@ -366,6 +372,13 @@ def test_firmware_compliance_validation_and_a_campaign(browser, province):
         assert page.locator("#fw-compliance tbody tr").count() == len(report)
 
     try:
+        # The monitor reads every version in its first full polls after the demo starts; the
+        # page shows the report as it was when opened, so open it once they are all read.
+        until_sync(
+            lambda: all(e["counts"]["unknown"] == 0 for e in api.get("/firmware/compliance").json()),
+            seconds=120,
+            what="every endpoint's firmware version read",
+        )
         page.goto(f"{province.url}/console/#/tech/firmware")
         page.wait_for_selector("#fw-compliance tbody tr", timeout=LIMIT)
         compliance_matches()
@@ -411,7 +424,14 @@ def test_firmware_compliance_validation_and_a_campaign(browser, province):
         (item,) = api.get(f"/jobs/{record['id']}/items").json()
         row = job.locator("tr[data-endpoint='DEMO-vc001']")
         assert row.get_attribute("data-status") == item["status"]
-        assert row.locator("td.message").inner_text().startswith(item["message"])
+        # the note in Vietnamese from its code and params, not the server's English
+        params = item["message_params"]
+        said = {
+            "upgraded": f"Đã nâng cấp {params.get('before')} → {params.get('version')}",
+            "already_at": f"Đã ở phiên bản {params.get('version')}",
+        }
+        assert row.locator("td.message").get_attribute("data-code") == item["message_code"]
+        assert row.locator("td.message").inner_text().startswith(said[item["message_code"]])
         compliance_matches()  # reloaded after the campaign: the version it read now counts
         assert clean(page, allow_422=True) == []
     finally:
@@ -436,7 +456,9 @@ def test_campaign_outside_its_window_waits_and_can_be_cancelled_and_resumed(brow
         job = page.locator("[data-pane=firmware] .job")
         expect(job).to_have_attribute("data-status", "waiting", timeout=LIMIT)
         job_id = job.get_attribute("data-job")
-        expect(job.locator(".job-message")).to_have_text(api.get(f"/jobs/{job_id}").json()["message"])
+        waiting = api.get(f"/jobs/{job_id}").json()
+        assert waiting["message_code"] == "waiting_window" and waiting["message_params"] == {"window": window}
+        expect(job.locator(".job-message")).to_have_text(f"Đang chờ khung giờ bảo trì {window}")
 
         for round_ in range(2):
             job.locator("button.danger").click()  # Cancel

@@ -3,11 +3,11 @@ the controller sent may reach the page.
 
 The controller sends alarms, health reasons, job item failures and CSV row errors as stable
 codes with params beside English text; the console words them from its catalogues. With one
-alarm raised (an endpoint refusing connections), one failed job item (a plan against it) and
-one rejected CSV import on screen, the walk reads each view's text and looks for every
+alarm raised (an endpoint refusing connections), one failed job item (a plan against it), one
+planned item (a plan that worked, with its progress note) and one rejected CSV import on screen, the walk reads each view's text and looks for every
 English `message`, `reason`, `detail` the API returned for them, and for a few English
 phrases that must never show. The endpoint is brought back afterwards; the rejected import
-wrote nothing; the plan job wrote nothing to any device.
+wrote nothing; the plan jobs wrote nothing to any device.
 """
 
 from __future__ import annotations
@@ -106,7 +106,19 @@ def troubled(province: Province) -> Iterator[dict]:
         (item,) = api.get(f"/jobs/{job_id}/items").json()
         # unreachable, or the pool's wait after the monitor's failed polls (backoff)
         assert item["status"] == "error" and item["error_code"] in FAILURE_CODES, item
-        yield {"endpoint": ep, "job": job_id, "english": english(api, province)}
+        # and a plan that worked: its note ("3 to set, 2 already right") is English too
+        healthy = next(
+            e for e in api.get("/endpoints", params={"limit": 1000}).json()["items"] if e["name"] != VICTIM
+        )
+        planned = api.post("/provisioning/jobs", json={"endpoints": [healthy["id"]], "mode": "plan"})
+        planned.raise_for_status()
+        planned_id = planned.json()["id"]
+        until_sync(
+            lambda: api.get(f"/jobs/{planned_id}").json()["status"] == "done", seconds=120, what="a plan"
+        )
+        (item,) = api.get(f"/jobs/{planned_id}/items").json()
+        assert item["status"] == "planned" and item["message_code"] == "plan", item
+        yield {"endpoint": ep, "job": job_id, "planned": planned_id, "english": english(api, province)}
     finally:
         sim(province, {"op": "fault", "endpoint": VICTIM, "fault": "clear"})
         until_sync(lambda: state() == "online", seconds=120, what=f"{VICTIM} online again")
@@ -129,7 +141,7 @@ def english(api: httpx.Client, province: Province) -> set[str]:
         texts.add(api.get(f"/cameras/{cam['id']}/health").json()["reason"])
     for job in api.get("/jobs", params={"limit": 50}).json()["items"]:
         items = api.get(f"/jobs/{job['id']}/items").json()
-        texts |= {i["message"] for i in items if i["error_code"]}
+        texts |= {i["message"] for i in items} | {job["message"]}
     r = api.post("/endpoints/import", files={"file": ("walk.csv", bad_csv(province), "text/csv")})
     assert r.status_code == 422, r.text
     texts |= {e["reason"] for e in r.json()["errors"]} | {r.json().get("detail")}
@@ -165,6 +177,9 @@ def visit(page: Page, province: Province, view: str, troubled: dict) -> None:
         expect(page.locator("#import-report[data-rejected=true]")).to_be_visible(timeout=LIMIT)
         page.wait_for_selector("#import-errors tbody tr")
     elif view == "tech/provision":
+        page.click(f".jobs-list tr[data-job='{troubled['planned']}']", timeout=LIMIT)
+        page.wait_for_selector(".job-items tr[data-status=planned] td.message[data-code=plan]", timeout=LIMIT)
+        assert "mục cần đặt" in page.inner_text(".job-items")
         page.click(f".jobs-list tr[data-job='{troubled['job']}']", timeout=LIMIT)
         page.wait_for_selector(".job-items tr[data-status=error] td.message[data-code]", timeout=LIMIT)
     else:

@@ -48,9 +48,20 @@ async def test_plan_then_apply_then_nothing_to_do(controller, tmp_path):
             assert set(plan) == set(STANDARD) and plan["display_name"]["action"] == "set", item
             assert plan["display_name"]["desired"] == f"ĐC {ep.state.name}"
             assert plan["display_name"]["current"] == stored(ep, "display_name")
+            # the note as a code with the plan's own counts, for the console's words
+            assert item["message_code"] == "plan"
+            assert item["message_params"] == {
+                "to_set": sum(p["action"] == "set" for p in plan.values()),
+                "right": sum(p["action"] == "ok" for p in plan.values()),
+                "refused": 0,
+                "unsettable": sum(p["action"] == "unsupported" for p in plan.values()),
+            }
 
         job, items = await run_job(controller, "/api/v1/provisioning/jobs", {"unit": "TW", "mode": "apply"})
         assert job["counts"] == {"applied": 6}, items
+        assert {(i["message_code"], i["message_params"]["count"]) for i in items} <= {
+            ("applied", n) for n in range(1, len(STANDARD) + 1)
+        }
         assert config_writes(fleet) == writes
         for item in items:
             ep = fleet[item["endpoint_name"]]
@@ -162,6 +173,7 @@ async def test_interrupted_job_is_marked_and_resumes(controller, tmp_path):
         items = (await controller.client.get(f"/api/v1/jobs/{job['id']}/items", headers=h)).json()
         hit = next(i for i in items if i["status"] == "interrupted")
         assert hit["written"] == ["display_name"] and "may have been applied" in hit["message"]
+        assert hit["message_code"] == "item_interrupted" and after["message_code"] == "job_interrupted"
 
         r = await controller.client.post(f"/api/v1/jobs/{job['id']}/resume", headers=h)
         assert r.status_code == 202, r.text

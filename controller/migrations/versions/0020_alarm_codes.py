@@ -5,7 +5,7 @@ get their kind as code and no params; the other rows no params.
 
 Revision ID: 0020
 Revises: 0019
-Create Date: 2026-12-08 08:30:00.000000
+Create Date: 2026-12-07 09:30:00.000000
 """
 
 import sqlalchemy as sa

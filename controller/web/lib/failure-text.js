@@ -124,9 +124,3 @@ export function failureText(code, params = {}) {
   const more = extra.filter(Boolean);
   return more.length ? `${base}: ${more.join("; ")}` : base;
 }
-
-/** A job item's note: its failure in words when it failed with a known code, else the
- * controller's text (its progress notes are English for now). */
-export function itemText(item) {
-  return failureText(item?.error_code, item?.error_params) ?? (item?.message || "");
-}

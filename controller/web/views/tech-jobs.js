@@ -10,7 +10,7 @@
 import { h, fill, when, badge } from "../lib/dom.js";
 import { stream } from "../lib/sse.js";
 import { t, stateName, language } from "../lib/i18n.js";
-import { itemText } from "../lib/failure-text.js";
+import { itemText, jobText } from "../lib/job-text.js";
 
 /** Item statuses that will not change any more (controller/provisioning/runner.py FINAL_ITEM). */
 export const ITEM_FINAL = new Set(["planned", "unchanged", "applied", "upgraded", "deferred", "skipped", "error", "cancelled", "held"]);
@@ -126,7 +126,7 @@ export function jobProgress(ctx, { onUpdate = () => {}, actions = [] } = {}) {
       h("td", { class: "name" }, itemLink(item)),
       job?.kind === "firmware" ? h("td", { class: "num" }, item.wave === 0 ? t("tech.canary") : item.wave) : null,
       h("td", {}, badge(item.status, stateName(item.status))),
-      h("td", { class: "message", "data-code": item.error_code || "" }, itemText(item), item.error_code ? h("span", { class: "muted" }, ` (${item.error_code})`) : null,
+      h("td", { class: "message", "data-code": item.error_code || item.message_code || "" }, itemText(item), item.error_code ? h("span", { class: "muted" }, ` (${item.error_code})`) : null,
         // The raw exchange with the device, for errors (read with the final record; the stream omits it).
         item.transcript ? h("details", { class: "transcript" }, h("summary", {}, t("tech.transcript")), h("pre", {}, item.transcript)) : null),
       job?.kind === "firmware" ? null : h("td", {}, changes(item)));
@@ -159,7 +159,8 @@ export function jobProgress(ctx, { onUpdate = () => {}, actions = [] } = {}) {
     fill(meta, targetText(job.target), " · ", t("tech.by", { who: job.created_by }), " · ",
       when(job.started_at || job.created_at, language()),
       job.finished_at ? ` → ${when(job.finished_at, language())}` : "");
-    message.textContent = job.message || "";
+    message.textContent = jobText(job);
+    message.dataset.code = job.message_code || "";
     const total = rows.size || job.total || 0;
     const done = rows.size ? [...counts].reduce((s, [st, n]) => s + (ITEM_FINAL.has(st) ? n : 0), 0) : doneOf(job.counts);
     bar.style.width = total ? `${(100 * done) / total}%` : "0%";
@@ -278,7 +279,7 @@ export function jobList(ctx, { kind, onOpen }) {
     h("td", {}, when(job.created_at, language())),
     h("td", {}, jobTitle(job), h("div", { class: "muted" }, job.created_by)),
     h("td", {}, targetText(job.target)),
-    h("td", {}, badge(job.status, stateName(job.status)), job.message ? h("div", { class: "muted small" }, job.message) : null),
+    h("td", {}, badge(job.status, stateName(job.status)), job.message ? h("div", { class: "muted small", "data-code": job.message_code || "" }, jobText(job)) : null),
     h("td", { class: "num" }, `${doneOf(job.counts)}/${job.total}`));
   }
 

@@ -473,6 +473,8 @@ class Participant(Base):
     unit_name: Mapped[str] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(16), index=True)
     cause: Mapped[str | None] = mapped_column(String(500))
+    cause_code: Mapped[str | None] = mapped_column(String(40))  # sessions/causes.py
+    cause_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     drops: Mapped[int] = mapped_column(Integer, default=0)
     muted: Mapped[bool] = mapped_column(Boolean, default=False)

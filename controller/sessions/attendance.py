@@ -50,6 +50,8 @@ def build(row: ConferenceSession, parts: list[Participant]) -> Attendance:
                 unit_name=p.unit_name,
                 final_state=p.state,
                 cause=p.cause,
+                cause_code=p.cause_code,
+                cause_params=p.cause_params,
                 first_join_at=p.first_join_at,
                 last_leave_at=p.last_leave_at,
                 connected_s=round(p.connected_s + open_s, 3),

@@ -37,12 +37,13 @@ from controller.fanout import Fanout
 from controller.health.tracker import DEFINITIVE
 from controller.models import Participant, SessionEvent, utcnow
 from controller.provisioning.recorder import Recorder
+from controller.sessions.causes import Cause, code_of
 from controller.sessions.dialplan import is_session_call
 from controller.sessions.store import HOLDING
 from controller.settings import Settings
 from controller.tasks import cancel_and_wait
 from endpoints import CallStatus, EndpointDriver
-from endpoints.errors import Backoff, CommandFailed, EndpointError
+from endpoints.errors import Backoff, EndpointError
 from endpoints.pool import SessionPool, Target
 
 log = logging.getLogger("diemcau.sessions")
@@ -71,6 +72,8 @@ class Part:
     target: Target
     state: str
     cause: str | None = None
+    cause_code: str | None = None  # the cause as a code with params (sessions/causes.py)
+    cause_params: dict[str, Any] | None = None
     attempts: int = 0  # dials in this session, all told (attendance)
     streak: int = 0  # failed dials since the last connect (bounded by session_max_attempts)
     drops: int = 0
@@ -94,6 +97,8 @@ class Part:
             target=target,
             state=row.state,
             cause=row.cause,
+            cause_code=row.cause_code,
+            cause_params=row.cause_params,
             attempts=row.attempts,
             drops=row.drops,
             muted=row.muted,
@@ -109,6 +114,8 @@ class Part:
             "endpoint_name": self.name,
             "state": self.state,
             "cause": self.cause,
+            "cause_code": self.cause_code,
+            "cause_params": self.cause_params,
             "attempts": self.attempts,
             "drops": self.drops,
             "muted": self.muted,
@@ -118,11 +125,14 @@ class Part:
         }
 
 
-def describe(exc: EndpointError) -> str:
+def describe(exc: EndpointError) -> Cause:
     """A cause a host can read: the device's own words when it refused."""
-    if isinstance(exc, CommandFailed):
-        return exc.device_message or exc.code
-    return f"{exc.code}: {exc}"
+    return Cause.of_error(exc)
+
+
+def _ended(part: Part) -> Cause | None:
+    """The device's own words for why our call ended, when its feedback said."""
+    return Cause("device_ended", device_cause=part.ended_cause) if part.ended_cause else None
 
 
 def refused_for_good(exc: EndpointError) -> bool:
@@ -265,7 +275,7 @@ class Conductor:
             status = await driver.call_status()
             if status.state != "idle" and not is_session_call(self.call.dial_string, status.remote):
                 part.streak += 1
-                return f"busy: in another call ({status.remote or 'unknown remote'})"
+                return Cause("busy_other_call", remote=status.remote or "")
             if status.state != "idle":
                 part.call_id = status.call_id
                 if not adopt:  # a call left from our last attempt counts as another attempt
@@ -275,7 +285,7 @@ class Conductor:
                     return None
                 if status.state != "disconnecting":
                     return await self._follow_setup(part, driver)
-                return "the previous call is still ending"
+                return Cause("previous_call_ending")
             part.attempts += 1
             part.streak += 1
             part.ended_cause = None
@@ -299,7 +309,7 @@ class Conductor:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 await self._hangup_quietly(driver, part.call_id)
-                return f"not connected within {s.session_setup_timeout_s:g} s"
+                return Cause("setup_timeout", seconds=f"{s.session_setup_timeout_s:g}")
             await self._sleep_or_wake(part, min(s.session_setup_poll_s, remaining))
             try:
                 status = await driver.call_status()
@@ -308,7 +318,7 @@ class Conductor:
             if status.state == "idle":
                 idle_seen += 1
                 if part.ended_cause or idle_seen >= 2:  # one idle read may race the device's own update
-                    return part.ended_cause or "call ended during setup"
+                    return _ended(part) or Cause("ended_during_setup")
                 continue
             if not is_session_call(self.call.dial_string, status.remote):
                 continue  # the device has not reported our remote yet
@@ -338,8 +348,8 @@ class Conductor:
             if status.state == "disconnecting" and ours:
                 continue
             if status.state != "idle" and not ours:
-                return f"in another call ({status.remote or 'unknown remote'})"
-            return part.ended_cause or "call ended"
+                return Cause("in_other_call", remote=status.remote or "")
+            return _ended(part) or Cause("call_ended")
 
     async def _leave(self, part: Part, final: str) -> str | None:
         """Hang up our call (only ours) and wait until the device is idle; the failure, if any."""
@@ -351,7 +361,7 @@ class Conductor:
                 await driver.hangup(status.call_id)  # that call, by the device's own id
                 cause = await self._await_idle(driver)
         except EndpointError as exc:
-            cause = f"hang-up not confirmed: {describe(exc)}"
+            cause = Cause.of_error(exc, "hangup_unconfirmed")
         await self._set(part, final, cause)
         return cause
 
@@ -363,7 +373,7 @@ class Conductor:
             if status.state == "idle":
                 return None
             await asyncio.sleep(0.3)
-        return f"still in a call {self.settings.session_end_confirm_s:g} s after hang-up"
+        return Cause("still_in_call", seconds=f"{self.settings.session_end_confirm_s:g}")
 
     @staticmethod
     async def _hangup_quietly(driver: EndpointDriver, call_id: int | None) -> None:
@@ -393,7 +403,15 @@ class Conductor:
             part.intervals.append([now.isoformat(), None])
             part.first_join_at = part.first_join_at or now
         part.state, part.cause = state, cause
-        event = {"state": state, "cause": cause, "attempt": part.streak, **detail}
+        part.cause_code, part.cause_params = code_of(cause)
+        event = {
+            "state": state,
+            "cause": cause,
+            "cause_code": part.cause_code,
+            "cause_params": part.cause_params,
+            "attempt": part.streak,
+            **detail,
+        }
         await self._write(part, event, now)
 
     async def _write(self, part: Part, event: dict[str, Any] | None, now: datetime | None = None) -> None:
@@ -401,6 +419,8 @@ class Conductor:
         values: dict[str, Any] = {
             "state": part.state,
             "cause": part.cause,
+            "cause_code": part.cause_code,
+            "cause_params": part.cause_params,
             "attempts": part.attempts,
             "drops": part.drops,
             "muted": part.muted,

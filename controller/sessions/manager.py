@@ -33,6 +33,7 @@ from controller.provisioning.recorder import Recorder
 from controller.scope import EVERYWHERE, UnitScope, common_path
 from controller.security import SecretBox
 from controller.sessions import store
+from controller.sessions.causes import Cause
 from controller.sessions.conductor import Call, Conductor, Part
 from controller.sessions.dialplan import dial_string, new_conference_id
 from controller.sessions.schemas import SessionCreate, SessionDetail
@@ -226,7 +227,7 @@ class SessionManager:
         rows: list[Participant] = []
         for ep, why in planned:
             if why is None and free <= 0:
-                why = f"bridge {bridge.name!r} full ({bridge.ports} ports in use)"
+                why = Cause("bridge_full", bridge=bridge.name, ports=bridge.ports)
             if why is None:
                 free -= 1
             rows.append(store.new_participant(row.id, ep, "unavailable" if why else "waiting", why))
@@ -245,7 +246,14 @@ class SessionManager:
         for r in rows:
             if r.state == "unavailable":
                 store.timeline(
-                    session, row.id, "participant", r.endpoint_name, state="unavailable", cause=r.cause
+                    session,
+                    row.id,
+                    "participant",
+                    r.endpoint_name,
+                    state="unavailable",
+                    cause=r.cause,
+                    cause_code=r.cause_code,
+                    cause_params=r.cause_params,
                 )
         emit(
             session,
@@ -375,7 +383,12 @@ class SessionManager:
                     raise Conflict(f"{ep.name} is already taking part ({existing.state})")
                 why = store.availability(ep, await store.busy_endpoints(session, exclude=row.id))
                 if why is not None:
-                    raise Conflict(f"{ep.name} cannot join: {why}")
+                    raise Conflict(
+                        f"{ep.name} cannot join: {why}",
+                        code="session.cannot_join",
+                        cause_code=why.code,
+                        cause_params=why.params,
+                    )
                 bridge = await store.get_bridge(session, row.bridge_id)
                 store.check_capacity(bridge, await store.ports_held(session, bridge.id), 1)
                 if existing is not None:
@@ -421,7 +434,12 @@ class SessionManager:
                     if ep is not None and (
                         why := store.availability(ep, await store.busy_endpoints(session, row.id))
                     ):
-                        raise Conflict(f"{part.endpoint_name} cannot join: {why}")
+                        raise Conflict(
+                            f"{part.endpoint_name} cannot join: {why}",
+                            code="session.cannot_join",
+                            cause_code=why.code,
+                            cause_params=why.params,
+                        )
                     bridge = await store.get_bridge(session, row.bridge_id)
                     store.check_capacity(bridge, await store.ports_held(session, bridge.id), 1)
                 store.timeline(session, row.id, "action", part.endpoint_name, action="redial", by=actor.label)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -106,6 +106,10 @@ class ParticipantPublic(BaseModel):
     unit_name: str
     state: ParticipantState
     cause: str | None
+    cause_code: str | None = Field(
+        default=None, description="The cause as a stable code (sessions/causes.py)"
+    )
+    cause_params: dict[str, Any] | None = Field(default=None, description="Its params, beside cause_code")
     attempts: int
     drops: int
     muted: bool
@@ -153,6 +157,8 @@ class AttendanceRow(BaseModel):
     unit_name: str
     final_state: str
     cause: str | None
+    cause_code: str | None = Field(default=None, description="The cause as a stable code (sessions/causes.py)")
+    cause_params: dict[str, Any] | None = None
     first_join_at: datetime | None
     last_leave_at: datetime | None
     connected_s: float

@@ -24,6 +24,7 @@ from controller.models import (
     utcnow,
 )
 from controller.scope import EVERYWHERE, UnitScope
+from controller.sessions.causes import Cause, code_of
 from controller.sessions.schemas import (
     BridgePublic,
     ParticipantPublic,
@@ -115,14 +116,14 @@ async def busy_endpoints(session: AsyncSession, exclude: uuid.UUID | None = None
     return {eid: title for eid, title in (await session.execute(query)).all() if eid is not None}
 
 
-def availability(ep: Endpoint, busy: dict[uuid.UUID, str]) -> str | None:
+def availability(ep: Endpoint, busy: dict[uuid.UUID, str]) -> Cause | None:
     """Why an endpoint cannot join now, or None."""
     if ep.id in busy:
-        return f"in another live session: {busy[ep.id]}"
+        return Cause("in_session", session=busy[ep.id])
     if ep.state in DOWN_STATES:
-        return f"endpoint is {ep.state}"
+        return Cause("endpoint_down", state=ep.state)
     if ep.pending_host_key:
-        return "endpoint has a host key waiting for approval"
+        return Cause("host_key_pending")
     return None
 
 
@@ -136,6 +137,8 @@ def new_participant(session_id: uuid.UUID, ep: Endpoint, state: str, cause: str 
         unit_name=ep.unit.name,
         state=state,
         cause=cause,
+        cause_code=code_of(cause)[0],
+        cause_params=code_of(cause)[1],
         attempts=0,
         drops=0,
         muted=False,

@@ -203,6 +203,19 @@ def test_live_board_follows_a_session_from_start_to_attendance(browser, province
             dropped
         ]
         page.wait_for_selector(f"#host-feed li[data-endpoint='{dropped}'][data-state=dropped]", timeout=15000)
+        # why, in Vietnamese from the cause's code (the device's own words quoted), not our English
+        drop = next(
+            e["detail"]
+            for e in api.get(f"/sessions/{session_id}/timeline").json()
+            if e["endpoint_name"] == dropped and e["detail"].get("state") == "dropped"
+        )
+        said = {
+            "device_ended": f"Thiết bị báo: «{(drop['cause_params'] or {}).get('device_cause')}»",
+            "call_ended": "Cuộc gọi đã kết thúc",
+        }[drop["cause_code"]]
+        cause = page.locator(f"#host-feed li[data-endpoint='{dropped}'][data-state=dropped] [data-code]")
+        assert cause.get_attribute("data-code") == drop["cause_code"]
+        assert cause.inner_text().strip() == said
         page.wait_for_selector(
             f"#host-feed li[data-endpoint='{dropped}'][data-state=redialling]", timeout=15000
         )

@@ -128,6 +128,12 @@ async def test_full_bridge_is_409_and_offline_or_busy_are_unavailable(controller
         assert {p["cause"] for p in first["participants"] if p["state"] == "unavailable"} == {
             "endpoint is offline"
         }
+        # beside the English, a code and params the host's console words
+        assert {
+            (p["cause_code"], tuple(p["cause_params"].items()))
+            for p in first["participants"]
+            if p["state"] == "unavailable"
+        } == {("endpoint_down", (("state", "offline"),))}
         await wait_for(controller, first["id"], lambda d: d["counts"] == {"connected": 5, "unavailable": 1})
         assert fleet[offline].state.stats.dials == 0  # never dialled
 
@@ -143,6 +149,8 @@ async def test_full_bridge_is_409_and_offline_or_busy_are_unavailable(controller
         second = await start_session(controller, {"endpoints": [ids[busy]]}, title="Họp riêng")
         assert second["participants"][0]["state"] == "unavailable"
         assert second["participants"][0]["cause"] == "in another live session: Họp giao ban tỉnh"
+        assert second["participants"][0]["cause_code"] == "in_session"
+        assert second["participants"][0]["cause_params"] == {"session": "Họp giao ban tỉnh"}
         r = await controller.client.get("/api/v1/bridges", headers=controller.auth(Role.technician))
         assert r.json()[0]["in_use"] == 5
 
@@ -156,7 +164,14 @@ async def test_simulated_bridge_refuses_beyond_its_own_ports(controller, tmp_pat
         sid = (await start_session(controller, PROVINCE))["id"]
         detail = await wait_for(controller, sid, lambda d: d["counts"] == {"connected": 2, "failed": 1})
         failed = next(p for p in detail["participants"] if p["state"] == "failed")
-        assert failed["attempts"] == 2 and "Service Unavailable" in failed["cause"]  # RoomOS: the SIP 503 of the full bridge
+        assert (
+            failed["attempts"] == 2 and "Service Unavailable" in failed["cause"]
+        )  # RoomOS: the SIP 503 of the full bridge
+        # the device's own words travel as a param, not as our English
+        assert (
+            failed["cause_code"] == "device_ended"
+            and "Service Unavailable" in failed["cause_params"]["device_cause"]
+        )
         assert fleet.bridge.as_dict()["rejected"] == 2
 
 
@@ -190,6 +205,8 @@ async def test_drop_is_redialled_and_counted(controller, tmp_path):
             if e["endpoint_name"] == victim.state.name and e["detail"]["state"] == "dropped"
         )
         assert dropped["detail"]["cause"] == "Request Timeout"  # RoomOS: the SIP 408 it names
+        assert dropped["detail"]["cause_code"] == "device_ended"
+        assert dropped["detail"]["cause_params"] == {"device_cause": "Request Timeout"}
 
         await controller.client.post(f"/api/v1/sessions/{sid}/end", headers=controller.auth(Role.host))
         att = (
@@ -417,3 +434,5 @@ async def test_a_call_whose_hang_up_did_not_take_is_followed_never_dialled_over(
         assert stuck.state.stats.dials == 1  # one call on the codec, followed three times
         assert stuck.state.call is not None and rows[stuck.state.name]["attempts"] == 1
         assert "not connected within 1 s" in rows[stuck.state.name]["cause"]
+        assert rows[stuck.state.name]["cause_code"] == "setup_timeout"
+        assert rows[stuck.state.name]["cause_params"] == {"seconds": "1"}

@@ -3,7 +3,7 @@ import { h, fill, badge, download } from "../lib/dom.js";
 import { t, stateName } from "../lib/i18n.js";
 import { ApiError } from "../lib/api.js";
 import { duration } from "../lib/format.js";
-import { at, problemText } from "./host-common.js";
+import { at, causeText, problemText } from "./host-common.js";
 import "./host-i18n.js";
 
 export function mountAttendance(el, ctx, sessionId) {
@@ -58,7 +58,7 @@ export function mountAttendance(el, ctx, sessionId) {
         h("td", {}, r.endpoint_name),
         h("td", { title: r.unit_code }, r.unit_name),
         h("td", {}, badge(r.final_state, stateName(r.final_state))),
-        h("td", { class: "cause" }, r.cause || ""),
+        h("td", { class: "cause", "data-code": r.cause_code || "" }, causeText(r)),
         h("td", {}, at(r.first_join_at)),
         h("td", {}, at(r.last_leave_at)),
         h("td", { class: "num" }, duration(r.connected_s)),

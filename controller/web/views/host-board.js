@@ -6,7 +6,7 @@ import { h, fill, badge } from "../lib/dom.js";
 import { t, stateName } from "../lib/i18n.js";
 import { stream } from "../lib/sse.js";
 import { duration, fold } from "../lib/format.js";
-import { HOLDING, PENDING, at, partKey, problemText, confirmBox, closeDialogs, loadAllEndpoints, endpointSearch } from "./host-common.js";
+import { HOLDING, PENDING, at, partKey, problemText, causeText, confirmBox, closeDialogs, loadAllEndpoints, endpointSearch } from "./host-common.js";
 import { activityFeed } from "./host-feed.js";
 import "./host-i18n.js";
 
@@ -73,7 +73,7 @@ export function mountBoard(el, ctx, sessionId) {
     const key = partKey(data);
     const old = parts.get(key);
     if (!old) { reloadSoon(); return; } // added by another host, or a scheduled session starting
-    if (old.state !== data.state) feed.push({ at: data.at, kind: "participant", endpoint_name: data.endpoint_name, detail: { state: data.state, cause: data.cause } });
+    if (old.state !== data.state) feed.push({ at: data.at, kind: "participant", endpoint_name: data.endpoint_name, detail: { state: data.state, cause: data.cause, cause_code: data.cause_code, cause_params: data.cause_params } });
     else if (old.muted !== data.muted) feed.push({ at: data.at, kind: data.muted ? "muted" : "unmuted", endpoint_name: data.endpoint_name, detail: {} });
     const { at: when_, ...rest } = data;
     Object.assign(old, rest, old.state !== data.state ? { state_since: when_ } : {});
@@ -209,7 +209,7 @@ export function mountBoard(el, ctx, sessionId) {
       stop();
       conn.hidden = true;
       applySnapshot(detail);
-      const unconfirmed = detail.participants.filter((p) => p.cause && p.cause.startsWith("hang-up not confirmed")).length;
+      const unconfirmed = detail.participants.filter((p) => p.cause_code === "hangup_unconfirmed" || p.cause?.startsWith("hang-up not confirmed")).length;
       ctx.toast(unconfirmed ? t("host.ended_unconfirmed", { n: unconfirmed }) : t("host.ended_ok", { title: detail.title }), unconfirmed ? "error" : "ok");
     } catch (err) {
       ctx.toast(problemText(err), "error");
@@ -352,7 +352,7 @@ export function mountBoard(el, ctx, sessionId) {
       h("div", { class: "pt-name", title: `${p.endpoint_name} · ${p.unit_name}` }, p.endpoint_name),
       h("div", { class: "pt-state" }, badge(p.state, stateName(p.state)),
         p.muted && p.state === "connected" ? h("span", { class: "badge s-muted", "data-muted": "" }, t("host.muted")) : null),
-      p.cause ? h("div", { class: "pt-cause", title: p.cause }, p.cause) : null,
+      p.cause ? h("div", { class: "pt-cause", "data-code": p.cause_code || "" }, causeText(p)) : null,
       h("div", { class: "pt-meta muted" }, meta.join(" · ")),
       buttons.length ? h("div", { class: "pt-actions" }, buttons) : null,
     ];

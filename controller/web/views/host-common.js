@@ -4,6 +4,7 @@ import { t, stateName, language } from "../lib/i18n.js";
 import { ApiError } from "../lib/api.js";
 import { fold } from "../lib/format.js";
 import { rowErrorText } from "../lib/row-errors.js";
+import { failureText } from "../lib/failure-text.js";
 import "./host-i18n.js";
 
 /** Participant states that hold a bridge port (controller/sessions/store.py HOLDING). */
@@ -21,11 +22,31 @@ export const at = (iso) => when(iso, language());
 export const partKey = (p) => p.endpoint_id || `name:${p.endpoint_name}`;
 
 /** What to tell the host about a failed request: the problem's detail, the bridge counts for a 409. */
+/** Why a participant is not in the meeting, in the console's language: from its
+ * `cause_code` and `cause_params` (controller/sessions/causes.py); the controller's text
+ * for a cause without a code (an older row) or one this console does not know. */
+export function causeText(p) {
+  const code = p?.cause_code;
+  const params = p?.cause_params || {};
+  if (!code) return p?.cause || "";
+  const failure = params.error ? failureText(params.error, params) : null;
+  if ((code === "device_error" || code === "hangup_unconfirmed") && !failure) return p.cause || "";
+  const vars = { ...params, failure: failure ?? "", remote: params.remote || t("host.remote_unknown"),
+    state: params.state ? stateName(params.state) : "" };
+  const key = `host.cause.${code}`;
+  const text = t(key, vars);
+  return text === key ? (p.cause || "") : text;
+}
+
 export function problemText(err) {
   if (!(err instanceof ApiError)) return err?.message || String(err);
   const p = err.problem;
   if (err.status === 409 && p.ports !== undefined && p.free !== undefined) {
     return t("host.err_bridge_full", { ports: p.ports, in_use: p.in_use, requested: p.requested, free: p.free });
+  }
+  if (p.code === "session.cannot_join" && p.cause_code) {
+    const cause = causeText({ cause: "", cause_code: p.cause_code, cause_params: p.cause_params });
+    if (cause) return t("host.err_cannot_join", { cause });
   }
   if (err.status === 422) return t("host.err_invalid", { detail: err.describe() });
   if (err.status === 409) return t("host.err_conflict", { detail: err.describe() });

@@ -2,7 +2,7 @@
 import { h, badge } from "../lib/dom.js";
 import { t, stateName } from "../lib/i18n.js";
 import { timeOfDay } from "../lib/format.js";
-import { FEED_MAX, at } from "./host-common.js";
+import { FEED_MAX, at, causeText } from "./host-common.js";
 import "./host-i18n.js";
 
 export function activityFeed(api, sessionId) {
@@ -26,7 +26,7 @@ export function activityFeed(api, sessionId) {
   function feedText(e) {
     const d = e.detail || {};
     switch (e.kind) {
-      case "participant": return [h("b", {}, e.endpoint_name), " ", badge(d.state, stateName(d.state)), d.cause ? h("span", { class: "muted" }, ` ${d.cause}`) : null];
+      case "participant": return [h("b", {}, e.endpoint_name), " ", badge(d.state, stateName(d.state)), d.cause ? h("span", { class: "muted", "data-code": d.cause_code || "" }, ` ${causeText(d)}`) : null];
       case "muted": return t("host.feed_muted", { name: e.endpoint_name });
       case "unmuted": return t("host.feed_unmuted", { name: e.endpoint_name });
       case "action": {

@@ -43,7 +43,7 @@ PHRASES = (
 VIEWS = {
     "ioc_viewer": ["ioc", "endpoint", "camera"],
     "technician": ["ioc", "endpoint", "camera", "tech", "tech/import", "tech/provision", "tech/firmware"],
-    "host": ["ioc", "endpoint", "camera", "host", "host/new"],
+    "host": ["ioc", "endpoint", "camera", "host", "host/new", "host/board"],
     "admin": [
         "ioc",
         "endpoint",
@@ -54,6 +54,7 @@ VIEWS = {
         "tech/firmware",
         "host",
         "host/new",
+        "host/board",
     ],
 }
 
@@ -79,6 +80,16 @@ def bad_csv(province: Province) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def plan(api: httpx.Client, endpoint_id: str) -> tuple[str, dict]:
+    """A plan job for one endpoint (it writes nothing), run to its end: its id and its item."""
+    job = api.post("/provisioning/jobs", json={"endpoints": [endpoint_id], "mode": "plan"})
+    job.raise_for_status()
+    job_id = job.json()["id"]
+    until_sync(lambda: api.get(f"/jobs/{job_id}").json()["status"] == "done", seconds=120, what="a plan job")
+    (item,) = api.get(f"/jobs/{job_id}/items").json()
+    return job_id, item
+
+
 @pytest.fixture(scope="module")
 def troubled(province: Province) -> Iterator[dict]:
     """The province with an alarm raised and a failed job item; the English the API sent."""
@@ -97,29 +108,33 @@ def troubled(province: Province) -> Iterator[dict]:
 
         alarm = until_sync(raised, seconds=120, what=f"an unreachable alarm on {VICTIM}")
         assert alarm["code"] == "unreachable" and alarm["params"]["error"] in FAILURE_CODES, alarm
-        job = api.post("/provisioning/jobs", json={"endpoints": [ep["id"]], "mode": "plan"})
-        job.raise_for_status()
-        job_id = job.json()["id"]
-        until_sync(
-            lambda: api.get(f"/jobs/{job_id}").json()["status"] == "done", seconds=120, what="the plan job"
-        )
-        (item,) = api.get(f"/jobs/{job_id}/items").json()
+        job_id, item = plan(api, ep["id"])
         # unreachable, or the pool's wait after the monitor's failed polls (backoff)
         assert item["status"] == "error" and item["error_code"] in FAILURE_CODES, item
         # and a plan that worked: its note ("3 to set, 2 already right") is English too
         healthy = next(
             e for e in api.get("/endpoints", params={"limit": 1000}).json()["items"] if e["name"] != VICTIM
         )
-        planned = api.post("/provisioning/jobs", json={"endpoints": [healthy["id"]], "mode": "plan"})
-        planned.raise_for_status()
-        planned_id = planned.json()["id"]
-        until_sync(
-            lambda: api.get(f"/jobs/{planned_id}").json()["status"] == "done", seconds=120, what="a plan"
-        )
-        (item,) = api.get(f"/jobs/{planned_id}/items").json()
+        planned_id, item = plan(api, healthy["id"])
         assert item["status"] == "planned" and item["message_code"] == "plan", item
-        yield {"endpoint": ep, "job": job_id, "planned": planned_id, "english": english(api, province)}
+        # and a meeting it cannot join: its cause on the host's board
+        meeting = province.api("host").post(
+            "/sessions", json={"title": "Walk", "scope": {"endpoints": [ep["id"]]}}
+        )
+        assert meeting.status_code == 201, meeting.text
+        meeting_id = meeting.json()["id"]
+        (part,) = meeting.json()["participants"]
+        assert part["state"] == "unavailable" and part["cause_code"] == "endpoint_down", part
+        yield {
+            "endpoint": ep,
+            "job": job_id,
+            "planned": planned_id,
+            "session": meeting_id,
+            "english": english(api, province) | {part["cause"]},
+        }
     finally:
+        if "meeting_id" in locals():
+            province.api("host").post(f"/sessions/{meeting_id}/end")
         sim(province, {"op": "fault", "endpoint": VICTIM, "fault": "clear"})
         until_sync(lambda: state() == "online", seconds=120, what=f"{VICTIM} online again")
         until_sync(
@@ -151,6 +166,10 @@ def english(api: httpx.Client, province: Province) -> set[str]:
 def visit(page: Page, province: Province, view: str, troubled: dict) -> None:
     """Open one view and wait until what it shows of the trouble is on the page."""
     cam = None
+    if view == "host/board":
+        page.goto(f"{province.url}/console/#/host/{troubled['session']}")
+        page.wait_for_selector(".ptile .pt-cause[data-code=endpoint_down]", timeout=LIMIT)
+        return
     if view == "endpoint":
         page.goto(f"{province.url}/console/#/endpoint/{troubled['endpoint']['id']}")
         page.wait_for_selector("#details-reason:not(:empty)", timeout=LIMIT)

@@ -59,7 +59,11 @@ def main() -> dict[str, Any]:
 
                 out["url"] = page.url.split("#", 1)[-1]
                 out["login_page_shown"] = page.locator("#login").count() > 0
-                out["live"] = page.get_attribute("#ioc-live", "data-state")
+                # The event stream is cut when the token it was opened with expires and comes
+                # back on the renewed one: live means open again within a few seconds, not open
+                # at the very instant of a cut (the five minutes end on one: 5 x 60 s).
+                live = lambda: page.get_attribute("#ioc-live", "data-state")  # noqa: E731
+                out["live"] = "open" if wait_until(lambda: live() == "open", 15) else live()
                 out["token_changed"] = page.evaluate("sessionStorage.getItem('diemcau.token')") != first_token
                 before = {t["id"]: t["frames"] for t in tiles(page)}
                 time.sleep(3)

@@ -79,7 +79,8 @@ class LdapDirectory:
             receive_timeout=self.settings.timeout_s,
             raise_exceptions=False,
         )
-        if not conn.open() and conn.closed:
+        conn.open()  # raises LDAPSocketOpenError (caught by the caller) when nothing answers
+        if conn.closed:
             raise DirectoryUnavailable(f"cannot connect to {self.settings.url}")
         if self.settings.start_tls and not conn.start_tls():
             raise DirectoryUnavailable(f"StartTLS refused by {self.settings.url}: {conn.result}")

@@ -39,7 +39,7 @@ async def sign_in(state: AppState, person: DirectoryPerson, client: str) -> Toke
         outcome = await directory_users.sign_in(session, person, state.directory.groups)
         if not isinstance(outcome, directory_users.NoAccess):
             return await auth_sessions.start(session, state.box, state.settings, outcome, client)
-    log.info("directory user %s has no mapped group (%s)", person.username, outcome.extra["code"])
+    log.info("directory user %s refused (%s)", person.username, outcome.extra["code"])
     raise outcome
 
 

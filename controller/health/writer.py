@@ -17,7 +17,8 @@ import logging
 import uuid
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from controller.events import OutboxSignal, emit
 from controller.models import Endpoint, EndpointHealth, HealthSample
@@ -81,8 +82,7 @@ class HealthWriter:
         if change is not None:
             self._changes.append(change)
             # A state change is news for the IOC: write it (and what is queued) right away.
-            if self._soon is None or self._soon.done():
-                self._soon = asyncio.get_running_loop().create_task(self._later(0.02))
+            self._later_soon()
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._later(self.every_s))
 
@@ -139,16 +139,49 @@ class HealthWriter:
                             c["payload"],
                             unit_path=c["unit_path"],
                         )
+        except IntegrityError:
+            # An endpoint deleted while its results waited here: its rows can never be
+            # written, and kept they would fail every later batch (every other endpoint's
+            # states and samples with them). Drop its rows, keep the rest for the next write.
+            ids = {*health, *identity, *(r["endpoint_id"] for r in (*samples, *changes))}
+            live = await self._existing(ids)
+            self._put_back(
+                {k: v for k, v in health.items() if k in live},
+                [r for r in samples if r["endpoint_id"] in live],
+                [r for r in changes if r["endpoint_id"] in live],
+                {k: v for k, v in identity.items() if k in live},
+            )
+            log.warning("dropped the queued poll results of %d deleted endpoint(s)", len(ids - live))
+            self._later_soon()
+            return
         except Exception:
-            # Put them back in front of whatever arrived meanwhile; nothing is dropped.
-            self._health = health | self._health
-            self._samples = samples + self._samples
-            self._changes = changes + self._changes
-            self._identity = identity | self._identity
+            self._put_back(health, samples, changes, identity)  # nothing is dropped
             raise
         self.flushes += 1
         if changes and self.signal is not None:
             self.signal.notify()
+
+    def _put_back(
+        self,
+        health: dict[uuid.UUID, dict[str, Any]],
+        samples: list[dict[str, Any]],
+        changes: list[dict[str, Any]],
+        identity: dict[uuid.UUID, dict[str, Any]],
+    ) -> None:
+        """In front of whatever arrived meanwhile."""
+        self._health = health | self._health
+        self._samples = samples + self._samples
+        self._changes = changes + self._changes
+        self._identity = identity | self._identity
+
+    async def _existing(self, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        async with self.db.transaction() as session:
+            live = set(await session.scalars(select(Endpoint.id).where(Endpoint.id.in_(ids))))
+        return live
+
+    def _later_soon(self) -> None:
+        if self._soon is None or self._soon.done():
+            self._soon = asyncio.get_running_loop().create_task(self._later(0.02))
 
     async def close(self) -> None:
         await cancel_and_wait([self._task, self._soon])

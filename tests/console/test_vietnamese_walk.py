@@ -117,7 +117,9 @@ def troubled(province: Province) -> Iterator[dict]:
         )
         planned_id, item = plan(api, healthy["id"])
         assert item["status"] == "planned" and item["message_code"] == "plan", item
-        # and a meeting it cannot join: its cause on the host's board
+        # and a meeting it cannot join: its cause on the host's board (the session reads the
+        # endpoint's stored state, which the alarm may precede by a poll)
+        until_sync(lambda: state() in ("offline", "unreachable"), seconds=120, what=f"{VICTIM} down")
         meeting = province.api("host").post(
             "/sessions", json={"title": "Walk", "scope": {"endpoints": [ep["id"]]}}
         )

@@ -7,7 +7,9 @@ executemany statements: the latest health per endpoint, the samples, and the
 state transitions with their outbox events — all in one transaction, so a
 state change and its event still commit together. A crash loses at most the
 last two seconds of samples; a transition not yet written is simply detected again
-by the next poll after restart.
+by the next poll after restart. A failed write keeps its rows for the next one, except
+those of an endpoint deleted meanwhile: they can never be written, and kept they would
+fail every later batch.
 """
 
 from __future__ import annotations

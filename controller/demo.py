@@ -169,7 +169,8 @@ def demo(
         os.chmod(workdir / "logins.txt", 0o600)
         console.print(
             f"simulator faults: diemcau sim fault --control-file {fleet.control_file} "
-            "--endpoint <name> --fault stall"
+            "--endpoint DEMO-vc001 --fault stall   (the codec hangs: shown offline, with an "
+            "alarm, about a minute later; --fault clear brings it back)"
         )
         if cameras:
             done = ", ".join(f"{n} {status}" for status, n in sorted(camera_items.items()))

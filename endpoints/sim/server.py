@@ -6,7 +6,8 @@ around it: the SSH server, calls taking time, the bridge, reboots, upgrades, fau
 
 Connections are accepted on a plain socket first and only then handed to
 asyncssh (``run_server``), which is what makes transport faults possible:
-``refuse`` closes the listener, ``stall`` accepts TCP and never speaks,
+``refuse`` closes the listener, ``stall`` accepts TCP and never speaks (and a session
+already open stops answering too: a hung codec, not a busy port),
 ``reboot`` goes away and comes back on the same port with uptime reset.
 
 Latency: ``latency_ms`` is paid once for the login banner and once per batch
@@ -185,6 +186,8 @@ class SimEndpoint:
         self._listener: socket.socket | None = None
         self._accept_task: asyncio.Task[None] | None = None
         self._stalled: list[socket.socket] = []
+        self._awake = asyncio.Event()  # cleared while stalled: open sessions hang too (a hung codec)
+        self._awake.set()
         self._conns: set[asyncssh.SSHServerConnection] = set()
         self._writers: dict[DeviceShell, asyncssh.SSHWriter[str]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -328,6 +331,7 @@ class SimEndpoint:
                 lines, buffer = shell.split(buffer + chunk)
                 if not lines:
                     continue
+                await self._awake.wait()  # a hung device answers nothing until it recovers
                 fate = self._flaky_fate()
                 if fate == "drop":
                     self.state.stats.flaky_dropped += 1
@@ -584,6 +588,7 @@ class SimEndpoint:
                 self._close_listener()
             case "stall":
                 f.stall = True
+                self._awake.clear()
             case "wrong_password":
                 f.wrong_password = True
             case "new_host_key":
@@ -613,6 +618,7 @@ class SimEndpoint:
                 for sock in self._stalled:
                     sock.close()
                 self._stalled.clear()
+                self._awake.set()
                 if self._listener is None and down == 0.0:
                     await self.start()
             case _:

@@ -63,6 +63,18 @@ async def test_stall_is_a_timeout(device: SimEndpoint) -> None:
         await connect(device, **FAST)
 
 
+async def test_stall_hangs_an_open_session_too_until_cleared(device: SimEndpoint) -> None:
+    """A hung codec answers nothing, on the monitor's open session as on a new one."""
+    async with await connect(device, command_timeout=0.5) as session:
+        await EndpointDriver(session).identify()
+        await device.inject("stall")
+        with pytest.raises(EndpointTimeout):
+            await EndpointDriver(session).identify()
+    await device.inject("clear")
+    async with await connect(device) as session:
+        assert (await EndpointDriver(session).identify()).firmware_version
+
+
 async def test_garbage_is_parse_error_with_raw(device: SimEndpoint) -> None:
     async with await connect(device) as session:
         await device.inject("garbage")

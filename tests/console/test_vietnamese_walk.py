@@ -203,6 +203,14 @@ def visit(page: Page, province: Province, view: str, troubled: dict) -> None:
         assert "mục cần đặt" in page.inner_text(".job-items")
         page.click(f".jobs-list tr[data-job='{troubled['job']}']", timeout=LIMIT)
         page.wait_for_selector(".job-items tr[data-status=error] td.message[data-code]", timeout=LIMIT)
+        # a job that finished with a failed item is amber with its count, not a green "Xong"
+        badge = page.locator("[data-pane=provision] .job h2 .badge")
+        expect(badge).to_have_attribute("data-state", "done_errors", timeout=LIMIT)
+        assert badge.inner_text() == "Xong, 1 lỗi"
+        listed = page.locator(f".jobs-list tr[data-job='{troubled['job']}'] .badge")
+        assert (
+            listed.get_attribute("data-state") == "done_errors" and listed.get_attribute("data-errors") == "1"
+        )
     else:
         page.wait_for_selector("main > *", timeout=LIMIT)
 

@@ -34,6 +34,16 @@ export function targetText(target = {}) {
   return parts.join(" · ") || "—";
 }
 
+/** A job's status badge; a job that finished with failed items is not a green "done": it
+ * is amber and says how many failed. */
+function jobBadge(job, errors) {
+  if (job.status === "done" && errors > 0) {
+    return h("span", { class: "badge s-done_errors", "data-state": "done_errors", "data-errors": errors },
+      t("tech.done_with_errors", { n: errors }));
+  }
+  return badge(job.status, stateName(job.status));
+}
+
 function doneOf(counts = {}) {
   return Object.entries(counts).reduce((sum, [status, n]) => sum + (ITEM_FINAL.has(status) ? n : 0), 0);
 }
@@ -138,7 +148,8 @@ export function jobProgress(ctx, { onUpdate = () => {}, actions = [] } = {}) {
     bump(item.status, 1);
     const merged = row ? { ...row.item, ...item } : item;
     const tr = row?.tr || h("tr", { "data-item": item.id, "data-endpoint": item.endpoint_name });
-    if (!row) body.append(tr);
+    if (item.status === "error") body.prepend(tr); // failures first: the rows to act on
+    else if (!row) body.append(tr);
     rows.set(item.id, { item: merged, tr });
     renderItem(tr, merged);
   }
@@ -153,7 +164,7 @@ export function jobProgress(ctx, { onUpdate = () => {}, actions = [] } = {}) {
   function renderSummary() {
     if (!job) return;
     title.textContent = jobTitle(job);
-    fill(status, badge(job.status, stateName(job.status)));
+    fill(status, jobBadge(job, counts.get("error") || 0));
     el.dataset.job = job.id;
     el.dataset.status = job.status;
     fill(meta, targetText(job.target), " · ", t("tech.by", { who: job.created_by }), " · ",
@@ -279,7 +290,7 @@ export function jobList(ctx, { kind, onOpen }) {
     h("td", {}, when(job.created_at, language())),
     h("td", {}, jobTitle(job), h("div", { class: "muted" }, job.created_by)),
     h("td", {}, targetText(job.target)),
-    h("td", {}, badge(job.status, stateName(job.status)), job.message ? h("div", { class: "muted small", "data-code": job.message_code || "" }, jobText(job)) : null),
+    h("td", {}, jobBadge(job, job.counts?.error || 0), job.message ? h("div", { class: "muted small", "data-code": job.message_code || "" }, jobText(job)) : null),
     h("td", { class: "num" }, `${doneOf(job.counts)}/${job.total}`));
   }
 

@@ -19,6 +19,8 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 from tests.console.conftest import LAPTOP, WALL, open_console, screenshot
 
 # Chromium logs every 4xx answer as a console error; in the form tests those are expected.
@@ -281,6 +283,14 @@ def test_live_board_follows_a_session_from_start_to_attendance(browser, province
         page.wait_for_selector("#host-banner:not([hidden])")
         assert api.get(f"/sessions/{session_id}").json()["status"] == "ended"
         assert page.locator("#host-board [data-action]").count() == 0
+        # Opened again later, the ended board says it ended and does not try to reconnect.
+        again = open_console(browser, province, "host", viewport=LAPTOP)
+        again.goto(f"{province.url}/console/#/host/{session_id}")
+        again.wait_for_selector("#host-banner:not([hidden])", timeout=15000)
+        again.wait_for_selector("#host-status [data-state=ended]")
+        expect(again.locator("#host-conn")).to_be_hidden()
+        assert "Đang kết nối lại" not in again.inner_text("main")
+        again.context.close()
 
         # Attendance: the table is the API's, the CSV the server's (BOM, one line per participant).
         page.click("#host-open-attendance")
@@ -306,9 +316,7 @@ def test_live_board_follows_a_session_from_start_to_attendance(browser, province
         lines = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
         assert lines[0][:4] == ["endpoint", "unit_code", "unit", "final_state"]
         assert len(lines) == 1 + len(attendance["participants"])
-        assert {line[0] for line in lines[1:]} == {
-            r["endpoint_name"] for r in attendance["participants"]
-        }
+        assert {line[0] for line in lines[1:]} == {r["endpoint_name"] for r in attendance["participants"]}
 
         # And the list now files it under the recent sessions.
         page.goto(f"{province.url}/console/#/host")

@@ -104,6 +104,8 @@ export function mountBoard(el, ctx, sessionId) {
 
   stop = stream(api, `sessions/${sessionId}/events`, onEvent, {
     onState: (s, err) => {
+      // the session is over (an ended board, opened again): nothing will reconnect
+      if (s === "ended") { conn.hidden = true; return; }
       conn.hidden = false;
       conn.className = `conn ${s}`;
       conn.textContent = s === "open" ? `● ${t("host.live_conn")}` : s === "failed" ? "" : t("host.reconnecting");

@@ -23,10 +23,6 @@ from sqlalchemy.ext.asyncio import (
 T = TypeVar("T")
 
 
-def _lower(value: object) -> object:
-    return value.lower() if isinstance(value, str) else value
-
-
 def make_engine(url: str) -> AsyncEngine:
     """Create the engine; SQLite connections get the pragmas the schema relies on."""
     is_sqlite = url.startswith("sqlite")
@@ -43,9 +39,6 @@ def make_engine(url: str) -> AsyncEngine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
-            # SQLite's own lower() folds ASCII only: a search for "điểm" would never find
-            # "Điểm cầu". Python's str.lower folds Vietnamese as PostgreSQL's lower() does.
-            dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
 
     return engine
 

@@ -3,6 +3,8 @@
 Every row that matters carries UUID ids and tz-aware UTC created/updated times.
 `Unit.path` is a materialized path of ancestor ids ("/<id>/<id>/") so that "this
 district and everything under it" is one indexed LIKE, whatever the tree's depth.
+`search_key` (units, endpoints, cameras) is the folded text the lists' ``q`` searches,
+filled by the ORM on every insert and update (`SEARCHED`, at the end; controller/search_text.py).
 
 Long because: one class per table, and the whole schema in one place is what the migration
 test compares with the migrated database; split, that comparison would need every module
@@ -31,9 +33,12 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Uuid,
+    event,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
+
+from controller import search_text
 
 
 def utcnow() -> datetime:
@@ -82,6 +87,7 @@ class Unit(Timestamped, Base):
     )
     path: Mapped[str] = mapped_column(String(2000), index=True)
     depth: Mapped[int] = mapped_column(Integer, default=0)
+    search_key: Mapped[str] = mapped_column(Text, server_default="")  # see SEARCHED
 
 
 class Endpoint(Timestamped, Base):
@@ -110,6 +116,7 @@ class Endpoint(Timestamped, Base):
     serial: Mapped[str | None] = mapped_column(String(128))
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pending_host_key: Mapped[str | None] = mapped_column(Text)
+    search_key: Mapped[str] = mapped_column(Text, server_default="")  # see SEARCHED
 
     unit: Mapped[Unit] = relationship(lazy="joined")
 
@@ -453,6 +460,8 @@ class ConferenceSession(Timestamped, Base):
     ended_by: Mapped[str | None] = mapped_column(String(128))
     # the deepest unit holding every participant (scope.common_path): whose people see it
     unit_path: Mapped[str | None] = mapped_column(String(2000), index=True)
+    # the host's choice for endpoints not ready at the start (busy/offline/key_pending → wait|skip)
+    unready: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
 
 class Participant(Base):
@@ -483,6 +492,8 @@ class Participant(Base):
     connected_s: Mapped[float] = mapped_column(Float, default=0.0)
     intervals: Mapped[list[list[str | None]]] = mapped_column(JSON, default=list)
     state_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # "gọi khi rảnh": not ready at the start, dialled whenever it can be, never given up
+    wait_free: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SessionEvent(Base):
@@ -525,6 +536,7 @@ class Camera(Timestamped, Base):
     onvif_url: Mapped[str | None] = mapped_column(String(1000))
     # rtsps:// without certificate verification: a technician's explicit choice (self-signed camera)
     tls_insecure: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    search_key: Mapped[str] = mapped_column(Text, server_default="")  # see SEARCHED
 
     unit: Mapped[Unit] = relationship(lazy="joined")
 
@@ -617,3 +629,23 @@ class Delivery(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_status: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+# The fields whose folded text each table's ``search_key`` holds. Kept here, on the ORM's
+# flush, so every write through a session (the API, the CLI, CSV imports, unit imports) keeps
+# the key; a Core or bulk UPDATE that sets one of these fields must set search_key too
+# (none does today: the monitors and jobs update state, identity and host keys only).
+SEARCHED: dict[type[Base], tuple[str, ...]] = {
+    Unit: ("name", "code"),
+    Endpoint: ("name", "host", "description"),
+    Camera: ("name", "site"),
+}
+
+
+def _fill_search_key(_mapper: Mapper[Any], _connection: Any, target: Any) -> None:
+    target.search_key = search_text.search_key(*(getattr(target, f) for f in SEARCHED[type(target)]))
+
+
+for _model in SEARCHED:
+    event.listen(_model, "before_insert", _fill_search_key)
+    event.listen(_model, "before_update", _fill_search_key)

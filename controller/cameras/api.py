@@ -45,7 +45,13 @@ async def list_cameras(
         str | None, Query(max_length=64, description="Unit id or code: its whole subtree")
     ] = None,
     state: Annotated[str | None, Query(max_length=32)] = None,
-    q: Annotated[str | None, Query(max_length=100, description="Text in name, site or unit name")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="Text in name, site, or unit name or code; accent- and case-insensitive",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
 ) -> Page[CameraPublic]:

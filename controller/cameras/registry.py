@@ -22,6 +22,7 @@ from controller.models import Camera, Unit
 from controller.principal import Principal
 from controller.repoint import require_password_when_moved, url_address
 from controller.scope import EVERYWHERE, UnitScope
+from controller.search_text import matches
 from controller.security import SecretBox
 from controller.units.service import subtree_filter, unit_from_body
 
@@ -130,15 +131,8 @@ async def list_cameras(
         query = query.where(subtree_filter(flt.unit))
     if flt.state:
         query = query.where(Camera.state == flt.state)
-    if flt.q:
-        like = f"%{flt.q.lower()}%"
-        query = query.where(
-            or_(
-                func.lower(Camera.name).like(like),
-                func.lower(Camera.site).like(like),
-                func.lower(Unit.name).like(like),
-            )
-        )
+    if flt.q:  # accent- and case-insensitive: name, site or the unit's name or code
+        query = query.where(or_(matches(Camera.search_key, flt.q), matches(Unit.search_key, flt.q)))
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.scalars(query.order_by(Unit.code, Camera.name).limit(limit).offset(offset))
     return list(rows.unique()), int(total or 0)

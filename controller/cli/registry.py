@@ -30,7 +30,7 @@ cam_app = typer.Typer(help="Camera registry", no_args_is_help=True)
 @users_app.command("add")
 def users_add(
     username: str,
-    role: Annotated[Role, typer.Option(help="admin | technician | host | ioc_viewer")],
+    role: Annotated[Role, typer.Option(help="admin | technician | host | ioc_viewer | ioc_operator")],
     full_name: Annotated[str | None, typer.Option()] = None,
     password_env: Annotated[
         str | None, typer.Option(help="Read the password from this environment variable")
@@ -234,7 +234,10 @@ def endpoints_list(
     unit: Annotated[str | None, typer.Option(help="Unit code: its whole subtree")] = None,
     state_: Annotated[str | None, typer.Option("--state")] = None,
     profile: Annotated[str | None, typer.Option()] = None,
-    q: Annotated[str | None, typer.Option(help="Text search")] = None,
+    q: Annotated[
+        str | None,
+        typer.Option(help="Text in name, host, description or unit; accent- and case-insensitive"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List endpoints with filters."""

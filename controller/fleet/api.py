@@ -30,7 +30,13 @@ async def list_endpoints(
     ] = None,
     state: Annotated[str | None, Query(max_length=32)] = None,
     profile: Annotated[str | None, Query(max_length=64)] = None,
-    q: Annotated[str | None, Query(max_length=100, description="Text in name, host or unit name")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="Text in name, host, description, or unit name or code; accent- and case-insensitive",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
 ) -> Page[EndpointPublic]:

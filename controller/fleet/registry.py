@@ -22,6 +22,7 @@ from controller.principal import Principal
 from controller.provisioning.standards import check_endpoint_within_limits
 from controller.repoint import require_password_when_moved
 from controller.scope import EVERYWHERE, UnitScope
+from controller.search_text import matches
 from controller.security import SecretBox
 from controller.units.service import subtree_filter, unit_from_body
 from endpoints import Profile
@@ -53,6 +54,7 @@ def to_public(ep: Endpoint) -> EndpointPublic:
         sip_uri=ep.sip_uri,
         description=ep.description,
         state=ep.state,
+        host_key_pending=ep.pending_host_key is not None,
         model=ep.model,
         firmware_version=ep.firmware_version,
         last_contact_at=ep.last_contact_at,
@@ -152,15 +154,8 @@ async def list_endpoints(
         query = query.where(Endpoint.profile == flt.profile)
     if flt.ids is not None:
         query = query.where(Endpoint.id.in_(flt.ids))
-    if flt.q:
-        like = f"%{flt.q.lower()}%"
-        query = query.where(
-            or_(
-                func.lower(Endpoint.name).like(like),
-                Endpoint.host.like(like),
-                func.lower(Unit.name).like(like),
-            )
-        )
+    if flt.q:  # accent- and case-insensitive: name, host, description or the unit's name or code
+        query = query.where(or_(matches(Endpoint.search_key, flt.q), matches(Unit.search_key, flt.q)))
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.scalars(query.order_by(Unit.code, Endpoint.name).limit(limit).offset(offset))
     return list(rows.unique()), int(total or 0)

@@ -64,6 +64,7 @@ class EndpointPublic(BaseModel):
     sip_uri: str | None
     description: str | None
     state: str
+    host_key_pending: bool = Field(default=False, description="A new SSH host key awaits approval")
     model: str | None
     firmware_version: str | None
     last_contact_at: datetime | None

@@ -103,7 +103,11 @@ async def list_alarms(
     return Page[AlarmPublic](items=items, total=total, limit=limit, offset=offset)
 
 
-@router.post("/alarms/{alarm_id}/ack", response_model=AlarmPublic, **route(Role.admin, Role.technician))
+@router.post(
+    "/alarms/{alarm_id}/ack",
+    response_model=AlarmPublic,
+    **route(Role.admin, Role.technician, Role.ioc_operator),
+)
 async def acknowledge(
     alarm_id: uuid.UUID, body: AckBody, session: Session, state: State, actor: Actor, scope: Scope
 ) -> AlarmPublic:

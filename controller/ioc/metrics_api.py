@@ -17,7 +17,7 @@ router = APIRouter(tags=["metrics"])
     "/metrics",
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}}},
-    **route(Role.admin, Role.technician, Role.ioc_viewer, province=True),
+    **route(Role.admin, Role.technician, Role.ioc_viewer, Role.ioc_operator, province=True),
 )
 async def metrics(state: State, session: Session) -> Response:
     """Endpoint and camera states per unit, poll latency, alarms, relay viewers, outbox backlog."""

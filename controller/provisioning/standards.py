@@ -24,6 +24,7 @@ from controller.errors import InvalidInput
 from controller.fields import no_control
 from controller.models import ConfigStandard, Endpoint, Unit
 from controller.principal import Principal
+from controller.search_text import fold
 from controller.units.service import subtree_filter
 from endpoints import Profile
 
@@ -49,10 +50,9 @@ DEMO_STANDARD: dict[str, str] = {
 
 
 def slugify(text: str) -> str:
-    """ASCII, lower case, dots and dashes: 'Xã 1.01 VC' -> 'xa-1.01-vc'."""
-    text = text.replace("đ", "d").replace("Đ", "D")
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    """ASCII, lower case, dots and dashes: 'Xã 1.01 VC' -> 'xa-1.01-vc'. Folded as searches
+    are, after compatibility forms are unified (full-width 'Ｘ' is 'x')."""
+    text = fold(unicodedata.normalize("NFKC", text))
     return re.sub(r"[^a-z0-9.]+", "-", text).strip("-.") or "endpoint"
 
 

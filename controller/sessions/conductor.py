@@ -78,6 +78,7 @@ class Part:
     streak: int = 0  # failed dials since the last connect (bounded by session_max_attempts)
     drops: int = 0
     muted: bool = False
+    wait_free: bool = False  # the host chose "gọi khi rảnh": never given up
     first_join_at: datetime | None = None
     last_leave_at: datetime | None = None
     connected_s: float = 0.0
@@ -102,6 +103,7 @@ class Part:
             attempts=row.attempts,
             drops=row.drops,
             muted=row.muted,
+            wait_free=row.wait_free,
             first_join_at=row.first_join_at,
             last_leave_at=row.last_leave_at,
             connected_s=row.connected_s,
@@ -119,6 +121,7 @@ class Part:
             "attempts": self.attempts,
             "drops": self.drops,
             "muted": self.muted,
+            "wait_free": self.wait_free,
             "first_join_at": self.first_join_at.isoformat() if self.first_join_at else None,
             "last_leave_at": self.last_leave_at.isoformat() if self.last_leave_at else None,
             "connected_s": round(self.connected_s, 1),
@@ -257,12 +260,24 @@ class Conductor:
                 await asyncio.sleep(s.session_redial_delay_s * self._rng.uniform(0.5, 1.0))
                 await self._set(part, "redialling", lost)
                 continue
+            if part.wait_free:
+                await self._wait_until_free(part, cause)
+                continue
             if part.streak >= s.session_max_attempts:
                 await self._set(part, "failed", cause)
                 return
             await self._set(part, "redialling", cause)
             delay = min(s.session_retry_max_s, s.session_retry_base_s * 2 ** (part.streak - 1))
             await asyncio.sleep(self._rng.uniform(0, delay))
+
+    async def _wait_until_free(self, part: Part, cause: str) -> None:
+        """Not free yet (busy, down, a key to approve): look again later, for as long as the
+        session lasts. The timeline records each new reason, not every look."""
+        if part.state != "waiting" or part.cause != cause:
+            await self._set(part, "waiting", cause)
+        s = self.settings
+        delay = min(s.session_retry_max_s, s.session_retry_base_s * 2 ** min(part.streak, 16))
+        await asyncio.sleep(self._rng.uniform(delay / 2, delay))
 
     async def _attempt(self, part: Part, adopt: bool) -> str | None:
         """Dial (or find our call already up) and follow it to connected: None, or why not.

@@ -140,6 +140,7 @@ class SessionManager:
                     scope=scope.model_dump(mode="json"),
                     saved_scope_id=data.saved_scope,
                     call_rate=data.call_rate,
+                    unready=data.unready.model_dump(exclude_none=True) or None,
                     protocol=data.protocol,
                     status="scheduled",
                     start_at=data.start_at,
@@ -219,18 +220,35 @@ class SessionManager:
         """
         busy = await store.busy_endpoints(session, exclude=row.id)
         in_use = await store.ports_held(session, bridge.id)
-        planned = [(ep, store.availability(ep, busy)) for ep in endpoints]
-        wanted = sum(1 for _, why in planned if why is None)
+        choices = row.unready or {}
+        planned: list[tuple[Endpoint, Cause | None, bool]] = []
+        skipped: list[str] = []
+        for ep in endpoints:
+            kind = store.unready_kind(ep, busy)
+            choice = choices.get(kind) if kind else None
+            if choice == "skip":
+                skipped.append(ep.name)
+            else:
+                planned.append((ep, store.availability(ep, busy), choice == "wait"))
+        endpoints = [ep for ep, _, _ in planned]
+        if strict and not endpoints:
+            raise InvalidInput(
+                f"every selected endpoint is skipped ({len(skipped)}): nobody would be invited",
+                field="unready",
+            )
+        wanted = sum(1 for _, why, wait in planned if why is None or wait)
         if strict:
             store.check_capacity(bridge, in_use, wanted)
         free = max(bridge.ports - in_use, 0)
         rows: list[Participant] = []
-        for ep, why in planned:
-            if why is None and free <= 0:
-                why = Cause("bridge_full", bridge=bridge.name, ports=bridge.ports)
-            if why is None:
+        for ep, why, wait in planned:
+            holds = why is None or wait
+            if holds and free <= 0:
+                why, wait, holds = Cause("bridge_full", bridge=bridge.name, ports=bridge.ports), False, False
+            if holds:
                 free -= 1
-            rows.append(store.new_participant(row.id, ep, "unavailable" if why else "waiting", why))
+            state = "waiting" if holds else "unavailable"
+            rows.append(store.new_participant(row.id, ep, state, why, wait_free=wait))
         session.add_all(rows)
         row.status, row.started_at = "live", utcnow()
         unavailable = {r.endpoint_name: r.cause for r in rows if r.state == "unavailable"}
@@ -242,6 +260,8 @@ class SessionManager:
             invited=len(rows),
             dialling=len(rows) - len(unavailable),
             unavailable=len(unavailable),
+            waiting_free=sum(1 for r in rows if r.wait_free),
+            skipped=len(skipped),
         )
         for r in rows:
             if r.state == "unavailable":
@@ -266,6 +286,7 @@ class SessionManager:
                 "conference_id": row.conference_id,
                 "invited": len(rows),
                 "unavailable": unavailable,
+                "skipped": skipped,
             },
             unit_path=row.unit_path,  # a district's hosts see their district's meetings start
         )

@@ -75,6 +75,20 @@ class ScopePublic(BaseModel):
     created_by: str
 
 
+UnreadyAction = Literal["wait", "skip"]
+
+
+class UnreadyChoices(Strict):
+    """What to do, at the start, with endpoints that cannot join now, per kind of trouble:
+    ``wait`` ("gọi khi rảnh": invited, dialled whenever it can be, never given up) or
+    ``skip`` ("bỏ qua": not invited). Absent: invited anyway; the offline and key-pending
+    ones are listed unavailable, the busy ones are dialled and retried like any other."""
+
+    busy: UnreadyAction | None = Field(default=None, description="In another call or session")
+    offline: UnreadyAction | None = Field(default=None, description="Down as the monitor sees it")
+    key_pending: UnreadyAction | None = Field(default=None, description="An SSH key awaits approval")
+
+
 class SessionCreate(Strict):
     title: Title
     bridge: uuid.UUID | None = Field(default=None, description="Default: the only bridge")
@@ -87,6 +101,7 @@ class SessionCreate(Strict):
     )
     call_rate: CallRate = 1920
     protocol: Protocol = "sip"
+    unready: UnreadyChoices = Field(default_factory=UnreadyChoices)
 
 
 class ParticipantAdd(Strict):
@@ -117,6 +132,7 @@ class ParticipantPublic(BaseModel):
     last_leave_at: datetime | None
     connected_s: float
     state_since: datetime
+    wait_free: bool = Field(default=False, description="Dialled whenever it can be (the host chose to wait)")
 
 
 class SessionPublic(BaseModel):
@@ -135,6 +151,7 @@ class SessionPublic(BaseModel):
     started_at: datetime | None
     ended_at: datetime | None
     ended_by: str | None
+    unready: UnreadyChoices = Field(default_factory=UnreadyChoices)
     counts: dict[str, int] = Field(default_factory=dict, description="Participants per state")
 
 
@@ -157,7 +174,9 @@ class AttendanceRow(BaseModel):
     unit_name: str
     final_state: str
     cause: str | None
-    cause_code: str | None = Field(default=None, description="The cause as a stable code (sessions/causes.py)")
+    cause_code: str | None = Field(
+        default=None, description="The cause as a stable code (sessions/causes.py)"
+    )
     cause_params: dict[str, Any] | None = None
     first_join_at: datetime | None
     last_leave_at: datetime | None

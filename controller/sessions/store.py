@@ -127,7 +127,21 @@ def availability(ep: Endpoint, busy: dict[uuid.UUID, str]) -> Cause | None:
     return None
 
 
-def new_participant(session_id: uuid.UUID, ep: Endpoint, state: str, cause: str | None) -> Participant:
+def unready_kind(ep: Endpoint, busy: dict[uuid.UUID, str]) -> str | None:
+    """Which of the host's pre-start choices (``UnreadyChoices``) applies to an endpoint:
+    busy (another session of ours, or a call the monitor saw), offline, key_pending."""
+    if ep.id in busy or ep.state == "in_call":
+        return "busy"
+    if ep.state in DOWN_STATES:
+        return "offline"
+    if ep.pending_host_key:
+        return "key_pending"
+    return None
+
+
+def new_participant(
+    session_id: uuid.UUID, ep: Endpoint, state: str, cause: str | None, *, wait_free: bool = False
+) -> Participant:
     return Participant(
         id=uuid.uuid4(),
         session_id=session_id,
@@ -145,6 +159,7 @@ def new_participant(session_id: uuid.UUID, ep: Endpoint, state: str, cause: str 
         connected_s=0.0,
         intervals=[],
         state_since=utcnow(),
+        wait_free=wait_free,
     )
 
 
@@ -234,7 +249,8 @@ async def state_counts(
 
 def session_public(row: ConferenceSession, counts: dict[str, int]) -> SessionPublic:
     return SessionPublic.model_validate(
-        {c.key: getattr(row, c.key) for c in ConferenceSession.__table__.columns} | {"counts": counts}
+        {c.key: getattr(row, c.key) for c in ConferenceSession.__table__.columns}
+        | {"counts": counts, "unready": row.unready or {}}
     )
 
 

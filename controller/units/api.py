@@ -33,7 +33,10 @@ async def list_units(
     scope: Scope,
     root: Annotated[str | None, Query(max_length=64, description="Subtree root (id or code)")] = None,
     level: Annotated[str | None, Query(max_length=32)] = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=100, description="Text in name or code; accent- and case-insensitive"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
     offset: Offset = 0,
 ) -> Page[UnitPublic]:

@@ -8,7 +8,6 @@ from the `vietnam-provinces` package (the two-level structure in force since
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -23,6 +22,7 @@ from controller.errors import Conflict, InvalidInput, NotFound
 from controller.models import ApiKey, Endpoint, Grant, Unit
 from controller.principal import Principal
 from controller.scope import EVERYWHERE, UnitScope
+from controller.search_text import fold, matches
 from controller.units.schemas import UnitNode
 
 
@@ -128,9 +128,8 @@ async def list_units(
         query = query.where(subtree_filter(root))
     if level:
         query = query.where(Unit.level == level)
-    if q:
-        like = f"%{q.lower()}%"
-        query = query.where(func.lower(Unit.name).like(like) | func.lower(Unit.code).like(like))
+    if q:  # accent- and case-insensitive: name or code
+        query = query.where(matches(Unit.search_key, q))
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.scalars(query.order_by(Unit.depth, Unit.code).limit(limit).offset(offset))
     return list(rows), int(total or 0)
@@ -170,11 +169,9 @@ async def upsert_units(session: AsyncSession, specs: Sequence[UnitSpec]) -> tupl
     return created, updated
 
 
-def _fold(text: str) -> str:
+def _province_key(text: str) -> str:
     """Case- and accent-insensitive key: 'Tỉnh Đắk Lắk' and 'dak lak' meet."""
-    text = text.replace("đ", "d").replace("Đ", "D")
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = fold(text)
     for prefix in ("thanh pho ", "tinh "):
         if text.startswith(prefix):
             text = text[len(prefix) :]
@@ -185,11 +182,11 @@ def province_specs(province_name: str) -> list[UnitSpec]:
     """The province and its communes from `vietnam-provinces`, parents first."""
     from vietnam_provinces import Province, Ward
 
-    wanted = _fold(province_name)
-    matches = [p for p in Province.iter_all() if _fold(p.name) == wanted or p.codename == wanted]
-    if not matches:
+    wanted = _province_key(province_name)
+    found = [p for p in Province.iter_all() if _province_key(p.name) == wanted or p.codename == wanted]
+    if not found:
         raise NotFound(f"no province named {province_name!r} in vietnam-provinces")
-    province = matches[0]
+    province = found[0]
     pcode = f"{int(province.code):02d}"
     specs = [UnitSpec(code=pcode, name=province.name, level="province", parent_code=None)]
     wards = sorted(Ward.iter_by_province(province.code), key=lambda w: int(w.code))

@@ -13,8 +13,8 @@ from starlette.routing import Mount
 
 from controller.roles import Role
 
-A, T, H, V = Role.admin, Role.technician, Role.host, Role.ioc_viewer
-EVERYONE = {A, T, H, V}
+A, T, H, V, OP = Role.admin, Role.technician, Role.host, Role.ioc_viewer, Role.ioc_operator
+EVERYONE = {A, T, H, V, OP}
 # an id that does not exist: allowed roles get 404, others 403 (fixed: test ids must not vary)
 X = uuid.UUID("396cb83e-3e81-4a23-bef3-ebbb37a275cc")
 
@@ -67,7 +67,7 @@ MATRIX = [
     ("GET", f"/api/v1/endpoints/{X}/health", EVERYONE, 404),
     ("GET", f"/api/v1/endpoints/{X}/health/history", EVERYONE, 404),
     ("GET", "/api/v1/alarms", EVERYONE, 200),
-    ("POST", f"/api/v1/alarms/{X}/ack", {A, T}, 422),
+    ("POST", f"/api/v1/alarms/{X}/ack", {A, T, OP}, 422),
     ("GET", "/api/v1/events/stream", EVERYONE, 200),
     ("GET", "/api/v1/cameras", EVERYONE, 200),
     ("POST", "/api/v1/cameras", {A, T}, 422),
@@ -85,7 +85,7 @@ MATRIX = [
     ("GET", "/api/v1/relay/ice-servers", EVERYONE, 200),
     ("DELETE", f"/whep/viewers/{X}", EVERYONE, 404),
     ("PATCH", f"/whep/viewers/{X}", EVERYONE, 405),
-    ("GET", "/metrics", {A, T, V}, 200),
+    ("GET", "/metrics", {A, T, V, OP}, 200),
     ("GET", "/api/v1/sinks", {A}, 200),
     ("POST", "/api/v1/sinks", {A}, 422),
     ("PATCH", f"/api/v1/sinks/{X}", {A}, 404),

@@ -3,6 +3,7 @@ and the simulator's bridge, which counts its own ports."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import uuid
@@ -153,6 +154,81 @@ async def test_full_bridge_is_409_and_offline_or_busy_are_unavailable(controller
         assert second["participants"][0]["cause_params"] == {"session": "Họp giao ban tỉnh"}
         r = await controller.client.get("/api/v1/bridges", headers=controller.auth(Role.technician))
         assert r.json()[0]["in_use"] == 5
+
+
+async def test_the_hosts_choice_for_endpoints_not_ready_waits_for_the_busy_and_skips_the_offline(
+    controller, tmp_path
+):
+    """Before start the host chose "gọi khi rảnh" for the busy and key-pending ones and
+    "bỏ qua" for the offline: the busy codec is dialled only once its other call ends and is
+    never given up, the offline one is not invited at all."""
+    async with Fleet(4, units=UNITS) as fleet:
+        ids = await register_fleet(controller, fleet, tmp_path)
+        await use_sim_bridge(controller)
+        controller.state.settings.session_max_attempts = 2
+        controller.state.settings.session_retry_max_s = 0.3
+        busy, offline, pending, ready = sorted(ids)
+        fleet[busy].start_call("sip:9999@other.example")  # a call the controller did not make
+        async with controller.state.db.transaction() as s:
+            for name, values in (
+                (busy, {"state": "in_call"}),
+                (offline, {"state": "offline"}),
+                (pending, {"pending_host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample"}),
+            ):
+                await s.execute(update(Endpoint).where(Endpoint.id == uuid.UUID(ids[name])).values(**values))
+
+        unready = {"busy": "wait", "offline": "skip", "key_pending": "wait"}
+        started = await start_session(controller, PROVINCE, unready=unready)
+        assert started["unready"] == unready
+        assert sorted(p["endpoint_name"] for p in started["participants"]) == sorted([busy, pending, ready])
+        waiting = {p["endpoint_name"]: p for p in started["participants"]}
+        assert (
+            waiting[busy]["wait_free"] and waiting[pending]["wait_free"] and not waiting[ready]["wait_free"]
+        )
+        assert waiting[busy]["state"] == "waiting" and waiting[busy]["cause_code"] is None
+        assert waiting[pending]["cause_code"] == "host_key_pending"
+        sid = started["id"]
+
+        # The busy codec is looked at again and again, past session_max_attempts, never failed.
+        detail = await wait_for(
+            controller, sid, lambda d: states(d)[pending] == states(d)[ready] == "connected"
+        )
+        for _ in range(20):
+            detail = await session(controller, sid)
+            assert states(detail)[busy] == "waiting", detail
+            await asyncio.sleep(0.1)
+        row = next(p for p in detail["participants"] if p["endpoint_name"] == busy)
+        assert row["cause_code"] == "busy_other_call"
+        assert row["cause_params"] == {"remote": "sip:9999@other.example"}
+        assert fleet[busy].state.stats.dials == 0  # never dialled over the other call
+
+        fleet[busy].end_call()
+        await wait_for(controller, sid, all_in("connected"))
+        assert fleet[busy].state.stats.dials == 1 and fleet[offline].state.stats.dials == 0
+        started_event = next(e for e in await timeline(controller, sid) if e["kind"] == "started")
+        assert (started_event["detail"]["skipped"], started_event["detail"]["waiting_free"]) == (1, 2)
+        waits = [
+            e
+            for e in await timeline(controller, sid)
+            if e["endpoint_name"] == busy and e["detail"].get("state") == "waiting"
+        ]
+        assert len(waits) == 1  # the timeline has each new reason, not every look
+
+
+async def test_unready_choices_are_checked(controller, tmp_path):
+    async with Fleet(1, units=UNITS) as fleet:
+        ids = await register_fleet(controller, fleet, tmp_path)
+        await use_sim_bridge(controller)
+        problem = await start_session(controller, PROVINCE, unready={"busy": "later"}, expect=422)
+        assert problem["errors"][0]["location"] == "body.unready.busy"
+        async with controller.state.db.transaction() as s:
+            await s.execute(
+                update(Endpoint)
+                .where(Endpoint.id == uuid.UUID(next(iter(ids.values()))))
+                .values(state="offline")
+            )
+        problem = await start_session(controller, PROVINCE, unready={"offline": "skip"}, expect=422)
+        assert problem["field"] == "unready" and "nobody would be invited" in problem["detail"]
 
 
 async def test_simulated_bridge_refuses_beyond_its_own_ports(controller, tmp_path):

@@ -1,20 +1,23 @@
 """Reading a spreadsheet export (CSV) into validated rows, whatever is being imported.
 
 Every problem is reported as (line, field, reason) so a technician can fix the
-file in one pass: all rows are checked, not just up to the first error. Excel's
-BOM and semicolon-separated files are accepted; secret columns are never echoed
-back in an error.
+file in one pass: all rows are checked, not just up to the first error, and a row
+that fails validation is still checked on the fields that did validate (repeats in
+the file here; unit, profile and clashes with what is registered by the importer),
+so fixing one problem never uncovers the next. Excel's BOM and semicolon-separated
+files are accepted; secret columns are never echoed back in an error.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from controller.errors import ImportRejected, InvalidInput
 from controller.fields import RowError
@@ -26,7 +29,10 @@ M = TypeVar("M", bound=BaseModel)
 
 @dataclass(frozen=True)
 class Unique(Generic[M]):
-    """Rows must differ in ``key``; a repeat is reported on ``field`` with ``what``."""
+    """Rows must differ in ``key``; a repeat is reported on ``field`` with ``what``.
+
+    ``key`` also sees the partial data of a row that failed validation (`Row.has`): reading
+    a field that did not validate raises AttributeError, and the row is then not compared."""
 
     field: str
     key: Callable[[M], Hashable]
@@ -45,8 +51,18 @@ class CsvSpec(Generic[M]):
 
 @dataclass
 class Row(Generic[M]):
+    """One data line. ``ok``: it may be imported (so far). A row that failed validation
+    holds only the fields that validated on their own: ``bad`` names the others, which are
+    absent from ``data`` (reading one raises AttributeError); ask `has` before reading."""
+
     line: int
     data: M
+    ok: bool = True
+    bad: frozenset[str] = frozenset()
+
+    def has(self, *names: str) -> bool:
+        """Whether every one of ``names`` holds a valid value (given, or its default)."""
+        return all(n in vars(self.data) for n in names)
 
 
 @dataclass
@@ -54,10 +70,22 @@ class ParsedFile(Generic[M]):
     rows: list[Row[M]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     total: int = 0
+    invalid: list[Row[M]] = field(default_factory=list)
+    """Rows with a problem, kept (with their valid fields) to be checked further."""
+    columns: list[str] = field(default_factory=list)
+
+    def every_row(self) -> list[Row[M]]:
+        """The good rows and the bad ones (whose columns had the right count), by line."""
+        return sorted([*self.rows, *self.invalid], key=lambda r: r.line)
+
+    def sort_errors(self) -> None:
+        """By line, then by the file's column order (a problem of the whole row first)."""
+        order = {c: i for i, c in enumerate(self.columns)}
+        self.errors.sort(key=lambda e: (e.line, -1 if e.field is None else order.get(e.field, len(order))))
 
     def reject_or_keep(self, valid_only: bool) -> None:
         """All-or-nothing unless ``valid_only``: then the good rows go on and the bad are listed."""
-        self.errors.sort(key=lambda e: (e.line, e.field or ""))
+        self.sort_errors()
         if self.errors and not valid_only:
             raise ImportRejected(
                 f"{len(self.errors)} problem(s) in {self.total} row(s); nothing was imported",
@@ -128,14 +156,112 @@ def scalar_params(ctx: dict[str, Any] | None) -> dict[str, str | int | float]:
     return out
 
 
+@functools.cache
+def _field_adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any] | None:
+    """One field's own validation, for a row whose other fields fail; None when the model
+    checks the field with its own ``@field_validator`` (not run here: the field is not used)."""
+    validators = model.__pydantic_decorators__.field_validators.values()
+    if any(name in v.info.fields or "*" in v.info.fields for v in validators):
+        return None
+    return TypeAdapter(model.model_fields[name].rebuild_annotation(), config=model.model_config)
+
+
+def _partial(model: type[M], payload: dict[str, str], bad: set[str]) -> M:
+    """``model`` with the fields that validate on their own (or their defaults); the rest absent."""
+    values: dict[str, Any] = {}
+    for name, raw in payload.items():
+        if name in bad or name not in model.model_fields:
+            continue
+        adapter = _field_adapter(model, name)
+        if adapter is None:
+            bad.add(name)
+            continue
+        try:
+            values[name] = adapter.validate_python(raw)
+        except ValidationError:
+            bad.add(name)
+    data = model.model_construct(**values)
+    for name in bad:
+        vars(data).pop(name, None)
+    return data
+
+
+def _validate(spec: CsvSpec[M], line: int, record: dict[str, str], out: ParsedFile[M]) -> Row[M]:
+    payload = {k: v for k, v in record.items() if v != "" or k in spec.required}
+    try:
+        return Row(line, spec.model.model_validate(payload))
+    except ValidationError as exc:
+        bad: set[str] = set()
+        for err in exc.errors():
+            col = str(err["loc"][0]) if err["loc"] else None
+            if col is not None:
+                bad.add(col)
+            out.errors.append(
+                RowError(
+                    line=line,
+                    field=col,
+                    reason=err["msg"],
+                    value=shown(spec, col, record.get(col or "")),
+                    code=f"value.{err['type']}",
+                    params=scalar_params(err.get("ctx")),
+                )
+            )
+        data = _partial(spec.model, payload, bad)
+        return Row(line, data, ok=False, bad=frozenset(bad))
+
+
+def _key(u: Unique[M], row: Row[M]) -> Hashable | None:
+    try:
+        return u.key(row.data)
+    except AttributeError:  # a field the key needs did not validate
+        return None
+
+
+def _repeats(spec: CsvSpec[M], rows: list[Row[M]]) -> list[RowError]:
+    """Repeats inside the file. The good rows are compared first, among themselves, as if
+    the bad ones were not there: with ``valid_only`` a bad row never holds back a good one.
+    A bad row is then compared with the good rows, then with the bad rows already seen; a
+    repeat that involves a bad row is reported on the bad row."""
+    first_good: list[dict[Hashable, int]] = [{} for _ in spec.unique]
+    first_bad: list[dict[Hashable, int]] = [{} for _ in spec.unique]
+    errors: list[RowError] = []
+    for row in sorted(rows, key=lambda r: (not r.ok, r.line)):
+        keys = [_key(u, row) for u in spec.unique]
+        clashes = 0
+        for u, key, good, bad in zip(spec.unique, keys, first_good, first_bad, strict=True):
+            first = None if key is None else good.get(key) if row.ok else good.get(key, bad.get(key))
+            if first is None:
+                continue
+            clashes += 1
+            errors.append(
+                RowError(
+                    line=row.line,
+                    field=u.field,
+                    value=u.shown(row.data),
+                    reason=f"same {u.what} as line {first}",
+                    code="row.repeated",
+                    params={"line": first},
+                )
+            )
+        if clashes:
+            row.ok = False
+        for key, seen in zip(keys, first_good if row.ok else first_bad, strict=True):
+            if key is not None:
+                seen.setdefault(key, row.line)
+    return errors
+
+
 def parse(text: str, spec: CsvSpec[M], max_rows: int) -> ParsedFile[M]:
-    """Validate every row with ``spec.model``; repeats within the file are caught here too."""
+    """Validate every row with ``spec.model``; repeats within the file are caught here too.
+
+    ``rows`` are the good rows; ``invalid`` the others whose fields could be told apart,
+    with what did validate, for the importer's own checks."""
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     columns = _header(reader, spec)
-    out: ParsedFile[M] = ParsedFile()
-    seen: list[dict[Hashable, int]] = [{} for _ in spec.unique]
+    out: ParsedFile[M] = ParsedFile(columns=columns)
+    rows: list[Row[M]] = []
     line = reader.line_num
     while True:
         start = line + 1
@@ -172,47 +298,11 @@ def parse(text: str, spec: CsvSpec[M], max_rows: int) -> ParsedFile[M]:
             )
             continue
         record = {c: v if c in spec.secret else v.strip() for c, v in zip(columns, values, strict=True)}
-        payload = {k: v for k, v in record.items() if v != "" or k in spec.required}
-        try:
-            data = spec.model.model_validate(payload)
-        except ValidationError as exc:
-            for err in exc.errors():
-                col = str(err["loc"][0]) if err["loc"] else None
-                out.errors.append(
-                    RowError(
-                        line=start,
-                        field=col,
-                        reason=err["msg"],
-                        value=shown(spec, col, record.get(col or "")),
-                        code=f"value.{err['type']}",
-                        params=scalar_params(err.get("ctx")),
-                    )
-                )
-            continue
-        clash = next(
-            (
-                (u, seen_u[u.key(data)])
-                for u, seen_u in zip(spec.unique, seen, strict=True)
-                if u.key(data) in seen_u
-            ),
-            None,
-        )
-        if clash is not None:
-            u, first = clash
-            out.errors.append(
-                RowError(
-                    line=start,
-                    field=u.field,
-                    value=u.shown(data),
-                    reason=f"same {u.what} as line {first}",
-                    code="row.repeated",
-                    params={"line": first},
-                )
-            )
-            continue
-        for u, seen_u in zip(spec.unique, seen, strict=True):
-            seen_u[u.key(data)] = start
-        out.rows.append(Row(start, data))
+        rows.append(_validate(spec, start, record, out))
+    out.errors += _repeats(spec, rows)
+    out.rows = [r for r in rows if r.ok]
+    out.invalid = [r for r in rows if not r.ok]
+    out.sort_errors()
     return out
 
 

@@ -204,27 +204,36 @@ async def delete_camera(session: AsyncSession, cam: Camera, actor: Principal) ->
 async def _check_csv_against_db(
     session: AsyncSession, parsed: ParsedFile[CameraCreate], scope: UnitScope = EVERYWHERE
 ) -> dict[str, Unit]:
-    codes = {r.data.unit for r in parsed.rows}
+    """Unknown units and clashes with registered cameras become row errors; every row is
+    checked on the fields that validated, those `parse` refused too, so one import lists
+    every problem (as the endpoint import does)."""
+    rows = parsed.every_row()
+    codes = {r.data.unit for r in rows if r.has("unit")}
     units = {u.code: u for u in await session.scalars(select(Unit).where(Unit.code.in_(codes)))}
-    urls = {split_url(r.data.url).url for r in parsed.rows}
+    urls = {split_url(r.data.url).url for r in rows if r.has("url")}
     taken_urls = (
         set((await session.scalars(select(Camera.url).where(Camera.url.in_(urls)))).all()) if urls else set()
     )
-    names = {r.data.name for r in parsed.rows}
+    names = {r.data.name for r in rows if r.has("unit", "name")}
     taken_names: set[tuple[str, str]] = set()
     if units and names:
-        rows = await session.execute(
+        name_rows = await session.execute(
             select(Unit.code, Camera.name)
             .join(Unit, Camera.unit_id == Unit.id)
             .where(Unit.code.in_(list(units)), Camera.name.in_(names))
         )
-        taken_names = {(c, n) for c, n in rows}
+        taken_names = {(c, n) for c, n in name_rows}
+    reported: dict[int, set[str | None]] = {}
+    for e in parsed.errors:
+        reported.setdefault(e.line, set()).add(e.field)
     good: list[Row[CameraCreate]] = []
-    for row in parsed.rows:
+    for row in rows:
         d = row.data
+        seen = reported.get(row.line, set())
         problems: list[RowError] = []
-        problems += unit_problems(row.line, d.unit, units, scope)
-        if (d.unit, d.name) in taken_names:
+        if row.has("unit"):
+            problems += unit_problems(row.line, d.unit, units, scope)
+        if row.has("unit", "name") and "name" not in seen and (d.unit, d.name) in taken_names:
             problems.append(
                 RowError(
                     line=row.line,
@@ -234,7 +243,7 @@ async def _check_csv_against_db(
                     code="camera.name_taken",
                 )
             )
-        if split_url(d.url).url in taken_urls:
+        if row.has("url") and "url" not in seen and split_url(d.url).url in taken_urls:
             problems.append(
                 RowError(
                     line=row.line,
@@ -244,11 +253,15 @@ async def _check_csv_against_db(
                     code="camera.url_taken",
                 )
             )
-        if problems:
-            parsed.errors.extend(problems)
-        else:
+        parsed.errors.extend(problems)
+        if row.ok and not problems:
             good.append(row)
+        elif row.ok:
+            row.ok = False
+            parsed.invalid.append(row)
     parsed.rows = good
+    parsed.invalid.sort(key=lambda r: r.line)
+    parsed.sort_errors()
     return units
 
 

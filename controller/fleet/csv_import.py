@@ -8,6 +8,7 @@ imports the good rows and still lists the bad ones, so nothing is dropped silent
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +35,81 @@ SPEC: CsvSpec[EndpointCreate] = CsvSpec(
 )
 
 
+@dataclass(frozen=True)
+class _Registered:
+    """What the database holds that a file's rows are checked against."""
+
+    units: dict[str, Unit]
+    names: set[tuple[str, str]]
+    addrs: set[tuple[str, int]]
+    resolver: StandardResolver
+
+
+def _row_problems(
+    row: Row[EndpointCreate],
+    db: _Registered,
+    profiles: Mapping[str, Profile],
+    scope: UnitScope,
+    reported: set[str | None],
+) -> list[RowError]:
+    """Each check runs on the fields it needs when they validated (`Row.has`); a clash is not
+    looked for on a field already reported (e.g. repeated in the file)."""
+    d, line = row.data, row.line
+    problems: list[RowError] = []
+    if row.has("unit"):
+        problems += unit_problems(line, d.unit, db.units, scope)
+    unit_ok = row.has("unit") and not problems
+    profile_ok = row.has("profile") and d.profile in profiles
+    if row.has("profile") and not profile_ok:
+        known = ", ".join(sorted(profiles))
+        problems.append(
+            RowError(
+                line=line,
+                field="profile",
+                value=d.profile,
+                reason=f"unknown profile; known: {known}",
+                code="profile.unknown",
+                params={"known": known},
+            )
+        )
+    if unit_ok and row.has("name") and "name" not in reported and (d.unit, d.name) in db.names:
+        problems.append(
+            RowError(
+                line=line,
+                field="name",
+                value=d.name,
+                reason="an endpoint with this name already exists in the unit",
+                code="endpoint.name_taken",
+            )
+        )
+    if row.has("host", "port") and "host" not in reported and (d.host, d.port) in db.addrs:
+        problems.append(
+            RowError(
+                line=line,
+                field="host",
+                value=f"{d.host}:{d.port}",
+                reason="an endpoint at this host and port is already registered",
+                code="endpoint.address_taken",
+            )
+        )
+    if unit_ok and profile_ok and row.has("name", "host", "sip_uri"):
+        unit = db.units[d.unit]
+        problems += [
+            RowError(
+                line=line,
+                field="name",
+                value=d.name,
+                reason=f"the province standard's {problem}",
+                code="standard.limit",
+                params={"problem": problem},
+            )
+            for problem in device_problems(
+                db.resolver, unit, facts(d.name, unit, d.sip_uri, d.host), profiles[d.profile]
+            )
+        ]
+    return problems
+
+
 async def check_against_db(
     session: AsyncSession,
     parsed: ParsedFile[EndpointCreate],
@@ -41,82 +117,45 @@ async def check_against_db(
     scope: UnitScope = EVERYWHERE,
 ) -> dict[str, Unit]:
     """Unknown units/profiles, clashes with registered endpoints and names that would make
-    the province standard exceed the device's limits become row errors."""
-    known_profiles = set(profiles)
-    resolver = await StandardResolver.load(session)
-    codes = {r.data.unit for r in parsed.rows}
+    the province standard exceed the device's limits become row errors.
+
+    Every row is checked, those `parse` already refused too (on the fields that validated),
+    and every check runs whatever else is wrong with the row: one import lists all of it."""
+    rows = parsed.every_row()
+    codes = {r.data.unit for r in rows if r.has("unit")}
     units = {u.code: u for u in await session.scalars(select(Unit).where(Unit.code.in_(codes)))}
-    names = {(r.data.unit, r.data.name) for r in parsed.rows}
-    addrs = {(r.data.host, r.data.port) for r in parsed.rows}
+    names = {(r.data.unit, r.data.name) for r in rows if r.has("unit", "name")}
+    addrs = {(r.data.host, r.data.port) for r in rows if r.has("host", "port")}
     taken_names: set[tuple[str, str]] = set()
     if units and names:
-        rows = await session.execute(
+        name_rows = await session.execute(
             select(Unit.code, Endpoint.name)
             .join(Unit, Endpoint.unit_id == Unit.id)
             .where(Unit.code.in_(list(units)), Endpoint.name.in_({n for _, n in names}))
         )
-        taken_names = {(c, n) for c, n in rows}
+        taken_names = {(c, n) for c, n in name_rows}
     taken_addrs: set[tuple[str, int]] = set()
     if addrs:
         addr_rows = await session.execute(
             select(Endpoint.host, Endpoint.port).where(tuple_(Endpoint.host, Endpoint.port).in_(addrs))
         )
         taken_addrs = {(h, p) for h, p in addr_rows}
+    db = _Registered(units, taken_names, taken_addrs, await StandardResolver.load(session))
+    reported: dict[int, set[str | None]] = {}
+    for e in parsed.errors:
+        reported.setdefault(e.line, set()).add(e.field)
     good: list[Row[EndpointCreate]] = []
-    for row in parsed.rows:
-        d = row.data
-        problems: list[RowError] = []
-        problems += unit_problems(row.line, d.unit, units, scope)
-        if d.profile not in known_profiles:
-            problems.append(
-                RowError(
-                    line=row.line,
-                    field="profile",
-                    value=d.profile,
-                    reason=f"unknown profile; known: {', '.join(sorted(known_profiles))}",
-                    code="profile.unknown",
-                    params={"known": ", ".join(sorted(known_profiles))},
-                )
-            )
-        if (d.unit, d.name) in taken_names:
-            problems.append(
-                RowError(
-                    line=row.line,
-                    field="name",
-                    value=d.name,
-                    reason="an endpoint with this name already exists in the unit",
-                    code="endpoint.name_taken",
-                )
-            )
-        if (d.host, d.port) in taken_addrs:
-            problems.append(
-                RowError(
-                    line=row.line,
-                    field="host",
-                    value=f"{d.host}:{d.port}",
-                    reason="an endpoint at this host and port is already registered",
-                    code="endpoint.address_taken",
-                )
-            )
-        if not problems and (unit := units.get(d.unit)) is not None:
-            problems = [
-                RowError(
-                    line=row.line,
-                    field="name",
-                    value=d.name,
-                    reason=f"the province standard's {problem}",
-                    code="standard.limit",
-                    params={"problem": problem},
-                )
-                for problem in device_problems(
-                    resolver, unit, facts(d.name, unit, d.sip_uri, d.host), profiles.get(d.profile)
-                )
-            ]
-        if problems:
-            parsed.errors.extend(problems)
-        else:
+    for row in rows:
+        problems = _row_problems(row, db, profiles, scope, reported.get(row.line, set()))
+        parsed.errors.extend(problems)
+        if row.ok and not problems:
             good.append(row)
+        elif row.ok:
+            row.ok = False
+            parsed.invalid.append(row)
     parsed.rows = good
+    parsed.invalid.sort(key=lambda r: r.line)
+    parsed.sort_errors()
     return units
 
 

@@ -141,6 +141,69 @@ async def test_csv_import_reports_each_bad_row(controller):
     assert "secret6" not in r.text
 
 
+async def test_csv_a_bad_camera_row_is_still_compared_with_the_others(controller):
+    """One pass: a row refused on one field still shows a repeat of another row, in the
+    file's column order, and a repeat involving a bad row never holds back a good one."""
+    h = controller.auth(Role.technician)
+    text = (
+        "name,unit,url\n"
+        ",DEMO-H01-X01,rtsp://10.0.0.1/a\n"  # 2: no name, URL of line 3
+        "Cam 1,DEMO-H01-X01,rtsp://10.0.0.1/a\n"  # 3
+        "Cam 1,DEMO-H01-X01,file:///etc/passwd\n"  # 4: name of line 3, bad URL
+        "Cam 4,DEMO\u202eX,rtsp://10.0.0.4/a\n"  # 5: bad unit
+        "Cam 4,DEMO\u202eX,rtsp://10.0.0.4/a\n"  # 6: the same bad unit: name not compared
+    ).encode()
+    files = {"file": ("c.csv", text, "text/csv")}
+    r = await controller.client.post("/api/v1/cameras/import", files=files, headers=h)
+    assert r.status_code == 422, r.text
+    got = [(e["line"], e["field"], e["code"]) for e in r.json()["errors"]]
+    assert got == [
+        (2, "name", "value.string_too_short"),
+        (2, "url", "row.repeated"),
+        (4, "name", "row.repeated"),
+        (4, "url", "value.value_error"),
+        (5, "unit", "value.text_hidden"),
+        (6, "unit", "value.text_hidden"),
+        (6, "url", "row.repeated"),
+    ]
+    assert [e["params"] for e in r.json()["errors"] if e["code"] == "row.repeated"] == [
+        {"line": 3},
+        {"line": 3},
+        {"line": 5},
+    ]
+    r = await controller.client.post(
+        "/api/v1/cameras/import", params={"valid_only": True}, files=files, headers=h
+    )
+    assert r.json()["imported"] == 1, r.text
+
+
+async def test_csv_a_bad_camera_row_is_still_checked_against_the_registry(controller):
+    """One pass: a row refused on one field still has its unit and its URL checked."""
+    h = controller.auth(Role.technician)
+    r = await controller.client.post(
+        "/api/v1/cameras",
+        json={"name": "Một cửa", "unit": "DEMO-H01-X01", "url": "rtsp://10.0.0.9/a"},
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    text = (
+        b"name,unit,url\n"
+        b"Cam 2,NOPE,file:///etc/passwd\n"  # 2: unknown unit and a bad URL
+        b",DEMO-H01-X01,rtsp://10.0.0.9/a\n"  # 3: no name, a URL already registered
+    )
+    r = await controller.client.post(
+        "/api/v1/cameras/import", files={"file": ("c.csv", text, "text/csv")}, headers=h
+    )
+    assert r.status_code == 422, r.text
+    got = [(e["line"], e["field"], e["code"]) for e in r.json()["errors"]]
+    assert got == [
+        (2, "unit", "unit.unknown"),
+        (2, "url", "value.value_error"),
+        (3, "name", "value.string_too_short"),
+        (3, "url", "camera.url_taken"),
+    ]
+
+
 async def test_thresholds_per_camera_override_the_defaults(controller):
     h = controller.auth(Role.technician)
     r = await controller.client.post(

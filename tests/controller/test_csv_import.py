@@ -191,3 +191,106 @@ async def test_every_row_error_carries_a_stable_code_and_its_params(controller):
         (6, "row.field_count", {"expected": 7, "found": 6}),
         (7, "row.repeated", {"line": 2}),
     ]
+
+
+# One pass: a row that fails validation is still checked on the fields that did validate,
+# every check runs whatever else is wrong with the row, and a line's problems come in the
+# file's column order.
+
+
+async def test_a_bad_port_does_not_hide_an_unknown_unit_or_profile(controller):
+    text = (
+        HEADER
+        + "Good,DEMO-H01-X01,127.0.0.1,4101,admin,pw,cisco-roomos\n"  # 2
+        + "Three,NOPE,127.0.0.1,99999,admin,pw,acme\n"  # 3
+        + "Unit only,DEMO-H01-X01,127.0.0.1,abc,admin,pw,acme\n"  # 4: the unit is fine
+        + "Bad unit,DEMO\u202eX,127.0.0.1,4105,admin,pw,acme\n"  # 5: unit refused, so not "unknown"
+    )
+    r = await upload(controller, text)
+    assert r.status_code == 422, r.text
+    got = [(e["line"], e["field"], e["code"], e["value"]) for e in r.json()["errors"]]
+    assert got == [
+        (3, "unit", "unit.unknown", "NOPE"),
+        (3, "port", "value.less_than_equal", "99999"),
+        (3, "profile", "profile.unknown", "acme"),
+        (4, "port", "value.int_parsing", "abc"),
+        (4, "profile", "profile.unknown", "acme"),
+        (5, "unit", "value.text_hidden", "DEMO\u202eX"),
+        (5, "profile", "profile.unknown", "acme"),
+    ]
+    assert await count(controller) == 0
+    rep = (await upload(controller, text, valid_only="true")).json()
+    assert (rep["imported"], len(rep["errors"])) == (1, 7)
+
+
+async def test_a_bad_row_is_checked_against_what_is_registered(controller):
+    from tests.controller.test_registry_api import create
+
+    await create(controller, name="Taken", port=4200)
+    text = HEADER + "Taken,DEMO-H01-X01,127.0.0.1,4200,admin,,cisco-roomos\n"
+    r = await upload(controller, text)
+    got = [(e["line"], e["field"], e["code"]) for e in r.json()["errors"]]
+    assert got == [
+        (2, "name", "endpoint.name_taken"),
+        (2, "host", "endpoint.address_taken"),
+        (2, "password", "value.string_too_short"),
+    ]
+
+
+async def test_a_taken_name_does_not_hide_the_standards_limit(controller):
+    from tests.controller.fleet_helpers import set_standard
+    from tests.controller.test_registry_api import create
+
+    too_long = "Phòng họp trực tuyến Ủy ban nhân dân xã 1 thôn Bản Pình"  # "ĐC " + it: 58 > 50
+    await create(controller, name=too_long, profile="poly-group", port=4300)  # Poly: no such limit
+    await set_standard(controller, {"display_name": "ĐC {name}"})
+    text = (
+        HEADER
+        + f"{too_long},DEMO-H01-X01,127.0.0.1,4301,admin,pw,cisco-roomos\n"  # 2: taken and too long
+        + f"{too_long},DEMO-H01-X02,127.0.0.1,4302,admin,pw,cisco-roomos\n"  # 3: too long only
+        + f"{too_long},DEMO-H01-X03,127.0.0.1,99999,admin,pw,cisco-roomos\n"  # 4: bad port, too long
+    )
+    r = await upload(controller, text)
+    assert r.status_code == 422, r.text
+    errors = r.json()["errors"]
+    got = [(e["line"], e["field"], e["code"]) for e in errors]
+    assert got == [
+        (2, "name", "endpoint.name_taken"),
+        (2, "name", "standard.limit"),
+        (3, "name", "standard.limit"),
+        (4, "name", "standard.limit"),
+        (4, "port", "value.less_than_equal"),
+    ]
+    assert "at most 50" in errors[1]["reason"] and errors[1]["value"] == too_long
+
+
+async def test_a_missing_field_does_not_hide_a_repeat_inside_the_file(controller):
+    text = (
+        HEADER
+        + "No password,DEMO-H01-X01,127.0.0.1,4401,admin,,cisco-roomos\n"  # 2: host of line 3
+        + "Good A,DEMO-H01-X01,127.0.0.1,4401,admin,pw,cisco-roomos\n"  # 3
+        + "Good B,DEMO-H01-X01,127.0.0.1,4403,admin,pw,cisco-roomos\n"  # 4
+        + "Good B,DEMO-H01-X01,127.0.0.1,4404,,pw,cisco-roomos\n"  # 5: name of 4, no user
+        + "Bad port,DEMO-H01-X02,127.0.0.1,0,admin,pw,cisco-roomos\n"  # 6
+        + "Bad port,DEMO-H01-X02,127.0.0.1,4407,admin,pw,No Such\n"  # 7: name of 6, both bad
+        + "No user,DEMO-H01-X02,127.0.0.1,4403,,pw,cisco-roomos\n"  # 8: host of 4
+    )
+    r = await upload(controller, text)
+    assert r.status_code == 422, r.text
+    got = [(e["line"], e["field"], e["code"], e["params"]) for e in r.json()["errors"]]
+    assert got == [
+        (2, "host", "row.repeated", {"line": 3}),
+        (2, "password", "value.string_too_short", {"min_length": 1}),
+        (5, "name", "row.repeated", {"line": 4}),
+        (5, "username", "value.string_too_short", {"min_length": 1}),
+        (6, "port", "value.greater_than_equal", {"ge": 1}),
+        (7, "name", "row.repeated", {"line": 6}),
+        (7, "profile", "value.string_pattern_mismatch", {"pattern": "^[a-z0-9][a-z0-9._-]*$"}),
+        (8, "host", "row.repeated", {"line": 4}),
+        (8, "username", "value.string_too_short", {"min_length": 1}),
+    ]
+    # A repeat that involves a bad row is the bad row's: the good rows still go in.
+    rep = (await upload(controller, text, valid_only="true")).json()
+    assert rep["imported"] == 2 and len(rep["errors"]) == 9
+    r = await controller.client.get("/api/v1/endpoints", headers=controller.auth(Role.admin))
+    assert sorted(e["name"] for e in r.json()["items"]) == ["Good A", "Good B"]

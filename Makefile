@@ -14,8 +14,11 @@ PG_USER := diemcau-pg
 # the OpenID Connect provider the SSO tests start, pinned by its lock file
 OIDC := tests/support/oidc
 OIDC_STAMP := $(OIDC)/node_modules/.installed
+# axe-core, the accessibility rules tests/console/test_accessibility.py runs in Chromium, pinned by its lock file
+AXE := tests/support/axe
+AXE_STAMP := $(AXE)/node_modules/.installed
 
-setup: system $(STAMP) $(OIDC_STAMP)
+setup: system $(STAMP) $(OIDC_STAMP) $(AXE_STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +31,10 @@ $(STAMP): pyproject.toml
 $(OIDC_STAMP): $(OIDC)/package-lock.json
 	cd $(OIDC) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $(OIDC_STAMP)
+
+$(AXE_STAMP): $(AXE)/package-lock.json
+	cd $(AXE) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(AXE_STAMP)
 
 system:
 	@bash scripts/install-system-deps.sh $(PG_USER) $(APT_LIST)
@@ -59,4 +66,4 @@ lint: setup
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) var build *.egg-info $(OIDC)/node_modules
+	rm -rf $(VENV) var build *.egg-info $(OIDC)/node_modules $(AXE)/node_modules

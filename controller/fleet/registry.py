@@ -25,7 +25,7 @@ from controller.scope import EVERYWHERE, UnitScope
 from controller.search_text import matches
 from controller.security import SecretBox
 from controller.units.service import subtree_filter, unit_from_body
-from endpoints import Profile
+from endpoints import Profile, fingerprint
 
 # Fields copied into audit summaries. Passwords are never listed here.
 AUDITED_FIELDS = ("name", "unit", "host", "port", "username", "profile", "sip_uri", "description")
@@ -55,6 +55,8 @@ def to_public(ep: Endpoint) -> EndpointPublic:
         description=ep.description,
         state=ep.state,
         host_key_pending=ep.pending_host_key is not None,
+        host_key_fingerprint=fingerprint(ep.host_key) if ep.host_key else None,
+        pending_host_key_fingerprint=fingerprint(ep.pending_host_key) if ep.pending_host_key else None,
         model=ep.model,
         firmware_version=ep.firmware_version,
         last_contact_at=ep.last_contact_at,

@@ -65,6 +65,12 @@ class EndpointPublic(BaseModel):
     description: str | None
     state: str
     host_key_pending: bool = Field(default=False, description="A new SSH host key awaits approval")
+    host_key_fingerprint: str | None = Field(
+        default=None, description="SHA256 of the pinned key (ssh-keygen -l)"
+    )
+    pending_host_key_fingerprint: str | None = Field(
+        default=None, description="SHA256 of the key awaiting approval: compare it with the device's own"
+    )
     model: str | None
     firmware_version: str | None
     last_contact_at: datetime | None

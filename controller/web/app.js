@@ -8,22 +8,31 @@ import { Api } from "./lib/api.js";
 import { h, fill } from "./lib/dom.js";
 import { t, language, setLanguage, onLanguage } from "./lib/i18n.js";
 import { showLogin as showLoginPage, takeSsoFragment } from "./views/login.js";
+import { alarmBell } from "./lib/alarm-bell.js";
 
 /** Route → [module, roles that may open it]. */
 const ROUTES = {
-  ioc: ["./views/ioc.js", ["ioc_viewer", "admin", "technician", "host"]],
+  ioc: ["./views/ioc.js", ["ioc_viewer", "ioc_operator", "admin", "technician", "host"]],
   tech: ["./views/tech.js", ["technician", "admin"]],
   host: ["./views/host.js", ["host", "admin"]],
-  endpoint: ["./views/details.js", ["ioc_viewer", "admin", "technician", "host"]],
-  camera: ["./views/details.js", ["ioc_viewer", "admin", "technician", "host"]],
+  endpoint: ["./views/details.js", ["ioc_viewer", "ioc_operator", "admin", "technician", "host"]],
+  camera: ["./views/details.js", ["ioc_viewer", "ioc_operator", "admin", "technician", "host"]],
+  list: ["./views/ioc-list.js", ["ioc_viewer", "ioc_operator", "admin", "technician", "host"]],
 };
-const NAV = ["ioc", "tech", "host"];
-const HOME = { ioc_viewer: "ioc", technician: "tech", host: "host", admin: "ioc" };
+const NAV = ["ioc", "list", "tech", "host"];
+const HOME = { ioc_viewer: "ioc", ioc_operator: "ioc", technician: "tech", host: "host", admin: "ioc" };
 
 const main = document.getElementById("main");
 const bar = document.getElementById("bar");
 let user = null;
 let cleanup = null;
+let stopBell = () => {};
+
+/** The header's alarm counter, for every role; again in a new language. */
+function mountBell() {
+  stopBell();
+  stopBell = user ? alarmBell(api, document.getElementById("bell-box")) : () => {};
+}
 
 // The controller refused the credentials even after a renewal: the sign-in is over.
 const api = new Api(() => { if (user) endSession(t("app.expired")); });
@@ -45,6 +54,7 @@ function go(route) {
 function endSession(message = "") {
   api.clear();
   user = null;
+  mountBell();
   bar.hidden = true;
   if (cleanup) { cleanup(); cleanup = null; }
   showLogin(message);
@@ -112,13 +122,14 @@ async function start(strict = false) {
     endSession();
     return;
   }
+  mountBell();
   await render();
 }
 
 window.addEventListener("hashchange", render);
 document.getElementById("logout").addEventListener("click", () => signOut());
 document.getElementById("lang").addEventListener("change", (ev) => setLanguage(ev.target.value));
-onLanguage(() => (user ? render() : showLogin()));
+onLanguage(() => { if (user) { mountBell(); render(); } else showLogin(); });
 document.documentElement.lang = language();
 
 /** Back from the province's portal: its sign-in, or why there is none. */

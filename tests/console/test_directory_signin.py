@@ -132,7 +132,11 @@ def test_a_directory_password_opens_the_technician_view_of_the_district(browser,
     page.click("#login button[type=submit]")
     page.wait_for_url("**/console/#/ioc")
     assert "Kỹ thuật viên DEMO-H01" in page.inner_text("#who")
-    assert page.eval_on_selector_all("#nav a", "els => els.map(e => e.dataset.route)") == ["ioc", "tech"]
+    assert page.eval_on_selector_all("#nav a", "els => els.map(e => e.dataset.route)") == [
+        "ioc",
+        "list",
+        "tech",
+    ]
     page.context.close()
 
 

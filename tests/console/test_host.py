@@ -230,12 +230,16 @@ def test_live_board_follows_a_session_from_start_to_attendance(browser, province
             if p["endpoint_name"] == dropped
         )
         assert (part["state"], part["drops"]) == ("connected", 1)
-        assert page.inner_text(f".ptile[data-endpoint='{dropped}'] .pt-meta") == "Gọi 2 lần · Rớt 1 lần"
+        page.click(f".ptile[data-endpoint='{dropped}']")  # its menu says what the tile cannot
+        assert page.inner_text("#host-tile-menu .pt-meta") == "Gọi 2 lần · Rớt 1 lần"
+        page.keyboard.press("Escape")
         assert page.evaluate("window.__sameDocument") is True
 
-        # Mute one participant from its tile; the API agrees; unmute it again.
-        page.click(f".ptile[data-endpoint='{muted}'] [data-action=mute]")
-        page.wait_for_selector(f".ptile[data-endpoint='{muted}'][data-muted=true] [data-muted]")
+        # Mute one participant from its tile's menu; the API agrees; unmute it again.
+        page.click(f".ptile[data-endpoint='{muted}']")
+        page.click("#host-tile-menu [data-action=mute]")
+        page.wait_for_selector(f".ptile[data-endpoint='{muted}'][data-muted=true]")
+        page.wait_for_selector("#host-tile-menu [data-muted]")
         part = next(
             p
             for p in api.get(f"/sessions/{session_id}").json()["participants"]
@@ -255,7 +259,8 @@ def test_live_board_follows_a_session_from_start_to_attendance(browser, province
         assert laptop.errors == []  # type: ignore[attr-defined]
         laptop.context.close()
 
-        page.click(f".ptile[data-endpoint='{muted}'] [data-action=mute]")
+        page.click(f".ptile[data-endpoint='{muted}']")
+        page.click("#host-tile-menu [data-action=mute]")
         page.wait_for_selector(f".ptile[data-endpoint='{muted}'][data-muted=false]")
         part = next(
             p
@@ -282,7 +287,10 @@ def test_live_board_follows_a_session_from_start_to_attendance(browser, province
         page.wait_for_selector("#host-status [data-state=ended]", timeout=30000)
         page.wait_for_selector("#host-banner:not([hidden])")
         assert api.get(f"/sessions/{session_id}").json()["status"] == "ended"
-        assert page.locator("#host-board [data-action]").count() == 0
+        page.click("#host-board .ptile")  # an ended session's menu offers no action
+        page.wait_for_selector("#host-tile-menu:not([hidden])")
+        assert page.locator("#host-tile-menu [data-action]").count() == 0
+        page.keyboard.press("Escape")
         # Opened again later, the ended board says it ended and does not try to reconnect.
         again = open_console(browser, province, "host", viewport=LAPTOP)
         again.goto(f"{province.url}/console/#/host/{session_id}")

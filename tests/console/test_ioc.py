@@ -61,6 +61,14 @@ def counts_match(page: Page, api: httpx.Client, codes: list[str]) -> bool:
     )
 
 
+def bell(page: Page) -> int:
+    return int(page.get_attribute("#alarm-bell", "data-count"))
+
+
+def unacked(api: httpx.Client) -> int:
+    return api.get("/alarms", params={"status": "active", "acknowledged": False, "limit": 1}).json()["total"]
+
+
 def endpoint_state(api: httpx.Client, name: str) -> str:
     items = api.get("/endpoints", params={"q": name}).raise_for_status().json()["items"]
     return next(e["state"] for e in items if e["name"] == name)
@@ -122,6 +130,53 @@ def test_tree_counts_camera_wall_and_unit_filter(browser, province):
     page.context.close()
 
 
+def test_every_count_is_labelled_and_opens_the_list_it_counts(browser, province):
+    """ioc_viewer drills down: a count in the tree opens the list of those devices, with as
+    many rows as the count said; the legend names the colours."""
+    api = province.api("ioc_viewer")
+    page = open_console(browser, province, "ioc_viewer", viewport=WALL)
+    try:
+        online = page.locator('li[data-unit="DEMO"] > div .counts.ep a.badge[data-state=online]')
+        online.wait_for()
+        label = online.get_attribute("aria-label")
+        assert label.startswith("Tỉnh Mẫu: ") and label.endswith("Điểm cầu Trực tuyến, xem danh sách"), label
+        page.click("#ioc-legend summary")
+        legend = page.inner_text("#ioc-legend")
+        for state in ("Trực tuyến", "Mất kết nối"):
+            assert state in legend, legend
+
+        n = int(online.get_attribute("data-count"))
+        online.click()
+        page.wait_for_url("**/console/#/list/endpoints?unit=DEMO&state=online")
+        page.wait_for_selector("#list-count[data-total]")
+        shown = page.eval_on_selector_all("#list-table tbody tr", "els => els.map(e => e.dataset.state)")
+        assert int(page.get_attribute("#list-count", "data-total")) == len(shown) == n
+        assert set(shown) == {"online"}
+        assert page.input_value("#list-state") == "online" and page.input_value("#list-unit") == "DEMO"
+        assert page.get_attribute("#nav a[data-route=list]", "class") == "current"
+        total = api.get("/endpoints", params={"unit": "DEMO", "state": "online"}).json()["total"]
+        assert total == n
+
+        # The cameras count of the same unit, and a row opens the device's details.
+        page.go_back()
+        cams = page.locator('li[data-unit="DEMO"] > div .counts.cam a.kind')
+        cams.wait_for()
+        cams_total = int(page.get_attribute('li[data-unit="DEMO"] > div .counts.cam', "data-total"))
+        cams.click()
+        page.wait_for_url("**/console/#/list/cameras?unit=DEMO")
+        page.wait_for_selector("#list-count[data-total]")
+        assert page.locator("#list-table tbody tr").count() == cams_total
+        screenshot(page, "ioc-list")
+        first = page.locator("#list-table tbody tr a").first
+        name = first.inner_text()
+        first.click()
+        page.wait_for_url("**/console/#/camera/*")
+        page.wait_for_selector(f"h1:has-text('{name}')")
+        assert page.errors == []  # type: ignore[attr-defined]
+    finally:
+        page.context.close()
+
+
 def test_alarm_appears_live_and_is_acknowledged(browser, province):
     api = province.api("ioc_viewer")
     viewer = open_console(browser, province, "ioc_viewer", viewport=WALL)
@@ -142,8 +197,14 @@ def test_alarm_appears_live_and_is_acknowledged(browser, province):
         assert row.get_attribute("data-alarm-id") == alarm["id"]
         assert row.get_attribute("data-severity") == alarm["severity"] == "major"
         assert row.get_attribute("data-acknowledged") == "false"
-        assert row.locator("button.ack").count() == 0  # ioc_viewer may not acknowledge (admin, technician)
+        # ioc_viewer only watches: the button is there, disabled, and the panel says who may
+        assert row.locator("button.ack").is_disabled()
+        assert viewer.inner_text("#ioc-ack-why").startswith("Xác nhận cảnh báo cần vai trò Trực ban IOC")
         assert row.locator("a.entity").get_attribute("href") == f"#/endpoint/{alarm['entity_id']}"
+        # The header's counter (every role, every view) has it, and flashed when it came.
+        until_sync(lambda: bell(viewer) == unacked(api), what="the header's alarm counter")
+        assert bell(viewer) >= 1
+        assert "flash" in viewer.get_attribute("#alarm-bell", "class")
         # The tree's counts moved with it, and still equal the API's.
         viewer.wait_for_function(
             "() => [...document.querySelectorAll('li[data-unit=\"DEMO\"] > div .counts.ep .badge')]"
@@ -160,8 +221,8 @@ def test_alarm_appears_live_and_is_acknowledged(browser, province):
         )
         screenshot(viewer, "ioc-wall")
 
-        # A technician acknowledges it from the same view, on a laptop.
-        tech = open_console(browser, province, "technician", viewport=LAPTOP)
+        # The IOC's duty officer (ioc_operator) acknowledges it from the same view, on a laptop.
+        tech = open_console(browser, province, "ioc_operator", viewport=LAPTOP)
         tech.goto(f"{province.url}/console/#/ioc")
         tech_row = tech.locator(f"#ioc-alarms {row_of}")
         tech_row.wait_for()
@@ -173,8 +234,10 @@ def test_alarm_appears_live_and_is_acknowledged(browser, province):
             f'#ioc-alarms li.alarm[data-alarm-id="{alarm["id"]}"][data-acknowledged="true"]'
         )
         stored = next(a for a in api.get("/alarms").json()["items"] if a["id"] == alarm["id"])
-        assert stored["acknowledged_by"] == "technician" and stored["ack_comment"] == COMMENT
-        assert "technician" in tech_row.locator(".acked-by").inner_text()
+        assert stored["acknowledged_by"] == "ioc_operator" and stored["ack_comment"] == COMMENT
+        assert "ioc_operator" in tech_row.locator(".acked-by").inner_text()
+        assert tech.locator("#ioc-ack-why").count() == 0
+        until_sync(lambda: bell(tech) == unacked(api), what="the counter after the acknowledgement")
         # The wall sees the acknowledgement live too.
         viewer.wait_for_selector(
             f'#ioc-alarms li.alarm[data-alarm-id="{alarm["id"]}"][data-acknowledged="true"]'
@@ -201,6 +264,7 @@ def test_endpoint_details_draw_history_charts(browser, province):
     assert page.inner_text(".details-head h1") == ep["name"]
     assert page.get_attribute("#details-state .badge", "data-state") == health["state"]
     assert f"{ep['host']}:{ep['port']}" in page.inner_text("#details-now")
+
     # The latency line is drawn from the samples the API holds (more than one point, as a path).
     def two_samples() -> dict | None:
         history = api.get(f"/endpoints/{ep['id']}/health/history").json()

@@ -21,10 +21,11 @@ def test_wrong_password_is_refused_in_vietnamese(browser, province):
 
 def test_each_role_lands_on_its_view_and_sees_only_its_menus(browser, province):
     expected = {
-        "ioc_viewer": ("ioc", ["ioc"]),
-        "technician": ("tech", ["ioc", "tech"]),
-        "host": ("host", ["ioc", "host"]),
-        "admin": ("ioc", ["ioc", "tech", "host"]),
+        "ioc_viewer": ("ioc", ["ioc", "list"]),
+        "ioc_operator": ("ioc", ["ioc", "list"]),
+        "technician": ("tech", ["ioc", "list", "tech"]),
+        "host": ("host", ["ioc", "list", "host"]),
+        "admin": ("ioc", ["ioc", "list", "tech", "host"]),
     }
     for role, (home, menus) in expected.items():
         page = open_console(browser, province, role)
@@ -163,7 +164,11 @@ def _district_view(browser, province, admin, unit: str) -> None:
     page.click("#login button[type=submit]")
     page.wait_for_selector("#bar:not([hidden])")
     assert unit in page.inner_text("#who")
-    assert page.eval_on_selector_all("#nav a", "els => els.map(e => e.dataset.route)") == ["ioc", "tech"]
+    assert page.eval_on_selector_all("#nav a", "els => els.map(e => e.dataset.route)") == [
+        "ioc",
+        "list",
+        "tech",
+    ]
     page.goto(f"{province.url}/console/#/tech")
     page.wait_for_selector("#ep-table tbody tr")
     shown = page.eval_on_selector_all("#ep-table tbody tr", "trs => trs.map(tr => tr.dataset.name)")

@@ -170,7 +170,7 @@ def visit(page: Page, province: Province, view: str, troubled: dict) -> None:
     cam = None
     if view == "host/board":
         page.goto(f"{province.url}/console/#/host/{troubled['session']}")
-        page.wait_for_selector(".ptile .pt-cause[data-code=endpoint_down]", timeout=LIMIT)
+        page.wait_for_selector("#host-problems .pt-cause[data-code=endpoint_down]", timeout=LIMIT)
         return
     if view == "endpoint":
         page.goto(f"{province.url}/console/#/endpoint/{troubled['endpoint']['id']}")

@@ -44,24 +44,35 @@ export function unitTree(roots, { extra = () => null, checkable = false, onSelec
   function item(node, depth) {
     const kids = node.children || [];
     const list = h("ul", { hidden: depth >= open });
-    const toggle = h("button", { type: "button", class: "toggle", "aria-label": "+/-", disabled: !kids.length,
+    // Named by its unit; aria-expanded follows the list, whoever opens it (a view may, to reveal a unit).
+    const toggle = h("button", { type: "button", class: "toggle", "aria-label": node.name, disabled: !kids.length,
+      "aria-expanded": kids.length ? String(depth < open) : null,
       onclick: () => { list.hidden = !list.hidden; toggle.textContent = list.hidden ? "▸" : "▾"; } },
-      kids.length ? (depth >= open ? "▸" : "▾") : "·");
+    kids.length ? (depth >= open ? "▸" : "▾") : "·");
+    if (kids.length) {
+      new MutationObserver(() => toggle.setAttribute("aria-expanded", String(!list.hidden)))
+        .observe(list, { attributes: true, attributeFilter: ["hidden"] });
+    }
     const holder = h("span", { class: "extra" }, extra(node));
     extras.set(node.code, [holder, node]);
     let box = null;
     if (checkable) {
-      box = h("input", { type: "checkbox", value: node.code, "data-unit": node.code,
+      box = h("input", { type: "checkbox", value: node.code, "data-unit": node.code, "aria-label": `${node.name} (${node.code})`,
         onchange: () => { for (const b of list.querySelectorAll("input[type=checkbox]")) { b.checked = false; b.disabled = box.checked; } } });
       boxes.set(node.code, [box, node]);
     }
+    const choose = () => {
+      selected?.classList.remove("selected");
+      selected = row;
+      row.classList.add("selected");
+      onSelect(node);
+    };
+    // A selectable name is a button for the keyboard too (Tab to it, Enter or Space to pick).
     const name = h("span", { class: "name", title: `${node.name} (${node.code})`, "data-unit": node.code,
-      onclick: onSelect ? () => {
-        selected?.classList.remove("selected");
-        selected = row;
-        row.classList.add("selected");
-        onSelect(node);
-      } : null }, node.name);
+      ...(onSelect ? { role: "button", tabindex: 0 } : {}),
+      onclick: onSelect ? choose : null,
+      onkeydown: onSelect ? (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); choose(); } } : null,
+    }, node.name);
     const row = h("div", { class: onSelect ? "selectable" : "" }, toggle, box, name, holder);
     for (const child of kids) list.append(item(child, depth + 1));
     return h("li", { "data-unit": node.code }, row, kids.length ? list : null);

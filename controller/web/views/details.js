@@ -18,6 +18,8 @@ import { alarmText, reasonText } from "../lib/alarm-text.js";
 import { describe, uptime } from "../lib/format.js";
 import "./details-i18n.js";
 import { historyPanel } from "./details-history.js";
+import { managePanel, canManage } from "./details-manage.js";
+import { standardPanel, unitChain } from "./details-standard.js";
 
 /** A definition list from [label, value] pairs; empty values are left out. */
 function facts(pairs) {
@@ -67,10 +69,12 @@ function header(ctx, title, entity) {
   const reason = h("span", { class: "reason muted", id: "details-reason" });
   const sub = h("div", { class: "sub muted" });
   const back = h("a", { href: "#/ioc", class: "back", onclick: (ev) => { if (history.length > 1) { ev.preventDefault(); history.back(); } } }, t("details.back"));
-  const el = h("header", { class: "details-head" }, back, h("h1", {}, title), stateEl, reason, sub);
+  const titleEl = h("h1", {}, title);
+  const el = h("header", { class: "details-head" }, back, titleEl, stateEl, reason, sub);
   return {
     el,
     sub,
+    title: titleEl,
     /** State badge, flapping flag, problems and the reason, from a health reading. */
     set({ state, reason: english, reason_params, since, flapping = false, problems = [] }) {
       const why = reasonText(entity, { state, reason: english, reason_params });
@@ -87,17 +91,25 @@ function header(ctx, title, entity) {
 async function endpointView(ctx, el, id, on) {
   const { api, t } = ctx;
   const lang = language();
-  const ep = await api.get(`endpoints/${id}`);
+  let ep = await api.get(`endpoints/${id}`);
   const head = header(ctx, ep.name, "endpoint");
   head.set({ state: ep.state });
-  fill(head.sub, `${ep.unit.name} (${ep.unit.code}) · ${ep.host}:${ep.port} · ${ep.profile}`);
+  const describeEp = () => {
+    head.title.textContent = ep.name;
+    fill(head.sub, `${ep.unit.name} (${ep.unit.code}) · ${ep.host}:${ep.port} · ${ep.profile}`);
+  };
+  describeEp();
+  // Those who may change it manage it here; the others see nothing they cannot use.
+  const manage = canManage(ctx.user) ? managePanel(ctx, ep, { onChanged: (now) => { ep = now; describeEp(); loadHealth(); } }) : null;
   const now = h("div", {});
   const nowError = h("p", { class: "error", role: "alert", hidden: true });
   const history = historyPanel(ctx, "endpoint", id);
   const alarms = alarmsPanel(ctx, id, ep.unit.code);
+  const roots = await api.get("units/tree").catch(() => []);
+  const standard = standardPanel(ctx, ep.unit, unitChain(roots, ep.unit.code), { canEdit: Boolean(manage) });
   fill(el, head.el, h("div", { class: "grid details-layout" },
     h("section", { class: "panel now", id: "details-now" }, h("h2", {}, t("details.now")), nowError, now),
-    alarms.el,
+    h("div", { class: "side" }, manage?.el, alarms.el, standard.el),
     h("div", { class: "wide" }, history.el)));
 
   async function loadHealth() {
@@ -136,10 +148,11 @@ async function endpointView(ctx, el, id, on) {
       ? h("p", { class: "muted stale" }, t("details.stale", { time: when(hl.last_ok_at, lang) })) : null);
   }
 
-  await Promise.all([loadHealth(), history.load(), alarms.load()]);
+  await Promise.all([loadHealth(), history.load(), alarms.load(), standard.load()]);
   on.health = loadHealth;
   on.alarms = alarms.load;
   on.history = history;
+  on.manage = manage;
 }
 
 // --- a camera -----------------------------------------------------------------------------------
@@ -283,6 +296,7 @@ export function mount(el, ctx, routeName, id) {
     stopStream();
     for (const timer of timers) clearInterval(timer);
     on.player?.stop();
+    on.manage?.stop();
     if (on.thumbUrl) URL.revokeObjectURL(on.thumbUrl);
   };
 }

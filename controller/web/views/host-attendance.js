@@ -9,7 +9,8 @@ import "./host-i18n.js";
 export function mountAttendance(el, ctx, sessionId) {
   const { api } = ctx;
   const head = h("div", { class: "att-summary", id: "host-att-summary" });
-  const table = h("div", { class: "scroll att-scroll" });
+  // A long roll scrolls in its box and holds no control: focusable, so the keyboard scrolls it.
+  const table = h("div", { class: "scroll att-scroll", tabindex: 0, role: "region", "aria-label": t("host.att_title") });
   const error = h("p", { class: "error", role: "alert", id: "host-att-error" });
   const note = h("p", { class: "muted", hidden: true }, t("host.att_live_note"));
   const csv = h("button", { type: "button", class: "primary", id: "host-att-csv", onclick: downloadCsv }, t("host.att_download"));

@@ -1,21 +1,23 @@
 /**
- * #/host/<id>: the live participant board. Tiles are kept per participant and
- * updated in place, so a click on a tile's button is never lost to a re-render.
+ * #/host/<id>: the live participant board: the session's head and counters, the join
+ * matrix (host-matrix.js) with each participant's menu (host-tile-menu.js), the feed.
  */
 import { h, fill, badge } from "../lib/dom.js";
 import { t, stateName } from "../lib/i18n.js";
 import { stream } from "../lib/sse.js";
 import { duration, fold } from "../lib/format.js";
-import { HOLDING, PENDING, at, partKey, problemText, causeText, confirmBox, closeDialogs, loadAllEndpoints, endpointSearch } from "./host-common.js";
+import { loadTree } from "../lib/units.js";
+import { HOLDING, PENDING, at, partKey, problemText, confirmBox, closeDialogs, loadAllEndpoints, endpointSearch } from "./host-common.js";
 import { activityFeed } from "./host-feed.js";
+import { joinMatrix, districtIndex } from "./host-matrix.js";
+import { tileMenu, participantActions } from "./host-tile-menu.js";
 import "./host-i18n.js";
 
 export function mountBoard(el, ctx, sessionId) {
   const { api } = ctx;
   let session = null;
   const parts = new Map(); // key → participant
-  const tiles = new Map(); // key → tile element
-  const groups = new Map(); // unit code → {el, tiles, head}
+  let districtOf = () => null; // the unit tree, once loaded: a unit's district
   let filter = "all";
   let dirty = false;
   let ending = false;
@@ -30,12 +32,13 @@ export function mountBoard(el, ctx, sessionId) {
   const actions = h("div", { class: "row board-actions" });
   const counters = h("div", { class: "host-counters", id: "host-counters" });
   const progress = h("div", { class: "progress" }, h("div", { style: { width: "0%" } }));
-  const query = h("input", { type: "search", placeholder: t("host.filter_ph"), id: "host-filter", oninput: () => applyFilter() });
-  const filterSel = h("select", { id: "host-filter-state", onchange: () => { filter = filterSel.value; applyFilter(); } },
+  const query = h("input", { type: "search", placeholder: t("host.filter_ph"), "aria-label": t("host.filter_ph"), id: "host-filter", oninput: () => applyFilter() });
+  const filterSel = h("select", { id: "host-filter-state", "aria-label": t("host.filter_state"), onchange: () => { filter = filterSel.value; applyFilter(); } },
     h("option", { value: "all" }, t("host.filter_all")),
     h("option", { value: "problems" }, t("host.filter_problems")),
     h("option", { value: "muted" }, t("host.filter_muted")));
-  const board = h("div", { class: "pboard", id: "host-board" });
+  const matrix = joinMatrix({ districtOf: (code) => districtOf(code), onOpen: (key, anchor) => menu.open(key, parts.get(key), anchor) });
+  const menu = tileMenu({ act: (button, p, kind) => act(button, p, kind), actions: (p) => participantActions(p, session?.status === "live") });
   const empty = h("p", { class: "muted", hidden: true }, t("host.no_match"));
   const feed = activityFeed(api, sessionId);
   const error = h("p", { class: "error", role: "alert", id: "host-board-error" });
@@ -49,8 +52,11 @@ export function mountBoard(el, ctx, sessionId) {
     h("div", { class: "grid board-layout" },
       h("section", { class: "panel participants" },
         h("div", { class: "row filters" }, query, filterSel),
-        h("div", { class: "scroll board-scroll" }, board, empty)),
-      h("section", { class: "panel feed-panel" }, h("h2", {}, t("host.feed")), h("div", { class: "scroll" }, feed.el))));
+        h("div", { class: "scroll board-scroll" }, matrix.el, empty)),
+      // The feed scrolls in its box and holds no control: focusable, so the keyboard scrolls it.
+      h("section", { class: "panel feed-panel" }, h("h2", {}, t("host.feed")),
+        h("div", { class: "scroll", tabindex: 0, role: "region", "aria-label": t("host.feed") }, feed.el))),
+    menu.el);
 
   // -- state in ----------------------------------------------------------------------------
 
@@ -102,7 +108,7 @@ export function mountBoard(el, ctx, sessionId) {
     }
   }
 
-  stop = stream(api, `sessions/${sessionId}/events`, onEvent, {
+  const follow = () => stream(api, `sessions/${sessionId}/events`, onEvent, {
     onState: (s, err) => {
       // the session is over (an ended board, opened again): nothing will reconnect
       if (s === "ended") { conn.hidden = true; return; }
@@ -115,6 +121,10 @@ export function mountBoard(el, ctx, sessionId) {
       }
     },
   });
+  // Tiles go in their district's group: the tree first (a host without it still gets the board, by unit).
+  let gone = false;
+  loadTree(api).then((roots) => { districtOf = districtIndex(roots); }, () => {})
+    .finally(() => { if (!gone) stop = follow(); });
 
   // -- header, counters, actions --------------------------------------------------------------
 
@@ -146,10 +156,7 @@ export function mountBoard(el, ctx, sessionId) {
       c.gone ? box("gone", c.gone, "", null) : null,
       box("muted", c.muted, "", "muted"));
     progress.firstChild.style.width = `${c.invited ? (100 * c.connected) / c.invited : 0}%`;
-    for (const g of groups.values()) {
-      const mine = [...g.keys].map((k) => parts.get(k)).filter(Boolean);
-      g.count.textContent = t("host.joined_of", { c: mine.filter((p) => p.state === "connected").length, n: mine.length });
-    }
+    matrix.render(parts, visible);
   }
 
   function renderHead() {
@@ -178,7 +185,7 @@ export function mountBoard(el, ctx, sessionId) {
     } else {
       fill(actions, attendance);
     }
-    for (const key of tiles.keys()) updateTile(key); // action buttons follow the session's status
+    for (const key of parts.keys()) updateTile(key); // the open menu's actions follow the session's status
   }
 
   function renderInfo() {
@@ -290,74 +297,16 @@ export function mountBoard(el, ctx, sessionId) {
 
   // -- participant tiles --------------------------------------------------------------------------
 
-  function group(p) {
-    let g = groups.get(p.unit_code);
-    if (g) return g;
-    const count = h("span", { class: "gcount" });
-    const tilesEl = h("div", { class: "ptiles" });
-    g = { keys: new Set(), count, tilesEl,
-      el: h("section", { class: "pgroup", "data-unit": p.unit_code },
-        h("h3", {}, h("span", { class: "uname" }, p.unit_name), h("span", { class: "muted ucode" }, p.unit_code), h("span", { class: "spacer" }), count),
-        tilesEl) };
-    groups.set(p.unit_code, g);
-    // Units in code order: a unit's code extends its parent's, so the province comes first.
-    const after = [...groups.keys()].sort().filter((c) => c > p.unit_code).map((c) => groups.get(c).el).find((e) => e.isConnected);
-    board.insertBefore(g.el, after || null);
-    return g;
-  }
-
   function updateTile(key) {
     const p = parts.get(key);
     if (!p) return;
-    let tile = tiles.get(key);
-    if (!tile) {
-      tile = h("article", { class: "ptile", "data-endpoint": p.endpoint_name });
-      tiles.set(key, tile);
-      const g = group(p);
-      g.keys.add(key);
-      const next = [...g.tilesEl.children].find((e) => e.dataset.endpoint.localeCompare(p.endpoint_name) > 0);
-      g.tilesEl.insertBefore(tile, next || null);
-    }
-    tile.dataset.state = p.state;
-    tile.dataset.muted = String(Boolean(p.muted));
-    tile.dataset.drops = String(p.drops);
-    fill(tile, ...tileContent(p));
-    tile.hidden = !visible(p);
+    matrix.update(key, p);
+    matrix.tile(key).hidden = !visible(p);
+    menu.refresh(key, p);
   }
 
   function dropTile(key) {
-    const tile = tiles.get(key);
-    tile?.remove();
-    tiles.delete(key);
-    for (const [code, g] of groups) {
-      g.keys.delete(key);
-      if (!g.keys.size) { g.el.remove(); groups.delete(code); }
-    }
-  }
-
-  function tileContent(p) {
-    const live = session?.status === "live" && p.endpoint_id;
-    const buttons = [];
-    if (live && p.state === "connected") {
-      buttons.push(h("button", { type: "button", "data-action": "mute", onclick: (ev) => act(ev.currentTarget, p, "mute") },
-        p.muted ? t("host.unmute") : t("host.mute")));
-    }
-    if (live && !["connected", "waiting", "dialling", "ringing"].includes(p.state)) {
-      buttons.push(h("button", { type: "button", "data-action": "redial", onclick: (ev) => act(ev.currentTarget, p, "redial") }, t("host.redial")));
-    }
-    if (live && HOLDING.has(p.state)) {
-      buttons.push(h("button", { type: "button", class: "danger", "data-action": "remove", onclick: (ev) => act(ev.currentTarget, p, "remove") }, t("host.remove")));
-    }
-    const meta = [t("host.attempts", { n: p.attempts })];
-    if (p.drops) meta.push(t("host.drops", { n: p.drops }));
-    return [
-      h("div", { class: "pt-name", title: `${p.endpoint_name} · ${p.unit_name}` }, p.endpoint_name),
-      h("div", { class: "pt-state" }, badge(p.state, stateName(p.state)),
-        p.muted && p.state === "connected" ? h("span", { class: "badge s-muted", "data-muted": "" }, t("host.muted")) : null),
-      p.cause ? h("div", { class: "pt-cause", "data-code": p.cause_code || "" }, causeText(p)) : null,
-      h("div", { class: "pt-meta muted" }, meta.join(" · ")),
-      buttons.length ? h("div", { class: "pt-actions" }, buttons) : null,
-    ];
+    matrix.drop(key);
   }
 
   function visible(p) {
@@ -368,13 +317,7 @@ export function mountBoard(el, ctx, sessionId) {
   }
 
   function applyFilter() {
-    let shown = 0;
-    for (const [key, tile] of tiles) {
-      const on = visible(parts.get(key));
-      tile.hidden = !on;
-      if (on) shown += 1;
-    }
-    for (const g of groups.values()) g.el.hidden = ![...g.keys].some((k) => !tiles.get(k)?.hidden);
+    const shown = matrix.applyFilter((key) => visible(parts.get(key)));
     empty.hidden = shown > 0 || !parts.size;
     if (!parts.size) { empty.hidden = false; empty.textContent = t("host.no_participants"); } else empty.textContent = t("host.no_match");
   }
@@ -387,7 +330,9 @@ export function mountBoard(el, ctx, sessionId) {
   }
 
   return () => {
+    gone = true;
     stop();
+    menu.dispose();
     clearInterval(clock);
     clearTimeout(reloadTimer);
     closeDialogs();

@@ -107,7 +107,7 @@ export function endpointMatches(ep, query) {
 
 /** A search box over endpoints with an action per result (add to scope, add to session). */
 export function endpointSearch(endpoints, { action, limit = 30, id }) {
-  const input = h("input", { type: "search", placeholder: t("host.search_ph"), class: "ep-search", id, autocomplete: "off" });
+  const input = h("input", { type: "search", placeholder: t("host.search_ph"), "aria-label": t("host.search_ph"), class: "ep-search", id, autocomplete: "off" });
   const list = h("ul", { class: "ep-results" });
   function render() {
     const q = input.value.trim();

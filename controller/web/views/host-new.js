@@ -2,7 +2,8 @@
 import { h, fill } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
 import { loadTree, flatten, unitTree } from "../lib/units.js";
-import { DOWN, CALL_RATES, at, problemText, problemFields, confirmBox, closeDialogs, loadAllEndpoints, endpointSearch } from "./host-common.js";
+import { CALL_RATES, at, problemText, problemFields, confirmBox, closeDialogs, loadAllEndpoints, endpointSearch } from "./host-common.js";
+import { unreadySummary } from "./host-unready.js";
 import "./host-i18n.js";
 
 /**
@@ -162,14 +163,13 @@ export async function mountNew(el, ctx) {
     h("span", { class: "label" }, label), input, hint ? h("small", { class: "muted" }, hint) : null, slot(name));
 
   const count = h("p", { class: "scope-count", id: "host-scope-count", "data-count": "0", "aria-live": "polite" });
-  const down = h("p", { class: "scope-down warn" });
+  const unready = unreadySummary();
   let picker = null; // the picker reports its first change while it is being built
   picker = scopePicker(roots, endpoints, () => {
     const sel = picker ? picker.selected() : [];
     count.textContent = t("host.scope_count", { n: sel.length });
     count.dataset.count = String(sel.length);
-    const off = sel.filter((ep) => DOWN.has(ep.state)).length;
-    down.textContent = off ? t("host.scope_down", { n: off }) : "";
+    unready.update(sel);
     if (sel.length) clearError("scope");
   });
   picker.apply({ units: [], endpoints: [] });
@@ -202,7 +202,7 @@ export async function mountNew(el, ctx) {
       showError("saved_scope", problemText(err));
     }
   }
-  const scopeName = h("input", { id: "host-scope-name", placeholder: t("host.save_scope_ph"), maxlength: 100 });
+  const scopeName = h("input", { id: "host-scope-name", placeholder: t("host.save_scope_ph"), "aria-label": t("host.save_scope_ph"), maxlength: 100 });
   const saveScope = h("button", { type: "button", id: "host-save-scope", onclick: async () => {
     clearError("name");
     const name = scopeName.value.trim();
@@ -284,6 +284,7 @@ export async function mountNew(el, ctx) {
       body.start_at = new Date(startAt.value).toISOString(); // the browser's zone, sent as UTC
     }
     if (minutes.value !== "") body.duration_min = Number(minutes.value);
+    body.unready = unready.choices();
     submit.disabled = true;
     submit.textContent = t("host.starting");
     try {
@@ -323,7 +324,7 @@ export async function mountNew(el, ctx) {
       field("conference_id", t("host.conference_id"), conference, t("host.conference_hint")),
       field("call_rate", t("host.call_rate"), rate),
       field("protocol", t("host.protocol"), protocol)),
-    h("div", { class: "summary" }, count, down, slot("scope")),
+    h("div", { class: "summary" }, count, unready.el, slot("scope"), slot("unready")),
     formError,
     h("div", { class: "row actions" },
       h("button", { type: "button", onclick: () => ctx.go("host") }, t("host.cancel")), submit));

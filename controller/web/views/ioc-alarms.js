@@ -10,12 +10,15 @@ import { alarmText } from "../lib/alarm-text.js";
 import { describe } from "../lib/format.js";
 import "./ioc-i18n.js";
 
-const ACK_ROLES = ["admin", "technician"]; // POST /alarms/{id}/ack (controller/health/api.py)
+const ACK_ROLES = ["admin", "technician", "ioc_operator"]; // POST /alarms/{id}/ack (controller/health/api.py)
 
 export function alarmPanel(ctx, { unitCodeById, onUnit }) {
   const { api, t } = ctx;
   const lang = language();
-  const canAck = ACK_ROLES.includes(ctx.user.role);
+  const held = [ctx.user.role, ...(ctx.user.grants || []).map((g) => g.role)];
+  const canAck = held.some((r) => ACK_ROLES.includes(r));
+  // Who may acknowledge, said once for those who may not (their buttons are there, disabled).
+  const noAck = canAck ? null : h("p", { class: "muted ack-why", id: "ioc-ack-why" }, t("ioc.ack_needs_role"));
   let unit = null; // {code, name} or null: the whole province
   let known = null; // alarm ids of the previous load: new ones are highlighted
   const rows = new Map(); // alarm id → row
@@ -36,7 +39,7 @@ export function alarmPanel(ctx, { unitCodeById, onUnit }) {
   const el = h("section", { class: "panel alarms", id: "ioc-alarm-panel" },
     h("h2", {}, t("ioc.alarms"), totals, scope),
     h("div", { class: "row filters" }, severity, acked),
-    error, h("div", { class: "scroll" }, list, empty), shown);
+    noAck, error, h("div", { class: "scroll" }, list, empty), shown);
 
   function entityLink(a) {
     if (a.entity_type === "endpoint" || a.entity_type === "camera") {
@@ -100,8 +103,9 @@ export function alarmPanel(ctx, { unitCodeById, onUnit }) {
           ? h("span", { class: "acked-by" }, t("ioc.acked_by", { who: a.acknowledged_by, time: when(a.acknowledged_at, lang) }),
             a.ack_comment ? h("span", { class: "muted" }, ` — ${a.ack_comment}`) : null)
           : null;
-        const button = canAck && !a.acknowledged_at && !row.form
-          ? h("button", { type: "button", class: "ack", onclick: () => row.openForm() }, t("ioc.ack")) : null;
+        const button = a.acknowledged_at || row.form ? null : canAck
+          ? h("button", { type: "button", class: "ack", onclick: () => row.openForm() }, t("ioc.ack"))
+          : h("button", { type: "button", class: "ack", disabled: true, title: t("ioc.ack_needs_role"), "aria-describedby": "ioc-ack-why" }, t("ioc.ack"));
         fill(foot, ackLine, button);
         if (a.acknowledged_at && row.form) row.closeForm();
       },

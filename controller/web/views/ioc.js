@@ -32,7 +32,8 @@ export function mount(el, ctx) {
   const unitChip = h("button", { type: "button", class: "chip", hidden: true, title: t("ioc.clear_unit"),
     onclick: () => chooseUnit(null) });
   const grid = h("div", { class: "grid layout-ioc" }, h("p", { class: "muted" }, t("app.loading")));
-  fill(el, h("div", { class: "row ioc-bar" }, h("strong", {}, t("ioc.title")), live, updated, unitChip), grid);
+  fill(el, h("h1", { class: "sr-only" }, t("nav.ioc")),
+    h("div", { class: "row ioc-bar" }, h("strong", {}, t("ioc.title")), live, updated, unitChip), grid);
 
   let chosen; // the unit code shown (null: all); undefined before the first choice
   function chooseUnit(node) {

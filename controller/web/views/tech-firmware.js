@@ -27,10 +27,16 @@ function complianceTable(ctx, shared, { onPick }) {
       const names = (entry.endpoints?.[bucket] || []).map((e) => `${e.name}${e.version ? ` (${e.version})` : ""}`);
       return h("td", { class: `num ${c[bucket] ? cls : ""}`, "data-bucket": bucket, title: names.slice(0, 30).join("\n") }, c[bucket] || 0);
     };
+    const name = profileName(shared.profiles, entry.profile);
     return h("tr", { "data-profile": entry.profile, class: entry.upgradable ? "clickable" : "",
       title: entry.upgradable ? t("tech.fw_pick") : t("tech.fw_not_upgradable"),
       onclick: entry.upgradable ? () => onPick(entry) : null },
-    h("td", {}, profileName(shared.profiles, entry.profile), h("div", { class: "muted" }, entry.profile)),
+    // An upgradable profile's name is a button: a campaign is planned from the keyboard too.
+    h("td", {}, entry.upgradable
+      ? h("button", { type: "button", class: "row-open", "data-pick-profile": entry.profile, title: t("tech.fw_pick"),
+        onclick: (ev) => { ev.stopPropagation(); onPick(entry); } }, name)
+      : name,
+    h("div", { class: "muted" }, entry.profile)),
     h("td", {}, entry.minimum), h("td", {}, entry.target),
     cell("at_target", "good"), cell("below_target", "warn"), cell("below_minimum", "bad"), cell("unknown", "muted"),
     h("td", { class: "num", "data-bucket": "total" }, total));
@@ -50,7 +56,8 @@ function complianceTable(ctx, shared, { onPick }) {
   const el = h("section", { class: "panel compliance" },
     h("h2", {}, t("tech.fw_compliance"), h("span", { class: "spacer" }), unitSel,
       h("button", { type: "button", onclick: () => load() }, t("tech.refresh"))),
-    h("div", { class: "scroll" }, h("table", { id: "fw-compliance" },
+    // Focusable: with no upgradable profile the box holds no control, and the keyboard must scroll it.
+    h("div", { class: "scroll", tabindex: 0, role: "region", "aria-label": t("tech.fw_compliance") }, h("table", { id: "fw-compliance" },
       h("thead", {}, h("tr", {},
         [t("tech.fw_profile"), t("tech.fw_minimum"), t("tech.fw_target")].map((x) => h("th", {}, x)),
         [t("tech.fw_at_target"), t("tech.fw_below_target"), t("tech.fw_below_minimum"), t("tech.fw_unknown"), t("tech.fw_total")]

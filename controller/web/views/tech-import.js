@@ -25,7 +25,7 @@ async function preview(file) {
 }
 
 export function importTab(ctx, shared) {
-  const file = h("input", { type: "file", id: "import-file", accept: ".csv,text/csv" });
+  const file = h("input", { type: "file", id: "import-file", accept: ".csv,text/csv", "aria-label": t("tech.import_file") });
   const validOnly = h("input", { type: "checkbox", id: "import-valid-only" });
   const run = h("button", { type: "button", class: "primary", id: "import-run", disabled: true }, t("tech.import_run"));
   const info = h("p", { class: "muted", id: "import-preview" });
@@ -80,7 +80,8 @@ export function importTab(ctx, shared) {
         errors.length ? ` · ${t("tech.import_bad_lines", { n: lines })}` : ""),
       result.detail ? h("p", { class: "error", id: "import-detail" }, result.detail) : null,
       rejected && errors.length ? h("p", { class: "muted" }, t("tech.import_nothing")) : null,
-      errors.length ? h("div", { class: "scroll" }, h("table", { id: "import-errors" },
+      // A long list scrolls in its box: focusable, so the keyboard scrolls it too.
+      errors.length ? h("div", { class: "scroll", tabindex: 0, role: "region", "aria-label": t("tech.import_bad_rows") }, h("table", { id: "import-errors" },
         h("thead", {}, h("tr", {}, [t("tech.col_line"), t("tech.col_field"), t("tech.col_value"), t("tech.col_reason")].map((x) => h("th", {}, x)))),
         h("tbody", {}, errors.map((e) => h("tr", { "data-line": e.line, "data-field": e.field ?? "" },
           h("td", { class: "num" }, e.line),

@@ -101,7 +101,7 @@ export function jobProgress(ctx, { onUpdate = () => {}, actions = [] } = {}) {
   const meta = h("div", { class: "muted job-meta" });
   const message = h("div", { class: "job-message" });
   const bar = h("div", { style: { width: "0%" } });
-  const progress = h("div", { class: "progress", role: "progressbar", "aria-valuemin": "0" }, bar);
+  const progress = h("div", { class: "progress", role: "progressbar", "aria-valuemin": "0", "aria-label": t("tech.col_progress") }, bar);
   const ratio = h("span", { class: "ratio" });
   const countsEl = h("div", { class: "counts job-counts" });
   const cancelBtn = h("button", { type: "button", class: "danger", hidden: true, onclick: () => act("cancel") }, t("tech.cancel"));
@@ -270,7 +270,7 @@ export function jobProgress(ctx, { onUpdate = () => {}, actions = [] } = {}) {
   };
 }
 
-/** Recent jobs of one kind; a click reopens one in the progress panel. */
+/** Recent jobs of one kind; a click on a row (or Enter on its job's button) reopens one in the progress panel. */
 export function jobList(ctx, { kind, onOpen }) {
   const body = h("tbody", {});
   const note = h("p", { class: "muted" });
@@ -285,17 +285,23 @@ export function jobList(ctx, { kind, onOpen }) {
     note);
 
   function row(job) {
-    return h("tr", { class: `clickable${job.id === current ? " selected" : ""}`, "data-job": job.id,
-      onclick: () => { current = job.id; mark(); onOpen(job); } },
+    const open = () => { current = job.id; mark(); onOpen(job); };
+    return h("tr", { class: `clickable${job.id === current ? " selected" : ""}`, "data-job": job.id, onclick: open },
     h("td", {}, when(job.created_at, language())),
-    h("td", {}, jobTitle(job), h("div", { class: "muted" }, job.created_by)),
+    // The job's name is a real button: the row opens it from the keyboard too.
+    h("td", {}, h("button", { type: "button", class: "row-open", "data-open-job": job.id, "aria-pressed": String(job.id === current),
+      onclick: (ev) => { ev.stopPropagation(); open(); } }, jobTitle(job)),
+    h("div", { class: "muted" }, job.created_by)),
     h("td", {}, targetText(job.target)),
     h("td", {}, jobBadge(job, job.counts?.error || 0), job.message ? h("div", { class: "muted small", "data-code": job.message_code || "" }, jobText(job)) : null),
     h("td", { class: "num" }, `${doneOf(job.counts)}/${job.total}`));
   }
 
   function mark() {
-    for (const tr of body.children) tr.classList.toggle("selected", tr.dataset.job === current);
+    for (const tr of body.children) {
+      tr.classList.toggle("selected", tr.dataset.job === current);
+      tr.querySelector("button.row-open")?.setAttribute("aria-pressed", String(tr.dataset.job === current));
+    }
   }
 
   async function refresh() {

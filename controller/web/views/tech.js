@@ -82,7 +82,8 @@ export async function mount(el, ctx, _route, tabName) {
     if (remember) history.replaceState(null, "", name === "endpoints" ? "#/tech" : `#/tech/${name}`);
   }
 
-  el.append(h("nav", { class: "tabs", role: "tablist" }, buttons), panes);
+  // The page's heading for screen readers; the tabs say the rest on screen.
+  el.append(h("h1", { class: "sr-only" }, t("nav.tech")), h("nav", { class: "tabs", role: "tablist" }, buttons), panes);
   // Read the address again: when a navigation lands while an earlier render is still loading,
   // app.js may attach that earlier render last, and its tab parameter is then out of date.
   show(tabInAddress(tabName) || "endpoints", { remember: false });

@@ -13,10 +13,11 @@ from controller.db import on_commit
 from controller.errors import Conflict, InvalidInput
 from controller.fleet import registry
 from controller.fleet.schemas import EndpointPublic
+from controller.models import Endpoint
 from controller.provisioning import firmware, jobs_query, targets
 from controller.provisioning.campaign import assign_waves
 from controller.provisioning.firmware import Window
-from controller.provisioning.schemas import CampaignCreate, JobPublic
+from controller.provisioning.schemas import CampaignCreate, CampaignPreview, JobPublic
 from controller.roles import ALL_ROLES, Role
 from controller.units.service import get_unit
 
@@ -32,15 +33,10 @@ async def compliance(
     return await firmware.compliance(session, state.profiles, root, scope)
 
 
-@router.post(
-    "/firmware/campaigns",
-    response_model=JobPublic,
-    status_code=status.HTTP_202_ACCEPTED,
-    **route(Role.admin, Role.technician),
-)
-async def create_campaign(
-    data: CampaignCreate, state: State, session: Session, actor: Actor, scope: Scope
-) -> JobPublic:
+async def _campaign(
+    data: CampaignCreate, state: State, session: Session, scope: Scope
+) -> tuple[list[Endpoint], list[int], dict[str, Any]]:
+    """The checked campaign: its endpoints, their waves and the job's params."""
     profile = state.profiles.get(data.profile)
     if profile is None:
         raise InvalidInput(f"unknown profile {data.profile!r}", field="profile")
@@ -57,6 +53,40 @@ async def create_campaign(
     params["version"] = data.version or profile.firmware.target
     params["url"] = state.settings.firmware_url_template
     params["timeout_s"] = data.timeout_s or profile.firmware.reboot_seconds * 2 + 600
+    return eps, waves, params
+
+
+@router.post(
+    "/firmware/campaigns/preview",
+    response_model=CampaignPreview,
+    **route(Role.admin, Role.technician),
+)
+async def preview_campaign(
+    data: CampaignCreate, state: State, session: Session, scope: Scope
+) -> CampaignPreview:
+    """What the campaign would do, checked as a start is, without starting anything: the
+    console states it before the technician confirms (every endpoint reboots)."""
+    eps, waves, params = await _campaign(data, state, session, scope)
+    return CampaignPreview(
+        endpoints=len(eps),
+        version=params["version"],
+        already_at=sum(1 for ep in eps if ep.firmware_version == params["version"]),
+        canary=waves.count(0),
+        waves=len(set(waves)),
+        names=[ep.name for ep in eps[:20]],
+    )
+
+
+@router.post(
+    "/firmware/campaigns",
+    response_model=JobPublic,
+    status_code=status.HTTP_202_ACCEPTED,
+    **route(Role.admin, Role.technician),
+)
+async def create_campaign(
+    data: CampaignCreate, state: State, session: Session, actor: Actor, scope: Scope
+) -> JobPublic:
+    eps, waves, params = await _campaign(data, state, session, scope)
     job = await state.runner.create(
         session,
         kind="firmware",

@@ -86,6 +86,17 @@ class StandardPublic(BaseModel):
     value: str
 
 
+class CampaignPreview(BaseModel):
+    """A campaign checked but not started (POST /firmware/campaigns/preview)."""
+
+    endpoints: int = Field(description="Endpoints it would upgrade (the target, of the profile)")
+    version: str
+    already_at: int = Field(description="Of them, last seen at the version already (read, then skipped)")
+    canary: int = Field(description="Endpoints in the canary wave")
+    waves: int = Field(description="Waves, the canary included")
+    names: list[str] = Field(description="The first 20 endpoints' names")
+
+
 class CampaignCreate(JobTarget):
     profile: ProfileId = Field(description="A campaign upgrades one firmware family")
     version: Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")] | None = Field(

@@ -289,6 +289,67 @@ def job_counts_on_page(page: Page) -> dict[str, int]:
     }
 
 
+def test_a_job_with_failures_is_amber_lists_them_first_filters_them_and_retries_only_them(browser, province):
+    api = province.api("technician")
+    commune = first_commune(api)
+    names = ["DEMO-vc021", "DEMO-vc022", "DEMO-vc023"]
+    broken = "DEMO-vc022"
+    page = open_console(browser, province, "technician", viewport=WALL)
+    try:
+        with moved(api, names, commune):
+            # the codec refuses connections and drops the open one: its plan fails
+            sim(province, {"op": "fault", "endpoint": broken, "fault": "refuse"})
+            sim(province, {"op": "fault", "endpoint": broken, "fault": "drop"})
+            try:
+                page.goto(f"{province.url}/console/#/tech/provision")
+                page.select_option("#prov-unit", commune)
+                page.click("#prov-plan")
+                job = page.locator("#view-tech [data-pane=provision] .job")
+                expect(job).to_have_attribute("data-final", "true", timeout=LIMIT)
+                plan_id = job.get_attribute("data-job")
+                record = api.get(f"/jobs/{plan_id}").json()
+                assert record["status"] == "done" and record["counts"].get("error") == 1, record
+                badge = job.locator(".job-status .badge")
+                assert (
+                    badge.get_attribute("data-state") == "done_errors" and badge.inner_text() == "Xong, 1 lỗi"
+                )
+                rows = job.locator("tbody tr")
+                assert rows.first.get_attribute("data-endpoint") == broken  # failures first
+                # Errors only: the failed row alone.
+                job.locator(".only-errors").check()
+                visible = job.locator("tbody tr:visible").evaluate_all(
+                    "trs => trs.map(tr => tr.dataset.endpoint)"
+                )
+                assert visible == [broken]
+                job.locator(".only-errors").uncheck()
+                assert job.locator("tbody tr:visible").count() == 3
+            finally:
+                sim(province, {"op": "fault", "endpoint": broken, "fault": "clear"})
+            # Retry the failed one only, after saying which.
+            retry = job.locator("button.retry")
+            expect(retry).to_have_text("Thử lại 1 điểm lỗi")
+            retry.click()
+            assert (
+                page.inner_text("#host-confirm p")
+                == f"Kế hoạch cấu hình: chạy lại trên 1 điểm lỗi ({broken})?"
+            )
+            page.click("#host-confirm [data-confirm=ok]")
+            expect(job).not_to_have_attribute("data-job", plan_id, timeout=LIMIT)
+            expect(job).to_have_attribute("data-final", "true", timeout=LIMIT)
+            again = api.get(f"/jobs/{job.get_attribute('data-job')}").json()
+            assert (again["mode"], again["target"]["endpoints"]) == ("plan", [by_name(api, broken)["id"]])
+            assert again["status"] == "done" and "error" not in again["counts"], again
+            expect(job.locator(".job-status .badge")).to_have_attribute("data-state", "done")
+            assert job.locator("button.retry").is_hidden() and job.locator(".only-errors-box").is_hidden()
+            listed = page.eval_on_selector_all(
+                "[data-pane=provision] .jobs tbody tr", "trs => trs.map(tr => tr.dataset.job)"
+            )
+            assert listed[:2] == [again["id"], plan_id]
+            assert clean(page) == []
+    finally:
+        page.context.close()
+
+
 def test_provisioning_plan_then_apply_with_live_progress(browser, province):
     api = province.api("technician")
     commune = first_commune(api)
@@ -321,8 +382,10 @@ def test_provisioning_plan_then_apply_with_live_progress(browser, province):
                 # the note in Vietnamese from its code and counts, not the server's English
                 counts = item["message_params"]
                 assert row.locator("td.message").get_attribute("data-code") == item["message_code"] == "plan"
-                assert row.locator("td.message").inner_text().startswith(
-                    f"{counts['to_set']} mục cần đặt, {counts['right']} mục đã đúng"
+                assert (
+                    row.locator("td.message")
+                    .inner_text()
+                    .startswith(f"{counts['to_set']} mục cần đặt, {counts['right']} mục đã đúng")
                 )
                 to_set = [p for p in item["plan"] if p["action"] == "set"]
                 shown = row.locator(".change").evaluate_all("cs => cs.map(c => c.dataset.key)")
@@ -335,7 +398,18 @@ def test_provisioning_plan_then_apply_with_live_progress(browser, province):
             page.wait_for_function(f"() => document.querySelector('{bar}').getAnimations().length === 0")
             screenshot(page, "tech-provisioning")
 
+            # Asked first, with what will be written where; Cancel writes nothing.
+            changes = sum(1 for i in items.values() for p in i["plan"] if p["action"] == "set")
+            devices = sum(1 for i in items.values() if any(p["action"] == "set" for p in i["plan"]))
             page.click("#prov-apply")
+            question = page.inner_text("#host-confirm p")
+            assert question.startswith(
+                f"Ghi {changes} thay đổi lên {devices} thiết bị (Đơn vị {commune}): "
+            ), question
+            page.click("#host-confirm [data-confirm=cancel]")
+            assert job.get_attribute("data-job") == plan_id
+            page.click("#prov-apply")
+            page.click("#host-confirm [data-confirm=ok]")
             expect(job).not_to_have_attribute("data-job", plan_id, timeout=LIMIT)
             expect(job).to_have_attribute("data-final", "true", timeout=LIMIT)
             expect(job).to_have_attribute("data-status", "done")
@@ -411,6 +485,11 @@ def test_firmware_compliance_validation_and_a_campaign(browser, province):
         page.click("#tech-tab-firmware")
         page.check("input[name=fw-scope][value=selection]")
         page.click("#fw-start")
+        # The controller's own count, stated before anything starts: a reboot is no small thing.
+        question = page.inner_text("#host-confirm p")
+        assert question.startswith("Nâng cấp 1 điểm cầu ") and "(1 điểm cầu đã chọn)" in question, question
+        assert "1 máy đã ở phiên bản này" in question
+        page.click("#host-confirm [data-confirm=ok]")
         job = page.locator("[data-pane=firmware] .job")
         expect(job).to_have_attribute("data-final", "true", timeout=LIMIT)
         expect(job).to_have_attribute("data-status", "done")
@@ -453,6 +532,8 @@ def test_campaign_outside_its_window_waits_and_can_be_cancelled_and_resumed(brow
         page.fill("#fw-window", window)
         page.select_option("#fw-unit", "DEMO")
         page.click("#fw-start")
+        expect(page.locator("#host-confirm p")).to_contain_text(f"Chỉ chạy trong khung giờ {window}.")
+        page.click("#host-confirm [data-confirm=ok]")
         job = page.locator("[data-pane=firmware] .job")
         expect(job).to_have_attribute("data-status", "waiting", timeout=LIMIT)
         job_id = job.get_attribute("data-job")
@@ -522,6 +603,10 @@ def test_camera_provisioning_plan_then_apply_shows_measured_stream(browser, prov
         expect(page.locator("#prov-apply")).to_have_text("Áp dụng kế hoạch này (2 camera)")
 
         page.click("#prov-apply")
+        assert page.inner_text("#host-confirm p").startswith(
+            "Ghi 2 thay đổi lên 2 thiết bị (Đơn vị DEMO): bitrate_kbps ×2"
+        )
+        page.click("#host-confirm [data-confirm=ok]")
         expect(job).not_to_have_attribute("data-job", plan_id, timeout=LIMIT)
         expect(job).to_have_attribute("data-final", "true", timeout=LIMIT)
         apply_id = job.get_attribute("data-job")

@@ -234,3 +234,38 @@ async def test_downloads_are_capped_per_unit_subtree(controller, tmp_path):
         assert job["counts"] == {"upgraded": 4}, items
         assert peak["DEMO-H01"] == 1  # the district's link carried one image at a time
         assert peak["all"] == 2  # ... while the other district downloaded in parallel
+
+
+async def test_a_preview_counts_what_a_start_would_do_and_starts_nothing(controller, tmp_path):
+    """The console states the campaign before the technician confirms: the same checks as a
+    start, the same endpoints, no job."""
+    async with cisco_fleet(5) as fleet:
+        ids = await register_fleet(controller, fleet, tmp_path)
+        h = controller.auth(Role.technician)
+        at_new = sorted(ids)[0]
+        fleet[at_new].state.firmware = NEW
+        probe = await controller.client.post(f"/api/v1/endpoints/{ids[at_new]}/probe", headers=h)
+        assert probe.json()["firmware_version"] == NEW
+        body = CAMPAIGN | {"canary": 2, "wave_size": 2}
+        r = await controller.client.post("/api/v1/firmware/campaigns/preview", json=body, headers=h)
+        assert r.status_code == 200, r.text
+        preview = r.json()
+        # 5 endpoints: 2 canaries, then waves of 2 (2, 1): 3 waves, one already at the version
+        assert (preview["endpoints"], preview["version"], preview["canary"], preview["waves"]) == (
+            5,
+            NEW,
+            2,
+            3,
+        )
+        assert preview["already_at"] == 1 and sorted(preview["names"]) == sorted(ids)
+        assert (await controller.client.get("/api/v1/jobs", headers=h)).json()["total"] == 0
+        assert all(ep.state.stats.upgrades == 0 for ep in fleet.endpoints)
+        # refused as a start would be, field by field
+        r = await controller.client.post(
+            "/api/v1/firmware/campaigns/preview", json=body | {"window": "25:00-26:00"}, headers=h
+        )
+        assert r.status_code == 422 and r.json()["field"] == "window", r.text
+        r = await controller.client.post(
+            "/api/v1/firmware/campaigns/preview", json=body | {"profile": "poly-group"}, headers=h
+        )
+        assert r.status_code == 422, r.text

@@ -61,6 +61,7 @@ MATRIX = [
     ("POST", f"/api/v1/jobs/{X}/resume", {A, T}, 404),
     ("GET", "/api/v1/firmware/compliance", EVERYONE, 200),
     ("POST", "/api/v1/firmware/campaigns", {A, T}, 422),
+    ("POST", "/api/v1/firmware/campaigns/preview", {A, T}, 422),
     ("POST", f"/api/v1/endpoints/{X}/host-key/approve", {A, T}, 404),
     ("GET", "/api/v1/health/endpoints", EVERYONE, 200),
     ("GET", "/api/v1/health/summary", EVERYONE, 200),

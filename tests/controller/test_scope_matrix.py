@@ -72,6 +72,7 @@ SCOPE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/jobs/{id}/resume"): OUTSIDE,
     ("GET", "/api/v1/firmware/compliance"): LIST,
     ("POST", "/api/v1/firmware/campaigns"): WRITE,
+    ("POST", "/api/v1/firmware/campaigns/preview"): WRITE,
     ("POST", "/api/v1/endpoints/{id}/host-key/approve"): OUTSIDE,
     ("GET", "/api/v1/health/endpoints"): LIST,
     ("GET", "/api/v1/health/summary"): LIST,
@@ -254,6 +255,7 @@ def _body(method: str, template: str, things: dict[str, Any], n: int) -> dict[st
         ("POST", "/api/v1/provisioning/jobs"): {"json": {"mode": "plan", "unit": unit}},
         ("POST", "/api/v1/provisioning/cameras"): {"json": {"mode": "plan", "unit": unit}},
         ("POST", "/api/v1/firmware/campaigns"): {"json": {"profile": "cisco-roomos", "unit": unit}},
+        ("POST", "/api/v1/firmware/campaigns/preview"): {"json": {"profile": "cisco-roomos", "unit": unit}},
         ("POST", "/api/v1/cameras"): {
             "json": {"name": f"newcam{n}", "unit": unit, "url": f"rtsp://127.0.0.1:9/new/{n}"}
         },

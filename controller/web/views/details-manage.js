@@ -9,7 +9,7 @@ import { h, fill, useStyle } from "../lib/dom.js";
 import { t, register } from "../lib/i18n.js";
 import { failureText } from "../lib/failure-text.js";
 import { unitOptions } from "../lib/units.js";
-import { confirmBox } from "./host-common.js";
+import { confirmBox } from "../lib/dialog.js";
 import { field, showErrors, clearErrors, clearOnEdit, number } from "./tech-forms.js";
 import { jobProgress } from "./tech-jobs.js";
 import "./tech-i18n.js";

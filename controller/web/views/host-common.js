@@ -1,4 +1,4 @@
-/** What the host view's screens share: participant state groups, problem texts, dialogs, the endpoint search. */
+/** What the host view's screens share: participant state groups, problem texts, the endpoint search. */
 import { h, fill, when, badge } from "../lib/dom.js";
 import { t, stateName, language } from "../lib/i18n.js";
 import { ApiError } from "../lib/api.js";
@@ -62,31 +62,6 @@ export function problemFields(err) {
   if (err.problem.field) out.set(top(err.problem.field), err.problem.detail);
   if (err.status === 409 && err.problem.ports !== undefined) out.set("bridge", problemText(err));
   return out;
-}
-
-/** A modal yes/no in the console's own look (window.confirm cannot be styled or translated). */
-export function confirmBox(text, { ok = t("host.confirm"), danger = false } = {}) {
-  return new Promise((resolve) => {
-    const dlg = h("dialog", { class: "host-dialog", id: "host-confirm" },
-      h("p", {}, text),
-      h("div", { class: "row actions" },
-        h("button", { type: "button", "data-confirm": "cancel", onclick: () => close(false) }, t("host.cancel")),
-        h("button", { type: "button", class: danger ? "danger" : "primary", "data-confirm": "ok", onclick: () => close(true) }, ok)));
-    function close(value) {
-      if (!dlg.isConnected) return;
-      dlg.close();
-      dlg.remove();
-      resolve(value);
-    }
-    dlg.addEventListener("cancel", (ev) => { ev.preventDefault(); close(false); });
-    document.body.append(dlg);
-    dlg.showModal();
-    dlg.querySelector("[data-confirm=cancel]").focus();
-  });
-}
-
-export function closeDialogs() {
-  for (const d of document.querySelectorAll("dialog.host-dialog")) { d.close(); d.remove(); }
 }
 
 /** Every registered endpoint (the scope count and the search need them all). */

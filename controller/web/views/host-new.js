@@ -2,7 +2,8 @@
 import { h, fill } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
 import { loadTree, flatten, unitTree } from "../lib/units.js";
-import { CALL_RATES, at, problemText, problemFields, confirmBox, closeDialogs, loadAllEndpoints, endpointSearch } from "./host-common.js";
+import { CALL_RATES, at, problemText, problemFields, loadAllEndpoints, endpointSearch } from "./host-common.js";
+import { confirmBox, closeDialogs } from "../lib/dialog.js";
 import { unreadySummary } from "./host-unready.js";
 import "./host-i18n.js";
 

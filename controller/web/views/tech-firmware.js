@@ -9,6 +9,7 @@ import { t } from "../lib/i18n.js";
 import { unitOptions } from "../lib/units.js";
 import { field, scopePicker, showErrors, clearErrors, clearOnEdit, values, number } from "./tech-forms.js";
 import { jobProgress, jobList } from "./tech-jobs.js";
+import { confirmBox } from "../lib/dialog.js";
 import { profileName } from "./tech-endpoints.js";
 
 const BUCKETS = ["at_target", "below_target", "below_minimum", "unknown"];
@@ -113,6 +114,7 @@ function campaignForm(ctx, shared, onStarted) {
     if (!target) return;
     submit.disabled = true;
     try {
+      if (!(await confirmed({ ...data, ...target }))) return;
       const job = await ctx.api.post("firmware/campaigns", { ...data, ...target });
       ctx.toast(t("tech.fw_started"), "ok");
       onStarted(job);
@@ -122,6 +124,23 @@ function campaignForm(ctx, shared, onStarted) {
       submit.disabled = false;
     }
   });
+
+  /**
+   * Say what the campaign will do before it does it, as the controller counts it (the
+   * preview checks the form exactly as a start does: a mistake comes back next to its
+   * field, nothing is started): how many endpoints, to which version, in what waves, and
+   * that each one reboots.
+   */
+  async function confirmed(body) {
+    const p = await ctx.api.post("firmware/campaigns/preview", body);
+    const text = [t("tech.fw_confirm", {
+      n: p.endpoints, profile: profileName(shared.profiles, body.profile), version: p.version,
+      target: body.endpoints ? t("tech.fw_target_selection", { n: body.endpoints.length }) : body.unit,
+      canary: p.canary, wave: body.wave_size ?? 25,
+    }), p.already_at ? t("tech.fw_confirm_already", { n: p.already_at }) : "",
+    body.window ? t("tech.fw_confirm_window", { window: body.window }) : ""].filter(Boolean).join(" ");
+    return confirmBox(text, { ok: t("tech.fw_start_confirmed") });
+  }
 
   const el = h("section", { class: "panel" }, h("h2", {}, t("tech.fw_campaign")), form);
   return {
@@ -135,6 +154,7 @@ export function firmwareTab(ctx, shared) {
   const compliance = complianceTable(ctx, shared, { onPick: (entry) => form.pick(entry) });
   const progress = jobProgress(ctx, {
     onUpdate: (job, ended) => { if (ended) { list.refresh(); compliance.load(); } },
+    onStarted: (job) => list.refresh().then(() => list.select(job.id)),
   });
   const list = jobList(ctx, { kind: "firmware", onOpen: (job) => progress.open(job) });
   const form = campaignForm(ctx, shared, (job) => {

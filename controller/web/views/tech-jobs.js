@@ -11,6 +11,7 @@ import { h, fill, when, badge } from "../lib/dom.js";
 import { stream } from "../lib/sse.js";
 import { t, stateName, language } from "../lib/i18n.js";
 import { itemText, jobText } from "../lib/job-text.js";
+import { confirmBox } from "../lib/dialog.js";
 
 /** Item statuses that will not change any more (controller/provisioning/runner.py FINAL_ITEM). */
 export const ITEM_FINAL = new Set(["planned", "unchanged", "applied", "upgraded", "deferred", "skipped", "error", "cancelled", "held"]);
@@ -42,6 +43,27 @@ function jobBadge(job, errors) {
       t("tech.done_with_errors", { n: errors }));
   }
   return badge(job.status, stateName(job.status));
+}
+
+/**
+ * The request that runs a finished job again on its failed items only: the same kind, mode
+ * and settings, the failed endpoints (or cameras) as the target. Null: nothing to retry.
+ */
+export function retryRequest(job, failed) {
+  if (!failed.length) return null;
+  if (job.kind === "provision") {
+    const endpoints = failed.map((i) => i.endpoint_id).filter(Boolean);
+    return { path: "provisioning/jobs", body: { mode: job.mode, endpoints, ...(job.target?.profile ? { profile: job.target.profile } : {}) } };
+  }
+  if (job.kind === "camera_provision") {
+    return { path: "provisioning/cameras", body: { mode: job.mode, cameras: failed.map((i) => i.camera_id).filter(Boolean) } };
+  }
+  if (job.kind === "firmware") {
+    const { url, ...settings } = job.params || {}; // the URL is the controller's own setting
+    const endpoints = failed.map((i) => i.endpoint_id).filter(Boolean);
+    return { path: "firmware/campaigns", body: { ...settings, endpoints, canary: Math.min(settings.canary || 1, endpoints.length) } };
+  }
+  return null;
 }
 
 function doneOf(counts = {}) {
@@ -88,7 +110,8 @@ function changes(item) {
     measuredLine(item));
 }
 
-export function jobProgress(ctx, { onUpdate = () => {}, actions = [] } = {}) {
+/** ``onStarted(job)``: a job this panel started itself (a retry), for the list beside it. */
+export function jobProgress(ctx, { onUpdate = () => {}, onStarted = () => {}, actions = [] } = {}) {
   let job = null;
   let stopStream = null;
   let rows = new Map(); // item id → { item, tr }
@@ -106,6 +129,10 @@ export function jobProgress(ctx, { onUpdate = () => {}, actions = [] } = {}) {
   const countsEl = h("div", { class: "counts job-counts" });
   const cancelBtn = h("button", { type: "button", class: "danger", hidden: true, onclick: () => act("cancel") }, t("tech.cancel"));
   const resumeBtn = h("button", { type: "button", hidden: true, onclick: () => act("resume") }, t("tech.resume"));
+  // Failures first, and only them when asked; then run the job again on just those.
+  const onlyErrors = h("input", { type: "checkbox", class: "only-errors", onchange: () => el.classList.toggle("only-errors", onlyErrors.checked) });
+  const onlyErrorsBox = h("label", { class: "only-errors-box", hidden: true }, onlyErrors, t("tech.only_errors"));
+  const retryBtn = h("button", { type: "button", class: "retry", hidden: true, onclick: () => retry() });
   const head = h("tr", {});
   const body = h("tbody", {});
   // Until a job is opened (data-job set) the panel says so instead of showing an empty bar.
@@ -115,7 +142,7 @@ export function jobProgress(ctx, { onUpdate = () => {}, actions = [] } = {}) {
     h("div", { class: "job-body" },
       meta, message,
       h("div", { class: "row progress-row" }, h("div", { class: "grow" }, progress), ratio),
-      h("div", { class: "row" }, countsEl, h("span", { class: "spacer" }), ...actions, cancelBtn, resumeBtn),
+      h("div", { class: "row" }, countsEl, onlyErrorsBox, h("span", { class: "spacer" }), ...actions, retryBtn, cancelBtn, resumeBtn),
       h("div", { class: "scroll job-items" }, h("table", {}, h("thead", {}, head), body))));
 
   function bump(status, by) {
@@ -185,6 +212,11 @@ export function jobProgress(ctx, { onUpdate = () => {}, actions = [] } = {}) {
       `${stateName(s)}: ${counts.get(s)}`)));
     cancelBtn.hidden = !JOB_LIVE.has(job.status);
     resumeBtn.hidden = !RESUMABLE.has(job.status);
+    const errors = counts.get("error") || 0;
+    onlyErrorsBox.hidden = !errors;
+    if (!errors && onlyErrors.checked) { onlyErrors.checked = false; el.classList.remove("only-errors"); }
+    retryBtn.hidden = !(errors && el.dataset.final === "true" && retryRequest(job, failedItems()));
+    retryBtn.textContent = t("tech.retry_failed", { n: errors });
   }
 
   function onEvent(type, data, mine) {
@@ -220,8 +252,8 @@ export function jobProgress(ctx, { onUpdate = () => {}, actions = [] } = {}) {
       if (mine !== token) return;
       job = fresh;
       for (const item of items) upsert(item);
-      renderSummary();
       el.dataset.final = "true"; // the rows are the job's final record
+      renderSummary();
     } catch (err) {
       ctx.toast(err.describe?.() || String(err), "error");
     }
@@ -244,6 +276,34 @@ export function jobProgress(ctx, { onUpdate = () => {}, actions = [] } = {}) {
     });
   }
 
+  function failedItems() {
+    return [...rows.values()].map((r) => r.item).filter((i) => i.status === "error");
+  }
+
+  async function retry() {
+    const failed = failedItems();
+    const request = retryRequest(job, failed);
+    if (!request) return;
+    const names = failed.map((i) => i.endpoint_name);
+    const question = t("tech.retry_confirm", { what: jobTitle(job), n: failed.length,
+      names: names.slice(0, 8).join(", ") + (names.length > 8 ? ` ${t("tech.and_more", { n: names.length - 8 })}` : "") });
+    if (!(await confirmBox(question, { ok: t("tech.retry_failed", { n: failed.length }) }))) return;
+    retryBtn.disabled = true;
+    try {
+      const fresh = await ctx.api.post(request.path, request.body);
+      ctx.toast(t("tech.retry_started", { n: failed.length }), "ok");
+      job = fresh;
+      renderHead();
+      renderSummary();
+      follow(fresh.id);
+      onStarted(fresh);
+    } catch (err) {
+      ctx.toast(err.describe?.() || String(err), "error");
+    } finally {
+      retryBtn.disabled = false;
+    }
+  }
+
   async function act(what) {
     if (!job) return;
     try {
@@ -258,6 +318,8 @@ export function jobProgress(ctx, { onUpdate = () => {}, actions = [] } = {}) {
   return {
     el,
     get job() { return job; },
+    /** The rows as shown: every item of the job with its latest state. */
+    items() { return [...rows.values()].map((r) => r.item); },
     /** Show a job (just created, or picked from the list) and follow it live. */
     open(jobOrId) {
       const id = typeof jobOrId === "string" ? jobOrId : jobOrId.id;

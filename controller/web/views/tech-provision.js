@@ -7,7 +7,8 @@
 import { h } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
 import { scopePicker, showErrors, clearErrors } from "./tech-forms.js";
-import { jobProgress, jobList } from "./tech-jobs.js";
+import { jobProgress, jobList, targetText } from "./tech-jobs.js";
+import { confirmBox } from "../lib/dialog.js";
 
 /** What can be provisioned: the API path and job kind of each. */
 const WHAT = {
@@ -43,6 +44,7 @@ export function provisionTab(ctx, shared) {
   const applyBtn = h("button", { type: "button", class: "primary", id: "prov-apply", hidden: true }, t("tech.apply"));
   const progress = jobProgress(ctx, {
     actions: [applyBtn],
+    onStarted: (job) => list.refresh().then(() => list.select(job.id)),
     onUpdate: (job, ended) => {
       const w = WHAT[BY_KIND[job?.kind]];
       applyBtn.hidden = !(w && job.mode === "plan" && job.status === "done");
@@ -94,11 +96,29 @@ export function provisionTab(ctx, shared) {
     if (body) start(WHAT[what.value].path, { mode: "plan", ...body }, planBtn);
   });
 
+  /** What an apply of the plan shown will write, said before anything is: how many
+   * changes on how many devices, which settings, and how many are already right. */
+  function applyQuestion(job) {
+    const items = progress.items();
+    const changing = items.filter((i) => (i.plan || []).some((p) => p.action === "set"));
+    const keys = new Map();
+    for (const i of changing) for (const p of i.plan) if (p.action === "set") keys.set(p.key, (keys.get(p.key) || 0) + 1);
+    if (!changing.length) return null;
+    return t("tech.apply_confirm", {
+      changes: [...keys.values()].reduce((a, b) => a + b, 0), devices: changing.length, target: targetText(job.target),
+      keys: [...keys].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ×${n}`).join(", "),
+      same: items.filter((i) => i.status === "unchanged" || !(i.plan || []).some((p) => p.action === "set")).length,
+    });
+  }
+
   // The plan shown decides what is applied, whatever the form says now.
-  applyBtn.addEventListener("click", () => {
+  applyBtn.addEventListener("click", async () => {
     const job = progress.job;
     const w = WHAT[BY_KIND[job?.kind]];
     if (!w) return;
+    const question = applyQuestion(job);
+    if (!question) { ctx.toast(t("tech.apply_nothing"), "ok"); return; }
+    if (!(await confirmBox(question, { ok: applyBtn.textContent }))) return;
     const { unit, endpoints, cameras, profile } = job.target || {};
     const fields = w.kind === "provision" ? { unit, endpoints, profile } : { unit, cameras };
     const body = Object.fromEntries(Object.entries(fields)

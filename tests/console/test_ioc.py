@@ -61,6 +61,18 @@ def counts_match(page: Page, api: httpx.Client, codes: list[str]) -> bool:
     )
 
 
+# Elements of the alarm cards that stick out of the panel or hide part of their text.
+ALARMS_CLIPPED = """() => {
+  const panel = document.querySelector('#ioc-alarm-panel').getBoundingClientRect();
+  return [...document.querySelectorAll('#ioc-alarms li.alarm *')].filter((e) => {
+    const r = e.getBoundingClientRect();
+    if (!r.width) return false;
+    const hidden = getComputedStyle(e).overflow !== 'visible' && e.scrollWidth > e.clientWidth + 1;
+    return r.right > panel.right + 0.5 || r.left < panel.left - 0.5 || hidden;
+  }).map((e) => `${e.tagName}.${e.className}`);
+}"""
+
+
 def bell(page: Page) -> int:
     return int(page.get_attribute("#alarm-bell", "data-count"))
 
@@ -220,6 +232,13 @@ def test_alarm_appears_live_and_is_acknowledged(browser, province):
             what="major alarms in the panel title",
         )
         screenshot(viewer, "ioc-wall")
+        # The alarm panel fits at every width a province's screens have: nothing clipped or
+        # pushed out of it (timestamps, the acknowledge button), from a laptop to a 4K wall.
+        for width, height in ((1366, 768), (1920, 1080), (2560, 1440), (3840, 2160)):
+            viewer.set_viewport_size({"width": width, "height": height})
+            viewer.wait_for_timeout(200)
+            assert viewer.evaluate(ALARMS_CLIPPED) == [], width
+        viewer.set_viewport_size(WALL)
 
         # The IOC's duty officer (ioc_operator) acknowledges it from the same view, on a laptop.
         tech = open_console(browser, province, "ioc_operator", viewport=LAPTOP)

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from endpoints.sim.control import control_request
 from tests.console.conftest import LAPTOP, WALL, Province, open_console, screenshot
@@ -196,6 +196,21 @@ def test_alarm_appears_live_and_is_acknowledged(browser, province):
     viewer.wait_for_selector("#ioc-live[data-state=open]")
     assert endpoint_state(api, FAULTED) == "online"
     viewer.evaluate("window.__sameDocument = true")  # gone if the page reloaded
+    # The duty officer turns on browser notifications (granted here as a person would) and the
+    # tone; each notification the page shows is noted on its way to the real Notification API.
+    viewer.context.grant_permissions(["notifications"], origin=province.url)
+    viewer.evaluate(
+        """() => { const Real = window.Notification; window.__shown = [];
+        window.Notification = class extends Real { constructor(title, options) {
+          super(title, options); window.__shown.push({ title, body: options?.body }); } }; }"""
+    )
+    viewer.click("#bell-box [data-bell=notify]")
+    viewer.click("#bell-box [data-bell=sound]")
+    expect(viewer.locator("#bell-box [data-bell=notify]")).to_have_attribute("aria-pressed", "true")
+    assert viewer.evaluate("() => JSON.parse(localStorage.getItem('diemcau.bell'))") == {
+        "notify": True,
+        "sound": True,
+    }
     row_of = f'li.alarm:has(a.entity:text-is("{FAULTED}"))'
     tech = None
     try:
@@ -217,6 +232,10 @@ def test_alarm_appears_live_and_is_acknowledged(browser, province):
         until_sync(lambda: bell(viewer) == unacked(api), what="the header's alarm counter")
         assert bell(viewer) >= 1
         assert "flash" in viewer.get_attribute("#alarm-bell", "class")
+        shown = viewer.evaluate("() => window.__shown")
+        assert {"title": f"Cảnh báo mới: {FAULTED}", "body": row.locator(".message").inner_text()} in shown, (
+            shown
+        )
         # The tree's counts moved with it, and still equal the API's.
         viewer.wait_for_function(
             "() => [...document.querySelectorAll('li[data-unit=\"DEMO\"] > div .counts.ep .badge')]"

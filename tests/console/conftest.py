@@ -15,12 +15,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from controller.bench.harness import free_port
 
@@ -125,13 +127,20 @@ def stop_demo(proc: subprocess.Popen) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-@pytest.fixture(scope="package")  # stopped after the console tests: the rest of the suite runs alone
-def province() -> Iterator[Province]:
-    proc, province = start_demo()
+@contextmanager
+def own_province(**demo: Any) -> Iterator[Province]:
+    """A demo province for as long as the block lasts (``demo``: start_demo's arguments)."""
+    proc, province = start_demo(**demo)
     try:
         yield province
     finally:
         stop_demo(proc)
+
+
+@pytest.fixture(scope="package")  # stopped after the console tests: the rest of the suite runs alone
+def province() -> Iterator[Province]:
+    with own_province() as shared:
+        yield shared
 
 
 @pytest.fixture(scope="module")  # sync Playwright holds an event loop: never across async test modules
@@ -172,3 +181,17 @@ def screenshot(page: Page, name: str) -> None:
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(target) / f"{name}.png"))
+
+
+def pick_unit(page: Page, selector: str, code: str) -> None:
+    """Choose the unit ``code`` in the unit picker (lib/unit-picker.js) whose value holder is
+    ``selector`` (the old <select>'s id: "#prov-unit", "#list-unit" ...) as a user does: type
+    the code into its box, click the unit's option. "" picks the blank choice ("all units").
+    The one-line replacement of ``page.select_option(selector, code)``."""
+    picker = page.locator(f"[data-unit-picker]:has({selector})")
+    box = picker.locator("input[role=combobox]")
+    box.click()
+    box.fill(code)  # a code matches itself (and the units below it); "" shows the whole tree
+    picker.locator(f'[role=option][data-code="{code}"]:not([aria-disabled=true])').click()
+    expect(picker.locator("input[role=combobox]")).to_have_attribute("aria-expanded", "false")
+    expect(page.locator(selector)).to_have_value(code)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.console.conftest import LAPTOP, Province, open_console, screenshot, start_demo, stop_demo
+from tests.console.conftest import LAPTOP, Province, open_console, own_province, screenshot
 from tests.console.test_host import fleet_request
 
 NEW = "ce11.20.1.3"
@@ -22,11 +22,8 @@ NEW = "ce11.20.1.3"
 
 @pytest.fixture(scope="module")
 def small_province() -> Iterator[Province]:
-    proc, province = start_demo(count=3, cameras=0)
-    try:
+    with own_province(count=3, cameras=0) as province:
         yield province
-    finally:
-        stop_demo(proc)
 
 
 def _by_profile(api, profile: str) -> dict:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.console.conftest import LAPTOP, WALL, Province, open_console, screenshot, start_demo, stop_demo
+from tests.console.conftest import LAPTOP, WALL, Province, open_console, own_province, screenshot
 from tests.console.test_host import fleet_request
 
 OTHER_CALL = {"remote": "sip:8888@hoinghi.example.gov.vn", "rate": 1920}
@@ -20,11 +20,8 @@ OTHER_CALL = {"remote": "sip:8888@hoinghi.example.gov.vn", "rate": 1920}
 
 @pytest.fixture(scope="module")
 def big_province() -> Iterator[Province]:
-    proc, province = start_demo(count=250, cameras=0)
-    try:
+    with own_province(count=250, cameras=0) as province:
         yield province
-    finally:
-        stop_demo(proc)
 
 
 def _communes(api, n: int) -> list[dict]:

@@ -20,6 +20,7 @@ register({
     "standard.province": "Toàn tỉnh",
     "standard.own": "Riêng đơn vị này",
     "standard.edit": "Đặt riêng",
+    "standard.actions": "Thao tác",
     "standard.save": "Lưu",
     "standard.cancel": "Hủy",
     "standard.drop": "Dùng giá trị cấp trên",
@@ -36,6 +37,7 @@ register({
     "standard.province": "Whole province",
     "standard.own": "This unit's own",
     "standard.edit": "Set for this unit",
+    "standard.actions": "Actions",
     "standard.save": "Save",
     "standard.cancel": "Cancel",
     "standard.drop": "Use the value above",
@@ -63,7 +65,7 @@ export function standardPanel(ctx, unit, chain, { canEdit }) {
     h("p", { class: "muted" }, t("standard.help")),
     error,
     h("table", {}, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("standard.key")), h("th", { scope: "col" }, t("standard.value")),
-      h("th", { scope: "col" }, t("standard.from")), canEdit ? h("th", { scope: "col" }, "") : null)), body));
+      h("th", { scope: "col" }, t("standard.from")), canEdit ? h("th", { scope: "col" }, h("span", { class: "sr-only" }, t("standard.actions"))) : null)), body));
 
   /** Per key: the nearest value along the chain (this unit, its parents, then "*"). */
   function effective(rows) {

@@ -14,6 +14,7 @@ import pytest
 
 from tests.console.conftest import LAPTOP, WALL, Province, open_console, own_province, screenshot
 from tests.console.test_host import fleet_request
+from tests.support.waiting import until_sync
 
 OTHER_CALL = {"remote": "sip:8888@hoinghi.example.gov.vn", "rate": 1920}
 
@@ -158,16 +159,19 @@ def test_the_new_session_summary_lists_the_busy_and_the_hosts_choice_is_kept(bro
         fleet_request(province.fleet_control, {"op": "set", "endpoint": ep["name"], "call": OTHER_CALL})
     district = busy[0]["unit"]["code"].rsplit("-X", 1)[0]
     in_district = api.get("/endpoints", params={"unit": district, "limit": 1000}).json()["total"]
+    # the form reads the states once, as it opens: after the monitor has seen the calls
+    until_sync(
+        lambda: all(api.get(f"/endpoints/{ep['id']}").json()["state"] == "in_call" for ep in busy),
+        seconds=60,
+        what="the monitor sees the communes in their calls",
+    )
     page = open_console(browser, province, "host", viewport=WALL)
     session_id = None
     try:
         page.goto(f"{province.url}/console/#/host/new")
         page.wait_for_selector("#host-scope-count")
         page.check(f"#host-new-form input[data-unit='{district}']")
-        # the monitor sees the calls within a poll or two (3 s here)
-        group = page.wait_for_selector(
-            "#host-unready fieldset[data-kind=busy][data-count='3']", timeout=30000
-        )
+        group = page.wait_for_selector("#host-unready fieldset[data-kind=busy][data-count='3']")
         assert group.inner_text().startswith("3 điểm cầu đang bận (trong cuộc gọi khác)")
         for ep in busy:
             assert ep["name"] in group.inner_text()

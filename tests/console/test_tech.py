@@ -22,7 +22,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from endpoints.sim.control import read_control_file
-from tests.console.conftest import LAPTOP, WALL, Province, open_console, screenshot
+from tests.console.conftest import LAPTOP, WALL, Province, open_console, pick_unit, screenshot
 from tests.support.waiting import until_sync
 
 LIMIT = 30_000  # ms: an upper bound for waits, never a timing assertion
@@ -46,7 +46,7 @@ def api_names(api: httpx.Client, **params: str) -> list[str]:
 
 
 def filter_list(page: Page, unit: str = "", state: str = "") -> None:
-    page.select_option("#ep-filter-unit", unit)
+    pick_unit(page, "#ep-filter-unit", unit)
     page.select_option("#ep-filter-state", state)
     page.wait_for_selector(f"#ep-table[data-unit='{unit}'][data-state='{state}']", timeout=LIMIT)
 
@@ -184,7 +184,7 @@ def test_register_shows_field_errors_then_creates(browser, province):
         page.wait_for_selector("#ep-table tbody tr", timeout=LIMIT)
         page.click("#ep-register-open")
         page.fill("#reg-name", name)
-        page.select_option("#reg-unit", "DEMO")
+        pick_unit(page, "#reg-unit", "DEMO")
         page.fill("#reg-host", "999.1.1.1")
         page.fill("#reg-port", "2222")
         page.select_option("#reg-profile", "cisco-roomos")
@@ -302,7 +302,7 @@ def test_a_job_with_failures_is_amber_lists_them_first_filters_them_and_retries_
             sim(province, {"op": "fault", "endpoint": broken, "fault": "drop"})
             try:
                 page.goto(f"{province.url}/console/#/tech/provision")
-                page.select_option("#prov-unit", commune)
+                pick_unit(page, "#prov-unit", commune)
                 page.click("#prov-plan")
                 job = page.locator("#view-tech [data-pane=provision] .job")
                 expect(job).to_have_attribute("data-final", "true", timeout=LIMIT)
@@ -358,7 +358,7 @@ def test_provisioning_plan_then_apply_with_live_progress(browser, province):
     try:
         with moved(api, names, commune):
             page.goto(f"{province.url}/console/#/tech/provision")
-            page.select_option("#prov-unit", commune)
+            pick_unit(page, "#prov-unit", commune)
             page.click("#prov-plan")
             job = page.locator("#view-tech [data-pane=provision] .job")
             expect(job).to_have_attribute("data-final", "true", timeout=LIMIT)
@@ -460,7 +460,7 @@ def test_firmware_compliance_validation_and_a_campaign(browser, province):
         # The form's mistakes come back next to their fields.
         page.click("#fw-compliance tr[data-profile='cisco-roomos']")
         assert page.input_value("#fw-profile") == "cisco-roomos"
-        page.select_option("#fw-unit", "DEMO")
+        pick_unit(page, "#fw-unit", "DEMO")
         page.fill("#fw-canary", "0")
         page.click("#fw-start")
         expect(page.locator(".field[data-field=canary] .field-error")).to_contain_text(
@@ -530,7 +530,7 @@ def test_campaign_outside_its_window_waits_and_can_be_cancelled_and_resumed(brow
         page.wait_for_selector("#fw-compliance tbody tr", timeout=LIMIT)
         page.select_option("#fw-profile", "cisco-roomos")
         page.fill("#fw-window", window)
-        page.select_option("#fw-unit", "DEMO")
+        pick_unit(page, "#fw-unit", "DEMO")
         page.click("#fw-start")
         expect(page.locator("#host-confirm p")).to_contain_text(f"Chỉ chạy trong khung giờ {window}.")
         page.click("#host-confirm [data-confirm=ok]")
@@ -579,7 +579,7 @@ def test_camera_provisioning_plan_then_apply_shows_measured_stream(browser, prov
         page.goto(f"{province.url}/console/#/tech/provision")
         page.check("#prov-what-cameras")
         expect(page.locator("#prov-help")).to_contain_text("ONVIF")
-        page.select_option("#prov-unit", "DEMO")
+        pick_unit(page, "#prov-unit", "DEMO")
         page.click("#prov-plan")
         job = page.locator("#view-tech [data-pane=provision] .job")
         expect(job).to_have_attribute("data-final", "true", timeout=LIMIT)

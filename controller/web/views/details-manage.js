@@ -8,7 +8,7 @@
 import { h, fill, useStyle } from "../lib/dom.js";
 import { t, register } from "../lib/i18n.js";
 import { failureText } from "../lib/failure-text.js";
-import { unitOptions } from "../lib/units.js";
+import { unitPicker } from "../lib/unit-picker.js";
 import { confirmBox } from "../lib/dialog.js";
 import { field, showErrors, clearErrors, clearOnEdit, number } from "./tech-forms.js";
 import { jobProgress } from "./tech-jobs.js";
@@ -231,13 +231,13 @@ export function managePanel(ctx, initial, { onChanged }) {
   async function edit() {
     const [roots, profiles] = await Promise.all([api.get("units/tree"), api.get("profiles")]);
     const input = (name, attrs = {}) => h("input", { name, value: ep[name] ?? "", autocomplete: "off", ...attrs });
-    const unit = h("select", { name: "unit" }, unitOptions(roots));
-    unit.value = ep.unit.code;
+    // Typed and picked; the code is the picker's hidden <select name=unit> (form.elements.unit).
+    const unit = unitPicker(roots, { id: "details-edit-unit", name: "unit", value: ep.unit.code, label: t("manage.unit") });
     const profile = h("select", { name: "profile" }, profiles.map((p) => h("option", { value: p.id, selected: p.id === ep.profile }, p.id)));
     const general = h("p", { class: "error", role: "alert" });
     const form = h("form", { class: "edit-form", id: "details-edit-form", novalidate: true },
       field("name", t("manage.name"), input("name", { maxlength: 128 })),
-      field("unit", t("manage.unit"), unit),
+      field("unit", t("manage.unit"), unit.el),
       field("host", t("manage.host"), input("host", { maxlength: 255 })),
       field("port", t("manage.port"), input("port", { inputmode: "numeric" })),
       field("username", t("manage.username"), input("username", { maxlength: 64 })),

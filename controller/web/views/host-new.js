@@ -60,6 +60,21 @@ function scopePicker(roots, endpoints, onChange) {
     }
   }
 
+  // A search over the tree: the matching units and their ancestors stay; emptied, the tree is as it was.
+  const unitsFound = h("p", { class: "muted units-found", id: "host-unit-found", role: "status" });
+  const unitSearch = h("input", { type: "search", id: "host-unit-search", class: "unit-search", autocomplete: "off",
+    placeholder: t("host.units_search"), "aria-label": t("host.units_search"), "aria-controls": "host-unit-tree",
+    // Enter here searches; it must not start the session.
+    onkeydown: (ev) => { if (ev.key === "Enter") ev.preventDefault(); } });
+  const searchUnits = () => {
+    const q = unitSearch.value.trim();
+    const n = tree.filter(q);
+    unitsFound.textContent = !q ? "" : n ? t("host.units_found", { n }) : t("host.units_none");
+  };
+  unitSearch.addEventListener("input", searchUnits);
+  unitSearch.addEventListener("search", searchUnits);
+  tree.el.id = "host-unit-tree";
+
   const search = endpointSearch(endpoints, { id: "host-ep-search", action: (ep) => {
     if (picked.has(ep.id)) return h("button", { type: "button", disabled: true }, t("host.picked"));
     if (coveredByUnits(ep)) return h("button", { type: "button", disabled: true, title: t("host.covered") }, t("host.covered"));
@@ -119,6 +134,8 @@ function scopePicker(roots, endpoints, onChange) {
   const el = h("div", { class: "scope-picker" },
     h("h3", {}, t("host.units")),
     h("p", { class: "muted hint" }, t("host.units_hint")),
+    unitSearch,
+    unitsFound,
     h("div", { class: "tree-box" }, tree.el),
     h("h3", {}, t("host.endpoints")),
     search.el,

@@ -7,7 +7,8 @@
  */
 import { h, fill, badge, when, useStyle } from "../lib/dom.js";
 import { t, stateName, register, language } from "../lib/i18n.js";
-import { loadTree, unitOptions } from "../lib/units.js";
+import { loadTree } from "../lib/units.js";
+import { unitPicker } from "../lib/unit-picker.js";
 import { describe } from "../lib/format.js";
 import { STATE_ORDER } from "./ioc-units.js";
 import "./ioc-i18n.js";
@@ -80,8 +81,9 @@ export async function mount(el, ctx, _route, spec = "endpoints") {
   let alive = true;
   let items = [];
 
-  const unitSel = h("select", { id: "list-unit", onchange: () => update({ unit: unitSel.value }) },
-    h("option", { value: "" }, t("list.all_units")));
+  // The unit picker comes with the tree (typed and picked, lib/unit-picker.js); its code is #list-unit's value.
+  const unitSlot = h("span", { class: "unit-slot" },
+    h("input", { type: "text", disabled: true, "aria-label": t("list.unit"), placeholder: t("app.loading") }));
   const stateSel = h("select", { id: "list-state", onchange: () => update({ state: stateSel.value }) },
     h("option", { value: "" }, t("list.all_states")),
     STATE_ORDER.map((s) => h("option", { value: s, selected: s === filters.state }, stateName(s))));
@@ -102,7 +104,7 @@ export async function mount(el, ctx, _route, spec = "endpoints") {
       h("nav", { class: "tabs", "aria-label": t("list.title") }, tab("endpoints"), tab("cameras"))),
     h("section", { class: "panel device-list" },
       h("div", { class: "row filters" },
-        h("label", {}, h("span", { class: "label" }, t("list.unit")), unitSel),
+        h("label", {}, h("span", { class: "label" }, t("list.unit")), unitSlot),
         h("label", {}, h("span", { class: "label" }, t("list.state")), stateSel),
         h("label", { class: "grow" }, h("span", { class: "label" }, t("list.search")), search)),
       count, error,
@@ -150,8 +152,9 @@ export async function mount(el, ctx, _route, spec = "endpoints") {
 
   loadTree(api).then((roots) => {
     if (!alive) return;
-    unitSel.append(...unitOptions(roots));
-    unitSel.value = filters.unit || "";
+    const picker = unitPicker(roots, { id: "list-unit", value: filters.unit || "", blank: t("list.all_units"), label: t("list.unit"),
+      onChange: (code) => update({ unit: code }) });
+    unitSlot.replaceWith(picker.el);
   }, () => {});
   await load();
   return () => { alive = false; };

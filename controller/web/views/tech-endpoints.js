@@ -6,7 +6,7 @@
 import { h, fill, when, badge } from "../lib/dom.js";
 import { stream } from "../lib/sse.js";
 import { t, stateName, language } from "../lib/i18n.js";
-import { unitOptions } from "../lib/units.js";
+import { unitPicker } from "../lib/unit-picker.js";
 import { timeOfDay } from "../lib/format.js";
 import { reasonText } from "../lib/alarm-text.js";
 import { field, showErrors, clearErrors, clearOnEdit, values, number } from "./tech-forms.js";
@@ -35,8 +35,9 @@ export function endpointsTab(ctx, shared) {
   let created = null; // the endpoint just registered: shown by the next load even outside the filters
 
   // --- filters -----------------------------------------------------------------------
-  const unitSel = h("select", { id: "ep-filter-unit", "aria-label": t("tech.unit") },
-    unitOptions(shared.roots, { blank: t("tech.all_units") }));
+  // The unit: typed and picked (lib/unit-picker.js); its code is #ep-filter-unit's value.
+  const unitPick = unitPicker(shared.roots, { id: "ep-filter-unit", blank: t("tech.all_units"), label: t("tech.unit") });
+  const unitSel = unitPick.select;
   const stateSel = h("select", { id: "ep-filter-state", "aria-label": t("tech.state") },
     h("option", { value: "" }, t("tech.all_states")), ENDPOINT_STATES.map((s) => h("option", { value: s }, stateName(s))));
   const profileSel = h("select", { id: "ep-filter-profile", "aria-label": t("tech.vendor") },
@@ -199,7 +200,7 @@ export function endpointsTab(ctx, shared) {
   const scroller = h("div", { class: "scroll ep-scroll" }, table, empty);
   const listPanel = h("section", { class: "panel endpoints" },
     h("h2", {}, t("tech.endpoints"), total, h("span", { class: "spacer" }), stale, live, registerBtn),
-    h("div", { class: "row filters" }, unitSel, stateSel, profileSel, search),
+    h("div", { class: "row filters" }, unitPick.el, stateSel, profileSel, search),
     error,
     scroller,
     h("div", { class: "row pager" }, selInfo, clearSel, h("span", { class: "spacer" }), prev, next, sizeSel));
@@ -217,7 +218,7 @@ export function endpointsTab(ctx, shared) {
 /** The create form, shaped like EndpointCreate (controller/schemas.py). */
 function registerForm(ctx, shared, onCreated) {
   const input = (name, attrs = {}) => h("input", { id: `reg-${name}`, name, ...attrs });
-  const unit = h("select", { id: "reg-unit", name: "unit" }, unitOptions(shared.roots, { blank: t("tech.choose_unit") }));
+  const unit = unitPicker(shared.roots, { id: "reg-unit", name: "unit", blank: t("tech.choose_unit"), label: t("tech.unit") });
   const profile = h("select", { id: "reg-profile", name: "profile" },
     h("option", { value: "" }, t("tech.choose_profile")),
     shared.profiles.map((p) => h("option", { value: p.id }, `${profileName(shared.profiles, p.id)} (${p.id})`)));
@@ -226,7 +227,7 @@ function registerForm(ctx, shared, onCreated) {
   const form = h("form", { class: "register", id: "register", novalidate: true },
     h("div", { class: "form-grid" },
       field("name", t("tech.f_name"), input("name", { maxlength: 128, autocomplete: "off" })),
-      field("unit", t("tech.unit"), unit),
+      field("unit", t("tech.unit"), unit.el),
       field("host", t("tech.f_host"), input("host", { placeholder: "10.20.30.40", autocomplete: "off" })),
       field("port", t("tech.f_port"), input("port", { value: "22", inputmode: "numeric" })),
       field("profile", t("tech.f_profile"), profile),

@@ -6,7 +6,7 @@
  */
 import { h, fill } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
-import { unitOptions } from "../lib/units.js";
+import { unitPicker } from "../lib/unit-picker.js";
 import { field, scopePicker, showErrors, clearErrors, clearOnEdit, values, number } from "./tech-forms.js";
 import { jobProgress, jobList } from "./tech-jobs.js";
 import { confirmBox } from "../lib/dialog.js";
@@ -15,8 +15,8 @@ import { profileName } from "./tech-endpoints.js";
 const BUCKETS = ["at_target", "below_target", "below_minimum", "unknown"];
 
 function complianceTable(ctx, shared, { onPick }) {
-  const unitSel = h("select", { id: "fw-compliance-unit", "aria-label": t("tech.unit") },
-    unitOptions(shared.roots, { blank: t("tech.all_units") }));
+  const unitPick = unitPicker(shared.roots, { id: "fw-compliance-unit", blank: t("tech.all_units"), label: t("tech.unit") });
+  const unitSel = unitPick.select;
   const body = h("tbody", {});
   const note = h("p", { class: "muted" });
   unitSel.addEventListener("change", () => load());
@@ -55,7 +55,7 @@ function complianceTable(ctx, shared, { onPick }) {
 
   load();
   const el = h("section", { class: "panel compliance" },
-    h("h2", {}, t("tech.fw_compliance"), h("span", { class: "spacer" }), unitSel,
+    h("h2", {}, t("tech.fw_compliance"), h("span", { class: "spacer" }), unitPick.el,
       h("button", { type: "button", onclick: () => load() }, t("tech.refresh"))),
     // Focusable: with no upgradable profile the box holds no control, and the keyboard must scroll it.
     h("div", { class: "scroll", tabindex: 0, role: "region", "aria-label": t("tech.fw_compliance") }, h("table", { id: "fw-compliance" },

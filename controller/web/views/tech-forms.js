@@ -7,11 +7,11 @@
 import { h } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
 import { rowErrorText } from "../lib/row-errors.js";
-import { unitOptions } from "../lib/units.js";
+import { unitPicker } from "../lib/unit-picker.js";
 
 /** <label> with the input and an error slot found by `data-error-for`. */
 export function field(name, label, input, { hint = null, wide = false } = {}) {
-  if (!input.name) input.name = name;
+  if ("name" in input && !input.name) input.name = name; // a unit picker (a <div>) names its own value
   return h("label", { class: `field${wide ? " wide" : ""}`, "data-field": name },
     h("span", { class: "label" }, label),
     input,
@@ -98,8 +98,11 @@ export function number(text) {
  * about `unit` and `endpoints` ("the target selects no endpoints").
  */
 export function scopePicker(shared, prefix) {
-  const unitSelect = h("select", { name: "unit", id: `${prefix}-unit`, "data-scope-unit": "" },
-    unitOptions(shared.roots, { blank: t("tech.choose_unit") }));
+  // The unit's code is in the picker's hidden <select name=unit id=<prefix>-unit> (the one
+  // `scope.el.querySelector("select")` finds); the technician types into #<prefix>-unit-input.
+  const picker = unitPicker(shared.roots, { id: `${prefix}-unit`, name: "unit", blank: t("tech.choose_unit"), label: t("tech.unit") });
+  const unitSelect = picker.select;
+  unitSelect.dataset.scopeUnit = "";
   const byUnit = h("input", { type: "radio", name: `${prefix}-scope`, value: "unit", checked: true });
   const bySelection = h("input", { type: "radio", name: `${prefix}-scope`, value: "selection" });
   const count = h("span", { class: "selection-count" });
@@ -114,7 +117,7 @@ export function scopePicker(shared, prefix) {
   unitSelect.addEventListener("change", () => { byUnit.checked = true; });
   const el = h("fieldset", { class: "field scope", "data-field": "unit" },
     h("legend", {}, t("tech.scope")),
-    h("label", { class: "choice" }, byUnit, t("tech.scope_unit"), unitSelect),
+    h("label", { class: "choice" }, byUnit, t("tech.scope_unit"), picker.el),
     h("label", { class: "choice" }, bySelection, count),
     h("small", { class: "error field-error", "data-error-for": "unit", role: "alert" }));
   return {
@@ -130,7 +133,7 @@ export function scopePicker(shared, prefix) {
       el.querySelector(".field-error").textContent = t("tech.scope_required");
       return null;
     },
-    setUnit(code) { unitSelect.value = code; byUnit.checked = true; },
+    setUnit(code) { picker.value = code; byUnit.checked = true; },
     useSelection() { if (!bySelection.disabled) bySelection.checked = true; },
     stop: off,
   };

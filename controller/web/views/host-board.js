@@ -44,7 +44,16 @@ export function mountBoard(el, ctx, sessionId) {
   const feed = activityFeed(api, sessionId);
   const error = h("p", { class: "error", role: "alert", id: "host-board-error" });
 
-  fill(el,
+  const view = h("div", { class: "board-view" });
+  fill(el, view);
+  // The board takes the window's height below where it starts (the header bar's height varies
+  // with the language and the width): the matrix and the feed scroll inside, the page never does.
+  const fit = () => {
+    const bottom = parseFloat(getComputedStyle(el.parentElement || el).paddingBottom) || 0;
+    view.style.height = `${Math.floor(window.innerHeight - view.getBoundingClientRect().top - window.scrollY - bottom)}px`;
+  };
+  window.addEventListener("resize", fit);
+  fill(view,
     h("div", { class: "row host-head" }, h("a", { href: "#/host" }, t("host.back")), h("span", { class: "spacer" }), conn),
     error,
     h("section", { class: "panel board-head" },
@@ -330,7 +339,9 @@ export function mountBoard(el, ctx, sessionId) {
     requestAnimationFrame(() => { dirty = false; renderCounters(); applyFilter(); });
   }
 
+  fit();
   return () => {
+    window.removeEventListener("resize", fit);
     gone = true;
     stop();
     menu.dispose();

@@ -40,6 +40,9 @@ export const GLYPH = {
   failed: "✕", unavailable: "⊘", left: "–", removed: "–",
 };
 
+/** Up to this many participants the tiles are larger (a province-wide session uses compact ones). */
+const ROOMY = 60;
+
 /** Not in the meeting and not simply under way: what a host has to look at. */
 export function isProblem(p) {
   if (["failed", "unavailable", "dropped", "redialling"].includes(p.state)) return true;
@@ -144,6 +147,8 @@ export function joinMatrix({ districtOf, onOpen }) {
 
   /** Group heads and the pinned problems; once per frame (the board schedules it). */
   function render(parts, visible) {
+    // A session of a district or less gets bigger tiles: the screen has room for them.
+    groupsEl.classList.toggle("roomy", parts.size <= ROOMY);
     for (const g of groups.values()) {
       const mine = [...g.keys].map((k) => parts.get(k)).filter(Boolean);
       const bad = mine.filter(isProblem).length;

@@ -10,6 +10,20 @@ from controller.roles import Role
 
 UNITS = ["DEMO-H01-X01", "DEMO-H01-X02", "DEMO-H02-X01", "DEMO-H02-X02", "DEMO-H03-X01", "DEMO"]
 
+
+def endpoint_body(name: str, unit: str, port: int, **over: object) -> dict:
+    """A POST /endpoints body for an endpoint nobody dials (loopback, a port nothing listens on)."""
+    return {
+        "name": name,
+        "unit": unit,
+        "host": "127.0.0.1",
+        "port": port,
+        "username": "admin",
+        "password": "pw-123456",
+        "profile": "cisco-roomos",
+    } | over
+
+
 # A standard whose every value differs from the simulator's factory settings.
 STANDARD = BENCH_STANDARD
 

@@ -9,6 +9,7 @@ import httpx
 
 from controller.roles import Role
 from tests.conftest import PASSWORD
+from tests.controller.fleet_helpers import endpoint_body
 
 
 async def _user(ctl, username: str, grants: list[dict]) -> dict[str, str]:
@@ -23,18 +24,6 @@ async def _user(ctl, username: str, grants: list[dict]) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-def _endpoint(name: str, unit: str, port: int) -> dict:
-    return {
-        "name": name,
-        "unit": unit,
-        "host": "127.0.0.1",
-        "port": port,
-        "username": "admin",
-        "password": "S3cret-9",
-        "profile": "cisco-roomos",
-    }
-
-
 async def _fleet(ctl) -> dict[str, str]:
     """Two endpoints in district H01 (one in a commune), one in H02: name -> id."""
     ids = {}
@@ -42,7 +31,7 @@ async def _fleet(ctl) -> dict[str, str]:
         [("H01-hall", "DEMO-H01"), ("H01-X01-room", "DEMO-H01-X01"), ("H02-hall", "DEMO-H02")]
     ):
         r = await ctl.client.post(
-            "/api/v1/endpoints", json=_endpoint(name, unit, 3000 + i), headers=ctl.auth(Role.admin)
+            "/api/v1/endpoints", json=endpoint_body(name, unit, 3000 + i), headers=ctl.auth(Role.admin)
         )
         assert r.status_code == 201, r.text
         ids[name] = r.json()["id"]
@@ -68,9 +57,9 @@ async def test_a_district_technician_sees_and_changes_only_the_district(controll
         assert r.status_code == 404, (method, r.text)
     assert (await c.post(f"/api/v1/endpoints/{ids['H02-hall']}/probe", headers=tech)).status_code == 404
 
-    r = await c.post("/api/v1/endpoints", json=_endpoint("new", "DEMO-H02-X01", 3100), headers=tech)
+    r = await c.post("/api/v1/endpoints", json=endpoint_body("new", "DEMO-H02-X01", 3100), headers=tech)
     assert r.status_code == 403 and "outside the units" in r.json()["detail"]
-    r = await c.post("/api/v1/endpoints", json=_endpoint("new", "DEMO-H01-X02", 3101), headers=tech)
+    r = await c.post("/api/v1/endpoints", json=endpoint_body("new", "DEMO-H01-X02", 3101), headers=tech)
     assert r.status_code == 201
     # moving one of the district's endpoints out of it is a write outside
     r = await c.patch(f"/api/v1/endpoints/{ids['H01-hall']}", json={"unit": "DEMO-H02"}, headers=tech)
@@ -107,7 +96,7 @@ async def test_a_role_held_in_a_district_does_not_lend_its_scope_to_another_role
     )
     listed = (await c.get("/api/v1/endpoints", headers=both)).json()
     assert listed["total"] == 3  # reading is allowed to hosts too, and the host grant is province-wide
-    r = await c.post("/api/v1/endpoints", json=_endpoint("x", "DEMO-H02", 3200), headers=both)
+    r = await c.post("/api/v1/endpoints", json=endpoint_body("x", "DEMO-H02", 3200), headers=both)
     assert r.status_code == 403  # writing is the technicians', and that grant is the district's
 
 

@@ -20,6 +20,7 @@ from controller.migrate import upgrade
 from controller.models import Camera, Endpoint, Unit
 from controller.roles import Role
 from controller.search_text import fold
+from tests.controller.fleet_helpers import endpoint_body
 
 BOTH = pytest.mark.usefixtures("backend")
 FORMAT_JS = Path(__file__).resolve().parents[2] / "controller" / "web" / "lib" / "format.js"
@@ -112,18 +113,6 @@ async def _da_lat(ctl) -> None:
     await _post(ctl, "/api/v1/units", {"code": "DL", "name": "Đà Lạt", "level": "commune", "parent": "DEMO"})
 
 
-def _endpoint(name: str, unit: str, port: int, **over) -> dict:
-    return {
-        "name": name,
-        "unit": unit,
-        "host": "127.0.0.1",
-        "port": port,
-        "username": "admin",
-        "password": "pw-123456",
-        "profile": "cisco-roomos",
-    } | over
-
-
 async def _stored_key(ctl, model, row_id: str) -> str:
     async with ctl.state.db.transaction() as s:
         return await s.scalar(sa.select(model.search_key).where(model.id == uuid.UUID(row_id)))
@@ -132,14 +121,14 @@ async def _stored_key(ctl, model, row_id: str) -> str:
 @BOTH
 async def test_endpoints_are_found_without_accents_or_case(controller):
     await _da_lat(controller)
-    ep = await _post(controller, "/api/v1/endpoints", _endpoint("Xã 1.05", "DL", 2401))
-    await _post(controller, "/api/v1/endpoints", _endpoint("Phòng họp 1%5", "DEMO-H01-X01", 2402))
-    await _post(controller, "/api/v1/endpoints", _endpoint("Hội trường_A", "DEMO-H01-X02", 2403))
-    await _post(controller, "/api/v1/endpoints", _endpoint("Cổng 2/3", "DEMO", 2404))
+    ep = await _post(controller, "/api/v1/endpoints", endpoint_body("Xã 1.05", "DL", 2401))
+    await _post(controller, "/api/v1/endpoints", endpoint_body("Phòng họp 1%5", "DEMO-H01-X01", 2402))
+    await _post(controller, "/api/v1/endpoints", endpoint_body("Hội trường_A", "DEMO-H01-X02", 2403))
+    await _post(controller, "/api/v1/endpoints", endpoint_body("Cổng 2/3", "DEMO", 2404))
     await _post(
         controller,
         "/api/v1/endpoints",
-        _endpoint("Kho", "DEMO", 2405, host="10.9.8.7", description="Ở HỘI TRƯỜNG tầng 2"),
+        endpoint_body("Kho", "DEMO", 2405, host="10.9.8.7", description="Ở HỘI TRƯỜNG tầng 2"),
     )
     path = "/api/v1/endpoints"
     for q in ("xa 1.05", "XÃ 1.05", "Xa 1.05", "da lat", "ĐÀ", "DL"):

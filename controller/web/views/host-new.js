@@ -2,6 +2,7 @@
 import { h, fill } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
 import { loadTree, flatten, unitTree } from "../lib/units.js";
+import { stream, coalesce } from "../lib/sse.js";
 import { CALL_RATES, at, problemText, problemFields, loadAllEndpoints, endpointSearch } from "./host-common.js";
 import { confirmBox, closeDialogs } from "../lib/dialog.js";
 import { unreadySummary } from "./host-unready.js";
@@ -191,6 +192,16 @@ export async function mountNew(el, ctx) {
     if (sel.length) clearError("scope");
   });
   picker.apply({ units: [], endpoints: [] });
+  // The "not ready" groups follow the monitor while the form is open: a codec that joins
+  // another call meanwhile is listed before the start, not found busy after it.
+  const byId = new Map(endpoints.map((ep) => [ep.id, ep]));
+  const recount = coalesce(() => unready.update(picker.selected()), 500);
+  const stopStates = stream(api, "events/stream", (type, data) => {
+    const ep = byId.get(data?.entity_id);
+    if (!ep || !data.new) return;
+    ep.state = data.new;
+    recount();
+  }, { query: { types: "endpoint.state" } });
 
   // Saved scopes: pick one to load it into the picker; if left unchanged it is sent by id.
   let applied = null;
@@ -351,5 +362,5 @@ export async function mountNew(el, ctx) {
     h("div", { class: "row host-head" }, h("a", { href: "#/host" }, t("host.back")), h("h1", {}, t("host.new"))),
     h("form", { class: "host-new", id: "host-new-form", novalidate: true, onsubmit: onSubmit }, scopePanel, settings));
   title.focus();
-  return () => closeDialogs();
+  return () => { stopStates(); recount.cancel(); closeDialogs(); };
 }

@@ -40,6 +40,9 @@ class FleetProcess:
 
     def __enter__(self) -> FleetProcess:
         (self.dir / "units.txt").write_text("\n".join(self.units) + "\n", encoding="utf-8")
+        # The simulator's own log, kept beside its inventory: why a simulated codec stopped
+        # answering is read there, not guessed from the controller's side.
+        log = (self.dir / "fleet.log").open("ab")
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -58,9 +61,10 @@ class FleetProcess:
                 str(self.control_file),
                 *self.extra,
             ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
+        log.close()
         deadline = time.monotonic() + 60
         while not self.control_file.exists():
             if self.proc.poll() is not None or time.monotonic() > deadline:

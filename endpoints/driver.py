@@ -7,18 +7,21 @@ the vendor; commands, parse rules and escaping all come from the profile.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from endpoints.commands import render
 from endpoints.connection import EndpointSession
-from endpoints.errors import CommandFailed, ProfileError, UnsafeValue
+from endpoints.errors import CommandFailed, ParseError, ProfileError, UnsafeValue
 from endpoints.parsing import apply_query, apply_rule, merge
 from endpoints.profiles import ConfigKey, Profile, Query
 
-__all__ = ["CallStatus", "EndpointDriver", "Health", "Identity"]
+__all__ = ["CallStatus", "DeviceClock", "EndpointDriver", "Health", "Identity", "MediaSample"]
 
 
 class Identity(BaseModel):
@@ -51,6 +54,27 @@ class CallStatus(BaseModel):
     state: Literal["idle", "dialling", "ringing", "connected", "disconnecting"]
     remote: str | None = None
     call_id: int | None = None
+
+
+class DeviceClock(BaseModel):
+    """The device's clock against ours: ``skew_s`` is device minus controller, taken at the
+    middle of the round trip (whole seconds on every family, so ±1 s is noise).
+    ``ntp_synced`` None: the family or model does not say (a cloud-registered codec)."""
+
+    model_config = ConfigDict(frozen=True)
+    device_time: datetime
+    skew_s: float
+    ntp_synced: bool | None = None
+
+
+class MediaSample(BaseModel):
+    """One reading of a call's receive statistics; None: not reported (see ``Readiness``)."""
+
+    model_config = ConfigDict(frozen=True)
+    lost_packets: int | None = None
+    received_packets: int | None = None
+    loss_pct: float | None = None
+    jitter_ms: float | None = None
 
 
 class EndpointDriver:
@@ -146,6 +170,45 @@ class EndpointDriver:
     async def health(self) -> Health:
         items = [(f"health.{n}", q) for n, q in self.profile.health.items()]
         return Health(**merge(await self._queries(items)))
+
+    async def clock(self) -> DeviceClock | None:
+        """The device's clock and NTP state in one round trip; None when the profile
+        cannot read a clock. An answer that is not a time in ``clock_format`` is a
+        ``ParseError``, never a guess."""
+        ready = self.profile.readiness
+        if ready.clock is None:
+            return None
+        items = [("readiness.clock", ready.clock)]
+        if ready.ntp is not None:
+            items.append(("readiness.ntp", ready.ntp))
+        sent = time.time()
+        fields = merge(await self._queries(items))
+        midpoint = (sent + time.time()) / 2
+        text = str(fields.get("device_time") or "").strip()
+        try:
+            if ready.clock_format == "rfc2822":
+                at = parsedate_to_datetime(text)
+            else:
+                at = datetime.strptime(text, ready.clock_format)
+        except (TypeError, ValueError):
+            raise ParseError("readiness.clock.device_time", text) from None
+        if at.tzinfo is None:  # rfc2822 with "-0000" means "offset unknown"
+            raise ParseError("readiness.clock.device_time (no UTC offset)", text)
+        synced = fields.get("ntp_synced")
+        return DeviceClock(
+            device_time=at,
+            skew_s=round(at.timestamp() - midpoint, 3),
+            ntp_synced=None if synced is None else bool(synced),
+        )
+
+    async def media(self) -> MediaSample | None:
+        """The receive statistics of the call in progress; None when the profile has no
+        media query. Read twice a window apart to judge a test call."""
+        query = self.profile.readiness.media
+        if query is None:
+            return None
+        (fields,) = await self._queries([("readiness.media", query)])
+        return MediaSample(**{k: v for k, v in fields.items() if v is not None})
 
     async def in_call(self) -> bool:
         """Whether a call is up, running only the health queries that yield ``in_call``."""

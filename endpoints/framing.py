@@ -74,6 +74,7 @@ class Framer:
         self._on_feedback = on_feedback
         self._feedback = [re.compile(p) for p in session.feedback]
         self._ignore = [re.compile(p) for p in session.ignore]
+        self._keep_ignored_for = frozenset(session.keep_ignored_for)
         self._block_end = re.compile(session.block_end) if session.block_end else None
         self._error = re.compile(session.error, re.MULTILINE)
         self._message = re.compile(session.error_message, re.MULTILINE) if session.error_message else None
@@ -125,7 +126,7 @@ class Framer:
 
     def feed_line(self, line: str) -> Response | None:
         line = line.rstrip("\r")
-        if any(r.search(line) for r in self._ignore):
+        if any(r.search(line) for r in self._ignore) and not self._asked_for(line):
             return None
         if (cut := self._prompt_then_feedback(line)) is not None:
             # The prompt has no newline, so a notification the device pushes right
@@ -156,6 +157,14 @@ class Framer:
         if p.command is not None:
             p.body.append(line)
         return None
+
+    def _asked_for(self, line: str) -> bool:
+        """Whether an ``ignore`` line is the answer of the command at the head of the queue
+        (one of ``keep_ignored_for``, its echo already seen)."""
+        head = self._pending[0] if self._pending else None
+        return bool(
+            head and head.command in self._keep_ignored_for and not head.echo_pending and line.strip()
+        )
 
     def _feed_block(self, head: _Pending, line: str) -> Response | None:
         assert self._block_end is not None

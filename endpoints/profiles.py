@@ -32,6 +32,7 @@ __all__ = [
     "Firmware",
     "Profile",
     "Query",
+    "Readiness",
     "Rule",
     "Session",
     "load_profile",
@@ -52,6 +53,13 @@ HEALTH_FIELDS = frozenset(
         "temperature_c",
     }
 )
+
+# What a readiness check reads beyond the health poll (``Readiness``), per query.
+READINESS_FIELDS = {
+    "clock": frozenset({"device_time"}),
+    "ntp": frozenset({"ntp_synced"}),
+    "media": frozenset({"lost_packets", "received_packets", "loss_pct", "jitter_ms"}),
+}
 
 # Canonical call states ``calls.status`` maps the device's words to; "idle" is
 # what a device with no call line reports (the rule's ``default``).
@@ -123,6 +131,9 @@ class Session(_Strict):
     # regexes: lines that are neither an answer nor feedback (a greeting the device prints
     # again mid-session): dropped wherever they fall
     ignore: list[str] = []
+    # commands whose own answer is made of ``ignore`` lines (Poly ``whoami`` answers with
+    # the greeting block): while one of them is answered, those lines are its answer
+    keep_ignored_for: list[str] = []
     # regexes: feedback lines that mean "call or peripheral state changed, poll now"
     state_feedback: list[str] = []
     error: str  # regex: a response line that means the command failed
@@ -322,6 +333,36 @@ class Firmware(_Strict):
     reboot_seconds: int = 300
 
 
+class Readiness(_Strict):
+    """What a readiness check reads beyond the health poll: the device's clock (against the
+    controller's), its NTP state, and the media counters of a test call, read twice a window
+    apart. Each is optional: a family that cannot say is "not measured", never "fine".
+
+    ``clock.device_time`` is text in ``clock_format``: a ``strptime`` format with ``%z``
+    (Cisco ``2021-03-02T14:06:31-0500``) or ``rfc2822`` (Poly ``Fri, 31 Jul 2026 19:05:33
+    +0900``). ``media``: ``lost_packets``/``received_packets`` are counters since the call
+    began (the loss over the window is their difference), ``loss_pct`` a figure the device
+    computes itself over its own short interval, ``jitter_ms`` the receive jitter now.
+    """
+
+    clock: Query | None = None
+    clock_format: str = "rfc2822"
+    ntp: Query | None = None
+    media: Query | None = None
+
+    @model_validator(mode="after")
+    def _fields(self) -> Readiness:
+        for name, allowed in READINESS_FIELDS.items():
+            query: Query | None = getattr(self, name)
+            if query is not None and (unknown := set(query.fields) - allowed):
+                raise ValueError(f"unknown {name} fields {sorted(unknown)} (allowed: {sorted(allowed)})")
+        if self.clock is not None and "device_time" not in self.clock.fields:
+            raise ValueError("clock must provide device_time")
+        if self.clock_format != "rfc2822" and "%z" not in self.clock_format:
+            raise ValueError("clock_format is 'rfc2822' or a strptime format with %z (the device's offset)")
+        return self
+
+
 class Profile(_Strict):
     id: str
     vendor: str
@@ -332,6 +373,7 @@ class Profile(_Strict):
     identity: dict[str, Query]
     config: dict[str, ConfigKey]
     health: dict[str, Query] = {}
+    readiness: Readiness = Readiness()
     calls: Calls
     firmware: Firmware
 

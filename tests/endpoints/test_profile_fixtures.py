@@ -3,7 +3,7 @@
 ``firmware_profiles/fixtures/<profile>/<kind>.<name>/<case>.raw`` is what the
 device printed after the command was sent; ``<case>.yaml`` says which command
 and tag it answered and what must be parsed from it (or ``error: ParseError``).
-Kinds: ``identity``, ``health``, ``config`` and ``calls.status`` (queries), and
+Kinds: ``identity``, ``health``, ``readiness``, ``config`` and ``calls.status`` (queries), and
 ``calls.ended_feedback``: a recorded feedback stream whose ``expected`` is
 ``profile.call_ended()`` of every line that ends a call, in order; ``calls.dial_call_id``:
 the answer to a dial, whose ``expected`` value is the call id read from it.
@@ -40,8 +40,8 @@ ENDED = "calls.ended_feedback"
 def _query(profile: Profile, name: str) -> Query:
     """The query a fixture folder is named after: ``health.call``, ``calls.status``..."""
     kind, key = name.split(".", 1)
-    if kind == "calls":
-        query = getattr(profile.calls, key)
+    if kind in ("calls", "readiness"):
+        query = getattr(getattr(profile, kind), key)
         assert isinstance(query, Query), name
         return query
     return getattr(profile, kind)[key]
@@ -112,6 +112,7 @@ def test_every_profile_has_fixtures_for_every_query(path: Path) -> None:
     wanted = (
         [f"identity.{n}" for n in profile.identity]
         + [f"health.{n}" for n in profile.health]
+        + [f"readiness.{n}" for n in ("clock", "ntp", "media") if getattr(profile.readiness, n)]
         + [f"config.{k}" for k in profile.config]
         + (["calls.status"] if profile.calls.status else [])
         + ([ENDED] if profile.calls.ended_feedback else [])

@@ -20,11 +20,33 @@ import httpx
 from cryptography.fernet import Fernet
 
 
+def _ephemeral_floor() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
+    """A free loopback port for a server started a moment later, taken below the kernel's
+    ephemeral range: a port the kernel hands out for ``bind(0)`` is free again once probed,
+    and a simulated fleet binding 250 listeners in between could take it (seen: the
+    controller's "address already in use" on a fresh machine). Below the range, only
+    another explicit choice can collide, and the probe sees a port that is in use."""
+    rng = secrets.SystemRandom()
+    floor = _ephemeral_floor()
+    for _ in range(200):
+        port = rng.randrange(max(floor - 12000, 1024), floor)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+        chosen: int = s.getsockname()[1]
+        return chosen
 
 
 @dataclass

@@ -49,6 +49,9 @@ from controller.provisioning.camera_work import CameraProvisionWork
 from controller.provisioning.campaign import FirmwareWork
 from controller.provisioning.endpoint_work import ProvisionWork
 from controller.provisioning.runner import HEARTBEAT_S, JobRunner
+from controller.readiness import api as readiness_api
+from controller.readiness.manager import ReadinessManager
+from controller.readiness.schedule import ReadinessSchedule
 from controller.security import SecretBox, load_or_create_key
 from controller.sessions import api as sessions_api
 from controller.sessions.manager import SessionManager
@@ -137,6 +140,7 @@ async def build_state(settings: Settings) -> AppState:
         ),
     )
     camera_monitor = CameraMonitor(db, camera_hub, settings, signal)
+    readiness = ReadinessManager(db, box, profiles, pool, settings, signal)
     correlation = settings.alarm_correlation_s
     alarms = AlarmEvaluator(
         db,
@@ -145,6 +149,7 @@ async def build_state(settings: Settings) -> AppState:
         every_s=settings.alarm_eval_s,
         correlation_s=settings.monitor_interval_s if correlation is None else correlation,
         cameras=camera_monitor,
+        readiness=readiness,
     )
     retention = Retention(
         db, raw_retention_h=settings.health_raw_retention_h, history_days=settings.history_days
@@ -161,6 +166,8 @@ async def build_state(settings: Settings) -> AppState:
         retention=retention,
         signal=signal,
         sessions=session_manager,
+        readiness=readiness,
+        readiness_schedule=ReadinessSchedule(readiness),
         cameras=camera_hub,
         camera_monitor=camera_monitor,
         relay=Relay(
@@ -207,11 +214,15 @@ async def start_background(state: AppState) -> None:
             await state.camera_monitor.start()
     await state.retention.start()
     await state.sessions.start()
+    await state.readiness.start()
+    await state.readiness_schedule.start()
     await state.sinks.start()
 
 
 async def close_state(state: AppState) -> None:
     await state.sinks.stop()
+    await state.readiness_schedule.stop()
+    await state.readiness.close()
     await state.sessions.close()
     await state.watchers.close()
     await state.relay.close_all()
@@ -281,6 +292,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         firmware_api,
         health_api,
         sessions_api,
+        readiness_api,
         ioc_api,
         catalogues_api,
     ):

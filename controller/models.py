@@ -422,6 +422,9 @@ class Bridge(Timestamped, Base):
     sip_pattern: Mapped[str | None] = mapped_column(String(255))
     h323_pattern: Mapped[str | None] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
+    # the conference readiness test calls dial (the bridge's own test or echo room), put
+    # into the same patterns as a session's conference id
+    test_conference: Mapped[str | None] = mapped_column(String(64))
 
 
 class SavedScope(Timestamped, Base):
@@ -509,6 +512,57 @@ class SessionEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     endpoint_name: Mapped[str | None] = mapped_column(String(128))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ReadinessRun(Base):
+    """One round of readiness checks: before a scheduled session (``T-60``, ``T-15``) or
+    asked for (``manual``), over the session's participants or a scope."""
+
+    __tablename__ = "readiness_runs"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    session_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("conference_sessions.id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str] = mapped_column(String(16))
+    requested_by: Mapped[str] = mapped_column(String(128))
+    unit_path: Mapped[str | None] = mapped_column(String(2000), index=True)  # scope.common_path
+    bridge_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("bridges.id", ondelete="SET NULL"))
+    test_dial: Mapped[str | None] = mapped_column(String(300))  # None: no test number, no test call
+    status: Mapped[str] = mapped_column(String(16), index=True)  # running | done | interrupted
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReadinessCheck(Base):
+    """One endpoint's check in a run: what each check found, the verdict with its coded
+    reasons (``health/catalogue.py`` READINESS), and what the unit's technician said."""
+
+    __tablename__ = "readiness_checks"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("readiness_runs.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("conference_sessions.id", ondelete="CASCADE"), index=True
+    )
+    endpoint_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("endpoints.id", ondelete="SET NULL"), index=True
+    )
+    endpoint_name: Mapped[str] = mapped_column(String(128))
+    unit_code: Mapped[str] = mapped_column(String(64))
+    unit_name: Mapped[str] = mapped_column(String(200))
+    unit_path: Mapped[str] = mapped_column(String(2000), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # queued | checking | test_call | done
+    verdict: Mapped[str | None] = mapped_column(String(16), index=True)  # ready | not_ready
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    results: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ack_kind: Mapped[str | None] = mapped_column(String(16))  # on_my_way | fixed
+    ack_by: Mapped[str | None] = mapped_column(String(128))
+    ack_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ack_note: Mapped[str | None] = mapped_column(String(500))
 
 
 class Camera(Timestamped, Base):

@@ -17,7 +17,7 @@ from camera.ice import IceServer, check_url
 from camera.netpolicy import parse_network
 from controller import templates
 from controller.directory_settings import LdapSettings, OidcSettings
-from controller.sessions.dialplan import validate_pattern
+from controller.sessions.dialplan import CONFERENCE_ID, validate_pattern
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -200,6 +200,33 @@ class Settings(BaseSettings):
         default=15.0, gt=0, le=300, description="Wait for idle after hang-up"
     )
     session_tick_s: float = Field(default=2.0, gt=0, le=60, description="Scheduler: automatic start and end")
+    bridge_test_conference: str | None = Field(
+        default=None,
+        pattern=CONFERENCE_ID.pattern,
+        description="Test conference of the bridge created at first start (readiness test calls)",
+    )
+    # --- readiness before a meeting: thresholds and their reasons in docs/READINESS.md ---
+    readiness_offsets_min: list[Annotated[int, Field(ge=1, le=24 * 60)]] = Field(
+        default_factory=lambda: [60, 15],
+        max_length=6,
+        description="Minutes before a scheduled session's start when its participants are checked",
+    )
+    readiness_checks_at_once: int = Field(
+        default=50, ge=1, le=1000, description="Endpoints read at once by readiness checks"
+    )
+    readiness_test_calls: int = Field(
+        default=50, ge=1, le=1000, description="Test calls at once at most (the bridge's free ports bound it too)"
+    )
+    readiness_setup_s: float = Field(default=30, gt=0, le=300, description="A test call must connect within this")
+    readiness_window_s: float = Field(
+        default=10, gt=0, le=120, description="A connected test call's statistics are read this far apart"
+    )
+    readiness_port_wait_s: float = Field(
+        default=120, ge=0, le=3600, description="How long a check waits for a free bridge port"
+    )
+    readiness_max_loss_pct: float = Field(default=1.0, ge=0, le=100, description="Test call receive loss limit")
+    readiness_max_jitter_ms: float = Field(default=30.0, ge=0, le=10_000, description="Test call jitter limit")
+    readiness_max_clock_skew_s: float = Field(default=30.0, ge=1, le=86_400, description="Device clock limit")
     # --- outbound addresses, camera TLS and per-user limits (security review 16) ---
     device_networks: list[Annotated[str, AfterValidator(parse_network)]] = Field(
         default_factory=lambda: ["0.0.0.0/0", "::/0"],

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from controller.ioc.metrics import Metrics
     from controller.limits import PerPrincipal
     from controller.provisioning.runner import JobRunner
+    from controller.readiness.manager import ReadinessManager
+    from controller.readiness.schedule import ReadinessSchedule
     from controller.sessions.manager import SessionManager
     from controller.users.directory import Directory
     from controller.users.logins import LoginThrottle
@@ -60,6 +62,8 @@ class AppState:
     retention: Retention
     signal: OutboxSignal
     sessions: SessionManager
+    readiness: ReadinessManager
+    readiness_schedule: ReadinessSchedule
     cameras: CameraHub
     camera_monitor: CameraMonitor
     relay: Relay

@@ -69,6 +69,25 @@ def bench_session(
     typer.echo(json.dumps(result, indent=1 if as_json else None, ensure_ascii=False))
 
 
+@bench_app.command("readiness")
+def bench_readiness(
+    endpoints: Annotated[int, typer.Option(min=1, max=1000)] = 250,
+    latency_ms: Annotated[int, typer.Option(min=0, max=1000)] = 20,
+    ring_ms: Annotated[int, typer.Option(min=0, max=30000, help="Simulated dialling -> ringing")] = 500,
+    answer_ms: Annotated[int, typer.Option(min=0, max=30000, help="Simulated ringing -> connected")] = 1500,
+    test_calls: Annotated[int, typer.Option(min=1, max=250, help="Test calls at once")] = 50,
+    window_s: Annotated[float, typer.Option(min=1, max=120, help="Each test call's statistics window")] = 10,
+    sample: Annotated[int, typer.Option(min=0, max=20, help="Endpoints the naive baseline runs on")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only (the default output)")] = True,
+) -> None:
+    """Check ENDPOINTS before a meeting (device checks + a test call each): time until every
+    endpoint has a verdict, controller CPU, vs one endpoint after another."""
+    from controller.bench.readiness_bench import run
+
+    result = run(endpoints, latency_ms, ring_ms, answer_ms, test_calls, window_s, sample)
+    typer.echo(json.dumps(result, indent=1 if as_json else None, ensure_ascii=False))
+
+
 @bench_app.command("camera-provision")
 def bench_camera_provision(
     cameras: Annotated[int, typer.Option(min=1, max=200)] = 50,

@@ -181,8 +181,10 @@ class AlarmEvaluator:
         every_s: float = 2.0,
         correlation_s: float = 15.0,
         cameras: Any = None,  # controller.cameras.monitor.CameraMonitor
+        readiness: Any = None,  # controller.readiness.manager.ReadinessManager: not-ready verdicts
     ) -> None:
         self.db, self.monitor, self.signal, self.cameras = db, monitor, signal, cameras
+        self.readiness = readiness
         self.every_s, self.correlation_s = every_s, correlation_s
         self.raised_total = 0
         self._task: asyncio.Task[None] | None = None
@@ -192,8 +194,9 @@ class AlarmEvaluator:
         self._holding = False
         self._units_version = -1
 
-    def _camera_counters(self) -> tuple[int, ...]:
-        return (self.cameras.changes, self.cameras.version, self.cameras.samples) if self.cameras else ()
+    def _other_counters(self) -> tuple[int, ...]:
+        cameras = (self.cameras.changes, self.cameras.version, self.cameras.samples) if self.cameras else ()
+        return cameras + ((self.readiness.changes,) if self.readiness else ())
 
     async def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._loop())
@@ -208,7 +211,7 @@ class AlarmEvaluator:
                 # Quiet passes cost nothing: evaluate on state changes, and once a minute
                 # anyway (correlation holds expire with time, not with events).
                 now = asyncio.get_running_loop().time()
-                seen = (self.monitor.changes, self.monitor.version, *self._camera_counters())
+                seen = (self.monitor.changes, self.monitor.version, *self._other_counters())
                 if seen != self._seen or now - self._last_full >= 60 or self._holding:
                     self._seen, self._last_full = seen, now
                     await self.evaluate()
@@ -226,6 +229,8 @@ class AlarmEvaluator:
             wanted = wanted_alarms(self.monitor.watched, self._units, now_dt, self.correlation_s)
             if self.cameras is not None:
                 wanted |= camera_alarms(self.cameras.watched)
+            if self.readiness is not None:
+                wanted |= self.readiness.wanted_alarms(now_dt)
             # An unreachable endpoint still inside its correlation hold needs another look soon.
             self._holding = any(
                 w.tracker.state == "unreachable"

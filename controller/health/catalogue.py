@@ -47,8 +47,11 @@ __all__ = [
     "ENDPOINT",
     "ENDPOINT_PROBLEMS",
     "FAILURE_CODES",
+    "READINESS",
     "Entry",
+    "blocks_readiness",
     "camera_kind",
+    "readiness_text",
     "camera_problem_text",
     "failure_params",
     "severity",
@@ -77,6 +80,7 @@ ENDPOINT: dict[str, Entry] = {
     "auth_failed": Entry("major", "the endpoint rejects the stored credentials"),
     "degraded": Entry("minor", "degraded"),
     "flapping": Entry("warning", "the endpoint keeps going down and up"),
+    "not_ready": Entry("major", "not ready for a scheduled session"),
 }
 
 # Why an endpoint is degraded (the tracker's `problems`), English; the limits are params.
@@ -143,6 +147,60 @@ CAMERA_PROBLEMS: dict[str, Entry] = {
         "warning", f"browsers cannot play this stream (not H.264, or H.264 with B-frames): {FIX}"
     ),
 }
+
+
+# Why an endpoint is not ready for a meeting (controller/readiness): each a reason with params.
+# A `warning` is shown on the board but does not make the endpoint "not ready"; any other
+# severity does. The console words each as `readiness.<code>` with what to do about it,
+# `readiness.fix.<code>` (web/lib/readiness-text.js).
+READINESS: dict[str, Entry] = {
+    # reachable and trusted (a fresh SSH session; params: failure_params of the error)
+    "unreachable": Entry("major", "no SSH session to the endpoint"),
+    "auth_failed": Entry("major", "the endpoint rejects the stored credentials"),
+    "hostkey_mismatch": Entry("critical", "SSH host key changed: connection refused"),
+    "hostkey_unpinned": Entry("major", "no approved SSH host key"),
+    "check_failed": Entry("major", "the endpoint did not answer a check"),
+    # what the codec reports
+    "sip_unregistered": Entry("major", "SIP not registered"),
+    "camera_disconnected": Entry("major", "camera disconnected"),
+    "microphone_disconnected": Entry("major", "microphone disconnected"),
+    "firmware_below_minimum": Entry("major", "firmware {version} below the minimum {minimum}"),
+    "firmware_below_target": Entry("warning", "firmware {version} below the target {target}"),
+    "clock_skew": Entry("major", "clock {skew_s:+g} s off (limit {limit_s:g} s)"),
+    "ntp_not_synced": Entry("warning", "clock not synchronised by NTP"),
+    "clock_unknown": Entry("warning", "this model does not report its clock"),
+    "in_other_call": Entry("major", "in another call ({remote}): no test call made"),
+    "in_session": Entry("major", "in the live session {session}: no test call made"),
+    # the test call to the bridge's test conference
+    "no_test_number": Entry("major", "the bridge has no test conference number: no test call made"),
+    "no_free_port": Entry("major", "no free bridge port for a test call ({in_use} of {ports} in use)"),
+    "test_call_failed": Entry("major", "the test call failed: {cause}"),
+    "test_call_timeout": Entry("major", "the test call did not connect within {seconds:g} s"),
+    "test_call_dropped": Entry("major", "the test call dropped after {after_s:g} s: {cause}"),
+    "packet_loss_high": Entry("major", "packet loss {loss_pct:g} % on the test call (limit {limit_pct:g} %)"),
+    "jitter_high": Entry("major", "jitter {jitter_ms:g} ms on the test call (limit {limit_ms:g} ms)"),
+    "no_media": Entry("major", "the test call connected but no media arrived (one-way or blocked)"),
+    "media_not_measured": Entry("warning", "this model does not report call statistics"),
+    "hangup_unconfirmed": Entry("major", "the test call's hang-up was not confirmed: {cause}"),
+    "interrupted": Entry("major", "the check was interrupted (the controller stopped)"),
+}
+
+
+def blocks_readiness(code: str) -> bool:
+    """Whether a readiness reason makes the endpoint "not ready" (an unknown code does)."""
+    entry = READINESS.get(code)
+    return entry is None or entry.severity != "warning"
+
+
+def readiness_text(code: str, params: dict[str, Any]) -> str:
+    """A reason in English (logs, sinks, the alarm message); the console words it by key."""
+    entry = READINESS.get(code)
+    if entry is None:
+        return code
+    try:
+        return entry.text.format(**params)
+    except (KeyError, ValueError, IndexError):
+        return entry.text.split(":", 1)[0].split("{", 1)[0].strip() or code
 
 
 def failure_params(exc: EndpointError) -> dict[str, Any]:

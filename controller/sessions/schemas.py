@@ -42,6 +42,9 @@ class BridgeCreate(Strict):
     sip_pattern: DialPattern | None = None
     h323_pattern: DialPattern | None = None
     description: Text | None = None
+    test_conference: ConferenceId | None = Field(
+        default=None, description="The bridge's test (echo) conference, dialled by readiness test calls"
+    )
 
 
 class BridgeUpdate(Strict):
@@ -50,6 +53,9 @@ class BridgeUpdate(Strict):
     sip_pattern: DialPattern | None = None
     h323_pattern: DialPattern | None = None
     description: Text | None = None
+    test_conference: ConferenceId | None = Field(
+        default=None, description="The bridge's test (echo) conference, dialled by readiness test calls"
+    )
 
 
 class BridgePublic(BaseModel):
@@ -61,6 +67,7 @@ class BridgePublic(BaseModel):
     sip_pattern: str | None
     h323_pattern: str | None
     description: str | None
+    test_conference: str | None = None
 
 
 class ScopeCreate(Strict):

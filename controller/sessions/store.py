@@ -45,7 +45,12 @@ async def ensure_default_bridge(session: AsyncSession, settings: Settings) -> No
     if await session.scalar(select(func.count()).select_from(Bridge)):
         return
     session.add(
-        Bridge(name=DEFAULT_BRIDGE, ports=settings.bridge_ports, sip_pattern=settings.bridge_sip_pattern)
+        Bridge(
+            name=DEFAULT_BRIDGE,
+            ports=settings.bridge_ports,
+            sip_pattern=settings.bridge_sip_pattern,
+            test_conference=settings.bridge_test_conference,
+        )
     )
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import ast
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from pathlib import Path
 
 from camera.analytics import History
@@ -18,6 +19,7 @@ from controller.fleet.poller import Watched
 from controller.health.alarms import camera_alarms, wanted_alarms
 from controller.health.catalogue import CAMERA_PROBLEMS, CAMERA_STATES, ENDPOINT, _entry, severity
 from controller.health.tracker import DOWN, UP, Observation, Tracker
+from controller.readiness.manager import NotReady, ReadinessManager
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKS = ("camera/analytics.py", "controller/cameras/monitor.py")
@@ -115,6 +117,10 @@ def test_every_alarm_the_evaluator_can_raise_has_its_own_entry():
         )
     )
     kinds |= {w.kind for w in camera_alarms({c.id: c for c in cameras}).values()}
+    # a not-ready verdict before a session (controller/readiness)
+    late = NotReady(uuid.uuid4(), None, "X", path, [{"code": "sip_unregistered"}], None, now + timedelta(hours=1))
+    view = SimpleNamespace(not_ready={uuid.uuid4(): late})
+    kinds |= {w.kind for w in ReadinessManager.wanted_alarms(view, now).values()}  # type: ignore[arg-type]
     assert "uplink" in kinds and "unreachable" in kinds and "camera_black" in kinds
     assert {k for k in kinds if _entry(k) is None} == set()
     endpoint_kinds = {k for k in kinds if not k.startswith("camera_")}

@@ -111,6 +111,13 @@ MATRIX = [
     ("GET", f"/api/v1/sessions/{X}/timeline", EVERYONE, 404),
     ("GET", f"/api/v1/sessions/{X}/attendance", EVERYONE, 404),
     ("GET", f"/api/v1/sessions/{X}/events", EVERYONE, 404),
+    ("POST", "/api/v1/readiness/runs", {A, T, H}, 422),
+    ("GET", f"/api/v1/readiness/runs/{X}", EVERYONE, 404),
+    ("POST", f"/api/v1/readiness/endpoints/{X}/check", {A, T, H}, 404),
+    ("GET", f"/api/v1/readiness/endpoints/{X}/history", EVERYONE, 404),
+    ("POST", f"/api/v1/readiness/checks/{X}/ack", {A, T, H}, 422),
+    ("GET", "/api/v1/readiness/board", EVERYONE, 200),
+    ("GET", f"/api/v1/readiness/events?session={X}", EVERYONE, 404),
 ]
 # Routes anyone may call: the login, liveness, the API description and docs page, CORS
 # preflights (they carry no credentials, by the CORS rules) and the static console.
@@ -133,7 +140,8 @@ STATIC = {"/console", "/docs/assets"}  # mounted directories of files
 
 def _template(path: str) -> str:
     return (
-        path.replace(str(X), "{id}")
+        path.split("?", 1)[0]
+        .replace(str(X), "{id}")
         .replace("NOPE", "{ref}")
         .replace("nope", "{id}")
         .replace("ntp_server", "{key}")

@@ -8,6 +8,7 @@
  */
 import { register } from "./i18n.js";
 import { causeText, failureText, filled } from "./failure-text.js";
+import { reasonName } from "./readiness-text.js";
 import { problemName } from "./vocabulary.js";
 
 register({
@@ -20,6 +21,7 @@ register({
     "says.auth_failed": "Điểm cầu từ chối tài khoản đã lưu",
     "says.degraded": "Chất lượng suy giảm",
     "says.flapping": "Điểm cầu liên tục mất kết nối rồi có lại",
+    "says.not_ready": "Chưa sẵn sàng cho phiên họp sắp tới",
     "says.camera_offline": "Không mở được luồng RTSP của camera",
     "says.camera_auth_failed": "Camera từ chối tên đăng nhập hoặc mật khẩu đã lưu: sửa lại trong danh mục camera",
     "says.camera_stalled": "Luồng camera mở được nhưng không có hình",
@@ -48,6 +50,7 @@ register({
     "says.auth_failed": "The endpoint rejects the stored credentials",
     "says.degraded": "Degraded",
     "says.flapping": "The endpoint keeps going down and up",
+    "says.not_ready": "Not ready for the coming session",
     "says.camera_offline": "The camera's RTSP stream cannot be opened",
     "says.camera_auth_failed": "The camera refuses the stored username or password: correct them in the registry",
     "says.camera_stalled": "The camera's stream opens but sends no picture",
@@ -80,6 +83,7 @@ function sentence(code, params = {}) {
   if (base === null) return null;
   const more = [];
   if (Array.isArray(params.problems) && params.problems.length) more.push(params.problems.map((p) => problemText(p, params)).join(", "));
+  if (Array.isArray(params.reasons) && params.reasons.length) more.push(params.reasons.map(reasonName).join(", "));
   // the failure, unless it only repeats the sentence (an unreachable endpoint that did not connect)
   const cause = causeText(params);
   if (cause) more.push(cause);

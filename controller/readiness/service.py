@@ -27,6 +27,7 @@ from controller.readiness.manager import BOARD, Ports, ReadinessManager, alarm_u
 from controller.readiness.schemas import AckCreate, Board, CheckPublic, RunPublic
 from controller.scope import EVERYWHERE, UnitScope
 from controller.sessions import store
+from controller.sessions.schemas import ReadinessMark
 from controller.sessions.scope import Scope, resolve
 from controller.units.service import get_unit
 
@@ -38,6 +39,7 @@ __all__ = [
     "check_endpoint",
     "endpoint_history",
     "get_run",
+    "marks_for_session",
     "start_for_scope",
     "start_for_session",
 ]
@@ -260,6 +262,32 @@ async def acknowledge(
     )
     manager.board.publish(BOARD, "check", public | {"unit_path": row.unit_path})
     return CheckPublic.model_validate(public)
+
+
+async def marks_for_session(
+    session: AsyncSession, session_id: uuid.UUID
+) -> dict[uuid.UUID, list[ReadinessMark]]:
+    """Each endpoint's readiness checks for a session, oldest first (the attendance's roll call)."""
+    rows = await session.execute(
+        select(ReadinessCheck, ReadinessRun.label)
+        .join(ReadinessRun, ReadinessCheck.run_id == ReadinessRun.id)
+        .where(ReadinessCheck.session_id == session_id, ReadinessCheck.endpoint_id.is_not(None))
+        .order_by(ReadinessCheck.created_at, ReadinessCheck.id)
+    )
+    out: dict[uuid.UUID, list[ReadinessMark]] = {}
+    for check, label in rows.all():
+        assert check.endpoint_id is not None
+        out.setdefault(check.endpoint_id, []).append(
+            ReadinessMark(
+                label=label,
+                at=check.finished_at or check.created_at,
+                verdict=check.verdict,
+                reasons=[r["code"] for r in check.reasons or [] if r.get("blocking", True)],
+                ack_kind=check.ack_kind,
+                ack_by=check.ack_by,
+            )
+        )
+    return out
 
 
 async def endpoint_history(

@@ -18,6 +18,7 @@ from controller.api.deps import Actor, Offset, Scope, Session, State, route
 from controller.fields import Page
 from controller.limits import StreamSlot
 from controller.models import ConferenceSession
+from controller.readiness import service as readiness
 from controller.roles import ALL_ROLES, Role
 from controller.sessions import attendance, bridges, saved_scopes, store
 from controller.sessions.schemas import (
@@ -196,8 +197,10 @@ async def get_attendance(
     row: InScope,
     format_: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
 ) -> Attendance | Response:
-    """Per participant: join and leave times, connected time, drops (CSV for the minutes)."""
-    att = attendance.build(row, await store.participants(session, session_id))
+    """Per participant: join and leave times, connected time, drops, and this session's
+    readiness checks; `absent` is the roll call (CSV for the minutes)."""
+    marks = await readiness.marks_for_session(session, session_id)
+    att = attendance.build(row, await store.participants(session, session_id), marks)
     if format_ == "csv":
         return Response(
             attendance.to_csv(att),

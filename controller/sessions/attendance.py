@@ -13,11 +13,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from controller.models import ConferenceSession, Participant, utcnow
-from controller.sessions.schemas import Attendance, AttendanceRow
+from controller.sessions.schemas import Attendance, AttendanceRow, ReadinessMark
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 CSV_HEADER = [
@@ -32,11 +34,19 @@ CSV_HEADER = [
     "drops",
     "attempts",
     "intervals",
+    "readiness",
 ]
 
 
-def build(row: ConferenceSession, parts: list[Participant]) -> Attendance:
+def build(
+    row: ConferenceSession,
+    parts: list[Participant],
+    readiness: Mapping[uuid.UUID, list[ReadinessMark]] | None = None,
+) -> Attendance:
+    """``readiness``: this session's checks per endpoint id (the roll call shows why an
+    absent endpoint was absent: what its checks said before the start)."""
     now = utcnow()
+    readiness = readiness or {}
     out = []
     for p in parts:
         intervals = [
@@ -58,6 +68,7 @@ def build(row: ConferenceSession, parts: list[Participant]) -> Attendance:
                 drops=p.drops,
                 attempts=p.attempts,
                 intervals=intervals,
+                readiness=list(readiness.get(p.endpoint_id, [])) if p.endpoint_id else [],
             )
         )
     return Attendance(
@@ -68,6 +79,7 @@ def build(row: ConferenceSession, parts: list[Participant]) -> Attendance:
         ended_at=row.ended_at,
         invited=len(parts),
         joined=sum(1 for p in parts if p.first_join_at is not None),
+        absent=[p.endpoint_name for p in parts if p.first_join_at is None],
         participants=out,
     )
 
@@ -93,6 +105,12 @@ def _local(t: datetime | None) -> str:
     return t.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M:%S") if t else ""
 
 
+def _mark(m: ReadinessMark) -> str:
+    """``T-60 16:00 not_ready (sip_unregistered)``: codes, as every other column is."""
+    why = f" ({', '.join(m.reasons)})" if m.reasons and m.verdict == "not_ready" else ""
+    return f"{m.label} {_local(m.at)[11:16]} {m.verdict or 'unchecked'}{why}"
+
+
 def to_csv(att: Attendance) -> str:
     buf = io.StringIO()
     buf.write("\ufeff")
@@ -113,6 +131,7 @@ def to_csv(att: Attendance) -> str:
                 r.drops,
                 r.attempts,
                 "; ".join(f"{_local(a)}–{_local(b) if b else '…'}" for a, b in r.intervals),
+                "; ".join(_mark(m) for m in r.readiness),
             )
         )
     return buf.getvalue()

@@ -175,6 +175,17 @@ class TimelineEntry(BaseModel):
     detail: dict[str, object]
 
 
+class ReadinessMark(BaseModel):
+    """One readiness check of the participant before (or during) this session."""
+
+    label: str = Field(examples=["T-60", "T-15", "manual"])
+    at: datetime | None
+    verdict: str | None
+    reasons: list[str] = Field(description="READINESS codes (controller/health/catalogue.py)")
+    ack_kind: str | None = None
+    ack_by: str | None = None
+
+
 class AttendanceRow(BaseModel):
     endpoint_name: str
     unit_code: str
@@ -191,6 +202,9 @@ class AttendanceRow(BaseModel):
     drops: int
     attempts: int
     intervals: list[tuple[datetime, datetime | None]]
+    readiness: list[ReadinessMark] = Field(
+        default_factory=list, description="This session's readiness checks of the endpoint, oldest first"
+    )
 
 
 class Attendance(BaseModel):
@@ -201,4 +215,9 @@ class Attendance(BaseModel):
     ended_at: datetime | None
     invited: int
     joined: int
+    absent: list[str] = Field(
+        default_factory=list,
+        description="Roll call: the invited endpoints that never joined (their "
+        "readiness history is on their rows)",
+    )
     participants: list[AttendanceRow]

@@ -164,11 +164,14 @@ def set_cmd(
     sip: str | None = typer.Option(None, help="on|off: registered to call control."),
     loss: float | None = typer.Option(None, help="Packet loss % of calls (media statistics)."),
     temperature: float | None = typer.Option(None, help="Temperature in °C."),
+    clock_offset: float | None = typer.Option(None, help="Seconds the device clock is ahead (- behind)."),
+    ntp: str | None = typer.Option(None, help="on|off: the device says it is NTP-synchronised."),
+    jitter: float | None = typer.Option(None, help="In-call jitter of received media, ms."),
     call: str | None = typer.Option(None, help="sip:... starts an incoming call; none ends it."),
     rate: int = typer.Option(1920, help="Call rate (kbps) of a call started with --call."),
     control_file: Path = typer.Option(Path("sim-control.json")),
 ) -> None:
-    """Change what a running endpoint reports: peripherals, SIP, loss, temperature, calls."""
+    """Change what a running endpoint reports: peripherals, SIP, loss, temperature, clock, calls."""
     request: dict[str, object] = {"op": "set", "endpoint": endpoint}
     for name, value in (
         ("camera_connected", _on_off(camera, "--camera")),
@@ -176,6 +179,9 @@ def set_cmd(
         ("sip_registered", _on_off(sip, "--sip")),
         ("packet_loss_pct", loss),
         ("temperature_c", temperature),
+        ("clock_offset_s", clock_offset),
+        ("ntp_synced", _on_off(ntp, "--ntp")),
+        ("jitter_ms", jitter),
     ):
         if value is not None:
             request[name] = value

@@ -10,7 +10,8 @@ one response object per line.  Requests::
     {"op": "fault_all", "endpoints": ["DEMO-vc001", 4] | null, "fault": "refuse"}   null: all
     {"op": "set", "endpoint": "DEMO-vc001", "camera_connected": false,
      "microphones_connected": true, "sip_registered": true, "packet_loss_pct": 2.5,
-     "temperature_c": 71.0, "call": {"remote": "sip:x@vc.example.gov.vn", "rate": 1920} | null}
+     "temperature_c": 71.0, "clock_offset_s": 300, "ntp_synced": false, "jitter_ms": 12,
+     "call": {"remote": "sip:x@vc.example.gov.vn", "rate": 1920} | null}
     {"op": "configure", "endpoint": "DEMO-vc001", "download_s": 1, "reboot_s": 3,
      "upgrade_fail": "download" | "boot" | null, "rekey_on_upgrade": true,
      "ring_delay_ms": 500, "answer_delay_ms": 1500, "dial_fail_pct": 2, "drop_per_min_pct": 1}
@@ -25,6 +26,12 @@ one response object per line.  Requests::
 ``endpoint`` is a name or an index into the fleet.  ``configure`` and ``set``
 change only the fields given; ``set`` with ``call`` starts an incoming call
 (``null`` ends it), pushing feedback to registered sessions as a device does.
+``set`` fields and types: ``camera_connected``, ``microphones_connected``,
+``sip_registered``, ``ntp_synced`` booleans; ``packet_loss_pct`` (0..100),
+``temperature_c``, ``clock_offset_s`` (seconds the device clock is ahead, negative
+behind; within ten years) and ``jitter_ms`` (0..10000) finite numbers.  A wrong
+type, a value out of range or an unknown name answers ``{"ok": false, "error": ...}``
+and changes nothing.
 ``fault_all`` resolves every name before changing anything.  ``stats`` counters: ``connections`` (SSH logins accepted), ``passwords`` (passwords received),
 ``commands`` (command lines received), ``config_writes`` (setting writes, accepted or refused),
 ``upgrades`` (firmware upgrades started), ``dials`` (dial commands received);

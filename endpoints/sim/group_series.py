@@ -14,6 +14,8 @@ abbreviated below:
 * [EXT] Extron Global Scripter module for a Group-era codec; [AMX] Solo Control AMX module.
 * [X30] insightsystems Symphony driver for Poly G7500/X30 (a VideoOS relative).
 * [HDXWEB] a Python HDX web-API provider reading ``systemsetting get sipproxyserver``.
+* [HDXAPI] vpryimak ``polycom.api.commands.AdvNetStats`` (HDX command wrapper javadoc).
+* [ADM] Administrator's Guide for the RealPresence Group Series p.164 (Average Jitter, H.323).
 
 Behaviour, source, and what is INFERRED (no source shows it; chosen and marked here):
 
@@ -29,8 +31,15 @@ Behaviour, source, and what is INFERRED (no source shows it; chosen and marked h
   ([AVI] login is complete on ``SNMP Enabled:*\\r\\r\\n``). Keys from [AVI] and [CCC] (whose
   list gives the order Model, Software Version, Build Information, Contact Number, Total
   Calls, Total Time In Calls, SNTP Time Service, Local Time is, IP Video Number, MP Enabled,
-  H323 Enabled); the places of Serial Number and Time In Last Call, every value format
-  (times, True/False, the Build Information text, the empty Contact Number) are INFERRED.
+  H323 Enabled); the places of Serial Number and Time In Last Call, every other value format
+  (times, True/False, the Build Information text, the empty Contact Number) and the single
+  space after each colon (the real unit pads values to a column) are INFERRED.
+  ``Local Time is: Fri, 31 Jul 2026 19:05:33 +0900`` [CCC]: RFC 2822 local time with a numeric
+  offset, whole seconds. The sim's clock is ``self.clock()`` (wall clock) plus
+  ``state.clock_offset_s``; the sim models no time-zone setting, so the offset is always
+  ``+0700`` (Asia/Ho_Chi_Minh, INFERRED). ``SNTP Time Service:`` shows a mode, not sync state
+  ([CCC] ``Auto``); no Group Series command reporting NTP sync was found, so
+  ``state.ntp_synced`` is not shown.
 * Echo: ``<command>\\r\\n`` after the prompt, also for unknown commands ([IRM-HDX] "you
   receive an API echo even if you send an invalid API command"); a reply can equal the
   command (``mute near on`` [CCC]). ``cmdecho off|on`` ([EXT], [AMX] send it to stop the echo;
@@ -97,12 +106,27 @@ Behaviour, source, and what is INFERRED (no source shows it; chosen and marked h
   "incoming calls show as outgoing"); ``notification:sysstatus:<name>:<value>`` [IRM] with
   the ``status`` names ``camera``/``microphones``/``sipserver`` and online/offline (INFERRED).
   They are written whenever they happen, so one may follow a ``-> `` prompt on its line.
-* ``status`` as the [AVI] sample (``inacall`` .. ``rpms``, ``status end``) plus a ``camera``
+* ``status`` as the [AVI] sample (``inacall`` .. ``rpms``, ``status end``; ``inacall online``
+  while a call is connected, ``offline`` otherwise, dialling included: INFERRED) plus a ``camera``
   line ([AVI] parses ``camera ``; its place INFERRED); ``gatekeeper`` online when a
   gatekeeper address is set (INFERRED). No Group Series command reports a temperature.
 * ``netstats``: ``call:0 txrate:384 K rxrate:384 K pktloss:0 %pktloss:0.0 %`` / ``tvp:H.264
   ... tcp:H.323 rcp:H.323`` ([AVI] sample, space before ``%``); ``tcp:SIP``, the frame sizes,
   the cumulative pktloss count and the idle reply ``system is not in a call`` are INFERRED.
+* ``advnetstats [n]``: ``n`` is the connection index, 0 = call #1, omitted for a point-to-point
+  call ([HDXAPI]); four lines as [AVI]'s sample ``call:0 tar:16 K rar:16 K tvr:48 K rvr:48 K`` /
+  ``tvru:42 K rvru:43 K tvfr:29 rvfr:29 vfe:0`` / ``tapl:0 rapl:0 taj:3 ms raj:3 ms tvpl:0
+  rvpl:0`` / ``tvj:4 ms rvj:9 ms dc:Disabled rsid:<remote> ccaps:---``, rates in kbit/s with
+  ``K`` and jitter with ``ms`` as separate tokens. tapl/rapl/taj/raj/tvpl/rvpl/tvj/rvj are
+  "H.323 calls only" ([AVI] quoting api_guide_6.0; [ADM] "Average Jitter ... during an H.323
+  call"): in an H.323 call the ``*pl`` are cumulative lost-packet counts (cumulative is
+  INFERRED, like netstats' pktloss) at ``state.packet_loss_pct`` of 50 pps audio and
+  ~1100-byte video packets, jitter ``state.jitter_ms`` both ways; in a SIP call each prints
+  ``---`` with no unit ([AVI] ``NULL_STATISTIC``; the SIP form itself is INFERRED: no capture).
+  The audio/video split of the call rate (audio 64 or a quarter of a lower rate), "rate used"
+  at 90 %, 30 fps, ``vfe:0``, ``dc:Disabled`` and ``ccaps:---`` are INFERRED. Not in a
+  connected call, or an index past the one call: ``system is not in a call`` ([AVI] success
+  list; INFERRED for advnetstats).
 * ``mute near on|off|toggle|get`` -> ``mute near on|off``; ``mute far get`` -> ``mute far off``
   [IRM]. ``reboot now`` restarts without a reply ([IRM] "without a Prompt"; [CCC] "returns no
   separate feedback"); plain ``reboot`` asks for more parameters (INFERRED). ``exit`` ends the
@@ -124,6 +148,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from typing import ClassVar
 
 from endpoints.sim.shell import DeviceHooks, DeviceShell
@@ -165,6 +191,12 @@ TEXT_MAX = 255  # INFERRED
 E164_MAX = 32  # INFERRED
 AUTO_SPEED = 384  # [IRM] globaladdrmaxh323 default
 SPEED_RANGE = (64, 6144)  # INFERRED
+# The sim models no time-zone setting: local time is Asia/Ho_Chi_Minh (UTC+7, no DST), where
+# the province's codecs are (INFERRED).
+LOCAL_ZONE = timezone(timedelta(hours=7))
+NULL_STATISTIC = "---"  # [AVI] NULL_STATISTIC: a statistic the device does not report
+AUDIO_PPS = 50  # INFERRED: 20 ms audio packets
+VIDEO_PACKET_BITS = 1100 * 8  # INFERRED: ~1100-byte video packets
 
 
 class _Refused(Exception):
@@ -318,9 +350,7 @@ class GroupSeriesShell(DeviceShell):
         self._echo = "no_echo" not in variants
         self._greeting_due = "late_greeting" in variants
         self._cr_pending = False  # the last read ended in CR: a leading LF belongs to it
-        self._registrations: set[str] = (
-            set() if "session_registrations" in variants else state.registrations
-        )
+        self._registrations: set[str] = set() if "session_registrations" in variants else state.registrations
         self._handlers: dict[str, Callable[[str], list[str]]] = {
             "callinfo": self._callinfo,
             "callstate": self._callstate,
@@ -332,6 +362,7 @@ class GroupSeriesShell(DeviceShell):
             "ipaddress": self._ipaddress,
             "mute": self._mute,
             "netstats": self._netstats,
+            "advnetstats": self._advnetstats,
             "nonotify": self._nonotify,
             "notify": self._notify,
             "serialnum": lambda rest: [f"serialnum {self.state.serial}"],
@@ -457,7 +488,7 @@ class GroupSeriesShell(DeviceShell):
         """The whoami block ([CCC], [AVI]); values INFERRED where no source shows one."""
         state, config = self.state, self.state.config
         calls = state.next_call_id - 1
-        local = time.strftime("%a, %d %b %Y %H:%M:%S", time.localtime(self.clock()))
+        local = format_datetime(datetime.fromtimestamp(self.clock() + state.clock_offset_s, LOCAL_ZONE))
         return [
             f"Hi, my name is : {config.get('systemname', state.name)}",
             "Here is what I know about myself:",
@@ -664,6 +695,35 @@ class GroupSeriesShell(DeviceShell):
         return [
             f"call:0 txrate:{call.rate} K rxrate:{call.rate} K pktloss:{lost} %pktloss:{pct:.1f} %",
             f"tvp:H.264 rvp:H.264 tvf:720p rvf:720p tap:G.722.1 rap:G.722.1 tcp:{proto} rcp:{proto}",
+        ]
+
+    def _advnetstats(self, rest: str) -> list[str]:
+        """``advnetstats [n]``: four lines for connection ``n`` (0 = call #1) [AVI, HDXAPI]. Loss
+        and jitter are "H.323 calls only": ``---`` in any other call [AVI]."""
+        args = _tokens(rest)
+        if len(args) > 1 or (args and not (args[0].isascii() and args[0].isdigit())):
+            raise _Refused(ILLEGAL)
+        index = int(args[0]) if args else 0
+        call = self.state.call
+        if call is None or call.status != "connected" or index != 0:  # INFERRED: one call at most
+            return [NOT_IN_CALL]
+        audio = min(64, call.rate // 4)  # INFERRED split of the call rate
+        video = call.rate - audio
+        used = video * 9 // 10  # INFERRED: "video rate used" a little under the rate
+        if call.protocol == "h323":
+            loss = max(0.0, min(100.0, self.state.packet_loss_pct)) / 100
+            seconds = call.duration_s
+            apl = str(round(AUDIO_PPS * seconds * loss))
+            vpl = str(round(video * 1000 // VIDEO_PACKET_BITS * seconds * loss))
+            jitter = f"{max(0, round(self.state.jitter_ms))} ms"
+            aj = vj = jitter
+        else:
+            apl = vpl = aj = vj = NULL_STATISTIC
+        return [
+            f"call:{index} tar:{audio} K rar:{audio} K tvr:{video} K rvr:{video} K",
+            f"tvru:{used} K rvru:{used} K tvfr:30 rvfr:30 vfe:0",
+            f"tapl:{apl} rapl:{apl} taj:{aj} raj:{aj} tvpl:{vpl} rvpl:{vpl}",
+            f"tvj:{vj} rvj:{vj} dc:Disabled rsid:{call.remote} ccaps:{NULL_STATISTIC}",
         ]
 
     def _call_event(self, kind: str, call: CallState, cause: str) -> list[str]:

@@ -22,6 +22,13 @@ Sources (abbreviations used below):
            code index; repository name not returned).
   [CE92]   Cisco DX70/DX80 API Reference Guide CE9.2 p.200 and SX80 TC7.3 p.230 ("About disconnect
            cause types": CauseType value space and the CallDisconnect field order).
+  [AVIX]   AVISPL/dal-codecs-singlecodecs-cisco src/test/resources/status.xml: the full status
+           document of a real SX20 (CE 9.1.4) in a SIP call (NetworkServices NTP, Time SystemTime
+           ``2021-03-02T14:06:31-0500``, MediaChannels Netstat after 25195 s); and
+           src/test/resources/__files/status.xml, a Webex-registered Room Bar (11.19) with a
+           SystemTime and no NTP node.
+  [EXTRON] Extron Global Scripter Cisco modules: the match string
+           ``\\*s Time SystemTime: "([^\\r\\n]+)?"\\r\\n`` (terminal form, quoted).
 
 Behaviour and its source:
 - Login [PD]: ``Welcome to <SystemUnit Name>``, ``Cisco Codec Release RoomOS <release> <build>``,
@@ -82,8 +89,8 @@ Behaviour and its source:
   TC-era only, ``SystemUnit Hardware Temperature: "64.0"`` in the C90 TC6.2 guide; the
   Normal/High/Critical thresholds 70/85 degC are INFERRED, 85 being TC's TemperatureThreshold),
   Uptime, State; SIP Registration 1 Status/Reason/URI; Call n ...; MediaChannels Call n Channel m
-  Direction/Type/Encryption/Netstat (CE9/RoomOS layout, only while connected; loss from
-  ``state.packet_loss_pct``, applied to every channel); Audio Microphones Mute, Audio Volume;
+  Direction/Type/Encryption/Netstat (CE9/RoomOS layout, only while connected; see below);
+  Audio Microphones Mute, Audio Volume;
   built-in camera as ``Cameras Camera 1 Connected`` (+ Manufacturer/Model, ``Integrated Camera``
   [DUMP]) and ``Video Input Connector 1 Connected/SignalState``; microphones as ``Audio Input
   Connectors Microphone 1 ConnectionStatus`` Connected/NotConnected ([SCHEMA] 11.14.4.0 lists it
@@ -92,6 +99,32 @@ Behaviour and its source:
   Provisioning Software Current/UpgradeStatus from ``state.upgrade``; Standby State (always Off:
   the state has none).
   ``Call n CallRate`` is not in the CE9+/RoomOS schema, so only Transmit/ReceiveCallRate exist.
+- Clock [SCHEMA "Returns the date and time set on the device", AVIX, EXTRON]: ``Time SystemTime``
+  is a string leaf (quoted in terminal mode) holding local time with a numeric offset and no
+  colon, whole seconds: ``2021-03-02T14:06:31-0500``. The sim's clock is true time plus
+  ``state.clock_offset_s``; the offset printed is that of the configured ``Time Zone`` (the sim
+  models it; factory default ``Etc/UTC`` gives ``+0000``, ``Asia/Ho_Chi_Minh`` ``+0700``; that
+  the offset follows ``Time Zone`` is INFERRED; a zone this machine's tz database lacks prints
+  as UTC). Not pushed as feedback when it merely ticks (INFERRED).
+- NTP [SCHEMA ``"backend": "onprem"``, AVIX]: ``NetworkServices NTP Status`` ``Synced`` when
+  ``state.ntp_synced`` else ``NotSynced`` (value space Discarded/Synced/NotSynced/Unknown/Off;
+  ``Off`` when ``xConfiguration NetworkServices NTP Mode`` is Off, and ``NotSynced`` when no
+  server is configured, both INFERRED); ``CurrentAddress`` the first non-empty configured
+  ``Server n Address`` (INFERRED; the capture's is redacted); ``Server 1..3 Address`` as
+  configured, empty ones included [AVIX]. Variant ``no_ntp_status``: no NTP node, as on a
+  cloud-registered device [AVIX Room Bar].
+- MediaChannels Netstat [SCHEMA DirectShare descriptions, AVIX]: four channels per call (audio and
+  video each way), ids ``4 x call id + k``; ``Packets`` (received), ``Loss`` and ``Bytes``
+  CUMULATIVE since the call connected, growing continuously (the first second counts at once): 50
+  pps audio, video at its ChannelRate in ~1100-byte packets (the SX20 shows ~50 and ~268 pps),
+  ``Loss`` the fraction ``state.packet_loss_pct`` of the packets sent, so Loss/(Loss+Packets) =
+  packet_loss_pct/100; ``LastIntervalReceived``/``LastIntervalLost`` over the last whole 5 s
+  interval since connect (0 before the first one closes, INFERRED); ``Jitter`` =
+  ``state.jitter_ms`` rounded to an integer (ms: INFERRED, no Cisco text gives the unit) and
+  ``MaxJitter`` = Jitter + Jitter // 4 (2/2 and 4/5 as in [AVIX]); outgoing channels carry the
+  same counters as the far end's reports (INFERRED; the SX20's outgoing channels also show small
+  Loss counts). ``ChannelRate`` is bit/s (INFERRED from [AVIX]: 62000 on a 64 kbit/s audio
+  channel).
 - Configuration ([SCHEMA] value spaces and defaults for the Room Kit family): get/set with string
   lengths, integer ranges and literals (the 596-name Time Zone list); literals are matched
   case-insensitively and stored in Cisco's spelling (INFERRED); a refused value is not stored.
@@ -107,19 +140,19 @@ Behaviour and its source:
   Microphones Mute/Unmute/ToggleMute; SystemUnit SoftwareUpgrade URL [Forced]; SystemUnit Boot
   [Action] [Force] (rebooted after the reply is built); Standby Activate/Deactivate (accepted, no
   effect: the state has no standby). Error reasons for busy/no call/upgrade running are INFERRED.
-- xFeedback register/deregister/deregisterall/list [XAPI, LAB]: leading slash optional,
-  ``[n]`` and ``[@item='n']`` predicates; at most 50 expressions (RoomOS 11.14 guide p.40 via
-  [LAB]); ``list`` prints the expressions as typed, sorted (the [XAPI] example's order), in the
-  terminal form whatever the output mode (INFERRED: no JSON form is documented). Feedback is a
-  diff of the status and configuration trees since this session last looked, printed only where
-  a registration covers it, one ``** end`` batch per top-level node [PD]; a removed instance
-  prints ``*s Call 3 (ghost=True):`` [XAPI, AVC] / ``{"id": "3", "ghost": "True"}``. Uptime, call Duration and
-  Netstat counters are not pushed when they merely tick (INFERRED). Events: OutgoingCallIndication
-  [XAPI], IncomingCallIndication, CallSuccessful (RoomOS 11 field order [LAB]) and CallDisconnect
-  (CauseValue, CauseType, CauseString, OrigCallDirection, RemoteURI, CallId, CauseCode,
-  CauseOrigin in [CE92]'s order and with its CauseType names; where the RoomOS-only fields of
-  [SCHEMA] go, DisplayName and the rest, is INFERRED), one field per line as RoomOS 11 prints
-  events [LAB].
+- xFeedback register/deregister/deregisterall/list [XAPI, LAB]: leading slash optional, ``[n]``
+  and ``[@item='n']`` predicates; at most 50 expressions (RoomOS 11.14 guide p.40 via [LAB]);
+  ``list`` prints the expressions as typed, sorted (the [XAPI] example's order), in the terminal
+  form whatever the output mode (INFERRED: no JSON form is documented). Feedback is a diff of the
+  status and configuration trees since this session last looked, printed only where a registration
+  covers it, one ``** end`` batch per top-level node [PD]; a removed instance prints ``*s Call 3
+  (ghost=True):`` [XAPI, AVC] / ``{"id": "3", "ghost": "True"}``. Uptime, call Duration, Netstat
+  counters and Time SystemTime are not pushed when they merely tick (INFERRED). Events:
+  OutgoingCallIndication [XAPI], IncomingCallIndication, CallSuccessful (RoomOS 11 field order
+  [LAB]) and CallDisconnect (CauseValue, CauseType, CauseString, OrigCallDirection, RemoteURI,
+  CallId, CauseCode, CauseOrigin in [CE92]'s order and with its CauseType names; where the
+  RoomOS-only fields of [SCHEMA] go, DisplayName and the rest, is INFERRED), one field per line as
+  RoomOS 11 prints events [LAB].
 - ``bye`` closes the session [XAPI]. Lines end with LF; a trailing CR is dropped. Cisco's
   multiline ``.``-terminated input and jsxapi's ``{n}`` framing are not simulated (no simulated
   command takes a body). ``help``/``?`` prints the RoomOS 11 list [LAB]; xdocument, xevent,
@@ -146,8 +179,9 @@ import time
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import ClassVar, NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from endpoints.sim.shell import DeviceHooks, DeviceShell
 from endpoints.sim.state import CallState, EndpointState
@@ -400,6 +434,9 @@ MediaChannels Call[n] Channel[n] Netstat MaxJitter
 MediaChannels Call[n] Channel[n] Netstat Packets
 MediaChannels Call[n] Channel[n] Type
 MediaChannels Call[n] Channel[n] Video Protocol
+NetworkServices NTP CurrentAddress
+NetworkServices NTP Server[n] Address
+NetworkServices NTP Status
 Peripherals ConnectedDevice[n] HardwareInfo
 Peripherals ConnectedDevice[n] ID
 Peripherals ConnectedDevice[n] Name
@@ -430,6 +467,7 @@ SystemUnit State NumberOfActiveCalls
 SystemUnit State NumberOfInProgressCalls
 SystemUnit State System
 SystemUnit Uptime
+Time SystemTime
 Video Input Connector[n] Connected
 Video Input Connector[n] SignalState
 Video Input Connector[n] SourceId
@@ -481,6 +519,7 @@ _TOP_WORDS = (
     "xpreferences", "xstatus", "xtransaction", "bye", "echo", "log", "systemtools",
 )  # fmt: skip
 _FEEDBACK_LIMIT = 50
+_INTERVAL_S = 5  # Netstat LastInterval* span "about 5 seconds" [SCHEMA MaxJitter, TC C90 guide]
 _TOUCH_ID = "1001"  # peripheral index as in [PD] (``*s Peripherals ConnectedDevice 1001 ...``)
 
 
@@ -879,6 +918,8 @@ class RoomOSShell(DeviceShell):
         "json_resultid_comma_first": 'JSON replies end with a line \',"ResultId": "x"\' before the '
         "closing brace (jsxapi tsh.spec.ts fixtures)",
         "lf_line_endings": "bare LF line endings (unconfirmed: a shell opened without a PTY)",
+        "no_ntp_status": "no NetworkServices NTP node in the status tree, as on a Webex-registered "
+        "(cloud) device: the schema marks it on-premises only and both cloud captures lack it",
     }
 
     def __init__(
@@ -1174,6 +1215,9 @@ class RoomOSShell(DeviceShell):
         add("SIP Registration 1 Reason", "" if registered else "Request Timeout", True)  # INFERRED reason
         add("SIP Registration 1 Status", "Registered" if registered else "Failed")
         add("SIP Registration 1 URI", self._config("SIP URI"), True)
+        add("Time SystemTime", self._system_time(), True)
+        if "no_ntp_status" not in self.variants:
+            self._ntp_leaves(tree)
         self._upgrade_leaves(tree, f"ce{release} {build} {date}")
         current = call if call is not None else st.call
         if current is not None and current.call_id not in self.ended:
@@ -1186,6 +1230,26 @@ class RoomOSShell(DeviceShell):
         add("SystemUnit State NumberOfInProgressCalls", int(in_progress))
         add("SystemUnit State System", "InCall" if connected else "Initialized")
         return sorted(tree.leaves, key=lambda leaf: _key(leaf.path))
+
+    def _system_time(self) -> str:
+        """The device's clock (true time + ``state.clock_offset_s``) as local time of the
+        configured ``Time Zone``: ``2021-03-02T14:06:31-0500`` [AVIX]."""
+        zone = _zone(self._config("Time Zone"))
+        now = datetime.fromtimestamp(_wallclock() + self.state.clock_offset_s, zone)
+        return now.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+    def _ntp_leaves(self, tree: _Tree) -> None:
+        """``NetworkServices NTP`` [SCHEMA] as the on-premises SX20 shows it [AVIX]: Status,
+        CurrentAddress (the first configured server, INFERRED), and every Server n Address."""
+        add = tree.add
+        servers = [self._config(f"NetworkServices NTP Server {n} Address") for n in (1, 2, 3)]
+        off = self._config("NetworkServices NTP Mode") == "Off"
+        current = "" if off else next((server for server in servers if server), "")
+        synced = self.state.ntp_synced and bool(current)  # INFERRED: no server, no sync
+        add("NetworkServices NTP CurrentAddress", current, True)
+        for n, server in enumerate(servers, 1):
+            add(f"NetworkServices NTP Server {n} Address", server, True)
+        add("NetworkServices NTP Status", "Off" if off else "Synced" if synced else "NotSynced")
 
     def _upgrade_leaves(self, tree: _Tree, current: str) -> None:
         """Provisioning Software from ``state.upgrade`` ([SCHEMA] literals)."""
@@ -1228,30 +1292,38 @@ class RoomOSShell(DeviceShell):
             self._media_leaves(tree, call)
 
     def _media_leaves(self, tree: _Tree, call: CallState) -> None:
-        """Four channels (audio/video each way). Loss applies ``packet_loss_pct`` to every
-        channel: ``Loss`` lost packets, ``Packets`` received ones, since the call connected."""
+        """Four channels (audio/video each way) with cumulative Netstat counters [AVIX, SCHEMA]:
+        ``Packets`` received and ``Loss`` lost since the call connected, at 50 pps of audio and
+        the video channel rate in ~1100-byte packets; ``packet_loss_pct`` of the packets sent
+        are lost. ``LastInterval*`` count the last whole 5 s interval, ``Jitter`` is
+        ``state.jitter_ms`` and ``MaxJitter`` a quarter above it. Outgoing channels carry the
+        same counters, as the far end reports them (INFERRED: one link, both ways)."""
         add = tree.add
-        seconds = max(call.duration_s, 1)
-        pct = max(0.0, min(100.0, self.state.packet_loss_pct)) / 100
+        st = self.state
+        seconds = max(time.monotonic() - call.started, 1.0)  # the first second counts at once
+        pct = max(0.0, min(100.0, st.packet_loss_pct)) / 100
+        jitter = max(0, round(st.jitter_ms))
         video_rate = max(call.rate - 64, 64)
+        closed = int(seconds // _INTERVAL_S) * _INTERVAL_S  # end of the last whole interval
         for k, (direction, kind) in enumerate(
             (("Incoming", "Audio"), ("Incoming", "Video"), ("Outgoing", "Audio"), ("Outgoing", "Video"))
         ):
             channel = f"MediaChannels Call {call.call_id} Channel {call.call_id * 4 + k}"
             pps = 50 if kind == "Audio" else max(video_rate // 9, 1)
-            expected, interval = pps * seconds, pps * 5
-            lost, lost_interval = round(expected * pct), round(interval * pct)
+            received, lost = _netstat(pps, seconds, pct)
+            at_end, lost_at_end = _netstat(pps, closed, pct)
+            at_start, lost_at_start = _netstat(pps, max(closed - _INTERVAL_S, 0), pct)
             add(f"{channel} Direction", direction)
             add(f"{channel} Encryption", "On" if call.protocol == "spark" else "Off")
             add(f"{channel} {kind} Protocol", "Opus" if kind == "Audio" else "H264")
-            add(f"{channel} Netstat Bytes", (expected - lost) * (160 if kind == "Audio" else 1100))
+            add(f"{channel} Netstat Bytes", received * (160 if kind == "Audio" else 1100))
             add(f"{channel} Netstat ChannelRate", 64000 if kind == "Audio" else video_rate * 1000)
-            add(f"{channel} Netstat Jitter", 2)
-            add(f"{channel} Netstat LastIntervalLost", lost_interval)
-            add(f"{channel} Netstat LastIntervalReceived", interval - lost_interval)
+            add(f"{channel} Netstat Jitter", jitter)
+            add(f"{channel} Netstat LastIntervalLost", lost_at_end - lost_at_start)
+            add(f"{channel} Netstat LastIntervalReceived", at_end - at_start)
             add(f"{channel} Netstat Loss", lost)
-            add(f"{channel} Netstat MaxJitter", 5)
-            add(f"{channel} Netstat Packets", expected - lost)
+            add(f"{channel} Netstat MaxJitter", jitter + jitter // 4)
+            add(f"{channel} Netstat Packets", received)
             add(f"{channel} Type", kind)
 
     # ----------------------------------------------------------------- events
@@ -1542,8 +1614,24 @@ def _exact(query: tuple[str, ...], path: tuple[str, ...]) -> bool:
 
 
 def _ticks(path: tuple[str, ...]) -> bool:
-    """Counters that change every second and are not pushed as feedback (INFERRED)."""
-    return path[-1] in ("Uptime", "Duration") or "Netstat" in path
+    """Counters and clocks that change every second and are not pushed as feedback (INFERRED)."""
+    return path[-1] in ("Uptime", "Duration", "SystemTime") or "Netstat" in path
+
+
+def _netstat(pps: int, seconds: float, loss: float) -> tuple[int, int]:
+    """(packets received, packets lost) of a channel open ``seconds`` at ``pps`` packets a
+    second, losing the fraction ``loss`` of what was sent: both cumulative [AVIX]."""
+    sent = int(pps * seconds)
+    lost = round(sent * loss)
+    return sent - lost, lost
+
+
+def _zone(name: str) -> tzinfo:
+    """The configured ``Time Zone``; a name this machine's tz database lacks is UTC (INFERRED)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 def _instance(path: tuple[str, ...]) -> tuple[str, ...] | None:

@@ -77,6 +77,15 @@ STATE_FIELDS = {
     "sip_registered": ("sip", None),
     "packet_loss_pct": (None, None),
     "temperature_c": (None, None),
+    "clock_offset_s": (None, None),  # seconds the device clock is ahead (+) or behind (-)
+    "ntp_synced": (None, None),
+    "jitter_ms": (None, None),
+}
+# Ranges of the numeric fields (inclusive); every number must also be finite.
+_RANGES: dict[str, tuple[float, float]] = {
+    "packet_loss_pct": (0.0, 100.0),
+    "clock_offset_s": (-10 * 366 * 86400.0, 10 * 366 * 86400.0),  # ten years either way
+    "jitter_ms": (0.0, 10_000.0),
 }
 _UNSET = object()
 _VERSION = re.compile(r"[A-Za-z]*\d+(?:[._]\d+)+")
@@ -471,11 +480,12 @@ class SimEndpoint:
                     raise ValueError(f"{name} must be true or false")
                 values[name] = value
             else:
-                if isinstance(value, bool) or not isinstance(value, int | float):
+                if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
                     raise ValueError(f"{name} must be a number")
+                lo, hi = _RANGES.get(name, (-math.inf, math.inf))
+                if not lo <= value <= hi:
+                    raise ValueError(f"{name} must be within {lo:.0f}..{hi:.0f}")
                 values[name] = float(value)
-        if not 0 <= float(values.get("packet_loss_pct", 0)) <= 100:
-            raise ValueError("packet_loss_pct must be within 0..100")
         if call is not _UNSET and call is not None:
             if not isinstance(call, dict) or set(call) - {"remote", "rate"}:
                 raise ValueError('call must be {"remote": "sip:...", "rate": 1920} or null')

@@ -153,6 +153,11 @@ class EndpointState:
     sip_registered: bool = True
     packet_loss_pct: float = 0.0
     temperature_c: float = 41.5
+    # the device's clock: how far it is from true time (+ ahead, - behind), and whether it
+    # says it is synchronised with its NTP server; each shell prints the clock its own way
+    clock_offset_s: float = 0.0
+    ntp_synced: bool = True
+    jitter_ms: float = 2.0  # in-call jitter of received media (RFC 3550), where a family reports it
     commands: list[str] = field(default_factory=list)  # every command line the device ran
     # notification registrations the device keeps across sessions and reboots (Poly keeps
     # them in flash); a family whose registrations belong to a session ignores this
@@ -196,6 +201,9 @@ class EndpointState:
             "sip_registered": self.sip_registered,
             "packet_loss_pct": self.packet_loss_pct,
             "temperature_c": self.temperature_c,
+            "clock_offset_s": self.clock_offset_s,
+            "ntp_synced": self.ntp_synced,
+            "jitter_ms": self.jitter_ms,
             "config": dict(self.config),
             "faults": self.faults.active(),
             "commands": len(self.commands),

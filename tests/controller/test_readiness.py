@@ -5,16 +5,18 @@ the rounds before a scheduled session."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
-from controller.models import utcnow
+from controller.models import ConferenceSession, utcnow
 from controller.roles import Role
 from endpoints.sim import Fleet
 from tests.controller.fleet_helpers import UNITS, register_fleet
-from tests.controller.session_helpers import start_session, use_sim_bridge
+from tests.controller.session_helpers import start_session, use_sim_bridge, wait_for
 
 PROVINCE = {"units": [{"unit": "DEMO"}]}
 TEST_DIAL = "sip:9999@bridge.sim"
@@ -314,3 +316,39 @@ async def test_a_skewed_clock_is_measured_on_both_families_and_ntp_is_a_warning(
         assert abs(items[poly_ok]["results"]["device"]["clock_skew_s"]) < 2
         assert items[poly_ok]["results"]["device"]["ntp_synced"] is None  # a Group Series does not say
         assert len(ids) == 4
+
+
+async def test_the_roll_call_lists_the_absent_with_their_readiness_history(controller, tmp_path):
+    async with Fleet(3, units=UNITS, ring_delay_ms=50, answer_delay_ms=50) as fleet:
+        ids = await register_fleet(controller, fleet, tmp_path)
+        await bridge_with_test_number(controller)
+        busy = sorted(ids)[0]
+        fleet[busy].set_state(call={"remote": "sip:8888@hoinghi.example.gov.vn", "rate": 1920})
+        start = utcnow() + timedelta(minutes=50)
+        sid = (await start_session(controller, PROVINCE, start_at=start.isoformat()))["id"]
+        await finished(controller, (await start_run(controller, {"session": sid}, role=Role.host))["id"])
+        async with controller.state.db.transaction() as s:  # the start time comes
+            await s.execute(
+                update(ConferenceSession)
+                .where(ConferenceSession.id == uuid.UUID(sid))
+                .values(start_at=utcnow())
+            )
+        await controller.state.sessions.run_schedule()
+        await wait_for(controller, sid, lambda d: d["counts"].get("connected") == 2)
+        r = await controller.client.post(f"/api/v1/sessions/{sid}/end", headers=controller.auth(Role.host))
+        assert r.status_code == 200, r.text
+
+        r = await controller.client.get(
+            f"/api/v1/sessions/{sid}/attendance", headers=controller.auth(Role.ioc_viewer)
+        )
+        att = r.json()
+        assert att["absent"] == [busy] and att["joined"] == 2
+        rows = {row["endpoint_name"]: row for row in att["participants"]}
+        (mark,) = rows[busy]["readiness"]
+        assert (mark["label"], mark["verdict"], mark["reasons"]) == ("manual", "not_ready", ["in_other_call"])
+        assert all(m["verdict"] == "ready" for n, row in rows.items() if n != busy for m in row["readiness"])
+        r = await controller.client.get(
+            f"/api/v1/sessions/{sid}/attendance", params={"format": "csv"}, headers=controller.auth(Role.host)
+        )
+        line = next(x for x in r.text.splitlines() if x.startswith(f'"{busy}"'))
+        assert "not_ready (in_other_call)" in line and line.count('"manual ') == 1

@@ -18,7 +18,7 @@ NOT_FOUND = "error: command not found" + R
 NEED_MORE = "error: command needs more parameters to execute successfully" + R
 ILLEGAL = "error: command has illegal parameters" + R
 EPOCH = 1_700_000_000.0
-LOCAL = time.strftime("%a, %d %b %Y %H:%M:%S", time.localtime(EPOCH))
+LOCAL = "Wed, 15 Nov 2023 05:13:20 +0700"  # EPOCH in Asia/Ho_Chi_Minh, RFC 2822 as [CCC] shows it
 
 
 @dataclass
@@ -603,6 +603,46 @@ def test_netstats(shell: GroupSeriesShell, state: EndpointState, rec: Recorder) 
 def test_netstats_while_dialling(shell: GroupSeriesShell) -> None:
     run(shell, "dial manual 384 10.1.0.84")
     assert run(shell, "netstats") == "system is not in a call" + R
+
+
+def test_advnetstats(shell: GroupSeriesShell, state: EndpointState, rec: Recorder) -> None:
+    """The four lines of the [AVI] sample; loss and jitter only in an H.323 call."""
+    assert run(shell, "advnetstats") == "system is not in a call" + R
+    state.packet_loss_pct = 2.0
+    state.jitter_ms = 7.4
+    call = connect(state, rec, shell, "dial manual 384 10.1.0.84 h323")
+    call.started = time.monotonic() - 10.5
+    h323 = (
+        f"call:0 tar:64 K rar:64 K tvr:320 K rvr:320 K{R}"
+        f"tvru:288 K rvru:288 K tvfr:30 rvfr:30 vfe:0{R}"
+        f"tapl:10 rapl:10 taj:7 ms raj:7 ms tvpl:7 rvpl:7{R}"
+        f"tvj:7 ms rvj:7 ms dc:Disabled rsid:10.1.0.84 ccaps:---{R}"
+    )
+    assert run(shell, "advnetstats") == h323
+    assert run(shell, "advnetstats 0") == h323
+    assert run(shell, "advnetstats 1") == "system is not in a call" + R
+    assert run(shell, "advnetstats all") == ILLEGAL
+    assert run(shell, "advnetstats 0 1") == ILLEGAL
+    call.protocol = "sip"
+    call.rate = 128
+    assert run(shell, "advnetstats") == (
+        f"call:0 tar:32 K rar:32 K tvr:96 K rvr:96 K{R}"
+        f"tvru:86 K rvru:86 K tvfr:30 rvfr:30 vfe:0{R}"
+        f"tapl:--- rapl:--- taj:--- raj:--- tvpl:--- rvpl:---{R}"
+        f"tvj:--- rvj:--- dc:Disabled rsid:10.1.0.84 ccaps:---{R}"
+    )
+
+
+def test_advnetstats_while_dialling(shell: GroupSeriesShell) -> None:
+    run(shell, "dial manual 384 10.1.0.84")
+    assert run(shell, "advnetstats") == "system is not in a call" + R
+
+
+def test_local_time_follows_the_clock_offset(shell: GroupSeriesShell, state: EndpointState) -> None:
+    state.clock_offset_s = 300.0
+    assert "Local Time is: Wed, 15 Nov 2023 05:18:20 +0700" + R in run(shell, "whoami")
+    state.clock_offset_s = -86400.0
+    assert "Local Time is: Tue, 14 Nov 2023 05:13:20 +0700" + R in run(shell, "whoami")
 
 
 # --- mute, status, reboot --------------------------------------------------------------

@@ -587,6 +587,65 @@ def test_media_channels_report_packet_loss(dev: Device, sh: RoomOSShell, js: Roo
     assert entries[0]["Netstat"]["Loss"] == {"Value": "175"}
 
 
+def test_media_channel_counters_grow_and_report_jitter(dev: Device, sh: RoomOSShell) -> None:
+    call = connect(dev, sh)
+    dev.state.packet_loss_pct = 2.0
+    dev.state.jitter_ms = 4.4
+    call.started = time.monotonic() - 3
+    stats = netstat(run(sh, "xStatus MediaChannels Call"))
+    audio = call.call_id * 4
+    assert (stats[(audio, "Packets")], stats[(audio, "Loss")]) == (147, 3)  # cumulative
+    assert (stats[(audio, "LastIntervalReceived")], stats[(audio, "LastIntervalLost")]) == (0, 0)
+    assert (stats[(audio, "Jitter")], stats[(audio, "MaxJitter")]) == (4, 5)  # 4/5 as on the SX20
+    call.started -= 10  # 13 s: two whole intervals closed, the last one from 5 to 10 s
+    stats = netstat(run(sh, "xStatus MediaChannels Call"))
+    assert (stats[(audio, "Packets")], stats[(audio, "Loss")]) == (637, 13)
+    assert (stats[(audio, "LastIntervalReceived")], stats[(audio, "LastIntervalLost")]) == (245, 5)
+    video = audio + 1
+    assert stats[(video, "Packets")] > stats[(audio, "Packets")]
+
+
+@pytest.mark.usefixtures("pinned_clock")
+def test_system_time_and_ntp(dev: Device, sh: RoomOSShell, js: RoomOSShell) -> None:
+    assert run(sh, "xStatus Time") == '*s Time SystemTime: "2025-03-12T11:27:11+0000"\r\n' + OK
+    dev.state.config["Time Zone"] = "America/New_York"
+    dev.state.clock_offset_s = -61
+    assert run(sh, "xStatus Time SystemTime") == '*s Time SystemTime: "2025-03-12T07:26:10-0400"\r\n' + OK
+    assert as_json(run(js, "xStatus Time SystemTime")) == {
+        "Status": {"Time": {"SystemTime": {"Value": "2025-03-12T07:26:10-0400"}}}
+    }
+    assert run(sh, "xStatus NetworkServices NTP") == (
+        '*s NetworkServices NTP CurrentAddress: "0.tandberg.pool.ntp.org"\r\n'
+        '*s NetworkServices NTP Server 1 Address: "0.tandberg.pool.ntp.org"\r\n'
+        '*s NetworkServices NTP Server 2 Address: "0.tandberg.pool.ntp.org"\r\n'
+        '*s NetworkServices NTP Server 3 Address: "0.tandberg.pool.ntp.org"\r\n'
+        "*s NetworkServices NTP Status: Synced\r\n" + OK
+    )
+    dev.state.ntp_synced = False
+    assert (
+        run(sh, "xStatus NetworkServices NTP Status") == "*s NetworkServices NTP Status: NotSynced\r\n" + OK
+    )
+    for n in (1, 2, 3):
+        dev.state.config[f"NetworkServices NTP Server {n} Address"] = ""
+    dev.state.ntp_synced = True
+    assert "*s NetworkServices NTP Status: NotSynced\r\n" in run(sh, "xStatus NetworkServices NTP")
+    assert '*s NetworkServices NTP CurrentAddress: ""\r\n' in run(sh, "xStatus NetworkServices NTP")
+    dev.state.config["NetworkServices NTP Mode"] = "Off"
+    assert run(sh, "xStatus NetworkServices NTP Status") == "*s NetworkServices NTP Status: Off\r\n" + OK
+
+
+def test_no_ntp_status_variant_has_no_ntp_node(dev: Device) -> None:
+    cloud = dev.shell("echo_off_at_login", "no_ntp_status")
+    assert run(cloud, "xStatus NetworkServices NTP Status") == OK  # a schema path, no instance
+    assert run(cloud, "xStatus Time SystemTime").startswith("*s Time SystemTime: ")
+
+
+def test_the_ticking_clock_is_not_pushed_as_feedback(dev: Device, sh: RoomOSShell) -> None:
+    run(sh, "xFeedback register /Status")
+    dev.state.clock_offset_s = 3600
+    assert "SystemTime" not in run(sh, "xCommand Audio Microphones Mute")
+
+
 def test_call_disconnect(dev: Device, sh: RoomOSShell, js: RoomOSShell) -> None:
     assert run(sh, "xCommand Call Disconnect") == (
         '\r\nERROR\r\n*r CallDisconnectResult (status=Error): \r\n*r CallDisconnectResult Reason: "No active call"\r\n** end\r\n'

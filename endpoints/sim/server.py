@@ -269,6 +269,11 @@ class SimEndpoint:
                 encoding="utf-8",
                 login_timeout=30,
                 keepalive_interval=0,
+                # No GSSAPI (no codec offers it). Left at its default, asyncssh asks
+                # socket.getfqdn() on every connection, in a 6-thread executor: where the
+                # machine's name does not resolve locally (a fresh Debian root) each lookup
+                # waits on DNS, and 250 logins queued behind them for over a minute.
+                gss_host=None,
             )
         except (TimeoutError, asyncssh.Error, OSError, asyncio.CancelledError):
             self.gauge.down()

@@ -3,9 +3,7 @@ one 1920x1080 screen, grouped by district, problems pinned with their reason, ke
 navigation and each tile's menu; usable at 1366x768.
 
 A province of its own (250 simulated endpoints, no cameras; ~5 s to start): the shared
-console province has 24. A scale test, run by `make bench`: on a fresh Debian root the
-250-endpoint simulated fleet stopped answering about a minute in (cause not yet found), so it
-stays out of `make test` until it is.
+console province has 24.
 """
 
 from __future__ import annotations
@@ -17,8 +15,6 @@ import pytest
 from tests.console.conftest import LAPTOP, WALL, Province, open_console, own_province, screenshot
 from tests.console.test_host import fleet_request
 from tests.support.waiting import until_sync
-
-pytestmark = pytest.mark.slow
 
 ENDING_S = 180  # an upper bound for ending a session of up to 250, never a timing assertion
 OTHER_CALL = {"remote": "sip:8888@hoinghi.example.gov.vn", "rate": 1920}

@@ -8,11 +8,13 @@ registrations would only show as faults.
 from __future__ import annotations
 
 import asyncio
+import csv
 import os
 import secrets
 import shutil
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -29,20 +31,29 @@ console = Console()
 
 
 async def _prepare(
-    settings: Settings, inventory: bytes, passwords: dict[str, str], cams: CameraSimProcess | None
-) -> tuple[int, dict[str, int]]:
+    settings: Settings,
+    inventory: bytes,
+    passwords: dict[str, str],
+    cams: CameraSimProcess | None,
+    meeting: bool,
+) -> tuple[int, dict[str, int], str | None]:
     """Units, users, the standards, the fleet and the cameras; then the cameras are provisioned
-    over ONVIF to the stream standard, as a technician would on the first day. Returns the
-    endpoints imported and the camera job's item counts by status."""
+    over ONVIF to the stream standard, as a technician would on the first day; with
+    ``meeting``, the province's meeting scheduled an hour ahead (its readiness round runs as
+    soon as the controller is up). Returns the endpoints imported, the camera job's item
+    counts by status and the meeting's id."""
     from sqlalchemy import select
 
     from controller.app import build_state, close_state
     from controller.cameras import registry
     from controller.cameras.schemas import CameraCreate
     from controller.fleet import csv_import
-    from controller.models import JobItem
+    from controller.models import JobItem, utcnow
     from controller.provisioning import standards
     from controller.provisioning.camera_standard import CAMERA_KEYS, DEMO_CAMERA_STANDARD
+    from controller.sessions import store as session_store
+    from controller.sessions.schemas import SessionCreate
+    from controller.sessions.scope import Scope, ScopeUnit
     from controller.units import service as units
     from controller.users import service as users
 
@@ -91,6 +102,20 @@ async def _prepare(
                     cameras=registered,
                     actor=SYSTEM,
                 )
+        meeting_id = None
+        if meeting:
+            async with state.db.transaction() as session:
+                await session_store.ensure_default_bridge(session, settings)
+            detail = await state.sessions.create(
+                SessionCreate(
+                    title=MEETING_TITLE,
+                    scope=Scope(units=[ScopeUnit(unit="DEMO")]),
+                    start_at=utcnow() + MEETING_AHEAD,
+                    duration_min=120,
+                ),
+                SYSTEM,
+            )
+            meeting_id = str(detail.id)
         counts: dict[str, int] = {}
         if job is not None:
             state.runner.start(job.id)
@@ -98,9 +123,54 @@ async def _prepare(
             async with state.db.transaction() as session:
                 for item in await session.scalars(select(JobItem).where(JobItem.job_id == job.id)):
                     counts[item.status] = counts.get(item.status, 0) + 1
-        return report.imported, counts
+        return report.imported, counts, meeting_id
     finally:
         await close_state(state)
+
+
+# The meeting `make demo` schedules: its first readiness round (T-60) is due at once, so the
+# board fills in while the demo starts; MEETING_FAULTS are the communes that fail a check.
+MEETING_TITLE = "Hội nghị trực tuyến giao ban UBND tỉnh"
+MEETING_AHEAD = timedelta(minutes=58)
+MEETING_TEST_CONFERENCE = "9999"
+# (what the simulator is told, how many endpoints per 250): each a reason on the board
+MEETING_FAULTS: list[tuple[dict[str, Any], int]] = [
+    ({"sip_registered": False}, 3),  # sip_unregistered
+    ({"camera_connected": False}, 2),  # camera_disconnected (a Cisco codec reports it)
+    ({"microphones_connected": False}, 1),  # microphone_disconnected
+    ({"packet_loss_pct": 6.0}, 3),  # packet_loss_high on the test call
+    ({"clock_offset_s": 420.0, "ntp_synced": False}, 2),  # clock_skew
+    ({"call": {"remote": "sip:8888@hoinghi.example.gov.vn", "rate": 1920}}, 2),  # in_other_call
+]
+
+
+def meeting_faults(rows: list[dict[str, str]]) -> list[tuple[str, dict[str, Any]]]:
+    """Which communes fail which check: spread over the districts, the same on every start
+    (a camera fault goes to a Cisco codec, the family that reports its camera)."""
+    communes = sorted((r for r in rows if "-X" in r["unit"]), key=lambda r: r["name"])
+    if not communes:
+        return []
+    scale = max(len(rows) / 250, 0.01)
+    out: list[tuple[str, dict[str, Any]]] = []
+    step = 37  # co-prime with the fleet sizes the demo uses: picks land in different districts
+    i = 0
+    for fields, per_250 in MEETING_FAULTS:
+        for _ in range(max(1, round(per_250 * scale))):
+            pool = [r for r in communes if "camera_connected" not in fields or r["profile"] == "cisco-roomos"]
+            pick = pool[(i * step) % len(pool)]
+            i += 1
+            if pick["name"] not in {n for n, _ in out}:
+                out.append((pick["name"], fields))
+    return out
+
+
+async def _inject(control_file: Path, faults: list[tuple[str, dict[str, Any]]]) -> None:
+    from endpoints.sim.control import control_request
+
+    for name, fields in faults:
+        reply = await control_request(control_file, {"op": "set", "endpoint": name, **fields})
+        if not reply.get("ok"):
+            raise RuntimeError(f"the simulator refused {fields} on {name}: {reply.get('error')}")
 
 
 # A living province: calls start and end, a camera is unplugged now and then; conference
@@ -126,6 +196,9 @@ def demo(
     cameras: Annotated[int, typer.Option(min=0, max=DEMO_CAMERAS, help="Simulated cameras")] = DEMO_CAMERAS,
     latency_ms: Annotated[int, typer.Option(min=0, help="Simulated device reply latency")] = 20,
     living: Annotated[bool, typer.Option(help="Random calls, drops and unplugged cables")] = True,
+    meeting: Annotated[
+        bool, typer.Option(help="A meeting an hour ahead, its readiness board with a few failing communes")
+    ] = True,
     data_dir: Annotated[Path, typer.Option(help="Wiped and rebuilt on every start")] = Path("var/demo"),
 ) -> None:
     """Start a simulated province (250 endpoints, 12 cameras) and the controller on SQLite."""
@@ -139,6 +212,7 @@ def demo(
     workdir.mkdir(parents=True)
     os.environ["DIEMCAU_DATA_DIR"] = str(workdir)
     os.environ.setdefault("DIEMCAU_BRIDGE_SIP_PATTERN", "sip:{conference}@bridge.sim")  # the simulator's MCU
+    os.environ.setdefault("DIEMCAU_BRIDGE_TEST_CONFERENCE", MEETING_TEST_CONFERENCE)  # any number rings it
     # The simulated fleet, cameras and MCU listen on loopback, which production refuses.
     settings = Settings(device_allow_loopback=True)
     passwords = {r.value: secrets.token_urlsafe(9) for r in Role}
@@ -153,8 +227,15 @@ def demo(
             cams.start()
     try:
         with console.status("building the unit tree, registering the fleet, provisioning the cameras..."):
-            imported, camera_items = asyncio.run(
-                _prepare(settings, fleet.inventory.read_bytes(), passwords, cams if cameras else None)
+            faults: list[tuple[str, dict[str, Any]]] = []
+            if meeting:
+                with fleet.inventory.open(encoding="utf-8") as f:
+                    faults = meeting_faults(list(csv.DictReader(f)))
+                asyncio.run(_inject(fleet.control_file, faults))
+            imported, camera_items, meeting_id = asyncio.run(
+                _prepare(
+                    settings, fleet.inventory.read_bytes(), passwords, cams if cameras else None, meeting
+                )
             )
         console.print(
             f"[green]ready[/green]: {imported} endpoints registered over central → "
@@ -172,6 +253,12 @@ def demo(
             "--endpoint DEMO-vc001 --fault stall   (the codec hangs: shown offline, with an "
             "alarm, about a minute later; --fault clear brings it back)"
         )
+        if meeting_id:
+            console.print(
+                f"meeting {MEETING_TITLE!r} starts in {MEETING_AHEAD.seconds // 60} min; its readiness "
+                f"board: http://{host}:{port}/console/#/ready/{meeting_id}"
+            )
+            console.print("  set to fail a check: " + ", ".join(f"{n} ({', '.join(f)})" for n, f in faults))
         if cameras:
             done = ", ".join(f"{n} {status}" for status, n in sorted(camera_items.items()))
             console.print(f"cameras provisioned over ONVIF to the stream standard: {done}")

@@ -68,6 +68,8 @@ async def pick_bridge(session: AsyncSession, bridge_id: uuid.UUID | None) -> Bri
             raise InvalidInput(f"no bridge {bridge_id}", field="bridge")
         return bridge
     bridges = (await session.scalars(select(Bridge).limit(2))).all()
+    if not bridges:
+        raise InvalidInput("no bridge is configured: an admin adds one first", field="bridge")
     if len(bridges) != 1:
         raise InvalidInput("several bridges are configured: name one", field="bridge")
     return bridges[0]

@@ -70,9 +70,11 @@ def start_demo(
     cameras: int = 2,
     port: int | None = None,
     env: dict[str, str] | None = None,
+    meeting: bool = False,
 ) -> tuple[subprocess.Popen, Province]:
     """`diemcau demo` in its own process (the same path `make demo` takes), calm: no random
-    faults; ``env``: more settings (a directory to sign in with)."""
+    faults, and no meeting an hour ahead unless ``meeting`` (its failing communes would
+    change what the other views show); ``env``: more settings (a directory to sign in with)."""
     data_dir = Path(tempfile.mkdtemp(prefix="diemcau-console-")) / "demo"
     port = port or free_port()
     env = dict(os.environ, DIEMCAU_CAMERA_SAMPLE_INTERVAL_S="5", DIEMCAU_MONITOR_INTERVAL_S="3") | (env or {})
@@ -91,6 +93,7 @@ def start_demo(
             "--cameras",
             str(cameras),
             "--no-living",
+            "--meeting" if meeting else "--no-meeting",
             "--data-dir",
             str(data_dir),
         ],

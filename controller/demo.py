@@ -147,7 +147,8 @@ MEETING_FAULTS: list[tuple[dict[str, Any], int]] = [
 def meeting_faults(rows: list[dict[str, str]]) -> list[tuple[str, dict[str, Any]]]:
     """Which communes fail which check: spread over the districts, the same on every start
     (a camera fault goes to a Cisco codec, the family that reports its camera)."""
-    communes = sorted((r for r in rows if "-X" in r["unit"]), key=lambda r: r["name"])
+    everyone = sorted(rows, key=lambda r: r["name"])
+    communes = [r for r in everyone if "-X" in r["unit"]] or everyone  # a small demo: the office's
     if not communes:
         return []
     scale = max(len(rows) / 250, 0.01)
@@ -156,11 +157,16 @@ def meeting_faults(rows: list[dict[str, str]]) -> list[tuple[str, dict[str, Any]
     i = 0
     for fields, per_250 in MEETING_FAULTS:
         for _ in range(max(1, round(per_250 * scale))):
-            pool = [r for r in communes if "camera_connected" not in fields or r["profile"] == "cisco-roomos"]
-            pick = pool[(i * step) % len(pool)]
+            taken = {n for n, _ in out}
+            pool = [
+                r["name"]
+                for r in communes
+                if r["name"] not in taken
+                and ("camera_connected" not in fields or r["profile"] == "cisco-roomos")
+            ]
+            if pool:
+                out.append((pool[(i * step) % len(pool)], fields))
             i += 1
-            if pick["name"] not in {n for n, _ in out}:
-                out.append((pick["name"], fields))
     return out
 
 

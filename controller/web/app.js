@@ -18,8 +18,9 @@ const ROUTES = {
   endpoint: ["./views/details.js", ["ioc_viewer", "ioc_operator", "admin", "technician", "host"]],
   camera: ["./views/details.js", ["ioc_viewer", "ioc_operator", "admin", "technician", "host"]],
   list: ["./views/ioc-list.js", ["ioc_viewer", "ioc_operator", "admin", "technician", "host"]],
+  ready: ["./views/ready.js", ["host", "technician", "admin", "ioc_viewer", "ioc_operator"]],
 };
-const NAV = ["ioc", "list", "tech", "host"];
+const NAV = ["ioc", "list", "tech", "host", "ready"];
 const HOME = { ioc_viewer: "ioc", ioc_operator: "ioc", technician: "tech", host: "host", admin: "ioc" };
 
 const main = document.getElementById("main");

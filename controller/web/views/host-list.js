@@ -64,7 +64,8 @@ function sessionTable(items, kind, open) {
     h("thead", {}, h("tr", {},
       h("th", {}, t("host.col_title")), h("th", {}, t("host.col_status")),
       h("th", {}, t("host.col_start")), kind === "scheduled" ? null : h("th", {}, t("host.col_end")),
-      h("th", {}, t("host.col_participants")), h("th", {}, t("host.col_host")), h("th", {}, t("host.col_conference")))),
+      h("th", {}, t("host.col_participants")), h("th", {}, t("host.col_host")), h("th", {}, t("host.col_conference")),
+      kind === "scheduled" ? h("th", {}, t("host.col_readiness")) : null)),
     h("tbody", {}, items.map((s) => h("tr", { class: "clickable", "data-session": s.id, tabindex: 0,
       onclick: () => open(s), onkeydown: (ev) => { if (ev.key === "Enter") open(s); } },
       h("td", { class: "title" }, s.title),
@@ -73,5 +74,7 @@ function sessionTable(items, kind, open) {
       kind === "scheduled" ? null : h("td", {}, at(s.ended_at)),
       h("td", { class: "num" }, people(s)),
       h("td", {}, s.host),
-      h("td", { class: "mono" }, s.conference_id)))));
+      h("td", { class: "mono" }, s.conference_id),
+      kind === "scheduled" ? h("td", {}, h("a", { href: `#/ready/${s.id}`, class: "ready-link",
+        onclick: (ev) => ev.stopPropagation(), onkeydown: (ev) => ev.stopPropagation() }, t("host.readiness"))) : null))));
 }

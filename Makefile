@@ -55,6 +55,7 @@ bench: setup
 	$(BIN)/diemcau bench provision --endpoints 250 --latency-ms 20 --json
 	$(BIN)/diemcau bench monitor --endpoints 250 --interval 10 --duration 60 --json
 	$(BIN)/diemcau bench session --endpoints 250 --json
+	$(BIN)/diemcau bench readiness --endpoints 250 --json
 	$(BIN)/diemcau bench analytics --cameras 50 --json
 	$(BIN)/diemcau bench relay --viewers 40 --json
 	$(BIN)/diemcau bench webhook --events 10000 --json

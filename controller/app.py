@@ -52,6 +52,7 @@ from controller.provisioning.runner import HEARTBEAT_S, JobRunner
 from controller.readiness import api as readiness_api
 from controller.readiness.manager import ReadinessManager
 from controller.readiness.schedule import ReadinessSchedule
+from controller.reports import api as reports_api
 from controller.security import SecretBox, load_or_create_key
 from controller.sessions import api as sessions_api
 from controller.sessions.manager import SessionManager
@@ -293,6 +294,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health_api,
         sessions_api,
         readiness_api,
+        reports_api,
         ioc_api,
         catalogues_api,
     ):

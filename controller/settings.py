@@ -215,17 +215,32 @@ class Settings(BaseSettings):
         default=50, ge=1, le=1000, description="Endpoints read at once by readiness checks"
     )
     readiness_test_calls: int = Field(
-        default=50, ge=1, le=1000, description="Test calls at once at most (the bridge's free ports bound it too)"
+        default=50,
+        ge=1,
+        le=1000,
+        description="Test calls at once at most (the bridge's free ports bound it too)",
     )
-    readiness_setup_s: float = Field(default=30, gt=0, le=300, description="A test call must connect within this")
+    readiness_setup_s: float = Field(
+        default=30, gt=0, le=300, description="A test call must connect within this"
+    )
+    readiness_poll_s: float = Field(
+        default=0.25,
+        gt=0,
+        le=10,
+        description="A test call's state is read this often while it connects and ends",
+    )
     readiness_window_s: float = Field(
         default=10, gt=0, le=120, description="A connected test call's statistics are read this far apart"
     )
     readiness_port_wait_s: float = Field(
         default=120, ge=0, le=3600, description="How long a check waits for a free bridge port"
     )
-    readiness_max_loss_pct: float = Field(default=1.0, ge=0, le=100, description="Test call receive loss limit")
-    readiness_max_jitter_ms: float = Field(default=30.0, ge=0, le=10_000, description="Test call jitter limit")
+    readiness_max_loss_pct: float = Field(
+        default=1.0, ge=0, le=100, description="Test call receive loss limit"
+    )
+    readiness_max_jitter_ms: float = Field(
+        default=30.0, ge=0, le=10_000, description="Test call jitter limit"
+    )
     readiness_max_clock_skew_s: float = Field(default=30.0, ge=1, le=86_400, description="Device clock limit")
     # --- outbound addresses, camera TLS and per-user limits (security review 16) ---
     device_networks: list[Annotated[str, AfterValidator(parse_network)]] = Field(

@@ -30,6 +30,7 @@ from controller.readiness import service
 from controller.readiness.checks import Limits, device_findings
 from controller.readiness.test_call import CallPlan, run_test_call
 from controller.sessions.scope import Scope, ScopeUnit
+from controller.sessions.store import ensure_default_bridge
 from endpoints.profiles import Profile
 from endpoints.sim.control import control_request
 
@@ -79,6 +80,7 @@ async def _run(
     extra = ("--ring-delay-ms", str(ring_ms), "--answer-delay-ms", str(answer_ms), "--bridge-ports", "250")
     async with simulated_province(count, latency_ms, extra=extra, **settings) as (state, fleet):
         async with state.db.transaction() as session:
+            await ensure_default_bridge(session, state.settings)
             eps = (await session.scalars(select(Endpoint))).all()
             targets = [device_target(ep, state.box, state.profiles) for ep in eps]
         await asyncio.gather(*(state.pool.session(t) for t in targets))
@@ -98,6 +100,18 @@ async def _run(
                     )
                 ).all()
             )
+            results: list[dict[str, Any]] = list(
+                (
+                    await session.scalars(
+                        select(ReadinessCheck.results).where(ReadinessCheck.run_id == run.id)
+                    )
+                ).all()
+            )
+            held = [
+                r["test_call"]["held_s"]
+                for r in results
+                if (r.get("test_call") or {}).get("held_s") is not None
+            ]
         bridge = await control_request(fleet.control_file, {"op": "bridge"})
         plan = CallPlan(
             dial=f"sip:{TEST}@bridge.sim",
@@ -105,7 +119,7 @@ async def _run(
             protocol="sip",
             setup_s=state.settings.readiness_setup_s,
             window_s=window_s,
-            poll_s=state.settings.session_setup_poll_s,
+            poll_s=state.settings.readiness_poll_s,
             confirm_s=state.settings.session_end_confirm_s,
             limits=Limits.of(state.settings),
         )
@@ -124,6 +138,7 @@ async def _run(
         "not_ready": verdicts.get("not_ready", 0),
         "cpu_s": round(cpu_s, 2),
         "bridge_peak_ports": bridge["bridge"]["peak"],
+        "test_call_s_mean": round(sum(held) / len(held), 2) if held else None,  # dial to hang-up confirmed
         "baseline_wall_s": round(naive_per * count, 1) if naive_per else None,
         "baseline_note": f"one endpoint after another, a fresh SSH connection each, the same checks and "
         f"test call; measured on {sample} endpoint(s) ({naive_per:.2f} s each) and extrapolated to {count}"

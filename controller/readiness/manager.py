@@ -343,7 +343,7 @@ class ReadinessManager:
                 protocol="sip" if test_dial.lower().startswith("sip") else "h323",
                 setup_s=self.settings.readiness_setup_s,
                 window_s=self.settings.readiness_window_s,
-                poll_s=self.settings.session_setup_poll_s,
+                poll_s=self.settings.readiness_poll_s,
                 confirm_s=self.settings.session_end_confirm_s,
                 limits=self.limits,
             )

@@ -22,6 +22,7 @@ from endpoints.errors import EndpointError
 __all__ = ["CallPlan", "TestCall", "run_test_call"]
 
 TAG = "diemcau-readiness"  # the booking reference where the dialect takes one
+WATCH_S = 1.0  # call state during the window: a drop is seen within a second
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class CallPlan:
     protocol: str
     setup_s: float
     window_s: float
-    poll_s: float
+    poll_s: float  # call state while connecting and hanging up: a port held longer than needed is a port another check waits for
     confirm_s: float
     limits: Limits
 
@@ -92,7 +93,7 @@ async def _measure(
     first = await driver.media()
     end = connected_at + plan.window_s
     while (left := end - time.monotonic()) > 0:  # watched through the window: a drop is seen when it happens
-        await asyncio.sleep(min(plan.poll_s, left))
+        await asyncio.sleep(min(WATCH_S, left))
         status = await driver.call_status()
         if status.state != "connected" or not is_session_call(plan.dial, status.remote):
             after = round(time.monotonic() - connected_at, 1)
@@ -114,7 +115,7 @@ async def _hang_up(driver: EndpointDriver, plan: CallPlan, call_id: int | None) 
             return None  # not ours (it ended and something else rang in): never hang that up
         await driver.hangup(status.call_id if status.call_id is not None else call_id)
         while time.monotonic() < deadline:
-            await asyncio.sleep(min(0.3, plan.poll_s))
+            await asyncio.sleep(plan.poll_s)
             if (await driver.call_status()).state == "idle":
                 return None
     except EndpointError as exc:

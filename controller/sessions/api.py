@@ -19,6 +19,7 @@ from controller.fields import Page
 from controller.limits import StreamSlot
 from controller.models import ConferenceSession
 from controller.readiness import service as readiness
+from controller.reports import service as reports
 from controller.roles import ALL_ROLES, Role
 from controller.sessions import attendance, bridges, saved_scopes, store
 from controller.sessions.schemas import (
@@ -188,19 +189,25 @@ async def timeline(
 @router.get(
     "/sessions/{session_id}/attendance",
     response_model=Attendance,
-    responses={200: {"content": {"text/csv": {}}}},
+    responses={200: {"content": {"text/csv": {}, reports.XLSX: {}}}},
     **WATCH,
 )
 async def get_attendance(
     session_id: uuid.UUID,
     session: Session,
     row: InScope,
-    format_: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
+    format_: Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")] = "json",
 ) -> Attendance | Response:
     """Per participant: join and leave times, connected time, drops, and this session's
-    readiness checks; `absent` is the roll call (CSV for the minutes)."""
+    readiness checks; `absent` is the roll call (CSV for the minutes; xlsx: the province's
+    workbook, in Vietnamese, with the roll call on its own sheet)."""
     marks = await readiness.marks_for_session(session, session_id)
     att = attendance.build(row, await store.participants(session, session_id), marks)
+    if format_ == "xlsx":
+        file = await reports.attendance_download(session, row, att)
+        return Response(
+            file.content, media_type=file.media_type, headers={"Content-Disposition": file.disposition}
+        )
     if format_ == "csv":
         return Response(
             attendance.to_csv(att),

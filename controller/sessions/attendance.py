@@ -101,6 +101,10 @@ def _cell(value: object) -> str:
     return text
 
 
+# the guard for every CSV the controller writes (the reports' too: controller/reports)
+safe_cell = _cell
+
+
 def _local(t: datetime | None) -> str:
     return t.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M:%S") if t else ""
 

@@ -10,8 +10,8 @@ import ast
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from pathlib import Path
+from types import SimpleNamespace
 
 from camera.analytics import History
 from controller.cameras.monitor import WatchedCamera

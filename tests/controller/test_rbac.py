@@ -118,6 +118,8 @@ MATRIX = [
     ("POST", f"/api/v1/readiness/checks/{X}/ack", {A, T, H}, 422),
     ("GET", "/api/v1/readiness/board", EVERYONE, 200),
     ("GET", f"/api/v1/readiness/events?session={X}", EVERYONE, 404),
+    ("GET", f"/api/v1/readiness/report?session={X}", EVERYONE, 404),
+    ("GET", "/api/v1/reports/monthly?month=2026-12", EVERYONE, 200),
 ]
 # Routes anyone may call: the login, liveness, the API description and docs page, CORS
 # preflights (they carry no credentials, by the CORS rules) and the static console.

@@ -122,12 +122,22 @@ SCOPE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/sessions/{id}/timeline"): OUTSIDE,
     ("GET", "/api/v1/sessions/{id}/attendance"): OUTSIDE,
     ("GET", "/api/v1/sessions/{id}/events"): OUTSIDE,
+    ("POST", "/api/v1/readiness/runs"): WRITE,
+    ("GET", "/api/v1/readiness/runs/{id}"): OUTSIDE,
+    ("POST", "/api/v1/readiness/endpoints/{id}/check"): OUTSIDE,
+    ("GET", "/api/v1/readiness/endpoints/{id}/history"): OUTSIDE,
+    ("POST", "/api/v1/readiness/checks/{id}/ack"): OUTSIDE,
+    ("GET", "/api/v1/readiness/board"): LIST,
+    ("GET", "/api/v1/readiness/events"): OUTSIDE,
+    ("GET", "/api/v1/readiness/report"): OUTSIDE,
+    ("GET", "/api/v1/reports/monthly"): LIST,
 }
 
 
 def _template(path: str) -> str:
     return (
-        path.replace(str(X), "{id}")
+        path.split("?", 1)[0]  # the route, not the filter the matrix calls it with
+        .replace(str(X), "{id}")
         .replace("NOPE", "{ref}")
         .replace("nope", "{id}")
         .replace("ntp_server", "{key}")
@@ -288,6 +298,10 @@ def _body(method: str, template: str, things: dict[str, Any], n: int) -> dict[st
         ("PATCH", "/api/v1/endpoints/{id}"): {"json": {"description": "x"}},
         ("PATCH", "/api/v1/cameras/{id}"): {"json": {"description": "x"}},
         ("PATCH", "/api/v1/units/{ref}"): {"json": {"name": "x"}},
+        ("POST", "/api/v1/readiness/runs"): {"json": {"scope": {"units": [{"unit": unit}]}}},
+        ("POST", "/api/v1/readiness/checks/{id}/ack"): {"json": {"kind": "fixed"}},
+        ("GET", "/api/v1/readiness/report"): {"params": {"session": things[f"session{n}"]}},
+        ("GET", "/api/v1/reports/monthly"): {"params": {"month": "2026-12"}},
     }
     return bodies.get((method, template), {"json": {}} if method in ("POST", "PATCH", "PUT") else {})
 

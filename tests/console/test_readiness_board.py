@@ -126,6 +126,15 @@ def test_the_board_speaks_english_and_fits_a_laptop(browser, meeting_province):
         )
         assert any(r.startswith("Clock ") and "s off (limit 30 s)" in r for r in reasons), reasons
         assert page.locator("#ready-check-all").inner_text() == "Check everyone now"
+        with page.expect_response(lambda r: "/readiness/report" in r.url) as answer:
+            page.click("#ready-download")
+        response = answer.value
+        assert response.status == 200 and "format=xlsx" in response.url
+        assert response.headers["content-type"].startswith(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        assert response.headers["content-disposition"].endswith('.xlsx"')
+        page.wait_for_selector("#toast.ok:not([hidden])")  # "Downloaded ...": the blob was read
         assert page.evaluate("document.scrollingElement.scrollWidth <= innerWidth + 1")
         problems: list[str] = []
         check(with_axe(page, province), province, "ready-board-en", LAPTOP, problems)

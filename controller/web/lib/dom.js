@@ -45,7 +45,7 @@ export function badge(state, text) {
 
 /** Let the browser save a Blob under a name (attendance CSV, exports). */
 export function download(blob, name) {
-  const a = h("a", { href: URL.createObjectURL(blob), download: name });
+  const a = h("a", { href: URL.createObjectURL(blob), download: name, hidden: true }); // never in the reading order
   document.body.append(a);
   a.click();
   setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);

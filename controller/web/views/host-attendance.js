@@ -1,8 +1,10 @@
-/** #/host/<id>/attendance: who joined, when, for how long; CSV for the minutes. */
+/** #/host/<id>/attendance: who joined, when, for how long, what each one's readiness checks
+ * said (the roll call: why an absent commune was absent); Excel and CSV for the minutes. */
 import { h, fill, badge, download } from "../lib/dom.js";
 import { t, stateName } from "../lib/i18n.js";
 import { ApiError } from "../lib/api.js";
 import { duration } from "../lib/format.js";
+import { reasonName } from "../lib/readiness-text.js";
 import { at, causeText, problemText } from "./host-common.js";
 import "./host-i18n.js";
 
@@ -13,11 +15,12 @@ export function mountAttendance(el, ctx, sessionId) {
   const table = h("div", { class: "scroll att-scroll", tabindex: 0, role: "region", "aria-label": t("host.att_title") });
   const error = h("p", { class: "error", role: "alert", id: "host-att-error" });
   const note = h("p", { class: "muted", hidden: true }, t("host.att_live_note"));
-  const csv = h("button", { type: "button", class: "primary", id: "host-att-csv", onclick: downloadCsv }, t("host.att_download"));
+  const xlsx = h("button", { type: "button", class: "primary", id: "host-att-xlsx", onclick: () => downloadAs("xlsx", xlsx) }, t("host.att_download_xlsx"));
+  const csv = h("button", { type: "button", id: "host-att-csv", onclick: () => downloadAs("csv", csv) }, t("host.att_download"));
   const refreshBtn = h("button", { type: "button", id: "host-att-refresh", onclick: () => refresh() }, t("host.att_refresh"));
   const titleEl = h("h1", {}, t("host.att_title"));
   fill(el,
-    h("div", { class: "row host-head" }, h("a", { href: `#/host/${sessionId}` }, t("host.back_board")), titleEl, h("span", { class: "spacer" }), refreshBtn, csv),
+    h("div", { class: "row host-head" }, h("a", { href: `#/host/${sessionId}` }, t("host.back_board")), titleEl, h("span", { class: "spacer" }), refreshBtn, xlsx, csv),
     error,
     h("section", { class: "panel" }, head, note, table));
 
@@ -47,11 +50,12 @@ export function mountAttendance(el, ctx, sessionId) {
       item(t("host.col_end"), at(att.ended_at), "end"),
       item(t("host.att_invited"), String(att.invited), "invited"),
       item(t("host.att_joined"), String(att.joined), "joined"),
-      item(t("host.att_rate"), `${rate}%`, "rate"));
+      item(t("host.att_rate"), `${rate}%`, "rate"),
+      item(t("host.att_absent"), String((att.absent || []).length), "absent"));
     if (!att.participants.length) { fill(table, h("p", { class: "muted" }, t("host.att_empty"))); return; }
     fill(table, h("table", { class: "attendance", id: "host-att-table" },
       h("thead", {}, h("tr", {},
-        ["att_endpoint", "att_unit", "att_final", "att_cause", "att_join", "att_leave", "att_connected", "att_drops", "att_attempts"]
+        ["att_endpoint", "att_unit", "att_final", "att_cause", "att_join", "att_leave", "att_connected", "att_drops", "att_attempts", "att_readiness"]
           .map((k) => h("th", { class: ["att_connected", "att_drops", "att_attempts"].includes(k) ? "num" : null }, t(`host.${k}`))))),
       h("tbody", {}, att.participants.map((r) => h("tr", { "data-endpoint": r.endpoint_name, "data-state": r.final_state,
         "data-drops": r.drops, "data-attempts": r.attempts,
@@ -64,22 +68,32 @@ export function mountAttendance(el, ctx, sessionId) {
         h("td", {}, at(r.last_leave_at)),
         h("td", { class: "num" }, duration(r.connected_s)),
         h("td", { class: "num" }, String(r.drops)),
-        h("td", { class: "num" }, String(r.attempts)))))));
+        h("td", { class: "num" }, String(r.attempts)),
+        h("td", { class: "readiness" }, (r.readiness || []).map((m) => h("div", { "data-verdict": m.verdict || "" }, markText(m)))))))));
   }
 
-  /** The server's CSV as is (UTF-8 with BOM for Excel), under the server's file name. */
-  async function downloadCsv() {
-    csv.disabled = true;
+  /** "T-60 07:00 Chưa sẵn sàng: Chưa đăng ký SIP (Đang đến)": one readiness check of the row. */
+  function markText(m) {
+    const time = m.at ? new Date(m.at).toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit" }) : "";
+    const verdict = m.verdict ? t(`host.att_${m.verdict}`) : "—";
+    const why = m.verdict === "not_ready" && m.reasons.length ? `: ${m.reasons.map(reasonName).join(", ")}` : "";
+    const ack = m.ack_kind ? ` (${t(`host.att_ack_${m.ack_kind}`)})` : "";
+    return `${m.label} ${time} ${verdict}${why}${ack}`;
+  }
+
+  /** The server's file as is (an Excel workbook, or CSV in UTF-8 with a BOM), under its name. */
+  async function downloadAs(format, button) {
+    button.disabled = true;
     try {
-      const r = await api.raw(`sessions/${sessionId}/attendance`, { query: { format: "csv" } });
+      const r = await api.raw(`sessions/${sessionId}/attendance`, { query: { format } });
       const disposition = r.headers.get("Content-Disposition") || "";
-      const name = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition)?.[1] || `attendance-${sessionId}.csv`;
+      const name = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition)?.[1] || `attendance-${sessionId}.${format}`;
       download(await r.blob(), decodeURIComponent(name));
       ctx.toast(t("host.downloaded", { name: decodeURIComponent(name) }), "ok");
     } catch (err) {
       error.textContent = problemText(err);
     } finally {
-      csv.disabled = false;
+      button.disabled = false;
     }
   }
 

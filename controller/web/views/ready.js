@@ -10,7 +10,7 @@
  * checked; the ready ones fold into a count. Live: readiness/events says something moved
  * and the board is read again (at most once a second), rows kept in place when unchanged.
  */
-import { h, fill, badge, when, useStyle } from "../lib/dom.js";
+import { h, fill, badge, when, useStyle, download } from "../lib/dom.js";
 import { t, register, language } from "../lib/i18n.js";
 import { stream, coalesce } from "../lib/sse.js";
 import { describe } from "../lib/format.js";
@@ -64,6 +64,8 @@ register({
     "ready.not_found": "Không có phiên họp này.",
     "ready.back": "← Các phiên sắp tới",
     "ready.live": "Cập nhật trực tiếp",
+    "ready.download": "Tải Excel",
+    "ready.downloaded": "Đã tải {name}",
     "ready.offline": "Mất kết nối cập nhật, đang nối lại…",
   },
   en: {
@@ -111,6 +113,8 @@ register({
     "ready.not_found": "No such session.",
     "ready.back": "← Sessions ahead",
     "ready.live": "Live",
+    "ready.download": "Download Excel",
+    "ready.downloaded": "Downloaded {name}",
     "ready.offline": "Live updates lost, reconnecting…",
   },
 });
@@ -198,6 +202,22 @@ function mountBoard(el, ctx, filter) {
     }
   }
 
+  /** The board as the province files it (controller/reports: Vietnamese headers, unit tree). */
+  async function downloadReport(button) {
+    button.disabled = true;
+    try {
+      const r = await api.raw("readiness/report", { query: { ...filter, format: "xlsx" } });
+      const disposition = r.headers.get("Content-Disposition") || "";
+      const name = decodeURIComponent(/filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition)?.[1] || "san-sang.xlsx");
+      download(await r.blob(), name);
+      ctx.toast(t("ready.downloaded", { name }), "ok");
+    } catch (err) {
+      ctx.toast(describe(err), "error");
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   function renderHead() {
     const title = board.title || filter.unit || "";
     const left = board.start_at ? Math.round((Date.parse(board.start_at) - Date.now()) / 60000) : null;
@@ -207,7 +227,9 @@ function mountBoard(el, ctx, filter) {
         onclick: () => startRun({ scope: { units: [{ unit: filter.unit }] } }) }, t("ready.check_unit"));
     fill(head, h("div", { class: "row" },
       h("h1", {}, t("ready.title"), ": ", h("span", { id: "ready-session-title" }, title)),
-      h("span", { class: "spacer" }), acting ? action : null),
+      h("span", { class: "spacer" }),
+      h("button", { type: "button", id: "ready-download", onclick: (ev) => downloadReport(ev.currentTarget) }, t("ready.download")),
+      acting ? action : null),
     board.start_at ? h("p", { class: "muted" }, t("ready.starts", { at: when(board.start_at, language()) }), " · ",
       left > 0 ? t("ready.in_min", { n: left }) : t("ready.started")) : null);
   }

@@ -150,7 +150,7 @@ async def build_state(settings: Settings) -> AppState:
         every_s=settings.alarm_eval_s,
         correlation_s=settings.monitor_interval_s if correlation is None else correlation,
         cameras=camera_monitor,
-        readiness=readiness,
+        readiness=readiness.not_ready,
     )
     retention = Retention(
         db, raw_retention_h=settings.health_raw_retention_h, history_days=settings.history_days

@@ -181,7 +181,7 @@ class AlarmEvaluator:
         every_s: float = 2.0,
         correlation_s: float = 15.0,
         cameras: Any = None,  # controller.cameras.monitor.CameraMonitor
-        readiness: Any = None,  # controller.readiness.manager.ReadinessManager: not-ready verdicts
+        readiness: Any = None,  # controller.readiness.not_ready.NotReadyView: not-ready verdicts
     ) -> None:
         self.db, self.monitor, self.signal, self.cameras = db, monitor, signal, cameras
         self.readiness = readiness

@@ -3,18 +3,19 @@
 One task per endpoint, as a session's participants have. Two bounds keep a run of 250 kind
 to the network: ``readiness_checks_at_once`` endpoints are read at a time (the commune
 links and the controller's SSH handshakes), and test calls hold at most
-``min(readiness_test_calls, the bridge's free ports at the run's start)`` ports at once, so
-a live meeting on the same bridge never loses a port to a check. An endpoint is checked by
+``min(readiness_test_calls, the bridge's free ports at the run's start)`` ports at once
+(and ``readiness_test_calls`` across every run), so a live meeting on the same bridge never
+loses a port to a check. An endpoint is checked by
 one run at a time (a lock per endpoint): "check again" during a round waits its turn.
 
 Every step is written through the group-commit ``Recorder`` and published on ``board``
 (SSE); each verdict is also an outbox event (``readiness.verdict``) for the IOC's
-systems, and a not-ready verdict is a ``not_ready`` alarm while its session is ahead
-(``wanted_alarms``; the alarm evaluator asks). A controller that stops mid-run leaves the
+systems, and goes to ``not_ready`` (``not_ready.py``), whose not-ready verdicts the alarm
+evaluator raises while their session is ahead. A controller that stops mid-run leaves the
 unfinished checks ``interrupted`` (on the next start), never stuck as "checking".
 
-Long because: a run's life (create, per-endpoint steps with their bounds, recovery) and the
-not-ready view the alarms read share the same bookkeeping.
+Long because: a run's life (create, per-endpoint steps with their bounds, write and publish,
+recovery) is one piece of bookkeeping.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -34,11 +35,11 @@ from controller.db import Database
 from controller.events import OutboxSignal, emit
 from controller.fanout import Fanout
 from controller.fleet.devices import device_target
-from controller.health.alarms import Wanted
-from controller.health.catalogue import READINESS, readiness_text
+from controller.health.catalogue import readiness_text
 from controller.models import Bridge, ConferenceSession, Endpoint, ReadinessCheck, ReadinessRun, utcnow
 from controller.provisioning.recorder import Recorder
 from controller.readiness.checks import Finding, Limits, device_findings, error_finding, verdict
+from controller.readiness.not_ready import NotReadyView
 from controller.readiness.test_call import CallPlan, run_test_call
 from controller.scope import common_path
 from controller.security import SecretBox
@@ -52,10 +53,9 @@ from endpoints.profiles import Profile
 
 log = logging.getLogger("diemcau.readiness")
 
-__all__ = ["BOARD", "Item", "Ports", "ReadinessManager", "alarm_until", "check_public"]
+__all__ = ["BOARD", "Item", "Ports", "ReadinessManager", "check_public"]
 
 BOARD = uuid.UUID(int=0)  # the one Fanout key: listeners filter by session and unit
-NOT_READY_KEPT = timedelta(hours=12)  # a manual run's not-ready alarm, if nobody checks again
 
 
 @dataclass
@@ -82,17 +82,6 @@ class Ports:
     @property
     def free(self) -> int:
         return max(self.total - self.in_use, 0)
-
-
-@dataclass(frozen=True)
-class NotReady:
-    check_id: uuid.UUID
-    session_id: uuid.UUID | None
-    name: str
-    unit_path: str
-    reasons: list[dict[str, Any]]
-    session_title: str | None
-    until: datetime
 
 
 def check_public(row: ReadinessCheck) -> dict[str, Any]:
@@ -134,10 +123,12 @@ class ReadinessManager:
         self.board = Fanout()
         self.recorder = Recorder(db)
         self._reads = asyncio.Semaphore(settings.readiness_checks_at_once)
+        # every run's test calls together: two rounds at once (two sessions' T-60) never
+        # hold more than readiness_test_calls ports between them
+        self._calls = asyncio.Semaphore(settings.readiness_test_calls)
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self.not_ready: dict[uuid.UUID, NotReady] = {}  # endpoint id → its latest not-ready verdict
-        self.changes = 0  # bumped whenever not_ready changes (the alarm evaluator's cue)
+        self.not_ready = NotReadyView()  # the alarm evaluator reads it
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -161,7 +152,7 @@ class ReadinessManager:
                     .values(status="done", verdict="not_ready", reasons=reasons, finished_at=now)
                 )
                 log.warning("%d readiness run(s) were interrupted by the last stop", len(open_runs))
-            await self._load_not_ready(session, now)
+            await self.not_ready.load(session, now)
 
     async def close(self) -> None:
         await cancel_and_wait(list(self._tasks))
@@ -335,7 +326,7 @@ class ReadinessManager:
                 *findings,
                 Finding("no_free_port", {"ports": ports.total, "in_use": ports.in_use}),
             ], results
-        async with slots:
+        async with slots, self._calls:
             await self._step(item, "test_call")
             plan = CallPlan(
                 dial=test_dial,
@@ -410,7 +401,7 @@ class ReadinessManager:
         await self.recorder.write(op)
         if "public" in holder:
             self.board.publish(BOARD, "check", holder["public"] | {"unit_path": item.unit_path})
-        self._note(
+        self.not_ready.note(
             item.endpoint_id,
             item.check_id,
             item.session_id,
@@ -421,100 +412,3 @@ class ReadinessManager:
             title,
             until,
         )
-
-    # -- the not-ready view (alarms) ----------------------------------------------------------
-
-    def _note(
-        self,
-        endpoint_id: uuid.UUID,
-        check_id: uuid.UUID,
-        session_id: uuid.UUID | None,
-        name: str,
-        unit_path: str,
-        outcome: str | None,
-        reasons: list[dict[str, Any]],
-        title: str | None,
-        until: datetime,
-    ) -> None:
-        if outcome == "not_ready":
-            self.not_ready[endpoint_id] = NotReady(
-                check_id, session_id, name, unit_path, reasons, title, until
-            )
-        elif self.not_ready.pop(endpoint_id, None) is None:
-            return
-        self.changes += 1
-
-    async def _load_not_ready(self, session: AsyncSession, now: datetime) -> None:
-        """The latest verdict of each endpoint checked in the last day, with its session."""
-        rows = (
-            await session.execute(
-                select(ReadinessCheck, ConferenceSession)
-                .outerjoin(ConferenceSession, ReadinessCheck.session_id == ConferenceSession.id)
-                .where(ReadinessCheck.status == "done", ReadinessCheck.finished_at >= now - timedelta(days=1))
-                .order_by(ReadinessCheck.finished_at)
-            )
-        ).all()
-        for check, conference in rows:
-            if check.endpoint_id is None:
-                continue
-            until = alarm_until(conference, check.finished_at or now)
-            title = conference.title if conference else None
-            self._note(
-                check.endpoint_id, check.id, check.session_id, check.endpoint_name, check.unit_path, check.verdict,
-                check.reasons or [], title, until,
-            )  # fmt: skip
-
-    async def prune(self, session: AsyncSession) -> None:
-        """Forget not-ready verdicts whose session has ended or was cancelled: no meeting is
-        left to warn of (the scheduler calls this every pass)."""
-        sessions = {e.session_id for e in self.not_ready.values() if e.session_id is not None}
-        if not sessions:
-            return
-        over = set(
-            (
-                await session.scalars(
-                    select(ConferenceSession.id).where(
-                        ConferenceSession.id.in_(sessions),
-                        ConferenceSession.status.in_(("ended", "cancelled")),
-                    )
-                )
-            ).all()
-        )
-        gone = [eid for eid, e in self.not_ready.items() if e.session_id in over]
-        for eid in gone:
-            del self.not_ready[eid]
-        self.changes += bool(gone)
-
-    def wanted_alarms(self, now: datetime) -> dict[str, Wanted]:
-        out: dict[str, Wanted] = {}
-        for endpoint_id, entry in self.not_ready.items():
-            if entry.until <= now:
-                continue
-            codes = [r["code"] for r in entry.reasons if r.get("blocking", True)]
-            text = "; ".join(
-                readiness_text(r["code"], r.get("params") or {})
-                for r in entry.reasons
-                if r.get("blocking", True)
-            )
-            key = f"endpoint:{endpoint_id}:not_ready"
-            message = f"{READINESS_PREFIX}{text}" if text else READINESS_PREFIX.rstrip(": ")
-            params = {"reasons": codes, "check": str(entry.check_id), "session": entry.session_title}
-            out[key] = Wanted(
-                key, "not_ready", "endpoint", endpoint_id, entry.name, entry.unit_path, message[:500], params
-            )
-        return out
-
-
-READINESS_PREFIX = "not ready: "
-assert "not_ready" not in READINESS  # the alarm kind is the state; its reasons are READINESS codes
-
-
-def alarm_until(conference: ConferenceSession | None, checked_at: datetime) -> datetime:
-    """How long a not-ready verdict is worth an alarm: until its session is over (its start
-    plus its duration, or three hours), or half a day after a check outside any session."""
-    if conference is None:
-        return checked_at + NOT_READY_KEPT
-    if conference.status in ("ended", "cancelled"):
-        return conference.ended_at or checked_at
-    start = conference.start_at or conference.started_at or checked_at
-    return start + timedelta(seconds=conference.duration_s or 3 * 3600)

@@ -57,7 +57,7 @@ class ReadinessSchedule:
         offsets = self.manager.settings.readiness_offsets_min
         now = now or utcnow()
         async with self.manager.db.transaction() as session:
-            await self.manager.prune(session)
+            await self.manager.not_ready.prune(session)
             if not offsets:
                 return []
             soon = (

@@ -23,7 +23,8 @@ from controller.errors import Conflict, Forbidden, InvalidInput, NotFound
 from controller.events import emit
 from controller.models import ConferenceSession, Endpoint, ReadinessCheck, ReadinessRun, Unit, utcnow
 from controller.principal import Principal
-from controller.readiness.manager import BOARD, Ports, ReadinessManager, alarm_until, check_public
+from controller.readiness.manager import BOARD, Ports, ReadinessManager, check_public
+from controller.readiness.not_ready import alarm_until
 from controller.readiness.schemas import AckCreate, Board, CheckPublic, RunPublic
 from controller.scope import EVERYWHERE, UnitScope
 from controller.sessions import store

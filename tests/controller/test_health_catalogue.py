@@ -11,7 +11,6 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 from camera.analytics import History
 from controller.cameras.monitor import WatchedCamera
@@ -19,7 +18,7 @@ from controller.fleet.poller import Watched
 from controller.health.alarms import camera_alarms, wanted_alarms
 from controller.health.catalogue import CAMERA_PROBLEMS, CAMERA_STATES, ENDPOINT, _entry, severity
 from controller.health.tracker import DOWN, UP, Observation, Tracker
-from controller.readiness.manager import NotReady, ReadinessManager
+from controller.readiness.not_ready import NotReadyView
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKS = ("camera/analytics.py", "controller/cameras/monitor.py")
@@ -118,9 +117,19 @@ def test_every_alarm_the_evaluator_can_raise_has_its_own_entry():
     )
     kinds |= {w.kind for w in camera_alarms({c.id: c for c in cameras}).values()}
     # a not-ready verdict before a session (controller/readiness)
-    late = NotReady(uuid.uuid4(), None, "X", path, [{"code": "sip_unregistered"}], None, now + timedelta(hours=1))
-    view = SimpleNamespace(not_ready={uuid.uuid4(): late})
-    kinds |= {w.kind for w in ReadinessManager.wanted_alarms(view, now).values()}  # type: ignore[arg-type]
+    view = NotReadyView()
+    view.note(
+        uuid.uuid4(),
+        uuid.uuid4(),
+        None,
+        "X",
+        path,
+        "not_ready",
+        [{"code": "sip_unregistered"}],
+        None,
+        now + timedelta(hours=1),
+    )
+    kinds |= {w.kind for w in view.wanted_alarms(now).values()}
     assert "uplink" in kinds and "unreachable" in kinds and "camera_black" in kinds
     assert {k for k in kinds if _entry(k) is None} == set()
     endpoint_kinds = {k for k in kinds if not k.startswith("camera_")}

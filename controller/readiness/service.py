@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -31,6 +31,8 @@ from controller.sessions import store
 from controller.sessions.schemas import ReadinessMark
 from controller.sessions.scope import Scope, resolve
 from controller.units.service import get_unit
+
+UNIT_BOARD_SPAN = timedelta(days=1)
 
 __all__ = [
     "BoardFilter",
@@ -201,8 +203,8 @@ async def board(
     session_id: uuid.UUID | None = None,
     unit: str | None = None,
 ) -> Board:
-    """The latest check of each endpoint: of the session's runs, or of every run under the
-    unit (a technician's morning view); only endpoints inside the caller's units."""
+    """The latest check of each endpoint: of the session's runs, or of every run of the last
+    day under the unit (a technician's morning view); only endpoints inside the caller's units."""
     query = select(ReadinessCheck).where(allowed.where(ReadinessCheck.unit_path))
     title = start_at = None
     runs: list[RunPublic] = []
@@ -216,6 +218,8 @@ async def board(
             .order_by(ReadinessRun.started_at.desc())
         ):
             runs.append(await _run_public(session, run))
+    else:  # a unit's morning view: what was checked in the last day, not all history
+        query = query.where(ReadinessCheck.created_at >= utcnow() - UNIT_BOARD_SPAN)
     if unit is not None:
         root: Unit = await get_unit(session, unit)
         query = query.where(ReadinessCheck.unit_path.startswith(root.path, autoescape=True))

@@ -142,6 +142,9 @@ async def test_no_test_number_and_no_free_port_are_reasons_not_stuck_checks(cont
         run = await finished(controller, (await start_run(controller, {"scope": PROVINCE}))["id"])
         assert run["test_dial"] is None and run["counts"]["not_ready"] == 3
         assert {tuple(codes(i)) for i in (await board(controller))["items"]} == {("no_test_number",)}
+        # a unit's board: the latest check of each endpoint under it, nothing else
+        h01 = {ep.state.name for ep in fleet.endpoints if ep.state.unit.startswith("DEMO-H01")}
+        assert h01 and {i["endpoint_name"] for i in (await board(controller, unit="DEMO-H01"))["items"]} == h01
         assert sum(ep.state.stats.dials for ep in fleet.endpoints) == 0
 
         # A live session holding every port: the checks say so instead of waiting forever.

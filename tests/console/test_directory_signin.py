@@ -136,6 +136,7 @@ def test_a_directory_password_opens_the_technician_view_of_the_district(browser,
         "ioc",
         "list",
         "tech",
+        "ready",
     ]
     page.context.close()
 

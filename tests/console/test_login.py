@@ -21,11 +21,11 @@ def test_wrong_password_is_refused_in_vietnamese(browser, province):
 
 def test_each_role_lands_on_its_view_and_sees_only_its_menus(browser, province):
     expected = {
-        "ioc_viewer": ("ioc", ["ioc", "list"]),
-        "ioc_operator": ("ioc", ["ioc", "list"]),
-        "technician": ("tech", ["ioc", "list", "tech"]),
-        "host": ("host", ["ioc", "list", "host"]),
-        "admin": ("ioc", ["ioc", "list", "tech", "host"]),
+        "ioc_viewer": ("ioc", ["ioc", "list", "ready"]),
+        "ioc_operator": ("ioc", ["ioc", "list", "ready"]),
+        "technician": ("tech", ["ioc", "list", "tech", "ready"]),
+        "host": ("host", ["ioc", "list", "host", "ready"]),
+        "admin": ("ioc", ["ioc", "list", "tech", "host", "ready"]),
     }
     for role, (home, menus) in expected.items():
         page = open_console(browser, province, role)
@@ -168,6 +168,7 @@ def _district_view(browser, province, admin, unit: str) -> None:
         "ioc",
         "list",
         "tech",
+        "ready",
     ]
     page.goto(f"{province.url}/console/#/tech")
     page.wait_for_selector("#ep-table tbody tr")

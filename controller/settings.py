@@ -151,6 +151,18 @@ class Settings(BaseSettings):
         default=10, ge=0, le=3600, description="A pull nobody uses any more stops after this"
     )
     webhook_timeout_s: float = Field(default=10, gt=0, le=120)
+    mqtt_keepalive_s: int = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description="MQTT keep-alive: a killed controller is reported offline (its Will) within 1.5 of these",
+    )
+    mqtt_discovery_prefix: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Announce endpoints and cameras to Home Assistant's MQTT discovery under this prefix "
+        "(homeassistant); unset: no discovery messages",
+    )
     webhook_concurrency: int = Field(
         default=16, ge=1, le=500, description="Requests in flight per sink (httpx's pool slows past ~16)"
     )

@@ -49,7 +49,7 @@ async def _measure(
     events: int,
     entities: int,
     naive_events: int,
-    naive_sender: Callable[[], Awaitable[tuple[Sender, Callable[[], Awaitable[None]]]]],
+    naive_sender: Callable[[Any], Awaitable[tuple[Sender, Callable[[], Awaitable[None]]]]],
 ) -> dict[str, Any]:
     """Deliver ``events`` through the dispatcher, then ``naive_events`` one after another."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -96,7 +96,7 @@ async def _measure(
                 sample = list(
                     (await session.execute(OutboxEvent.__table__.select().limit(naive_events))).all()
                 )
-            sender, close = await naive_sender()
+            sender, close = await naive_sender(state)
             n0 = time.perf_counter()
             for row in sample:
                 await sender.send(OutboxEvent(**row._mapping))
@@ -135,7 +135,7 @@ def run_webhook(events: int, entities: int, naive_events: int, delay_ms: float) 
         stderr=subprocess.DEVNULL,
     )
 
-    async def naive() -> tuple[Sender, Callable[[], Awaitable[None]]]:
+    async def naive(_state: Any) -> tuple[Sender, Callable[[], Awaitable[None]]]:
         client = httpx.AsyncClient()
         return WebhookSender(f"{url}/hook", secret, client), client.aclose
 
@@ -165,9 +165,15 @@ def run_mqtt(events: int, entities: int, naive_events: int) -> dict[str, Any]:
     with MosquittoBroker() as broker:
         target = parse_mqtt_url(broker.url)
 
-        async def naive() -> tuple[Sender, Callable[[], Awaitable[None]]]:
+        async def naive(state: Any) -> tuple[Sender, Callable[[], Awaitable[None]]]:
             sender = MqttSender(
-                target, PASSWORD, client_id="bench-naive", timeout_s=10, inflight=1, policy=LOOPBACK
+                target,
+                PASSWORD,
+                client_id="bench-naive",
+                timeout_s=10,
+                inflight=1,
+                policy=LOOPBACK,
+                units=state.sinks.unit_codes,
             )
             return sender, sender.aclose
 

@@ -40,6 +40,7 @@ from controller.scope import EVERYWHERE, UnitScope
 from controller.security import SecretBox
 from controller.settings import Settings
 from controller.tasks import Row, Supervisor
+from controller.units.codes import UnitCodes
 
 log = logging.getLogger("diemcau.ioc")
 
@@ -53,6 +54,7 @@ IDLE_S = 5.0  # a safety net: new events wake the sink at once
 class SinkDispatcher:
     def __init__(self, db: Database, box: SecretBox, settings: Settings, signal: OutboxSignal | None) -> None:
         self.db, self.box, self.settings, self.signal = db, box, settings, signal
+        self.unit_codes = UnitCodes(db)  # MQTT topics name units by code
         self._rows: Supervisor[uuid.UUID, Sink] = Supervisor(
             "sinks", self._read, self._run, every_s=5.0, log=log, prepare=self._prepare, halt=self._halt
         )
@@ -109,13 +111,14 @@ class SinkDispatcher:
     def _sender(self, sink: Sink) -> Sender:
         assert self._client is not None
         secret = self.box.decrypt(sink.secret_enc) if sink.secret_enc else None
-        context = SenderContext(self._client, self.settings, netpolicy.policy(self.settings))
+        context = SenderContext(self._client, self.settings, netpolicy.policy(self.settings), self.unit_codes)
         return KINDS[sink.kind].sender(sink, secret, context)
 
     async def _run(self, sink_id: uuid.UUID, sink: Sink) -> None:
         sender = self._sender(sink)
         wake, stopping = self._wake[sink.id], self._stopping[sink.id]
         try:
+            await sender.open()
             await self._loop(sink, sender, wake, stopping)
         finally:
             await sender.aclose()

@@ -16,6 +16,7 @@ import httpx
 from camera.netpolicy import NetPolicy
 from controller.ioc.schemas import SinkCreateBase
 from controller.models import OutboxEvent, Sink
+from controller.units.codes import UnitCodes
 
 if TYPE_CHECKING:
     from controller.settings import Settings
@@ -25,6 +26,9 @@ __all__ = ["Address", "Sender", "SenderContext", "SinkKind"]
 
 class Sender(Protocol):
     """One way to deliver an event; the dispatcher owns order and retries."""
+
+    async def open(self) -> None:
+        """Before the first event (an MQTT sink says it is online); never raises."""
 
     async def send(self, event: OutboxEvent) -> tuple[bool, int | None, str | None]: ...
 
@@ -42,11 +46,13 @@ class Address:
 @dataclass(frozen=True)
 class SenderContext:
     """What the dispatcher lends every sender: the shared HTTP client (connections pooled
-    across webhooks), the settings, and the network policy in force."""
+    across webhooks), the settings, the network policy in force, and the units' codes (topics
+    name units by code)."""
 
     client: httpx.AsyncClient
     settings: Settings
     policy: NetPolicy
+    unit_codes: UnitCodes
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,9 @@ class WebhookSender:
     def __init__(self, url: str, secret: str, client: httpx.AsyncClient) -> None:
         self.url, self._secret, self.client = url, secret, client
 
+    async def open(self) -> None:
+        """Nothing to open: each event is its own request on the shared client."""
+
     async def send(self, event: OutboxEvent) -> tuple[bool, int | None, str | None]:
         """(delivered, HTTP status, error). 2xx is delivered; anything else is retried."""
         body = event_body(event)

@@ -1,5 +1,6 @@
-"""Outbox to a real mosquitto: QoS 1, topics per unit / endpoint / camera, last state retained,
-nothing lost when the broker is down for a while, a clear error on bad credentials."""
+"""Outbox to a real mosquitto: QoS 1, topics down the unit tree by code, last state retained,
+the controller's availability (a Last Will), nothing lost when the broker is down for a while,
+a clear error on bad credentials, Home Assistant discovery when asked."""
 
 from __future__ import annotations
 
@@ -35,24 +36,27 @@ def event(type_: str, entity_type: str, entity_id: str, unit_path: str | None, *
     )
 
 
-def test_topics_per_unit_entity_and_kind():
+def test_topics_down_the_unit_tree_by_code():
     u = "/prov/dist/comm/"
-    assert topic_for("diemcau", event("endpoint.state", "endpoint", "e1", u)) == (
-        "diemcau/unit/comm/endpoint/e1/state",
+    codes = ["TW", "DEMO", "DEMO-H01", "DEMO-H01-X01"]
+    assert topic_for("diemcau", event("endpoint.state", "endpoint", "e1", u, name="vc001"), codes) == (
+        "diemcau/TW/DEMO/DEMO-H01/DEMO-H01-X01/endpoint/vc001/state",
         True,
     )
-    assert topic_for("d", event("alarm.raised", "camera", "c1", u, kind="camera_black")) == (
-        "d/unit/comm/camera/c1/alarm/camera_black",
+    assert topic_for(
+        "d", event("alarm.raised", "camera", "c1", u, kind="camera_black", entity_name="Cam 1"), codes[:2]
+    ) == (
+        "d/TW/DEMO/camera/Cam 1/alarm/camera_black",
         True,
     )
-    assert topic_for("d", event("session.started", "session", "s1", None)) == (
+    assert topic_for("d", event("session.started", "session", "s1", None), []) == (
         "d/session/s1/event/session.started",
         False,
     )
-    # a value can neither add topic levels nor turn into a wildcard
+    # a name or code can neither add topic levels nor turn into a wildcard
     assert (
-        topic_for("d", event("endpoint.state", "endpoint", "a/+/#", u))[0]
-        == "d/unit/comm/endpoint/a____/state"
+        topic_for("d", event("endpoint.state", "endpoint", "e1", u, name="a/+/#"), ["X/+"])[0]
+        == "d/X__/endpoint/a____/state"
     )
 
 
@@ -82,16 +86,30 @@ def test_broker_url_defaults():
     )
 
 
+STATUS = "diemcau/status"
+
+
 @contextlib.asynccontextmanager
-async def subscriber(broker: MosquittoBroker, received: list, name: str = "ioc-dash") -> AsyncIterator[None]:
-    """A dashboard with a persistent session: the broker queues QoS 1 messages while it is away."""
+async def subscriber(
+    broker: MosquittoBroker,
+    received: list,
+    name: str = "ioc-dash",
+    topic: str = "diemcau/#",
+    status: list | None = None,
+) -> AsyncIterator[None]:
+    """A dashboard with a persistent session: the broker queues QoS 1 messages while it is away.
+    The controller's availability (``diemcau/status``) goes to ``status``, not ``received``."""
     async with aiomqtt.Client(
         "127.0.0.1", broker.port, username=USER, password=PASSWORD, identifier=name, clean_session=False
     ) as client:
-        await client.subscribe("diemcau/#", qos=1)
+        await client.subscribe(topic, qos=1)
 
         async def collect() -> None:
             async for m in client.messages:
+                if str(m.topic) == STATUS:
+                    if status is not None:
+                        status.append((bytes(m.payload), m.retain))
+                    continue
                 received.append((str(m.topic), json.loads(m.payload) if m.payload else None, m.retain))
 
         task = asyncio.create_task(collect())
@@ -147,7 +165,8 @@ def per_entity(received: list) -> dict[str, list[int]]:
 
 async def test_delivered_at_qos1_in_order_and_the_last_state_retained(controller, broker):
     received: list = []
-    async with subscriber(broker, received):
+    status: list = []
+    async with subscriber(broker, received, status=status):
         sink = await add_sink(controller, broker.url, password=PASSWORD)
         assert sink["secret"] is None and "password" not in sink
         await emit_states(controller, entities=6, seqs=range(4))
@@ -165,21 +184,25 @@ async def test_delivered_at_qos1_in_order_and_the_last_state_retained(controller
             )
             emit(session, controller.state.signal, "session.started", "session", "s-1", {"title": "Giao ban"})
         await until(lambda: len(received) == 27)
+    assert (b"online", False) in status  # the sink said the controller is up (live, to a subscriber)
     seqs = per_entity(received)
-    assert seqs == {f"diemcau/unit/unit-{e % 2}/endpoint/ep-{e}/state": [0, 1, 2, 3] for e in range(6)}
+    # units the tree does not know keep their ids as levels: nothing is merged or lost
+    assert seqs == {f"diemcau/prov/unit-{e % 2}/endpoint/ep-{e}/state": [0, 1, 2, 3] for e in range(6)}
     topics = [t for t, _, _ in received]
-    assert topics.count("diemcau/unit/unit-0/endpoint/ep-0/alarm/endpoint_offline") == 2
+    assert topics.count("diemcau/prov/unit-0/endpoint/ep-0/alarm/endpoint_offline") == 2
     assert "diemcau/session/s-1/event/session.started" in topics
 
     late: list = []  # a dashboard that connects now gets the current picture at once
-    async with subscriber(broker, late, name="late-dash"):
-        await until(lambda: len(late) == 7)
+    late_status: list = []
+    async with subscriber(broker, late, name="late-dash", status=late_status):
+        await until(lambda: len(late) == 7 and late_status)
+    assert late_status == [(b"online", True)]
     retained = {t: (body, retain) for t, body, retain in late}
     assert all(retain for _, retain in retained.values())
     assert {t: b["data"]["seq"] for t, (b, _) in retained.items() if t.endswith("/state")} == {
-        f"diemcau/unit/unit-{e % 2}/endpoint/ep-{e}/state": 3 for e in range(6)
+        f"diemcau/prov/unit-{e % 2}/endpoint/ep-{e}/state": 3 for e in range(6)
     }
-    alarm_now = retained["diemcau/unit/unit-0/endpoint/ep-0/alarm/endpoint_offline"][0]
+    alarm_now = retained["diemcau/prov/unit-0/endpoint/ep-0/alarm/endpoint_offline"][0]
     assert alarm_now["data"]["status"] == "cleared"  # the retained alarm says it is over
     assert "diemcau/session/s-1/event/session.started" not in retained  # events are not retained
 
@@ -220,7 +243,7 @@ async def test_broker_outage_then_everything_arrives_in_order(controller, broker
     live = [m for m in received if not m[2]]
     assert len(live) == 40  # nothing lost, nothing twice
     assert per_entity(live) == {
-        f"diemcau/unit/unit-{e % 2}/endpoint/ep-{e}/state": [0, 1, 2, 3, 4] for e in range(8)
+        f"diemcau/prov/unit-{e % 2}/endpoint/ep-{e}/state": [0, 1, 2, 3, 4] for e in range(8)
     }
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from controller import events
@@ -116,11 +116,17 @@ async def acknowledge(
     return AlarmPublic.model_validate(alarm, from_attributes=True)
 
 
+async def stream_subtree(session: Session, unit: UnitQ = None) -> str | None:
+    """The unit a stream is limited to, found before the stream starts: an unknown one is a 404."""
+    return await queries.unit_path(session, unit) if unit else None
+
+
 @router.get("/events/stream", response_class=EventSourceResponse, **READ)
 async def event_stream(
     _slot: StreamSlot,
     state: State,
     scope: Scope,
+    subtree: Annotated[str | None, Depends(stream_subtree)],
     last_event_id: Annotated[
         str | None, Header(alias="Last-Event-ID", max_length=20, pattern=r"^\d+$")
     ] = None,
@@ -131,6 +137,8 @@ async def event_stream(
 
     Without a resume point the stream starts with what happens next. Only the events of the
     caller's units are sent; an event of no unit (a session's) only to a province-wide caller.
+    `unit` keeps one unit's subtree (a district's operations room), `types` the events whose
+    type starts with one of its comma-separated prefixes (`alarm.,readiness.`).
     """
     prefixes = tuple(t.strip() for t in types.split(",") if t.strip()) if types else ()
     cursor = int(last_event_id) if last_event_id else after
@@ -145,6 +153,8 @@ async def event_stream(
             if prefixes and not row.type.startswith(prefixes):
                 continue
             if not scope.covers(row.unit_path):
+                continue
+            if subtree is not None and not (row.unit_path or "").startswith(subtree):
                 continue
             yield ServerSentEvent(
                 id=str(row.id),

@@ -169,6 +169,11 @@ def _parent_path(path: str) -> str | None:
     return f"/{'/'.join(parts[:-1])}/" if len(parts) > 1 else None
 
 
+async def unit_path(session: AsyncSession, unit: str) -> str:
+    """A unit's path by code or id (NotFound when there is none): what a stream filters by."""
+    return (await get_unit(session, unit)).path
+
+
 async def summary(session: AsyncSession, unit: str | None, scope: UnitScope = EVERYWHERE) -> dict[str, Any]:
     """Counts by state for a unit and each unit below it (the IOC's tree view).
 

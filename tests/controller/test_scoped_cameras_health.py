@@ -322,3 +322,22 @@ async def test_the_event_stream_sends_only_the_district_events(controller):
         controller.app, STREAM, controller.auth(Role.host), count=1, query=f"after={start}&types=session."
     )
     assert [d["entity_id"] for _, _, d in sessions] == ["no-unit"]
+    # a province-wide viewer narrows the stream to one district and one kind of event
+    h01 = await read_events(
+        controller.app,
+        STREAM,
+        controller.auth(Role.ioc_viewer),
+        count=1,
+        query=f"after={start}&unit=DEMO-H01&types=camera.",
+    )
+    assert [d["entity_id"] for _, _, d in h01] == ["in-district"]
+    both = await read_events(
+        controller.app,
+        STREAM,
+        controller.auth(Role.ioc_viewer),
+        count=2,
+        query=f"after={start}&unit=DEMO-H01",
+    )
+    assert [d["entity_id"] for _, _, d in both] == ["in-commune", "in-district"]
+    r = await controller.client.get(f"{STREAM}?unit=NO-SUCH", headers=controller.auth(Role.ioc_viewer))
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")

@@ -88,6 +88,21 @@ def bench_readiness(
     typer.echo(json.dumps(result, indent=1 if as_json else None, ensure_ascii=False))
 
 
+@bench_app.command("metrics")
+def bench_metrics(
+    endpoints: Annotated[int, typer.Option(min=1, max=2000)] = 250,
+    cameras: Annotated[int, typer.Option(min=0, max=2000)] = 50,
+    scrapes: Annotated[int, typer.Option(min=10, max=2000)] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only (the default output)")] = True,
+) -> None:
+    """Scrape time and size of /metrics for a province, vs one query per device."""
+    from controller.bench.metrics_bench import run
+
+    typer.echo(
+        json.dumps(run(endpoints, cameras, scrapes), indent=1 if as_json else None, ensure_ascii=False)
+    )
+
+
 @bench_app.command("camera-provision")
 def bench_camera_provision(
     cameras: Annotated[int, typer.Option(min=1, max=200)] = 50,

@@ -1,30 +1,48 @@
-"""Prometheus ``/metrics``: states per unit, poll latency, relay viewers, outbox backlog.
+"""Prometheus ``/metrics``: every endpoint and camera as its own series, the counts per unit,
+alarms by severity and unit, sink delivery lag and dead letters, the process.
 
-Counts come from the database at scrape time (the truth, whichever process
-changed it); the poll-latency histogram is observed live by the monitor. Each
-application has its own registry, so several controllers in one process (the
-tests) never share series.
+Counts and device series come from the database at scrape time (the truth, whichever process
+changed it); the poll-latency histogram is observed live by the monitor, and the process
+collectors read ``/proc``. Each application has its own registry, so several controllers in
+one process (the tests) never share series.
+
+Names follow Prometheus' conventions (base units as suffixes, ``_total`` on counters only, a
+Unix time as ``..._timestamp_seconds``, a ratio as ``..._ratio``). A device's state is one
+series with value 1 under its current ``state`` label, not one series per possible state:
+with 300 devices that keeps a scrape near 100 KB, and ``count by (state)`` / ``== 1`` read it
+the same way. Cardinality is bounded by the registry (devices, units, sinks, alarm kinds),
+never by events. A scraper that asks for OpenMetrics (``Accept:
+application/openmetrics-text``) gets it.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Histogram, PlatformCollector, ProcessCollector
+from prometheus_client import generate_latest as text_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as OPENMETRICS_TYPE
+from prometheus_client.openmetrics.exposition import generate_latest as openmetrics_latest
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from controller.health.tracker import DOWN
 from controller.models import (
     Alarm,
     Camera,
+    CameraHealth,
     ConferenceSession,
     Delivery,
     Endpoint,
+    EndpointHealth,
     OutboxEvent,
     Participant,
     Sink,
     Unit,
+    utcnow,
 )
 
 __all__ = ["Metrics"]
@@ -49,19 +67,122 @@ class Metrics:
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )
+        ProcessCollector(registry=self.registry)  # process_cpu_seconds_total, resident memory, fds
+        PlatformCollector(registry=self.registry)  # python_info
 
-    async def render(self, session: AsyncSession, state: Any) -> bytes:
-        families = await _families(session, state)
+    async def render(self, session: AsyncSession, state: Any, accept: str = "") -> tuple[bytes, str]:
+        """(body, content type): OpenMetrics when the scraper asks for it, else text 0.0.4."""
         registry = CollectorRegistry()
-        registry.register(_Snapshot(families))
-        return generate_latest(self.registry) + generate_latest(registry)
+        for collector in (self.registry, _Snapshot(await _families(session, state))):
+            registry.register(collector)
+        if "application/openmetrics-text" in accept:
+            return openmetrics_latest(registry), OPENMETRICS_TYPE  # type: ignore[no-untyped-call]
+        return text_latest(registry), CONTENT_TYPE_LATEST
 
 
-def _gauge(name: str, doc: str, labels: list[str], rows: Any) -> GaugeMetricFamily:
-    family = GaugeMetricFamily(name, doc, labels=labels)
+def _gauge(name: str, doc: str, labels: list[str], rows: Any, unit: str = "") -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, doc, labels=labels, unit=unit)
     for *values, n in rows:
         family.add_metric([str(v) for v in values], float(n))
     return family
+
+
+def _seconds(at: datetime | None) -> float | None:
+    return at.timestamp() if at else None
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+async def _devices(session: AsyncSession) -> list[Any]:
+    """One series per endpoint and camera: state, up, and what its health says now."""
+    state = GaugeMetricFamily(
+        "diemcau_endpoint_state", "1 under the endpoint's state", labels=["endpoint", "unit", "state"]
+    )
+    up = GaugeMetricFamily(
+        "diemcau_endpoint_up", "1 when the endpoint answers its control API", labels=["endpoint", "unit"]
+    )
+    in_call = GaugeMetricFamily(
+        "diemcau_endpoint_in_call", "1 when the endpoint is in a call", labels=["endpoint", "unit"]
+    )
+    loss = GaugeMetricFamily(
+        "diemcau_endpoint_packet_loss_ratio",
+        "Receive packet loss of the call in progress",
+        labels=["endpoint", "unit"],
+    )
+    temperature = GaugeMetricFamily(
+        "diemcau_endpoint_temperature_celsius", "The codec's temperature", labels=["endpoint", "unit"]
+    )
+    seen = GaugeMetricFamily(
+        "diemcau_endpoint_last_seen_timestamp_seconds",
+        "When the endpoint last answered a poll",
+        labels=["endpoint", "unit"],
+    )
+    rows = await session.execute(
+        select(Endpoint.name, Unit.code, Endpoint.state, EndpointHealth.health, EndpointHealth.last_ok_at)
+        .join(Unit, Endpoint.unit_id == Unit.id)
+        .outerjoin(EndpointHealth, EndpointHealth.endpoint_id == Endpoint.id)
+        .order_by(Unit.code, Endpoint.name)
+    )
+    for row in rows.all():
+        labels, st = [str(row[0]), str(row[1])], str(row[2])
+        h: dict[str, Any] = row[3] or {}
+        last_ok: datetime | None = row[4]
+        state.add_metric([*labels, st], 1.0)
+        up.add_metric(labels, 0.0 if st in DOWN or st == "unknown" else 1.0)
+        if h.get("in_call") is not None:
+            in_call.add_metric(labels, 1.0 if h.get("in_call") else 0.0)
+        if (pct := _number(h.get("packet_loss_pct"))) is not None:
+            loss.add_metric(labels, pct / 100)
+        if (celsius := _number(h.get("temperature_c"))) is not None:
+            temperature.add_metric(labels, celsius)
+        if (at := _seconds(last_ok)) is not None:
+            seen.add_metric(labels, at)
+
+    cam_state = GaugeMetricFamily(
+        "diemcau_camera_state", "1 under the camera's state", labels=["camera", "unit", "state"]
+    )
+    cam_up = GaugeMetricFamily(
+        "diemcau_camera_up", "1 when the camera's stream gives pictures", labels=["camera", "unit"]
+    )
+    fps = GaugeMetricFamily(
+        "diemcau_camera_frames_per_second", "Frame rate of the last sample", labels=["camera", "unit"]
+    )
+    bitrate = GaugeMetricFamily(
+        "diemcau_camera_bitrate_bits_per_second",
+        "Stream bit rate of the last sample",
+        labels=["camera", "unit"],
+    )
+    keyframes = GaugeMetricFamily(
+        "diemcau_camera_keyframe_interval_seconds", "Time between keyframes", labels=["camera", "unit"]
+    )
+    cam_seen = GaugeMetricFamily(
+        "diemcau_camera_last_seen_timestamp_seconds",
+        "When the camera last gave a good sample",
+        labels=["camera", "unit"],
+    )
+    rows = await session.execute(
+        select(Camera.name, Unit.code, Camera.state, CameraHealth.measures, CameraHealth.last_ok_at)
+        .join(Unit, Camera.unit_id == Unit.id)
+        .outerjoin(CameraHealth, CameraHealth.camera_id == Camera.id)
+        .order_by(Unit.code, Camera.name)
+    )
+    for row in rows.all():
+        labels, st = [str(row[0]), str(row[1])], str(row[2])
+        m: dict[str, Any] = row[3] or {}
+        last_ok = row[4]
+        cam_state.add_metric([*labels, st], 1.0)
+        cam_up.add_metric(labels, 0.0 if st in DOWN or st == "unknown" else 1.0)
+        if (value := _number(m.get("fps"))) is not None:
+            fps.add_metric(labels, value)
+        if (value := _number(m.get("bitrate_kbps"))) is not None:
+            bitrate.add_metric(labels, value * 1000)
+        if (value := _number(m.get("keyframe_interval_s"))) is not None:
+            keyframes.add_metric(labels, value)
+        if (at := _seconds(last_ok)) is not None:
+            cam_seen.add_metric(labels, at)
+    return [state, up, in_call, loss, temperature, seen, cam_state, cam_up, fps, bitrate, keyframes, cam_seen]
 
 
 async def _families(session: AsyncSession, state: Any) -> list[Any]:
@@ -75,13 +196,18 @@ async def _families(session: AsyncSession, state: Any) -> list[Any]:
 
     endpoints = (await session.execute(by_unit(Endpoint))).all()
     cameras = (await session.execute(by_unit(Camera))).all()
-    alarms = (
+    codes = {str(uid): code for uid, code in (await session.execute(select(Unit.id, Unit.code))).all()}
+    alarm_rows = (
         await session.execute(
-            select(Alarm.kind, Alarm.severity, func.count())
+            select(Alarm.kind, Alarm.severity, Alarm.unit_path, func.count())
             .where(Alarm.status == "active")
-            .group_by(Alarm.kind, Alarm.severity)
+            .group_by(Alarm.kind, Alarm.severity, Alarm.unit_path)
         )
     ).all()
+    alarms: dict[tuple[str, str, str], int] = {}
+    for kind, severity, path, n in alarm_rows:
+        unit = codes.get(path.strip("/").rsplit("/", 1)[-1], "") if path else ""
+        alarms[(kind, severity, unit)] = alarms.get((kind, severity, unit), 0) + n
     backlog = (
         await session.execute(
             select(Sink.name, Delivery.status, func.count())
@@ -90,6 +216,19 @@ async def _families(session: AsyncSession, state: Any) -> list[Any]:
             .group_by(Sink.name, Delivery.status)
         )
     ).all()
+    oldest = (
+        await session.execute(
+            select(Sink.name, func.min(OutboxEvent.at))
+            .join(Delivery, Delivery.sink_id == Sink.id)
+            .join(OutboxEvent, Delivery.event_id == OutboxEvent.id)
+            .where(Delivery.status == "pending")
+            .group_by(Sink.name)
+        )
+    ).all()
+    sinks = (await session.scalars(select(Sink.name))).all()
+    now = utcnow()
+    lag = {name: max((now - at).total_seconds(), 0.0) for name, at in oldest if at is not None}
+    dead = {name: n for name, status, n in backlog if status == "dead"}
     participants = (
         await session.execute(
             select(Participant.state, func.count())
@@ -106,14 +245,31 @@ async def _families(session: AsyncSession, state: Any) -> list[Any]:
     delivered.add_metric([], float(state.sinks.delivered))
     return [
         delivered,
+        *(await _devices(session)),
         _gauge("diemcau_endpoints", "Endpoints per unit and state", ["unit", "state"], endpoints),
         _gauge("diemcau_cameras", "Cameras per unit and state", ["unit", "state"], cameras),
-        _gauge("diemcau_alarms_active", "Active alarms", ["kind", "severity"], alarms),
+        _gauge(
+            "diemcau_alarms_active",
+            "Active alarms by kind, severity and the unit of what they are about",
+            ["kind", "severity", "unit"],
+            [(*key, n) for key, n in sorted(alarms.items())],
+        ),
         _gauge("diemcau_outbox_backlog", "Undelivered events per sink", ["sink", "status"], backlog),
+        _gauge(
+            "diemcau_sink_lag_seconds",
+            "Age of the oldest event a sink still has to deliver (0: nothing waits)",
+            ["sink"],
+            [(name, lag.get(name, 0.0)) for name in sorted(sinks)],
+        ),
+        _gauge(
+            "diemcau_sink_dead_letters",
+            "Events a sink gave up on (replay them)",
+            ["sink"],
+            [(name, dead.get(name, 0)) for name in sorted(sinks)],
+        ),
         _gauge("diemcau_outbox_last_event_id", "Newest outbox event id", [], [(last_event,)]),
         _gauge("diemcau_session_participants", "Participants of live sessions", ["state"], participants),
         _gauge(
             "diemcau_relay_viewers", "WHEP viewers per camera", ["camera"], list(relay["per_camera"].items())
         ),
-        _gauge("diemcau_relay_viewers_total", "WHEP viewers", [], [(relay["viewers"],)]),
     ]

@@ -60,6 +60,7 @@ bench: setup
 	$(BIN)/diemcau bench relay --viewers 40 --json
 	$(BIN)/diemcau bench webhook --events 10000 --json
 	$(BIN)/diemcau bench mqtt --events 10000 --json
+	$(BIN)/diemcau bench metrics --endpoints 250 --cameras 50 --json
 	$(BIN)/diemcau bench camera-provision --cameras 50 --json
 
 lint: setup

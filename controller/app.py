@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from camera.onvif.profiles import load_camera_profiles
 from camera.relay import Relay
 from controller import netpolicy
-from controller.api import catalogues_api, docs, problems
+from controller.api import catalogues_api, docs, openapi, problems
 from controller.api.authn import Authenticate
 from controller.api.body_limits import MULTIPART_OVERHEAD, BodyLimits, login_rule
 from controller.api.deps import AppState
@@ -260,8 +260,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        generate_unique_id_function=openapi.operation_id,
     )
     problems.install(app)
+    openapi.install(app)
     app.add_middleware(netpolicy.PolicyMiddleware, policy=netpolicy.policy(settings))
     docs.install(app)
 

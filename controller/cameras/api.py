@@ -179,7 +179,7 @@ JPEG: dict[int | str, dict[str, Any]] = {200: {"content": {"image/jpeg": {}}}}
 
 
 @router.get("/{camera_id}/snapshot", response_class=Response, responses=JPEG, **READ)
-async def snapshot(
+async def camera_snapshot(
     camera_id: uuid.UUID,
     state: State,
     session: Session,
@@ -211,7 +211,7 @@ async def snapshot(
 
 
 @router.get("/{camera_id}/thumbnail", response_class=Response, responses=JPEG, **READ)
-async def thumbnail(camera_id: uuid.UUID, state: State, session: Session, scope: Scope) -> Response:
+async def camera_thumbnail(camera_id: uuid.UUID, state: State, session: Session, scope: Scope) -> Response:
     """The thumbnail of the last health sample (320 px wide), for camera walls; costs no decode."""
     await registry.get_camera(session, camera_id, scope)
     w = state.camera_monitor.watched.get(camera_id)
@@ -223,7 +223,7 @@ async def thumbnail(camera_id: uuid.UUID, state: State, session: Session, scope:
 @router.post(
     "/{camera_id}/reference", status_code=status.HTTP_202_ACCEPTED, response_model=dict[str, str], **WRITE
 )
-async def reset_reference(
+async def reset_camera_reference(
     camera_id: uuid.UUID, state: State, session: Session, actor: Actor, scope: Scope
 ) -> dict[str, str]:
     """After re-aiming a camera: its next healthy sample becomes the scene it is compared with."""

@@ -171,7 +171,7 @@ async def stop_watching(viewer_id: uuid.UUID, request: Request, state: State) ->
 
 
 @router.patch("/viewers/{viewer_id}", status_code=status.HTTP_405_METHOD_NOT_ALLOWED, **WATCH)
-async def trickle(viewer_id: uuid.UUID, request: Request) -> Response:
+async def whep_trickle(viewer_id: uuid.UUID, request: Request) -> Response:
     """Trickle ICE is not supported: the answer already holds every candidate."""
     response = problem(
         405, "method-not-allowed", "Method not allowed", "trickle ICE is not supported", request.url.path

@@ -65,7 +65,7 @@ async def health_history(
 
 
 @router.get("/health/summary", **READ)
-async def summary(session: Session, scope: Scope, unit: UnitQ = None) -> dict[str, Any]:
+async def health_summary(session: Session, scope: Scope, unit: UnitQ = None) -> dict[str, Any]:
     """Counts by state for a unit and each unit below it (the IOC's tree view).
 
     ``counts``/``total`` are endpoints, ``cameras``/``cameras_total`` cameras, both over the
@@ -108,7 +108,7 @@ async def list_alarms(
     response_model=AlarmPublic,
     **route(Role.admin, Role.technician, Role.ioc_operator),
 )
-async def acknowledge(
+async def acknowledge_alarm(
     alarm_id: uuid.UUID, body: AckBody, session: Session, state: State, actor: Actor, scope: Scope
 ) -> AlarmPublic:
     await queries.get_alarm(session, alarm_id, scope)  # outside the caller's units: as unknown as missing

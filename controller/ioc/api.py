@@ -59,7 +59,7 @@ async def delete_sink(sink_id: uuid.UUID, session: Session, actor: Actor) -> Res
 
 
 @router.get("/{sink_id}/deliveries", response_model=Page[DeliveryPublic], **ADMIN)
-async def deliveries(
+async def list_deliveries(
     sink_id: uuid.UUID,
     session: Session,
     status_: Annotated[Literal["pending", "delivered", "dead"] | None, Query(alias="status")] = None,
@@ -70,7 +70,7 @@ async def deliveries(
 
 
 @router.post("/{sink_id}/replay", response_model=dict[str, int], **ADMIN)
-async def replay(
+async def replay_dead_letters(
     sink_id: uuid.UUID,
     state: State,
     session: Session,

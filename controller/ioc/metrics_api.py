@@ -18,7 +18,7 @@ router = APIRouter(tags=["metrics"])
     responses={200: {"content": {"text/plain": {}, "application/openmetrics-text": {}}}},
     **route(Role.admin, Role.technician, Role.ioc_viewer, Role.ioc_operator, province=True),
 )
-async def metrics(request: Request, state: State, session: Session) -> Response:
+async def prometheus_metrics(request: Request, state: State, session: Session) -> Response:
     """Every endpoint and camera, the counts per unit, alarms, sinks, relay viewers, the
     process; OpenMetrics when the scraper's Accept asks for it."""
     body, content_type = await state.metrics.render(session, state, request.headers.get("accept", ""))

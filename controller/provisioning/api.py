@@ -87,7 +87,7 @@ async def get_job(job_id: uuid.UUID, session: Session, scope: Scope) -> JobPubli
 
 
 @router.get("/jobs/{job_id}/items", response_model=list[JobItemPublic], **READ)
-async def job_items(
+async def list_job_items(
     job_id: uuid.UUID,
     session: Session,
     actor: Actor,

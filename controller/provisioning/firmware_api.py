@@ -25,7 +25,7 @@ router = APIRouter(tags=["firmware"])
 
 
 @router.get("/firmware/compliance", **route(*ALL_ROLES))
-async def compliance(
+async def firmware_compliance(
     state: State, session: Session, scope: Scope, unit: Annotated[str | None, Query(max_length=64)] = None
 ) -> list[dict[str, Any]]:
     """Per profile: endpoints below minimum, below target, at target (from the last contact)."""

@@ -33,7 +33,7 @@ UnitFilter = Annotated[str | None, Query(description="A unit's subtree (code or 
 
 
 @router.post("/readiness/runs", response_model=RunPublic, status_code=status.HTTP_202_ACCEPTED, **CHECK)
-async def start_run(data: RunCreate, state: State, actor: Actor, scope: Scope) -> RunPublic:
+async def start_readiness_run(data: RunCreate, state: State, actor: Actor, scope: Scope) -> RunPublic:
     """Check a session's participants (or a scope) now: device checks, then a test call to the
     bridge's test conference. Returns at once; follow the board or `/readiness/events`."""
     if data.session is not None:
@@ -43,7 +43,7 @@ async def start_run(data: RunCreate, state: State, actor: Actor, scope: Scope) -
 
 
 @router.get("/readiness/runs/{run_id}", response_model=RunPublic, **WATCH)
-async def get_run(run_id: uuid.UUID, session: Session, scope: Scope) -> RunPublic:
+async def get_readiness_run(run_id: uuid.UUID, session: Session, scope: Scope) -> RunPublic:
     return await service.get_run(session, run_id, scope)
 
 
@@ -53,7 +53,7 @@ async def get_run(run_id: uuid.UUID, session: Session, scope: Scope) -> RunPubli
     status_code=status.HTTP_202_ACCEPTED,
     **CHECK,
 )
-async def check_again(
+async def check_endpoint_again(
     endpoint_id: uuid.UUID, state: State, actor: Actor, scope: Scope, session_id: SessionFilter = None
 ) -> RunPublic:
     """ "Check again" one endpoint (after a fix), for a session's board when `session` is given."""
@@ -61,7 +61,7 @@ async def check_again(
 
 
 @router.get("/readiness/endpoints/{endpoint_id}/history", response_model=list[CheckPublic], **WATCH)
-async def history(
+async def readiness_history(
     endpoint_id: uuid.UUID,
     session: Session,
     scope: Scope,
@@ -72,7 +72,7 @@ async def history(
 
 
 @router.post("/readiness/checks/{check_id}/ack", response_model=CheckPublic, **CHECK)
-async def acknowledge(
+async def acknowledge_check(
     check_id: uuid.UUID, data: AckCreate, state: State, session: Session, actor: Actor, scope: Scope
 ) -> CheckPublic:
     """ "On my way" or "fixed" on a not-ready check: kept with it, audited, on the board."""
@@ -80,7 +80,7 @@ async def acknowledge(
 
 
 @router.get("/readiness/board", response_model=Board, **WATCH)
-async def board(
+async def readiness_board(
     session: Session, scope: Scope, session_id: SessionFilter = None, unit: UnitFilter = None
 ) -> Board:
     """The latest check of each endpoint, of one session or under a unit."""
@@ -95,7 +95,7 @@ async def board_filter(
 
 
 @router.get("/readiness/events", response_class=EventSourceResponse, **WATCH)
-async def events(
+async def readiness_events(
     _slot: StreamSlot, state: State, scope: Scope, flt: Annotated[BoardFilter, Depends(board_filter)]
 ) -> AsyncIterator[ServerSentEvent]:
     """The board live: a `board` snapshot first, then each `check` as it moves

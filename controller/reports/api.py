@@ -47,7 +47,7 @@ async def readiness_report(
 
 
 @router.get("/reports/monthly", response_model=MonthlyReport, responses=FILES, **READ)
-async def monthly(
+async def monthly_report(
     session: Session,
     scope: Scope,
     month: Annotated[

@@ -168,7 +168,7 @@ async def redial_participant(
 
 
 @router.post("/sessions/{session_id}/mute", response_model=dict[str, str | None], **RUN)
-async def mute(
+async def mute_participants(
     session_id: uuid.UUID, data: MuteRequest, state: State, actor: Actor, _row: InScope
 ) -> dict[str, str | None]:
     """Mute or unmute one participant or every connected one; per endpoint null or the failure."""
@@ -176,7 +176,7 @@ async def mute(
 
 
 @router.get("/sessions/{session_id}/timeline", response_model=list[TimelineEntry], **WATCH)
-async def timeline(
+async def session_timeline(
     session_id: uuid.UUID,
     session: Session,
     scope: Scope,

@@ -53,7 +53,7 @@ async def list_units(
 
 
 @router.get("/tree", response_model=list[UnitNode], **READ)
-async def tree(
+async def unit_tree(
     session: Session,
     scope: Scope,
     root: Annotated[str | None, Query(max_length=64, description="Subtree root (id or code)")] = None,

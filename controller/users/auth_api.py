@@ -28,7 +28,7 @@ def _client(request: Request) -> str:
     openapi_extra={"x-roles": ["public"]},
     responses={429: {"description": "Too many failed logins for this user or address (Retry-After)"}},
 )
-async def token(
+async def issue_token(
     request: Request,
     state: State,
     grant_type: Annotated[Literal["password", "refresh_token"], Form()] = "password",
@@ -86,6 +86,6 @@ async def sign_out_everywhere(session: Session, actor: Actor) -> Response:
 
 
 @router.get("/me", response_model=Me, **route(*ALL_ROLES))
-async def me(actor: Actor) -> Me:
+async def current_user(actor: Actor) -> Me:
     grants = [MyGrant(role=g.role, unit=g.unit_code) for g in actor.held]
     return Me(name=actor.name, role=actor.role, kind=actor.kind, view=actor.view, grants=grants)

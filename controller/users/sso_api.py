@@ -38,7 +38,7 @@ def _back(fragment: str) -> RedirectResponse:
 
 
 @router.get("/methods", openapi_extra=PUBLIC)
-async def methods(state: State) -> dict[str, object]:
+async def sign_in_methods(state: State) -> dict[str, object]:
     """How one may sign in here (the console's sign-in page reads it)."""
     return directory_signin.sign_in_methods(state)
 

@@ -17,6 +17,7 @@ application/openmetrics-text``) gets it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -95,94 +96,69 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-async def _devices(session: AsyncSession) -> list[Any]:
-    """One series per endpoint and camera: state, up, and what its health says now."""
+Reading = tuple[str, str, Callable[[dict[str, Any]], float | None]]  # name, help, from health
+
+ENDPOINT_READINGS: list[Reading] = [
+    ("diemcau_endpoint_in_call", "1 when the endpoint is in a call",
+     lambda h: None if h.get("in_call") is None else float(bool(h["in_call"]))),
+    ("diemcau_endpoint_packet_loss_ratio", "Receive packet loss of the call in progress",
+     lambda h: None if (v := _number(h.get("packet_loss_pct"))) is None else v / 100),
+    ("diemcau_endpoint_temperature_celsius", "The codec's temperature", lambda h: _number(h.get("temperature_c"))),
+]  # fmt: skip
+CAMERA_READINGS: list[Reading] = [
+    ("diemcau_camera_frames_per_second", "Frame rate of the last sample", lambda m: _number(m.get("fps"))),
+    ("diemcau_camera_bitrate_bits_per_second", "Stream bit rate of the last sample",
+     lambda m: None if (v := _number(m.get("bitrate_kbps"))) is None else v * 1000),
+    ("diemcau_camera_keyframe_interval_seconds", "Time between keyframes", lambda m: _number(m.get("keyframe_interval_s"))),
+]  # fmt: skip
+
+
+def _device_series(kind: str, up_help: str, rows: Sequence[Any], readings: list[Reading]) -> list[Any]:
+    """One series per device: its state (1 under the state's label), up, each reading its
+    health has now, and when it last answered. ``rows``: name, unit code, state, health, last ok."""
+    labels = [kind, "unit"]
     state = GaugeMetricFamily(
-        "diemcau_endpoint_state", "1 under the endpoint's state", labels=["endpoint", "unit", "state"]
+        f"diemcau_{kind}_state", f"1 under the {kind}'s state", labels=[*labels, "state"]
     )
-    up = GaugeMetricFamily(
-        "diemcau_endpoint_up", "1 when the endpoint answers its control API", labels=["endpoint", "unit"]
-    )
-    in_call = GaugeMetricFamily(
-        "diemcau_endpoint_in_call", "1 when the endpoint is in a call", labels=["endpoint", "unit"]
-    )
-    loss = GaugeMetricFamily(
-        "diemcau_endpoint_packet_loss_ratio",
-        "Receive packet loss of the call in progress",
-        labels=["endpoint", "unit"],
-    )
-    temperature = GaugeMetricFamily(
-        "diemcau_endpoint_temperature_celsius", "The codec's temperature", labels=["endpoint", "unit"]
-    )
+    up = GaugeMetricFamily(f"diemcau_{kind}_up", up_help, labels=labels)
     seen = GaugeMetricFamily(
-        "diemcau_endpoint_last_seen_timestamp_seconds",
-        "When the endpoint last answered a poll",
-        labels=["endpoint", "unit"],
+        f"diemcau_{kind}_last_seen_timestamp_seconds", f"When the {kind} last answered well", labels=labels
     )
-    rows = await session.execute(
+    families = [(GaugeMetricFamily(name, doc, labels=labels), read) for name, doc, read in readings]
+    for row in rows:
+        values, st = [str(row[0]), str(row[1])], str(row[2])
+        health: dict[str, Any] = row[3] or {}
+        state.add_metric([*values, st], 1.0)
+        up.add_metric(values, 0.0 if st in DOWN or st == "unknown" else 1.0)
+        for family, read in families:
+            if (value := read(health)) is not None:
+                family.add_metric(values, value)
+        if (at := _seconds(row[4])) is not None:
+            seen.add_metric(values, at)
+    return [state, up, *(f for f, _ in families), seen]
+
+
+async def _devices(session: AsyncSession) -> list[Any]:
+    endpoints = await session.execute(
         select(Endpoint.name, Unit.code, Endpoint.state, EndpointHealth.health, EndpointHealth.last_ok_at)
         .join(Unit, Endpoint.unit_id == Unit.id)
         .outerjoin(EndpointHealth, EndpointHealth.endpoint_id == Endpoint.id)
         .order_by(Unit.code, Endpoint.name)
     )
-    for row in rows.all():
-        labels, st = [str(row[0]), str(row[1])], str(row[2])
-        h: dict[str, Any] = row[3] or {}
-        last_ok: datetime | None = row[4]
-        state.add_metric([*labels, st], 1.0)
-        up.add_metric(labels, 0.0 if st in DOWN or st == "unknown" else 1.0)
-        if h.get("in_call") is not None:
-            in_call.add_metric(labels, 1.0 if h.get("in_call") else 0.0)
-        if (pct := _number(h.get("packet_loss_pct"))) is not None:
-            loss.add_metric(labels, pct / 100)
-        if (celsius := _number(h.get("temperature_c"))) is not None:
-            temperature.add_metric(labels, celsius)
-        if (at := _seconds(last_ok)) is not None:
-            seen.add_metric(labels, at)
-
-    cam_state = GaugeMetricFamily(
-        "diemcau_camera_state", "1 under the camera's state", labels=["camera", "unit", "state"]
-    )
-    cam_up = GaugeMetricFamily(
-        "diemcau_camera_up", "1 when the camera's stream gives pictures", labels=["camera", "unit"]
-    )
-    fps = GaugeMetricFamily(
-        "diemcau_camera_frames_per_second", "Frame rate of the last sample", labels=["camera", "unit"]
-    )
-    bitrate = GaugeMetricFamily(
-        "diemcau_camera_bitrate_bits_per_second",
-        "Stream bit rate of the last sample",
-        labels=["camera", "unit"],
-    )
-    keyframes = GaugeMetricFamily(
-        "diemcau_camera_keyframe_interval_seconds", "Time between keyframes", labels=["camera", "unit"]
-    )
-    cam_seen = GaugeMetricFamily(
-        "diemcau_camera_last_seen_timestamp_seconds",
-        "When the camera last gave a good sample",
-        labels=["camera", "unit"],
-    )
-    rows = await session.execute(
+    cameras = await session.execute(
         select(Camera.name, Unit.code, Camera.state, CameraHealth.measures, CameraHealth.last_ok_at)
         .join(Unit, Camera.unit_id == Unit.id)
         .outerjoin(CameraHealth, CameraHealth.camera_id == Camera.id)
         .order_by(Unit.code, Camera.name)
     )
-    for row in rows.all():
-        labels, st = [str(row[0]), str(row[1])], str(row[2])
-        m: dict[str, Any] = row[3] or {}
-        last_ok = row[4]
-        cam_state.add_metric([*labels, st], 1.0)
-        cam_up.add_metric(labels, 0.0 if st in DOWN or st == "unknown" else 1.0)
-        if (value := _number(m.get("fps"))) is not None:
-            fps.add_metric(labels, value)
-        if (value := _number(m.get("bitrate_kbps"))) is not None:
-            bitrate.add_metric(labels, value * 1000)
-        if (value := _number(m.get("keyframe_interval_s"))) is not None:
-            keyframes.add_metric(labels, value)
-        if (at := _seconds(last_ok)) is not None:
-            cam_seen.add_metric(labels, at)
-    return [state, up, in_call, loss, temperature, seen, cam_state, cam_up, fps, bitrate, keyframes, cam_seen]
+    return [
+        *_device_series(
+            "endpoint", "1 when the endpoint answers its control API", endpoints.all(), ENDPOINT_READINGS
+        ),
+        *_device_series(
+            "camera", "1 when the camera's stream gives pictures", cameras.all(), CAMERA_READINGS
+        ),
+    ]
 
 
 async def _families(session: AsyncSession, state: Any) -> list[Any]:

@@ -24,7 +24,7 @@ import pytest
 from endpoints.sim import ControlServer, Fleet, SimEndpoint, control_request
 
 PASSWORD = "sim-password"
-SLACK_S = 2.0  # whole-second clocks plus the round trip
+SLACK_S = 5.0  # whole-second clocks plus the round trip, on a machine busy with other tests
 REMOTE = "sip:so-noi-vu@vc.example.gov.vn"
 
 

@@ -179,7 +179,7 @@ async def test_a_call_that_drops_mid_test_is_reported_with_when(controller, tmp_
         await finished(controller, run["id"])
         (item,) = (await board(controller))["items"]
         assert codes(item) == ["test_call_dropped"], item
-        assert 0 < item["reasons"][0]["params"]["after_s"] < 1.5
+        assert 0 < item["reasons"][0]["params"]["after_s"] < 3  # within the 1.5 s window, seen at its next 1 s look
 
 
 async def test_check_again_after_a_fix_turns_ready_clears_the_alarm_and_keeps_the_acknowledgement(
@@ -310,13 +310,14 @@ async def test_a_skewed_clock_is_measured_on_both_families_and_ntp_is_a_warning(
         items = by_name(await board(controller))
         for name in skewed:
             (reason,) = [r for r in items[name]["reasons"] if r["code"] == "clock_skew"]
-            assert -302 <= reason["params"]["skew_s"] <= -298 and reason["params"]["limit_s"] == 30.0
-            assert abs(items[name]["results"]["device"]["clock_skew_s"] + 300) < 2
+            # whole-second clocks and a round trip on a busy machine: within 5 s of the offset
+            assert -305 <= reason["params"]["skew_s"] <= -295 and reason["params"]["limit_s"] == 30.0
+            assert abs(items[name]["results"]["device"]["clock_skew_s"] + 300) < 5
         # NTP not synced on a clock that is right: shown, not blocking
         assert items[unsynced]["verdict"] == "ready"
         assert [(r["code"], r["blocking"]) for r in items[unsynced]["reasons"]] == [("ntp_not_synced", False)]
         poly_ok = by_family["poly-group"][1]
-        assert abs(items[poly_ok]["results"]["device"]["clock_skew_s"]) < 2
+        assert abs(items[poly_ok]["results"]["device"]["clock_skew_s"]) < 5
         assert items[poly_ok]["results"]["device"]["ntp_synced"] is None  # a Group Series does not say
         assert len(ids) == 4
 

@@ -7,7 +7,10 @@ ask the pool instead of calling ``open_session`` themselves:
   arrive while a connect is in flight share that connect (one handshake);
 * a semaphore bounds concurrent handshakes, never commands on open sessions;
 * a failed connect starts exponential backoff with full jitter: calls inside
-  the window raise ``Backoff`` at once, so a loop cannot hammer a dead device;
+  the window raise ``Backoff`` at once, so a loop cannot hammer a dead device.
+  Work a person started (a job, a readiness check) passes ``now=True``: it makes
+  its one attempt, because the technician may just have fixed the device, and a
+  "backoff" answer would only say the monitor failed a moment ago;
 * ``AuthFailed`` is sticky until the target's username or password changes;
 * host keys are pinned on first contact, whoever connects first: a target
   with no key asks the ``HostKeyStore`` for the stored one (a probe or another
@@ -144,8 +147,13 @@ class SessionPool:
         self._closed = False
 
     # -- public API -----------------------------------------------------------------
-    async def session(self, target: Target, *, accept_new_host_key: bool = False) -> EndpointSession:
-        """The open session for ``target.key``, connecting (once, shared) when needed."""
+    async def session(
+        self, target: Target, *, accept_new_host_key: bool = False, now: bool = False
+    ) -> EndpointSession:
+        """The open session for ``target.key``, connecting (once, shared) when needed.
+
+        ``now`` connects even inside a backoff window (one attempt asked for by a person).
+        """
         if self._closed:
             raise ConnectFailed("session pool is closed", endpoint=target.endpoint, cause="pool_closed")
         entry = self._entries.setdefault(target.key, _Entry())
@@ -168,7 +176,7 @@ class SessionPool:
             with contextlib.suppress(EndpointError):
                 await asyncio.shield(task)
         old, entry.session = entry.session, None
-        self._gate(entry, target, accept_new_host_key)
+        self._gate(entry, target, accept_new_host_key, now)
         task = asyncio.get_running_loop().create_task(self._connect(entry, target, accept_new_host_key, old))
         task.add_done_callback(_consume)
         entry.connecting, entry.connecting_for = task, (target, accept_new_host_key)
@@ -207,7 +215,7 @@ class SessionPool:
         await asyncio.gather(*(self.drop(k) for k in list(self._entries)))
 
     # -- internals ------------------------------------------------------------------
-    def _gate(self, entry: _Entry, target: Target, accept_new_host_key: bool) -> None:
+    def _gate(self, entry: _Entry, target: Target, accept_new_host_key: bool, now: bool) -> None:
         """Raise instead of connecting while a past failure still says no."""
         failed = entry.failed_target
         if failed is not None and failed != target:
@@ -227,7 +235,7 @@ class SessionPool:
         if entry.next_attempt_at is not None and entry.last_error is not None:
             wait = entry.next_attempt_at - time.monotonic()
             rekey = accept_new_host_key and entry.last_error == HostKeyMismatch.code
-            if wait > 0 and not rekey:
+            if wait > 0 and not rekey and not now:
                 raise Backoff(entry.last_error, wait, endpoint=target.endpoint)
 
     async def _open(self, target: Target, host_key: str | None, host: str) -> EndpointSession:

@@ -135,7 +135,7 @@ class FirmwareWork:
         target = device_target(ep, ctx.box, runner.profiles)
         started = utcnow()
         try:
-            driver = await runner.pool.driver(target)
+            driver = await runner.pool.driver(target, now=True)
             if await defer_if_in_call(ctx, item, driver, started):
                 return
             before = (await driver.identify()).firmware_version

@@ -119,7 +119,7 @@ class ProvisionWork:
         }
         started = utcnow()
         try:
-            driver = await runner.pool.driver(device_target(ep, ctx.box, runner.profiles))
+            driver = await runner.pool.driver(device_target(ep, ctx.box, runner.profiles), now=True)
             if await defer_if_in_call(ctx, item, driver, started):
                 return
             current = await driver.read_config_each(list(desired))

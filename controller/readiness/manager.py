@@ -297,7 +297,7 @@ class ReadinessManager:
         async with self._reads:
             await self._step(item, "checking", started_at=utcnow())
             try:
-                driver = await self.pool.driver(item.target)
+                driver = await self.pool.driver(item.target, now=True)
                 health = await driver.health()
                 call = await driver.call_status()
                 clock = await driver.clock()
@@ -339,7 +339,7 @@ class ReadinessManager:
                 limits=self.limits,
             )
             try:
-                driver = await self.pool.driver(item.target)
+                driver = await self.pool.driver(item.target, now=True)
             except EndpointError as exc:
                 return [*findings, error_finding(exc)], results
             test = await run_test_call(driver, plan)

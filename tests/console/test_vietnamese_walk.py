@@ -109,7 +109,7 @@ def troubled(province: Province) -> Iterator[dict]:
         alarm = until_sync(raised, seconds=120, what=f"an unreachable alarm on {VICTIM}")
         assert alarm["code"] == "unreachable" and alarm["params"]["error"] in FAILURE_CODES, alarm
         job_id, item = plan(api, ep["id"])
-        # unreachable, or the pool's wait after the monitor's failed polls (backoff)
+        # the job makes its own attempt (a person asked), so the cause is the connect's own
         assert item["status"] == "error" and item["error_code"] in FAILURE_CODES, item
         # and a plan that worked: its note ("3 to set, 2 already right") is English too
         healthy = next(

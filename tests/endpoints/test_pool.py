@@ -150,6 +150,26 @@ async def test_backoff_after_refusal_then_recovery(device: SimEndpoint) -> None:
         await pool.close()
 
 
+async def test_an_attempt_a_person_asked_for_is_made_inside_the_backoff_window(device: SimEndpoint) -> None:
+    """The technician fixed the codec a moment after the monitor failed: their job connects."""
+    pool = make_pool(backoff_base=60)
+    try:
+        await device.inject("refuse")
+        with pytest.raises(ConnectFailed):
+            await pool.session(target(device))
+        with pytest.raises(Backoff):
+            await pool.session(target(device))  # a loop: waits out the window
+        tried = pool.handshakes_started
+        with pytest.raises(ConnectFailed):  # still refused: the real cause, not "backoff"
+            await pool.session(target(device), now=True)
+        assert pool.handshakes_started == tried + 1 and pool.status(device.state.name).failures == 2
+        await device.inject("clear")
+        session = await pool.session(target(device), now=True)
+        assert session.alive and pool.status(device.state.name).failures == 0
+    finally:
+        await pool.close()
+
+
 async def test_backoff_cap_and_jitter_range() -> None:
     pool = SessionPool(backoff_base=1.0, backoff_max=5.0, rng=random.Random(7))
     from endpoints.pool import _Entry

@@ -17,8 +17,15 @@ OIDC_STAMP := $(OIDC)/node_modules/.installed
 # axe-core, the accessibility rules tests/console/test_accessibility.py runs in Chromium, pinned by its lock file
 AXE := tests/support/axe
 AXE_STAMP := $(AXE)/node_modules/.installed
+# the AsyncAPI 3.0.0 JSON Schema tests/controller/test_asyncapi.py validates /asyncapi.json against
+ASYNCAPI := tests/support/asyncapi
+ASYNCAPI_STAMP := $(ASYNCAPI)/node_modules/.installed
+# openapi-python-client in its own venv (it pins httpx and typer below ours): the test that
+# generates a client from /openapi.json and calls routes with it (tests/controller/test_generated_client.py)
+GEN_VENV := .venv-gen
+GEN_STAMP := $(GEN_VENV)/.installed
 
-setup: system $(STAMP) $(OIDC_STAMP) $(AXE_STAMP)
+setup: system $(STAMP) $(OIDC_STAMP) $(AXE_STAMP) $(ASYNCAPI_STAMP) $(GEN_STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +42,16 @@ $(OIDC_STAMP): $(OIDC)/package-lock.json
 $(AXE_STAMP): $(AXE)/package-lock.json
 	cd $(AXE) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $(AXE_STAMP)
+
+$(ASYNCAPI_STAMP): $(ASYNCAPI)/package-lock.json
+	cd $(ASYNCAPI) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(ASYNCAPI_STAMP)
+
+$(GEN_STAMP): scripts/generator-requirements.txt
+	@test -x $(GEN_VENV)/bin/python || $(PYTHON) -m venv $(GEN_VENV)
+	$(GEN_VENV)/bin/pip install -q --upgrade pip
+	$(GEN_VENV)/bin/pip install -q -r scripts/generator-requirements.txt
+	@touch $(GEN_STAMP)
 
 system:
 	@bash scripts/install-system-deps.sh $(PG_USER) $(APT_LIST)
@@ -68,4 +85,4 @@ lint: setup
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) var build *.egg-info $(OIDC)/node_modules $(AXE)/node_modules
+	rm -rf $(VENV) $(GEN_VENV) var build *.egg-info $(OIDC)/node_modules $(AXE)/node_modules $(ASYNCAPI)/node_modules

@@ -18,6 +18,8 @@ from fastapi.staticfiles import StaticFiles
 from camera.onvif.profiles import load_camera_profiles
 from camera.relay import Relay
 from controller import netpolicy
+from controller.alerts import api as alerts_api
+from controller.alerts.engine import AlertEngine
 from controller.api import catalogues_api, docs, openapi, problems
 from controller.api.authn import Authenticate
 from controller.api.body_limits import MULTIPART_OVERHEAD, BodyLimits, login_rule
@@ -181,6 +183,7 @@ async def build_state(settings: Settings) -> AppState:
             rtp_loop=settings.relay_rtp_loop,
         ),
         sinks=SinkDispatcher(db, box, settings, signal),
+        alerts=AlertEngine(db, box, settings),
         metrics=metrics,
         sse_streams=PerPrincipal("event streams", settings.sse_max_streams_per_user),
         logins=LoginThrottle(settings),
@@ -218,9 +221,11 @@ async def start_background(state: AppState) -> None:
     await state.readiness.start()
     await state.readiness_schedule.start()
     await state.sinks.start()
+    await state.alerts.start()
 
 
 async def close_state(state: AppState) -> None:
+    await state.alerts.stop()
     await state.sinks.stop()
     await state.readiness_schedule.stop()
     await state.readiness.close()
@@ -298,6 +303,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         readiness_api,
         reports_api,
         ioc_api,
+        alerts_api,
         catalogues_api,
     ):
         app.include_router(module.router, prefix=API_PREFIX)

@@ -644,6 +644,79 @@ class CameraSample(Base):
     __table_args__ = (Index("ix_camera_samples_camera_at", "camera_id", "at"),)
 
 
+class AlertRule(Timestamped, Base):
+    """Who is told about which alarms, and how: a unit's subtree, a lowest severity, kinds,
+    quiet hours, and whom to tell next when nobody acknowledges."""
+
+    __tablename__ = "alert_rules"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the subtree whose alarms it sends (a district's technicians); None: the whole province
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    min_severity: Mapped[str] = mapped_column(String(16))
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: every kind
+    channel: Mapped[str] = mapped_column(String(16))  # email | webhook
+    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)  # e-mail addresses
+    url: Mapped[str | None] = mapped_column(String(1000))  # the chat webhook's
+    secret_enc: Mapped[str | None] = mapped_column(Text)
+    # "HH:MM" local (Asia/Ho_Chi_Minh): in between, only critical alarms go out; the rest wait
+    quiet_from: Mapped[str | None] = mapped_column(String(5))
+    quiet_until: Mapped[str | None] = mapped_column(String(5))
+    escalate_after_min: Mapped[int | None] = mapped_column(Integer)
+    escalate_to: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class AlertNotification(Base):
+    """One message to one recipient (an address, or the rule's webhook): queued, retried, sent
+    or dead. The alarms it names are kept so that its link can acknowledge them."""
+
+    __tablename__ = "alert_notifications"
+    __table_args__ = (Index("ix_alert_notifications_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    rule_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alert_rules.id", ondelete="CASCADE"), index=True)
+    rule_name: Mapped[str] = mapped_column(String(100))
+    stage: Mapped[str] = mapped_column(String(16))  # notify | escalate | test
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(1000))  # an address, or the webhook's URL
+    alarm_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    subject: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16))  # pending | sent | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    # its link (controller/alerts/ack.py: the id signed) works until then, once
+    ack_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AlertSent(Base):
+    """That a rule told someone about an alarm at a stage: each alarm is in one message per
+    rule, recipient and stage (a restart sends nothing twice)."""
+
+    __tablename__ = "alert_sent"
+    __table_args__ = (
+        UniqueConstraint("alarm_id", "rule_id", "recipient", "stage", "raise_count", name="uq_alert_sent"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    alarm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alarms.id", ondelete="CASCADE"), index=True)
+    rule_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alert_rules.id", ondelete="CASCADE"), index=True)
+    recipient: Mapped[str] = mapped_column(String(1000))
+    stage: Mapped[str] = mapped_column(String(16))
+    # the alarm's count when told: raised again after a clear, it is told again
+    raise_count: Mapped[int] = mapped_column(Integer)
+    notification_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("alert_notifications.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Sink(Timestamped, Base):
     """Where outbox events are delivered (the IOC's webhook receiver, an MQTT broker).
 

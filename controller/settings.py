@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from camera.ice import IceServer, check_url
 from camera.netpolicy import parse_network
 from controller import templates
+from controller.alerts.settings import SmtpSettings
 from controller.directory_settings import LdapSettings, OidcSettings
 from controller.sessions.dialplan import CONFERENCE_ID, validate_pattern
 
@@ -347,6 +348,31 @@ class Settings(BaseSettings):
     )
     directory_groups_file: Path | None = Field(
         default=None, description="YAML: directory groups -> (role, unit) grants (controller.users.group_map)"
+    )
+    smtp: SmtpSettings | None = Field(default=None, description="The mail relay alerts go out through")
+    public_url: str = Field(
+        default="http://127.0.0.1:8080",
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="How people reach this controller: the base of the acknowledgement links in alerts",
+    )
+    alert_eval_s: float = Field(default=5, gt=0, le=300, description="How often alert rules are evaluated")
+    alert_group_wait_s: float = Field(
+        default=30,
+        ge=0,
+        le=3600,
+        description="An alarm waits this long before its first message, so that alarms raised "
+        "together (a district losing power) go out as one digest",
+    )
+    alert_group_interval_s: float = Field(
+        default=300, ge=0, le=86400, description="Between two messages of one rule to one recipient"
+    )
+    alert_retry_hours: float = Field(
+        default=6, gt=0, le=24 * 7, description="A message not delivered by then is a dead letter"
+    )
+    alert_backoff_base_s: float = Field(default=30, gt=0, le=3600)
+    alert_backoff_max_s: float = Field(default=900, gt=0, le=86400)
+    alert_ack_link_hours: float = Field(
+        default=72, gt=0, le=24 * 30, description="An acknowledgement link in a message works this long"
     )
     forwarded_allow_ips: list[str] = Field(
         default_factory=list,

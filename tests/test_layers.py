@@ -242,9 +242,9 @@ def test_routers_write_no_sql():
 
 
 def test_stored_secrets_are_decrypted_in_one_place_each():
-    """A device password, a camera password and a sink secret each have one function that
-    decrypts it for the connection that needs it; a new ``.decrypt(`` elsewhere is a second
-    path a secret could leak along."""
+    """A device password, a camera password, a sink secret and an alert rule's chat secret
+    each have one function that decrypts it for the connection that needs it; a new
+    ``.decrypt(`` elsewhere is a second path a secret could leak along."""
     sites = {
         module
         for module, path in _sources().items()
@@ -252,4 +252,9 @@ def test_stored_secrets_are_decrypted_in_one_place_each():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "decrypt"
     }
-    assert sites == {"controller.fleet.devices", "controller.cameras.hub", "controller.ioc.dispatcher"}
+    assert sites == {
+        "controller.fleet.devices",
+        "controller.cameras.hub",
+        "controller.ioc.dispatcher",
+        "controller.alerts.delivery",
+    }

@@ -51,6 +51,9 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/api/v1/auth/oidc/callback"),
     }
 )
+# An alert message's acknowledgement link: the signed link is its own credential
+# (controller.alerts.ack), good for its message's alarms only.
+PUBLIC_PREFIXES = ("/api/v1/alerts/ack/",)
 SCOPE_KEY = "diemcau.credential"
 
 
@@ -185,6 +188,8 @@ def _protected(scope: Scope) -> bool:
     path: str = scope["path"]
     if method == "OPTIONS" or (method, path) in PUBLIC_ROUTES:
         return False  # CORS preflights carry no credentials, by the CORS rules
+    if method in ("GET", "POST") and path.startswith(PUBLIC_PREFIXES):
+        return False
     return path.startswith(PROTECTED_PREFIXES)
 
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from controller.limits import PerPrincipal
     from controller.provisioning.runner import JobRunner
     from controller.readiness.manager import ReadinessManager
+    from controller.alerts.engine import AlertEngine
     from controller.readiness.schedule import ReadinessSchedule
     from controller.sessions.manager import SessionManager
     from controller.users.directory import Directory
@@ -68,6 +69,7 @@ class AppState:
     camera_monitor: CameraMonitor
     relay: Relay
     sinks: SinkDispatcher
+    alerts: AlertEngine  # messages to people (e-mail, chat)
     metrics: Metrics
     sse_streams: PerPrincipal  # event streams held per user
     logins: LoginThrottle

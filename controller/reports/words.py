@@ -1,8 +1,10 @@
-"""The Vietnamese words of the reports: participant states, causes, readiness verdicts,
-reasons and acknowledgements.
+"""The Vietnamese words the server writes for people: the reports (participant states,
+causes, readiness verdicts, reasons and acknowledgements) and the alert messages (alarm
+kinds and severities).
 
 The reasons and causes are copies of the console's words (``web/lib/readiness-text.js``
-``readiness.<code>``, ``web/views/host-i18n.js`` ``host.cause.<code>``), so a clerk reads the
+``readiness.<code>``, ``web/views/host-i18n.js`` ``host.cause.<code>``, ``web/lib/vocabulary.js``
+``alarm.<kind>`` and ``severity.<level>``), so a clerk reads the
 same name in a downloaded file as on the board; ``tests/controller/test_reports.py`` fails
 when a copy and its source differ or a code has no words here.
 """
@@ -18,8 +20,10 @@ from controller.sessions.schemas import ReadinessMark
 
 __all__ = [
     "ACK_VI",
+    "ALARM_VI",
     "CAUSES_VI",
     "READINESS_VI",
+    "SEVERITY_VI",
     "STATES_VI",
     "VERDICT_VI",
     "cause_text",
@@ -96,6 +100,37 @@ VERDICT_VI: dict[str | None, str] = {
     None: "Chưa có kết quả",
 }
 ACK_VI: dict[str, str] = {"on_my_way": "Đang đến", "fixed": "Đã khắc phục"}
+
+# alarm.<kind> of web/lib/vocabulary.js (vi): an alarm kind's name
+ALARM_VI: dict[str, str] = {
+    "camera_stream_unplayable": "Luồng camera trình duyệt không phát được",
+    "hostkey_mismatch": "Khóa SSH thay đổi",
+    "hostkey_unpinned": "Chưa duyệt khóa SSH",
+    "uplink": "Mất đường truyền cả đơn vị",
+    "unreachable": "Không truy cập được",
+    "offline": "Thiết bị không phản hồi",
+    "auth_failed": "Sai mật khẩu thiết bị",
+    "degraded": "Chất lượng suy giảm",
+    "flapping": "Chập chờn",
+    "not_ready": "Chưa sẵn sàng họp",
+    "camera_offline": "Camera mất kết nối",
+    "camera_auth_failed": "Camera từ chối tài khoản",
+    "camera_stalled": "Camera không có hình",
+    "camera_black": "Hình đen",
+    "camera_frozen": "Hình bị đóng băng",
+    "camera_moved": "Camera bị xoay hướng",
+    "camera_blurred": "Hình bị mờ",
+    "camera_low_fps": "Tốc độ khung hình thấp",
+    "camera_rare_keyframes": "Khung hình chính quá thưa",
+    "camera_flapping": "Camera chập chờn",
+}
+# severity.<level> of web/lib/vocabulary.js (vi)
+SEVERITY_VI: dict[str, str] = {
+    "critical": "Nghiêm trọng",
+    "major": "Cao",
+    "minor": "Thấp",
+    "warning": "Lưu ý",
+}
 
 
 def reason_names(codes: list[str]) -> str:

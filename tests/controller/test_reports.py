@@ -18,11 +18,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import update
 
-from controller.health.catalogue import READINESS
+from controller.health.catalogue import READINESS, Severity
 from controller.models import ConferenceSession, utcnow
 from controller.reports.monthly import CheckRow, count_fixes, month_bounds
 from controller.reports.tables import Table, to_csv
-from controller.reports.words import CAUSES_VI, READINESS_VI, STATES_VI
+from controller.reports.words import ALARM_VI, CAUSES_VI, READINESS_VI, SEVERITY_VI, STATES_VI
 from controller.reports.xlsx import workbook as xlsx_workbook
 from controller.roles import Role
 from controller.sessions.attendance import LOCAL, safe_cell
@@ -477,6 +477,13 @@ def test_the_reports_cause_words_are_the_host_boards():
     console = _vietnamese((ROOT / "controller/web/views/host-i18n.js").read_text(), "host.cause")
     assert set(CAUSES_VI) == set(CAUSES)
     assert {code: console.get(code) for code in CAUSES} == CAUSES_VI
+
+
+def test_the_alert_messages_alarm_words_are_the_consoles():
+    vocabulary = (ROOT / "controller/web/lib/vocabulary.js").read_text()
+    assert ALARM_VI == _vietnamese(vocabulary, "alarm")
+    assert SEVERITY_VI == _vietnamese(vocabulary, "severity")
+    assert set(SEVERITY_VI) == set(get_args(Severity))
 
 
 def test_every_participant_state_has_its_words():

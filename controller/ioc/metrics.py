@@ -33,6 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from controller.health.tracker import DOWN
 from controller.models import (
     Alarm,
+    AlertNotification,
+    AlertRule,
     Camera,
     CameraHealth,
     ConferenceSession,
@@ -214,6 +216,14 @@ async def _families(session: AsyncSession, state: Any) -> list[Any]:
         )
     ).all()
     last_event = await session.scalar(select(func.max(OutboxEvent.id))) or 0
+    messages = (
+        await session.execute(
+            select(AlertRule.name, AlertNotification.status, func.count())
+            .join(AlertRule, AlertNotification.rule_id == AlertRule.id)
+            .where(AlertNotification.status != "sent")
+            .group_by(AlertRule.name, AlertNotification.status)
+        )
+    ).all()
     relay = state.relay.stats()
     delivered = CounterMetricFamily(
         "diemcau_webhook_delivered", "Outbox events this process delivered to sinks", labels=[]
@@ -244,6 +254,12 @@ async def _families(session: AsyncSession, state: Any) -> list[Any]:
             [(name, dead.get(name, 0)) for name in sorted(sinks)],
         ),
         _gauge("diemcau_outbox_last_event_id", "Newest outbox event id", [], [(last_event,)]),
+        _gauge(
+            "diemcau_alert_messages",
+            "Alert messages to people not sent: pending (retrying) and dead (resend them)",
+            ["rule", "status"],
+            messages,
+        ),
         _gauge("diemcau_session_participants", "Participants of live sessions", ["state"], participants),
         _gauge(
             "diemcau_relay_viewers", "WHEP viewers per camera", ["camera"], list(relay["per_camera"].items())

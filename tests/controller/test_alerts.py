@@ -283,6 +283,8 @@ async def test_a_relay_that_is_down_is_retried_then_dead_then_sent_again(control
     (dead,) = await messages(controller, status="dead")
     assert dead["attempts"] == 2 and dead["alarms"] == 5 and dead["last_error"]
     assert not smtp.inbox.messages
+    scrape = await controller.client.get("/metrics", headers=controller.auth(Role.admin))
+    assert 'diemcau_alert_messages{rule="Kỹ thuật tỉnh",status="dead"} 1.0' in scrape.text
     # the relay is back; the admin sends the dead letter again
     await smtp.start()
     r = await controller.client.post(

@@ -5,13 +5,18 @@ the outbox (SSE, the webhook and MQTT sinks) and writes the change's one log lin
 (`logs.state_change`: what an operator greps for). A rolled-back change emits
 nothing, not even its log line; a crash after commit loses nothing, because the row
 is the event.
+
+`EventType` is the catalogue of every type the controller emits: `emit` takes nothing else
+(the type checker holds every call to it), and the sinks' contract (`/asyncapi.json`,
+`controller.ioc.asyncapi`) documents exactly these, each with its payload model
+(`controller.ioc.payloads`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +27,22 @@ from controller.models import OutboxEvent, utcnow
 
 log = logging.getLogger("diemcau.events")
 _LOGGED_FIELDS = 20  # scalar payload fields on the line (a payload's lists stay in the outbox)
+
+# Every event type, in one place. A new one is added here first: `emit` refuses any other
+# (mypy), and `controller.ioc.payloads.data_model` must then name its payload model (mypy
+# again, exhaustively), so a type cannot reach a sink without a documented payload.
+EventType = Literal[
+    "endpoint.state",  # health poller: an endpoint's state changed (fleet/poller.py)
+    "camera.state",  # camera monitor: a camera's state changed (cameras/monitor.py)
+    "alarm.raised",  # health/alarms.py: an alarm is raised (or raised again)
+    "alarm.cleared",  # its condition is gone
+    "alarm.acknowledged",  # a person took it
+    "session.started",  # sessions/manager.py: a conference session went live
+    "session.ended",  # it ended, every hang-up confirmed or counted
+    "readiness.verdict",  # readiness/manager.py: a readiness check's verdict
+    "readiness.acknowledged",  # a technician answered a not-ready check
+]
+EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
 
 
 class OutboxSignal:
@@ -45,7 +66,7 @@ class OutboxSignal:
 def emit(
     session: AsyncSession,
     signal: OutboxSignal | None,
-    type_: str,
+    type_: EventType,
     entity_type: str,
     entity_id: str,
     payload: dict[str, Any],

@@ -15,7 +15,7 @@ import ipaddress
 import re
 import unicodedata
 import uuid
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -151,6 +151,18 @@ class Strict(BaseModel):
 
 
 class UnitBrief(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "b2d4e6f8-1a3c-4e5f-8a7b-9c0d1e2f3a4b",
+                    "code": "23134",
+                    "name": "Xã Tân Lập",
+                    "level": "commune",
+                }
+            ]
+        }
+    )
     id: uuid.UUID
     code: str
     name: str
@@ -160,7 +172,17 @@ class UnitBrief(BaseModel):
 T = TypeVar("T")
 
 
+def _page_example(schema: dict[str, Any], cls: type[Any]) -> None:
+    """A page holding the first example of its item model (``Page[EndpointPublic]``)."""
+    args = getattr(cls, "__pydantic_generic_metadata__", {}).get("args") or ()
+    extra = getattr(args[0], "model_config", {}).get("json_schema_extra") if args else None
+    items = extra.get("examples") if isinstance(extra, dict) else None
+    if isinstance(items, list) and items:
+        schema["examples"] = [{"items": items[:1], "total": 1, "limit": 100, "offset": 0}]
+
+
 class Page(BaseModel, Generic[T]):
+    model_config = ConfigDict(json_schema_extra=_page_example)
     items: list[T]
     total: int
     limit: int
@@ -168,6 +190,20 @@ class Page(BaseModel, Generic[T]):
 
 
 class RowError(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "line": 7,
+                    "field": "unit",
+                    "reason": "no unit with this code",
+                    "value": "23999",
+                    "code": "unit.unknown",
+                    "params": {},
+                }
+            ]
+        }
+    )
     line: int = Field(description="Line number in the file (the header is line 1)")
     field: str | None
     reason: str = Field(description="In English; a console words `code` with `params` instead")
@@ -179,6 +215,27 @@ class RowError(BaseModel):
 
 
 class ImportReport(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "rows": 124,
+                    "valid": 123,
+                    "imported": 0,
+                    "errors": [
+                        {
+                            "line": 7,
+                            "field": "unit",
+                            "reason": "no unit with this code",
+                            "value": "23999",
+                            "code": "unit.unknown",
+                            "params": {},
+                        }
+                    ],
+                }
+            ]
+        }
+    )
     rows: int
     valid: int
     imported: int

@@ -26,6 +26,7 @@ from controller.settings import Settings
 
 if TYPE_CHECKING:
     from camera.relay import Relay
+    from controller.alerts.engine import AlertEngine
     from controller.cameras.hub import CameraHub
     from controller.cameras.monitor import CameraMonitor
     from controller.events import OutboxSignal
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from controller.limits import PerPrincipal
     from controller.provisioning.runner import JobRunner
     from controller.readiness.manager import ReadinessManager
-    from controller.alerts.engine import AlertEngine
     from controller.readiness.schedule import ReadinessSchedule
     from controller.sessions.manager import SessionManager
     from controller.users.directory import Directory

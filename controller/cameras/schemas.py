@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from camera.urls import check_onvif_url, split_url
 from controller.fields import DevicePassword, Name, Strict, Text, UnitBrief, UnitRef, no_control
@@ -62,6 +62,8 @@ class _Credentials(Strict):
 class CameraThresholds(Strict):
     """Per-camera overrides of ``camera.analytics.Thresholds`` (absent: the default)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"min_fps": 10.0, "blur_ratio": 0.4}]})
+
     black_luma: Annotated[float, Field(ge=0, le=255)] | None = None
     black_spread: Annotated[float, Field(ge=0, le=128)] | None = None
     blur_ratio: Annotated[float, Field(gt=0, lt=1)] | None = None
@@ -74,6 +76,25 @@ class CameraThresholds(Strict):
 
 
 class CameraCreate(_Credentials):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "CAM-MOTCUA-TANLAP-01",
+                    "unit": "23134",
+                    "url": "rtsp://10.68.134.31:554/Streaming/Channels/101",
+                    "username": "giamsat",
+                    "password": "********",
+                    "site": "Bộ phận một cửa",
+                    "description": "Camera quầy tiếp nhận hồ sơ",
+                    "enabled": True,
+                    "thresholds": {"min_fps": 10.0},
+                    "onvif_url": "http://10.68.134.31/onvif/device_service",
+                    "tls_insecure": False,
+                }
+            ]
+        }
+    )
     name: Name
     unit: UnitRef = Field(description="Unit code or id")
     url: CameraUrlField
@@ -88,6 +109,11 @@ class CameraCreate(_Credentials):
 
 
 class CameraUpdate(_Credentials):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"site": "Bộ phận một cửa - quầy 2", "thresholds": {"blur_ratio": 0.4}}]
+        }
+    )
     name: Name | None = None
     unit: UnitRef | None = None
     site: Site | None = None
@@ -99,6 +125,35 @@ class CameraUpdate(_Credentials):
 
 
 class CameraPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "c41e7a90-2b5d-4f38-9e61-0d8a3c7b5f24",
+                    "name": "CAM-MOTCUA-TANLAP-01",
+                    "unit": {
+                        "id": "b2d4e6f8-1a3c-4e5f-8a7b-9c0d1e2f3a4b",
+                        "code": "23134",
+                        "name": "Xã Tân Lập",
+                        "level": "commune",
+                    },
+                    "site": "Bộ phận một cửa",
+                    "url": "rtsp://10.68.134.31:554/Streaming/Channels/101",
+                    "username": "giamsat",
+                    "has_password": True,
+                    "description": "Camera quầy tiếp nhận hồ sơ",
+                    "enabled": True,
+                    "thresholds": {"min_fps": 10.0},
+                    "onvif_url": "http://10.68.134.31/onvif/device_service",
+                    "tls_insecure": False,
+                    "state": "online",
+                    "state_since": "2026-12-07T07:30:12+07:00",
+                    "created_at": "2026-07-02T10:00:00+07:00",
+                    "updated_at": "2026-11-20T14:05:00+07:00",
+                }
+            ]
+        }
+    )
     id: uuid.UUID
     name: str
     unit: UnitBrief
@@ -118,6 +173,47 @@ class CameraPublic(BaseModel):
 
 
 class CameraHealthPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "camera_id": "c41e7a90-2b5d-4f38-9e61-0d8a3c7b5f24",
+                    "state": "degraded",
+                    "reason": "picture blurred (out of focus or dirty lens)",
+                    "reason_params": {"problems": ["blurred"]},
+                    "problems": ["blurred"],
+                    "since": "2026-12-07T08:41:00+07:00",
+                    "last_sample_at": "2026-12-07T09:00:00+07:00",
+                    "last_ok_at": "2026-12-07T08:40:00+07:00",
+                    "measures": {
+                        "fps": 25.0,
+                        "bitrate_kbps": 2048.5,
+                        "keyframe_interval_s": 2.0,
+                        "width": 1920,
+                        "height": 1080,
+                        "luma": 118.4,
+                        "sharpness": 41.2,
+                    },
+                    "baseline_sharpness": 152.7,
+                    "pulling": True,
+                    "subscribers": 2,
+                    "viewers": 1,
+                    "thresholds": {
+                        "black_luma": 20.0,
+                        "black_spread": 12.0,
+                        "blur_ratio": 0.3,
+                        "blur_absolute": 15.0,
+                        "frozen_diff": 0.5,
+                        "frozen_samples": 3,
+                        "moved_correlation": 0.5,
+                        "baseline_samples": 3,
+                        "min_fps": 5.0,
+                        "max_keyframe_interval_s": 10.0,
+                    },
+                }
+            ]
+        }
+    )
     camera_id: uuid.UUID
     state: str
     reason: str | None
@@ -141,6 +237,26 @@ class CameraHealthPublic(BaseModel):
 class CameraHistoryPoint(BaseModel):
     """One health sample; the measures are None when the sample got no picture (offline, stalled)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "at": "2026-12-07T09:00:00+07:00",
+                    "state": "online",
+                    "fps": 25.0,
+                    "bitrate_kbps": 2048.5,
+                    "keyframe_interval_s": 2.0,
+                    "width": 1920,
+                    "height": 1080,
+                    "luma": 118.4,
+                    "sharpness": 150.3,
+                    "frame_diff": 3.1,
+                    "scene_correlation": 0.93,
+                }
+            ]
+        }
+    )
+
     at: datetime
     state: str
     fps: float | None
@@ -155,5 +271,42 @@ class CameraHistoryPoint(BaseModel):
 
 
 class CameraHistory(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "resolution": "raw",
+                    "points": [
+                        {
+                            "at": "2026-12-07T09:00:00+07:00",
+                            "state": "online",
+                            "fps": 25.0,
+                            "bitrate_kbps": 2048.5,
+                            "keyframe_interval_s": 2.0,
+                            "width": 1920,
+                            "height": 1080,
+                            "luma": 118.4,
+                            "sharpness": 150.3,
+                            "frame_diff": 3.1,
+                            "scene_correlation": 0.93,
+                        },
+                        {
+                            "at": "2026-12-07T09:01:00+07:00",
+                            "state": "offline",
+                            "fps": None,
+                            "bitrate_kbps": None,
+                            "keyframe_interval_s": None,
+                            "width": None,
+                            "height": None,
+                            "luma": None,
+                            "sharpness": None,
+                            "frame_diff": None,
+                            "scene_correlation": None,
+                        },
+                    ],
+                }
+            ]
+        }
+    )
     resolution: Literal["raw"] = Field(description="Always raw: camera samples have no rollups")
     points: list[CameraHistoryPoint]

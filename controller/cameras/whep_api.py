@@ -19,7 +19,7 @@ import logging
 import uuid
 
 from fastapi import APIRouter, Request, Response, status
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from camera.errors import OfferRefused, RelayFull, StreamUnplayable
 from camera.ice import link_header
@@ -37,6 +37,12 @@ log = logging.getLogger("diemcau.relay")
 
 class IceServerPublic(BaseModel):
     """An RTCIceServer as a browser takes it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"urls": ["stun:stun.lamdong.gov.vn:3478"], "username": None, "credential": None}]
+        }
+    )
 
     urls: list[str]
     username: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from controller.fields import (
     DevicePassword,
@@ -24,6 +24,23 @@ from controller.fields import (
 
 
 class EndpointCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "UBND-XA-TANLAP",
+                    "unit": "23134",
+                    "host": "10.68.134.21",
+                    "port": 22,
+                    "username": "admin",
+                    "password": "********",
+                    "profile": "cisco-roomos",
+                    "sip_uri": "sip:23134@mcu.lamdong.gov.vn",
+                    "description": "Phòng họp trực tuyến UBND xã Tân Lập",
+                }
+            ]
+        }
+    )
     name: Name
     unit: UnitRef = Field(description="Unit code or id")
     host: Host
@@ -39,6 +56,11 @@ class EndpointCreate(Strict):
 
 
 class EndpointUpdate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"host": "10.68.134.22", "description": "Chuyển sang phòng họp tầng 2"}]
+        }
+    )
     name: Name | None = None
     unit: UnitRef | None = None
     host: Host | None = None
@@ -52,6 +74,39 @@ class EndpointUpdate(Strict):
 
 
 class EndpointPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "5a8f2c3e-9b47-4d16-a0e2-7c3b1f9d4e58",
+                    "name": "UBND-XA-TANLAP",
+                    "unit": {
+                        "id": "b2d4e6f8-1a3c-4e5f-8a7b-9c0d1e2f3a4b",
+                        "code": "23134",
+                        "name": "Xã Tân Lập",
+                        "level": "commune",
+                    },
+                    "host": "10.68.134.21",
+                    "port": 22,
+                    "username": "admin",
+                    "profile": "cisco-roomos",
+                    "host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJZsJOyolJc9FWmSjsBJzkQIm4zSOpNNFYQgpUsXW2UH",
+                    "host_key_source": "tofu",
+                    "sip_uri": "sip:23134@mcu.lamdong.gov.vn",
+                    "description": "Phòng họp trực tuyến UBND xã Tân Lập",
+                    "state": "online",
+                    "host_key_pending": False,
+                    "host_key_fingerprint": "SHA256:ByRKTk848OZ1/9OnDRdAxA7z3Mp4H401L97SYDTbqkQ",
+                    "pending_host_key_fingerprint": None,
+                    "model": "Cisco Room Kit",
+                    "firmware_version": "ce11.14.1.5",
+                    "last_contact_at": "2026-12-07T08:59:30+07:00",
+                    "created_at": "2026-07-01T09:15:00+07:00",
+                    "updated_at": "2026-11-20T14:02:11+07:00",
+                }
+            ]
+        }
+    )
     id: uuid.UUID
     name: str
     unit: UnitBrief
@@ -79,6 +134,21 @@ class EndpointPublic(BaseModel):
 
 
 class ProbeResult(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "reachable": True,
+                    "model": "Cisco Room Kit",
+                    "firmware_version": "ce11.14.1.5",
+                    "serial": "FOC2417N0ZX",
+                    "host_key_learned": True,
+                    "error_type": None,
+                    "error": None,
+                }
+            ]
+        }
+    )
     reachable: bool
     model: str | None = None
     firmware_version: str | None = None

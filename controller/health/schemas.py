@@ -6,12 +6,42 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from controller.fields import free_text
 
 
 class HealthPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "endpoint_id": "5a8f2c3e-9b47-4d16-a0e2-7c3b1f9d4e58",
+                    "name": "UBND-XA-TANLAP",
+                    "unit": "23134",
+                    "state": "degraded",
+                    "reason": "SIP not registered",
+                    "reason_params": {"problems": ["sip_unregistered"]},
+                    "since": "2026-12-07T08:12:40+07:00",
+                    "flapping": False,
+                    "last_poll_at": "2026-12-07T09:00:05+07:00",
+                    "last_ok_at": "2026-12-07T09:00:05+07:00",
+                    "poll_latency_ms": 184.2,
+                    "health": {
+                        "uptime_s": 518400,
+                        "in_call": False,
+                        "remote": None,
+                        "call_duration_s": None,
+                        "sip_registered": False,
+                        "camera_connected": True,
+                        "microphones_connected": True,
+                        "packet_loss_pct": None,
+                        "temperature_c": 41.5,
+                    },
+                }
+            ]
+        }
+    )
     endpoint_id: uuid.UUID
     name: str
     unit: str
@@ -29,6 +59,33 @@ class HealthPublic(BaseModel):
 
 
 class AlarmPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "8f0a2c4e-6b8d-4f1a-9c3e-5d7f9b1d3f6a",
+                    "dedupe_key": "endpoint:5a8f2c3e-9b47-4d16-a0e2-7c3b1f9d4e58:unreachable",
+                    "kind": "unreachable",
+                    "severity": "major",
+                    "status": "active",
+                    "entity_type": "endpoint",
+                    "entity_id": "5a8f2c3e-9b47-4d16-a0e2-7c3b1f9d4e58",
+                    "entity_name": "UBND-XA-TANLAP",
+                    "message": "no TCP connection to the endpoint",
+                    "code": "unreachable",
+                    "params": {"error": "timeout"},
+                    "count": 3,
+                    "first_seen": "2026-12-07T07:58:10+07:00",
+                    "last_seen": "2026-12-07T08:03:10+07:00",
+                    "raised_at": "2026-12-07T07:58:10+07:00",
+                    "cleared_at": None,
+                    "acknowledged_by": "vanhanh.ioc",
+                    "acknowledged_at": "2026-12-07T08:05:00+07:00",
+                    "ack_comment": "Đã gọi cán bộ xã kiểm tra nguồn điện phòng họp",
+                }
+            ]
+        }
+    )
     id: uuid.UUID
     dedupe_key: str
     kind: str
@@ -51,6 +108,9 @@ class AlarmPublic(BaseModel):
 
 
 class AckBody(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"comment": "Đã gọi cán bộ xã kiểm tra nguồn điện phòng họp"}]}
+    )
     comment: Annotated[str, StringConstraints(min_length=1, max_length=1000), AfterValidator(free_text)] = (
         Field(description="What the technician did or found")
     )

@@ -40,7 +40,7 @@ from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 import aiomqtt
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from camera.netpolicy import AddressRefused, NetPolicy
 from camera.urls import redact
@@ -61,6 +61,7 @@ __all__ = [
     "parse_mqtt_url",
     "discovery_config",
     "entity_code",
+    "family",
     "status_topic",
     "topic_for",
 ]
@@ -139,12 +140,24 @@ def topic_for(prefix: str, event: OutboxEvent, units: list[str]) -> tuple[str, b
     """(topic, retain) of one outbox event; ``units``: the codes of its unit chain, root first."""
     entity = [_level(event.entity_type), _level(entity_code(event) if units else event.entity_id)]
     base = "/".join([prefix, *(_level(code) for code in units), *entity])
-    if event.type.endswith(".state"):
-        return f"{base}/state", True
-    if event.type.startswith("alarm."):
-        kind = str((event.payload or {}).get("kind") or "alarm")
-        return f"{base}/alarm/{_level(kind)}", True
-    return f"{base}/event/{_level(event.type)}", False
+    match family(event.type):
+        case "state":
+            return f"{base}/state", True
+        case "alarm":
+            kind = str((event.payload or {}).get("kind") or "alarm")
+            return f"{base}/alarm/{_level(kind)}", True
+        case "event":
+            return f"{base}/event/{_level(event.type)}", False
+
+
+def family(type_: str) -> Literal["state", "alarm", "event"]:
+    """Which topic family an event type goes to: the last state (retained), the alarm as it
+    is now (retained), or a plain event. One rule for the sender and for /asyncapi.json."""
+    if type_.endswith(".state"):
+        return "state"
+    if type_.startswith("alarm."):
+        return "alarm"
+    return "event"
 
 
 def discovery_config(
@@ -318,6 +331,20 @@ class MqttSender:
 
 
 class MqttSinkCreate(SinkCreateBase):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "MQTT IOC tỉnh",
+                    "kind": "mqtt",
+                    "url": "mqtts://diemcau@mqtt.ioc.lamdong.gov.vn:8883/diemcau",
+                    "password": "********",
+                    "event_types": [],
+                    "unit": "68",
+                }
+            ]
+        }
+    )
     kind: Literal["mqtt"]
     password: MqttPassword | None = Field(default=None, description="the broker password")
 

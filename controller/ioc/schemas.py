@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from controller.fields import Name, Strict, UnitRef, no_control
 
@@ -37,6 +37,9 @@ class SinkCreateBase(Strict):
 
 
 class SinkUpdate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"event_types": ["endpoint.state", "alarm.raised"], "enabled": True}]}
+    )
     url: SinkUrl | None = None
     password: MqttPassword | None = Field(default=None, description="mqtt: a new broker password")
     event_types: Annotated[list[EventType], Field(max_length=50)] | None = None
@@ -44,6 +47,24 @@ class SinkUpdate(Strict):
 
 
 class SinkPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "d5f7a9c1-3e5b-4d7f-8a1c-6e8a0c2e4a7b",
+                    "name": "MQTT IOC tỉnh",
+                    "unit": "68",
+                    "kind": "mqtt",
+                    "url": "mqtts://diemcau@mqtt.ioc.lamdong.gov.vn:8883/diemcau",
+                    "event_types": [],
+                    "enabled": True,
+                    "cursor": 48213,
+                    "backlog": {"pending": 3, "delivered": 48210, "dead": 0},
+                    "created_at": "2026-10-01T10:00:00+07:00",
+                }
+            ]
+        }
+    )
     id: uuid.UUID
     name: str
     unit: str | None = Field(default=None, description="The subtree whose events it receives; none: all")
@@ -57,12 +78,49 @@ class SinkPublic(BaseModel):
 
 
 class SinkCreated(SinkPublic):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "d5f7a9c1-3e5b-4d7f-8a1c-6e8a0c2e4a7b",
+                    "name": "MQTT IOC tỉnh",
+                    "unit": "68",
+                    "kind": "mqtt",
+                    "url": "mqtts://diemcau@mqtt.ioc.lamdong.gov.vn:8883/diemcau",
+                    "event_types": [],
+                    "enabled": True,
+                    "cursor": 48213,
+                    "backlog": {"pending": 3, "delivered": 48210, "dead": 0},
+                    "created_at": "2026-10-01T10:00:00+07:00",
+                    "secret": None,
+                }
+            ]
+        }
+    )
     secret: str | None = Field(
         description="webhook: shown once, the receiver verifies signatures with it; mqtt: null"
     )
 
 
 class DeliveryPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 48214,
+                    "event_id": 51377,
+                    "entity_key": "endpoint:5a8f2c3e-9b47-4d16-a0e2-7c3b1f9d4e58",
+                    "status": "pending",
+                    "attempts": 2,
+                    "first_attempt_at": "2026-12-07T09:00:06+07:00",
+                    "next_attempt_at": "2026-12-07T09:00:36+07:00",
+                    "delivered_at": None,
+                    "last_status": 503,
+                    "last_error": "HTTP 503",
+                }
+            ]
+        }
+    )
     id: int
     event_id: int
     entity_key: str

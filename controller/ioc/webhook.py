@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from camera.netpolicy import AddressRefused
 from camera.urls import redact
@@ -65,6 +65,21 @@ class WebhookSender:
 
 
 class WebhookSinkCreate(SinkCreateBase):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "IOC tỉnh Lâm Đồng",
+                    "kind": "webhook",
+                    "url": "https://ioc.lamdong.gov.vn/hooks/diemcau",
+                    "event_types": ["endpoint.state", "alarm.raised", "alarm.cleared"],
+                    "enabled": True,
+                    "unit": None,
+                    "from_start": False,
+                }
+            ]
+        }
+    )
     kind: Literal["webhook"] = "webhook"
     secret: Secret | None = Field(default=None, description="whsec_<base64>; absent: one is generated")
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from controller.fields import ProfileId, Strict, UnitRef, no_control
 
@@ -18,12 +18,21 @@ class JobTarget(Strict):
 
 
 class ProvisionCreate(JobTarget):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"unit": "68", "profile": "cisco-roomos", "mode": "plan", "concurrency": 50}]
+        }
+    )
     mode: Literal["plan", "apply"] = "plan"
     concurrency: int = Field(default=250, ge=1, le=1000)
 
 
 class CameraProvisionCreate(Strict):
     """Cameras to bring to the stream standard: a unit's subtree and/or listed cameras."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"unit": "23134", "mode": "apply", "concurrency": 10}]}
+    )
 
     unit: UnitRef | None = Field(default=None, description="A unit's whole subtree (id or code)")
     cameras: list[uuid.UUID] | None = Field(default=None, max_length=5000)
@@ -32,6 +41,29 @@ class CameraProvisionCreate(Strict):
 
 
 class JobPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "f3a5c7e9-1b3d-4f5a-9c7e-0b2d4f6a8c1e",
+                    "kind": "provision",
+                    "mode": "plan",
+                    "status": "done",
+                    "target": {"unit": "68", "endpoints": None, "profile": "cisco-roomos"},
+                    "params": {"concurrency": 50},
+                    "created_by": "kythuat.tinh",
+                    "created_at": "2026-12-01T22:00:00+07:00",
+                    "started_at": "2026-12-01T22:00:01+07:00",
+                    "finished_at": "2026-12-01T22:03:40+07:00",
+                    "message": None,
+                    "message_code": None,
+                    "message_params": None,
+                    "total": 125,
+                    "counts": {"planned": 123, "deferred": 1, "error": 1},
+                }
+            ]
+        }
+    )
     id: uuid.UUID
     kind: str
     mode: str
@@ -52,6 +84,43 @@ class JobPublic(BaseModel):
 
 
 class JobItemPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "7c9e1a3c-5e7a-4c9e-8b1d-3f5b7d9f1b4c",
+                    "endpoint_id": "5a8f2c3e-9b47-4d16-a0e2-7c3b1f9d4e58",
+                    "camera_id": None,
+                    "endpoint_name": "UBND-XA-TANLAP",
+                    "wave": 0,
+                    "status": "planned",
+                    "plan": [
+                        {
+                            "key": "ntp_server",
+                            "current": "pool.ntp.org",
+                            "desired": "ntp.lamdong.gov.vn",
+                            "action": "set",
+                        },
+                        {
+                            "key": "time_zone",
+                            "current": "Asia/Ho_Chi_Minh",
+                            "desired": "Asia/Ho_Chi_Minh",
+                            "action": "ok",
+                        },
+                    ],
+                    "written": [],
+                    "message": "1 to set, 1 already right",
+                    "message_code": "plan",
+                    "message_params": {"to_set": 1, "right": 1},
+                    "error_code": None,
+                    "error_params": {},
+                    "transcript": None,
+                    "started_at": "2026-12-01T22:00:02+07:00",
+                    "finished_at": "2026-12-01T22:00:04+07:00",
+                }
+            ]
+        }
+    )
     id: uuid.UUID
     endpoint_id: uuid.UUID | None
     camera_id: uuid.UUID | None = Field(default=None, description="Set on a camera provisioning item")
@@ -77,10 +146,14 @@ class JobItemPublic(BaseModel):
 
 
 class StandardValue(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"value": "ntp.lamdong.gov.vn"}]})
     value: Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(no_control)]
 
 
 class StandardPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"unit": "*", "key": "ntp_server", "value": "ntp.lamdong.gov.vn"}]}
+    )
     unit: str = Field(description="Unit code, or * for the whole province")
     key: str
     value: str
@@ -88,6 +161,21 @@ class StandardPublic(BaseModel):
 
 class CampaignPreview(BaseModel):
     """A campaign checked but not started (POST /firmware/campaigns/preview)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "endpoints": 125,
+                    "version": "ce11.14.1.5",
+                    "already_at": 40,
+                    "canary": 3,
+                    "waves": 5,
+                    "names": ["UBND-TINH-HOITRUONG", "UBND-XA-TANLAP", "UBND-XA-QUANGLAP"],
+                }
+            ]
+        }
+    )
 
     endpoints: int = Field(description="Endpoints it would upgrade (the target, of the profile)")
     version: str
@@ -98,6 +186,25 @@ class CampaignPreview(BaseModel):
 
 
 class CampaignCreate(JobTarget):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "unit": "68",
+                    "profile": "cisco-roomos",
+                    "version": "ce11.14.1.5",
+                    "canary": 3,
+                    "wave_size": 25,
+                    "max_failure_rate": 0.2,
+                    "window": "22:00-05:00",
+                    "timezone": "Asia/Ho_Chi_Minh",
+                    "per_unit_level": "commune",
+                    "per_unit_limit": 1,
+                    "hostkey_policy": "hold",
+                }
+            ]
+        }
+    )
     profile: ProfileId = Field(description="A campaign upgrades one firmware family")
     version: Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")] | None = Field(
         default=None, description="Default: the profile's target"

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from controller.fields import Strict, Text
 from controller.sessions.scope import Scope
@@ -19,6 +19,10 @@ Verdict = Literal["ready", "not_ready"]
 
 class RunCreate(Strict):
     """Check a session's participants now, or a scope (no session): exactly one."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"session": "9e2b7c41-5d3a-4f8e-b160-2a4c6e8f0d1b"}]}
+    )
 
     session: uuid.UUID | None = Field(default=None, description="A scheduled or live session")
     scope: Scope | None = Field(default=None, description="Units or endpoints, as a session's scope")
@@ -33,17 +37,67 @@ class RunCreate(Strict):
 class AckCreate(Strict):
     """The unit technician's answer to a not-ready endpoint, kept with its check."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"kind": "on_my_way", "note": "Đang kiểm tra lại tài khoản SIP"}]}
+    )
+
     kind: Literal["on_my_way", "fixed"]
     note: Text | None = None
 
 
+_REASON: dict[str, Any] = {"code": "sip_unregistered", "params": {}, "blocking": True}
+_CHECK: dict[str, Any] = {
+    "id": "6b8d0f2a-4c6e-4a8b-9d0f-1a3c5e7b9d2f",
+    "run_id": "2a4c6e8f-0b1d-4f3a-8c5e-7d9f1b3d5f7a",
+    "session_id": "9e2b7c41-5d3a-4f8e-b160-2a4c6e8f0d1b",
+    "endpoint_id": "5a8f2c3e-9b47-4d16-a0e2-7c3b1f9d4e58",
+    "endpoint_name": "UBND-XA-TANLAP",
+    "unit_code": "23134",
+    "unit_name": "Xã Tân Lập",
+    "status": "done",
+    "verdict": "not_ready",
+    "reasons": [_REASON],
+    "results": {
+        "device": {
+            "sip_registered": False,
+            "camera_connected": True,
+            "microphones_connected": True,
+            "call": "idle",
+            "clock_skew_s": 0.4,
+            "ntp_synced": True,
+            "firmware_version": "ce11.14.1.5",
+        }
+    },
+    "created_at": "2026-12-08T07:45:00+07:00",
+    "started_at": "2026-12-08T07:45:01+07:00",
+    "finished_at": "2026-12-08T07:45:03+07:00",
+    "ack_kind": "on_my_way",
+    "ack_by": "kythuat.tanlap",
+    "ack_at": "2026-12-08T07:47:30+07:00",
+    "ack_note": "Đang kiểm tra lại tài khoản SIP",
+}
+_RUN: dict[str, Any] = {
+    "id": "2a4c6e8f-0b1d-4f3a-8c5e-7d9f1b3d5f7a",
+    "session_id": "9e2b7c41-5d3a-4f8e-b160-2a4c6e8f0d1b",
+    "label": "T-15",
+    "requested_by": "system",
+    "status": "done",
+    "test_dial": "sip:9999@mcu.lamdong.gov.vn",
+    "started_at": "2026-12-08T07:45:00+07:00",
+    "finished_at": "2026-12-08T07:46:12+07:00",
+    "counts": {"queued": 0, "checking": 0, "test_call": 0, "ready": 123, "not_ready": 2},
+}
+
+
 class Reason(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_REASON]})
     code: str = Field(description="A READINESS code of the health catalogue", examples=["sip_unregistered"])
     params: dict[str, Any] = {}
     blocking: bool = Field(description="False: shown, but the endpoint is still ready")
 
 
 class CheckPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_CHECK]})
     id: uuid.UUID
     run_id: uuid.UUID
     session_id: uuid.UUID | None
@@ -65,6 +119,7 @@ class CheckPublic(BaseModel):
 
 
 class RunPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_RUN]})
     id: uuid.UUID
     session_id: uuid.UUID | None
     label: str = Field(examples=["T-60", "T-15", "manual"])
@@ -78,6 +133,21 @@ class RunPublic(BaseModel):
 
 class Board(BaseModel):
     """The latest check of each endpoint: of one session, or of a unit's subtree."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "session_id": "9e2b7c41-5d3a-4f8e-b160-2a4c6e8f0d1b",
+                    "title": "Hội nghị trực tuyến triển khai nhiệm vụ năm 2027",
+                    "start_at": "2026-12-08T08:00:00+07:00",
+                    "runs": [_RUN],
+                    "counts": {"queued": 0, "checking": 0, "test_call": 0, "ready": 123, "not_ready": 2},
+                    "items": [_CHECK],
+                }
+            ]
+        }
+    )
 
     session_id: uuid.UUID | None
     title: str | None

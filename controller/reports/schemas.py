@@ -3,14 +3,38 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["MonthlyFigures", "MonthlyReport", "MonthlyRow"]
 
 
+_FIGURES: dict[str, Any] = {
+    "endpoints": 1,
+    "sessions": 4,
+    "invited": 4,
+    "joined": 3,
+    "attendance_pct": 75.0,
+    "checks": 8,
+    "not_ready": 2,
+    "reasons": {"sip_unregistered": 2},
+    "fixes": 1,
+    "mean_fix_min": 42.5,
+}
+_ROW: dict[str, Any] = _FIGURES | {
+    "unit_code": "23134",
+    "unit_name": "Xã Tân Lập",
+    "level": "commune",
+    "district": "Lâm Đồng",
+    "commune": "Xã Tân Lập",
+}
+
+
 class MonthlyFigures(BaseModel):
     """One unit's month, counting only the endpoints registered at that unit itself."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_FIGURES]})
 
     endpoints: int = Field(description="Endpoints registered at the unit now", examples=[1])
     sessions: int = Field(
@@ -37,6 +61,7 @@ class MonthlyFigures(BaseModel):
 
 
 class MonthlyRow(MonthlyFigures):
+    model_config = ConfigDict(json_schema_extra={"examples": [_ROW]})
     unit_code: str = Field(examples=["DEMO-H01-X01"])
     unit_name: str = Field(examples=["Xã 1.01"])
     level: str = Field(examples=["commune"])
@@ -47,6 +72,29 @@ class MonthlyRow(MonthlyFigures):
 class MonthlyReport(BaseModel):
     """A month of one unit's subtree (inside the caller's units), a row per unit in tree
     order: each district followed by its communes."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "month": "2026-12",
+                    "unit": "68",
+                    "unit_name": "Lâm Đồng",
+                    "period_start": "2026-11-30T17:00:00Z",
+                    "period_end": "2026-12-31T17:00:00Z",
+                    "rows": [_ROW],
+                    "totals": _FIGURES
+                    | {
+                        "endpoints": 125,
+                        "sessions": 6,
+                        "invited": 500,
+                        "joined": 491,
+                        "attendance_pct": 98.2,
+                    },
+                }
+            ]
+        }
+    )
 
     month: str = Field(examples=["2026-12"])
     unit: str | None = Field(

@@ -36,7 +36,27 @@ ParticipantState = Literal[
 ]
 
 
+_SCOPE: dict[str, Any] = {
+    "units": [{"unit": "68", "subtree": False}, {"unit": "23134", "subtree": True}],
+    "endpoints": [],
+}
+
+
 class BridgeCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "MCU Lâm Đồng",
+                    "ports": 250,
+                    "sip_pattern": "sip:{conference}@mcu.lamdong.gov.vn",
+                    "h323_pattern": "h323:{conference}@10.68.0.10",
+                    "description": "MCU của Trung tâm Hội nghị truyền hình tỉnh",
+                    "test_conference": "9999",
+                }
+            ]
+        }
+    )
     name: Name
     ports: Annotated[int, Field(ge=1, le=10_000)] = 250
     sip_pattern: DialPattern | None = None
@@ -48,6 +68,7 @@ class BridgeCreate(Strict):
 
 
 class BridgeUpdate(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"ports": 300, "test_conference": "9999"}]})
     name: Name | None = None
     ports: Annotated[int, Field(ge=1, le=10_000)] | None = None
     sip_pattern: DialPattern | None = None
@@ -59,7 +80,23 @@ class BridgeUpdate(Strict):
 
 
 class BridgePublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "e8a1d3f5-7b9c-4e2a-8d4f-6c1b3a5e7f90",
+                    "name": "MCU Lâm Đồng",
+                    "ports": 250,
+                    "in_use": 37,
+                    "sip_pattern": "sip:{conference}@mcu.lamdong.gov.vn",
+                    "h323_pattern": "h323:{conference}@10.68.0.10",
+                    "description": "MCU của Trung tâm Hội nghị truyền hình tỉnh",
+                    "test_conference": "9999",
+                }
+            ]
+        },
+    )
     id: uuid.UUID
     name: str
     ports: int
@@ -71,11 +108,26 @@ class BridgePublic(BaseModel):
 
 
 class ScopeCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "UBND tỉnh và xã Tân Lập", "scope": _SCOPE}]}
+    )
     name: Name
     scope: Scope
 
 
 class ScopePublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "1c7e9a35-4b2d-4e8f-9a16-3d5b7f9e1a2c",
+                    "name": "UBND tỉnh và xã Tân Lập",
+                    "scope": _SCOPE,
+                    "created_by": "chutri.vanphong",
+                }
+            ]
+        }
+    )
     id: uuid.UUID
     name: str
     scope: Scope
@@ -91,12 +143,31 @@ class UnreadyChoices(Strict):
     ``skip`` ("bỏ qua": not invited). Absent: invited anyway; the offline and key-pending
     ones are listed unavailable, the busy ones are dialled and retried like any other."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"busy": "wait", "offline": "skip", "key_pending": "skip"}]}
+    )
+
     busy: UnreadyAction | None = Field(default=None, description="In another call or session")
     offline: UnreadyAction | None = Field(default=None, description="Down as the monitor sees it")
     key_pending: UnreadyAction | None = Field(default=None, description="An SSH key awaits approval")
 
 
 class SessionCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Hội nghị trực tuyến triển khai nhiệm vụ năm 2027",
+                    "scope": _SCOPE,
+                    "start_at": "2026-12-08T08:00:00+07:00",
+                    "duration_min": 180,
+                    "call_rate": 1920,
+                    "protocol": "sip",
+                    "unready": {"busy": "wait", "key_pending": "skip"},
+                }
+            ]
+        }
+    )
     title: Title
     bridge: uuid.UUID | None = Field(default=None, description="Default: the only bridge")
     conference_id: ConferenceId | None = Field(default=None, description="Default: a new 6-digit id")
@@ -112,16 +183,42 @@ class SessionCreate(Strict):
 
 
 class ParticipantAdd(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"endpoint": "5a8f2c3e-9b47-4d16-a0e2-7c3b1f9d4e58"}]}
+    )
     endpoint: uuid.UUID
 
 
 class MuteRequest(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"on": True, "endpoint": "5a8f2c3e-9b47-4d16-a0e2-7c3b1f9d4e58"}]}
+    )
     on: bool = True
     endpoint: uuid.UUID | None = Field(default=None, description="Absent: every participant")
 
 
+_PARTICIPANT: dict[str, Any] = {
+    "endpoint_id": "5a8f2c3e-9b47-4d16-a0e2-7c3b1f9d4e58",
+    "endpoint_name": "UBND-XA-TANLAP",
+    "unit_code": "23134",
+    "unit_name": "Xã Tân Lập",
+    "state": "connected",
+    "cause": None,
+    "cause_code": None,
+    "cause_params": None,
+    "attempts": 1,
+    "drops": 0,
+    "muted": False,
+    "first_join_at": "2026-12-08T08:00:14+07:00",
+    "last_leave_at": None,
+    "connected_s": 0.0,
+    "state_since": "2026-12-08T08:00:14+07:00",
+    "wait_free": False,
+}
+
+
 class ParticipantPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_PARTICIPANT]})
     endpoint_id: uuid.UUID | None
     endpoint_name: str
     unit_code: str
@@ -142,7 +239,29 @@ class ParticipantPublic(BaseModel):
     wait_free: bool = Field(default=False, description="Dialled whenever it can be (the host chose to wait)")
 
 
+_SESSION: dict[str, Any] = {
+    "id": "9e2b7c41-5d3a-4f8e-b160-2a4c6e8f0d1b",
+    "title": "Hội nghị trực tuyến triển khai nhiệm vụ năm 2027",
+    "host": "chutri.vanphong",
+    "bridge_id": "e8a1d3f5-7b9c-4e2a-8d4f-6c1b3a5e7f90",
+    "conference_id": "482913",
+    "dial_string": "sip:482913@mcu.lamdong.gov.vn",
+    "scope": _SCOPE,
+    "call_rate": 1920,
+    "protocol": "sip",
+    "status": "live",
+    "start_at": "2026-12-08T08:00:00+07:00",
+    "duration_s": 10800,
+    "started_at": "2026-12-08T08:00:02+07:00",
+    "ended_at": None,
+    "ended_by": None,
+    "unready": {"busy": "wait", "offline": None, "key_pending": "skip"},
+    "counts": {"connected": 118, "dialling": 2, "unavailable": 4, "failed": 1},
+}
+
+
 class SessionPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_SESSION]})
     id: uuid.UUID
     title: str
     host: str
@@ -163,11 +282,31 @@ class SessionPublic(BaseModel):
 
 
 class SessionDetail(SessionPublic):
+    model_config = ConfigDict(json_schema_extra={"examples": [_SESSION | {"participants": [_PARTICIPANT]}]})
     participants: list[ParticipantPublic]
 
 
 class TimelineEntry(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 1842,
+                    "at": "2026-12-08T08:00:14+07:00",
+                    "kind": "participant",
+                    "endpoint_name": "UBND-XA-TANLAP",
+                    "detail": {
+                        "state": "connected",
+                        "cause": None,
+                        "cause_code": None,
+                        "cause_params": None,
+                        "attempt": 1,
+                    },
+                }
+            ]
+        },
+    )
     id: int
     at: datetime
     kind: str
@@ -175,8 +314,20 @@ class TimelineEntry(BaseModel):
     detail: dict[str, object]
 
 
+_MARK: dict[str, Any] = {
+    "label": "T-15",
+    "at": "2026-12-08T07:45:03+07:00",
+    "verdict": "not_ready",
+    "reasons": ["sip_unregistered"],
+    "ack_kind": "fixed",
+    "ack_by": "kythuat.tanlap",
+}
+
+
 class ReadinessMark(BaseModel):
     """One readiness check of the participant before (or during) this session."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_MARK]})
 
     label: str = Field(examples=["T-60", "T-15", "manual"])
     at: datetime | None
@@ -186,7 +337,26 @@ class ReadinessMark(BaseModel):
     ack_by: str | None = None
 
 
+_ROW: dict[str, Any] = {
+    "endpoint_name": "UBND-XA-TANLAP",
+    "unit_code": "23134",
+    "unit_name": "Xã Tân Lập",
+    "final_state": "left",
+    "cause": None,
+    "cause_code": None,
+    "cause_params": None,
+    "first_join_at": "2026-12-08T08:00:14+07:00",
+    "last_leave_at": "2026-12-08T10:58:40+07:00",
+    "connected_s": 10706.0,
+    "drops": 0,
+    "attempts": 1,
+    "intervals": [["2026-12-08T08:00:14+07:00", "2026-12-08T10:58:40+07:00"]],
+    "readiness": [_MARK],
+}
+
+
 class AttendanceRow(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_ROW]})
     endpoint_name: str
     unit_code: str
     unit_name: str
@@ -208,6 +378,23 @@ class AttendanceRow(BaseModel):
 
 
 class Attendance(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "session_id": "9e2b7c41-5d3a-4f8e-b160-2a4c6e8f0d1b",
+                    "title": "Hội nghị trực tuyến triển khai nhiệm vụ năm 2027",
+                    "conference_id": "482913",
+                    "started_at": "2026-12-08T08:00:02+07:00",
+                    "ended_at": "2026-12-08T11:00:05+07:00",
+                    "invited": 125,
+                    "joined": 124,
+                    "absent": ["UBND-XA-QUANGLAP"],
+                    "participants": [_ROW],
+                }
+            ]
+        }
+    )
     session_id: uuid.UUID
     title: str
     conference_id: str

@@ -24,13 +24,25 @@ __all__ = ["Scope", "ScopeUnit", "resolve"]
 
 
 class ScopeUnit(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"unit": "23134", "subtree": True}]}
+    )
     unit: UnitRef = Field(description="Unit code or id")
     subtree: bool = Field(default=True, description="Include every unit below it")
 
 
 class Scope(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "units": [{"unit": "68", "subtree": False}, {"unit": "23134", "subtree": True}],
+                    "endpoints": ["5a8f2c3e-9b47-4d16-a0e2-7c3b1f9d4e58"],
+                }
+            ]
+        },
+    )
     units: Annotated[list[ScopeUnit], Field(max_length=500)] = []
     endpoints: Annotated[list[uuid.UUID], Field(max_length=1000)] = []
 

@@ -6,12 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from controller.fields import Strict, UnitBrief, UnitRef, no_control
 
 
 class UnitCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"code": "23134", "name": "Xã Tân Lập", "level": "commune", "parent": "68"}]
+        }
+    )
     code: Annotated[
         str,
         StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$"),
@@ -29,6 +34,7 @@ class UnitCreate(Strict):
 
 
 class UnitUpdate(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Xã Tân Lập", "level": "commune"}]})
     name: (
         Annotated[
             str,
@@ -47,6 +53,22 @@ class UnitUpdate(Strict):
 
 
 class UnitPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "b2d4e6f8-1a3c-4e5f-8a7b-9c0d1e2f3a4b",
+                    "code": "23134",
+                    "name": "Xã Tân Lập",
+                    "level": "commune",
+                    "parent_id": "3f6c1a52-8d0e-4b7a-9c21-5e4f0a7b9d13",
+                    "depth": 1,
+                    "created_at": "2026-07-01T08:00:00+07:00",
+                    "updated_at": "2026-07-01T08:00:00+07:00",
+                }
+            ]
+        }
+    )
     id: uuid.UUID
     code: str
     name: str
@@ -58,6 +80,29 @@ class UnitPublic(BaseModel):
 
 
 class UnitNode(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "3f6c1a52-8d0e-4b7a-9c21-5e4f0a7b9d13",
+                    "code": "68",
+                    "name": "Lâm Đồng",
+                    "level": "province",
+                    "endpoints": 125,
+                    "children": [
+                        {
+                            "id": "b2d4e6f8-1a3c-4e5f-8a7b-9c0d1e2f3a4b",
+                            "code": "23134",
+                            "name": "Xã Tân Lập",
+                            "level": "commune",
+                            "endpoints": 1,
+                            "children": [],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
     id: uuid.UUID
     code: str
     name: str
@@ -67,6 +112,7 @@ class UnitNode(BaseModel):
 
 
 class ProvinceImport(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"province": "Lâm Đồng"}]})
     province: Annotated[
         str,
         StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
@@ -75,6 +121,22 @@ class ProvinceImport(Strict):
 
 
 class UnitImportReport(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "created": 125,
+                    "updated": 0,
+                    "root": {
+                        "id": "3f6c1a52-8d0e-4b7a-9c21-5e4f0a7b9d13",
+                        "code": "68",
+                        "name": "Lâm Đồng",
+                        "level": "province",
+                    },
+                }
+            ]
+        }
+    )
     created: int
     updated: int
     root: UnitBrief

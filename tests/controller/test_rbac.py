@@ -93,6 +93,14 @@ MATRIX = [
     ("DELETE", f"/api/v1/sinks/{X}", {A}, 404),
     ("GET", f"/api/v1/sinks/{X}/deliveries", {A}, 404),
     ("POST", f"/api/v1/sinks/{X}/replay", {A}, 404),
+    ("GET", "/api/v1/alerts/rules", {A, OP}, 200),
+    ("POST", "/api/v1/alerts/rules", {A}, 422),
+    ("GET", f"/api/v1/alerts/rules/{X}", {A, OP}, 404),
+    ("PATCH", f"/api/v1/alerts/rules/{X}", {A}, 404),
+    ("DELETE", f"/api/v1/alerts/rules/{X}", {A}, 404),
+    ("POST", f"/api/v1/alerts/rules/{X}/test", {A}, 404),
+    ("GET", "/api/v1/alerts/messages", {A, OP}, 200),
+    ("POST", f"/api/v1/alerts/messages/{X}/resend", {A}, 404),
     ("GET", "/api/v1/bridges", EVERYONE, 200),
     ("POST", "/api/v1/bridges", {A}, 422),
     ("PATCH", f"/api/v1/bridges/{X}", {A}, 404),
@@ -130,8 +138,12 @@ PUBLIC = {
     ("GET", "/api/v1/auth/methods"),
     ("GET", "/api/v1/auth/oidc/start"),
     ("GET", "/api/v1/auth/oidc/callback"),
+    # an alert message's acknowledgement link: the signed link is the credential
+    ("GET", "/api/v1/alerts/ack/{id}"),
+    ("POST", "/api/v1/alerts/ack/{id}"),
     ("GET", "/healthz"),
     ("GET", "/openapi.json"),
+    ("GET", "/asyncapi.json"),  # the events' contract, public like the API's
     ("GET", "/docs"),
     ("GET", "/docs/start.js"),
     ("OPTIONS", "/whep/cameras/{id}"),
@@ -184,6 +196,7 @@ async def test_public_routes_answer_without_credentials(controller):
     c = controller.client
     assert (await c.get("/healthz")).json() == {"status": "ok"}
     assert (await c.get("/openapi.json")).status_code == 200
+    assert (await c.get("/asyncapi.json")).status_code == 200
     assert (await c.get("/docs")).status_code == 200
     assert (await c.get("/docs/start.js")).status_code == 200
     assert (await c.get("/docs/assets/swagger-ui.css")).status_code == 200

@@ -25,6 +25,7 @@ from controller.api.authn import Authenticate
 from controller.api.body_limits import MULTIPART_OVERHEAD, BodyLimits, login_rule
 from controller.api.deps import AppState
 from controller.api.headers import SecurityHeaders
+from controller.api.http_cache import ResponseCache
 from controller.api.request_ids import RequestIds
 from controller.cameras import api as cameras_api
 from controller.cameras import whep_api
@@ -37,7 +38,10 @@ from controller.fleet.hostkeys import HostKeys
 from controller.fleet.poller import Monitor
 from controller.health import api as health_api
 from controller.health.alarms import AlarmEvaluator
+from controller.health.live_updater import LiveUpdater
+from controller.health.live_view import LiveView
 from controller.health.retention import Retention
+from controller.health.status import StatusReads
 from controller.health.tracker import Thresholds
 from controller.ioc import api as ioc_api
 from controller.ioc import metrics_api
@@ -108,6 +112,7 @@ async def build_state(settings: Settings) -> AppState:
     runner.register("firmware", FirmwareWork())
     signal = OutboxSignal()
     metrics = Metrics()
+    live = LiveUpdater(db, LiveView(), reconcile_s=settings.live_reconcile_s)
     monitor = Monitor(
         db,
         box,
@@ -185,6 +190,9 @@ async def build_state(settings: Settings) -> AppState:
         sinks=SinkDispatcher(db, box, settings, signal),
         alerts=AlertEngine(db, box, settings),
         metrics=metrics,
+        live=live,
+        status=StatusReads(live, settings.status_source),
+        responses=ResponseCache(),
         sse_streams=PerPrincipal("event streams", settings.sse_max_streams_per_user),
         logins=LoginThrottle(settings),
         directory=_directory(settings, box),
@@ -211,6 +219,7 @@ async def start_background(state: AppState) -> None:
     if interrupted:
         log.warning("%d job(s) were interrupted by the last stop; resume them", interrupted)
     state.runner.start_watch()
+    await state.live.start()  # the picture is read whole before the first request is served
     if state.settings.monitor_enabled:
         await state.monitor.start()
         await state.alarms.start()
@@ -237,6 +246,7 @@ async def close_state(state: AppState) -> None:
     await state.alarms.stop()
     await state.monitor.stop()
     await state.retention.stop()
+    await state.live.stop()
     await state.runner.close()
     await state.pool.close()
     await state.db.dispose()

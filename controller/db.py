@@ -8,19 +8,22 @@ the single writer during a 250-row import.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 T = TypeVar("T")
+ChangeListener = Callable[[str, frozenset[Any]], None]
+_CHANGED = "diemcau.changed"  # session.info: {table: {primary key, ...}} flushed, not yet committed
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -44,13 +47,44 @@ def make_engine(url: str) -> AsyncEngine:
 
 
 class Database:
-    """Owns the engine; hands out sessions that commit or roll back as a unit."""
+    """Owns the engine; hands out sessions that commit or roll back as a unit.
+
+    It also says which rows changed once their transaction has committed (`on_change`):
+    whatever the ORM flushed is known here, and a writer of Core statements says so itself
+    (`changed`). Why: the live view (`controller.live`) keeps the province's picture in
+    memory, and the one place every write passes is the session, not the many features that
+    write.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        tracked = type("TrackedSession", (Session,), {})  # this database's sessions only
+        event.listen(tracked, "after_flush", _collect)
+        event.listen(tracked, "after_commit", self._committed)
+        event.listen(tracked, "after_rollback", _forget)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=tracked)
         self._finishing: set[asyncio.Task[Any]] = set()
+        self._listeners: list[ChangeListener] = []
+
+    def on_change(self, listener: ChangeListener) -> None:
+        """``listener(table, primary keys)`` on the event loop after each commit that changed
+        rows of ``table`` through the ORM, or that a Core writer reported with `changed`."""
+        self._listeners.append(listener)
+
+    def changed(self, table: str, keys: Iterable[Any]) -> None:
+        """Rows a Core statement changed (committed already): the ORM cannot see those."""
+        frozen = frozenset(keys)
+        if frozen:
+            for listener in self._listeners:
+                listener(table, frozen)
+
+    def _committed(self, session: Session) -> None:
+        changed: dict[str, set[Any]] = session.info.pop(_CHANGED, {})
+        if changed and self._listeners:
+            loop = asyncio.get_running_loop()
+            for table, keys in changed.items():
+                loop.call_soon(self.changed, table, keys)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -81,6 +115,20 @@ class Database:
         if self._finishing:  # reads whose callers left: bounded, they are single queries
             await asyncio.wait(set(self._finishing), timeout=10)
         await self.engine.dispose()
+
+
+def _collect(session: Session, _context: Any) -> None:
+    changed: dict[str, set[Any]] = session.info.setdefault(_CHANGED, {})
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(obj, "__tablename__", None)
+        if table is not None:
+            state = inspect(obj)
+            key = state.mapper.primary_key_from_instance(obj)
+            changed.setdefault(table, set()).add(key[0] if len(key) == 1 else tuple(key))
+
+
+def _forget(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
 
 
 def _settled(tasks: set[asyncio.Task[Any]]) -> Callable[[asyncio.Task[Any]], None]:

@@ -94,6 +94,14 @@ class Settings(BaseSettings):
         description="Where endpoints download images; {profile} and {version} are filled in.",
     )
     monitor_enabled: bool = Field(default=True, description="Poll every endpoint's health")
+    status_source: Literal["memory", "database"] = Field(
+        default="memory",
+        description="Where the status routes (health summary and list, active alarms) read: the live "
+        "view in memory, or the tables on every request (the benchmark's comparison; a way back)",
+    )
+    live_reconcile_s: float = Field(
+        default=60, gt=0, le=3600, description="The live view is re-read whole this often (a safety net)"
+    )
     monitor_interval_s: float = Field(default=15, gt=0, le=3600)
     monitor_fail_after: int = Field(default=3, ge=1, le=20)
     monitor_recover_after: int = Field(default=2, ge=1, le=20)

@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller.api import authn
+from controller.api.http_cache import ResponseCache
 from controller.db import Database
 from controller.errors import Forbidden, PayloadTooLarge, Unauthorized
 from controller.principal import Principal
@@ -32,7 +33,9 @@ if TYPE_CHECKING:
     from controller.events import OutboxSignal
     from controller.fleet.poller import Monitor
     from controller.health.alarms import AlarmEvaluator
+    from controller.health.live_updater import LiveUpdater
     from controller.health.retention import Retention
+    from controller.health.status import StatusReads
     from controller.ioc.dispatcher import SinkDispatcher
     from controller.ioc.metrics import Metrics
     from controller.limits import PerPrincipal
@@ -71,6 +74,9 @@ class AppState:
     sinks: SinkDispatcher
     alerts: AlertEngine  # messages to people (e-mail, chat)
     metrics: Metrics
+    live: LiveUpdater  # the live picture the status routes read (health/live_view.py)
+    status: StatusReads
+    responses: ResponseCache  # bodies kept by validator for pollers (api/http_cache.py)
     sse_streams: PerPrincipal  # event streams held per user
     logins: LoginThrottle
     directory: Directory  # LDAP/AD and the SSO portal, when configured

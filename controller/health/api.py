@@ -8,14 +8,14 @@ from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from controller import events
 from controller.api.deps import Actor, Offset, Scope, Session, State, route
 from controller.fields import Page
 from controller.health import alarms, queries
-from controller.health.schemas import AckBody, AlarmPublic, HealthPublic
+from controller.health.schemas import AckBody, AlarmPublic, HealthPublic, HealthSummary
 from controller.limits import StreamSlot
 from controller.roles import ALL_ROLES, Role
 
@@ -24,24 +24,45 @@ READ = route(*ALL_ROLES)
 UnitQ = Annotated[str | None, Query(max_length=64, description="Unit id or code: its whole subtree")]
 
 
-@router.get("/health/endpoints", response_model=Page[HealthPublic], **READ)
+CACHED = {
+    "description": "Answered from the live view with an `ETag`: `If-None-Match` with it gets 304 "
+    "while nothing changed; gzip'ed for a client that accepts it.",
+}
+
+
+@router.get(
+    "/health/endpoints",
+    response_model=Page[HealthPublic],
+    responses={200: CACHED, 304: {"description": "Not modified"}},
+    **READ,
+)
 async def list_health(
+    request: Request,
     session: Session,
+    state: State,
     scope: Scope,
     unit: UnitQ = None,
-    state: Annotated[str | None, Query(max_length=32)] = None,
+    status: Annotated[str | None, Query(alias="state", max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 250,
     offset: Offset = 0,
-) -> Page[HealthPublic]:
-    items, total = await queries.list_health(
-        session, unit=unit, state=state, limit=limit, offset=offset, scope=scope
+) -> Response:
+    answer = await state.status.health_page(
+        session, unit=unit, state=status, limit=limit, offset=offset, scope=scope
     )
-    return Page[HealthPublic](items=items, total=total, limit=limit, offset=offset)
+    return state.responses.respond(request, answer.tag, answer.build)
 
 
-@router.get("/endpoints/{endpoint_id}/health", response_model=HealthPublic, **READ)
-async def endpoint_health(endpoint_id: uuid.UUID, session: Session, scope: Scope) -> HealthPublic:
-    return await queries.endpoint_health(session, endpoint_id, scope)
+@router.get(
+    "/endpoints/{endpoint_id}/health",
+    response_model=HealthPublic,
+    responses={200: CACHED, 304: {"description": "Not modified"}},
+    **READ,
+)
+async def endpoint_health(
+    endpoint_id: uuid.UUID, request: Request, session: Session, state: State, scope: Scope
+) -> Response:
+    answer = await state.status.endpoint_health(session, endpoint_id, scope)
+    return state.responses.respond(request, answer.tag, answer.build)
 
 
 @router.get("/endpoints/{endpoint_id}/health/history", **READ)
@@ -64,20 +85,38 @@ async def health_history(
     )
 
 
-@router.get("/health/summary", **READ)
-async def health_summary(session: Session, scope: Scope, unit: UnitQ = None) -> dict[str, Any]:
+@router.get(
+    "/health/summary",
+    response_model=HealthSummary,
+    responses={200: CACHED, 304: {"description": "Not modified"}},
+    **READ,
+)
+async def health_summary(
+    request: Request, session: Session, state: State, scope: Scope, unit: UnitQ = None
+) -> Response:
     """Counts by state for a unit and each unit below it (the IOC's tree view).
 
     ``counts``/``total`` are endpoints, ``cameras``/``cameras_total`` cameras, both over the
     unit's whole subtree; a disabled camera counts in the state it was last seen in. Only the
     caller's units are listed: the top of a district's tree is the district.
     """
-    return await queries.summary(session, unit, scope)
+    answer = await state.status.summary(session, unit, scope)
+    return state.responses.respond(request, answer.tag, answer.build)
 
 
-@router.get("/alarms", response_model=Page[AlarmPublic], **READ)
+@router.get(
+    "/alarms",
+    response_model=Page[AlarmPublic],
+    responses={
+        200: CACHED | {"description": CACHED["description"] + " (active ones; history from the tables)"},
+        304: {"description": "Not modified"},
+    },
+    **READ,
+)
 async def list_alarms(
+    request: Request,
     session: Session,
+    state: State,
     scope: Scope,
     status: Annotated[Literal["active", "cleared", "all"], Query()] = "active",
     severity: Annotated[str | None, Query(max_length=16)] = None,
@@ -87,8 +126,8 @@ async def list_alarms(
     entity_id: Annotated[uuid.UUID | None, Query(description="One endpoint's or camera's alarms")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Offset = 0,
-) -> Page[AlarmPublic]:
-    items, total = await queries.list_alarms(
+) -> Response:
+    answer = await state.status.alarms(
         session,
         status=status,
         severity=severity,
@@ -100,7 +139,7 @@ async def list_alarms(
         offset=offset,
         scope=scope,
     )
-    return Page[AlarmPublic](items=items, total=total, limit=limit, offset=offset)
+    return state.responses.respond(request, answer.tag, answer.build)
 
 
 @router.post(

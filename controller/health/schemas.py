@@ -114,3 +114,59 @@ class AckBody(BaseModel):
     comment: Annotated[str, StringConstraints(min_length=1, max_length=1000), AfterValidator(free_text)] = (
         Field(description="What the technician did or found")
     )
+
+
+class SummaryUnit(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "unit": "DEMO-H01",
+                    "name": "Huyện Lâm Hà",
+                    "level": "district",
+                    "parent": "0b7e4c1a-2f3d-4e5a-8b6c-9d0e1f2a3b4c",
+                    "id": "6c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+                    "counts": {"online": 18, "in_call": 3, "unreachable": 1},
+                    "total": 22,
+                    "cameras": {"online": 4},
+                    "cameras_total": 4,
+                }
+            ]
+        }
+    )
+    unit: str = Field(description="The unit's code")
+    name: str
+    level: str
+    parent: str | None = Field(description="The parent's id; None at the top of the caller's tree")
+    id: str
+    counts: dict[str, int] = Field(description="Endpoints per state over the unit's whole subtree")
+    total: int
+    cameras: dict[str, int] = Field(description="Cameras per state over the unit's whole subtree")
+    cameras_total: int
+
+
+class HealthSummary(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "units": [
+                        {
+                            "unit": "DEMO",
+                            "name": "Tỉnh Lâm Đồng",
+                            "level": "province",
+                            "parent": None,
+                            "id": "0b7e4c1a-2f3d-4e5a-8b6c-9d0e1f2a3b4c",
+                            "counts": {"online": 230, "in_call": 12, "unreachable": 8},
+                            "total": 250,
+                            "cameras": {"online": 11, "offline": 1},
+                            "cameras_total": 12,
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+    units: list[SummaryUnit] = Field(
+        description="The unit asked for (or the caller's tops) and every unit below, by depth then code"
+    )

@@ -160,6 +160,8 @@ class HealthWriter:
             self._put_back(health, samples, changes, identity)  # nothing is dropped
             raise
         self.flushes += 1
+        # Core statements: the ORM did not see these rows change (the live view must)
+        self.db.changed("endpoint_health", {*health, *(c["endpoint_id"] for c in changes)})
         if changes and self.signal is not None:
             self.signal.notify()
 

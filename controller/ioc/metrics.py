@@ -17,7 +17,8 @@ application/openmetrics-text``) gets it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -27,24 +28,19 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as OPENMETRICS_TYPE
 from prometheus_client.openmetrics.exposition import generate_latest as openmetrics_latest
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from controller.health.live_view import LiveView
 from controller.health.tracker import DOWN
 from controller.models import (
-    Alarm,
     AlertNotification,
     AlertRule,
-    Camera,
-    CameraHealth,
     ConferenceSession,
     Delivery,
-    Endpoint,
-    EndpointHealth,
     OutboxEvent,
     Participant,
     Sink,
-    Unit,
     utcnow,
 )
 
@@ -140,52 +136,37 @@ def _device_series(kind: str, up_help: str, rows: Sequence[Any], readings: list[
     return [state, up, *(f for f, _ in families), seen]
 
 
-async def _devices(session: AsyncSession) -> list[Any]:
-    endpoints = await session.execute(
-        select(Endpoint.name, Unit.code, Endpoint.state, EndpointHealth.health, EndpointHealth.last_ok_at)
-        .join(Unit, Endpoint.unit_id == Unit.id)
-        .outerjoin(EndpointHealth, EndpointHealth.endpoint_id == Endpoint.id)
-        .order_by(Unit.code, Endpoint.name)
-    )
-    cameras = await session.execute(
-        select(Camera.name, Unit.code, Camera.state, CameraHealth.measures, CameraHealth.last_ok_at)
-        .join(Unit, Camera.unit_id == Unit.id)
-        .outerjoin(CameraHealth, CameraHealth.camera_id == Camera.id)
-        .order_by(Unit.code, Camera.name)
-    )
+def _devices(view: LiveView) -> list[Any]:
+    endpoints = [
+        (name, code, st, ep.health.health if ep.health else None, ep.health.last_ok_at if ep.health else None)
+        for name, code, st, ep in view.endpoints_by_unit()
+    ]
+    cameras = [
+        (name, code, st, cam.measures, cam.last_ok_at) for name, code, st, cam in view.cameras_by_unit()
+    ]
     return [
         *_device_series(
-            "endpoint", "1 when the endpoint answers its control API", endpoints.all(), ENDPOINT_READINGS
+            "endpoint", "1 when the endpoint answers its control API", endpoints, ENDPOINT_READINGS
         ),
-        *_device_series(
-            "camera", "1 when the camera's stream gives pictures", cameras.all(), CAMERA_READINGS
-        ),
+        *_device_series("camera", "1 when the camera's stream gives pictures", cameras, CAMERA_READINGS),
     ]
 
 
-async def _families(session: AsyncSession, state: Any) -> list[Any]:
-    def by_unit(model: type[Endpoint] | type[Camera]) -> Select[str, str, int]:
-        return (
-            select(Unit.code, model.state, func.count())
-            .join(Unit, model.unit_id == Unit.id)
-            .group_by(Unit.code, model.state)
-            .order_by(Unit.code)
-        )
+def _per_unit(rows: Iterable[tuple[str, str, str, Any]]) -> list[tuple[str, str, int]]:
+    """(unit code, state, devices) in unit then state order, from (name, code, state, device)."""
+    counted = Counter((code, st) for _, code, st, _ in rows)
+    return [(code, st, n) for (code, st), n in sorted(counted.items())]
 
-    endpoints = (await session.execute(by_unit(Endpoint))).all()
-    cameras = (await session.execute(by_unit(Camera))).all()
-    codes = {str(uid): code for uid, code in (await session.execute(select(Unit.id, Unit.code))).all()}
-    alarm_rows = (
-        await session.execute(
-            select(Alarm.kind, Alarm.severity, Alarm.unit_path, func.count())
-            .where(Alarm.status == "active")
-            .group_by(Alarm.kind, Alarm.severity, Alarm.unit_path)
-        )
-    ).all()
-    alarms: dict[tuple[str, str, str], int] = {}
-    for kind, severity, path, n in alarm_rows:
-        unit = codes.get(path.strip("/").rsplit("/", 1)[-1], "") if path else ""
-        alarms[(kind, severity, unit)] = alarms.get((kind, severity, unit), 0) + n
+
+async def _families(session: AsyncSession, state: Any) -> list[Any]:
+    view: LiveView = await state.live.current()  # devices, counts and alarms: from memory
+    endpoints = _per_unit(view.endpoints_by_unit())
+    cameras = _per_unit(view.cameras_by_unit())
+    codes = {str(u.id): u.code for u in view.units.values()}
+    alarms = Counter(
+        (a.public.kind, a.public.severity, codes.get(a.unit_path.strip("/").rsplit("/", 1)[-1], ""))
+        for a in view.alarms.values()
+    )
     backlog = (
         await session.execute(
             select(Sink.name, Delivery.status, func.count())
@@ -231,7 +212,7 @@ async def _families(session: AsyncSession, state: Any) -> list[Any]:
     delivered.add_metric([], float(state.sinks.delivered))
     return [
         delivered,
-        *(await _devices(session)),
+        *_devices(view),
         _gauge("diemcau_endpoints", "Endpoints per unit and state", ["unit", "state"], endpoints),
         _gauge("diemcau_cameras", "Cameras per unit and state", ["unit", "state"], cameras),
         _gauge(

@@ -72,6 +72,7 @@ class LiveUpdater:
         self._alarms: set[uuid.UUID] = set()
         self._alarm_entities: set[uuid.UUID] = set()
         self._full = True  # the first pass reads everything
+        self._adopt_mark = False
         self._cursor = 0
         self._mark: tuple[Any, ...] | None = None
         self._marked_at = self._reconciled_at = 0.0
@@ -86,6 +87,8 @@ class LiveUpdater:
     # --- what changed ---------------------------------------------------------------------
 
     def _changed(self, table: str, keys: frozenset[Any]) -> None:
+        if table in ("endpoints", "cameras"):
+            self._adopt_mark = True  # the registry moved here: the rows are read, the mark taken as is
         if table in _ENDPOINT_TABLES:
             self._endpoints |= keys
         elif table in _CAMERA_TABLES:
@@ -147,7 +150,8 @@ class LiveUpdater:
         self._endpoints, self._cameras, self._alarms, self._alarm_entities = set(), set(), set(), set()
         reconcile = self.view.loaded and not self._full and now - self._reconciled_at >= self.reconcile_s
         full, self._full = self._full or reconcile, False
-        check_mark = full or now - self._marked_at >= self.mark_s
+        adopt, self._adopt_mark = self._adopt_mark, False
+        check_mark = full or adopt or now - self._marked_at >= self.mark_s
 
         async def read(session: AsyncSession) -> _Read:
             mark = await loader.registry_mark(session) if check_mark else self._mark
@@ -157,7 +161,7 @@ class LiveUpdater:
             ep_ids |= endpoints
             cam_ids |= cameras
             entity_ids |= entities
-            if full or mark != self._mark:
+            if full or (mark != self._mark and not adopt):
                 cursor = max(cursor, await events.last_event_id(session))
                 return _Read(
                     mark, cursor, ep_ids, cam_ids, entity_ids, snapshot=await loader.snapshot(session)
@@ -181,6 +185,7 @@ class LiveUpdater:
             self._alarms |= alarms
             self._alarm_entities |= entities
             self._full = self._full or full
+            self._adopt_mark = self._adopt_mark or adopt
             raise
         if check_mark:
             self._marked_at = now

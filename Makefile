@@ -68,6 +68,7 @@ screenshots: setup  # the console's views at 1920x1080 and 1366x768, as in READM
 
 bench: setup
 	$(BIN)/pytest -q -m slow
+	$(BIN)/diemcau bench api --endpoints 250 --cameras 50 --rps 200 --duration 30 --json
 	$(BIN)/diemcau bench import --rows 250 --json
 	$(BIN)/diemcau bench provision --endpoints 250 --latency-ms 20 --json
 	$(BIN)/diemcau bench monitor --endpoints 250 --interval 10 --duration 60 --json

@@ -7,11 +7,11 @@ run several (SQLite and PostgreSQL) in one process.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -20,13 +20,15 @@ from camera.relay import Relay
 from controller import netpolicy
 from controller.alerts import api as alerts_api
 from controller.alerts.engine import AlertEngine
-from controller.api import catalogues_api, docs, openapi, problems
+from controller.api import authn, catalogues_api, docs, openapi, problems
 from controller.api.authn import Authenticate
 from controller.api.body_limits import MULTIPART_OVERHEAD, BodyLimits, login_rule
+from controller.api.credential_cache import CredentialCache
 from controller.api.deps import AppState
 from controller.api.headers import SecurityHeaders
 from controller.api.http_cache import ResponseCache
 from controller.api.request_ids import RequestIds
+from controller.api.url_guard import RejectNul
 from controller.cameras import api as cameras_api
 from controller.cameras import whep_api
 from controller.cameras.hub import CameraHub
@@ -113,6 +115,8 @@ async def build_state(settings: Settings) -> AppState:
     signal = OutboxSignal()
     metrics = Metrics()
     live = LiveUpdater(db, LiveView(), reconcile_s=settings.live_reconcile_s)
+    credentials: CredentialCache[authn.Credential] = CredentialCache(settings.auth_cache_s)
+    db.on_change(credentials.on_change)
     monitor = Monitor(
         db,
         box,
@@ -191,6 +195,7 @@ async def build_state(settings: Settings) -> AppState:
         alerts=AlertEngine(db, box, settings),
         metrics=metrics,
         live=live,
+        credentials=credentials,
         status=StatusReads(live, settings.status_source),
         responses=ResponseCache(),
         sse_streams=PerPrincipal("event streams", settings.sse_max_streams_per_user),
@@ -282,20 +287,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(netpolicy.PolicyMiddleware, policy=netpolicy.policy(settings))
     docs.install(app)
 
-    @app.middleware("http")
-    async def reject_nul_in_query(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """PostgreSQL cannot store NUL; refuse it at the edge, same answer on every backend."""
-        if b"%00" in request.scope.get("query_string", b"") or "\x00" in request.url.path:
-            return problems.problem(
-                400,
-                "bad-request",
-                "Bad request",
-                "NUL characters are not allowed in the URL",
-                request.url.path,
-            )
-        return await call_next(request)
+    app.add_middleware(RejectNul)
 
     # Each feature's router; the routers hold no rules of their own (tests/test_layers.py).
     for module in (

@@ -68,8 +68,9 @@ class Database:
         self._listeners: list[ChangeListener] = []
 
     def on_change(self, listener: ChangeListener) -> None:
-        """``listener(table, primary keys)`` on the event loop after each commit that changed
-        rows of ``table`` through the ORM, or that a Core writer reported with `changed`."""
+        """``listener(table, primary keys)`` right after each commit that changed rows of
+        ``table`` through the ORM, or that a Core writer reported with `changed`; it must
+        only take note (no awaiting, no raising)."""
         self._listeners.append(listener)
 
     def changed(self, table: str, keys: Iterable[Any]) -> None:
@@ -80,11 +81,11 @@ class Database:
                 listener(table, frozen)
 
     def _committed(self, session: Session) -> None:
+        # At once, inside the commit: a request that follows must not find a stale credential
+        # or picture. Listeners only note what changed; they never await or raise.
         changed: dict[str, set[Any]] = session.info.pop(_CHANGED, {})
-        if changed and self._listeners:
-            loop = asyncio.get_running_loop()
-            for table, keys in changed.items():
-                loop.call_soon(self.changed, table, keys)
+        for table, keys in changed.items():
+            self.changed(table, keys)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -99,6 +99,13 @@ class Settings(BaseSettings):
         description="Where the status routes (health summary and list, active alarms) read: the live "
         "view in memory, or the tables on every request (the benchmark's comparison; a way back)",
     )
+    auth_cache_s: float = Field(
+        default=5,
+        ge=0,
+        le=60,
+        description="A proven token or API key is trusted this long without re-reading its user "
+        "(a change through the API takes effect at once, one by another process within this; 0: never)",
+    )
     live_reconcile_s: float = Field(
         default=60, gt=0, le=3600, description="The live view is re-read whole this often (a safety net)"
     )

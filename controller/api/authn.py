@@ -77,7 +77,20 @@ def bearer(headers: Headers) -> str | None:
 
 
 async def authenticate(state: Any, secret: str) -> Credential | None:
-    """The credential for a bearer token or API key, or None if it is not (or no longer) valid."""
+    """The credential for a bearer token or API key, or None if it is not (or no longer) valid.
+    One proven a moment ago is answered from `state.credentials` (see credential_cache)."""
+    cache = state.credentials
+    kept: Credential | None = cache.get(secret)
+    if kept is not None and (kept.expires_at is None or utcnow() < kept.expires_at):
+        return kept
+    generation = cache.generation
+    credential = await _prove(state, secret)
+    if credential is not None:
+        cache.put(secret, credential, generation)
+    return credential
+
+
+async def _prove(state: Any, secret: str) -> Credential | None:
     async with state.db.transaction() as session:
         if secret.startswith(API_KEY_PREFIX):
             principal = await users.principal_from_api_key(session, secret)

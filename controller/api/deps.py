@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from controller.api import authn
+from controller.api.credential_cache import CredentialCache
 from controller.api.http_cache import ResponseCache
 from controller.db import Database
 from controller.errors import Forbidden, PayloadTooLarge, Unauthorized
@@ -74,6 +75,9 @@ class AppState:
     sinks: SinkDispatcher
     alerts: AlertEngine  # messages to people (e-mail, chat)
     metrics: Metrics
+    credentials: CredentialCache[
+        authn.Credential
+    ]  # proven credentials, a few seconds (api/credential_cache.py)
     live: LiveUpdater  # the live picture the status routes read (health/live_view.py)
     status: StatusReads
     responses: ResponseCache  # bodies kept by validator for pollers (api/http_cache.py)
@@ -83,7 +87,7 @@ class AppState:
     watchers: authn.Watchers = field(default_factory=authn.Watchers)  # access outliving its request
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.diemcau
     return state
 
@@ -139,7 +143,7 @@ class _RoleGate:
         return actor
 
 
-def current_scope(request: Request, actor: Actor) -> UnitScope:
+async def current_scope(request: Request, actor: Actor) -> UnitScope:
     """The units the caller may touch through this route: where they hold one of the roles the
     route allows (``route()`` records them on the route). A route without roles: everywhere."""
     route = request.scope.get("route")

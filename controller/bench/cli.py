@@ -10,6 +10,21 @@ import typer
 bench_app = typer.Typer(no_args_is_help=True)
 
 
+@bench_app.command("api")
+def bench_api(
+    endpoints: Annotated[int, typer.Option(min=1, max=1000)] = 250,
+    cameras: Annotated[int, typer.Option(min=0, max=200)] = 50,
+    rps: Annotated[int, typer.Option(min=1, max=2000, help="Requests a second, open loop")] = 200,
+    duration: Annotated[float, typer.Option(min=2, max=600, help="Seconds of load per route")] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only (the default output)")] = True,
+) -> None:
+    """The status routes at RPS from a load generator in its own process, the controller and
+    its monitors running: p50/p99, CPU, RSS, poll period; against the tables-per-request way."""
+    from controller.bench.api_bench import run
+
+    typer.echo(json.dumps(run(endpoints, cameras, rps, duration), indent=1 if as_json else None))
+
+
 @bench_app.command("import")
 def bench_import(
     rows: Annotated[int, typer.Option(min=1, max=5000)] = 250,

@@ -210,8 +210,15 @@ async def _families(session: AsyncSession, state: Any) -> list[Any]:
         "diemcau_webhook_delivered", "Outbox events this process delivered to sinks", labels=[]
     )
     delivered.add_metric([], float(state.sinks.delivered))
+    drift = CounterMetricFamily(
+        "diemcau_live_view_drift",
+        "Entries the live view's periodic re-read found different from the tables (should stay 0)",
+        labels=[],
+    )
+    drift.add_metric([], float(state.live.drift))
     return [
         delivered,
+        drift,
         *_devices(view),
         _gauge("diemcau_endpoints", "Endpoints per unit and state", ["unit", "state"], endpoints),
         _gauge("diemcau_cameras", "Cameras per unit and state", ["unit", "state"], cameras),

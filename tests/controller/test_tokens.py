@@ -79,3 +79,41 @@ async def test_a_role_change_applies_to_the_token_at_once(controller):
     )
     assert r.status_code == 200
     assert (await controller.client.get("/api/v1/auth/me", headers=headers)).json()["role"] == "ioc_viewer"
+
+
+async def test_a_proven_token_is_kept_a_few_seconds_and_forgotten_at_any_change_made_here(controller):
+    """The credential cache: repeated requests do not re-read the user (hits counted); a
+    disable committed by another process (its own engine: no notice reaches this one) takes
+    effect once the kept credential is older than ``auth_cache_s``; one made here, at once."""
+    import asyncio
+
+    from sqlalchemy import update
+
+    from controller.db import Database
+    from controller.models import User
+
+    cache = controller.state.credentials
+    cache.ttl_s = 0.5
+    headers = await _login(controller, "host1")
+    assert await _me(controller, headers) == 200
+    hits = cache.hits
+    assert await _me(controller, headers) == 200 and cache.hits == hits + 1
+
+    other = Database(controller.settings.effective_database_url)
+    async with other.transaction() as session:
+        await session.execute(update(User).where(User.username == "host1").values(disabled=True))
+    await other.dispose()
+    assert await _me(controller, headers) == 200  # kept: another process's change is not seen yet
+    await asyncio.sleep(0.6)
+    assert await _me(controller, headers) == 401  # older than auth_cache_s: read again, refused
+
+    viewer = controller.auth(Role.ioc_viewer)
+    assert await _me(controller, viewer) == 200 and await _me(controller, viewer) == 200
+    cache.ttl_s = 60
+    r = await controller.client.patch(
+        f"/api/v1/users/{await _user_id(controller, 'ioc_viewer1')}",
+        json={"disabled": True},
+        headers=controller.auth(Role.admin),
+    )
+    assert r.status_code == 200, r.text
+    assert await _me(controller, viewer) == 401  # a change through this process: at once

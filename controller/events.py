@@ -15,7 +15,10 @@ is the event.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
+from collections import deque
+from collections.abc import Sequence
 from typing import Any, Literal, get_args
 
 from sqlalchemy import func, select
@@ -61,6 +64,55 @@ class OutboxSignal:
             await asyncio.wait_for(event.wait(), timeout)
         except TimeoutError:
             pass
+
+
+class RecentEvents:
+    """The outbox's latest events in memory, read once for every stream reader.
+
+    Each open event stream (the console on every desk and wall, the alarm bell) used to re-read
+    the outbox after every commit: fifty screens, fifty queries per state change. The live
+    view's updater reads the outbox anyway; it keeps the last ``size`` events here, a run
+    without gaps from ``floor`` on, and wakes the streams (`signal`) when some arrive. A
+    stream whose cursor lies before the floor (a client back after a long absence) reads the
+    table, as before.
+    """
+
+    def __init__(self, size: int = 2000) -> None:
+        self.size = size
+        self._rows: deque[OutboxEvent] = deque()
+        self._ids: deque[int] = deque()
+        self.floor = 0  # every event after this id is held (until the size pushes it out)
+        self.signal = OutboxSignal()
+
+    @property
+    def last(self) -> int:
+        return self._ids[-1] if self._ids else self.floor
+
+    def reset(self, cursor: int) -> None:
+        """Nothing held; what follows ``cursor`` will be."""
+        self._rows.clear()
+        self._ids.clear()
+        self.floor = cursor
+
+    def extend(self, rows: Sequence[OutboxEvent], after: int) -> None:
+        """``rows``: every event after ``after``, in order (what one read of the outbox gave)."""
+        if after != self.last:
+            self.reset(after)
+        for row in rows:
+            self._rows.append(row)
+            self._ids.append(row.id)
+        while len(self._ids) > self.size:
+            self._rows.popleft()
+            self.floor = self._ids.popleft()
+        if rows:
+            self.signal.notify()
+
+    def after(self, cursor: int) -> list[OutboxEvent] | None:
+        """The held events after ``cursor``; None when they do not reach back that far."""
+        if cursor < self.floor:
+            return None
+        start = bisect.bisect_right(self._ids, cursor)
+        return [self._rows[i] for i in range(start, len(self._rows))]
 
 
 def emit(

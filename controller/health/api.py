@@ -180,13 +180,20 @@ async def event_stream(
     type starts with one of its comma-separated prefixes (`alarm.,readiness.`).
     """
     prefixes = tuple(t.strip() for t in types.split(",") if t.strip()) if types else ()
-    cursor = int(last_event_id) if last_event_id else after
-    if cursor is None:
+    resume = int(last_event_id) if last_event_id else after
+    recent = state.live.recent
+    cursor: int
+    if resume is not None:
+        cursor = resume
+    elif state.live.view.loaded:
+        cursor = recent.last
+    else:
         cursor = await state.db.read(events.last_event_id)
     idle = 0.0
     yield ServerSentEvent(comment="stream open")  # headers go out now, not with the first event
     while True:
-        rows = await state.db.read(partial(events.outbox_after, cursor))
+        held = recent.after(cursor)  # the live view's updater read them once for every stream
+        rows = held if held is not None else await state.db.read(partial(events.outbox_after, cursor))
         for row in rows:
             cursor = row.id
             if prefixes and not row.type.startswith(prefixes):
@@ -207,9 +214,9 @@ async def event_stream(
                     **row.payload,
                 },
             )
-        if len(rows) == 500:
+        if held is None and len(rows) == 500:
             continue
-        await state.signal.wait(2.0)
+        await recent.signal.wait(2.0)
         idle += 2.0
         if idle >= 15:
             idle = 0

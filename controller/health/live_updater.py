@@ -51,6 +51,7 @@ class _Read:
     endpoints: list[EndpointLive] = field(default_factory=list)
     cameras: list[CameraLive] = field(default_factory=list)
     alarms: list[ActiveAlarm] = field(default_factory=list)
+    events: list[Any] = field(default_factory=list)  # the outbox rows read, after the old cursor
 
 
 log = logging.getLogger("diemcau.live")
@@ -66,6 +67,7 @@ class LiveUpdater:
         self.db, self.view = db, view
         self.mark_s, self.reconcile_s = mark_s, reconcile_s
         self.drift = 0  # entries a full re-read found different: should stay 0
+        self.recent = events.RecentEvents()  # what the event streams read
         self.passes = 0
         self._endpoints: set[uuid.UUID] = set()
         self._cameras: set[uuid.UUID] = set()
@@ -164,7 +166,13 @@ class LiveUpdater:
             if full or (mark != self._mark and not adopt):
                 cursor = max(cursor, await events.last_event_id(session))
                 return _Read(
-                    mark, cursor, ep_ids, cam_ids, entity_ids, snapshot=await loader.snapshot(session)
+                    mark,
+                    cursor,
+                    ep_ids,
+                    cam_ids,
+                    entity_ids,
+                    snapshot=await loader.snapshot(session),
+                    events=rows,
                 )
             return _Read(
                 mark,
@@ -175,6 +183,7 @@ class LiveUpdater:
                 endpoints=await loader.endpoints(session, ep_ids) if ep_ids else [],
                 cameras=await loader.cameras(session, cam_ids) if cam_ids else [],
                 alarms=await loader.alarms_of(session, ids=alarms, entities=entity_ids),
+                events=rows,
             )
 
         try:
@@ -190,7 +199,12 @@ class LiveUpdater:
         if check_mark:
             self._marked_at = now
         count_drift = reconcile and got.mark == self._mark
+        read_from = self._cursor
         self._mark, self._cursor = got.mark, got.cursor
+        if got.cursor == (got.events[-1].id if got.events else read_from):
+            self.recent.extend(got.events, read_from)
+        else:  # the cursor jumped past events not read (a first or a long-behind pass)
+            self.recent.reset(got.cursor)
         if got.snapshot is not None:
             differ = self.view.replace(got.snapshot)
             self._reconciled_at = now

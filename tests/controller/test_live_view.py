@@ -289,3 +289,54 @@ async def test_pollers_get_validators_304_and_gzip(controller, tmp_path, backend
         )
         assert changed.status_code == 200 and changed.headers["etag"] != summary_tag
         assert changed.json()["units"][0]["counts"].get("offline") == 1
+
+
+def _event(i: int):
+    from controller.models import OutboxEvent
+
+    return OutboxEvent(id=i, type="endpoint.state", entity_type="endpoint", entity_id="x", payload={})
+
+
+def test_recent_events_hold_a_run_without_gaps_and_say_when_they_do_not_reach_back():
+    from controller.events import RecentEvents
+
+    recent = RecentEvents(size=5)
+    recent.reset(10)
+    assert recent.after(10) == [] and recent.after(9) is None
+    recent.extend([_event(i) for i in (11, 12, 14)], after=10)  # ids may skip: what was read is all
+    assert [e.id for e in recent.after(10)] == [11, 12, 14]
+    assert [e.id for e in recent.after(12)] == [14] and recent.last == 14
+    recent.extend([_event(i) for i in (15, 16, 17, 18)], after=14)
+    assert recent.floor == 12 and [e.id for e in recent.after(12)] == [14, 15, 16, 17, 18]
+    assert recent.after(11) is None  # pushed out by the size: the stream reads the table
+    recent.extend([_event(30)], after=25)  # a read that did not start where the last ended
+    assert recent.floor == 25 and recent.after(18) is None and [e.id for e in recent.after(25)] == [30]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_stream_resuming_before_the_held_events_reads_them_from_the_table(controller, backend):
+    """Events the memory no longer holds still reach a stream that resumes from long ago."""
+    from tests.support.sse import read_events
+
+    ctl = controller
+    async with ctl.state.db.transaction() as session:
+        for n in range(5):
+            emit(
+                session,
+                ctl.state.signal,
+                "session.started",
+                "session",
+                str(uuid.uuid4()),
+                {"title": f"họp {n}"},
+            )
+    recent = ctl.state.live.recent
+    await reach(ctl.state.live.current, lambda v: recent.last >= 5)
+    first = recent.last - 4
+    recent.reset(recent.last)  # as if the size had pushed them all out
+    got = await read_events(
+        ctl.app,
+        "/api/v1/events/stream",
+        headers=ctl.auth(Role.ioc_viewer) | {"Last-Event-ID": str(first - 1)},
+        count=5,
+    )
+    assert [data["title"] for _, _, data in got] == [f"họp {n}" for n in range(5)]

@@ -10,11 +10,12 @@ import uuid
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from controller.health import queries
 from controller.health.live_view import ActiveAlarm, CameraLive, EndpointLive, Snapshot, UnitLive
-from controller.health.schemas import AlarmPublic, HealthPublic
+from controller.health.schemas import AlarmPublic
 from controller.models import Alarm, Camera, CameraHealth, Endpoint, EndpointHealth, Unit
 
 __all__ = ["alarms_of", "cameras", "endpoints", "registry_mark", "snapshot", "units"]
@@ -29,41 +30,19 @@ async def units(session: AsyncSession) -> list[UnitLive]:
     return [UnitLive(*row) for row in rows]
 
 
-def _endpoint_query() -> Select[uuid.UUID, str, uuid.UUID, str, str, EndpointHealth]:
-    return (
-        select(Endpoint.id, Endpoint.name, Endpoint.unit_id, Endpoint.state, Unit.code, EndpointHealth)
+async def endpoints(session: AsyncSession, ids: Collection[uuid.UUID] | None = None) -> list[EndpointLive]:
+    """The endpoints with these ids (all when None); an id not returned is gone."""
+    query = (
+        select(Endpoint, Unit, EndpointHealth)
         .join(Unit, Endpoint.unit_id == Unit.id)
         .outerjoin(EndpointHealth, EndpointHealth.endpoint_id == Endpoint.id)
     )
-
-
-def _endpoint(row: Any) -> EndpointLive:
-    ep_id, name, unit_id, state, code, h = row
-    health = None
-    if h is not None:
-        health = HealthPublic(
-            endpoint_id=ep_id,
-            name=name,
-            unit=code,
-            state=h.state,
-            reason=h.reason,
-            reason_params=h.reason_params or {},
-            since=h.since,
-            flapping=h.flapping,
-            last_poll_at=h.last_poll_at,
-            last_ok_at=h.last_ok_at,
-            poll_latency_ms=h.poll_latency_ms,
-            health=h.health or {},
-        )
-    return EndpointLive(ep_id, name, unit_id, state, health)
-
-
-async def endpoints(session: AsyncSession, ids: Collection[uuid.UUID] | None = None) -> list[EndpointLive]:
-    """The endpoints with these ids (all when None); an id not returned is gone."""
-    query = _endpoint_query()
     if ids is not None:
         query = query.where(Endpoint.id.in_(ids))
-    return [_endpoint(row) for row in await session.execute(query)]
+    return [
+        EndpointLive(ep.id, ep.name, ep.unit_id, ep.state, queries.health_public(h, ep, unit) if h else None)
+        for ep, unit, h in (await session.execute(query)).all()
+    ]
 
 
 async def cameras(session: AsyncSession, ids: Collection[uuid.UUID] | None = None) -> list[CameraLive]:

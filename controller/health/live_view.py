@@ -28,6 +28,7 @@ from itertools import count
 from typing import Any, TypeVar
 
 from controller.errors import NotFound
+from controller.health import queries
 from controller.health.schemas import AlarmPublic, HealthPublic
 from controller.scope import EVERYWHERE, UnitScope
 
@@ -46,10 +47,6 @@ class UnitLive:
     parent_id: uuid.UUID | None
     path: str
     depth: int
-
-    def parent_path(self) -> str | None:
-        parts = self.path.strip("/").split("/")
-        return f"/{'/'.join(parts[:-1])}/" if len(parts) > 1 else None
 
 
 @dataclass(slots=True)
@@ -240,17 +237,7 @@ class LiveView:
             if scope.covers(u.path) and (root is None or u.path.startswith(root.path))
         ]
         out = [
-            {
-                "unit": u.code,
-                "name": u.name,
-                "level": u.level,
-                "parent": str(u.parent_id) if u.parent_id and scope.covers(u.parent_path()) else None,
-                "id": str(u.id),
-                "counts": dict(endpoints.get(u.id, {})),
-                "total": sum(endpoints.get(u.id, {}).values()),
-                "cameras": dict(cameras.get(u.id, {})),
-                "cameras_total": sum(cameras.get(u.id, {}).values()),
-            }
+            queries.summary_unit(u, scope, endpoints.get(u.id, {}), cameras.get(u.id, {}))
             for u in sorted(units, key=lambda u: (u.depth, u.code))
         ]
         return {"units": out}

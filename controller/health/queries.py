@@ -11,7 +11,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,7 +35,7 @@ from controller.units.service import get_unit, subtree_filter
 __all__ = ["endpoint_health", "endpoint_history", "get_alarm", "list_alarms", "list_health", "summary"]
 
 
-def _health(row: EndpointHealth, ep: Endpoint, unit: Unit) -> HealthPublic:
+def health_public(row: EndpointHealth, ep: Endpoint, unit: Unit) -> HealthPublic:
     return HealthPublic(
         endpoint_id=ep.id,
         name=ep.name,
@@ -77,7 +77,7 @@ async def list_health(
         query = query.where(EndpointHealth.state == state)
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = (await session.execute(query.order_by(Unit.code, Endpoint.name).limit(limit).offset(offset))).all()
-    return [_health(h, ep, unit) for h, ep, unit in rows], int(total or 0)
+    return [health_public(h, ep, unit) for h, ep, unit in rows], int(total or 0)
 
 
 async def endpoint_health(
@@ -89,7 +89,7 @@ async def endpoint_health(
     if row is None:
         raise NotFound(f"no health known for endpoint {endpoint_id}")
     health, ep, unit = row
-    return _health(health, ep, unit)
+    return health_public(health, ep, unit)
 
 
 async def endpoint_history(
@@ -174,6 +174,39 @@ async def unit_path(session: AsyncSession, unit: str) -> str:
     return (await get_unit(session, unit)).path
 
 
+class _UnitLike(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def level(self) -> str: ...
+    @property
+    def parent_id(self) -> uuid.UUID | None: ...
+    @property
+    def path(self) -> str: ...
+
+
+def summary_unit(
+    u: _UnitLike, scope: UnitScope, endpoints: dict[str, int], cameras: dict[str, int]
+) -> dict[str, Any]:
+    """One unit of the summary tree (a table row or the live view's), with its subtree counts."""
+    return {
+        "unit": u.code,
+        "name": u.name,
+        "level": u.level,
+        # a parent outside the scope is not shown: the unit is the top of the caller's tree
+        "parent": str(u.parent_id) if u.parent_id and scope.covers(_parent_path(u.path)) else None,
+        "id": str(u.id),
+        "counts": dict(endpoints),
+        "total": sum(endpoints.values()),
+        "cameras": dict(cameras),
+        "cameras_total": sum(cameras.values()),
+    }
+
+
 async def summary(session: AsyncSession, unit: str | None, scope: UnitScope = EVERYWHERE) -> dict[str, Any]:
     """Counts by state for a unit and each unit below it (the IOC's tree view).
 
@@ -201,18 +234,7 @@ async def summary(session: AsyncSession, unit: str | None, scope: UnitScope = EV
         ),
     )
     out = [
-        {
-            "unit": u.code,
-            "name": u.name,
-            "level": u.level,
-            # a parent outside the scope is not shown: the unit is the top of the caller's tree
-            "parent": str(u.parent_id) if u.parent_id and scope.covers(_parent_path(u.path)) else None,
-            "id": str(u.id),
-            "counts": dict(endpoints.get(u.id, {})),
-            "total": sum(endpoints.get(u.id, {}).values()),
-            "cameras": dict(cameras.get(u.id, {})),
-            "cameras_total": sum(cameras.get(u.id, {}).values()),
-        }
+        summary_unit(u, scope, endpoints.get(u.id, {}), cameras.get(u.id, {}))
         for u in sorted(units, key=lambda u: (u.depth, u.code))
     ]
     return {"units": out}

@@ -3,6 +3,10 @@
 Why one object: every module gets its configuration injected from here, so a
 test can build an isolated controller (own database, own key file) by passing
 a `Settings` instead of patching globals.
+
+Long because: it is the one list of every ``DIEMCAU_*`` variable, each with its bounds and
+its description (what `diemcau --help` and the docs quote); split by feature, a variable
+would be found in one of many files and two features could read one name differently.
 """
 
 from __future__ import annotations

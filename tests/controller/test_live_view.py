@@ -340,3 +340,39 @@ async def test_a_stream_resuming_before_the_held_events_reads_them_from_the_tabl
         count=5,
     )
     assert [data["title"] for _, _, data in got] == [f"họp {n}" for n in range(5)]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_request_never_hangs_on_a_view_that_cannot_catch_up(controller, backend, monkeypatch):
+    """Reads of changes failing (the database in trouble): a request waits at most ``wait_s``
+    for its own write to be read in, then is answered with the picture as it stands."""
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    from controller.health import live_loader
+
+    ctl = controller
+    viewer = ctl.auth(Role.ioc_viewer)
+    before = (await ctl.client.get("/api/v1/health/summary", headers=viewer)).json()
+
+    async def broken(*_args, **_kw):
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(live_loader, "snapshot", broken)
+    monkeypatch.setattr(live_loader, "registry_mark", broken)
+    ctl.state.live.wait_s = 0.5
+    async with ctl.state.db.transaction() as session:  # a change the view must read in
+        new = uuid.uuid4()
+        session.add(
+            Unit(id=new, code="NEW-UNIT", name="Đơn vị mới", level="province", path=f"/{new}/", depth=0)
+        )
+    t0 = time.monotonic()
+    r = await ctl.client.get("/api/v1/health/summary", headers=viewer)
+    assert r.status_code == 200 and r.json() == before and time.monotonic() - t0 < 3
+    monkeypatch.undo()
+    after = await reach(
+        lambda: ctl.client.get("/api/v1/health/summary", headers=viewer),
+        lambda r: any(u["unit"] == "NEW-UNIT" for u in r.json()["units"]),
+    )
+    assert after.status_code == 200

@@ -438,6 +438,9 @@ async def test_real_events_on_every_transport_match_the_document(controller, tmp
     # SSE: one message per type, the frame's event and id as documented
     by_id = {e.id: e for e in events}
     for event, event_id, value in stream:
+        if int(event_id) not in by_id:  # after the snapshot: the monitor seeing the fleet stop
+            assert int(event_id) > max(by_id)
+            continue
         assert event == by_id[int(event_id)].type
         check(doc, channels["stream"]["messages"][event]["$ref"], value, f"SSE {event}")
         seen["stream"].add(event)

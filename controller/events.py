@@ -61,7 +61,8 @@ class OutboxSignal:
     async def wait(self, timeout: float) -> None:  # noqa: ASYNC109 - a plain bounded wait
         event = self._event
         try:
-            await asyncio.wait_for(event.wait(), timeout)
+            async with asyncio.timeout(timeout):  # not wait_for: see tasks.cancel_and_wait
+                await event.wait()
         except TimeoutError:
             pass
 

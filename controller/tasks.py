@@ -32,10 +32,18 @@ R = TypeVar("R")
 async def cancel_and_wait(tasks: Iterable[asyncio.Task[Any] | None]) -> None:
     """Cancel the tasks and wait until each has finished; their errors are not re-raised
     (a stopping service has nobody left to report them to — they were logged where raised)."""
-    live = [t for t in tasks if t is not None and not t.done()]
-    for task in live:
-        task.cancel()
-    await asyncio.gather(*live, return_exceptions=True)
+    started = [t for t in tasks if t is not None and not t.done()]
+    live = set(started)
+    while live:
+        for task in live:
+            task.cancel()
+        # Python 3.11's asyncio.wait_for loses a cancellation that arrives as its awaitable
+        # completes (gh-86296, fixed in 3.12): a task caught there would run on and a stop
+        # would wait forever. So a task still running a second later is cancelled again.
+        _done, live = await asyncio.wait(live, timeout=1.0)
+    for task in started:
+        if not task.cancelled():
+            task.exception()  # retrieved: logged where raised, nobody else wants it
 
 
 @dataclass(frozen=True)

@@ -238,7 +238,8 @@ class LiveUpdater:
     async def _loop(self) -> None:
         while True:
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=min(1.0, self.mark_s))
+                async with asyncio.timeout(min(1.0, self.mark_s)):  # not wait_for: see tasks.py
+                    await self._wake.wait()
             except TimeoutError:
                 pass
             self._wake.clear()

@@ -166,3 +166,27 @@ async def test_halt_lets_a_task_finish_its_pass_before_it_is_replaced():
     assert finished == ["v1"]
     await sup.stop()
     assert finished == ["v1", "v2"]
+
+
+async def test_a_task_that_loses_a_cancellation_is_cancelled_again():
+    """As Python 3.11's wait_for does when its awaitable completes at the moment of the
+    cancel: the task runs on. A stop must still end (this hung a controller's shutdown)."""
+    import asyncio
+    import time
+
+    from controller.tasks import cancel_and_wait
+
+    lost = []
+
+    async def stubborn() -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            lost.append(True)  # swallowed
+        await asyncio.sleep(30)
+
+    task = asyncio.create_task(stubborn())
+    await asyncio.sleep(0)
+    t0 = time.monotonic()
+    await cancel_and_wait([task])
+    assert task.cancelled() and lost == [True] and time.monotonic() - t0 < 5

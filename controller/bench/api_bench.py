@@ -34,6 +34,7 @@ from controller.bench.fleet_process import FleetProcess
 from controller.bench.harness import ControllerProcess
 
 MAX_IN_FLIGHT = 512
+MAX_CONNECTIONS = 64  # a browser opens 6 per host: 64 is a wall of screens and pollers
 ROUTES = {
     "summary": "/api/v1/health/summary",
     "health_endpoints": "/api/v1/health/endpoints?limit=50",
@@ -62,8 +63,76 @@ def _ms(values: list[float], q: float) -> float | None:
     return round(1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
 
 
+class _Connections:
+    """Keep-alive HTTP/1.1 connections, as raw as a load generator can be: httpx spent a whole
+    core on 200 answers a second (parsing, decompressing), so the figures were its own."""
+
+    def __init__(self, host: str, port: int, most: int) -> None:
+        self.host, self.port, self.most = host, port, most
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.opened = 0
+        self.freed = asyncio.Condition()
+
+    async def get(self, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], int]:
+        """(status, response headers, body bytes) of one GET. A kept connection the server
+        closed meanwhile (its keep-alive timeout) is replaced once, as browsers do."""
+        for attempt in (1, 2):
+            conn, reused = await self._take()
+            try:
+                return await self._exchange(conn, path, headers)
+            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                conn[1].close()
+                self.opened -= 1
+                async with self.freed:
+                    self.freed.notify()
+                closed_idle = isinstance(exc, asyncio.IncompleteReadError) and not exc.partial
+                if not (reused and closed_idle) or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _exchange(
+        self, conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], path: str, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], int]:
+        reader, writer = conn
+        lines = [f"GET {path} HTTP/1.1", f"Host: {self.host}", *(f"{k}: {v}" for k, v in headers.items())]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        fields: dict[str, str] = {}
+        for line in head.decode("latin-1").split("\r\n")[1:]:
+            name, _, value = line.partition(":")
+            if name:
+                fields[name.strip().lower()] = value.strip()
+        length = int(fields.get("content-length", "0"))
+        if length:
+            await reader.readexactly(length)
+        self.idle.append(conn)
+        async with self.freed:
+            self.freed.notify()
+        return status, fields, length
+
+    async def _take(self) -> tuple[tuple[asyncio.StreamReader, asyncio.StreamWriter], bool]:
+        """A connection, and whether it was kept from an earlier request."""
+        while True:
+            if self.idle:
+                return self.idle.pop(), True
+            if self.opened < self.most:
+                self.opened += 1
+                try:
+                    return await asyncio.open_connection(self.host, self.port), False
+                except OSError:
+                    self.opened -= 1
+                    raise
+            async with self.freed:
+                await self.freed.wait()
+
+    def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+
+
 async def _load(
-    client: httpx.AsyncClient, path: str, rps: int, duration: float, headers: dict[str, str]
+    conns: _Connections, path: str, rps: int, duration: float, headers: dict[str, str]
 ) -> dict[str, Any]:
     """``rps`` requests a second for ``duration`` seconds, each timed from when it was due."""
     latencies: list[float] = []
@@ -77,13 +146,13 @@ async def _load(
     async def one(due: float) -> None:
         nonlocal in_flight
         try:
-            r = await client.get(path, headers=headers)
-            statuses[r.status_code] += 1
-            if r.status_code in (200, 304):
+            status, _fields, _size = await asyncio.wait_for(conns.get(path, headers), 60)
+            statuses[status] += 1
+            if status in (200, 304):
                 latencies.append(loop.time() - due)
             else:
-                errors[f"http_{r.status_code}"] += 1
-        except httpx.HTTPError as exc:
+                errors[f"http_{status}"] += 1
+        except (OSError, asyncio.IncompleteReadError, ValueError, TimeoutError) as exc:
             errors[type(exc).__name__] += 1
         finally:
             in_flight -= 1
@@ -199,30 +268,35 @@ def _measure(
         began = utcnow()
 
         async def phases() -> None:
-            limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=64)
-            async with httpx.AsyncClient(base_url=ctl.url, limits=limits, timeout=60) as client:
-                routes = dict(ROUTES)
+            conns = _Connections(ctl.host, ctl.port, MAX_CONNECTIONS)
+            plain = auth | {"Accept-Encoding": "gzip"}
+            try:
                 if source == "memory":
-                    r = await client.get(ROUTES["summary"], headers=auth)
-                    out["summary_kb"] = round(len(r.content) / 1024, 1)
-                    out["summary_gzip_kb"] = round(int(r.headers.get("content-length", 0)) / 1024, 1)
-                for name, path in routes.items():
-                    cpu0, t0 = _cpu_s(pid), time.monotonic()
-                    result = await _load(client, path, rps, duration, auth)
-                    result["controller_cpu_pct"] = round(
-                        100 * (_cpu_s(pid) - cpu0) / (time.monotonic() - t0), 1
+                    _, _, size = await conns.get(ROUTES["summary"], auth)
+                    _, _, zipped = await conns.get(ROUTES["summary"], plain)
+                    out["summary_kb"], out["summary_gzip_kb"] = round(size / 1024, 1), round(zipped / 1024, 1)
+                for name, path in ROUTES.items():
+                    cpu0, self_cpu0, t0 = _cpu_s(pid), time.process_time(), time.monotonic()
+                    result = await _load(conns, path, rps, duration, plain)
+                    wall = time.monotonic() - t0
+                    result["controller_cpu_pct"] = round(100 * (_cpu_s(pid) - cpu0) / wall, 1)
+                    result["load_generator_cpu_pct"] = round(
+                        100 * (time.process_time() - self_cpu0) / wall, 1
                     )
                     out["routes"][name] = result
                 if source == "memory":  # a wall that holds the current summary: 304s
-                    tag = (await client.get(ROUTES["summary"], headers=auth)).headers.get("etag", "")
+                    _, fields, _ = await conns.get(ROUTES["summary"], plain)
+                    tag = fields.get("etag", "")
                     cpu0, t0 = _cpu_s(pid), time.monotonic()
                     result = await _load(
-                        client, ROUTES["summary"], rps, duration, auth | {"If-None-Match": tag}
+                        conns, ROUTES["summary"], rps, duration, plain | {"If-None-Match": tag}
                     )
                     result["controller_cpu_pct"] = round(
                         100 * (_cpu_s(pid) - cpu0) / (time.monotonic() - t0), 1
                     )
                     out["routes"]["summary_if_none_match"] = result
+            finally:
+                conns.close()
 
         asyncio.run(phases())
         ended = utcnow()

@@ -14,10 +14,6 @@ import io
 from datetime import datetime
 from typing import Any
 
-from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.styles import Alignment, Font, PatternFill  # type: ignore[import-untyped]
-from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
-
 from controller.reports.tables import Cell, Table
 
 __all__ = ["MEDIA_TYPE", "workbook"]
@@ -25,9 +21,6 @@ __all__ = ["MEDIA_TYPE", "workbook"]
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm:ss"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-_BOLD = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", start_color="DDE4EE")
-_WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def _put(ws: Any, row: int, col: int, value: Cell) -> Any:
@@ -61,23 +54,28 @@ def _width(value: Cell) -> int:
 
 
 def _sheet(ws: Any, table: Table) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill  # type: ignore[import-untyped]
+    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+
+    bold, header_fill = Font(bold=True), PatternFill("solid", start_color="DDE4EE")
+    wrap_top = Alignment(wrap_text=True, vertical="top")
     ws.title = table.sheet[:31]
     _put(ws, 1, 1, table.title).font = Font(bold=True, size=14)
     for i, (label, value) in enumerate(table.facts, start=2):
-        _put(ws, i, 1, label).font = _BOLD
+        _put(ws, i, 1, label).font = bold
         _put(ws, i, 2, value).alignment = Alignment(horizontal="left")
     header = len(table.facts) + 3
     for col, name in enumerate(table.headers, start=1):
         cell = _put(ws, header, col, name)
-        cell.font, cell.fill, cell.alignment = _BOLD, _HEADER_FILL, _WRAP
+        cell.font, cell.fill, cell.alignment = bold, header_fill, wrap_top
     wrap = {i for i, name in enumerate(table.headers) if name in table.wide}
     for r, values in enumerate(table.rows, start=header + 1):
         for col, value in enumerate(values, start=1):
             cell = _put(ws, r, col, value)
             if col - 1 in wrap:
-                cell.alignment = _WRAP
+                cell.alignment = wrap_top
             if r - header - 1 in table.strong:
-                cell.font = _BOLD
+                cell.font = bold
     for col, name in enumerate(table.headers, start=1):
         longest = max([_width(row[col - 1]) for row in table.rows] + [len(name) // 2 + 1, 8])
         limit = 60 if col - 1 in wrap else 40
@@ -89,6 +87,9 @@ def _sheet(ws: Any, table: Table) -> None:
 
 def workbook(tables: list[Table]) -> bytes:
     """The tables as one .xlsx file, a worksheet each, in order."""
+    # imported here: openpyxl is 26 MB of a process that writes a workbook now and then
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+
     wb = Workbook()
     wb.properties.creator = "diemcau"
     for i, table in enumerate(tables):

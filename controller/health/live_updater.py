@@ -70,6 +70,8 @@ class LiveUpdater:
         self.drift = 0  # entries a full re-read found different: should stay 0
         self.recent = events.RecentEvents()  # what the event streams read
         self.passes = 0
+        self.late = 0  # requests answered before their change was read in (wait_s ran out)
+        self.slowest_pass_s = 0.0
         self._endpoints: set[uuid.UUID] = set()
         self._cameras: set[uuid.UUID] = set()
         self._alarms: set[uuid.UUID] = set()
@@ -137,12 +139,15 @@ class LiveUpdater:
             async with asyncio.timeout(self.wait_s), self._done:
                 await self._done.wait_for(lambda: self._applied >= target and self.view.loaded)
         except TimeoutError:  # the database is slow or down: answer with the picture as it is
+            self.late += 1
             log.debug("live view not caught up in %.1f s; answering with what it holds", self.wait_s)
         return self.view
 
     async def run_pass(self) -> None:
         async with self._pass_lock:
+            started = time.monotonic()
             await self._pass()
+            self.slowest_pass_s = max(self.slowest_pass_s, time.monotonic() - started)
 
     async def _pass(self) -> None:
         now = time.monotonic()

@@ -216,9 +216,21 @@ async def _families(session: AsyncSession, state: Any) -> list[Any]:
         labels=[],
     )
     drift.add_metric([], float(state.live.drift))
+    late = CounterMetricFamily(
+        "diemcau_live_view_late",
+        "Requests answered before the change they followed was read into the live view (2 s passed)",
+        labels=[],
+    )
+    late.add_metric([], float(state.live.late))
+    slowest = GaugeMetricFamily(
+        "diemcau_live_view_slowest_pass_seconds", "The longest read of changes into the live view", labels=[]
+    )
+    slowest.add_metric([], state.live.slowest_pass_s)
     return [
         delivered,
         drift,
+        late,
+        slowest,
         *_devices(view),
         _gauge("diemcau_endpoints", "Endpoints per unit and state", ["unit", "state"], endpoints),
         _gauge("diemcau_cameras", "Cameras per unit and state", ["unit", "state"], cameras),

@@ -93,6 +93,7 @@ async def test_subtree_override_and_call_deferral(controller, tmp_path):
             if name == busy:
                 continue
             expected = "vcs.huyen1.example" if sim.unit.startswith("DEMO-H01") else "vcs.tinh.example"
+            assert by_name[name]["status"] == "applied", by_name[name]  # else: why it was not written
             assert stored(fleet[name], "sip_proxy") == expected, name
 
 

@@ -23,6 +23,7 @@ import statistics
 import time
 import uuid
 from collections import defaultdict
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -182,7 +183,7 @@ async def _load(
     }
 
 
-def _prepare(ctl: ControllerProcess, fleet: FleetProcess, cams: CameraSimProcess) -> None:
+def _prepare(ctl: ControllerProcess, fleet: FleetProcess, cams: CameraSimProcess | None) -> None:
     """Units, the fleet's endpoints and the cameras, written before the server starts."""
     from controller.app import build_state, close_state
     from controller.cameras import registry
@@ -205,7 +206,7 @@ def _prepare(ctl: ControllerProcess, fleet: FleetProcess, cams: CameraSimProcess
                     valid_only=False, max_rows=10_000,
                 )  # fmt: skip
                 communes = [spec.code for spec in units.legacy_demo_specs() if spec.level == "commune"]
-                for n, url in enumerate(cams.urls.values()):
+                for n, url in enumerate(cams.urls.values() if cams else []):
                     body = CameraCreate(
                         name=f"Một cửa {n + 1:03d}", unit=communes[n % len(communes)], url=url
                     )
@@ -318,7 +319,11 @@ def run(endpoints: int, cameras: int, rps: int, duration: float, latency_ms: int
     ctl = ControllerProcess(settings={"DIEMCAU_MONITOR_INTERVAL_S": str(interval)})
     with (
         FleetProcess(endpoints, latency_ms, demo_units(endpoints)) as fleet,
-        CameraSimProcess(cameras, width=320, height=180, fps=10, bitrate_kbps=200, start_timeout=60) as cams,
+        (
+            CameraSimProcess(cameras, width=320, height=180, fps=10, bitrate_kbps=200, start_timeout=60)
+            if cameras
+            else nullcontext()
+        ) as cams,
     ):
         _prepare(ctl, fleet, cams)
         ctl.cli("users", "add", "admin", "--role", "admin", "--password-env", "DIEMCAU_ADMIN_PASSWORD")

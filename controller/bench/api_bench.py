@@ -32,10 +32,11 @@ import httpx
 
 from camera.sim.process import CameraSimProcess
 from controller.bench.fleet_process import FleetProcess
-from controller.bench.harness import ControllerProcess
+from controller.bench.harness import ControllerProcess, pin, split_cpus
 
 MAX_IN_FLIGHT = 512
 MAX_CONNECTIONS = 64  # a browser opens 6 per host: 64 is a wall of screens and pollers
+KEEP_ALIVE_S = 4.0  # a kept connection older than this is dropped: uvicorn closes them at 5 s
 ROUTES = {
     "summary": "/api/v1/health/summary",
     "health_endpoints": "/api/v1/health/endpoints?limit=50",
@@ -70,15 +71,15 @@ class _Connections:
 
     def __init__(self, host: str, port: int, most: int) -> None:
         self.host, self.port, self.most = host, port, most
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.idle: list[tuple[tuple[asyncio.StreamReader, asyncio.StreamWriter], float]] = []
         self.opened = 0
         self.freed = asyncio.Condition()
 
     async def get(self, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], int]:
         """(status, response headers, body bytes) of one GET. A kept connection the server
-        closed meanwhile (its keep-alive timeout) is replaced once, as browsers do."""
+        closed meanwhile is replaced once by a new one, as browsers do."""
         for attempt in (1, 2):
-            conn, reused = await self._take()
+            conn, reused = await self._take(fresh=attempt == 2)
             try:
                 return await self._exchange(conn, path, headers)
             except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
@@ -107,16 +108,25 @@ class _Connections:
         length = int(fields.get("content-length", "0"))
         if length:
             await reader.readexactly(length)
-        self.idle.append(conn)
+        self.idle.append((conn, time.monotonic()))
         async with self.freed:
             self.freed.notify()
         return status, fields, length
 
-    async def _take(self) -> tuple[tuple[asyncio.StreamReader, asyncio.StreamWriter], bool]:
-        """A connection, and whether it was kept from an earlier request."""
+    async def _take(
+        self, fresh: bool = False
+    ) -> tuple[tuple[asyncio.StreamReader, asyncio.StreamWriter], bool]:
+        """A connection, and whether it was kept from an earlier request (a new one if ``fresh``
+        and one may still be opened);
+        kept ones the server may have timed out are closed here rather than tried."""
         while True:
-            if self.idle:
-                return self.idle.pop(), True
+            now = time.monotonic()
+            for (_, writer), _ in [c for c in self.idle if now - c[1] > KEEP_ALIVE_S]:
+                writer.close()
+                self.opened -= 1
+            self.idle = [c for c in self.idle if now - c[1] <= KEEP_ALIVE_S]
+            if self.idle and not (fresh and self.opened < self.most):
+                return self.idle.pop()[0], True
             if self.opened < self.most:
                 self.opened += 1
                 try:
@@ -128,7 +138,7 @@ class _Connections:
                 await self.freed.wait()
 
     def close(self) -> None:
-        for _, writer in self.idle:
+        for (_, writer), _ in self.idle:
             writer.close()
 
 
@@ -248,13 +258,21 @@ def _poll_periods(ctl: ControllerProcess, since: datetime, until: datetime) -> l
 
 
 def _measure(
-    ctl: ControllerProcess, source: str, endpoints: int, rps: int, duration: float, interval: float
+    ctl: ControllerProcess,
+    source: str,
+    endpoints: int,
+    rps: int,
+    duration: float,
+    interval: float,
+    cpus: set[int] | None,
 ) -> dict[str, Any]:
     from controller.models import utcnow
 
     ctl.settings["DIEMCAU_STATUS_SOURCE"] = source
     ctl.serve()
     pid = ctl.proc.pid if ctl.proc else 0
+    if cpus is not None:
+        pin(pid, cpus)
     try:
         token = ctl.token()
         auth = {"Authorization": f"Bearer {token}"}
@@ -312,7 +330,11 @@ def _measure(
     return out
 
 
-def run(endpoints: int, cameras: int, rps: int, duration: float, latency_ms: int = 20) -> dict[str, Any]:
+def run(
+    endpoints: int, cameras: int, rps: int, duration: float, latency_ms: int = 20, shared_cpu: bool = False
+) -> dict[str, Any]:
+    """The benchmark; unless ``shared_cpu``, the controller gets half the machine's cores and
+    the simulators and this load generator the other half (`harness.split_cpus`)."""
     from controller.units.service import demo_units
 
     interval = 15.0
@@ -327,8 +349,14 @@ def run(endpoints: int, cameras: int, rps: int, duration: float, latency_ms: int
     ):
         _prepare(ctl, fleet, cams)
         ctl.cli("users", "add", "admin", "--role", "admin", "--password-env", "DIEMCAU_ADMIN_PASSWORD")
-        memory = _measure(ctl, "memory", endpoints, rps, duration, interval)
-        database = _measure(ctl, "database", endpoints, rps, duration, interval)
+        mine, others = split_cpus()
+        if not shared_cpu:
+            for pid in (fleet.proc.pid if fleet.proc else None, cams.pid if cams else None, os.getpid()):
+                if pid:
+                    pin(pid, others)
+        cpus = None if shared_cpu else mine
+        memory = _measure(ctl, "memory", endpoints, rps, duration, interval, cpus)
+        database = _measure(ctl, "database", endpoints, rps, duration, interval, cpus)
     targets = ("summary", "health_endpoints", "alarms_active")
     return {
         "bench": "api",
@@ -337,6 +365,9 @@ def run(endpoints: int, cameras: int, rps: int, duration: float, latency_ms: int
         "rps": rps,
         "duration_s": duration,
         "monitor_interval_s": interval,
+        "cpus": "shared"
+        if shared_cpu
+        else {"controller": sorted(mine), "simulators_and_load_generator": sorted(others)},
         "memory": memory,
         "database": database,
         "targets": {

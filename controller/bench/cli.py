@@ -16,13 +16,25 @@ def bench_api(
     cameras: Annotated[int, typer.Option(min=0, max=200)] = 50,
     rps: Annotated[int, typer.Option(min=1, max=2000, help="Requests a second, open loop")] = 200,
     duration: Annotated[float, typer.Option(min=2, max=600, help="Seconds of load per route")] = 30,
+    shared_cpu: Annotated[
+        bool,
+        typer.Option(
+            "--shared-cpu",
+            help="Let the simulators and the load generator share the controller's cores "
+            "(by default each side gets half the machine)",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON only (the default output)")] = True,
 ) -> None:
     """The status routes at RPS from a load generator in its own process, the controller and
     its monitors running: p50/p99, CPU, RSS, poll period; against the tables-per-request way."""
     from controller.bench.api_bench import run
 
-    typer.echo(json.dumps(run(endpoints, cameras, rps, duration), indent=1 if as_json else None))
+    typer.echo(
+        json.dumps(
+            run(endpoints, cameras, rps, duration, shared_cpu=shared_cpu), indent=1 if as_json else None
+        )
+    )
 
 
 @bench_app.command("import")

@@ -20,6 +20,27 @@ import httpx
 from cryptography.fernet import Fernet
 
 
+def pin(pid: int, cpus: set[int]) -> None:
+    """Every thread of ``pid`` onto ``cpus``; threads it starts later inherit the set."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            os.sched_setaffinity(int(task.name), cpus)
+        except (ProcessLookupError, PermissionError):
+            pass  # a thread that ended meanwhile
+
+
+def split_cpus() -> tuple[set[int], set[int]]:
+    """(the controller's cores, everyone else's): the simulated devices and the load generator
+    stand in for machines across the province, and on a shared machine they would take the
+    controller's core in bursts (50 camera encoders start a keyframe together) and put their
+    own scheduling delays into its latency figures. One core machine: shared."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return set(cpus), set(cpus)
+    half = len(cpus) // 2
+    return set(cpus[:half]), set(cpus[half:])
+
+
 def _ephemeral_floor() -> int:
     try:
         return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])

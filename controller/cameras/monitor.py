@@ -163,7 +163,10 @@ class CameraMonitor:
     async def _loop(self, cam_id: uuid.UUID, row: tuple[Camera, str, CameraHealth | None]) -> None:
         cam, w = row[0], self.watched[cam_id]
         interval = self.settings.camera_sample_interval_s
-        await asyncio.sleep(random.uniform(0, min(interval, 2.0)))  # spread a fleet's first samples
+        # The first sample at a random point of the interval, as Zabbix spreads its checks: a
+        # fleet sampled together opens 50 pulls at once every interval, and that burst of
+        # stream opens and probes took the controller's core from its requests (bench api).
+        await asyncio.sleep(random.uniform(0, interval))
         while True:
             try:
                 await self.sample(w, cam)

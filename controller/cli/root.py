@@ -43,7 +43,7 @@ def serve(
     # one of the reverse proxies named in DIEMCAU_FORWARDED_ALLOW_IPS: then X-Forwarded-For's.
     proxies = settings.forwarded_allow_ips
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, serving=True),
         host=host,
         port=port,
         log_config=None,  # keep logs.configure's one setup (levels, format, redaction)

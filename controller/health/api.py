@@ -38,7 +38,6 @@ CACHED = {
 )
 async def list_health(
     request: Request,
-    session: Session,
     state: State,
     scope: Scope,
     unit: UnitQ = None,
@@ -46,9 +45,7 @@ async def list_health(
     limit: Annotated[int, Query(ge=1, le=1000)] = 250,
     offset: Offset = 0,
 ) -> Response:
-    answer = await state.status.health_page(
-        session, unit=unit, state=status, limit=limit, offset=offset, scope=scope
-    )
+    answer = await state.status.health_page(unit=unit, state=status, limit=limit, offset=offset, scope=scope)
     return state.responses.respond(request, answer.tag, answer.build)
 
 
@@ -58,10 +55,8 @@ async def list_health(
     responses={200: CACHED, 304: {"description": "Not modified"}},
     **READ,
 )
-async def endpoint_health(
-    endpoint_id: uuid.UUID, request: Request, session: Session, state: State, scope: Scope
-) -> Response:
-    answer = await state.status.endpoint_health(session, endpoint_id, scope)
+async def endpoint_health(endpoint_id: uuid.UUID, request: Request, state: State, scope: Scope) -> Response:
+    answer = await state.status.endpoint_health(endpoint_id, scope)
     return state.responses.respond(request, answer.tag, answer.build)
 
 
@@ -91,16 +86,14 @@ async def health_history(
     responses={200: CACHED, 304: {"description": "Not modified"}},
     **READ,
 )
-async def health_summary(
-    request: Request, session: Session, state: State, scope: Scope, unit: UnitQ = None
-) -> Response:
+async def health_summary(request: Request, state: State, scope: Scope, unit: UnitQ = None) -> Response:
     """Counts by state for a unit and each unit below it (the IOC's tree view).
 
     ``counts``/``total`` are endpoints, ``cameras``/``cameras_total`` cameras, both over the
     unit's whole subtree; a disabled camera counts in the state it was last seen in. Only the
     caller's units are listed: the top of a district's tree is the district.
     """
-    answer = await state.status.summary(session, unit, scope)
+    answer = await state.status.summary(unit, scope)
     return state.responses.respond(request, answer.tag, answer.build)
 
 
@@ -115,7 +108,6 @@ async def health_summary(
 )
 async def list_alarms(
     request: Request,
-    session: Session,
     state: State,
     scope: Scope,
     status: Annotated[Literal["active", "cleared", "all"], Query()] = "active",
@@ -127,18 +119,8 @@ async def list_alarms(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Offset = 0,
 ) -> Response:
-    answer = await state.status.alarms(
-        session,
-        status=status,
-        severity=severity,
-        kind=kind,
-        unit=unit,
-        acknowledged=acknowledged,
-        entity_id=entity_id,
-        limit=limit,
-        offset=offset,
-        scope=scope,
-    )
+    filters = queries.AlarmFilter(status, severity, kind, unit, acknowledged, entity_id)
+    answer = await state.status.alarms(filters, limit=limit, offset=offset, scope=scope)
     return state.responses.respond(request, answer.tag, answer.build)
 
 

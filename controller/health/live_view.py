@@ -60,6 +60,14 @@ class EndpointLive:
     health: HealthPublic | None
     rev: int = field(default_factory=lambda: next(_revs))
 
+    def content(self) -> tuple[object, ...]:
+        """What an answer shows of it: an unchanged content keeps the rev (and validators)."""
+        return (self.name, self.unit_id, self.state, self.health)
+
+    def placement(self) -> tuple[object, ...]:
+        """What the counts and the health list's order depend on."""
+        return (self.name, self.unit_id, self.state, self.health is None)
+
 
 @dataclass(slots=True)
 class CameraLive:
@@ -70,6 +78,12 @@ class CameraLive:
     measures: dict[str, Any]
     last_ok_at: datetime | None
     rev: int = field(default_factory=lambda: next(_revs))
+
+    def content(self) -> tuple[object, ...]:
+        return (self.name, self.unit_id, self.state, self.measures, self.last_ok_at)
+
+    def placement(self) -> tuple[object, ...]:
+        return (self.unit_id, self.state)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +117,7 @@ class LiveView:
             None
         )
         self._order: tuple[int, list[EndpointLive]] | None = None
+        self._tree: tuple[int, list[UnitLive]] | None = None
         self._newest: tuple[int, list[ActiveAlarm]] | None = None
 
     # --- filling (the updater's side) ---------------------------------------------------------
@@ -111,9 +126,8 @@ class LiveView:
         """Take a whole snapshot; returns the ids of what differed from what was held (the
         periodic re-read reports those it was not told of: they should not exist)."""
         differ: set[uuid.UUID] = set()
-        if self.units != {u.id: u for u in snap.units}:
-            differ |= set(self.units) ^ {u.id for u in snap.units}
-            differ |= {u.id for u in snap.units if self.units.get(u.id) not in (None, u)}
+        if moved := set(self.units.values()) ^ set(snap.units):
+            differ |= {u.id for u in moved}
             self.set_units(snap.units)
         differ |= self.put_endpoints(
             snap.endpoints, gone=set(self.endpoints) - {e.id for e in snap.endpoints}
@@ -131,41 +145,23 @@ class LiveView:
     def put_endpoints(self, rows: Iterable[EndpointLive], gone: Iterable[uuid.UUID] = ()) -> set[uuid.UUID]:
         """Store what was read; an unchanged row keeps its rev (and so the pages' validators).
         Returns the ids that changed."""
-        changed: set[uuid.UUID] = set()
-        moved = False
-        for row in rows:
-            old = self.endpoints.get(row.id)
-            if old is not None and (old.name, old.unit_id, old.state, old.health) == (
-                row.name, row.unit_id, row.state, row.health
-            ):  # fmt: skip
-                continue
-            moved = moved or old is None or (old.name, old.unit_id, old.state, old.health is None) != (
-                row.name, row.unit_id, row.state, row.health is None
-            )  # fmt: skip
-            self.endpoints[row.id] = row
-            changed.add(row.id)
-        for key in gone:
-            if self.endpoints.pop(key, None) is not None:
-                changed.add(key)
-                moved = True
-        if moved:
-            self.counts_version += 1
-        return changed
+        return self._put(self.endpoints, rows, gone)
 
     def put_cameras(self, rows: Iterable[CameraLive], gone: Iterable[uuid.UUID] = ()) -> set[uuid.UUID]:
+        return self._put(self.cameras, rows, gone)
+
+    def _put(self, held: dict[uuid.UUID, D], rows: Iterable[D], gone: Iterable[uuid.UUID]) -> set[uuid.UUID]:
         changed: set[uuid.UUID] = set()
         moved = False
         for row in rows:
-            old = self.cameras.get(row.id)
-            if old is not None and (old.name, old.unit_id, old.state, old.measures, old.last_ok_at) == (
-                row.name, row.unit_id, row.state, row.measures, row.last_ok_at
-            ):  # fmt: skip
+            old = held.get(row.id)
+            if old is not None and old.content() == row.content():
                 continue
-            moved = moved or old is None or (old.unit_id, old.state) != (row.unit_id, row.state)
-            self.cameras[row.id] = row
+            moved = moved or old is None or old.placement() != row.placement()
+            held[row.id] = row
             changed.add(row.id)
         for key in gone:
-            if self.cameras.pop(key, None) is not None:
+            if held.pop(key, None) is not None:
                 changed.add(key)
                 moved = True
         if moved:
@@ -231,14 +227,12 @@ class LiveView:
         """What `health.queries.summary` answers, from memory."""
         root = self.unit(unit) if unit else None
         endpoints, cameras = self._counts()
-        units = [
-            u
-            for u in self.units.values()
-            if scope.covers(u.path) and (root is None or u.path.startswith(root.path))
-        ]
+        if self._tree is None or self._tree[0] != self.counts_version:
+            self._tree = (self.counts_version, sorted(self.units.values(), key=lambda u: (u.depth, u.code)))
         out = [
             queries.summary_unit(u, scope, endpoints.get(u.id, {}), cameras.get(u.id, {}))
-            for u in sorted(units, key=lambda u: (u.depth, u.code))
+            for u in self._tree[1]
+            if scope.covers(u.path) and (root is None or u.path.startswith(root.path))
         ]
         return {"units": out}
 
@@ -273,26 +267,19 @@ class LiveView:
         return found
 
     def active_alarms(
-        self,
-        *,
-        severity: str | None,
-        kind: str | None,
-        unit: str | None,
-        acknowledged: bool | None,
-        entity_id: uuid.UUID | None,
-        limit: int,
-        offset: int,
-        scope: UnitScope = EVERYWHERE,
+        self, filters: queries.AlarmFilter, *, limit: int, offset: int, scope: UnitScope = EVERYWHERE
     ) -> tuple[list[AlarmPublic], int]:
-        """What `health.queries.list_alarms` answers for ``status=active``, newest raised first."""
-        root = self.unit(unit).path if unit else None
+        """What `health.queries.list_alarms` answers for ``status=active``, newest raised first
+        (``filters.status`` is not read: these are the active ones)."""
+        f = filters
+        root = self.unit(f.unit).path if f.unit else None
         matching = [
             a.public
             for a in self._alarms_newest_first()
-            if (severity is None or a.public.severity == severity)
-            and (kind is None or a.public.kind == kind)
-            and (entity_id is None or a.public.entity_id == entity_id)
-            and (acknowledged is None or (a.public.acknowledged_at is not None) == acknowledged)
+            if (not f.severity or a.public.severity == f.severity)
+            and (not f.kind or a.public.kind == f.kind)
+            and (f.entity_id is None or a.public.entity_id == f.entity_id)
+            and (f.acknowledged is None or (a.public.acknowledged_at is not None) == f.acknowledged)
             and scope.covers(a.unit_path)
             and (root is None or a.unit_path.startswith(root))
         ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
@@ -32,7 +33,28 @@ from controller.models import (
 from controller.scope import EVERYWHERE, UnitScope
 from controller.units.service import get_unit, subtree_filter
 
-__all__ = ["endpoint_health", "endpoint_history", "get_alarm", "list_alarms", "list_health", "summary"]
+__all__ = [
+    "AlarmFilter",
+    "endpoint_health",
+    "endpoint_history",
+    "get_alarm",
+    "list_alarms",
+    "list_health",
+    "summary",
+]
+
+
+@dataclass(frozen=True)
+class AlarmFilter:
+    """What the alarm list is narrowed to (``None``: any); one value for both ways of
+    answering it (the tables here, the live view for active ones) and for their validator."""
+
+    status: Literal["active", "cleared", "all"] = "active"
+    severity: str | None = None
+    kind: str | None = None
+    unit: str | None = None
+    acknowledged: bool | None = None
+    entity_id: uuid.UUID | None = None
 
 
 def health_public(row: EndpointHealth, ep: Endpoint, unit: Unit) -> HealthPublic:
@@ -241,34 +263,25 @@ async def summary(session: AsyncSession, unit: str | None, scope: UnitScope = EV
 
 
 async def list_alarms(
-    session: AsyncSession,
-    *,
-    status: Literal["active", "cleared", "all"],
-    severity: str | None,
-    kind: str | None,
-    unit: str | None,
-    acknowledged: bool | None,
-    entity_id: uuid.UUID | None,
-    limit: int,
-    offset: int,
-    scope: UnitScope = EVERYWHERE,
+    session: AsyncSession, filters: AlarmFilter, *, limit: int, offset: int, scope: UnitScope = EVERYWHERE
 ) -> tuple[list[AlarmPublic], int]:
     """One page of alarms, newest raised first, and the total matching."""
+    f = filters
     query = select(Alarm).where(scope.where(Alarm.unit_path))
-    if entity_id is not None:
-        query = query.where(Alarm.entity_id == entity_id)
-    if status != "all":
-        query = query.where(Alarm.status == status)
-    if severity:
-        query = query.where(Alarm.severity == severity)
-    if kind:
-        query = query.where(Alarm.kind == kind)
-    if unit:
-        root = await get_unit(session, unit)
+    if f.entity_id is not None:
+        query = query.where(Alarm.entity_id == f.entity_id)
+    if f.status != "all":
+        query = query.where(Alarm.status == f.status)
+    if f.severity:
+        query = query.where(Alarm.severity == f.severity)
+    if f.kind:
+        query = query.where(Alarm.kind == f.kind)
+    if f.unit:
+        root = await get_unit(session, f.unit)
         query = query.where(Alarm.unit_path.startswith(root.path, autoescape=True))
-    if acknowledged is not None:
+    if f.acknowledged is not None:
         query = query.where(
-            Alarm.acknowledged_at.is_not(None) if acknowledged else Alarm.acknowledged_at.is_(None)
+            Alarm.acknowledged_at.is_not(None) if f.acknowledged else Alarm.acknowledged_at.is_(None)
         )
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.scalars(query.order_by(Alarm.raised_at.desc()).limit(limit).offset(offset))

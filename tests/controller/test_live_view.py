@@ -142,14 +142,9 @@ async def test_the_view_answers_what_the_tables_answer(controller, tmp_path):
                             )
                             assert ([e.health for e in rows], total) == (db_rows, db_total)
                     for acknowledged in (None, True, False):
-                        filters = {"severity": None, "kind": None, "entity_id": None, "unit": unit}
-                        got = view.active_alarms(
-                            **filters, acknowledged=acknowledged, limit=50, offset=0, scope=scope
-                        )
-                        want = await queries.list_alarms(
-                            session, status="active", **filters, acknowledged=acknowledged,
-                            limit=50, offset=0, scope=scope,
-                        )  # fmt: skip
+                        filters = queries.AlarmFilter(unit=unit, acknowledged=acknowledged)
+                        got = view.active_alarms(filters, limit=50, offset=0, scope=scope)
+                        want = await queries.list_alarms(session, filters, limit=50, offset=0, scope=scope)
                         assert got == want
             one = ids[names[0]]
             assert view.endpoint(uuid.UUID(one)).health == await queries.endpoint_health(
@@ -274,7 +269,7 @@ async def test_pollers_get_validators_304_and_gzip(controller, tmp_path, backend
             district = (await session.scalar(select(Unit).where(Unit.code == "DEMO-H01"))).path
         scoped = ctl.state.status
         view = await scoped.live.current()
-        narrow = await scoped.summary(None, None, UnitScope(frozenset({district})))  # type: ignore[arg-type]
+        narrow = await scoped.summary(None, UnitScope(frozenset({district})))
         assert f'W/"{narrow.tag}"' != summary_tag
         assert [u["unit"] for u in view.summary(None, UnitScope(frozenset({district})))["units"]][
             0

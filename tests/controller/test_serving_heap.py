@@ -1,0 +1,34 @@
+"""A server process takes its startup heap out of the collector's full passes once started
+(`controller.app.freeze_startup_heap`); an app that is not serving leaves the heap alone: the
+tests build hundreds of apps in one process, and frozen objects are never collected."""
+
+from __future__ import annotations
+
+import gc
+
+from cryptography.fernet import Fernet
+
+from controller.app import create_app
+from controller.settings import Settings
+
+
+async def test_only_a_serving_app_freezes_its_startup_heap(tmp_path) -> None:
+    gc.unfreeze()
+    try:
+        for serving in (False, True):
+            settings = Settings(
+                data_dir=tmp_path / str(serving),
+                secret_key=Fernet.generate_key().decode(),
+                monitor_enabled=False,
+            )
+            app = create_app(settings, serving=serving)
+            async with app.router.lifespan_context(app):
+                frozen = gc.get_freeze_count()
+                if serving:  # frozen after the start: the picture was read by then
+                    assert app.state.diemcau.live.view.loaded
+                    assert frozen > 10_000
+                else:
+                    assert frozen == 0
+            gc.unfreeze()
+    finally:
+        gc.unfreeze()

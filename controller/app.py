@@ -6,7 +6,6 @@ run several (SQLite and PostgreSQL) in one process.
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from camera.onvif.profiles import load_camera_profiles
 from camera.relay import Relay
-from controller import netpolicy
+from controller import netpolicy, process_tuning
 from controller.alerts import api as alerts_api
 from controller.alerts.engine import AlertEngine
 from controller.api import authn, catalogues_api, docs, openapi, problems
@@ -258,22 +257,8 @@ async def close_state(state: AppState) -> None:
     await state.db.dispose()
 
 
-def freeze_startup_heap() -> None:
-    """Take what lives from start to exit out of the collector's full passes.
-
-    About 300,000 tracked objects (modules, the ORM's and FastAPI's models, the live view's
-    first read) outlive every request, and each full collection walked them all on the event
-    loop: 0.2 to 0.4 s under the bench's load, during which every request waited (the p99 of
-    the status routes was those pauses). Frozen (``gc.freeze``), they are skipped; what the
-    service allocates later is still collected. Only for a server process: a process that
-    builds many apps (the tests) would keep each one's cycles for ever."""
-    gc.collect()
-    gc.freeze()
-    log.info("startup heap frozen: %d objects outside the collector's passes", gc.get_freeze_count())
-
-
 def create_app(settings: Settings | None = None, *, serving: bool = False) -> FastAPI:
-    """The application; ``serving`` for the one a server process runs (`freeze_startup_heap`)."""
+    """The application; ``serving`` for the one a server process runs (`process_tuning.freeze_startup_heap`)."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -282,7 +267,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
         app.state.diemcau = state
         await start_background(state)
         if serving:
-            freeze_startup_heap()
+            process_tuning.freeze_startup_heap()
         try:
             yield
         finally:

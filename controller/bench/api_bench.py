@@ -145,8 +145,12 @@ class _Connections:
 async def _load(
     conns: _Connections, path: str, rps: int, duration: float, headers: dict[str, str]
 ) -> dict[str, Any]:
-    """``rps`` requests a second for ``duration`` seconds, each timed from when it was due."""
+    """``rps`` requests a second for ``duration`` seconds, each timed from when it was due.
+
+    How late each request left this process is kept too (``sent_late_*``): a latency figure is
+    the controller's only while the generator keeps its own schedule."""
     latencies: list[float] = []
+    sent_late: list[float] = []
     errors: dict[str, int] = defaultdict(int)
     statuses: dict[int, int] = defaultdict(int)
     in_flight = 0
@@ -178,6 +182,7 @@ async def _load(
             errors["client_gave_up_too_many_waiting"] += 1
             continue
         in_flight += 1
+        sent_late.append(max(loop.time() - due, 0.0))
         tasks.append(asyncio.create_task(one(due)))
     await asyncio.gather(*tasks)
     sent_for = loop.time() - start
@@ -187,6 +192,8 @@ async def _load(
         "p50_ms": _ms(latencies, 0.5),
         "p99_ms": _ms(latencies, 0.99),
         "max_ms": _ms(latencies, 1.0),
+        "sent_late_p99_ms": _ms(sent_late, 0.99),
+        "sent_late_max_ms": _ms(sent_late, 1.0),
         "errors": dict(errors),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "achieved_rps": round(len(latencies) / sent_for, 1) if sent_for else None,

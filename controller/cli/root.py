@@ -7,6 +7,7 @@ builds the command tree; the commands live by subject beside it.
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -35,10 +36,13 @@ def serve(
     """Run the controller (API and console)."""
     import uvicorn
 
+    from controller import process_tuning
     from controller.app import create_app
 
     settings = Settings()
     logs.configure(settings.log_level, settings.log_format)
+    if "MALLOC_ARENA_MAX" not in os.environ:
+        process_tuning.limit_malloc_arenas()
     # The client address (per-address login limits, logs) is the peer's, unless the peer is
     # one of the reverse proxies named in DIEMCAU_FORWARDED_ALLOW_IPS: then X-Forwarded-For's.
     proxies = settings.forwarded_allow_ips

@@ -1,6 +1,7 @@
-"""A server process takes its startup heap out of the collector's full passes once started
-(`controller.app.freeze_startup_heap`); an app that is not serving leaves the heap alone: the
-tests build hundreds of apps in one process, and frozen objects are never collected."""
+"""A server process tunes itself (`controller.process_tuning`): its startup heap leaves the
+collector's full passes once started, and glibc keeps few malloc arenas. An app that is not
+serving leaves the heap alone: the tests build hundreds of apps in one process, and frozen
+objects are never collected."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import gc
 
 from cryptography.fernet import Fernet
 
+from controller import process_tuning
 from controller.app import create_app
 from controller.settings import Settings
 
@@ -32,3 +34,9 @@ async def test_only_a_serving_app_freezes_its_startup_heap(tmp_path) -> None:
             gc.unfreeze()
     finally:
         gc.unfreeze()
+
+
+def test_malloc_arenas_are_limited_on_glibc() -> None:
+    """glibc's mallopt says 1 when it took the setting (0 for a parameter it does not know)."""
+    assert process_tuning.limit_malloc_arenas() is True
+    assert process_tuning._M_ARENA_MAX == -8  # malloc.h: M_ARENA_MAX

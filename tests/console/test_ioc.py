@@ -340,12 +340,13 @@ def test_endpoint_details_draw_history_charts(browser, province):
 def test_camera_details_show_health_thumbnail_and_charts(browser, province):
     api = province.api("ioc_viewer")
     cam = api.get("/cameras").json()["items"][0]
-    # A young province: wait (bounded) until the camera has been sampled twice, so there is a line.
+    # A young province: wait (bounded) until the camera has been sampled twice, so there is a line
+    # (a first sample comes at a random point of the 5 s interval, each one measures for 10 s).
     until_sync(
         lambda: (
             len([p for p in api.get(f"/cameras/{cam['id']}/health/history").json()["points"] if p["fps"]]) > 1
         ),
-        seconds=30,
+        seconds=45,
         what="two samples of the camera",
     )
     page = open_console(browser, province, "ioc_viewer", viewport=WALL)
